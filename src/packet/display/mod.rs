@@ -3,11 +3,9 @@
 
 use super::Packet;
 
-/// One line identical to `tcpdump -n -t -S` for the same bytes.
-pub fn summary(p: &Packet) -> String {
-    let names: Vec<&str> = p.layers.iter().map(|l| l.name()).collect();
-    names.join(" / ")
-}
+mod summary;
+
+pub use summary::{ip6_string, summary, summary_bytes, summary_captured};
 
 /// Every layer and field, computed fields filled in, checksums checked (scapy's `show2()`).
 pub fn show(p: &Packet) -> String {
