@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, Raw, Ether, CookedLinux, ARP,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, ICMPv6ND_Redirect,
                        ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6DestUnreach,
                        ICMPv6PacketTooBig, ICMPv6TimeExceeded, ICMPv6ParamProblem,
                        ICMPv6ND_RS, ICMPv6ND_RA, ICMPv6ND_NS, ICMPv6ND_NA,
@@ -229,6 +230,11 @@ def ip4_raw():
                          (1, 2, b"z"), (33434, 33435, b"\x00" * 32), (40000, 12345, b"hello world")]:
         add(IP(src=S, dst=D) / UDP(sport=sp, dport=dp) / Raw(load))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, chksum=0) / Raw(b"no checksum"))
+    # DNS is not decoded by tcpcraft, but a payload too short for its header prints the
+    # same one-liner as tcpdump (scapy's UDP() defaults to port 53).
+    add(IP(src=S, dst=D) / UDP(sport=40000, dport=53) / Raw(bytes.fromhex("deadbeef")))
+    add(IP(src=S, dst=D) / UDP())
+    add(IPv6(src=S6, dst=D6) / UDP(sport=53, dport=40000) / Raw(b"\x00" * 11))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=100) / Raw(b"short"))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=4) / Raw(b"short"))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=9) / Raw(b"longer than that"))
@@ -357,6 +363,18 @@ def ip6_raw():
     add(IPv6(src=R6, dst=S6) / ICMPv6ParamProblem(code=9, ptr=7) / IPerror6(src=S6, dst=D6))
     add(IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=255, nh=58) / Raw(b"\x87\x00\x00\x00\x00\x00\x00\x00\x20\x01"))
     add(IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=255, nh=58) / Raw(bytes(ICMPv6ND_NA(tgt=D6))[:10]))
+    add(IPv6(src="fe80::fe", dst="fe80::1", hlim=255) / ICMPv6ND_Redirect(tgt="2001:db8:198:18::9", dst=D6))
+    add(IPv6(src="::2", dst=D6) / UDP(sport=1, dport=2))
+    # Extension headers tcpdump names on one line: fragments, hop-by-hop, destination options.
+    add(IPv6(src=S6, dst=D6) / IPv6ExtHdrFragment(id=5, m=1) / UDP(sport=1, dport=2) / Raw(b"abc"))
+    add(IPv6(src=S6, dst=D6) / IPv6ExtHdrFragment(id=5, m=1) / TCP(sport=40000, dport=9000, flags="S"))
+    add(IPv6(src=S6, dst=D6) / IPv6ExtHdrFragment(id=5, offset=10) / Raw(b"abcdefgh"))
+    add(IPv6(src=S6, dst=D6) / IPv6ExtHdrFragment(id=5, offset=0, m=0, nh=17))
+    add(IPv6(src=S6, dst=D6) / IPv6ExtHdrHopByHop() / UDP(sport=1, dport=2))
+    add(IPv6(src=S6, dst=D6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrFragment(id=9, m=1) / ICMPv6EchoRequest(id=1, seq=1))
+    add(IPv6(src=S6, dst=D6) / IPv6ExtHdrDestOpt() / TCP(sport=40000, dport=9000, flags="S"))
+    add(IPv6(src=S6, dst=D6, nh=0) / Raw(b"\x11\x05"))
+    add(IPv6(src=S6, dst=D6, nh=44) / Raw(b"\x11\x00"))
     return out
 
 

@@ -345,14 +345,17 @@ fn ipn_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     }
 }
 
+const IPPROTO_HOPOPTS: u8 = 0;
 const IPPROTO_ICMP: u8 = 1;
 const IPPROTO_IPV4: u8 = 4;
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
 const IPPROTO_DCCP: u8 = 33;
 const IPPROTO_IPV6: u8 = 41;
+const IPPROTO_FRAGMENT: u8 = 44;
 const IPPROTO_ICMPV6: u8 = 58;
 const IPPROTO_NONE: u8 = 59;
+const IPPROTO_DSTOPTS: u8 = 60;
 const IPPROTO_SCTP: u8 = 132;
 
 /// Where the enclosing IP header is and which version it is: TCP and UDP print its
@@ -472,13 +475,66 @@ fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     }
     let saved = nd.snapend;
     nd.snapend = nd.snapend.min(bp + len);
-    let nh = nd.u8(bp + 6)?;
     let ip = IpRef { at: bp, v6: true };
-    if !matches!(nh, IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP | IPPROTO_DCCP) {
-        let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
-        let _ = write!(nd.out, "{s} > {d}: ");
+    let mut nh = nd.u8(bp + 6)?;
+    let mut cp = bp;
+    let mut advance = 40usize;
+    let mut len = len;
+    let mut fragmented = false;
+    // tcpdump walks the extension headers it knows, printing a word for each, and hands
+    // the first other header to the protocol printers.
+    while cp < nd.snapend && advance > 0 {
+        if len < advance {
+            return Err(Jump);
+        }
+        cp += advance;
+        len -= advance;
+        if cp == bp + 40 && !matches!(nh, IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP | IPPROTO_DCCP) {
+            let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
+            let _ = write!(nd.out, "{s} > {d}: ");
+        }
+        match nh {
+            IPPROTO_HOPOPTS | IPPROTO_DSTOPTS => {
+                nd.proto = if nh == IPPROTO_HOPOPTS {
+                    "hbhopt"
+                } else {
+                    "dstopt"
+                };
+                let optlen = (usize::from(nd.u8(cp + 1)?) + 1) << 3;
+                if !nd.ttest(cp, optlen) {
+                    return Err(Jump);
+                }
+                nd.p(if nh == IPPROTO_HOPOPTS {
+                    "HBH "
+                } else {
+                    "DSTOPT "
+                });
+                advance = optlen;
+                nh = nd.u8(cp)?;
+            }
+            IPPROTO_FRAGMENT => {
+                nd.proto = "frag6";
+                let off = nd.be16(cp + 2)? & 0xfff8;
+                let rest = (40 + payload_len).wrapping_sub(cp - bp).wrapping_sub(8);
+                let _ = write!(nd.out, "frag ({off}|{rest})");
+                if off != 0 {
+                    break;
+                }
+                nd.p(" ");
+                advance = 8;
+                if nd.snapend <= cp + advance {
+                    break;
+                }
+                nh = nd.u8(cp)?;
+                fragmented = true;
+            }
+            _ => {
+                demux(nd, cp, len, ip, fragmented, nh)?;
+                break;
+            }
+        }
+        nd.proto = "ip6";
     }
-    demux(nd, bp + 40, payload_len, ip, false, nh)?;
     nd.snapend = saved;
     Ok(())
 }
@@ -1058,6 +1114,14 @@ fn udp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>, fragmente
     if bp + 8 > nd.snapend {
         return Err(Jump);
     }
+    if sport == 53 || dport == 53 {
+        if length < 12 {
+            let _ = write!(nd.out, "domain [length {length} < 12] (invalid)");
+            return Ok(());
+        }
+        // A whole DNS message: tcpdump decodes it; tcpcraft does not (yet), and prints
+        // the UDP line instead.
+    }
     if ulen > length && !fragmented {
         let _ = write!(nd.out, "UDP, bad length {ulen} > {length}");
     } else {
@@ -1357,6 +1421,11 @@ fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             let _ = write!(nd.out, ", id {id}, seq {seq}");
         }
         133 | 134 => {}
+        137 => {
+            let dst = nd.ip6(bp + 24)?;
+            let tgt = nd.ip6(bp + 8)?;
+            let _ = write!(nd.out, ", {dst} to {tgt}");
+        }
         135 => {
             let tgt = nd.ip6(bp + 8)?;
             let _ = write!(nd.out, ", who has {tgt}");
