@@ -1114,13 +1114,11 @@ fn udp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>, fragmente
     if bp + 8 > nd.snapend {
         return Err(Jump);
     }
-    if sport == 53 || dport == 53 {
-        if length < 12 {
-            let _ = write!(nd.out, "domain [length {length} < 12] (invalid)");
-            return Ok(());
-        }
-        // A whole DNS message: tcpdump decodes it; tcpcraft does not (yet), and prints
-        // the UDP line instead.
+    // DNS: a payload too short for its header is what tcpdump calls invalid. A whole DNS
+    // message tcpdump decodes; tcpcraft does not (yet) and prints the UDP line instead.
+    if (sport == 53 || dport == 53) && length < 12 {
+        let _ = write!(nd.out, "domain [length {length} < 12] (invalid)");
+        return Ok(());
     }
     if ulen > length && !fragmented {
         let _ = write!(nd.out, "UDP, bad length {ulen} > {length}");
