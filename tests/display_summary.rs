@@ -311,3 +311,38 @@ proptest! {
         let _ = hexdump(&b);
     }
 }
+
+/// A chain of IPv6-in-IPv6 headers filling a packet: dissecting and printing it must not
+/// recurse once per header (1,600 levels overflowed the stack in `Packet::parse`).
+#[test]
+fn deep_tunnels_do_not_exhaust_the_stack() {
+    let n = 1600usize;
+    let mut b = Vec::with_capacity(n * 40);
+    for i in 0..n {
+        let plen = u16::try_from((n - i - 1) * 40).expect("fits");
+        b.extend_from_slice(&[0x60, 0, 0, 0]);
+        b.extend_from_slice(&plen.to_be_bytes());
+        b.extend_from_slice(&[41, 64]);
+        b.extend_from_slice(&[0u8; 32]);
+    }
+    let s = summary_bytes(&b, LinkType::RawIp);
+    assert!(s.starts_with("IP6 :: > ::: IP6 :: > ::: "), "{s}");
+    assert!(s.ends_with(" [|ip6]"), "{s}");
+    let (p, _) = Packet::parse(&b, LinkType::RawIp);
+    assert_eq!(p.to_bytes(), b);
+    assert_eq!(summary(&p), s);
+    let _ = show(&p);
+    let _ = json(&p);
+    // IPv4 in IPv4 too (the model keeps those as raw; the printer follows them).
+    let v4: Vec<u8> = (0..3000usize)
+        .flat_map(|i| {
+            let len = u16::try_from((3000 - i) * 20).expect("fits");
+            let mut h = vec![0x45, 0];
+            h.extend_from_slice(&len.to_be_bytes());
+            h.extend_from_slice(&[0, 0, 0, 0, 64, 4, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2]);
+            h
+        })
+        .collect();
+    let s = summary_bytes(&v4, LinkType::RawIp);
+    assert!(s.ends_with(" [|ip]"), "{s}");
+}

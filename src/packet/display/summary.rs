@@ -77,7 +77,14 @@ struct Nd<'a> {
     snapend: usize,
     proto: &'static str,
     out: String,
+    /// IP headers inside IP headers so far (tunnels recurse; see [`MAX_IP_DEPTH`]).
+    depth: usize,
 }
+
+/// How many IP headers deep (IP in IP in IPv6 …) the printer follows. tcpdump has no
+/// limit, but a crafted 64 KiB packet of nested headers would exhaust the stack; past
+/// this depth the line ends with the truncation marker.
+const MAX_IP_DEPTH: usize = 32;
 
 impl<'a> Nd<'a> {
     fn new(b: &'a [u8]) -> Nd<'a> {
@@ -86,6 +93,7 @@ impl<'a> Nd<'a> {
             snapend: b.len(),
             proto: "",
             out: String::with_capacity(160),
+            depth: 0,
         }
     }
 
@@ -515,7 +523,10 @@ fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             IPPROTO_FRAGMENT => {
                 nd.proto = "frag6";
                 let off = nd.be16(cp + 2)? & 0xfff8;
-                let rest = (40 + payload_len).wrapping_sub(cp - bp).wrapping_sub(8);
+                // tcpdump computes this in `u_int`; a lying payload length wraps.
+                let rest = (40 + payload_len as u32)
+                    .wrapping_sub((cp - bp) as u32)
+                    .wrapping_sub(8);
                 let _ = write!(nd.out, "frag ({off}|{rest})");
                 if off != 0 {
                     break;
@@ -554,8 +565,17 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
             nd.p("[ICMPv6 requires IPv6] (invalid)");
             Ok(())
         }
-        IPPROTO_IPV4 => ip_print(nd, bp, length),
-        IPPROTO_IPV6 => ip6_print(nd, bp, length),
+        IPPROTO_IPV4 | IPPROTO_IPV6 => {
+            nd.depth += 1;
+            if nd.depth > MAX_IP_DEPTH {
+                return Err(Jump);
+            }
+            if nh == IPPROTO_IPV4 {
+                ip_print(nd, bp, length)
+            } else {
+                ip6_print(nd, bp, length)
+            }
+        }
         IPPROTO_NONE => {
             nd.p("no next header");
             Ok(())
