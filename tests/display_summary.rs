@@ -346,3 +346,151 @@ fn deep_tunnels_do_not_exhaust_the_stack() {
     let s = summary_bytes(&v4, LinkType::RawIp);
     assert!(s.ends_with(" [|ip]"), "{s}");
 }
+
+/// Any layer, with any field values, set or left to be computed.
+fn any_layer() -> impl Strategy<Value = Layer> {
+    let opt = prop_oneof![
+        Just(TcpOption::Nop),
+        Just(TcpOption::Eol),
+        any::<u16>().prop_map(TcpOption::Mss),
+        any::<u8>().prop_map(TcpOption::Wscale),
+        Just(TcpOption::SackOk),
+        proptest::collection::vec(any::<(u32, u32)>(), 0..6).prop_map(TcpOption::Sack),
+        any::<(u32, u32)>().prop_map(|(a, b)| TcpOption::Timestamp(a, b)),
+        (any::<u8>(), proptest::collection::vec(any::<u8>(), 0..20))
+            .prop_map(|(kind, data)| TcpOption::Unknown { kind, data }),
+        proptest::collection::vec(any::<u8>(), 0..5).prop_map(TcpOption::Raw),
+    ];
+    prop_oneof![
+        (
+            any::<(u8, Option<u8>, u8, Option<u16>, u16, u8, u16, u8)>(),
+            any::<(Option<u8>, Option<u16>, Option<[u8; 4]>, [u8; 4])>(),
+            proptest::collection::vec(any::<u8>(), 0..12)
+        )
+            .prop_map(
+                |(
+                    (version, ihl, tos, len, id, flags, frag, ttl),
+                    (proto, chksum, src, dst),
+                    options,
+                )| {
+                    Layer::Ipv4(Ipv4Repr {
+                        version,
+                        ihl,
+                        tos,
+                        len,
+                        id,
+                        flags: flags & 7,
+                        frag: frag & 0x1fff,
+                        ttl,
+                        proto,
+                        chksum,
+                        src: src.map(Ipv4Addr::from),
+                        dst: Ipv4Addr::from(dst),
+                        options,
+                    })
+                }
+            ),
+        any::<(
+            u8,
+            u8,
+            u32,
+            Option<u16>,
+            Option<u8>,
+            u8,
+            Option<[u8; 16]>,
+            [u8; 16]
+        )>()
+        .prop_map(
+            |(version, tc, fl, plen, nh, hlim, src, dst)| Layer::Ipv6(Ipv6Repr {
+                version,
+                tc,
+                fl: fl & 0xfffff,
+                plen,
+                nh,
+                hlim,
+                src: src.map(Ipv6Addr::from),
+                dst: Ipv6Addr::from(dst),
+            })
+        ),
+        (
+            any::<(u16, u16, u32, u32, Option<u8>, u8, u16, u16)>(),
+            any::<(Option<u16>, u16)>(),
+            proptest::collection::vec(opt, 0..6),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..6))
+        )
+            .prop_map(
+                |(
+                    (sport, dport, seq, ack, dataofs, reserved, flags, window),
+                    (chksum, urgptr),
+                    options,
+                    padding,
+                )| {
+                    Layer::Tcp(TcpRepr {
+                        sport,
+                        dport,
+                        seq,
+                        ack,
+                        dataofs: dataofs.map(|d| d & 0x0f),
+                        reserved: reserved & 7,
+                        flags: TcpFlags(flags & 0x1ff),
+                        window,
+                        chksum,
+                        urgptr,
+                        options,
+                        padding,
+                    })
+                }
+            ),
+        any::<(u16, u16, Option<u16>, Option<u16>)>().prop_map(|(sport, dport, len, chksum)| {
+            Layer::Udp(UdpRepr {
+                sport,
+                dport,
+                len,
+                chksum,
+            })
+        }),
+        any::<(u8, u8, Option<u16>, u16, u16, bool)>().prop_map(
+            |(t, code, chksum, id, seq, v6)| {
+                let c = IcmpRepr {
+                    r#type: t,
+                    code,
+                    chksum,
+                    id,
+                    seq,
+                };
+                if v6 {
+                    Layer::Icmpv6(c)
+                } else {
+                    Layer::Icmp(c)
+                }
+            }
+        ),
+        proptest::collection::vec(any::<u8>(), 0..30).prop_map(Layer::Raw),
+        proptest::collection::vec(any::<u8>(), 0..8).prop_map(Layer::Padding),
+        any::<([u8; 6], [u8; 6], Option<u16>)>().prop_map(|(dst, src, ethertype)| {
+            Layer::Ether(EtherRepr {
+                dst,
+                src,
+                ethertype,
+            })
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// What a script can build (any layers in any order, any values) displays without
+    /// panicking, and the summary is one ASCII line.
+    #[test]
+    fn hand_built_stacks_never_panic(layers in proptest::collection::vec(any_layer(), 0..6)) {
+        let p = Packet::new(layers);
+        let s = summary(&p);
+        prop_assert!(s.is_ascii() && !s.contains('\n'), "{s:?}");
+        let t = show(&p);
+        prop_assert_eq!(t.matches("###[ ").count(), p.layers.len());
+        let j = json(&p);
+        prop_assert_eq!(j["layers"].as_array().map_or(0, Vec::len), p.layers.len());
+        let _ = hexdump(&p.to_bytes());
+    }
+}
