@@ -78,6 +78,21 @@ def ip4_raw():
     add(IP(src=S, dst=D) / TCP(sport=40001, dport=80, flags="PA", seq=1, ack=1) / Raw(b" GET / HTTP/1.0\r\n"))
     add(IP(src=S, dst=D) / TCP(sport=40001, dport=80, flags="PA", seq=1, ack=1) / Raw(b"\r\n"))
     add(IP(src=S, dst=D) / TCP(sport=40001, dport=80, flags="PA", seq=1, ack=1) / Raw(b"A" * 300 + b"\r\n"))
+    # Text protocols tcpdump prints the first line of: SSH banners, FTP, SMTP, whois, RTSP.
+    for port, load in [(22, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"), (22, b"SSH-1.99-x\n"), (22, b"SSH-2.0-no-line-end"),
+                       (22, b"SSH-2.0-cr\rx\n"), (22, b"\x00\x00\x01\x0c\x0a\x14"), (22, b"SS"), (22, b"SSH"), (22, b"SSH-"),
+                       (22, b"ssh-2.0-lower\r\n"), (22, b"SSH-2.0-tab\there\r\n"),
+                       (21, b"220 ProFTPD Server ready.\r\n"), (21, b"USER anonymous\r\n"), (21, b"\x01\x02"), (21, b"no end"),
+                       (25, b"EHLO client.example\r\n"), (25, b"250-first\nsecond\n"), (25, b"\r\n"),
+                       (43, b"example.com\r\n"),
+                       (554, b"OPTIONS rtsp://198.18.0.2/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"), (554, b"RTSP/1.0 200 OK\r\n"),
+                       (554, b"NOTACMD x\r\n"), (8554, b"PLAY rtsp://x RTSP/1.0\r\n"),
+                       (2049, b"\x80\x00\x00\x28"), (9000, b"SSH-2.0-not-ssh-port\r\n")]:
+        add(IP(src=S, dst=D) / TCP(sport=40000, dport=port, flags="PA", seq=1, ack=1) / Raw(load))
+    add(IP(src=D, dst=S) / TCP(sport=22, dport=40000, flags="PA", seq=1, ack=1) / Raw(b"SSH-2.0-server\r\n"))
+    add(IP(src=S, dst=D) / TCP(sport=25, dport=80, flags="PA", seq=1, ack=1) / Raw(b"GET / HTTP/1.0\r\n"))
+    add(IP(src=S, dst=D) / TCP(sport=22, dport=21, flags="PA", seq=1, ack=1) / Raw(b"USER x\r\n"))
+    add(IPv6(src=S6, dst=D6) / TCP(sport=40000, dport=22, flags="PA", seq=1, ack=1) / Raw(b"SSH-2.0-v6\r\n"))
     add(IP(src=S, dst=D) / TCP(sport=40000, dport=80, flags="FA", seq=1019, ack=5040))
     add(IP(src=D, dst=S) / TCP(sport=80, dport=40000, flags="FA", seq=5040, ack=1020))
     add(IP(src=S, dst=D) / TCP(sport=40000, dport=80, flags="A", seq=1020, ack=5041))

@@ -587,11 +587,43 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
     }
 }
 
-/// Ports whose payload tcpdump hands to another printer before it gets to HTTP (telnet,
-/// SMTP, whois, BGP, PPTP, Redis, SSH, NetBIOS, SMB, BEEP, OpenFlow, FTP): tcpcraft does
-/// not decode those, so their lines end after `length N`.
-const TCP_PORTS_BEFORE_HTTP: [u16; 13] = [
-    23, 25, 43, 179, 1723, 6379, 22, 139, 445, 10288, 6633, 6653, 21,
+/// What tcpdump does with a TCP payload, by port, in the order it checks the ports.
+#[derive(Clone, Copy)]
+enum TcpApp {
+    /// A protocol tcpdump decodes and tcpcraft does not (telnet, BGP, PPTP, Redis,
+    /// NetBIOS, SMB, BEEP, OpenFlow, DNS over TCP, MSDP, RPKI-RTR, LDP): the line ends
+    /// after `length N`, where tcpdump would go on.
+    NotDecoded,
+    Smtp,
+    Whois,
+    Ssh,
+    Ftp,
+    Http,
+    Rtsp,
+}
+
+const TCP_APPS: [(u16, TcpApp); 21] = [
+    (23, TcpApp::NotDecoded),
+    (25, TcpApp::Smtp),
+    (43, TcpApp::Whois),
+    (179, TcpApp::NotDecoded),
+    (1723, TcpApp::NotDecoded),
+    (6379, TcpApp::NotDecoded),
+    (22, TcpApp::Ssh),
+    (139, TcpApp::NotDecoded),
+    (445, TcpApp::NotDecoded),
+    (10288, TcpApp::NotDecoded),
+    (6633, TcpApp::NotDecoded),
+    (6653, TcpApp::NotDecoded),
+    (21, TcpApp::Ftp),
+    (80, TcpApp::Http),
+    (8080, TcpApp::Http),
+    (554, TcpApp::Rtsp),
+    (8554, TcpApp::Rtsp),
+    (53, TcpApp::NotDecoded),
+    (639, TcpApp::NotDecoded),
+    (323, TcpApp::NotDecoded),
+    (646, TcpApp::NotDecoded),
 ];
 
 const TH_FIN: u8 = 0x01;
@@ -693,15 +725,35 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
         return Err(Jump);
     }
     let data = bp + header_len;
-    let port = |p: u16| sport == p || dport == p;
-    if TCP_PORTS_BEFORE_HTTP.iter().any(|&p| port(p)) {
-        return Ok(());
+    let app = TCP_APPS
+        .iter()
+        .find(|(p, _)| sport == *p || dport == *p)
+        .map(|(_, a)| *a);
+    let len = length as usize;
+    match app {
+        None | Some(TcpApp::NotDecoded) => Ok(()),
+        Some(TcpApp::Ssh) => ssh_print(nd, data, len),
+        Some(TcpApp::Whois) => {
+            nd.p(": ");
+            txtproto_print(nd, data, len, "whois", None)
+        }
+        Some(TcpApp::Smtp) => {
+            nd.p(": ");
+            txtproto_print(nd, data, len, "smtp", None)
+        }
+        Some(TcpApp::Ftp) => {
+            nd.p(": ");
+            txtproto_print(nd, data, len, "ftp", None)
+        }
+        Some(TcpApp::Http) => {
+            nd.p(": ");
+            txtproto_print(nd, data, len, "http", Some(&HTTP_CMDS))
+        }
+        Some(TcpApp::Rtsp) => {
+            nd.p(": ");
+            txtproto_print(nd, data, len, "rtsp", Some(&RTSP_CMDS))
+        }
     }
-    if port(80) || port(8080) {
-        nd.p(": ");
-        http_print(nd, data, length as usize)?;
-    }
-    Ok(())
 }
 
 /// tcpdump's flag letters (`bittok2str_nosep` over the flags byte): F S R P . U E W.
@@ -1006,27 +1058,87 @@ const HTTP_CMDS: [&str; 38] = [
     "BASELINE-CONTROL",
 ];
 
-/// tcpdump's `txtproto_print` for HTTP: `HTTP`, then `: ` and the first line if the
-/// payload starts with a request method or a 3-digit status code.
-fn http_print(nd: &mut Nd, bp: usize, len: usize) -> R {
-    nd.proto = "http";
-    let mut print_this = false;
-    let (idx, tok) = fetch_token(nd, bp, 0, len);
-    if idx != 0 {
-        if HTTP_CMDS.iter().any(|c| c.eq_ignore_ascii_case(&tok)) {
-            print_this = true;
+/// RTSP request methods tcpdump recognises (print-rtsp.c).
+const RTSP_CMDS: [&str; 11] = [
+    "DESCRIBE",
+    "ANNOUNCE",
+    "GET_PARAMETER",
+    "OPTIONS",
+    "PAUSE",
+    "PLAY",
+    "RECORD",
+    "REDIRECT",
+    "SETUP",
+    "SET_PARAMETER",
+    "TEARDOWN",
+];
+
+/// tcpdump's `txtproto_print`: the protocol's name in capitals, then `: ` and the first
+/// line of text. With a list of commands (HTTP, RTSP) only a payload that starts with a
+/// command, or whose second token is a 3-digit status code, is a line worth printing;
+/// without one (FTP, SMTP, whois) every payload is.
+fn txtproto_print(
+    nd: &mut Nd,
+    bp: usize,
+    len: usize,
+    proto: &'static str,
+    cmds: Option<&[&str]>,
+) -> R {
+    nd.proto = proto;
+    let print_this = match cmds {
+        None => true,
+        Some(cmds) => {
+            let mut yes = false;
+            let (idx, tok) = fetch_token(nd, bp, 0, len);
+            if idx != 0 {
+                if cmds.iter().any(|c| c.eq_ignore_ascii_case(&tok)) {
+                    yes = true;
+                }
+                let (idx2, tok2) = fetch_token(nd, bp, idx, len);
+                let t = tok2.as_bytes();
+                if idx2 != 0 && t.len() == 3 && t.iter().all(u8::is_ascii_digit) {
+                    yes = true;
+                }
+            }
+            yes
         }
-        let (idx2, tok2) = fetch_token(nd, bp, idx, len);
-        let t = tok2.as_bytes();
-        if idx2 != 0 && t.len() == 3 && t.iter().all(u8::is_ascii_digit) {
-            print_this = true;
-        }
-    }
-    nd.p("HTTP");
+    };
+    nd.p(&proto.to_ascii_uppercase());
     if print_this {
         print_txt_line(nd, ": ", bp, 0, len)?;
     }
     Ok(())
+}
+
+/// tcpdump's `ssh_print`: the version banner (`SSH-2.0-…`) when the payload is one,
+/// nothing otherwise.
+fn ssh_print(nd: &mut Nd, bp: usize, len: usize) -> R {
+    nd.proto = "ssh";
+    for (i, c) in b"SSH-".iter().enumerate() {
+        if nd.u8(bp + i)? != *c {
+            return Ok(());
+        }
+    }
+    let mut idx = 4;
+    while idx < len {
+        let c = nd.u8(bp + idx)?;
+        if c == b'\n' {
+            break;
+        } else if c == b'\r' {
+            if idx + 1 >= len || nd.u8(bp + idx + 1)? != b'\n' {
+                return Ok(());
+            }
+            break;
+        } else if !(0x20..=0x7e).contains(&c) {
+            return Ok(());
+        }
+        idx += 1;
+    }
+    if idx >= len {
+        // No line end in this segment.
+        return Ok(());
+    }
+    print_line(nd, ": SSH: ", bp, idx)
 }
 
 /// `fetch_token`: the token at `idx` and the index after it and the blanks that follow;
