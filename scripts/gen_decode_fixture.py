@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 
-from scapy.all import (IP, IPv6, TCP, UDP, ICMP, Raw, Ether, CookedLinux, ARP,
+from scapy.all import (IP, IPv6, TCP, UDP, ICMP, Raw, Ether, CookedLinux, ARP, Dot1Q,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, ICMPv6ND_Redirect,
                        ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6DestUnreach,
                        ICMPv6PacketTooBig, ICMPv6TimeExceeded, ICMPv6ParamProblem,
@@ -423,6 +423,22 @@ def main():
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / IP(src=S, dst=D) / UDP(sport=40000, dport=9000) / Raw(b"pad me")) + b"\x00" * 12)
     eth.append(bytes(Ether(src=MAC_A, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=MAC_A, psrc=S, pdst=D)))
     eth.append(bytes(Ether(src=MAC_B, dst=MAC_A) / ARP(op=2, hwsrc=MAC_B, psrc=D, hwdst=MAC_A, pdst=S)))
+    # VLAN tags (tcpdump without -e prints only what they carry) and every ARP operation.
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=100) / IP(src=S, dst=D) / TCP(sport=40000, dport=9000, flags="S")))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=100, prio=3) / IPv6(src=S6, dst=D6) / UDP(sport=1, dport=2)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x88a8) / Dot1Q(vlan=5) / Dot1Q(vlan=6) / IP(src=S, dst=D) / ICMP()))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=7) / ARP(psrc=S, pdst=D, hwsrc=MAC_A)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x8100) / Raw(b"\x00\x64")))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=100) / Raw(b"\x45\x00")))
+    for op in [1, 2, 3, 4, 8, 9]:
+        eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / ARP(op=op, psrc=S, pdst=D, hwsrc=MAC_A, hwdst=MAC_B)))
+    eth.append(bytes(Ether(src=MAC_A, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, psrc=S, pdst=D, hwsrc=MAC_A) / Raw(b"\x00" * 18)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes(ARP(op=1, psrc=S, pdst=D, hwsrc=MAC_A))[:20])))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("000108000604"))))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("0001 86dd 0610 0001") + b"\x02" * 6 + b"\x00" * 16 + b"\x02" * 6 + b"\x00" * 16)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("0006 0800 0004 0001") + b"\x00" * 16)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("0001 1000 0604 0001") + b"\x01" * 20)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("0001 0800 0404 0002") + b"\x07" * 16)))
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x88b5) / Raw(b"local experimental ethertype")))
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0800) / Raw(b"\x45\x00")))
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x86dd) / Raw(b"\x60\x00")))
@@ -439,6 +455,7 @@ def main():
                                      proto=proto) / Raw(p)))
     sll.append(bytes(CookedLinux(pkttype=0, lladdrtype=772, lladdrlen=0, src=b"\x00" * 8, proto=0x0800) / IP(src="127.0.0.1", dst="127.0.0.1") / TCP(sport=40000, dport=9000, flags="S")))
     sll.append(bytes(CookedLinux(pkttype=1, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\xc6\x12\x00\x01\x00\x00", proto=0x0806) / ARP(op=1, hwsrc=MAC_A, psrc=S, pdst=D)))
+    sll.append(bytes(CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\xc6\x12\x00\x02\x00\x00", proto=0x0806) / ARP(op=2, hwsrc=MAC_B, psrc=D, hwdst=MAC_A, pdst=S)))
     sll.append(bytes(CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\xc6\x12\x00\x01\x00\x00", proto=0x88b5) / Raw(b"experimental")))
     sll.append(bytes(CookedLinux(pkttype=1, lladdrtype=772, lladdrlen=0, src=b"\x00" * 8, proto=0x88b5) / Raw(b"x")))
     sll.append(bytes(CookedLinux(pkttype=0, lladdrtype=1, lladdrlen=6, src=b"\x00" * 8, proto=0x0800))[:12])

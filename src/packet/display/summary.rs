@@ -229,14 +229,28 @@ fn mac(b: &[u8]) -> String {
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_ARP: u16 = 0x0806;
+const ETHERTYPE_TRAIL: u16 = 0x1000;
+/// 802.1Q VLAN tags (and the QinQ variants): tcpdump without -e prints nothing for them.
+const ETHERTYPE_VLANS: [u16; 4] = [0x8100, 0x88a8, 0x9100, 0x9200];
 
 fn ether_print(nd: &mut Nd, length: usize) -> R {
     nd.proto = "ether";
     if !nd.ttest(0, 14) {
         return Err(Jump);
     }
-    let et = nd.be16(12)?;
-    if !link_payload(nd, et, 14, length - 14)? {
+    let mut et = nd.be16(12)?;
+    let mut at = 14;
+    while ETHERTYPE_VLANS.contains(&et) {
+        nd.proto = "vlan";
+        et = nd.be16(at + 2)?;
+        at += 4;
+    }
+    if et < 0x0600 && !nd.ttest(at, 3) {
+        // An 802.3 length field: LLC follows, and not even its header is there.
+        nd.proto = "llc";
+        return Err(Jump);
+    }
+    if !link_payload(nd, et, at, length.saturating_sub(at))? {
         let dst = mac(nd.slice(0, 6)?);
         let src = mac(nd.slice(6, 6)?);
         let what = if et < 0x0600 {
@@ -295,42 +309,82 @@ fn link_payload(nd: &mut Nd, et: u16, at: usize, length: usize) -> R<bool> {
 
 fn arp_print(nd: &mut Nd, ap: usize, length: usize) -> R {
     nd.proto = "arp";
+    if !nd.ttest(ap, 8) {
+        return Err(Jump);
+    }
     let hrd = nd.be16(ap)?;
     let pro = nd.be16(ap + 2)?;
     let hln = usize::from(nd.u8(ap + 4)?);
     let pln = usize::from(nd.u8(ap + 5)?);
     let op = nd.be16(ap + 6)?;
+    let sha = ap + 8;
+    let spa = sha + hln;
+    let tha = spa + pln;
+    let tpa = tha + hln;
+    if !nd.ttest(tpa, pln) {
+        return Err(Jump);
+    }
     nd.p("ARP, ");
-    if pro != ETHERTYPE_IPV4 || pln != 4 || hln == 0 {
+    if (pro != ETHERTYPE_IPV4 && pro != ETHERTYPE_TRAIL) || pln != 4 || hln == 0 {
+        let hw = match hrd {
+            1 => "Ethernet".to_string(),
+            6 => "TokenRing".to_string(),
+            _ => format!("Unknown Hardware ({hrd})"),
+        };
+        let proto = match pro {
+            ETHERTYPE_IPV4 => "IPv4".to_string(),
+            ETHERTYPE_IPV6 => "IPv6".to_string(),
+            ETHERTYPE_ARP => "ARP".to_string(),
+            _ => format!("Unknown Protocol (0x{pro:04x})"),
+        };
         let _ = write!(
             nd.out,
-            "hardware type {hrd}, protocol 0x{pro:04x}, op {op}, length {length}"
+            "{hw} (len {hln}), {proto} (len {pln}), length {length}"
         );
         return Ok(());
     }
-    let sha = ap + 8;
-    let spa = sha + hln;
-    let tha = spa + 4;
-    let tpa = tha + hln;
+    let opname = match op {
+        1 => "Request".to_string(),
+        2 => "Reply".to_string(),
+        3 => "Reverse Request".to_string(),
+        4 => "Reverse Reply".to_string(),
+        8 => "Inverse Request".to_string(),
+        9 => "Inverse Reply".to_string(),
+        10 => "NACK Reply".to_string(),
+        _ => format!("Unknown ({op})"),
+    };
+    let _ = write!(nd.out, "{opname} ");
+    let paddr = |nd: &Nd, at: usize| -> R<String> { nd.ip4(at) };
+    let hwaddr = |nd: &Nd, at: usize| -> R<String> { Ok(mac(nd.slice(at, hln)?)) };
     match op {
         1 => {
-            let t = nd.ip4(tpa)?;
-            let _ = write!(nd.out, "Request who-has {t}");
+            let t = paddr(nd, tpa)?;
+            let _ = write!(nd.out, "who-has {t}");
             let th = nd.slice(tha, hln)?;
             if th.iter().any(|&b| b != 0) {
                 let _ = write!(nd.out, " ({})", mac(th));
             }
-            let s = nd.ip4(spa)?;
+            let s = paddr(nd, spa)?;
             let _ = write!(nd.out, " tell {s}");
         }
         2 => {
-            let s = nd.ip4(spa)?;
-            let m = mac(nd.slice(sha, hln)?);
-            let _ = write!(nd.out, "Reply {s} is-at {m}");
+            let (s, m) = (paddr(nd, spa)?, hwaddr(nd, sha)?);
+            let _ = write!(nd.out, "{s} is-at {m}");
         }
-        _ => {
-            let _ = write!(nd.out, "Unknown ({op})");
+        3 | 8 => {
+            let (t, s) = (hwaddr(nd, tha)?, hwaddr(nd, sha)?);
+            let _ = write!(nd.out, "who-is {t} tell {s}");
         }
+        4 => {
+            let (m, t) = (hwaddr(nd, tha)?, paddr(nd, tpa)?);
+            let _ = write!(nd.out, "{m} at {t}");
+        }
+        9 => {
+            let (m, s) = (hwaddr(nd, sha)?, paddr(nd, spa)?);
+            let _ = write!(nd.out, "{m} at {s}");
+        }
+        // tcpdump follows these with a hex dump on lines of their own.
+        _ => return Ok(()),
     }
     let _ = write!(nd.out, ", length {length}");
     Ok(())
