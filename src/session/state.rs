@@ -14,6 +14,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use crate::packet::TcpFlags;
+
 /// The eleven connection states of RFC 9293 §3.3.2, displayed with their RFC names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum State {
@@ -78,106 +80,26 @@ impl fmt::Display for State {
     }
 }
 
-/// TCP header flags (9 bits), bit values as on the wire.
-///
-/// Kept here, with the same shape as `packet::TcpFlags`, so that the state machine
-/// stands alone; `session::mod` converts between the two.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Flags(pub u16);
-
-impl Flags {
-    pub const FIN: Flags = Flags(0x001);
-    pub const SYN: Flags = Flags(0x002);
-    pub const RST: Flags = Flags(0x004);
-    pub const PSH: Flags = Flags(0x008);
-    pub const ACK: Flags = Flags(0x010);
-    pub const URG: Flags = Flags(0x020);
-    pub const ECE: Flags = Flags(0x040);
-    pub const CWR: Flags = Flags(0x080);
-    pub const NS: Flags = Flags(0x100);
-
-    /// Scapy's letters, in scapy's display order.
-    const LETTERS: [(char, Flags); 9] = [
-        ('F', Flags::FIN),
-        ('S', Flags::SYN),
-        ('R', Flags::RST),
-        ('P', Flags::PSH),
-        ('A', Flags::ACK),
-        ('U', Flags::URG),
-        ('E', Flags::ECE),
-        ('C', Flags::CWR),
-        ('N', Flags::NS),
-    ];
-
-    pub fn contains(self, other: Flags) -> bool {
-        self.0 & other.0 == other.0
-    }
-    pub fn syn(self) -> bool {
-        self.contains(Flags::SYN)
-    }
-    pub fn ack(self) -> bool {
-        self.contains(Flags::ACK)
-    }
-    pub fn fin(self) -> bool {
-        self.contains(Flags::FIN)
-    }
-    pub fn rst(self) -> bool {
-        self.contains(Flags::RST)
-    }
-
-    /// Parses scapy letters (`"SA"`, `"S|A"`) or names (`"SYN,ACK"`, `"syn ack"`).
-    pub fn parse(text: &str) -> Result<Flags, String> {
-        let mut bits = 0u16;
-        for word in text.split(['|', ',', ' ', '+']) {
-            if word.is_empty() {
-                continue;
-            }
-            let named = match word.to_ascii_uppercase().as_str() {
-                "FIN" => Some(Flags::FIN),
-                "SYN" => Some(Flags::SYN),
-                "RST" => Some(Flags::RST),
-                "PSH" => Some(Flags::PSH),
-                "ACK" => Some(Flags::ACK),
-                "URG" => Some(Flags::URG),
-                "ECE" => Some(Flags::ECE),
-                "CWR" => Some(Flags::CWR),
-                "NS" => Some(Flags::NS),
-                _ => None,
-            };
-            if let Some(f) = named {
-                bits |= f.0;
-                continue;
-            }
-            for c in word.chars() {
-                let f = Flags::LETTERS
-                    .iter()
-                    .find(|(l, _)| *l == c.to_ascii_uppercase())
-                    .map(|(_, f)| *f)
-                    .ok_or_else(|| {
-                        format!("unknown TCP flag {c:?} in {text:?} (letters: FSRPAUECN)")
-                    })?;
-                bits |= f.0;
-            }
-        }
-        Ok(Flags(bits))
-    }
+/// Flag tests the state machine asks all the time, on the packet model's flag set.
+trait FlagBits {
+    fn syn(self) -> bool;
+    fn ack(self) -> bool;
+    fn fin(self) -> bool;
+    fn rst(self) -> bool;
 }
 
-impl std::ops::BitOr for Flags {
-    type Output = Flags;
-    fn bitor(self, rhs: Flags) -> Flags {
-        Flags(self.0 | rhs.0)
+impl FlagBits for TcpFlags {
+    fn syn(self) -> bool {
+        self.contains(TcpFlags::SYN)
     }
-}
-
-impl fmt::Display for Flags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s: String = Flags::LETTERS
-            .iter()
-            .filter(|(_, bit)| self.contains(*bit))
-            .map(|(l, _)| *l)
-            .collect();
-        f.pad(&s)
+    fn ack(self) -> bool {
+        self.contains(TcpFlags::ACK)
+    }
+    fn fin(self) -> bool {
+        self.contains(TcpFlags::FIN)
+    }
+    fn rst(self) -> bool {
+        self.contains(TcpFlags::RST)
     }
 }
 
@@ -212,7 +134,7 @@ impl fmt::Display for SegOptions {
 /// A TCP segment as the state machine sees it: header fields and payload length.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Segment {
-    pub flags: Flags,
+    pub flags: TcpFlags,
     pub seq: u32,
     pub ack: u32,
     /// Payload length in bytes (SYN and FIN not counted).
@@ -930,7 +852,7 @@ pub struct Step {
 /// What the user asks to send; `None` fields are filled in from the session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SendSpec {
-    pub flags: Flags,
+    pub flags: TcpFlags,
     pub len: u32,
     pub seq: Option<u32>,
     pub ack: Option<u32>,
@@ -1098,7 +1020,7 @@ fn recognise(owed: Owed, seg: &Segment) -> Option<String> {
 /// What `expect` checks; `None` fields are not checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Expectation {
-    pub flags: Option<Flags>,
+    pub flags: Option<TcpFlags>,
     pub seq: Option<u32>,
     pub ack: Option<u32>,
     pub data: Option<Vec<u8>>,
@@ -1115,7 +1037,7 @@ pub fn check(exp: &Expectation, seg: &Segment, data: &[u8]) -> Result<(), String
     let mut diffs = Vec::new();
     if let Some(flags) = exp.flags {
         let got = seg.flags;
-        if got != flags && Flags(got.0 & !Flags::PSH.0) != flags {
+        if got != flags && TcpFlags(got.0 & !TcpFlags::PSH) != flags {
             diffs.push(format!("expected flags {flags}, got {got}"));
         }
     }
