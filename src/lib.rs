@@ -6,5 +6,8 @@
 #![deny(unsafe_code)]
 
 pub mod decode;
+#[allow(unsafe_code)] // net is the one module that makes syscalls (see DESIGN.md)
+pub mod net;
 pub mod packet;
 pub mod pcap;
+pub mod session;
