@@ -5,7 +5,9 @@
 //! `packet`; only `net` touches sockets and is the one module allowed `unsafe`.
 #![deny(unsafe_code)]
 
+pub mod decode;
 pub mod packet;
+pub mod pcap;
 // reason: the engine makes raw-socket, AF_PACKET, BPF and netns syscalls through libc;
 // every unsafe block is confined to src/net/ and commented.
 #[allow(unsafe_code)]
