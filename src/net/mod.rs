@@ -4,8 +4,19 @@
 //! byte vectors; the socket parts are exercised by `tests/net_*.rs` in the test bed.
 
 pub mod bpf;
+pub mod capture;
+pub mod engine;
 pub mod filter;
 pub mod matching;
 pub mod netlink;
+pub mod route;
+pub mod send;
 pub mod sys;
+pub mod testbed;
 pub mod wire;
+
+pub use engine::{
+    check_privileges, permission_message, Engine, EngineOptions, NetError, Probe, Reply,
+    SrResult, Sniffed, Unmatched,
+};
+pub use matching::AnswerKind;
