@@ -7,6 +7,7 @@ pub mod bpf;
 pub mod capture;
 pub mod engine;
 pub mod filter;
+pub mod guard;
 pub mod matching;
 pub mod netlink;
 pub mod route;
