@@ -5,4 +5,6 @@
 //! `packet`; only `net` touches sockets and is the one module allowed `unsafe`.
 #![deny(unsafe_code)]
 
+pub mod decode;
 pub mod packet;
+pub mod pcap;
