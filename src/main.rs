@@ -54,6 +54,9 @@ enum ColorWhen {
 enum Command {
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
+    /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
+    /// inside it, with `target` and `target6` set; everything is removed on exit
+    Lab(LabCli),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -85,6 +88,26 @@ struct DecodeArgs {
     link: Option<LinkArg>,
 }
 
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+struct LabCli {
+    /// Run CODE inside the lab instead of the REPL
+    #[arg(short = 'c', value_name = "CODE")]
+    code: Option<String>,
+    #[command(subcommand)]
+    run: Option<LabRun>,
+}
+
+#[derive(Subcommand, Debug)]
+enum LabRun {
+    /// Run a script inside the lab
+    Run {
+        file: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum LinkArg {
     Ether,
@@ -97,6 +120,20 @@ fn main() -> ExitCode {
     let _ = cli.global.color;
     match cli.command {
         Command::Decode(args) => run_decode(args),
+        Command::Lab(lab) => {
+            let (file, file_args) = match lab.run {
+                Some(LabRun::Run { file, args }) => (Some(file), args),
+                None => (None, Vec::new()),
+            };
+            let color = format!("{:?}", cli.global.color).to_lowercase();
+            ExitCode::from(tcpcraft::net::lab::run(&tcpcraft::net::lab::LabArgs {
+                code: lab.code,
+                file,
+                file_args,
+                global: vec!["--color".into(), color.into()],
+                quiet: false,
+            }))
+        }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());

@@ -8,7 +8,6 @@ use std::hash::{Hash, Hasher};
 use std::io::{self, BufWriter};
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::capture::{Capture, Frame};
@@ -320,20 +319,21 @@ impl Engine {
 
     /// Send one probe and wait up to `timeout` for its answer.
     pub fn sr1(&mut self, probe: &Probe, timeout: Duration) -> Result<Option<Reply>, NetError> {
-        let r = self.sr(std::slice::from_ref(probe), timeout, 0, Duration::ZERO, None)?;
+        let r = self.sr(std::slice::from_ref(probe), timeout, 0, Duration::ZERO, &|| false)?;
         Ok(r.answered.into_iter().next())
     }
 
     /// Send probes, capture and match their answers. Each unanswered probe is sent again
     /// up to `retry` more times; the wait ends `timeout` after the last probe left, or as
-    /// soon as every probe has its answer. `stop` (e.g. set by Ctrl-C) ends it early.
+    /// soon as every probe has its answer. `stop` (e.g. "was Ctrl-C pressed?") is asked
+    /// every 50 ms at most and ends it early.
     pub fn sr(
         &mut self,
         probes: &[Probe],
         timeout: Duration,
         retry: usize,
         inter: Duration,
-        stop: Option<&AtomicBool>,
+        stop: &dyn Fn() -> bool,
     ) -> Result<SrResult, NetError> {
         let prepared: Vec<Prepared> = probes
             .iter()
@@ -374,7 +374,7 @@ impl Engine {
             result: &mut result,
             pcap: self.pcap.as_mut(),
         };
-        let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+        let stopped = || stop();
         'rounds: for _round in 0..=retry {
             let todo: Vec<usize> = (0..n).filter(|&i| !state.answered[i]).collect();
             if todo.is_empty() {
@@ -459,7 +459,7 @@ impl Engine {
         timeout: Option<Duration>,
         filter: Option<&str>,
         iface: Option<&str>,
-        stop: Option<&AtomicBool>,
+        stop: &dyn Fn() -> bool,
     ) -> Result<Vec<Sniffed>, NetError> {
         let f = Filter::new(filter.unwrap_or("")).map_err(NetError::Filter)?;
         let ifindex = match iface {
@@ -477,7 +477,7 @@ impl Engine {
         let mut out = Vec::new();
         let mut names: HashMap<u32, String> = HashMap::new();
         while count == 0 || out.len() < count {
-            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            if stop() {
                 break;
             }
             let wait = match timeout {

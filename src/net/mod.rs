@@ -8,6 +8,7 @@ pub mod capture;
 pub mod engine;
 pub mod filter;
 pub mod guard;
+pub mod lab;
 pub mod matching;
 pub mod netlink;
 pub mod route;
