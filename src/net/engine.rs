@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufWriter};
-use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
@@ -42,7 +42,8 @@ impl NetError {
     }
 
     fn io(what: impl Into<String>, source: io::Error) -> NetError {
-        if source.raw_os_error() == Some(libc::EPERM) || source.raw_os_error() == Some(libc::EACCES) {
+        if source.raw_os_error() == Some(libc::EPERM) || source.raw_os_error() == Some(libc::EACCES)
+        {
             return NetError::Permission(permission_message());
         }
         NetError::Io {
@@ -214,7 +215,12 @@ impl Engine {
     }
 
     /// The route to `dst` (cached), as `ip route get` would say.
-    pub fn route(&mut self, dst: IpAddr, src: Option<IpAddr>, iface: Option<&str>) -> Result<Route, NetError> {
+    pub fn route(
+        &mut self,
+        dst: IpAddr,
+        src: Option<IpAddr>,
+        iface: Option<&str>,
+    ) -> Result<Route, NetError> {
         let key = (dst, src, iface.map(str::to_string));
         if let Some(r) = self.routes.get(&key) {
             return Ok(r.clone());
@@ -263,7 +269,8 @@ impl Engine {
     /// Flush the pcap file.
     pub fn flush(&mut self) -> Result<(), NetError> {
         if let Some(w) = self.pcap.as_mut() {
-            w.flush().map_err(|e| NetError::io("writing the pcap file", e))?;
+            w.flush()
+                .map_err(|e| NetError::io("writing the pcap file", e))?;
         }
         Ok(())
     }
@@ -280,7 +287,12 @@ impl Engine {
     /// Send packets, `count` rounds of the whole list, waiting `inter` between packets.
     /// A long burst without `inter` goes out in sendmmsg(2) batches at the link layer.
     /// Returns how many packets left.
-    pub fn send(&mut self, probes: &[Probe], count: usize, inter: Duration) -> Result<usize, NetError> {
+    pub fn send(
+        &mut self,
+        probes: &[Probe],
+        count: usize,
+        inter: Duration,
+    ) -> Result<usize, NetError> {
         let prepared: Vec<Prepared> = probes
             .iter()
             .map(|p| self.prepare(p))
@@ -319,7 +331,13 @@ impl Engine {
 
     /// Send one probe and wait up to `timeout` for its answer.
     pub fn sr1(&mut self, probe: &Probe, timeout: Duration) -> Result<Option<Reply>, NetError> {
-        let r = self.sr(std::slice::from_ref(probe), timeout, 0, Duration::ZERO, &|| false)?;
+        let r = self.sr(
+            std::slice::from_ref(probe),
+            timeout,
+            0,
+            Duration::ZERO,
+            &|| false,
+        )?;
         Ok(r.answered.into_iter().next())
     }
 
@@ -401,7 +419,10 @@ impl Engine {
                 }
                 let p = &prepared[i];
                 let t = sys::clocks().0;
-                if let Err(e) = self.sender.send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref()) {
+                if let Err(e) =
+                    self.sender
+                        .send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref())
+                {
                     if e.raw_os_error() == Some(libc::ENOBUFS) {
                         // The queue is full: drain replies, then try once more.
                         std::thread::sleep(Duration::from_micros(200));
@@ -529,7 +550,10 @@ impl Collect<'_> {
             return;
         };
         let answered = &*self.answered;
-        match self.matcher.classify(&s, |i| answered.get(i).copied().unwrap_or(true)) {
+        match self
+            .matcher
+            .classify(&s, |i| answered.get(i).copied().unwrap_or(true))
+        {
             Outcome::Answer(i, kind) => {
                 if let Some(a) = self.answered.get_mut(i) {
                     *a = true;

@@ -86,9 +86,7 @@ pub fn run(args: &LabArgs) -> u8 {
         }
     };
     if let Err(why) = testbed::can_build() {
-        eprintln!(
-            "tcpcraft: lab: {why}; the lab creates network namespaces, so run it with sudo"
-        );
+        eprintln!("tcpcraft: lab: {why}; the lab creates network namespaces, so run it with sudo");
         return 3;
     }
     for id in remove_stale() {
@@ -148,10 +146,7 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
-                return status
-                    .code()
-                    .map(|c| c.clamp(0, 255) as u8)
-                    .unwrap_or(130);
+                return status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(130);
             }
             Ok(None) => {}
             Err(e) => {

@@ -18,7 +18,7 @@ pub mod testbed;
 pub mod wire;
 
 pub use engine::{
-    check_privileges, permission_message, Engine, EngineOptions, NetError, Probe, Reply,
-    SrResult, Sniffed, Unmatched,
+    check_privileges, permission_message, Engine, EngineOptions, NetError, Probe, Reply, Sniffed,
+    SrResult, Unmatched,
 };
 pub use matching::AnswerKind;

@@ -26,7 +26,10 @@ pub struct Route {
 pub fn resolve(dst: IpAddr, src: Option<IpAddr>, iface: Option<&str>) -> io::Result<Route> {
     let oif = match iface {
         Some(name) => Some(sys::if_nametoindex(name).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotFound, format!("no interface named {name}"))
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no interface named {name}"),
+            )
         })?),
         None => None,
     };

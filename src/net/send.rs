@@ -87,11 +87,21 @@ impl Sender {
         } else {
             ETH_P_IP
         };
-        Ok(RawSockAddr::from_ll(sys::sockaddr_ll(route.ifindex, proto, mac)))
+        Ok(RawSockAddr::from_ll(sys::sockaddr_ll(
+            route.ifindex,
+            proto,
+            mac,
+        )))
     }
 
     /// Send one IP packet (bytes start at the IP header).
-    pub fn send(&mut self, bytes: &[u8], route: &Route, path: Path, bind: Option<&str>) -> io::Result<()> {
+    pub fn send(
+        &mut self,
+        bytes: &[u8],
+        route: &Route,
+        path: Path,
+        bind: Option<&str>,
+    ) -> io::Result<()> {
         match path {
             Path::RawIp => {
                 let v6 = route.dst.is_ipv6();
