@@ -11,6 +11,7 @@ pub mod guard;
 pub mod lab;
 pub mod matching;
 pub mod netlink;
+pub mod ring;
 pub mod route;
 pub mod send;
 pub mod sys;

@@ -5,11 +5,13 @@
 //!
 //! Without root (or iproute2/nftables/python3) a test skips with a message, except under
 //! `CI=true`, where it fails: CI runs as root and must run every network test.
-#![allow(dead_code)] // reason: each test binary uses a different part of the helper
+#![allow(dead_code, unused_imports)] // reason: each test binary uses a different part of the helper
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use tcpcraft::net::testbed::{Bed, BedConfig, Faults, CLIENT_V4, SERVER_V4, SERVER_V6};
+pub use tcpcraft::net::testbed::{
+    Bed, BedConfig, Faults, CLIENT_V4, CLIENT_V6, SERVER_V4, SERVER_V6,
+};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
