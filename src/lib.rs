@@ -8,3 +8,5 @@
 pub mod decode;
 pub mod packet;
 pub mod pcap;
+pub mod lang;
+pub mod repl;
