@@ -12,4 +12,6 @@ pub mod decode;
 pub mod net;
 pub mod packet;
 pub mod pcap;
+pub mod lang;
+pub mod repl;
 pub mod session;

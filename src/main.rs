@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use std::io::IsTerminal;
 use tcpcraft::decode;
+use tcpcraft::lang::cli::{self as lang, Input};
 use tcpcraft::packet::LinkType;
 
 /// Exit statuses (see EXIT STATUS in tcpcraft(1)).
@@ -31,13 +33,32 @@ struct Cli {
     #[command(flatten)]
     global: GlobalOpts,
 
+    /// Run CODE (statements of the tcpcraft language); further values are its `args`
+    #[arg(short = 'c', value_name = "CODE", num_args = 1.., allow_hyphen_values = true)]
+    code: Option<Vec<String>>,
+
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 /// Options accepted before any command.
 #[derive(Args, Debug)]
 struct GlobalOpts {
+    /// Send nothing: print every packet that would be sent; receives return none
+    #[arg(long, global = true)]
+    dry_run: bool,
+    /// Write every packet sent and received to FILE (pcap, raw IP)
+    #[arg(long, global = true, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Machine-readable output (JSON) where a command supports it
+    #[arg(long, global = true)]
+    json: bool,
+    /// Quieter: no notices, no "would send" lines
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More detail
+    #[arg(short, long, global = true)]
+    verbose: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
     color: ColorWhen,
@@ -52,6 +73,14 @@ enum ColorWhen {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Interactive shell (the default on a terminal)
+    Repl,
+    /// Run a script file; ARGS are the script's `args`
+    Run {
+        file: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
     /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
@@ -117,8 +146,19 @@ enum LinkArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = cli.global.color;
-    match cli.command {
+    let lang_cfg = lang_config(&cli.global);
+    let command = match (cli.code, cli.command) {
+        (Some(mut code), _) => {
+            let text = if code.is_empty() { String::new() } else { code.remove(0) };
+            return lang_run(lang_cfg, Input::Code(text, code));
+        }
+        (None, Some(c)) => c,
+        (None, None) if io::stdin().is_terminal() => Command::Repl,
+        (None, None) => return lang_run(lang_cfg, Input::Stdin),
+    };
+    match command {
+        Command::Repl => ExitCode::from(tcpcraft::repl::run(lang_cfg, None)),
+        Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
         Command::Lab(lab) => {
             let (file, file_args) = match lab.run {
@@ -142,6 +182,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// The language's view of the global options.
+fn lang_config(g: &GlobalOpts) -> lang::Config {
+    let color = match g.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal(),
+    };
+    lang::Config {
+        dry_run: g.dry_run,
+        pcap: g.pcap.clone(),
+        json: g.json,
+        quiet: g.quiet,
+        verbose: g.verbose,
+        color,
+    }
+}
+
+/// Scripts, `-c` and stdin. The engine (src/net) is passed here once it exists.
+fn lang_run(cfg: lang::Config, input: Input) -> ExitCode {
+    ExitCode::from(lang::run(cfg, input, None))
+}
+
 fn run_decode(args: DecodeArgs) -> ExitCode {
     let format = if args.show {
         decode::Format::Show
@@ -157,7 +219,6 @@ fn run_decode(args: DecodeArgs) -> ExitCode {
         (_, Some(h)) => decode::Input::Hex(h),
         (Some(f), None) => decode::Input::File(f),
         (None, None) => {
-            use std::io::IsTerminal;
             if io::stdin().is_terminal() {
                 eprintln!(
                     "tcpcraft: decode: give a capture FILE, --hex HEX, or hex on standard input"

@@ -4,7 +4,7 @@ use super::error::{error, suggest, ErrorKind, Result, Span};
 use super::interp::{Args, Interp};
 use super::net::{interruptible_sleep, NetError, SendOpts, SniffOpts, SrOpts};
 use super::value::*;
-use crate::packet::{display, LinkType, Packet};
+use crate::packet::{display, Packet};
 use std::rc::Rc;
 
 pub fn install(it: &mut Interp) {
@@ -581,20 +581,13 @@ fn net_err(span: Span, e: NetError) -> super::error::Error {
 }
 
 fn read_pcap(file: &str) -> std::result::Result<Value, String> {
-    use pcap_file::pcap::PcapReader;
-    use pcap_file::DataLink;
-    let f = std::fs::File::open(file).map_err(|e| e.to_string())?;
-    let mut r = PcapReader::new(std::io::BufReader::new(f)).map_err(|e| e.to_string())?;
-    let link = match r.header().datalink {
-        DataLink::ETHERNET => LinkType::Ethernet,
-        DataLink::LINUX_SLL => LinkType::Sll,
-        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => LinkType::RawIp,
-        other => return Err(format!("link type {other:?} is not supported")),
-    };
+    let mut r = crate::pcap::Reader::open(std::path::Path::new(file)).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    while let Some(p) = r.next_packet() {
-        let p = p.map_err(|e| e.to_string())?;
-        out.push(Value::packet(Packet::parse(&p.data, link).0));
+    while let Some(rec) = r.next_record() {
+        let rec = rec.map_err(|e| e.to_string())?;
+        let link = crate::pcap::link_of(rec.linktype)
+            .ok_or_else(|| format!("link type {} is not supported", rec.linktype))?;
+        out.push(Value::packet(Packet::parse(&rec.data, link).0));
     }
     Ok(Value::list(out))
 }

@@ -898,8 +898,6 @@ impl Interp {
             }
         })();
         self.depth -= 1;
-        // break reference cycles between a frame and functions defined in it
-        frame.borrow_mut().vars.clear();
         res
     }
 

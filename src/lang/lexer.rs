@@ -626,7 +626,7 @@ mod tests {
             t[0],
             Tok::FStr(vec![
                 FPiece::Lit("a".into()),
-                FPiece::Expr { text: "x + 1".into(), offset: 3, spec: Some("04x".into()) },
+                FPiece::Expr { text: "x + 1".into(), offset: 4, spec: Some("04x".into()) },
                 FPiece::Lit("b{".into()),
             ])
         );
