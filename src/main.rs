@@ -157,7 +157,11 @@ fn main() -> ExitCode {
         (None, None) => return lang_run(lang_cfg, Input::Stdin),
     };
     match command {
-        Command::Repl => ExitCode::from(tcpcraft::repl::run(lang_cfg, None)),
+        Command::Repl => {
+            let mut cfg = lang_cfg;
+            let engine = engine_for(&mut cfg);
+            ExitCode::from(tcpcraft::repl::run(cfg, engine))
+        }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
         Command::Lab(lab) => {
@@ -165,13 +169,28 @@ fn main() -> ExitCode {
                 Some(LabRun::Run { file, args }) => (Some(file), args),
                 None => (None, Vec::new()),
             };
-            let color = format!("{:?}", cli.global.color).to_lowercase();
+            let g = &cli.global;
+            let mut global: Vec<std::ffi::OsString> = vec!["--color".into()];
+            global.push(format!("{:?}", g.color).to_lowercase().into());
+            for (on, flag) in [
+                (g.dry_run, "--dry-run"),
+                (g.json, "--json"),
+                (g.quiet, "-q"),
+                (g.verbose, "-v"),
+            ] {
+                if on {
+                    global.push(flag.into());
+                }
+            }
+            if let Some(p) = &g.pcap {
+                global.extend(["--pcap".into(), p.clone().into_os_string()]);
+            }
             ExitCode::from(tcpcraft::net::lab::run(&tcpcraft::net::lab::LabArgs {
                 code: lab.code,
                 file,
                 file_args,
-                global: vec!["--color".into(), color.into()],
-                quiet: false,
+                global,
+                quiet: g.quiet,
             }))
         }
         Command::Completions { shell } => {
@@ -199,9 +218,26 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
     }
 }
 
-/// Scripts, `-c` and stdin. The engine (src/net) is passed here once it exists.
-fn lang_run(cfg: lang::Config, input: Input) -> ExitCode {
-    ExitCode::from(lang::run(cfg, input, None))
+/// Scripts, `-c` and stdin, over the raw-socket engine (unless --dry-run).
+fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
+    let engine = engine_for(&mut cfg);
+    ExitCode::from(lang::run(cfg, input, engine))
+}
+
+/// The raw-socket engine for the language (opened on first use; None with --dry-run).
+/// The engine writes `--pcap` itself, with kernel timestamps, so the language's own
+/// recorder is switched off.
+fn engine_for(cfg: &mut lang::Config) -> Option<Box<dyn tcpcraft::lang::Net + Send>> {
+    if cfg.dry_run {
+        return None;
+    }
+    tcpcraft::net::lang_net::install_interrupt_handler();
+    let opts = tcpcraft::net::EngineOptions {
+        pcap: cfg.pcap.take(),
+    };
+    Some(Box::new(tcpcraft::net::lang_net::RawNet::new(
+        opts, cfg.quiet,
+    )))
 }
 
 fn run_decode(args: DecodeArgs) -> ExitCode {

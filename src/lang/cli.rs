@@ -138,6 +138,10 @@ pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Optio
         color: cfg.color,
     };
     install_extensions(&mut it);
+    // `tcpcraft lab` predefines `target` and `target6` this way (src/net/lab.rs).
+    if let Ok(prelude) = std::env::var("TCPCRAFT_PRELUDE") {
+        let _ = it.run_source("<lab>", &prelude, 1);
+    }
     (it, log)
 }
 

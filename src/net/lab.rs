@@ -125,15 +125,27 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
     cmd.env("TCPCRAFT_LAB", &bed.id);
     match (&args.code, &args.file) {
         (Some(code), _) => {
-            cmd.arg("-c").arg(format!("{}{code}", prelude()));
+            cmd.arg("-c").arg(code);
         }
         (None, Some(file)) => {
             cmd.arg("run").arg(file).args(&args.file_args);
         }
         (None, None) => {
-            say(&welcome());
-            cmd.arg("repl");
+            use std::io::IsTerminal;
+            // On a terminal: the REPL with a welcome; piped: statements from stdin.
+            if io::stdin().is_terminal() {
+                say(&welcome());
+                cmd.arg("repl");
+            }
         }
+    }
+    // The inner tcpcraft must not outlive the supervisor, even if it is killed.
+    #[allow(unsafe_code)] // reason: prctl is async-signal-safe, as pre_exec requires
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod filter;
 pub mod guard;
 pub mod lab;
+pub mod lang_net;
 pub mod matching;
 pub mod netlink;
 pub mod ring;
