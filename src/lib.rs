@@ -6,7 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod decode;
+pub mod lang;
 pub mod packet;
 pub mod pcap;
-pub mod lang;
 pub mod repl;

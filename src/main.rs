@@ -126,7 +126,11 @@ fn main() -> ExitCode {
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
         (Some(mut code), _) => {
-            let text = if code.is_empty() { String::new() } else { code.remove(0) };
+            let text = if code.is_empty() {
+                String::new()
+            } else {
+                code.remove(0)
+            };
             return lang_run(lang_cfg, Input::Code(text, code));
         }
         (None, Some(c)) => c,
