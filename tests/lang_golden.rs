@@ -234,3 +234,46 @@ fn errors_are_rendered_with_caret() {
         "<-c>:2:8: error: ttl 256 is out of range 0..=255\n2 | p = IP(ttl=256)\n  |        ^^^^^^^\n  = expected an integer in 0..=255\n"
     );
 }
+
+/// Packets built in the language are byte-for-byte what scapy builds for the same
+/// fields (tests/fixtures/lang_scapy.txt, made once by scripts/gen_lang_fixtures.py).
+#[test]
+fn packets_match_scapy_bytes() {
+    use tcpcraft::lang::net::DryRun;
+    use tcpcraft::lang::{Interp, Value};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang_scapy.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut it = Interp::new(
+        Box::new(DryRun::new(Box::new(|_| {}))),
+        Box::new(std::io::sink()),
+    );
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut parts = line.split('\t');
+        let (Some(name), Some(expr), Some(want)) = (parts.next(), parts.next(), parts.next())
+        else {
+            panic!("bad fixture line {line:?}");
+        };
+        n += 1;
+        match it.run_source(name, &format!("hex({expr})"), 1) {
+            Ok(Some(Value::Str(got))) if &*got == want => {}
+            Ok(Some(v)) => failures.push(format!(
+                "{name}: {expr}\n  scapy    {want}\n  tcpcraft {}",
+                v.to_display()
+            )),
+            Ok(None) => failures.push(format!("{name}: no value")),
+            Err(e) => failures.push(format!("{name}: {}", it.render_error(&e))),
+        }
+    }
+    assert!(n >= 20, "only {n} fixtures");
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ from scapy:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

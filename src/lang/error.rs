@@ -304,7 +304,12 @@ pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(name: &str, candidates: I) -
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = edit_distance(name, c);
-        let limit = name.chars().count().max(c.chars().count()).div_ceil(3).max(1);
+        let limit = name
+            .chars()
+            .count()
+            .max(c.chars().count())
+            .div_ceil(3)
+            .max(1);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }

@@ -971,13 +971,15 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
                 base = Packet::parse(b, LinkType::RawIp).0
             }
             (LayerKind::Ether, Value::Bytes(b)) => base = Packet::parse(b, LinkType::Ethernet).0,
-            _ => return Err(error(
-                a.span_of(0),
-                ErrorKind::Arguments(format!(
+            _ => {
+                return Err(error(
+                    a.span_of(0),
+                    ErrorKind::Arguments(format!(
                     "{}() takes fields as name=value (or wire bytes to dissect, for IP/IPv6/Ether)",
                     kind.name()
                 )),
-            )),
+                ))
+            }
         }
     }
     let table = fields(kind);

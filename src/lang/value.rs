@@ -403,15 +403,20 @@ fn equals_depth(a: &Value, b: &Value, depth: usize) -> bool {
         (List(x), List(y)) => {
             Rc::ptr_eq(x, y) || {
                 let (x, y) = (x.borrow(), y.borrow());
-                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| equals_depth(a, b, depth + 1))
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y.iter())
+                        .all(|(a, b)| equals_depth(a, b, depth + 1))
             }
         }
         (Range(a1, b1, i1), Range(a2, b2, i2)) => (a1, b1, i1) == (a2, b2, i2),
         (Dict(x), Dict(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && equals_depth(v, v2, depth + 1)))
+                && x.iter().all(|(k, v)| {
+                    y.iter()
+                        .any(|(k2, v2)| k == k2 && equals_depth(v, v2, depth + 1))
+                })
         }
         (Flags(x), Flags(y)) => x.0 == y.0,
         (Flags(f), Str(s)) | (Str(s), Flags(f)) => {
