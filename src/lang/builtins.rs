@@ -254,9 +254,10 @@ pub fn install(it: &mut Interp) {
     it.register(
         "sleep",
         "sleep(s): wait s seconds (Ctrl-C interrupts)",
-        |_, a| {
+        |it, a| {
             let s = a.float(0, "seconds")?.unwrap_or(0.0);
             a.finish(1)?;
+            it.check_sandbox("sleep", a.span)?;
             interruptible_sleep(s).map_err(|_| error(a.span, ErrorKind::Interrupted))?;
             Ok(Value::None)
         },
@@ -394,12 +395,13 @@ pub fn install(it: &mut Interp) {
     it.register(
         "wrpcap",
         "wrpcap(file, packets): write packets to a pcap file (raw IP)",
-        |_, a| {
+        |it, a| {
             let file = a
                 .string(0, "file")?
                 .ok_or_else(|| a.err("wrpcap(file, packets) needs a file name"))?;
             let v = a.require(1, "packets")?;
             a.finish(2)?;
+            it.check_sandbox("wrpcap", a.span)?;
             let pkts = to_packets(&v, a.span_of(1))?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -413,11 +415,12 @@ pub fn install(it: &mut Interp) {
     it.register(
         "rdpcap",
         "rdpcap(file): read packets from a pcap file",
-        |_, a| {
+        |it, a| {
             let file = a
                 .string(0, "file")?
                 .ok_or_else(|| a.err("rdpcap(file) needs a file name"))?;
             a.finish(1)?;
+            it.check_sandbox("rdpcap", a.span)?;
             read_pcap(&file)
                 .map_err(|m| error(a.span, ErrorKind::Io(format!("rdpcap {file}: {m}"))))
         },

@@ -26,6 +26,21 @@ pub struct Limits {
     pub max_steps: u64,
     /// Longest list, string or bytes value a single operation may build.
     pub max_len: usize,
+    /// No file access (`include`, `wrpcap`, `rdpcap`) and no `sleep`: for fuzzing
+    /// and for evaluating text nobody vouches for.
+    pub sandbox: bool,
+}
+
+impl Limits {
+    /// Tight limits for untrusted input (the fuzz targets use these).
+    pub fn untrusted() -> Limits {
+        Limits {
+            max_call_depth: 40,
+            max_steps: 20_000,
+            max_len: 1 << 16,
+            sandbox: true,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -34,6 +49,7 @@ impl Default for Limits {
             max_call_depth: 200,
             max_steps: u64::MAX,
             max_len: 1 << 28,
+            sandbox: false,
         }
     }
 }
@@ -486,6 +502,7 @@ impl Interp {
     }
 
     fn include(&mut self, path: &str, span: Span, env: &Env) -> Result<()> {
+        self.check_sandbox("include", span)?;
         let here = self
             .sources
             .get(span.file)
@@ -517,6 +534,17 @@ impl Interp {
         });
         self.depth -= 1;
         res
+    }
+
+    /// Refuse `what` when running sandboxed (see [`Limits::sandbox`]).
+    pub fn check_sandbox(&self, what: &str, span: Span) -> Result<()> {
+        if self.limits.sandbox {
+            return Err(error(
+                span,
+                ErrorKind::Limit(format!("{what} is not allowed in the sandbox")),
+            ));
+        }
+        Ok(())
     }
 
     fn enter_call(&mut self, span: Span) -> Result<()> {
