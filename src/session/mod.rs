@@ -1,0 +1,3 @@
+//! Hand-driven TCP sessions: the state machine, the ladder, the driver.
+
+pub mod state;
