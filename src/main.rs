@@ -168,6 +168,7 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
 
 /// Scripts, `-c` and stdin. The engine (src/net) is passed here once it exists.
 fn lang_run(cfg: lang::Config, input: Input) -> ExitCode {
+    tcpcraft::repl::install_sigint();
     ExitCode::from(lang::run(cfg, input, None))
 }
 

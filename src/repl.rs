@@ -24,6 +24,21 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+/// Ctrl-C while a script runs: ask it to stop (loops, `sleep` and network waits check
+/// the flag). A second Ctrl-C before it stops restores the default, so a third ends
+/// tcpcraft even if something does not look at the flag.
+extern "C" fn on_sigint(_sig: libc::c_int) {
+    if net::interrupted() {
+        crate::net::sys::default_signals(&[libc::SIGINT]);
+    }
+    net::request_interrupt();
+}
+
+/// Route SIGINT to the language's interrupt flag (scripts, `-c`, stdin and the REPL).
+pub fn install_sigint() {
+    crate::net::sys::on_signals(&[libc::SIGINT], on_sigint);
+}
+
 /// Start the REPL (or, when standard input is not a terminal, run it as a script).
 pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>) -> u8 {
     if !std::io::stdin().is_terminal() {
@@ -83,6 +98,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
     let mut line_no = 1usize;
     loop {
         net::clear_interrupt();
+        install_sigint();
         match ed.readline(">>> ") {
             Ok(line) => {
                 if line.trim().is_empty() {
