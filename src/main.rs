@@ -149,7 +149,11 @@ fn main() -> ExitCode {
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
         (Some(mut code), _) => {
-            let text = if code.is_empty() { String::new() } else { code.remove(0) };
+            let text = if code.is_empty() {
+                String::new()
+            } else {
+                code.remove(0)
+            };
             return lang_run(lang_cfg, Input::Code(text, code));
         }
         (None, Some(c)) => c,
@@ -231,7 +235,9 @@ fn engine_for(cfg: &mut lang::Config) -> Option<Box<dyn tcpcraft::lang::Net + Se
     if cfg.dry_run {
         return None;
     }
-    tcpcraft::net::lang_net::install_interrupt_handler();
+    // One SIGINT handler for scripts, the REPL and engine waits: the first Ctrl-C sets the
+    // language's interrupt flag, a second one restores the default (kills).
+    tcpcraft::repl::install_sigint();
     let opts = tcpcraft::net::EngineOptions {
         pcap: cfg.pcap.take(),
     };
