@@ -1,3 +1,4 @@
 //! Hand-driven TCP sessions: the state machine, the ladder, the driver.
 
+pub mod ladder;
 pub mod state;

@@ -866,6 +866,8 @@ pub struct Machine {
     pub us: Endpoint,
     pub peer: Endpoint,
     pub history: Vec<Step>,
+    /// Our state and the peer's before the first segment (row 0 of the ladder).
+    pub initial: (State, State),
     /// How long TIME_WAIT lasts (2 MSL; Linux uses 60 s).
     pub time_wait: Duration,
 }
@@ -877,6 +879,7 @@ impl Machine {
             us: Endpoint::new(Side::Us, State::Closed, isn, window),
             peer: Endpoint::new(Side::Peer, State::Listen, 0, 0),
             history: Vec::new(),
+            initial: (State::Closed, State::Listen),
             time_wait: Duration::from_secs(60),
         }
     }
@@ -887,6 +890,7 @@ impl Machine {
             us: Endpoint::new(Side::Us, State::Listen, isn, window),
             peer: Endpoint::new(Side::Peer, State::Closed, 0, 0),
             history: Vec::new(),
+            initial: (State::Listen, State::Closed),
             time_wait: Duration::from_secs(60),
         }
     }
