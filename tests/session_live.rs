@@ -157,7 +157,7 @@ impl SegmentIo for RawIo {
                     &mut len,
                 )
             };
-            if n <= 0 || from.sll_pkttype == libc::PACKET_OUTGOING as u8 {
+            if n <= 0 || from.sll_pkttype == libc::PACKET_OUTGOING {
                 continue;
             }
             let (p, _) = Packet::parse(&buf[..n as usize], LinkType::RawIp);
@@ -179,7 +179,7 @@ fn exp(f: &str) -> Expectation {
     }
 }
 
-fn lines_sink() -> (Box<dyn FnMut(&str)>, Rc<RefCell<Vec<String>>>) {
+fn lines_sink() -> (tcpcraft::session::Sink, Rc<RefCell<Vec<String>>>) {
     let lines = Rc::new(RefCell::new(Vec::new()));
     let l = lines.clone();
     (
