@@ -410,3 +410,148 @@ fn linux_client_connects_to_listen_answered_by_hand() {
         "{printed}"
     );
 }
+
+/// Runs `body` on a session that has completed the handshake (our ACK carrying
+/// `window`) with a Linux server whose accepted socket is handed to `server`.
+/// Returns what the body and the server returned.
+fn with_established<B, S, R, Q>(port: u16, window: u16, body: B, server: S) -> (R, Q)
+where
+    B: FnOnce(&mut Session) -> R + Send + 'static,
+    S: FnOnce(TcpStream) -> Q + Send + 'static,
+    R: Send + 'static,
+    Q: Send + 'static,
+{
+    let bed = Bed::new();
+    let addr = SocketAddr::new(S4, port);
+    let listener = in_netns(&bed.server, move || TcpListener::bind(addr).expect("bind"));
+    let server = std::thread::spawn(move || {
+        let (c, _) = listener.accept().expect("accept");
+        server(c)
+    });
+    let iface = bed.client_if.clone();
+    let r = in_netns(&bed.client, move || {
+        let guard = Arc::new(Mutex::new(RstGuard::new().expect("guard")));
+        let (sink, lines) = lines_sink();
+        let opts = SessionOptions {
+            src: Some(C4),
+            isn: Some(1000),
+            guard: Some(guard),
+            ..SessionOptions::default()
+        };
+        let mut s =
+            Session::connect(Box::new(RawIo::new(&iface)), S4, port, opts, sink).expect("session");
+        s.send(SendRequest::flags(flags("S"))).expect("SYN");
+        s.expect(&exp("SA"), WAIT).expect("SYN-ACK");
+        s.send(SendRequest {
+            window: Some(window),
+            ..SendRequest::flags(flags("A"))
+        })
+        .expect("ACK");
+        let r = body(&mut s);
+        eprintln!("{}\n{}", lines.borrow().join("\n"), s.ladder(false, false));
+        r
+    });
+    (r, server.join().expect("server"))
+}
+
+#[test]
+fn out_of_window_rst_syn_and_data_get_challenge_and_duplicate_acks() {
+    if !can_run("live challenge ACK") {
+        return;
+    }
+    let (notes, server) = with_established(
+        8082,
+        64240,
+        |s| {
+            let mut notes = Vec::new();
+            let nxt = s.snd_nxt();
+            // An in-window RST that is not exactly rcv_nxt: RFC 5961 §3.2.
+            let sent = s
+                .send(SendRequest {
+                    seq: Some(nxt.wrapping_add(100)),
+                    ..SendRequest::flags(flags("R"))
+                })
+                .expect("RST");
+            assert!(
+                sent.warnings[0].contains("challenge ACK"),
+                "{:?}",
+                sent.warnings
+            );
+            let r = s
+                .expect(
+                    &Expectation {
+                        ack: Some(nxt),
+                        ..exp("A")
+                    },
+                    WAIT,
+                )
+                .expect("challenge ACK");
+            notes.extend(r.notes);
+            // Data far outside the window: a duplicate ACK.
+            let sent = s
+                .send(SendRequest {
+                    seq: Some(nxt.wrapping_add(10_000_000)),
+                    data: b"x".to_vec(),
+                    ..SendRequest::flags(flags("PA"))
+                })
+                .expect("data");
+            assert!(sent.warnings[0].contains("outside the peer's receive window"));
+            let r = s.expect(&exp("A"), WAIT).expect("duplicate ACK");
+            notes.extend(r.notes);
+            assert_eq!(s.state(), State::Established);
+            // The exact RST resets the server's socket.
+            let sent = s.send(SendRequest::flags(flags("R"))).expect("RST");
+            assert!(sent.warnings.is_empty(), "{:?}", sent.warnings);
+            assert_eq!((s.state(), s.peer_state()), (State::Closed, State::Closed));
+            notes
+        },
+        |mut c| {
+            c.set_read_timeout(Some(WAIT)).expect("timeout");
+            let mut buf = [0u8; 10];
+            match c.read(&mut buf) {
+                Ok(n) => format!("read {n}"),
+                Err(e) => format!("{:?}", e.kind()),
+            }
+        },
+    );
+    assert!(
+        notes[0].starts_with("challenge ACK (RFC 5961)"),
+        "{notes:?}"
+    );
+    assert!(notes[1].starts_with("duplicate ACK"), "{notes:?}");
+    assert_eq!(server, "ConnectionReset");
+}
+
+#[test]
+fn zero_window_is_probed_and_reopened() {
+    if !can_run("live zero window") {
+        return;
+    }
+    let (notes, _) = with_established(
+        8083,
+        0,
+        |s| {
+            // The server has data but our window is 0: Linux probes.
+            let r = s.expect(&exp("A"), WAIT).expect("a probe");
+            let notes = r.notes.clone();
+            s.send(SendRequest::flags(flags("A"))).expect("window open");
+            let r = s
+                .expect(
+                    &Expectation {
+                        data: Some(b"hello\n".to_vec()),
+                        ..exp("A")
+                    },
+                    WAIT,
+                )
+                .expect("the data");
+            assert!(r.notes.is_empty(), "{:?}", r.notes);
+            s.send(SendRequest::flags(flags("R"))).expect("RST");
+            notes
+        },
+        |mut c| {
+            c.write_all(b"hello\n").expect("write");
+            std::thread::sleep(WAIT);
+        },
+    );
+    assert!(notes[0].starts_with("zero-window probe"), "{notes:?}");
+}

@@ -88,7 +88,8 @@ fn rows(m: &Machine, opts: &LadderOptions) -> (Vec<Row>, Vec<String>) {
     (rows, notes)
 }
 
-/// `SA seq 0 ack 1 len 5`: flags, seq, ack when ACK is set, length when non-zero.
+/// `SA seq 0 ack 1 len 5`: flags, seq, ack when ACK is set, length when non-zero,
+/// and `win 0` when the window is closed.
 fn label(step: &Step, our_isn: Option<u32>, peer_isn: Option<u32>, absolute: bool) -> String {
     let seg = &step.seg;
     let (seq_base, ack_base) = match step.dir {
@@ -105,6 +106,10 @@ fn label(step: &Step, our_isn: Option<u32>, peer_isn: Option<u32>, absolute: boo
     }
     if seg.len > 0 {
         let _ = write!(s, " len {}", seg.len);
+    }
+    if seg.window == 0 && !seg.flags.contains(crate::packet::TcpFlags::RST) {
+        // A closed window is the point of the picture when it happens.
+        s.push_str(" win 0");
     }
     s
 }

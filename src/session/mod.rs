@@ -172,7 +172,10 @@ impl Session {
     }
 
     /// `listen(port, timeout=…)`: waits for a SYN to `port` and records it; the
-    /// session stays in LISTEN until the user answers with `send("SA")`.
+    /// session stays in LISTEN until the user answers with `send("SA")`. With a zero
+    /// timeout it returns at once, still listening: the first SYN to `port` that
+    /// `recv`/`expect` sees then becomes the peer (a script can start its own client
+    /// after the listener).
     pub fn listen(
         io: Box<dyn SegmentIo>,
         port: u16,
@@ -184,26 +187,15 @@ impl Session {
         let machine = Machine::passive(isn, opts.window.unwrap_or(DEFAULT_WINDOW));
         let mut s = Session::new(io, machine, port, opts, sink);
         s.guard_port()?;
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Some((pkt, at)) = s.io.recv(left)? else {
-                return Err(SessionError::Timeout(format!(
-                    "no SYN to port {port} within {}",
-                    seconds(timeout)
-                )));
-            };
-            let (Some(tcp), Some((Some(src), dst))) = (pkt.tcp(), pkt.addrs()) else {
-                continue;
-            };
-            let syn_only = tcp.flags.contains(TcpFlags::SYN) && !tcp.flags.contains(TcpFlags::ACK);
-            if tcp.dport != port || !syn_only {
-                continue;
-            }
-            s.remote = Some((src, tcp.sport));
-            s.src = s.src.or(Some(dst));
-            s.record_received(pkt, at);
+        if timeout.is_zero() {
             return Ok(s);
+        }
+        match s.recv(timeout)? {
+            Some(_) => Ok(s),
+            None => Err(SessionError::Timeout(format!(
+                "no SYN to port {port} within {}",
+                seconds(timeout)
+            ))),
         }
     }
 
@@ -294,9 +286,6 @@ impl Session {
     /// `s.recv(timeout=)`: the next segment of this connection, unchecked; `None`
     /// when nothing came in time.
     pub fn recv(&mut self, timeout: Duration) -> Result<Option<Step>, SessionError> {
-        let (peer, pport) = self
-            .remote
-            .ok_or_else(|| SessionError::Usage("no peer yet".into()))?;
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -304,16 +293,33 @@ impl Session {
                 self.tick(Instant::now());
                 return Ok(None);
             };
-            let ours = match (pkt.tcp(), pkt.addrs()) {
-                (Some(t), Some((src, _))) => {
-                    t.dport == self.local_port && t.sport == pport && src.is_none_or(|s| s == peer)
-                }
-                _ => false,
-            };
-            if ours {
+            if self.take(&pkt) {
                 self.tick(at);
                 return Ok(Some(self.record_received(pkt, at)));
             }
+        }
+    }
+
+    /// Whether a received packet belongs to this connection. A listener without a
+    /// peer takes the first SYN to its port, and that SYN's sender becomes the peer.
+    fn take(&mut self, pkt: &Packet) -> bool {
+        let (Some(t), Some((src, dst))) = (pkt.tcp(), pkt.addrs()) else {
+            return false;
+        };
+        if t.dport != self.local_port {
+            return false;
+        }
+        match (self.remote, src) {
+            (Some((peer, pport)), src) => t.sport == pport && src.is_none_or(|s| s == peer),
+            (None, Some(src)) => {
+                let syn_only = t.flags.contains(TcpFlags::SYN) && !t.flags.contains(TcpFlags::ACK);
+                if syn_only {
+                    self.remote = Some((src, t.sport));
+                    self.src = self.src.or(Some(dst));
+                }
+                syn_only
+            }
+            (None, None) => false,
         }
     }
 

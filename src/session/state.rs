@@ -642,6 +642,24 @@ impl Endpoint {
                     self.state
                 ));
                 self.owes = Some(Owed::ChallengeAck);
+            } else if seg.len == 0
+                && !f.fin()
+                && !f.rst()
+                && f.ack()
+                && seg.seq == self.rcv_nxt.wrapping_sub(1)
+            {
+                // Linux probes a zero window (and keeps a connection alive) with an
+                // empty segment one before RCV.NXT, which forces an ACK.
+                let what = if self.rcv_wnd == 0 {
+                    "zero-window probe"
+                } else {
+                    "keep-alive probe"
+                };
+                r.info.push(format!(
+                    "{what}: seq {} is rcv_nxt - 1, an ACK answers (window {})",
+                    seg.seq, self.rcv_wnd
+                ));
+                self.owes = Some(Owed::ProbeAck);
             } else if old && !f.rst() {
                 r.info.push(format!(
                     "retransmission: {whose} side already has it (rcv_nxt {}), an ACK answers",

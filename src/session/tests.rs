@@ -250,6 +250,27 @@ fn passive_open_answered_by_hand_then_passive_close() {
 }
 
 #[test]
+fn listen_without_waiting_takes_the_first_syn_later() {
+    let (io, handle) = MockIo::new(US4, Box::new(|_| Vec::new()));
+    let (sink, _) = capture();
+    let mut s = Session::listen(
+        Box::new(io),
+        8080,
+        Duration::ZERO,
+        SessionOptions::default(),
+        sink,
+    )
+    .expect("listen");
+    assert_eq!(s.remote(), None);
+    assert!(matches!(s.send(req("SA")), Err(SessionError::Usage(_))));
+    handle.inject(segment(PEER4, 45000, US4, 8080, "A", 1, 1, b""));
+    handle.inject(segment(PEER4, 45000, US4, 8080, "S", 3000, 0, b""));
+    s.expect(&exp("S"), T).expect("the SYN, after a stray ACK");
+    assert_eq!(s.remote(), Some((PEER4, 45000)));
+    assert_eq!(s.peer_isn(), Some(3000));
+}
+
+#[test]
 fn listen_times_out() {
     let (io, _) = MockIo::new(US4, Box::new(|_| Vec::new()));
     let (sink, _) = capture();
