@@ -343,7 +343,7 @@ mod tests {
 1.  SYN_SENT           ---- S seq 1000 -------------------->   LISTEN
 2.  CLOSED             <--- RA seq 0 ack 1001 --------------   CLOSED
 3.  CLOSED             ---- PA seq 1001 ack 0 len 3 [1] --->   CLOSED
-[1] data before the handshake completed (CLOSED); the peer's side is CLOSED: it answers with RST
+[1] data after the connection closed (CLOSED); the peer's side is CLOSED: it answers with RST
 "#[1..];
         let got = text(&m, &opts);
         assert_eq!(got, want, "\n{got}");

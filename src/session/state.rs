@@ -477,10 +477,11 @@ impl Endpoint {
         let before_handshake = !(self.state.is_synchronized()
             || (self.state == State::SynReceived && f.ack() && !f.syn()));
         if seg.len > 0 && before_handshake {
-            problems.push(format!(
-                "data before the handshake completed ({})",
-                self.state
-            ));
+            problems.push(if self.state == State::Closed && self.syn_sent {
+                "data after the connection closed (CLOSED)".to_string()
+            } else {
+                format!("data before the handshake completed ({})", self.state)
+            });
         }
         if f.syn() {
             if !self.syn_sent {
