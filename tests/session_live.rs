@@ -555,3 +555,144 @@ fn zero_window_is_probed_and_reopened() {
     );
     assert!(notes[0].starts_with("zero-window probe"), "{notes:?}");
 }
+
+#[test]
+fn handshake_command_logic_against_linux() {
+    use tcpcraft::session::handshake::{run, Close, HandshakeOptions};
+    if !can_run("live handshake") {
+        return;
+    }
+    let bed = Bed::new();
+    for (port, close) in [
+        (8084u16, Close::Active),
+        (8085, Close::Passive),
+        (8086, Close::Rst),
+    ] {
+        let addr = SocketAddr::new(S4, port);
+        let listener = in_netns(&bed.server, move || TcpListener::bind(addr).expect("bind"));
+        // An HTTP/1.0-like server: answers the request, then closes.
+        std::thread::spawn(move || {
+            let (mut c, _) = listener.accept().expect("accept");
+            let mut buf = [0u8; 100];
+            if let Ok(n) = c.read(&mut buf) {
+                let _ = c.write_all(&buf[..n]);
+            }
+            if close == Close::Active {
+                // Wait for our FIN before closing, so the teardown is ours.
+                let _ = c.read(&mut buf);
+            }
+        });
+        let iface = bed.client_if.clone();
+        let (result, answer, states, ladder) = in_netns(&bed.client, move || {
+            let opts = HandshakeOptions {
+                data: Some(b"GET / HTTP/1.0\r\n\r\n".to_vec()),
+                close,
+                session: SessionOptions {
+                    src: Some(C4),
+                    guard: Some(Arc::new(Mutex::new(RstGuard::new().expect("guard")))),
+                    ..SessionOptions::default()
+                },
+                ..HandshakeOptions::default()
+            };
+            let o = run(
+                Box::new(RawIo::new(&iface)),
+                S4,
+                port,
+                opts,
+                Box::new(|_| {}),
+            )
+            .expect("opens");
+            let states: Vec<State> = o.session.history().iter().map(|h| h.us).collect();
+            (o.result, o.answer, states, o.session.ladder(false, false))
+        });
+        assert_eq!(result, Ok(()), "{close:?}\n{ladder}");
+        assert_eq!(answer, b"GET / HTTP/1.0\r\n\r\n", "{ladder}");
+        let last = states.last().copied();
+        let want = match close {
+            Close::Active => State::TimeWait,
+            Close::Passive | Close::Rst => State::Closed,
+        };
+        assert_eq!(last, Some(want), "{close:?}\n{ladder}");
+        if close == Close::Passive {
+            assert!(states.contains(&State::CloseWait) && states.contains(&State::LastAck));
+        }
+    }
+}
+
+#[test]
+fn simultaneous_open_and_close_of_two_sessions_on_loopback() {
+    if !can_run("live simultaneous open/close") {
+        return;
+    }
+    let bed = Bed::new();
+    let out = in_netns(&bed.client, || {
+        let guard = Arc::new(Mutex::new(RstGuard::new().expect("guard")));
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let open = |sport: u16, dport: u16, isn: u32| {
+            let opts = SessionOptions {
+                sport: Some(sport),
+                isn: Some(isn),
+                src: Some(lo),
+                guard: Some(guard.clone()),
+                ..SessionOptions::default()
+            };
+            Session::connect(
+                Box::new(RawIo::new("lo")),
+                lo,
+                dport,
+                opts,
+                Box::new(|_| {}),
+            )
+            .expect("session")
+        };
+        let mut a = open(62001, 62002, 100);
+        let mut b = open(62002, 62001, 300);
+        let send = |s: &mut Session, f: &str| s.send(SendRequest::flags(flags(f))).expect("send");
+        let expect = |s: &mut Session, f: &str| {
+            s.expect(&exp(f), WAIT)
+                .unwrap_or_else(|e| panic!("{e}\n{}", s.ladder(false, true)))
+        };
+        // Both SYNs first, then both SYN-ACKs: RFC 9293 figure 8.
+        send(&mut a, "S");
+        send(&mut b, "S");
+        expect(&mut a, "S");
+        expect(&mut b, "S");
+        send(&mut a, "SA");
+        send(&mut b, "SA");
+        expect(&mut a, "SA");
+        expect(&mut b, "SA");
+        let opened = (a.state(), b.state());
+        // Both FINs before either arrives: figure 13, through CLOSING.
+        send(&mut a, "FA");
+        send(&mut b, "FA");
+        expect(&mut a, "FA");
+        expect(&mut b, "FA");
+        let closing = (a.state(), b.state(), a.peer_state());
+        send(&mut a, "A");
+        send(&mut b, "A");
+        expect(&mut a, "A");
+        expect(&mut b, "A");
+        let warnings: Vec<String> = [a.history(), b.history()]
+            .concat()
+            .iter()
+            .flat_map(|h| h.warnings.clone())
+            .collect();
+        (
+            opened,
+            closing,
+            (a.state(), b.state()),
+            warnings,
+            a.ladder(false, false),
+        )
+    });
+    let (opened, closing, closed, warnings, ladder) = out;
+    eprintln!("{ladder}");
+    assert_eq!(opened, (State::Established, State::Established), "{ladder}");
+    assert_eq!(
+        closing,
+        (State::Closing, State::Closing, State::Closing),
+        "{ladder}"
+    );
+    assert_eq!(closed, (State::TimeWait, State::TimeWait), "{ladder}");
+    assert!(warnings.is_empty(), "{warnings:?}");
+}

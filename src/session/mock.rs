@@ -164,8 +164,19 @@ pub const PEER6: IpAddr = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x198, 0x18, 0
 /// FIN with an ACK and then its own FIN, ignores a RST, and answers a segment to any
 /// other port with a RST (a closed port).
 pub fn echo_server(port: u16, isn: u32) -> Script {
+    server(port, isn, false)
+}
+
+/// Like [`echo_server`], but the server closes right after its answer (FIN with the
+/// data's ACK), as an HTTP/1.0 server does.
+pub fn closing_server(port: u16, isn: u32) -> Script {
+    server(port, isn, true)
+}
+
+fn server(port: u16, isn: u32, close_after_answer: bool) -> Script {
     let mut rcv_nxt = 0u32;
     let mut snd_nxt = isn;
+    let mut fin_sent = false;
     Box::new(move |p: &Packet| {
         let (Some(tcp), Some((Some(src), dst))) = (p.tcp(), p.addrs()) else {
             return Vec::new();
@@ -186,17 +197,26 @@ pub fn echo_server(port: u16, isn: u32) -> Script {
             return vec![reply("SA", isn, rcv_nxt, b"")];
         }
         let data = p.payload();
+        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
         let mut out = Vec::new();
         if !data.is_empty() && tcp.seq == rcv_nxt {
-            rcv_nxt = rcv_nxt.wrapping_add(data.len() as u32);
+            rcv_nxt = rcv_nxt.wrapping_add(len);
             out.push(reply("PA", snd_nxt, rcv_nxt, data));
-            snd_nxt = snd_nxt.wrapping_add(data.len() as u32);
+            snd_nxt = snd_nxt.wrapping_add(len);
+            if close_after_answer && !fin_sent {
+                out.push(reply("FA", snd_nxt, rcv_nxt, b""));
+                snd_nxt = snd_nxt.wrapping_add(1);
+                fin_sent = true;
+            }
         }
-        if f.contains(TcpFlags::FIN) && tcp.seq.wrapping_add(data.len() as u32) == rcv_nxt {
+        if f.contains(TcpFlags::FIN) && tcp.seq.wrapping_add(len) == rcv_nxt {
             rcv_nxt = rcv_nxt.wrapping_add(1);
             out.push(reply("A", snd_nxt, rcv_nxt, b""));
-            out.push(reply("FA", snd_nxt, rcv_nxt, b""));
-            snd_nxt = snd_nxt.wrapping_add(1);
+            if !fin_sent {
+                out.push(reply("FA", snd_nxt, rcv_nxt, b""));
+                snd_nxt = snd_nxt.wrapping_add(1);
+                fin_sent = true;
+            }
         }
         out
     })

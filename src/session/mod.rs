@@ -11,6 +11,7 @@
 //! packet's tcpdump-style summary), one line per state change (`SYN_SENT →
 //! ESTABLISHED`), and one line per warning or note.
 
+pub mod handshake;
 pub mod ladder;
 pub mod mock;
 pub mod state;
