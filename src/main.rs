@@ -54,6 +54,8 @@ enum ColorWhen {
 enum Command {
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
+    /// Drive a whole TCP connection segment by segment and draw it as a ladder
+    Handshake(tcpcraft::session::cli::HandshakeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
     let _ = cli.global.color;
     match cli.command {
         Command::Decode(args) => run_decode(args),
+        Command::Handshake(args) => ExitCode::from(tcpcraft::session::cli::run(args)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());

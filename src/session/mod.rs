@@ -11,9 +11,11 @@
 //! packet's tcpdump-style summary), one line per state change (`SYN_SENT →
 //! ESTABLISHED`), and one line per warning or note.
 
+pub mod cli;
 pub mod handshake;
 pub mod ladder;
 pub mod mock;
+pub mod rawio;
 pub mod state;
 
 use std::fmt;
