@@ -86,6 +86,8 @@ enum Command {
     /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
     /// inside it, with `target` and `target6` set; everything is removed on exit
     Lab(LabCli),
+    /// Drive a whole TCP connection segment by segment and draw it as a ladder
+    Handshake(tcpcraft::session::cli::HandshakeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -197,6 +199,7 @@ fn main() -> ExitCode {
                 quiet: g.quiet,
             }))
         }
+        Command::Handshake(args) => ExitCode::from(tcpcraft::session::cli::run(args)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());
