@@ -12,4 +12,5 @@ pub mod decode;
 pub mod net;
 pub mod packet;
 pub mod pcap;
+pub mod scan;
 pub mod session;

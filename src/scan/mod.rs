@@ -1,0 +1,7 @@
+//! Port-openness testing: planning (targets × ports, a seeded permutation, shards,
+//! cookies) and the scan engine over `net`.
+
+pub mod cookie;
+pub mod perm;
+pub mod ports;
+pub mod targets;
