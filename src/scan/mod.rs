@@ -4,4 +4,6 @@
 pub mod cookie;
 pub mod perm;
 pub mod ports;
+pub mod probe;
+pub mod result;
 pub mod targets;
