@@ -54,6 +54,8 @@ enum ColorWhen {
 enum Command {
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
+    /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
+    Scan(tcpcraft::scan::cli::ScanArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -93,10 +95,11 @@ enum LinkArg {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
     let _ = cli.global.color;
     match cli.command {
         Command::Decode(args) => run_decode(args),
+        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(args)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());

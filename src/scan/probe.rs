@@ -134,11 +134,11 @@ impl Prober {
     }
 
     /// Classify a captured IP packet: `(target, port, reason)` when it answers one of our
-    /// probes from `src_of(target)`, else `None` (not ours, forged, or stale).
+    /// probes sent from one of `ours` addresses, else `None` (not ours, forged, or stale).
     pub fn classify(
         &self,
         pkt: &[u8],
-        src_of: impl Fn(IpAddr) -> Option<IpAddr>,
+        ours: impl Fn(IpAddr) -> bool,
     ) -> Option<(IpAddr, u16, Reason)> {
         let s = wire::summarize(pkt)?;
         match (&s.l4, self.kind) {
@@ -153,7 +153,7 @@ impl Prober {
                 },
                 k,
             ) if k != ScanType::Udp => {
-                if *dport != self.sport || src_of(s.src)? != s.dst {
+                if *dport != self.sport || !ours(s.dst) {
                     return None;
                 }
                 let c = self.cookie(s.dst, s.src, *sport);
@@ -186,7 +186,7 @@ impl Prober {
                 Some((s.src, *sport, reason))
             }
             (L4::Udp { sport, dport }, ScanType::Udp) => {
-                if src_of(s.src)? != s.dst {
+                if !ours(s.dst) {
                     return None;
                 }
                 let c = self.cookie(s.dst, s.src, *sport);
@@ -207,7 +207,7 @@ impl Prober {
                     _ => return None,
                 };
                 let target = q.dst;
-                if src_of(target)? != q.src {
+                if !ours(q.src) {
                     return None;
                 }
                 match (&q.l4, k) {
@@ -299,7 +299,7 @@ mod tests {
     fn syn_replies_validate_by_cookie() {
         let p = prober(ScanType::Syn);
         let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
-        let src_of = |_| Some(me);
+        let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
         let n = p.build(me, them, 80, &mut buf);
         let c = p.cookie(me, them, 80);
@@ -310,7 +310,10 @@ mod tests {
         let forged = tcp_reply(&buf[..n], false, 0x12, 777, c.wrapping_add(2));
         assert_eq!(p.classify(&forged, src_of), None);
         let not_ours = tcp_reply(&buf[..n], false, 0x12, 777, c.wrapping_add(1));
-        assert_eq!(p.classify(&not_ours, |_| Some(ip("198.18.0.9"))), None);
+        assert_eq!(
+            p.classify(&not_ours, |a: IpAddr| a == ip("198.18.0.9")),
+            None
+        );
         let bare = tcp_reply(&buf[..n], false, 0x02, 5, 0);
         assert_eq!(p.classify(&bare, src_of), Some((them, 80, Reason::Syn)));
         // Our own probe, seen on the wire, is not a reply.
@@ -321,7 +324,7 @@ mod tests {
     #[test]
     fn ack_and_fin_replies() {
         let (me, them) = (ip("2001:db8:198:18::1"), ip("2001:db8:198:18::2"));
-        let src_of = |_| Some(me);
+        let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
         let a = prober(ScanType::Ack);
         let n = a.build(me, them, 22, &mut buf);
@@ -363,7 +366,7 @@ mod tests {
     #[test]
     fn icmp_errors_quote_our_probe() {
         let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
-        let src_of = |_| Some(me);
+        let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
         let u = prober(ScanType::Udp);
         let n = u.build(me, them, 53, &mut buf);
@@ -393,7 +396,7 @@ mod tests {
         let n = u.build(me6, them6, 161, &mut buf);
         let e = icmp_error(true, me6, them6, 1, 4, &buf[..n]);
         assert_eq!(
-            u.classify(&e, |_| Some(me6)),
+            u.classify(&e, |a: IpAddr| a == me6),
             Some((them6, 161, Reason::Icmp6Unreach(4)))
         );
     }
@@ -411,10 +414,10 @@ mod tests {
         r[20..22].copy_from_slice(&dp);
         r[22..24].copy_from_slice(&sp);
         assert_eq!(
-            u.classify(&r, |_| Some(me)),
+            u.classify(&r, |a: IpAddr| a == me),
             Some((them, 7, Reason::UdpResponse))
         );
         r[23] ^= 1;
-        assert_eq!(u.classify(&r, |_| Some(me)), None);
+        assert_eq!(u.classify(&r, |a: IpAddr| a == me), None);
     }
 }
