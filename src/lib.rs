@@ -5,4 +5,14 @@
 //! `packet`; only `net` touches sockets and is the one module allowed `unsafe`.
 #![deny(unsafe_code)]
 
+pub mod decode;
+pub mod lang;
+// reason: the engine makes raw-socket, AF_PACKET, BPF and netns syscalls through libc;
+// every unsafe block is confined to src/net/ and commented.
+#[allow(unsafe_code)]
+pub mod net;
 pub mod packet;
+pub mod pcap;
+pub mod repl;
+pub mod scan;
+pub mod session;

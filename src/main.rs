@@ -1,1 +1,308 @@
-fn main() {}
+//! The `tcpcraft` command line: parse arguments (syntax only), then hand over to the
+//! library. One place prints errors; exit statuses are documented in the manual:
+//! 0 success, 1 an assertion/expectation failed (or, for `scan`, no port open),
+//! 2 a script or command-line error, 3 a system error (privileges, interface).
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use std::io::IsTerminal;
+use tcpcraft::decode;
+use tcpcraft::lang::cli::{self as lang, Input};
+use tcpcraft::packet::LinkType;
+
+/// Exit statuses (see EXIT STATUS in tcpcraft(1)).
+mod exit {
+    pub const OK: u8 = 0;
+    pub const USAGE: u8 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tcpcraft",
+    version,
+    about = "Raw-socket TCP/IP packet crafting: build packets, send them, match replies, \
+             hand-drive handshakes and teardowns",
+    after_help = "Examples:\n  tcpcraft decode capture.pcap\n  tcpcraft decode --show --hex 4500003c…\n\n\
+                  See tcpcraft(1) for the whole manual."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalOpts,
+
+    /// Run CODE (statements of the tcpcraft language); further values are its `args`
+    #[arg(short = 'c', value_name = "CODE", num_args = 1.., allow_hyphen_values = true)]
+    code: Option<Vec<String>>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Options accepted before any command.
+#[derive(Args, Debug)]
+struct GlobalOpts {
+    /// Send nothing: print every packet that would be sent; receives return none
+    #[arg(long, global = true)]
+    dry_run: bool,
+    /// Write every packet sent and received to FILE (pcap, raw IP)
+    #[arg(long, global = true, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Machine-readable output (JSON) where a command supports it
+    #[arg(long, global = true)]
+    json: bool,
+    /// Quieter: no notices, no "would send" lines
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More detail
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
+    color: ColorWhen,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Interactive shell (the default on a terminal)
+    Repl,
+    /// Run a script file; ARGS are the script's `args`
+    Run {
+        file: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
+    Decode(DecodeArgs),
+    /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
+    /// inside it, with `target` and `target6` set; everything is removed on exit
+    Lab(LabCli),
+    /// Drive a whole TCP connection segment by segment and draw it as a ladder
+    Handshake(tcpcraft::session::cli::HandshakeArgs),
+    /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
+    Scan(tcpcraft::scan::cli::ScanArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("input").args(["file", "hex"]))]
+#[command(group = clap::ArgGroup::new("format").args(["show", "hexdump", "json"]))]
+struct DecodeArgs {
+    /// A pcap or pcapng capture (Ethernet, raw IP or Linux cooked link type); without FILE
+    /// or --hex, hex is read from standard input
+    file: Option<PathBuf>,
+    /// Decode one packet given as hex (`-` reads the hex from standard input)
+    #[arg(long, value_name = "HEX")]
+    hex: Option<String>,
+    /// Every field of every layer, computed fields filled in, checksums checked
+    #[arg(long)]
+    show: bool,
+    /// The summary line, then offset / hex / ASCII
+    #[arg(long)]
+    hexdump: bool,
+    /// One JSON object per packet
+    #[arg(long)]
+    json: bool,
+    /// Read the bytes as this link type instead of the file's (or the hex's guess)
+    #[arg(long, value_enum, value_name = "TYPE")]
+    link: Option<LinkArg>,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+struct LabCli {
+    /// Run CODE inside the lab instead of the REPL
+    #[arg(short = 'c', value_name = "CODE")]
+    code: Option<String>,
+    #[command(subcommand)]
+    run: Option<LabRun>,
+}
+
+#[derive(Subcommand, Debug)]
+enum LabRun {
+    /// Run a script inside the lab
+    Run {
+        file: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LinkArg {
+    Ether,
+    Ip,
+    Sll,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
+    let lang_cfg = lang_config(&cli.global);
+    let command = match (cli.code, cli.command) {
+        (Some(mut code), _) => {
+            let text = if code.is_empty() {
+                String::new()
+            } else {
+                code.remove(0)
+            };
+            return lang_run(lang_cfg, Input::Code(text, code));
+        }
+        (None, Some(c)) => c,
+        (None, None) if io::stdin().is_terminal() => Command::Repl,
+        (None, None) => return lang_run(lang_cfg, Input::Stdin),
+    };
+    match command {
+        Command::Repl => {
+            let mut cfg = lang_cfg;
+            let engine = engine_for(&mut cfg);
+            ExitCode::from(tcpcraft::repl::run(cfg, engine))
+        }
+        Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
+        Command::Decode(args) => run_decode(args),
+        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(args)),
+        Command::Lab(lab) => {
+            let (file, file_args) = match lab.run {
+                Some(LabRun::Run { file, args }) => (Some(file), args),
+                None => (None, Vec::new()),
+            };
+            let g = &cli.global;
+            let mut global: Vec<std::ffi::OsString> = vec!["--color".into()];
+            global.push(format!("{:?}", g.color).to_lowercase().into());
+            for (on, flag) in [
+                (g.dry_run, "--dry-run"),
+                (g.json, "--json"),
+                (g.quiet, "-q"),
+                (g.verbose, "-v"),
+            ] {
+                if on {
+                    global.push(flag.into());
+                }
+            }
+            if let Some(p) = &g.pcap {
+                global.extend(["--pcap".into(), p.clone().into_os_string()]);
+            }
+            ExitCode::from(tcpcraft::net::lab::run(&tcpcraft::net::lab::LabArgs {
+                code: lab.code,
+                file,
+                file_args,
+                global,
+                quiet: g.quiet,
+            }))
+        }
+        Command::Handshake(args) => ExitCode::from(tcpcraft::session::cli::run(args)),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());
+            ExitCode::from(exit::OK)
+        }
+    }
+}
+
+/// The language's view of the global options.
+fn lang_config(g: &GlobalOpts) -> lang::Config {
+    let color = match g.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal(),
+    };
+    lang::Config {
+        dry_run: g.dry_run,
+        pcap: g.pcap.clone(),
+        json: g.json,
+        quiet: g.quiet,
+        verbose: g.verbose,
+        color,
+    }
+}
+
+/// Scripts, `-c` and stdin, over the raw-socket engine (unless --dry-run).
+fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
+    let engine = engine_for(&mut cfg);
+    ExitCode::from(lang::run(cfg, input, engine))
+}
+
+/// The raw-socket engine for the language (opened on first use; None with --dry-run).
+/// The engine writes `--pcap` itself, with kernel timestamps, so the language's own
+/// recorder is switched off.
+fn engine_for(cfg: &mut lang::Config) -> Option<Box<dyn tcpcraft::lang::Net + Send>> {
+    if cfg.dry_run {
+        return None;
+    }
+    // One SIGINT handler for scripts, the REPL and engine waits: the first Ctrl-C sets the
+    // language's interrupt flag, a second one restores the default (kills).
+    tcpcraft::repl::install_sigint();
+    let opts = tcpcraft::net::EngineOptions {
+        pcap: cfg.pcap.take(),
+    };
+    Some(Box::new(tcpcraft::net::lang_net::RawNet::new(
+        opts, cfg.quiet,
+    )))
+}
+
+fn run_decode(args: DecodeArgs) -> ExitCode {
+    let format = if args.show {
+        decode::Format::Show
+    } else if args.hexdump {
+        decode::Format::Hexdump
+    } else if args.json {
+        decode::Format::Json
+    } else {
+        decode::Format::Summary
+    };
+    let input = match (args.file, args.hex) {
+        (_, Some(h)) if h == "-" => decode::Input::HexStdin,
+        (_, Some(h)) => decode::Input::Hex(h),
+        (Some(f), None) => decode::Input::File(f),
+        (None, None) => {
+            if io::stdin().is_terminal() {
+                eprintln!(
+                    "tcpcraft: decode: give a capture FILE, --hex HEX, or hex on standard input"
+                );
+                return ExitCode::from(exit::USAGE);
+            }
+            decode::Input::HexStdin
+        }
+    };
+    let link = args.link.map(|l| match l {
+        LinkArg::Ether => LinkType::Ethernet,
+        LinkArg::Ip => LinkType::RawIp,
+        LinkArg::Sll => LinkType::Sll,
+    });
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = decode::run(input, format, link, &mut out);
+    let flushed = out.flush();
+    match result {
+        Ok(_) => ExitCode::from(exit::OK),
+        // A closed pipe (`| head`) is not an error.
+        Err(e) if e.0.contains("Broken pipe") => ExitCode::from(exit::OK),
+        Err(e) => {
+            let _ = flushed;
+            eprintln!("tcpcraft: decode: {e}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,216 @@
+//! `tcpcraft decode`: capture files and hex dumps to summary lines, field trees, hexdumps
+//! or JSON. The command-line front end calls [`run`]; the formatting is the packet model's.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use crate::packet::{display, LinkType, Packet};
+use crate::pcap;
+
+/// How each packet is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Summary,
+    Show,
+    Hexdump,
+    Json,
+}
+
+/// Where the packets come from.
+pub enum Input {
+    File(PathBuf),
+    /// A hex dump (spaces, colons, `0x`, offsets and ASCII columns tolerated).
+    Hex(String),
+    /// Hex read from standard input.
+    HexStdin,
+}
+
+/// Errors that stop decoding (exit status 2: bad input named by the user).
+#[derive(Debug)]
+pub struct DecodeError(pub String);
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parses a pasted hex dump: accepts `45 00 00 3c`, `45:00`, `0x4500…`, `\x45\x00`, and
+/// `xxd`/Wireshark lines with an offset column and an ASCII column.
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let mut digits = String::new();
+    for line in text.lines() {
+        let mut line = line.trim();
+        // Drop an offset column ("0000", "0x0010:", "00000010 ") when more follows.
+        if let Some((first, rest)) = line.split_once(|c: char| c.is_whitespace() || c == ':') {
+            let f = first.trim_start_matches("0x");
+            if !rest.trim().is_empty()
+                && f.len() >= 4
+                && f.chars().all(|c| c.is_ascii_hexdigit())
+                && (first.ends_with(':')
+                    || line[first.len()..].starts_with(':')
+                    || f.len() % 2 == 0 && f.len() >= 4 && rest.starts_with(' '))
+                && text.lines().count() > 1
+            {
+                line = rest.trim_start_matches(':').trim();
+            }
+        }
+        // Drop an ASCII column: two or more spaces then non-hex text (Wireshark/xxd style).
+        if let Some(idx) = line.find("  ") {
+            let tail = line[idx..].trim();
+            let is_hex_group = tail
+                .split_whitespace()
+                .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()) && g.len() <= 4);
+            if !is_hex_group {
+                line = &line[..idx];
+            }
+        }
+        let cleaned = line.replace("0x", " ").replace("\\x", " ");
+        for c in cleaned.chars() {
+            if c.is_ascii_hexdigit() {
+                digits.push(c);
+            } else if c.is_whitespace() || matches!(c, ':' | ',' | '-' | '.') {
+                continue;
+            } else {
+                return Err(format!(
+                    "not a hex digit: {c:?}; give bytes as hex like 4500003c…"
+                ));
+            }
+        }
+    }
+    if digits.is_empty() {
+        return Err("no hex digits given".into());
+    }
+    if digits.len() % 2 != 0 {
+        return Err(format!(
+            "odd number of hex digits ({}): every byte needs two digits",
+            digits.len()
+        ));
+    }
+    hex::decode(&digits).map_err(|e| e.to_string())
+}
+
+/// Writes one packet in the chosen format, with truncation notes where parsing stopped.
+fn print_packet(
+    out: &mut dyn Write,
+    bytes: &[u8],
+    link: LinkType,
+    format: Format,
+) -> io::Result<()> {
+    let (p, _notes) = Packet::parse(bytes, link);
+    match format {
+        Format::Summary => writeln!(out, "{}", display::summary(&p)),
+        Format::Show => write!(out, "{}", display::show(&p)),
+        Format::Hexdump => {
+            writeln!(out, "{}", display::summary(&p))?;
+            write!(out, "{}", display::hexdump(bytes))
+        }
+        Format::Json => writeln!(out, "{}", display::json(&p)),
+    }
+}
+
+/// Runs `decode`. Returns the number of packets printed.
+pub fn run(
+    input: Input,
+    format: Format,
+    link_override: Option<LinkType>,
+    out: &mut dyn Write,
+) -> Result<u64, DecodeError> {
+    let io_err = |e: io::Error| DecodeError(format!("writing output: {e}"));
+    match input {
+        Input::Hex(text) => {
+            let bytes = parse_hex(&text).map_err(|e| DecodeError(format!("--hex: {e}")))?;
+            print_packet(
+                out,
+                &bytes,
+                link_override.unwrap_or(guess_link(&bytes)),
+                format,
+            )
+            .map_err(io_err)?;
+            Ok(1)
+        }
+        Input::HexStdin => {
+            let mut text = String::new();
+            io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| DecodeError(format!("standard input: {e}")))?;
+            let bytes =
+                parse_hex(&text).map_err(|e| DecodeError(format!("standard input: {e}")))?;
+            print_packet(
+                out,
+                &bytes,
+                link_override.unwrap_or(guess_link(&bytes)),
+                format,
+            )
+            .map_err(io_err)?;
+            Ok(1)
+        }
+        Input::File(path) => {
+            let name = path.display().to_string();
+            let mut r =
+                pcap::Reader::open(&path).map_err(|e| DecodeError(format!("{name}: {e}")))?;
+            let mut n = 0;
+            while let Some(rec) = r.next_record() {
+                let rec = rec.map_err(|e| DecodeError(format!("{name}: {e}")))?;
+                let link = match link_override.or_else(|| pcap::link_of(rec.linktype)) {
+                    Some(l) => l,
+                    None => {
+                        return Err(DecodeError(format!(
+                        "{name}: link type {} is not supported (Ethernet 1, raw IP 101/228/229, \
+                             Linux cooked 113 are)",
+                        rec.linktype
+                    )))
+                    }
+                };
+                print_packet(out, &rec.data, link, format).map_err(io_err)?;
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+}
+
+/// A hex dump starting with an IP version nibble is raw IP; otherwise Ethernet.
+fn guess_link(bytes: &[u8]) -> LinkType {
+    match bytes.first().map(|b| b >> 4) {
+        Some(4) if bytes.first() >= Some(&0x45) => LinkType::RawIp,
+        Some(6) => LinkType::RawIp,
+        _ => LinkType::Ethernet,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_in_the_forms_people_paste() {
+        let want = vec![0x45, 0x00, 0x00, 0x3c];
+        for s in [
+            "4500003c",
+            "45 00 00 3c",
+            "45:00:00:3c",
+            "0x45 0x00 0x00 0x3c",
+            "\\x45\\x00\\x00\\x3c",
+            " 4500 003c\n",
+        ] {
+            assert_eq!(parse_hex(s).unwrap(), want, "{s:?}");
+        }
+        let dump = "0000   45 00 00 3c 1c 46   E..<.F\n0006   40 00               @.\n";
+        assert_eq!(
+            parse_hex(dump).unwrap(),
+            vec![0x45, 0, 0, 0x3c, 0x1c, 0x46, 0x40, 0]
+        );
+        let xxd = "00000000: 4500 003c  E..<\n00000004: 1c46       .F\n";
+        assert_eq!(parse_hex(xxd).unwrap(), vec![0x45, 0, 0, 0x3c, 0x1c, 0x46]);
+    }
+
+    #[test]
+    fn hex_errors_say_what_to_change() {
+        assert!(parse_hex("450")
+            .unwrap_err()
+            .contains("odd number of hex digits (3)"));
+        assert!(parse_hex("45zz").unwrap_err().contains("'z'"));
+        assert!(parse_hex("").unwrap_err().contains("no hex digits"));
+    }
+}

@@ -1,0 +1,441 @@
+//! The kernel-RST guard: keeps the host kernel from killing hand-driven connections.
+//!
+//! When a SYN-ACK (or a SYN) arrives for a port that no kernel socket owns, the kernel
+//! answers with a RST, which resets the peer's half of a connection tcpcraft is
+//! driving by hand. The guard drops exactly those RSTs: an nftables table
+//! `inet tcpcraft_<pid>` whose *output* chain drops `tcp flags & rst == rst` leaving
+//! from the session's ports (a named set, so sessions add and remove ports as they
+//! come and go). `inet` covers IPv4 and IPv6; the output hook also sees loopback.
+//!
+//! Why this mechanism (measured on Linux 6.x):
+//! - an *output* drop keeps the kernel's RST off the wire while raw sockets still
+//!   see the SYN-ACK; an *input* drop would hide the SYN-ACK from raw sockets too;
+//! - a table created with `flags owner` belongs to the netlink socket that made it
+//!   and disappears when that socket closes. The socket is held by an `nft -i` child
+//!   reading commands from a pipe: when tcpcraft drops the guard, exits, is killed by
+//!   a signal or even by SIGKILL, the pipe closes, `nft` exits and the kernel removes
+//!   the table. Nothing is left behind;
+//! - `nft` runs in its own process group, so a Ctrl-C at the REPL does not kill it.
+//!
+//! tcpcraft's own RSTs (a user's `s.send("R")`) leave from the same ports; they are
+//! let through by their socket mark [`MARK`], which the engine sets on its raw
+//! sockets with [`mark_socket`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// Socket mark of tcpcraft's raw sockets ("tcrf"): packets carrying it pass the guard.
+pub const MARK: u32 = 0x7463_7266;
+
+/// Prefix of every table the guard creates; the rest is the owning process id.
+pub const TABLE_PREFIX: &str = "tcpcraft_";
+
+/// How long `nft` may take to answer one batch of commands.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Guards made by this process so far, to give each its own table name.
+static GUARDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Why the guard could not be installed or changed.
+#[derive(Debug)]
+pub enum GuardError {
+    /// The `nft` program is not installed.
+    NftMissing,
+    /// `nft` could not be started, or the pipe to it failed.
+    Io(io::Error),
+    /// `nft` refused a command; the text is its error message.
+    Nft(String),
+    /// `nft` did not answer in time, or exited.
+    NoAnswer(String),
+}
+
+impl fmt::Display for GuardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GuardError::NftMissing => f.write_str(
+                "the RST guard needs the nft program: install the nftables package \
+                 (apt-get install nftables), or turn the guard off with --no-rst-guard",
+            ),
+            GuardError::Io(e) => write!(f, "RST guard: running nft failed: {e}"),
+            GuardError::Nft(msg) => write!(f, "RST guard: nft refused: {msg}"),
+            GuardError::NoAnswer(msg) => write!(f, "RST guard: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for GuardError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            GuardError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for GuardError {
+    fn from(e: io::Error) -> Self {
+        GuardError::Io(e)
+    }
+}
+
+/// An installed guard. Dropping it removes the table.
+#[derive(Debug)]
+pub struct RstGuard {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    /// Lines `nft` writes to stderr (its error messages and the sync markers).
+    lines: Receiver<String>,
+    table: String,
+    /// Guarded ports with the number of sessions using each.
+    ports: BTreeMap<u16, usize>,
+    /// Whether the kernel took `flags owner` (else removal relies on drop and on
+    /// [`remove_stale`] at the next start).
+    owner: bool,
+    /// Counts the sync markers.
+    batches: u64,
+    /// One line per leftover table removed at start.
+    notes: Vec<String>,
+}
+
+impl RstGuard {
+    /// Removes tables of ended runs, starts `nft -i` and creates this process's table
+    /// with an empty port set. The guard acts in the network namespace of the calling
+    /// thread.
+    pub fn new() -> Result<RstGuard, GuardError> {
+        let mut notes = Vec::new();
+        if let Some(line) = remove_stale()? {
+            notes.push(line);
+        }
+        let n = GUARDS.fetch_add(1, Ordering::Relaxed);
+        let pid = std::process::id();
+        let table = if n == 0 {
+            format!("{TABLE_PREFIX}{pid}")
+        } else {
+            format!("{TABLE_PREFIX}{pid}_{n}")
+        };
+        let mut child = nft_command()
+            .arg("-i")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            // Its own process group: a Ctrl-C meant for the REPL must not end the guard.
+            .process_group(0)
+            .spawn()
+            .map_err(spawn_error)?;
+        let stdin = child.stdin.take();
+        let stderr = child.stderr.take();
+        let (tx, rx) = mpsc::channel();
+        if let Some(err) = stderr {
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let mut guard = RstGuard {
+            child,
+            stdin,
+            lines: rx,
+            table,
+            ports: BTreeMap::new(),
+            owner: true,
+            batches: 0,
+            notes,
+        };
+        let t = guard.table.clone();
+        let body = [
+            format!("add set inet {t} ports {{ type inet_service; }}"),
+            format!(
+                "add chain inet {t} out {{ type filter hook output priority raw; policy accept; }}"
+            ),
+            format!(
+                "add rule inet {t} out meta mark != {MARK:#x} tcp sport @ports \
+                 tcp flags & rst == rst counter drop comment \"tcpcraft: kernel RSTs of hand-driven ports\""
+            ),
+        ];
+        let owned = [
+            vec![format!("add table inet {t} {{ flags owner; }}")],
+            body.to_vec(),
+        ]
+        .concat();
+        if guard.exec(&owned).is_err() {
+            // Kernels before 5.12 know no owner tables: the table then lives until drop
+            // or until the next start's remove_stale.
+            guard.owner = false;
+            let _ = guard.exec(&[format!("delete table inet {t}")]);
+            let plain = [vec![format!("add table inet {t}")], body.to_vec()].concat();
+            guard.exec(&plain)?;
+        }
+        Ok(guard)
+    }
+
+    /// The table's name (`tcpcraft_<pid>`).
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The guarded ports.
+    pub fn ports(&self) -> Vec<u16> {
+        self.ports.keys().copied().collect()
+    }
+
+    /// Lines about leftover tables removed at start, to be printed once.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// One line saying what is installed, for the user.
+    pub fn summary(&self) -> String {
+        let ports: Vec<String> = self.ports.keys().map(u16::to_string).collect();
+        let ports = if ports.is_empty() {
+            "no ports yet".to_string()
+        } else {
+            format!("tcp port {}", ports.join(", "))
+        };
+        let removal = if self.owner {
+            "removed by the kernel when tcpcraft ends"
+        } else {
+            "removed on exit"
+        };
+        format!(
+            "rst-guard: nftables table inet {} drops the kernel's RSTs from {ports} ({removal}; --no-rst-guard turns it off)",
+            self.table
+        )
+    }
+
+    /// Guards `port` (a session's local port). Ports are counted: two sessions on one
+    /// port need two removals.
+    pub fn add_port(&mut self, port: u16) -> Result<(), GuardError> {
+        if !self.ports.contains_key(&port) {
+            let t = &self.table;
+            self.exec(&[format!("add element inet {t} ports {{ {port} }}")])?;
+        }
+        *self.ports.entry(port).or_insert(0) += 1;
+        Ok(())
+    }
+
+    /// Stops guarding `port` once the last session using it is gone.
+    pub fn remove_port(&mut self, port: u16) -> Result<(), GuardError> {
+        match self.ports.get_mut(&port) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                Ok(())
+            }
+            Some(_) => {
+                self.ports.remove(&port);
+                let t = &self.table;
+                self.exec(&[format!("delete element inet {t} ports {{ {port} }}")])
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Sends commands to `nft -i` and waits until it has run them, by appending a
+    /// marker command whose (expected) error line comes back on stderr after every
+    /// error of the commands before it.
+    fn exec(&mut self, cmds: &[String]) -> Result<(), GuardError> {
+        self.batches += 1;
+        let marker = format!(
+            "list table inet {TABLE_PREFIX}sync_{}_{}",
+            std::process::id(),
+            self.batches
+        );
+        let mut text = cmds.join("\n");
+        text.push('\n');
+        text.push_str(&marker);
+        text.push('\n');
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| GuardError::NoAnswer("nft is no longer running".into()))?;
+        stdin.write_all(text.as_bytes())?;
+        stdin.flush()?;
+        let deadline = Instant::now() + ANSWER_TIMEOUT;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line == marker => break,
+                Ok(line) => seen.push(line),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(GuardError::NoAnswer(format!(
+                        "nft did not answer within {} s",
+                        ANSWER_TIMEOUT.as_secs()
+                    )))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(GuardError::NoAnswer(format!(
+                        "nft exited: {}",
+                        seen.join(" ")
+                    )))
+                }
+            }
+        }
+        // The marker's own "Error: No such file or directory" precedes it.
+        if seen.last().is_some_and(|l| l.starts_with("Error:")) {
+            seen.pop();
+        }
+        let errors: Vec<String> = seen
+            .into_iter()
+            .filter(|l| !l.chars().all(|c| c == '^' || c.is_whitespace()))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(GuardError::Nft(errors.join(" | ")))
+        }
+    }
+}
+
+impl Drop for RstGuard {
+    fn drop(&mut self) {
+        if !self.owner {
+            let t = self.table.clone();
+            let _ = self.exec(&[format!("delete table inet {t}")]);
+        }
+        // Closing the pipe ends `nft -i`; its netlink socket closes and the kernel
+        // removes the owner table.
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The guard shared by every session of the process: made on first use (in the
+/// network namespace of that caller), removed when the last session lets go of it.
+/// The flag is true when this call installed it (time to print its summary).
+pub fn shared() -> Result<(Arc<Mutex<RstGuard>>, bool), GuardError> {
+    static SHARED: Mutex<Weak<Mutex<RstGuard>>> = Mutex::new(Weak::new());
+    let mut slot = SHARED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(g) = slot.upgrade() {
+        return Ok((g, false));
+    }
+    let g = Arc::new(Mutex::new(RstGuard::new()?));
+    *slot = Arc::downgrade(&g);
+    Ok((g, true))
+}
+
+/// `nft`, also where root's PATH has it when the caller's PATH does not.
+fn nft_command() -> Command {
+    let path = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("nft");
+    Command::new(path)
+}
+
+fn spawn_error(e: io::Error) -> GuardError {
+    if e.kind() == io::ErrorKind::NotFound {
+        GuardError::NftMissing
+    } else {
+        GuardError::Io(e)
+    }
+}
+
+/// Deletes guard tables whose process is gone (left by a kernel without owner
+/// tables, or by a run that could not clean up). Returns one line to print when it
+/// removed something.
+pub fn remove_stale() -> Result<Option<String>, GuardError> {
+    let out = nft_command()
+        .args(["list", "tables"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(spawn_error)?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut removed = Vec::new();
+    for name in stale_tables(&text, |pid| {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    }) {
+        let status = nft_command()
+            .args(["delete", "table", "inet", &name])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        if status.success() {
+            removed.push(name);
+        }
+    }
+    Ok((!removed.is_empty()).then(|| {
+        format!(
+            "rst-guard: removed {} table(s) left by ended runs: {}",
+            removed.len(),
+            removed.join(", ")
+        )
+    }))
+}
+
+/// Names of `inet tcpcraft_<pid>[_<n>]` tables in `nft list tables` output whose
+/// pid is not alive.
+fn stale_tables(listing: &str, alive: impl Fn(u32) -> bool) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("table inet "))
+        .filter_map(|name| {
+            let rest = name.strip_prefix(TABLE_PREFIX)?;
+            let pid: u32 = rest.split('_').next()?.parse().ok()?;
+            (!alive(pid)).then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// Marks a socket with [`MARK`] so that its RSTs pass the guard (needs
+/// CAP_NET_ADMIN, which raw sockets need anyway).
+pub fn mark_socket(fd: RawFd) -> io::Result<()> {
+    let mark: libc::c_uint = MARK;
+    // SAFETY: setsockopt reads `size_of::<c_uint>()` bytes from a valid, live local;
+    // an invalid fd is reported as an error, not undefined behaviour.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_MARK,
+            (&mark as *const libc::c_uint).cast(),
+            std::mem::size_of::<libc::c_uint>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_tables_are_those_of_dead_pids() {
+        let listing = "table inet filter\ntable inet tcpcraft_12\ntable inet tcpcraft_13_2\n\
+                       table ip tcpcraft_99\ntable inet tcpcraft_x\ntable inet tcpcraft_14\n";
+        let stale = stale_tables(listing, |pid| pid == 14);
+        assert_eq!(stale, ["tcpcraft_12", "tcpcraft_13_2"]);
+    }
+
+    #[test]
+    fn missing_nft_names_the_package() {
+        let msg = GuardError::NftMissing.to_string();
+        assert!(msg.contains("nftables package"), "{msg}");
+        assert!(msg.contains("--no-rst-guard"), "{msg}");
+    }
+}
