@@ -40,6 +40,62 @@ def opts_syn():
     return [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)]
 
 
+def dns_messages():
+    """DNS messages, well-formed and not, as bytes."""
+    import random
+    from scapy.all import DNS, DNSQR, DNSRR, DNSRROPT, DNSRRMX, DNSRRSRV, DNSRRSOA
+    rng = random.Random(7)
+    q = lambda name, qtype="A", qclass="IN": DNSQR(qname=name, qtype=qtype, qclass=qclass)
+    m = [
+        DNS(id=0x1234, rd=1, qd=q("example.com")),
+        DNS(id=7, qd=q("example.com", "AAAA")),
+        DNS(id=8, rd=1, cd=1, qd=q("example.com", "MX")),
+        DNS(id=9, qd=q("version.bind", "TXT", "CH")),
+        DNS(id=10, qd=q(".", "NS")),
+        DNS(id=11, qd=q("x.example", 65280, 77)),
+        DNS(id=12, rd=1, qd=q("example.com"), ar=DNSRROPT(rclass=1232)),
+        DNS(id=13, rd=1, qd=q("example.com"), ar=DNSRROPT(rclass=4096, z=0x8000)),
+        DNS(id=14, qd=[q("a.example"), q("b.example", "AAAA")]),
+        DNS(id=15, opcode=1, qd=q("example.com")),
+        DNS(id=16, opcode=4, aa=1, qd=q("example.com", "SOA")),
+        DNS(id=17, opcode=5, qd=q("example.com", "SOA")),
+        DNS(id=0x1234, qr=1, rd=1, ra=1, qd=q("example.com"), an=DNSRR(rrname="example.com", rdata="198.18.0.9")),
+        DNS(id=18, qr=1, rd=1, ra=1, qd=q("www.example.com"),
+            an=DNSRR(rrname="www.example.com", type="CNAME", rdata="web.example.com") / DNSRR(rrname="web.example.com", rdata="198.18.0.10") / DNSRR(rrname="web.example.com", rdata="198.18.0.11")),
+        DNS(id=19, qr=1, aa=1, qd=q("example.com", "AAAA"), an=DNSRR(rrname="example.com", type="AAAA", rdata="2001:db8:198:18::9")),
+        DNS(id=20, qr=1, ra=1, qd=q("example.com", "MX"), an=DNSRRMX(rrname="example.com", preference=10, exchange="mx.example.com")),
+        DNS(id=21, qr=1, ra=1, qd=q("example.com", "TXT"), an=DNSRR(rrname="example.com", type="TXT", rdata=[b"v=spf1 -all", b"two \x01\xff"])),
+        DNS(id=22, qr=1, ra=1, qd=q("_sip._udp.example.com", "SRV"), an=DNSRRSRV(rrname="_sip._udp.example.com", priority=1, weight=2, port=5060, target="sip.example.com")),
+        DNS(id=23, qr=1, ra=1, qd=q("example.com", "NS"), an=DNSRR(rrname="example.com", type="NS", rdata="ns1.example.com") / DNSRR(rrname="example.com", type="NS", rdata="ns2.example.com")),
+        DNS(id=24, qr=1, ra=1, qd=q("example.com", "SOA"), an=DNSRRSOA(rrname="example.com", mname="ns1.example.com", rname="hostmaster.example.com")),
+        DNS(id=25, qr=1, ra=1, qd=q("9.0.18.198.in-addr.arpa", "PTR"), an=DNSRR(rrname="9.0.18.198.in-addr.arpa", type="PTR", rdata="host.example.com")),
+        DNS(id=26, qr=1, rcode=3, qd=q("nx.example.com")),
+        DNS(id=27, qr=1, rcode=2, ra=1, tc=1, ad=1, qd=q("example.com")),
+        DNS(id=28, qr=1, rcode=5, qd=None),
+        DNS(id=29, qr=1, rcode=1, ra=1, qd=q("example.com"), ar=DNSRROPT(rclass=1232, extrcode=1)),
+        DNS(id=30, qr=1, ra=1, qd=q("example.com"), an=DNSRR(rrname="example.com", rdata="198.18.0.9"), ns=DNSRR(rrname="example.com", type="NS", rdata="ns1.example.com"), ar=DNSRROPT(rclass=512)),
+        DNS(id=31, qr=1, ra=1, qd=q("example.com", "ANY"), an=DNSRR(rrname="example.com", type="HINFO", rdata=b"\x03cpu\x02os") / DNSRR(rrname="example.com", type=99, rdata=b"spf") / DNSRR(rrname="example.com", type=4242, rdata=b"x")),
+        DNS(id=32, qr=1, ra=1, qd=q("example.com"), an=DNSRR(rrname="example.com", rclass="CH", rdata="198.18.0.9")),
+        DNS(id=33, qd=q("we\x01ird.ex am\xffple.")),
+        DNS(id=34, qd=q(".".join(["a" * 63] * 5))),
+    ]
+    out = [bytes(x) for x in m]
+    # Compression pointers: one forward (bad), one to itself (bad), one good.
+    hdr = bytes.fromhex("0023 0100 0001 0000 0000 0000")
+    out.append(hdr + b"\xc0\x20\x00\x01\x00\x01")
+    out.append(hdr + b"\xc0\x0c\x00\x01\x00\x01")
+    out.append(bytes.fromhex("0024 8180 0001 0001 0000 0000") + b"\x07example\x03com\x00\x00\x01\x00\x01" + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc6\x12\x00\x09")
+    out.append(hdr + b"\x41\x08\xab\x00\x00\x01\x00\x01")
+    out.append(hdr + b"\x42\x00\x00\x01\x00\x01")
+    out.append(hdr + b"\x81abc\x00\x00\x01\x00\x01")
+    out.append(hdr + b"\x03abc")
+    out.append(b"hello world!")
+    out.append(b"hello world! and then some more text")
+    for n in [12, 13, 20, 31, 48, 64]:
+        out.append(bytes(rng.randrange(256) for _ in range(n)))
+    return out
+
+
 def ip4_raw():
     """IPv4 packets (as bytes) for the raw-IP capture."""
     out = []
@@ -245,11 +301,18 @@ def ip4_raw():
                          (1, 2, b"z"), (33434, 33435, b"\x00" * 32), (40000, 12345, b"hello world")]:
         add(IP(src=S, dst=D) / UDP(sport=sp, dport=dp) / Raw(load))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, chksum=0) / Raw(b"no checksum"))
-    # DNS is not decoded by tcpcraft, but a payload too short for its header prints the
-    # same one-liner as tcpdump (scapy's UDP() defaults to port 53).
+    # DNS (scapy's UDP() defaults to port 53): queries, responses, odd and garbage ones.
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=53) / Raw(bytes.fromhex("deadbeef")))
     add(IP(src=S, dst=D) / UDP())
     add(IPv6(src=S6, dst=D6) / UDP(sport=53, dport=40000) / Raw(b"\x00" * 11))
+    for d in dns_messages():
+        add(IP(src=S, dst=D) / UDP(sport=40000, dport=53) / Raw(d))
+        add(IP(src=D, dst=S) / UDP(sport=53, dport=40000) / Raw(d[:len(d) * 2 // 3]))
+    for d in dns_messages()[:6]:
+        add(IPv6(src=S6, dst=D6) / TCP(sport=40000, dport=53, flags="PA", seq=1, ack=1) / Raw(len(d).to_bytes(2, "big") + d))
+    add(IP(src=S, dst=D) / TCP(sport=40000, dport=53, flags="PA", seq=1, ack=1) / Raw(b"\x00\x05abc"))
+    add(IP(src=S, dst=D) / TCP(sport=40000, dport=53, flags="PA", seq=1, ack=1) / Raw(b"\x00"))
+    add(IP(src=S, dst=D) / TCP(sport=40000, dport=53, flags="PA", seq=1, ack=1) / Raw(b"\x00\x03abc"))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=100) / Raw(b"short"))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=4) / Raw(b"short"))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=9) / Raw(b"longer than that"))

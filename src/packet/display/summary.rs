@@ -21,7 +21,7 @@ use crate::packet::{Layer, LinkType, Packet};
 /// truncation handler, which prints ` [|proto]` for the protocol being printed.
 pub(super) struct Jump;
 
-type R<T = ()> = Result<T, Jump>;
+pub(super) type R<T = ()> = Result<T, Jump>;
 
 /// One line identical to `tcpdump -n -t -S` for the bytes this packet builds to.
 ///
@@ -72,11 +72,11 @@ pub fn summary_captured(bytes: &[u8], wire_len: usize, link: LinkType) -> String
 
 /// Printing state: the bytes, where the readable part ends (tcpdump's `snapend`, moved
 /// in by IP length fields), the protocol being printed (for ` [|proto]`), and the line.
-struct Nd<'a> {
+pub(super) struct Nd<'a> {
     b: &'a [u8],
-    snapend: usize,
-    proto: &'static str,
-    out: String,
+    pub(super) snapend: usize,
+    pub(super) proto: &'static str,
+    pub(super) out: String,
     /// IP headers inside IP headers so far (tunnels recurse; see [`MAX_IP_DEPTH`]).
     depth: usize,
 }
@@ -105,11 +105,11 @@ impl<'a> Nd<'a> {
     }
 
     /// `ND_TTEST_LEN(at, len)`: are `len` bytes from `at` readable?
-    fn ttest(&self, at: usize, len: usize) -> bool {
+    pub(super) fn ttest(&self, at: usize, len: usize) -> bool {
         at.checked_add(len).is_some_and(|end| end <= self.snapend)
     }
 
-    fn u8(&self, at: usize) -> R<u8> {
+    pub(super) fn u8(&self, at: usize) -> R<u8> {
         if self.ttest(at, 1) {
             self.b.get(at).copied().ok_or(Jump)
         } else {
@@ -117,15 +117,15 @@ impl<'a> Nd<'a> {
         }
     }
 
-    fn be16(&self, at: usize) -> R<u16> {
+    pub(super) fn be16(&self, at: usize) -> R<u16> {
         Ok(u16::from_be_bytes([self.u8(at)?, self.u8(at + 1)?]))
     }
 
-    fn be32(&self, at: usize) -> R<u32> {
+    pub(super) fn be32(&self, at: usize) -> R<u32> {
         Ok(u32::from(self.be16(at)?) << 16 | u32::from(self.be16(at + 2)?))
     }
 
-    fn slice(&self, at: usize, len: usize) -> R<&'a [u8]> {
+    pub(super) fn slice(&self, at: usize, len: usize) -> R<&'a [u8]> {
         if self.ttest(at, len) {
             self.b.get(at..at + len).ok_or(Jump)
         } else {
@@ -133,24 +133,24 @@ impl<'a> Nd<'a> {
         }
     }
 
-    fn ip4(&self, at: usize) -> R<String> {
+    pub(super) fn ip4(&self, at: usize) -> R<String> {
         let s = self.slice(at, 4)?;
         Ok(Ipv4Addr::new(s[0], s[1], s[2], s[3]).to_string())
     }
 
-    fn ip6(&self, at: usize) -> R<String> {
+    pub(super) fn ip6(&self, at: usize) -> R<String> {
         let s = self.slice(at, 16)?;
         let mut a = [0u8; 16];
         a.copy_from_slice(s);
         Ok(ip6_string(&a))
     }
 
-    fn p(&mut self, s: &str) {
+    pub(super) fn p(&mut self, s: &str) {
         self.out.push_str(s);
     }
 
     /// `nd_print_trunc`.
-    fn trunc(&mut self) {
+    pub(super) fn trunc(&mut self) {
         let _ = write!(self.out, " [|{}]", self.proto);
     }
 }
@@ -645,7 +645,7 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
 #[derive(Clone, Copy)]
 enum TcpApp {
     /// A protocol tcpdump decodes and tcpcraft does not (telnet, BGP, PPTP, Redis,
-    /// NetBIOS, SMB, BEEP, OpenFlow, DNS over TCP, MSDP, RPKI-RTR, LDP): the line ends
+    /// NetBIOS, SMB, BEEP, OpenFlow, MSDP, RPKI-RTR, LDP): the line ends
     /// after `length N`, where tcpdump would go on.
     NotDecoded,
     Smtp,
@@ -654,6 +654,7 @@ enum TcpApp {
     Ftp,
     Http,
     Rtsp,
+    Dns,
 }
 
 const TCP_APPS: [(u16, TcpApp); 21] = [
@@ -674,7 +675,7 @@ const TCP_APPS: [(u16, TcpApp); 21] = [
     (8080, TcpApp::Http),
     (554, TcpApp::Rtsp),
     (8554, TcpApp::Rtsp),
-    (53, TcpApp::NotDecoded),
+    (53, TcpApp::Dns),
     (639, TcpApp::NotDecoded),
     (323, TcpApp::NotDecoded),
     (646, TcpApp::NotDecoded),
@@ -787,6 +788,7 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
     match app {
         None | Some(TcpApp::NotDecoded) => Ok(()),
         Some(TcpApp::Ssh) => ssh_print(nd, data, len),
+        Some(TcpApp::Dns) => super::dns::domain_print(nd, data, len, true),
         Some(TcpApp::Whois) => {
             nd.p(": ");
             txtproto_print(nd, data, len, "whois", None)
@@ -1300,11 +1302,8 @@ fn udp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>, fragmente
     if bp + 8 > nd.snapend {
         return Err(Jump);
     }
-    // DNS: a payload too short for its header is what tcpdump calls invalid. A whole DNS
-    // message tcpdump decodes; tcpcraft does not (yet) and prints the UDP line instead.
-    if (sport == 53 || dport == 53) && length < 12 {
-        let _ = write!(nd.out, "domain [length {length} < 12] (invalid)");
-        return Ok(());
+    if sport == 53 || dport == 53 {
+        return super::dns::domain_print(nd, bp + 8, length, false);
     }
     if ulen > length && !fragmented {
         let _ = write!(nd.out, "UDP, bad length {ulen} > {length}");
