@@ -456,6 +456,78 @@ def ip6_raw():
     return out
 
 
+# UDP ports whose payload tcpdump 4.99 hands to a protocol printer (found by probing
+# tcpdump with every port); tcpcraft decodes only DNS (53) among them.
+TCPDUMP_UDP_PORTS = {53, 67, 68, 69, 88, 123, 161, 162, 319, 320, 496, 500, 514, 520, 521, 525, 546,
+                     547, 646, 654, 698, 701, 750, 921, 1589, 1645, 1646, 1700, 1701, 1812, 1813, 1985,
+                     2049, 2103, 2104, 3456, 3503, 3784, 3785, 3799, 4342, 4500, 4567, 4784, 4789, 4790,
+                     5060, 5353, 5359, 6081, 6343, 6635, 6696, 6697, 6784, 7000, 7001, 7002, 7003, 7004,
+                     7005, 7006, 7007, 7008, 7009, 7500, 8231, 8472, 8500, 12222, 12223, 17754, 30490}
+# ICMPv6 types tcpdump decodes further than "name, length N" (MLD, router renumbering,
+# node information, inverse ND, mobile IPv6, RPL); tcpcraft does not.
+TCPDUMP_ICMP6_TYPES = {130, 131, 132, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 155}
+
+
+def tcpcraft_decodes(b):
+    """Whether every protocol in a raw-IP packet is one tcpcraft prints as tcpdump does
+    (so a mutated packet that lands on, say, SNMP is left out of mutated.pcap)."""
+    if len(b) < 20:
+        return True
+    v = b[0] >> 4
+    if v == 4:
+        hl, proto = (b[0] & 15) * 4, b[9]
+        off = int.from_bytes(b[6:8], "big") & 0x1fff
+        if off:
+            return True
+    elif v == 6:
+        hl, proto = 40, b[6]
+        if proto in (0, 60, 44):
+            return True  # extension headers: checked by hand in varied.pcap
+    else:
+        return True
+    t = b[hl:]
+    if proto == 17 and len(t) >= 4:
+        ports = {int.from_bytes(t[0:2], "big"), int.from_bytes(t[2:4], "big")}
+        return not (ports & (TCPDUMP_UDP_PORTS - {53}))
+    if proto == 6 and len(t) >= 20:
+        opts = t[20:(t[12] >> 4) * 4]
+        i = 0
+        while i < len(opts):
+            if opts[i] == 30:
+                return False  # MPTCP
+            if opts[i] in (0, 1):
+                i += 1
+            elif i + 1 < len(opts) and opts[i + 1] >= 2:
+                i += opts[i + 1]
+            else:
+                break
+        return True
+    if proto == 58 and v == 6 and t:
+        return t[0] not in TCPDUMP_ICMP6_TYPES
+    if proto in (4, 41):
+        return tcpcraft_decodes(bytes(t))
+    return proto in (1, 6, 17, 58, 59)
+
+
+def mutated(frames, n, seed):
+    """Random damage to well-formed packets: one to three bytes changed (not the version,
+    IPv6 next header or IPv4 protocol), and a third of them cut short."""
+    import random
+    rng = random.Random(seed)
+    out = []
+    while len(out) < n:
+        b = bytearray(rng.choice(frames))
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(b)) if b else 0
+            if b and i not in (0, 6, 9):
+                b[i] = rng.randrange(256)
+        if rng.random() < 0.3 and len(b) > 1:
+            b = b[:rng.randrange(1, len(b))]
+        if tcpcraft_decodes(bytes(b)):
+            out.append(bytes(b))
+    return out
+
+
 def write_pcap(name, linktype, frames):
     path = os.path.join(OUT, name)
     w = PcapWriter(path, linktype=linktype, sync=True)
@@ -476,6 +548,7 @@ def main():
     v4 = ip4_raw()
     v6 = ip6_raw()
     write_pcap("varied.pcap", 101, v4 + v6)
+    write_pcap("mutated.pcap", 101, mutated(v4 + v6, 3000, 1))
 
     eth = []
     for p in v4[:: max(1, len(v4) // 40)] + v6[:: max(1, len(v6) // 20)]:

@@ -16,7 +16,13 @@ use tcpcraft::packet::display::{summary, summary_captured};
 use tcpcraft::packet::{Layer, LinkType, Packet};
 
 fn check(name: &str) -> (usize, Vec<String>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode");
+    check_at(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode"),
+        name,
+    )
+}
+
+fn check_at(dir: &Path, name: &str) -> (usize, Vec<String>) {
     let file = File::open(dir.join(name)).expect("fixture pcap");
     let mut reader = PcapReader::new(file).expect("pcap header");
     let link = match reader.header().datalink {
@@ -81,6 +87,13 @@ fn varied_raw_ip_capture_matches_tcpdump() {
 }
 
 #[test]
+fn mutated_capture_matches_tcpdump() {
+    // Damaged copies of the varied capture: bad lengths, cut headers, odd values
+    // everywhere, the way real captures of crafted packets look.
+    run("mutated.pcap");
+}
+
+#[test]
 fn ethernet_capture_matches_tcpdump() {
     run("ether.pcap");
 }
@@ -95,4 +108,29 @@ fn the_varied_capture_is_varied() {
     // Every combination of the eight flags is in it, and more than that.
     let (n, _) = check("varied.pcap");
     assert!(n >= 256 + 200, "{n}");
+}
+
+/// Any capture against its tcpdump text, for exploring: `TCPCRAFT_PCAP=/path/x.pcap
+/// cargo test --test display_tcpdump -- --ignored` (with `/path/x.pcap.txt` beside it,
+/// from `tcpdump -n -t -S -r`).
+#[test]
+#[ignore = "needs TCPCRAFT_PCAP"]
+fn external_capture_matches_tcpdump() {
+    let Ok(path) = std::env::var("TCPCRAFT_PCAP") else {
+        println!("TCPCRAFT_PCAP is not set");
+        return;
+    };
+    let path = Path::new(&path);
+    let (dir, name) = (
+        path.parent().unwrap_or(Path::new(".")),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .expect("file name"),
+    );
+    let (n, bad) = check_at(dir, name);
+    for b in bad.iter().take(60) {
+        println!("{b}");
+    }
+    println!("{} of {n} lines differ", bad.len());
+    assert!(bad.is_empty());
 }

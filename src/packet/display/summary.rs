@@ -557,20 +557,18 @@ fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         }
         match nh {
             IPPROTO_HOPOPTS | IPPROTO_DSTOPTS => {
-                nd.proto = if nh == IPPROTO_HOPOPTS {
-                    "hbhopt"
-                } else {
-                    "dstopt"
-                };
+                let hbh = nh == IPPROTO_HOPOPTS;
+                nd.proto = if hbh { "hbhopt" } else { "dstopt" };
                 let optlen = (usize::from(nd.u8(cp + 1)?) + 1) << 3;
                 if !nd.ttest(cp, optlen) {
                     return Err(Jump);
                 }
-                nd.p(if nh == IPPROTO_HOPOPTS {
-                    "HBH "
-                } else {
-                    "DSTOPT "
-                });
+                nd.p(if hbh { "HBH " } else { "DSTOPT " });
+                // Hop-by-hop options are walked (for a jumbo payload length) even
+                // without -v; destination options only with -v.
+                if hbh && !ip6_opts_ok(nd, cp + 2, optlen - 2)? {
+                    return Err(Jump);
+                }
                 advance = optlen;
                 nh = nd.u8(cp)?;
             }
@@ -602,6 +600,50 @@ fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     }
     nd.snapend = saved;
     Ok(())
+}
+
+/// `ip6_opt_process` without -v: walks the options of a hop-by-hop or destination
+/// options header, printing only complaints; `false` when they do not fit.
+fn ip6_opts_ok(nd: &mut Nd, bp: usize, len: usize) -> R<bool> {
+    let mut i = 0usize;
+    while i < len {
+        let t = nd.u8(bp + i)?;
+        if t == 0 {
+            i += 1;
+            continue;
+        }
+        if i + 1 >= len {
+            return Ok(false);
+        }
+        let optlen = usize::from(nd.u8(bp + i + 1)?) + 2;
+        if i + optlen > len {
+            return Ok(false);
+        }
+        match t {
+            // PadN.
+            1 => {}
+            // Router alert.
+            5 => {
+                if len - i < 4 {
+                    nd.p("(rtalert: trunc)");
+                    return Ok(false);
+                }
+                let l = nd.u8(bp + i + 1)?;
+                if l != 2 {
+                    let _ = write!(nd.out, "(rtalert: invalid len {l})");
+                    return Ok(false);
+                }
+            }
+            _ => {
+                if len - i < 2 {
+                    let _ = write!(nd.out, "(type {t}: trunc)");
+                    return Ok(false);
+                }
+            }
+        }
+        i += optlen;
+    }
+    Ok(true)
 }
 
 /// tcpdump's `ip_demux_print`: the protocol inside an IP header.
@@ -1511,8 +1553,11 @@ fn icmp6_type_name(t: u8) -> Option<&'static str> {
 
 fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "icmp6";
+    if length == 0 {
+        nd.p("ICMP6, length 0 (invalid)");
+        return Ok(());
+    }
     let t = nd.u8(bp)?;
-    let code = nd.u8(bp + 1)?;
     nd.p("ICMP6, ");
     match icmp6_type_name(t) {
         Some(n) => nd.p(n),
@@ -1520,6 +1565,8 @@ fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             let _ = write!(nd.out, "unknown icmp6 type ({t})");
         }
     }
+    // Read after the type is printed, as tcpdump does: a one-byte message still names it.
+    let code = nd.u8(bp + 1)?;
     // The quoted packet of an error starts at bp + 8.
     let oip = bp + 8;
     match t {
