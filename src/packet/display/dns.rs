@@ -435,12 +435,8 @@ fn rprint(nd: &mut Nd, cp: usize, bp: usize) -> R<Option<usize>> {
             }
         }
         T_SOA => {}
-        T_UNSPECA => {
-            // One long string, printed as it is (control bytes escaped).
-            if !printn(nd, cp, len)? {
-                return Ok(None);
-            }
-        }
+        // One long string, printed as it is (control bytes escaped).
+        T_UNSPECA if !printn(nd, cp, len)? => return Ok(None),
         T_MX => {
             nd.p(" ");
             if !nd.ttest(cp, 2) {
