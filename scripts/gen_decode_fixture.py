@@ -509,21 +509,28 @@ def tcpcraft_decodes(b):
     return proto in (1, 6, 17, 58, 59)
 
 
-def mutated(frames, n, seed):
-    """Random damage to well-formed packets: one to three bytes changed (not the version,
-    IPv6 next header or IPv4 protocol), and a third of them cut short."""
+def mutated(frames, n, seed, link=0):
+    """Random damage to well-formed packets: one to three bytes changed (not the link
+    type field, IP version, IPv6 next header or IPv4 protocol), and a third of them cut
+    short. `link`: bytes of link header before the IP header (0, 14 or 16)."""
     import random
     rng = random.Random(seed)
+    keep = {link, link + 6, link + 9} | ({link - 2, link - 1} if link else set())
     out = []
     while len(out) < n:
         b = bytearray(rng.choice(frames))
         for _ in range(rng.randint(1, 3)):
             i = rng.randrange(len(b)) if b else 0
-            if b and i not in (0, 6, 9):
+            if b and i not in keep:
                 b[i] = rng.randrange(256)
         if rng.random() < 0.3 and len(b) > 1:
             b = b[:rng.randrange(1, len(b))]
-        if tcpcraft_decodes(bytes(b)):
+        et = int.from_bytes(b[link - 2:link], "big") if link and len(b) >= link else 0
+        if not link or et in (0x0800, 0x86dd):
+            ok = tcpcraft_decodes(bytes(b[link:]))
+        else:
+            ok = True
+        if ok:
             out.append(bytes(b))
     return out
 
@@ -582,6 +589,9 @@ def main():
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x86dd) / IP(src=S, dst=D) / UDP(sport=1, dport=2)))
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B))[:10])
     write_pcap("ether.pcap", 1, eth)
+    # Damaged frames, VLAN-tagged ones excluded (their inner type would need keeping too).
+    plain = [f for f in eth if len(f) >= 14 and f[12:14] in (b"\x08\x00", b"\x86\xdd", b"\x08\x06")]
+    write_pcap("ether_mutated.pcap", 1, mutated(plain, 1000, 2, link=14))
 
     sll = []
     for k, p in enumerate(v4[:: max(1, len(v4) // 30)] + v6[:: max(1, len(v6) // 15)]):
@@ -596,6 +606,8 @@ def main():
     sll.append(bytes(CookedLinux(pkttype=1, lladdrtype=772, lladdrlen=0, src=b"\x00" * 8, proto=0x88b5) / Raw(b"x")))
     sll.append(bytes(CookedLinux(pkttype=0, lladdrtype=1, lladdrlen=6, src=b"\x00" * 8, proto=0x0800))[:12])
     write_pcap("sll.pcap", 113, sll)
+    plain = [f for f in sll if len(f) >= 16 and f[14:16] in (b"\x08\x00", b"\x86\xdd", b"\x08\x06")]
+    write_pcap("sll_mutated.pcap", 113, mutated(plain, 500, 3, link=16))
 
 
 if __name__ == "__main__":

@@ -99,6 +99,12 @@ fn ethernet_capture_matches_tcpdump() {
 }
 
 #[test]
+fn mutated_ethernet_and_sll_captures_match_tcpdump() {
+    run("ether_mutated.pcap");
+    run("sll_mutated.pcap");
+}
+
+#[test]
 fn linux_cooked_capture_matches_tcpdump() {
     run("sll.pcap");
 }
