@@ -1,0 +1,1426 @@
+//! The tree-walking evaluator: scopes, statements, expressions, calls.
+//!
+//! Scoping: a function call gets its own scope whose parent is the scope the
+//! function was defined in (lexical). Reading a name walks outwards to the globals
+//! and then the builtins; assigning always writes the current function's scope (as
+//! in Python without `global`), so a helper never clobbers a caller's variable.
+//! Blocks (`if`, `for`, `while`) do not open scopes.
+
+use super::ast::*;
+use super::error::{error, render, suggest, ErrorKind, Result, Sources, Span};
+use super::net::{interrupted, Net};
+use super::value::*;
+use super::{builtins, packets, parser};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Write;
+use std::rc::Rc;
+use std::time::Instant;
+
+/// Limits that keep an untrusted or buggy script from hanging or crashing tcpcraft.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Deepest function-call (and `include`) nesting.
+    pub max_call_depth: usize,
+    /// Loop iterations over the whole run (`u64::MAX`: unlimited).
+    pub max_steps: u64,
+    /// Longest list, string or bytes value a single operation may build.
+    pub max_len: usize,
+    /// No file access (`include`, `wrpcap`, `rdpcap`) and no `sleep`: for fuzzing
+    /// and for evaluating text nobody vouches for.
+    pub sandbox: bool,
+}
+
+impl Limits {
+    /// Tight limits for untrusted input (the fuzz targets use these).
+    pub fn untrusted() -> Limits {
+        Limits {
+            max_call_depth: 40,
+            max_steps: 20_000,
+            max_len: 1 << 16,
+            sandbox: true,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_call_depth: 200,
+            max_steps: u64::MAX,
+            max_len: 1 << 28,
+            sandbox: false,
+        }
+    }
+}
+
+/// Output switches from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `-q`: no "would send" lines, no notices.
+    pub quiet: bool,
+    /// `-v`: more detail (e.g. every reply matched).
+    pub verbose: bool,
+    /// `--json`: `print(packet)` writes JSON.
+    pub json: bool,
+    /// ANSI colours in error messages.
+    pub color: bool,
+}
+
+pub type Env = Rc<RefCell<Frame>>;
+
+#[derive(Debug, Default)]
+pub struct Frame {
+    pub vars: HashMap<Rc<str>, Value>,
+    parent: Option<Env>,
+}
+
+fn lookup(env: &Env, name: &str) -> Option<Value> {
+    let f = env.borrow();
+    match f.vars.get(name) {
+        Some(v) => Some(v.clone()),
+        None => f.parent.as_ref().and_then(|p| lookup(p, name)),
+    }
+}
+
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+    Return(Value),
+}
+
+/// Arguments of a native call, with keyword arguments and spans for messages.
+pub struct Args {
+    pub pos: Vec<Value>,
+    pub pos_spans: Vec<Span>,
+    pub kw: Vec<(Rc<str>, Value, Span)>,
+    /// The whole call.
+    pub span: Span,
+    /// The function's name, for messages.
+    pub name: Rc<str>,
+}
+
+impl Args {
+    /// Arguments for a call made from Rust (tests, extension code).
+    pub fn new(name: &str, pos: Vec<Value>, span: Span) -> Args {
+        Args {
+            pos_spans: vec![span; pos.len()],
+            pos,
+            kw: Vec::new(),
+            span,
+            name: Rc::from(name),
+        }
+    }
+
+    /// A type error about this call.
+    pub fn err(&self, msg: impl Into<String>) -> super::error::Error {
+        error(self.span, ErrorKind::Type(msg.into()))
+    }
+    pub fn err_at(&self, span: Span, kind: ErrorKind) -> super::error::Error {
+        error(span, kind)
+    }
+
+    /// Keyword argument `name` (removed, so [`Args::finish`] sees it was used).
+    pub fn kw(&mut self, name: &str) -> Option<Value> {
+        let i = self.kw.iter().position(|(k, _, _)| &**k == name)?;
+        Some(self.kw.remove(i).1)
+    }
+    /// Span of keyword argument `name`, if given.
+    pub fn kw_span(&self, name: &str) -> Option<Span> {
+        self.kw.iter().find(|(k, _, _)| &**k == name).map(|k| k.2)
+    }
+    /// Argument number `i`, or the keyword `name`.
+    pub fn get(&mut self, i: usize, name: &str) -> Option<Value> {
+        if let Some(v) = self.kw(name) {
+            return Some(v);
+        }
+        self.pos.get(i).cloned()
+    }
+    pub fn require(&mut self, i: usize, name: &str) -> Result<Value> {
+        match self.get(i, name) {
+            Some(v) => Ok(v),
+            None => Err(error(
+                self.span,
+                ErrorKind::Arguments(format!("{}() needs the argument `{name}`", self.name)),
+            )),
+        }
+    }
+    pub fn span_of(&self, i: usize) -> Span {
+        self.pos_spans.get(i).copied().unwrap_or(self.span)
+    }
+    /// Reject extra positional arguments and unknown keywords.
+    pub fn finish(&self, max_pos: usize) -> Result<()> {
+        if self.pos.len() > max_pos {
+            return Err(error(
+                self.span_of(max_pos),
+                ErrorKind::Arguments(format!(
+                    "{}() takes at most {max_pos} positional argument{}, got {}",
+                    self.name,
+                    if max_pos == 1 { "" } else { "s" },
+                    self.pos.len()
+                )),
+            ));
+        }
+        if let Some((k, _, span)) = self.kw.first() {
+            return Err(error(
+                *span,
+                ErrorKind::Arguments(format!("{}() has no argument `{k}`", self.name)),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn int(&mut self, i: usize, name: &str) -> Result<Option<i64>> {
+        match self.get(i, name) {
+            None | Some(Value::None) => Ok(None),
+            Some(Value::Int(n)) => Ok(Some(n)),
+            Some(Value::Bool(b)) => Ok(Some(i64::from(b))),
+            Some(v) => Err(self.err(format!(
+                "{}(): `{name}` must be an integer, not {}",
+                self.name,
+                v.type_name()
+            ))),
+        }
+    }
+    pub fn float(&mut self, i: usize, name: &str) -> Result<Option<f64>> {
+        match self.get(i, name) {
+            None | Some(Value::None) => Ok(None),
+            Some(Value::Int(n)) => Ok(Some(n as f64)),
+            Some(Value::Float(f)) => Ok(Some(f)),
+            Some(v) => Err(self.err(format!(
+                "{}(): `{name}` must be a number, not {}",
+                self.name,
+                v.type_name()
+            ))),
+        }
+    }
+    pub fn string(&mut self, i: usize, name: &str) -> Result<Option<String>> {
+        match self.get(i, name) {
+            None | Some(Value::None) => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.to_string())),
+            Some(v) => Err(self.err(format!(
+                "{}(): `{name}` must be a string, not {}",
+                self.name,
+                v.type_name()
+            ))),
+        }
+    }
+}
+
+/// Small fast PRNG (splitmix64) for ports, sequence numbers and `randint`.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn from_time() -> Rng {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        Rng(t ^ (u64::from(std::process::id()) << 32))
+    }
+    pub fn seeded(s: u64) -> Rng {
+        Rng(s)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi` (`lo <= hi`).
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
+        if span == 0 {
+            return lo;
+        }
+        let r = u128::from(self.next_u64()) % span;
+        (i128::from(lo) + r as i128) as i64
+    }
+}
+
+/// The interpreter. One per script run or REPL session.
+pub struct Interp {
+    pub sources: Sources,
+    pub globals: Env,
+    builtins: HashMap<Rc<str>, Value>,
+    /// The network backend (dry-run or the engine).
+    pub net: Box<dyn Net>,
+    /// Where `print`, `show` … write.
+    pub out: Box<dyn Write>,
+    pub opts: Options,
+    pub limits: Limits,
+    depth: usize,
+    steps: u64,
+    pub rng: Rng,
+    /// The script's arguments (`args`).
+    pub script_args: Vec<String>,
+    /// Time zero for `now()`.
+    pub start: Instant,
+    /// Notices already given once (e.g. "no engine yet").
+    pub noticed: Vec<&'static str>,
+}
+
+impl Interp {
+    /// An interpreter with every builtin, sending through `net`, printing to `out`.
+    pub fn new(net: Box<dyn Net>, out: Box<dyn Write>) -> Interp {
+        let mut it = Interp {
+            sources: Sources::default(),
+            globals: Rc::new(RefCell::new(Frame::default())),
+            builtins: HashMap::new(),
+            net,
+            out,
+            opts: Options::default(),
+            limits: Limits::default(),
+            depth: 0,
+            steps: 0,
+            rng: Rng::from_time(),
+            script_args: Vec::new(),
+            start: Instant::now(),
+            noticed: Vec::new(),
+        };
+        builtins::install(&mut it);
+        packets::install(&mut it);
+        it
+    }
+
+    /// Add a builtin function (the extension point for `session()`, `listen()`,
+    /// `scan()` …). `help` is the one-line text `help(name)` shows; start it with the
+    /// call form, e.g. `"session(dst, dport, sport=, isn=): drive a TCP connection by hand"`.
+    pub fn register<F>(&mut self, name: &str, help: &str, f: F)
+    where
+        F: Fn(&mut Interp, &mut Args) -> Result<Value> + 'static,
+    {
+        let b = Builtin {
+            name: Rc::from(name),
+            help: Rc::from(help),
+            f: Rc::new(f),
+        };
+        self.builtins
+            .insert(Rc::from(name), Value::Builtin(Rc::new(b)));
+    }
+
+    /// Add a builtin constant or class value.
+    pub fn register_value(&mut self, name: &str, v: Value) {
+        self.builtins.insert(Rc::from(name), v);
+    }
+
+    /// Names of every builtin (completion, `help()`).
+    pub fn builtin_names(&self) -> Vec<Rc<str>> {
+        let mut v: Vec<Rc<str>> = self.builtins.keys().cloned().collect();
+        v.sort();
+        v
+    }
+    pub fn builtin(&self, name: &str) -> Option<&Value> {
+        self.builtins.get(name)
+    }
+    /// Names of the global variables (completion).
+    pub fn global_names(&self) -> Vec<Rc<str>> {
+        let mut v: Vec<Rc<str>> = self.globals.borrow().vars.keys().cloned().collect();
+        v.sort();
+        v
+    }
+    pub fn get_var(&self, name: &str) -> Option<Value> {
+        lookup(&self.globals, name).or_else(|| self.builtins.get(name).cloned())
+    }
+    pub fn set_var(&mut self, name: &str, v: Value) {
+        self.globals.borrow_mut().vars.insert(Rc::from(name), v);
+    }
+
+    /// Render an error with the sources this interpreter has seen.
+    pub fn render_error(&self, e: &super::error::Error) -> String {
+        render(e, &self.sources, self.opts.color)
+    }
+
+    /// Write one line of output. A closed pipe is not an error.
+    pub fn println(&mut self, s: &str) {
+        let _ = self.out.write_all(s.as_bytes());
+        let _ = self.out.write_all(b"\n");
+    }
+
+    /// A notice on stderr (suppressed by `-q`).
+    pub fn notice(&mut self, s: &str) {
+        if !self.opts.quiet {
+            let _ = self.out.flush();
+            eprintln!("tcpcraft: {s}");
+        }
+    }
+
+    /// Parse and run `text` as source `name`. Returns the value of the last
+    /// statement when it is an expression (the REPL echoes it).
+    pub fn run_source(
+        &mut self,
+        name: &str,
+        text: &str,
+        first_line: usize,
+    ) -> Result<Option<Value>> {
+        let file = self.sources.add(name, text, first_line);
+        let stmts = parser::parse(text, file)?;
+        let env = self.globals.clone();
+        let mut last = None;
+        for (i, s) in stmts.iter().enumerate() {
+            if let (StmtKind::Expr(e), true) = (&s.kind, i + 1 == stmts.len()) {
+                last = Some(self.eval(e, &env)?);
+            } else {
+                match self.exec(s, &env)? {
+                    Flow::Normal => {}
+                    // the parser rejects these outside loops/functions
+                    Flow::Break | Flow::Continue | Flow::Return(_) => break,
+                }
+            }
+        }
+        let _ = self.out.flush();
+        Ok(last)
+    }
+
+    fn tick(&mut self, span: Span) -> Result<()> {
+        self.steps += 1;
+        if self.steps > self.limits.max_steps {
+            return Err(error(
+                span,
+                ErrorKind::Limit(format!(
+                    "loop step limit of {} reached",
+                    self.limits.max_steps
+                )),
+            ));
+        }
+        if interrupted() {
+            return Err(error(span, ErrorKind::Interrupted));
+        }
+        Ok(())
+    }
+
+    fn exec_block(&mut self, stmts: &[Stmt], env: &Env) -> Result<Flow> {
+        for s in stmts {
+            match self.exec(s, env)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn exec(&mut self, s: &Stmt, env: &Env) -> Result<Flow> {
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                self.eval(e, env)?;
+            }
+            StmtKind::Assign { target, op, value } => {
+                let mut v = self.eval(value, env)?;
+                if let Some(op) = op {
+                    let cur = self.eval(target, env)?;
+                    v = self.binop(*op, cur, v, s.span)?;
+                }
+                self.assign(target, v, env, value.span)?;
+            }
+            StmtKind::If { cond, then, els } => {
+                if self.eval(cond, env)?.truthy() {
+                    return self.exec_block(then, env);
+                } else if let Some(els) = els {
+                    return self.exec_block(els, env);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                while self.eval(cond, env)?.truthy() {
+                    self.tick(s.span)?;
+                    match self.exec_block(body, env)? {
+                        Flow::Break => break,
+                        Flow::Return(v) => return Ok(Flow::Return(v)),
+                        Flow::Normal | Flow::Continue => {}
+                    }
+                }
+            }
+            StmtKind::For { var, iter, body } => {
+                let it = self.eval(iter, env)?;
+                if let Value::Range(a, b, inc) = it {
+                    let end = if inc {
+                        i128::from(b) + 1
+                    } else {
+                        i128::from(b)
+                    };
+                    let mut i = i128::from(a);
+                    while i < end {
+                        self.tick(s.span)?;
+                        env.borrow_mut()
+                            .vars
+                            .insert(var.clone(), Value::Int(i as i64));
+                        match self.exec_block(body, env)? {
+                            Flow::Break => break,
+                            Flow::Return(v) => return Ok(Flow::Return(v)),
+                            Flow::Normal | Flow::Continue => {}
+                        }
+                        i += 1;
+                    }
+                } else {
+                    let items = self.iterate(&it, iter.span)?;
+                    for item in items {
+                        self.tick(s.span)?;
+                        env.borrow_mut().vars.insert(var.clone(), item);
+                        match self.exec_block(body, env)? {
+                            Flow::Break => break,
+                            Flow::Return(v) => return Ok(Flow::Return(v)),
+                            Flow::Normal | Flow::Continue => {}
+                        }
+                    }
+                }
+            }
+            StmtKind::Break => return Ok(Flow::Break),
+            StmtKind::Continue => return Ok(Flow::Continue),
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => self.eval(e, env)?,
+                    None => Value::None,
+                };
+                return Ok(Flow::Return(v));
+            }
+            StmtKind::Fn(def) => {
+                let f = Value::Func(Rc::new(Function {
+                    def: def.clone(),
+                    env: env.clone(),
+                }));
+                env.borrow_mut().vars.insert(def.name.clone(), f);
+            }
+            StmtKind::Assert { cond, msg } => {
+                if !self.eval(cond, env)?.truthy() {
+                    let m = match msg {
+                        Some(m) => self.eval(m, env)?.to_display(),
+                        None => {
+                            let text = self.sources.text(cond.span.file);
+                            text.get(cond.span.start as usize..cond.span.end as usize)
+                                .unwrap_or("condition")
+                                .to_string()
+                        }
+                    };
+                    return Err(error(s.span, ErrorKind::AssertionFailed(m)));
+                }
+            }
+            StmtKind::Include(path) => self.include(path, s.span, env)?,
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn include(&mut self, path: &str, span: Span, env: &Env) -> Result<()> {
+        self.check_sandbox("include", span)?;
+        let here = self
+            .sources
+            .get(span.file)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let base = if here.starts_with('<') {
+            std::path::PathBuf::from(".")
+        } else {
+            std::path::Path::new(&here)
+                .parent()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_else(|| std::path::PathBuf::from("."))
+        };
+        let full = base.join(path);
+        let text = std::fs::read_to_string(&full).map_err(|e| {
+            error(
+                span,
+                ErrorKind::Io(format!("cannot include {}: {e}", full.display())),
+            )
+        })?;
+        self.enter_call(span)?;
+        let name = full.display().to_string();
+        let file = self.sources.add(&name, &text, 1);
+        let res = parser::parse(&text, file).and_then(|stmts| {
+            for s in &stmts {
+                self.exec(s, env)?;
+            }
+            Ok(())
+        });
+        self.depth -= 1;
+        res
+    }
+
+    /// Refuse `what` when running sandboxed (see [`Limits::sandbox`]).
+    pub fn check_sandbox(&self, what: &str, span: Span) -> Result<()> {
+        if self.limits.sandbox {
+            return Err(error(
+                span,
+                ErrorKind::Limit(format!("{what} is not allowed in the sandbox")),
+            ));
+        }
+        Ok(())
+    }
+
+    fn enter_call(&mut self, span: Span) -> Result<()> {
+        if self.depth >= self.limits.max_call_depth {
+            return Err(error(
+                span,
+                ErrorKind::Limit(format!(
+                    "call depth limit of {} reached (runaway recursion?)",
+                    self.limits.max_call_depth
+                )),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Store `v` into an assignment target. Attribute and index targets update the
+    /// containing value and store that back, so packets keep value semantics.
+    fn assign(&mut self, target: &Expr, v: Value, env: &Env, vspan: Span) -> Result<()> {
+        match &target.kind {
+            ExprKind::Name(n) => {
+                env.borrow_mut().vars.insert(n.clone(), v);
+                Ok(())
+            }
+            ExprKind::Attr(base, name) => {
+                let obj = self.eval(base, env)?;
+                let updated = self.set_attr(obj, name, v, target.span, vspan)?;
+                self.store_back(base, updated, env, vspan)
+            }
+            ExprKind::Index(base, idx) => {
+                let obj = self.eval(base, env)?;
+                let i = self.eval(idx, env)?;
+                let updated = self.set_index(obj, i, v, target.span)?;
+                self.store_back(base, updated, env, vspan)
+            }
+            _ => Err(error(
+                target.span,
+                ErrorKind::Type("cannot assign to this expression".into()),
+            )),
+        }
+    }
+
+    fn store_back(&mut self, base: &Expr, updated: Value, env: &Env, vspan: Span) -> Result<()> {
+        match (&base.kind, &updated) {
+            // shared containers were changed in place
+            (_, Value::List(_) | Value::Dict(_) | Value::Handle(_)) => Ok(()),
+            (ExprKind::Name(_) | ExprKind::Attr(..) | ExprKind::Index(..), _) => {
+                self.assign(base, updated, env, vspan)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn set_attr(
+        &mut self,
+        obj: Value,
+        name: &str,
+        v: Value,
+        span: Span,
+        vspan: Span,
+    ) -> Result<Value> {
+        match obj {
+            Value::Packet(mut p) => {
+                packets::set_attr(self, Rc::make_mut(&mut p), name, v, span, vspan)?;
+                Ok(Value::Packet(p))
+            }
+            Value::Dict(d) => {
+                {
+                    let mut m = d.borrow_mut();
+                    match m.iter_mut().find(|(k, _)| &**k == name) {
+                        Some(slot) => slot.1 = v,
+                        None => m.push((Rc::from(name), v)),
+                    }
+                }
+                Ok(Value::Dict(d))
+            }
+            Value::Handle(h) => match h.set(name, v) {
+                Some(r) => {
+                    r?;
+                    Ok(Value::Handle(h))
+                }
+                None => Err(error(
+                    span,
+                    ErrorKind::Type(format!("cannot set `{name}` on a {}", h.type_name())),
+                )),
+            },
+            other => Err(error(
+                span,
+                ErrorKind::Type(format!("cannot set fields on a {}", other.type_name())),
+            )),
+        }
+    }
+
+    fn set_index(&mut self, obj: Value, idx: Value, v: Value, span: Span) -> Result<Value> {
+        match (&obj, &idx) {
+            (Value::List(l), Value::Int(i)) => {
+                let len = l.borrow().len();
+                let k = norm_index(*i, len)
+                    .ok_or_else(|| error(span, ErrorKind::IndexOutOfRange { index: *i, len }))?;
+                if let Some(slot) = l.borrow_mut().get_mut(k) {
+                    *slot = v;
+                }
+                Ok(obj)
+            }
+            (Value::Dict(_), Value::Str(k)) => {
+                let k = k.clone();
+                self.set_attr(obj, &k, v, span, span)
+            }
+            (Value::Packet(_), Value::LayerClass(k)) => {
+                let name = k.name().to_ascii_lowercase();
+                self.set_attr(obj, &name, v, span, span)
+            }
+            _ => Err(error(
+                span,
+                ErrorKind::Type(format!(
+                    "cannot assign to {}[{}]",
+                    obj.type_name(),
+                    idx.type_name()
+                )),
+            )),
+        }
+    }
+
+    /// The values a `for` loop visits.
+    pub fn iterate(&mut self, v: &Value, span: Span) -> Result<Vec<Value>> {
+        Ok(match v {
+            Value::List(l) => l.borrow().clone(),
+            Value::Range(a, b, inc) => {
+                let n = range_len(*a, *b, *inc);
+                if n > self.limits.max_len as u64 {
+                    return Err(error(
+                        span,
+                        ErrorKind::Limit(format!("range of {n} values is too long")),
+                    ));
+                }
+                let end = if *inc { *b } else { b.saturating_sub(1) };
+                if n == 0 {
+                    Vec::new()
+                } else {
+                    (*a..=end).map(Value::Int).collect()
+                }
+            }
+            Value::Str(s) => s
+                .chars()
+                .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
+                .collect(),
+            Value::Bytes(b) => b.iter().map(|&x| Value::Int(i64::from(x))).collect(),
+            Value::Dict(d) => d
+                .borrow()
+                .iter()
+                .map(|(k, _)| Value::Str(k.clone()))
+                .collect(),
+            Value::Packet(p) => p
+                .layers
+                .iter()
+                .map(|l| {
+                    Value::packet(crate::packet::Packet {
+                        layers: vec![l.clone()],
+                    })
+                })
+                .collect(),
+            Value::Handle(h) => h.items().ok_or_else(|| {
+                error(
+                    span,
+                    ErrorKind::Type(format!("cannot iterate over a {}", h.type_name())),
+                )
+            })?,
+            other => {
+                return Err(error(
+                    span,
+                    ErrorKind::Type(format!("cannot iterate over a {}", other.type_name())),
+                ))
+            }
+        })
+    }
+
+    pub fn eval(&mut self, e: &Expr, env: &Env) -> Result<Value> {
+        match &e.kind {
+            ExprKind::Int(n) => Ok(Value::Int(*n)),
+            ExprKind::Float(f) => Ok(Value::Float(*f)),
+            ExprKind::Str(s) => Ok(Value::Str(s.clone())),
+            ExprKind::Bytes(b) => Ok(Value::Bytes(b.clone())),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::None => Ok(Value::None),
+            ExprKind::Name(n) => self.name(n, env, e.span),
+            ExprKind::FStr(parts) => {
+                let mut s = String::new();
+                for p in parts {
+                    match p {
+                        FPart::Lit(l) => s.push_str(l),
+                        FPart::Expr(x, spec) => {
+                            let v = self.eval(x, env)?;
+                            match spec {
+                                Some(spec) => s.push_str(&format_spec(&v, spec, x.span)?),
+                                None => s.push_str(&v.to_display()),
+                            }
+                        }
+                    }
+                }
+                Ok(Value::str(&s))
+            }
+            ExprKind::List(items) => {
+                let mut v = Vec::with_capacity(items.len());
+                for i in items {
+                    v.push(self.eval(i, env)?);
+                }
+                Ok(Value::list(v))
+            }
+            ExprKind::Dict(items) => {
+                let mut v: Vec<(Rc<str>, Value)> = Vec::with_capacity(items.len());
+                for (k, x) in items {
+                    let key = match self.eval(k, env)? {
+                        Value::Str(s) => s,
+                        other => {
+                            return Err(error(
+                                k.span,
+                                ErrorKind::Type(format!(
+                                    "dict keys are strings, not {}",
+                                    other.type_name()
+                                )),
+                            ))
+                        }
+                    };
+                    let val = self.eval(x, env)?;
+                    match v.iter_mut().find(|(kk, _)| *kk == key) {
+                        Some(slot) => slot.1 = val,
+                        None => v.push((key, val)),
+                    }
+                }
+                Ok(Value::Dict(Rc::new(RefCell::new(v))))
+            }
+            ExprKind::Unary(op, x) => {
+                let v = self.eval(x, env)?;
+                match op {
+                    UnOp::Not => Ok(Value::Bool(!v.truthy())),
+                    UnOp::Neg => match v {
+                        Value::Int(n) => n
+                            .checked_neg()
+                            .map(Value::Int)
+                            .ok_or_else(|| overflow(e.span)),
+                        Value::Float(f) => Ok(Value::Float(-f)),
+                        other => Err(error(
+                            e.span,
+                            ErrorKind::Type(format!("cannot negate a {}", other.type_name())),
+                        )),
+                    },
+                }
+            }
+            ExprKind::And(l, r) => {
+                let a = self.eval(l, env)?;
+                if !a.truthy() {
+                    return Ok(a);
+                }
+                self.eval(r, env)
+            }
+            ExprKind::Or(l, r) => {
+                let a = self.eval(l, env)?;
+                if a.truthy() {
+                    return Ok(a);
+                }
+                self.eval(r, env)
+            }
+            ExprKind::Binary(op, l, r) => {
+                let a = self.eval(l, env)?;
+                let b = self.eval(r, env)?;
+                self.binop(*op, a, b, e.span)
+            }
+            ExprKind::Range {
+                start,
+                end,
+                inclusive,
+            } => {
+                let a = self.eval(start, env)?;
+                let b = self.eval(end, env)?;
+                match (a, b) {
+                    (Value::Int(a), Value::Int(b)) => Ok(Value::Range(a, b, *inclusive)),
+                    (a, b) => Err(error(
+                        e.span,
+                        ErrorKind::Type(format!(
+                            "a range needs integers, got {} and {}",
+                            a.type_name(),
+                            b.type_name()
+                        )),
+                    )),
+                }
+            }
+            ExprKind::Attr(base, name) => {
+                let v = self.eval(base, env)?;
+                self.get_attr(&v, name, e.span)
+            }
+            ExprKind::Index(base, idx) => {
+                let v = self.eval(base, env)?;
+                let i = self.eval(idx, env)?;
+                self.index(&v, &i, e.span)
+            }
+            ExprKind::Slice(base, lo, hi) => {
+                let v = self.eval(base, env)?;
+                let lo = match lo {
+                    Some(x) => Some(self.eval(x, env)?),
+                    None => None,
+                };
+                let hi = match hi {
+                    Some(x) => Some(self.eval(x, env)?),
+                    None => None,
+                };
+                slice(&v, lo, hi, e.span)
+            }
+            ExprKind::Call {
+                callee,
+                args,
+                kwargs,
+            } => self.eval_call(callee, args, kwargs, e.span, env),
+        }
+    }
+
+    fn name(&mut self, n: &Rc<str>, env: &Env, span: Span) -> Result<Value> {
+        if let Some(v) = lookup(env, n) {
+            return Ok(v);
+        }
+        if let Some(v) = self.builtins.get(n) {
+            return Ok(v.clone());
+        }
+        let mut names: Vec<Rc<str>> = self.builtin_names();
+        let mut e = env.clone();
+        loop {
+            names.extend(e.borrow().vars.keys().cloned());
+            let p = e.borrow().parent.clone();
+            match p {
+                Some(p) => e = p,
+                None => break,
+            }
+        }
+        let suggestion = suggest(n, names.iter().map(|s| &**s));
+        Err(error(
+            span,
+            ErrorKind::UndefinedName {
+                name: n.to_string(),
+                suggestion,
+            },
+        ))
+    }
+
+    fn eval_call(
+        &mut self,
+        callee: &Expr,
+        args: &[Expr],
+        kwargs: &[KwArg],
+        span: Span,
+        env: &Env,
+    ) -> Result<Value> {
+        // `obj.method(...)` on values that have methods
+        if let ExprKind::Attr(base, method) = &callee.kind {
+            let obj = self.eval(base, env)?;
+            if matches!(
+                obj,
+                Value::Handle(_)
+                    | Value::List(_)
+                    | Value::Str(_)
+                    | Value::Bytes(_)
+                    | Value::Dict(_)
+            ) {
+                let mut a = self.eval_args(args, kwargs, span, method, env)?;
+                return self.call_method(obj, method, &mut a, callee.span);
+            }
+            let f = self.get_attr(&obj, method, callee.span)?;
+            let mut a = self.eval_args(args, kwargs, span, method, env)?;
+            return self.call_value(&f, &mut a);
+        }
+        let f = self.eval(callee, env)?;
+        let name: Rc<str> = match &callee.kind {
+            ExprKind::Name(n) => n.clone(),
+            _ => Rc::from("function"),
+        };
+        let mut a = self.eval_args(args, kwargs, span, &name, env)?;
+        self.call_value(&f, &mut a)
+    }
+
+    fn eval_args(
+        &mut self,
+        args: &[Expr],
+        kwargs: &[KwArg],
+        span: Span,
+        name: &Rc<str>,
+        env: &Env,
+    ) -> Result<Args> {
+        let mut pos = Vec::with_capacity(args.len());
+        let mut pos_spans = Vec::with_capacity(args.len());
+        for a in args {
+            pos.push(self.eval(a, env)?);
+            pos_spans.push(a.span);
+        }
+        let mut kw = Vec::with_capacity(kwargs.len());
+        for k in kwargs {
+            kw.push((
+                k.name.clone(),
+                self.eval(&k.value, env)?,
+                k.span.to(k.value.span),
+            ));
+        }
+        Ok(Args {
+            pos,
+            pos_spans,
+            kw,
+            span,
+            name: name.clone(),
+        })
+    }
+
+    /// Call any callable value with prepared arguments.
+    pub fn call_value(&mut self, f: &Value, a: &mut Args) -> Result<Value> {
+        match f {
+            Value::Builtin(b) => {
+                a.name = b.name.clone();
+                let func = b.f.clone();
+                func(self, a)
+            }
+            Value::Func(func) => self.call_function(func, a),
+            Value::LayerClass(k) => packets::construct(self, *k, a),
+            other => Err(error(
+                a.span,
+                ErrorKind::Type(format!("a {} is not callable", other.type_name())),
+            )),
+        }
+    }
+
+    fn call_function(&mut self, func: &Rc<Function>, a: &mut Args) -> Result<Value> {
+        let def = &func.def;
+        if a.pos.len() > def.params.len() {
+            return Err(error(
+                a.span_of(def.params.len()),
+                ErrorKind::Arguments(format!(
+                    "{}() takes {} argument{}, got {}",
+                    def.name,
+                    def.params.len(),
+                    if def.params.len() == 1 { "" } else { "s" },
+                    a.pos.len()
+                )),
+            ));
+        }
+        if let Some((k, _, span)) =
+            a.kw.iter()
+                .find(|(k, _, _)| !def.params.iter().any(|p| p.name == *k))
+        {
+            let suggestion = suggest(k, def.params.iter().map(|p| &*p.name));
+            return Err(error(
+                *span,
+                ErrorKind::Arguments(format!(
+                    "{}() has no parameter `{k}`{}",
+                    def.name,
+                    suggestion
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default()
+                )),
+            ));
+        }
+        self.enter_call(a.span)?;
+        let frame = Rc::new(RefCell::new(Frame {
+            vars: HashMap::with_capacity(def.params.len()),
+            parent: Some(func.env.clone()),
+        }));
+        let res = (|| {
+            for (i, p) in def.params.iter().enumerate() {
+                let from_kw = a.kw.iter().position(|(k, _, _)| *k == p.name);
+                let v = match (a.pos.get(i), from_kw) {
+                    (Some(_), Some(k)) => {
+                        return Err(error(
+                            a.kw.get(k).map_or(a.span, |x| x.2),
+                            ErrorKind::Arguments(format!(
+                                "{}(): `{}` given twice",
+                                def.name, p.name
+                            )),
+                        ))
+                    }
+                    (Some(v), None) => v.clone(),
+                    (None, Some(k)) => a.kw.get(k).map(|x| x.1.clone()).unwrap_or(Value::None),
+                    (None, None) => match &p.default {
+                        Some(d) => self.eval(d, &frame)?,
+                        None => {
+                            return Err(error(
+                                a.span,
+                                ErrorKind::Arguments(format!(
+                                    "{}() needs the argument `{}`",
+                                    def.name, p.name
+                                )),
+                            ))
+                        }
+                    },
+                };
+                frame.borrow_mut().vars.insert(p.name.clone(), v);
+            }
+            match self.exec_block(&def.body, &frame)? {
+                Flow::Return(v) => Ok(v),
+                _ => Ok(Value::None),
+            }
+        })();
+        self.depth -= 1;
+        res
+    }
+
+    fn call_method(&mut self, obj: Value, method: &str, a: &mut Args, span: Span) -> Result<Value> {
+        if let Value::Handle(h) = &obj {
+            return match h.call(self, method, a) {
+                Some(r) => r,
+                None => match h.get(self, method) {
+                    Some(Ok(v)) => self.call_value(&v, a),
+                    Some(Err(e)) => Err(e),
+                    None => Err(error(
+                        span,
+                        ErrorKind::NoAttribute {
+                            ty: h.type_name().to_string(),
+                            name: method.to_string(),
+                            suggestion: suggest(method, h.names()),
+                        },
+                    )),
+                },
+            };
+        }
+        builtins::call_method(self, obj, method, a, span)
+    }
+
+    pub fn get_attr(&mut self, v: &Value, name: &str, span: Span) -> Result<Value> {
+        match v {
+            Value::Packet(p) => packets::get_attr(p, name, span),
+            Value::Reply(r) => match name {
+                "rtt" => Ok(Value::Float(r.rtt)),
+                "probe" => Ok(Value::packet(r.probe.clone())),
+                "packet" => Ok(Value::packet(r.packet.clone())),
+                _ => packets::get_attr(&r.packet, name, span),
+            },
+            Value::Dict(d) => {
+                let d = d.borrow();
+                match d.iter().find(|(k, _)| &**k == name) {
+                    Some((_, v)) => Ok(v.clone()),
+                    None => Err(error(
+                        span,
+                        ErrorKind::NoAttribute {
+                            ty: "dict".into(),
+                            name: name.into(),
+                            suggestion: suggest(name, d.iter().map(|(k, _)| &**k)),
+                        },
+                    )),
+                }
+            }
+            Value::Handle(h) => match h.get(self, name) {
+                Some(r) => r,
+                None => Err(error(
+                    span,
+                    ErrorKind::NoAttribute {
+                        ty: h.type_name().to_string(),
+                        name: name.into(),
+                        suggestion: suggest(name, h.names()),
+                    },
+                )),
+            },
+            Value::Flags(f) => packets::flags_attr(*f, name, span),
+            Value::TcpOpt(o) => packets::option_attr(o, name, span),
+            Value::LayerClass(k) => match name {
+                "name" => Ok(Value::str(k.name())),
+                _ => Err(error(
+                    span,
+                    ErrorKind::NoAttribute {
+                        ty: format!("layer class {}", k.name()),
+                        name: name.into(),
+                        suggestion: None,
+                    },
+                )),
+            },
+            other => Err(error(
+                span,
+                ErrorKind::NoAttribute {
+                    ty: other.type_name().into(),
+                    name: name.into(),
+                    suggestion: None,
+                },
+            )),
+        }
+    }
+
+    fn index(&mut self, v: &Value, i: &Value, span: Span) -> Result<Value> {
+        let oob = |index: i64, len: usize| error(span, ErrorKind::IndexOutOfRange { index, len });
+        match (v, i) {
+            (Value::List(l), Value::Int(n)) => {
+                let l = l.borrow();
+                norm_index(*n, l.len())
+                    .and_then(|k| l.get(k).cloned())
+                    .ok_or_else(|| oob(*n, l.len()))
+            }
+            (Value::Str(s), Value::Int(n)) => {
+                let chars: Vec<char> = s.chars().collect();
+                norm_index(*n, chars.len())
+                    .and_then(|k| chars.get(k))
+                    .map(|c| Value::str(&c.to_string()))
+                    .ok_or_else(|| oob(*n, chars.len()))
+            }
+            (Value::Bytes(b), Value::Int(n)) => norm_index(*n, b.len())
+                .and_then(|k| b.get(k))
+                .map(|x| Value::Int(i64::from(*x)))
+                .ok_or_else(|| oob(*n, b.len())),
+            (Value::Range(a, b, inc), Value::Int(n)) => {
+                let len = range_len(*a, *b, *inc);
+                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                norm_index(*n, len)
+                    .map(|k| Value::Int(a.saturating_add(k as i64)))
+                    .ok_or_else(|| oob(*n, len))
+            }
+            (Value::Dict(_), Value::Str(k)) => self.get_attr(v, k, span),
+            (Value::Packet(_) | Value::Reply(_), _) => {
+                let p = v
+                    .as_packet()
+                    .ok_or_else(|| error(span, ErrorKind::Type("not a packet".into())))?;
+                packets::index(p, i, span)
+            }
+            _ => Err(error(
+                span,
+                ErrorKind::Type(format!(
+                    "cannot index a {} with a {}",
+                    v.type_name(),
+                    i.type_name()
+                )),
+            )),
+        }
+    }
+
+    /// Binary operators. `/` on packets stacks layers; on numbers it divides.
+    pub fn binop(&mut self, op: BinOp, a: Value, b: Value, span: Span) -> Result<Value> {
+        use Value::*;
+        let type_err = |a: &Value, b: &Value| {
+            error(
+                span,
+                ErrorKind::Type(format!(
+                    "unsupported operand types for {}: {} and {}",
+                    op.symbol(),
+                    a.type_name(),
+                    b.type_name()
+                )),
+            )
+        };
+        let max_len = self.limits.max_len;
+        let too_long = || {
+            error(
+                span,
+                ErrorKind::Limit(format!("value longer than {max_len} would be built")),
+            )
+        };
+        Ok(match op {
+            BinOp::Eq => Bool(equals(&a, &b)),
+            BinOp::Ne => Bool(!equals(&a, &b)),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let o = compare(&a, &b).ok_or_else(|| type_err(&a, &b))?;
+                use std::cmp::Ordering::*;
+                Bool(match op {
+                    BinOp::Lt => o == Less,
+                    BinOp::Le => o != Greater,
+                    BinOp::Gt => o == Greater,
+                    _ => o != Less,
+                })
+            }
+            BinOp::In => Bool(contains(&b, &a, span)?),
+            BinOp::NotIn => Bool(!contains(&b, &a, span)?),
+            BinOp::Add => match (&a, &b) {
+                (Int(x), Int(y)) => Int(x.checked_add(*y).ok_or_else(|| overflow(span))?),
+                (Str(x), Str(y)) => Str(Rc::from(format!("{x}{y}").as_str())),
+                (Bytes(x), Bytes(y)) => Value::bytes(&[&x[..], &y[..]].concat()),
+                (Bytes(x), Str(y)) => Value::bytes(&[&x[..], y.as_bytes()].concat()),
+                (List(x), List(y)) => {
+                    let mut v = x.borrow().clone();
+                    v.extend(y.borrow().iter().cloned());
+                    Value::list(v)
+                }
+                _ => num_op(&a, &b, |x, y| x + y).ok_or_else(|| type_err(&a, &b))?,
+            },
+            BinOp::Sub => match (&a, &b) {
+                (Int(x), Int(y)) => Int(x.checked_sub(*y).ok_or_else(|| overflow(span))?),
+                _ => num_op(&a, &b, |x, y| x - y).ok_or_else(|| type_err(&a, &b))?,
+            },
+            BinOp::Mul => match (&a, &b) {
+                (Int(x), Int(y)) => Int(x.checked_mul(*y).ok_or_else(|| overflow(span))?),
+                (Str(s), Int(n)) | (Int(n), Str(s)) => {
+                    let n = usize::try_from(*n).unwrap_or(0);
+                    if s.len().saturating_mul(n) > max_len {
+                        return Err(too_long());
+                    }
+                    Value::str(&s.repeat(n))
+                }
+                (Bytes(s), Int(n)) | (Int(n), Bytes(s)) => {
+                    let n = usize::try_from(*n).unwrap_or(0);
+                    if s.len().saturating_mul(n) > max_len {
+                        return Err(too_long());
+                    }
+                    Value::bytes(&s.repeat(n))
+                }
+                (List(l), Int(n)) | (Int(n), List(l)) => {
+                    let n = usize::try_from(*n).unwrap_or(0);
+                    let l = l.borrow();
+                    if l.len().saturating_mul(n) > max_len {
+                        return Err(too_long());
+                    }
+                    let mut v = Vec::with_capacity(l.len() * n);
+                    for _ in 0..n {
+                        v.extend(l.iter().cloned());
+                    }
+                    Value::list(v)
+                }
+                _ => num_op(&a, &b, |x, y| x * y).ok_or_else(|| type_err(&a, &b))?,
+            },
+            BinOp::Div => {
+                if let Some(r) = packets::stack(self, &a, &b, span) {
+                    return r;
+                }
+                match (&a, &b) {
+                    (Int(_) | Float(_), Int(0)) => {
+                        return Err(error(span, ErrorKind::DivisionByZero))
+                    }
+                    (Int(_) | Float(_), Float(y)) if *y == 0.0 => {
+                        return Err(error(span, ErrorKind::DivisionByZero))
+                    }
+                    _ => num_op(&a, &b, |x, y| x / y).ok_or_else(|| type_err(&a, &b))?,
+                }
+            }
+            BinOp::Rem => match (&a, &b) {
+                (Int(_), Int(0)) => return Err(error(span, ErrorKind::DivisionByZero)),
+                (Int(x), Int(y)) => Int(x.checked_rem_euclid(*y).ok_or_else(|| overflow(span))?),
+                (Float(_) | Int(_), Float(y)) if *y == 0.0 => {
+                    return Err(error(span, ErrorKind::DivisionByZero))
+                }
+                _ => num_op(&a, &b, |x, y| x.rem_euclid(y)).ok_or_else(|| type_err(&a, &b))?,
+            },
+            BinOp::Pow => match (&a, &b) {
+                (Int(x), Int(y)) if *y >= 0 => {
+                    let e = u32::try_from(*y).map_err(|_| overflow(span))?;
+                    Int(x.checked_pow(e).ok_or_else(|| overflow(span))?)
+                }
+                _ => num_op(&a, &b, f64::powf).ok_or_else(|| type_err(&a, &b))?,
+            },
+        })
+    }
+}
+
+fn overflow(span: Span) -> super::error::Error {
+    error(
+        span,
+        ErrorKind::Value("integer overflow (integers are 64-bit)".into()),
+    )
+}
+
+/// Float arithmetic for mixed int/float operands (ints convert).
+fn num_op(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Option<Value> {
+    let x = match a {
+        Value::Int(n) => *n as f64,
+        Value::Float(f) => *f,
+        _ => return None,
+    };
+    let y = match b {
+        Value::Int(n) => *n as f64,
+        Value::Float(f) => *f,
+        _ => return None,
+    };
+    if matches!((a, b), (Value::Int(_), Value::Int(_))) {
+        // only `/` and `**` with a negative exponent reach here with two ints
+        return Some(Value::Float(f(x, y)));
+    }
+    Some(Value::Float(f(x, y)))
+}
+
+/// Python-style index: negative counts from the end.
+pub fn norm_index(i: i64, len: usize) -> Option<usize> {
+    let len_i = i64::try_from(len).ok()?;
+    let k = if i < 0 { i.checked_add(len_i)? } else { i };
+    if k >= 0 && k < len_i {
+        usize::try_from(k).ok()
+    } else {
+        None
+    }
+}
+
+fn slice(v: &Value, lo: Option<Value>, hi: Option<Value>, span: Span) -> Result<Value> {
+    let bound = |x: Option<Value>, len: usize, default: usize| -> Result<usize> {
+        match x {
+            None | Some(Value::None) => Ok(default),
+            Some(Value::Int(i)) => {
+                let len_i = i64::try_from(len).unwrap_or(i64::MAX);
+                let k = if i < 0 {
+                    (i.saturating_add(len_i)).max(0)
+                } else {
+                    i.min(len_i)
+                };
+                Ok(usize::try_from(k).unwrap_or(0))
+            }
+            Some(o) => Err(error(
+                span,
+                ErrorKind::Type(format!("slice bounds are integers, not {}", o.type_name())),
+            )),
+        }
+    };
+    match v {
+        Value::List(l) => {
+            let l = l.borrow();
+            let a = bound(lo, l.len(), 0)?;
+            let b = bound(hi, l.len(), l.len())?;
+            Ok(Value::list(l.get(a..b.max(a)).unwrap_or(&[]).to_vec()))
+        }
+        Value::Bytes(x) => {
+            let a = bound(lo, x.len(), 0)?;
+            let b = bound(hi, x.len(), x.len())?;
+            Ok(Value::bytes(x.get(a..b.max(a)).unwrap_or(&[])))
+        }
+        Value::Str(s) => {
+            let chars: Vec<char> = s.chars().collect();
+            let a = bound(lo, chars.len(), 0)?;
+            let b = bound(hi, chars.len(), chars.len())?;
+            Ok(Value::str(
+                &chars
+                    .get(a..b.max(a))
+                    .unwrap_or(&[])
+                    .iter()
+                    .collect::<String>(),
+            ))
+        }
+        other => Err(error(
+            span,
+            ErrorKind::Type(format!("cannot slice a {}", other.type_name())),
+        )),
+    }
+}
+
+/// `needle in hay`.
+fn contains(hay: &Value, needle: &Value, span: Span) -> Result<bool> {
+    use Value::*;
+    Ok(match (hay, needle) {
+        (List(l), x) => l.borrow().iter().any(|v| equals(v, x)),
+        (Str(h), Str(n)) => h.contains(&**n),
+        (Bytes(h), Bytes(n)) => find_sub(h, n),
+        (Bytes(h), Str(n)) => find_sub(h, n.as_bytes()),
+        (Str(h), Bytes(n)) => find_sub(h.as_bytes(), n),
+        (Bytes(h), Int(n)) => h.iter().any(|b| i64::from(*b) == *n),
+        (Range(a, b, inc), Int(n)) => *n >= *a && (if *inc { *n <= *b } else { *n < *b }),
+        (Dict(d), Str(k)) => d.borrow().iter().any(|(kk, _)| kk == k),
+        (Flags(f), Str(s)) => {
+            let want =
+                crate::packet::TcpFlags::parse(s).map_err(|m| error(span, ErrorKind::Value(m)))?;
+            f.0 & want.0 == want.0
+        }
+        (Flags(f), Flags(w)) => f.0 & w.0 == w.0,
+        (Flags(f), Int(n)) => i64::from(f.0) & n == *n,
+        (IpFlags(f), Str(s)) => {
+            let want = parse_ip_flags(s).map_err(|m| error(span, ErrorKind::Value(m)))?;
+            f & want == want
+        }
+        (Packet(_) | Reply(_), LayerClass(k)) => {
+            let p = hay
+                .as_packet()
+                .map(|p| p.layers.iter().any(|l| packets::layer_kind(l) == Some(*k)));
+            p.unwrap_or(false)
+        }
+        (Handle(h), x) => match h.items() {
+            Some(items) => items.iter().any(|v| equals(v, x)),
+            Option::None => {
+                return Err(error(
+                    span,
+                    ErrorKind::Type(format!("`in` does not work on a {}", h.type_name())),
+                ))
+            }
+        },
+        _ => {
+            return Err(error(
+                span,
+                ErrorKind::Type(format!(
+                    "`in` does not work on {} in {}",
+                    needle.type_name(),
+                    hay.type_name()
+                )),
+            ))
+        }
+    })
+}
+
+fn find_sub(h: &[u8], n: &[u8]) -> bool {
+    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+}

@@ -1,0 +1,297 @@
+//! The one door from the language to the network.
+//!
+//! The evaluator never touches a socket: `send`, `sr1`, `sr` and `sniff` call a
+//! [`Net`]. [`DryRun`] prints what would be sent and receives nothing; the engine in
+//! `src/net/` implements the same trait over raw sockets and is handed to
+//! [`Interp::new`](super::interp::Interp::new) by the command line. [`Recorder`] wraps
+//! any `Net` and keeps every packet sent and received for `--pcap`.
+//!
+//! Implementations must return promptly when [`interrupted`] becomes true (Ctrl-C),
+//! with [`NetError::Interrupted`].
+
+use crate::packet::Packet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C was pressed since the last [`clear_interrupt`]. Loops, `sleep` and
+/// network waits check this.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// Ask the running script to stop (called from a SIGINT handler; async-signal-safe).
+pub fn request_interrupt() {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// Forget an earlier Ctrl-C (the REPL calls this before each input).
+pub fn clear_interrupt() {
+    INTERRUPTED.store(false, Ordering::Relaxed);
+}
+
+/// A received packet matched to the probe that caused it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// What came back.
+    pub packet: Packet,
+    /// What was sent (as sent: computed fields and the source address filled in).
+    pub probe: Packet,
+    /// Seconds from sending the probe to receiving the reply.
+    pub rtt: f64,
+}
+
+/// Result of [`Net::sr`]: probes that got an answer, and those that did not.
+#[derive(Debug, Clone, Default)]
+pub struct SrResult {
+    pub answered: Vec<Reply>,
+    pub unanswered: Vec<Packet>,
+}
+
+/// Options common to the sending calls (`send(p, count=3, inter=0.5)`).
+#[derive(Debug, Clone)]
+pub struct SendOpts {
+    /// How many times to send the whole list.
+    pub count: u32,
+    /// Seconds between two packets.
+    pub inter: f64,
+    /// Interface name; `None`: chosen by the route.
+    pub iface: Option<String>,
+}
+
+impl Default for SendOpts {
+    fn default() -> Self {
+        SendOpts {
+            count: 1,
+            inter: 0.0,
+            iface: None,
+        }
+    }
+}
+
+/// Options of `sr1`/`sr`.
+#[derive(Debug, Clone)]
+pub struct SrOpts {
+    pub send: SendOpts,
+    /// Seconds to wait for answers after the last probe.
+    pub timeout: f64,
+    /// Extra rounds for unanswered probes.
+    pub retry: u32,
+}
+
+impl Default for SrOpts {
+    fn default() -> Self {
+        SrOpts {
+            send: SendOpts::default(),
+            timeout: 2.0,
+            retry: 0,
+        }
+    }
+}
+
+/// Options of `sniff`.
+#[derive(Debug, Clone, Default)]
+pub struct SniffOpts {
+    /// Stop after this many packets (0: no limit).
+    pub count: usize,
+    /// Stop after this many seconds (`None`: only `count` stops).
+    pub timeout: Option<f64>,
+    /// A pcap-filter expression (`"tcp and port 80"`).
+    pub filter: Option<String>,
+    pub iface: Option<String>,
+}
+
+/// Why the network refused. Becomes exit status 3 except `Interrupted`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetError {
+    /// Missing privileges (CAP_NET_RAW); the message says how to get them.
+    Permission(String),
+    /// Anything else from the system (no route, no such interface …).
+    System(String),
+    /// Not allowed by tcpcraft's own rules (e.g. a destination outside the allowed ranges).
+    Refused(String),
+    /// Ctrl-C during a wait.
+    Interrupted,
+}
+
+impl std::fmt::Display for NetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NetError::Permission(m) | NetError::System(m) | NetError::Refused(m) => f.write_str(m),
+            NetError::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
+/// What `send`, `sr1`, `sr` and `sniff` do. Small on purpose: the engine implements
+/// these four; everything else (pcap recording, printing) is layered around it.
+pub trait Net {
+    /// Send every packet `opts.count` times; return how many packets went out.
+    fn send(&mut self, pkts: &[Packet], opts: &SendOpts) -> Result<usize, NetError>;
+    /// Send the probes and collect the replies matched to each.
+    fn sr(&mut self, pkts: &[Packet], opts: &SrOpts) -> Result<SrResult, NetError>;
+    /// Send one probe and wait for its first reply. The default goes through `sr`.
+    fn sr1(&mut self, pkt: &Packet, opts: &SrOpts) -> Result<Option<Reply>, NetError> {
+        let res = self.sr(std::slice::from_ref(pkt), opts)?;
+        Ok(res.answered.into_iter().next())
+    }
+    /// Capture packets.
+    fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError>;
+    /// Short name for messages ("dry-run", "raw sockets").
+    fn name(&self) -> &'static str;
+    /// True for backends that send nothing (receives then return nothing, and
+    /// scripts that wait for answers can say why none came).
+    fn is_dry_run(&self) -> bool {
+        false
+    }
+}
+
+/// Where `DryRun` writes the "would send" lines.
+pub type Sink = Box<dyn FnMut(&Packet)>;
+
+/// Sends nothing: every packet that would be sent is shown by `sink` (one summary
+/// line), and every receive returns nothing (`sr1` → none, `sniff` → []).
+pub struct DryRun {
+    sink: Sink,
+}
+
+impl DryRun {
+    pub fn new(sink: Sink) -> DryRun {
+        DryRun { sink }
+    }
+}
+
+impl Net for DryRun {
+    fn send(&mut self, pkts: &[Packet], opts: &SendOpts) -> Result<usize, NetError> {
+        let mut n = 0;
+        for _ in 0..opts.count {
+            for p in pkts {
+                if interrupted() {
+                    return Err(NetError::Interrupted);
+                }
+                (self.sink)(p);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    fn sr(&mut self, pkts: &[Packet], opts: &SrOpts) -> Result<SrResult, NetError> {
+        self.send(pkts, &opts.send)?;
+        Ok(SrResult {
+            answered: Vec::new(),
+            unanswered: pkts.to_vec(),
+        })
+    }
+    fn sniff(&mut self, _opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
+        Ok(Vec::new())
+    }
+    fn name(&self) -> &'static str {
+        "dry-run"
+    }
+    fn is_dry_run(&self) -> bool {
+        true
+    }
+}
+
+/// Wraps a [`Net`] and records everything sent and received, with timestamps,
+/// to write as a pcap file (`--pcap`).
+pub struct Recorder {
+    inner: Box<dyn Net>,
+    log: PcapLog,
+}
+
+/// Packets recorded by a [`Recorder`]: (wall-clock time, wire bytes).
+pub type PcapLog = std::rc::Rc<std::cell::RefCell<Vec<(Duration, Vec<u8>)>>>;
+
+impl Recorder {
+    /// Wrap `inner`; the returned log fills as packets pass.
+    pub fn new(inner: Box<dyn Net>) -> (Recorder, PcapLog) {
+        let log = PcapLog::default();
+        (
+            Recorder {
+                inner,
+                log: log.clone(),
+            },
+            log,
+        )
+    }
+    fn record(&mut self, p: &Packet) {
+        let ts = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        self.log.borrow_mut().push((ts, p.to_bytes()));
+    }
+}
+
+impl Net for Recorder {
+    fn send(&mut self, pkts: &[Packet], opts: &SendOpts) -> Result<usize, NetError> {
+        let n = self.inner.send(pkts, opts)?;
+        for _ in 0..opts.count {
+            for p in pkts {
+                self.record(p);
+            }
+        }
+        Ok(n)
+    }
+    fn sr(&mut self, pkts: &[Packet], opts: &SrOpts) -> Result<SrResult, NetError> {
+        let res = self.inner.sr(pkts, opts)?;
+        for p in pkts {
+            self.record(p);
+        }
+        for r in &res.answered {
+            let pk = r.packet.clone();
+            self.record(&pk);
+        }
+        Ok(res)
+    }
+    fn sr1(&mut self, pkt: &Packet, opts: &SrOpts) -> Result<Option<Reply>, NetError> {
+        let res = self.inner.sr1(pkt, opts)?;
+        self.record(pkt);
+        if let Some(r) = &res {
+            let pk = r.packet.clone();
+            self.record(&pk);
+        }
+        Ok(res)
+    }
+    fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
+        let res = self.inner.sniff(opts)?;
+        for p in &res {
+            self.record(p);
+        }
+        Ok(res)
+    }
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn is_dry_run(&self) -> bool {
+        self.inner.is_dry_run()
+    }
+}
+
+/// Write raw-IP packets (LINKTYPE_RAW) as a pcap file readable by tcpdump/Wireshark.
+pub fn write_pcap(path: &std::path::Path, packets: &[(Duration, Vec<u8>)]) -> std::io::Result<()> {
+    let mut w = crate::pcap::Writer::create(path, crate::pcap::linktype::RAW)?;
+    for (ts, data) in packets {
+        w.write(*ts, data)?;
+    }
+    w.flush()
+}
+
+/// Wait `secs` seconds in small steps, giving up early on Ctrl-C.
+pub fn interruptible_sleep(secs: f64) -> Result<(), NetError> {
+    if !secs.is_finite() || secs <= 0.0 {
+        return Ok(());
+    }
+    let end = Instant::now() + Duration::from_secs_f64(secs.min(1e9));
+    loop {
+        if interrupted() {
+            return Err(NetError::Interrupted);
+        }
+        let now = Instant::now();
+        if now >= end {
+            return Ok(());
+        }
+        std::thread::sleep((end - now).min(Duration::from_millis(50)));
+    }
+}

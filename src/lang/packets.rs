@@ -1,0 +1,1171 @@
+//! Packets in the language: layer constructors with scapy's field names, `/`
+//! stacking, field reads and writes, TCP options, field sets, `ls`.
+//!
+//! Range checking lives here: a value that does not fit its field is an error
+//! naming the field and its range, except `seq`/`ack`, whose arithmetic wraps
+//! modulo 2^32 (so `ack = r.seq + 1` works at 0xffffffff).
+
+use super::error::{error, suggest, Error, ErrorKind, Result, Span};
+use super::interp::{Args, Interp};
+use super::value::*;
+use crate::packet::{
+    EtherRepr, IcmpRepr, Ipv4Repr, Ipv6Repr, Layer, LinkType, Packet, TcpFlags, TcpOption, TcpRepr,
+    UdpRepr,
+};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::rc::Rc;
+
+/// Language-level defaults that differ from scapy's (documented in `ls`).
+pub const TCP_WINDOW: u16 = 64240;
+/// Ephemeral port range for random source ports (IANA).
+pub const EPHEMERAL: (i64, i64) = (49152, 65535);
+/// Largest list a field set may expand to.
+const MAX_EXPANSION: usize = 1 << 20;
+
+/// How a field's value is checked and converted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ty {
+    /// Unsigned integer of this many bits.
+    U(u32),
+    /// 32-bit sequence number: any integer, wrapped mod 2^32.
+    Seq,
+    /// Computed field of this many bits: `none` means "fill in when building".
+    Auto(u32),
+    TcpFlags,
+    IpFlags,
+    V4,
+    V4Auto,
+    V6,
+    V6Auto,
+    Mac,
+    Options,
+    Bytes,
+}
+
+impl Ty {
+    fn describe(self) -> String {
+        match self {
+            Ty::U(b) => format!("int{b}"),
+            Ty::Seq => "seq32 (wraps)".into(),
+            Ty::Auto(b) => format!("int{b} or none (auto)"),
+            Ty::TcpFlags => "tcp flags".into(),
+            Ty::IpFlags => "ip flags".into(),
+            Ty::V4 => "IPv4 address".into(),
+            Ty::V4Auto => "IPv4 address or none".into(),
+            Ty::V6 => "IPv6 address".into(),
+            Ty::V6Auto => "IPv6 address or none".into(),
+            Ty::Mac => "MAC address".into(),
+            Ty::Options => "list of options".into(),
+            Ty::Bytes => "bytes".into(),
+        }
+    }
+}
+
+/// One field: name, type, the default as `ls` shows it, and what it is.
+pub struct FieldInfo {
+    pub name: &'static str,
+    ty: Ty,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+const fn f(name: &'static str, ty: Ty, default: &'static str, help: &'static str) -> FieldInfo {
+    FieldInfo {
+        name,
+        ty,
+        default,
+        help,
+    }
+}
+
+const IP_FIELDS: &[FieldInfo] = &[
+    f("version", Ty::U(4), "4", "IP version"),
+    f(
+        "ihl",
+        Ty::Auto(4),
+        "none (auto)",
+        "header length in 32-bit words",
+    ),
+    f("tos", Ty::U(8), "0", "type of service (DSCP+ECN)"),
+    f("len", Ty::Auto(16), "none (auto)", "total length"),
+    f("id", Ty::U(16), "1", "identification"),
+    f("flags", Ty::IpFlags, "DF", "DF, MF, evil (reserved bit)"),
+    f("frag", Ty::U(13), "0", "fragment offset in 8-byte units"),
+    f("ttl", Ty::U(8), "64", "time to live"),
+    f("proto", Ty::Auto(8), "none (auto)", "next protocol"),
+    f("chksum", Ty::Auto(16), "none (auto)", "header checksum"),
+    f("src", Ty::V4Auto, "none (route chooses)", "source address"),
+    f("dst", Ty::V4, "127.0.0.1", "destination address"),
+    f("options", Ty::Bytes, "b\"\"", "raw option bytes"),
+];
+const IPV6_FIELDS: &[FieldInfo] = &[
+    f("version", Ty::U(4), "6", "IP version"),
+    f("tc", Ty::U(8), "0", "traffic class"),
+    f("fl", Ty::U(20), "0", "flow label"),
+    f("plen", Ty::Auto(16), "none (auto)", "payload length"),
+    f("nh", Ty::Auto(8), "none (auto)", "next header"),
+    f("hlim", Ty::U(8), "64", "hop limit"),
+    f("src", Ty::V6Auto, "none (route chooses)", "source address"),
+    f("dst", Ty::V6, "::1", "destination address"),
+];
+const TCP_FIELDS: &[FieldInfo] = &[
+    f("sport", Ty::U(16), "random (49152..=65535)", "source port"),
+    f("dport", Ty::U(16), "80", "destination port"),
+    f("seq", Ty::Seq, "random", "sequence number"),
+    f("ack", Ty::Seq, "0", "acknowledgment number"),
+    f(
+        "dataofs",
+        Ty::Auto(4),
+        "none (auto)",
+        "header length in 32-bit words",
+    ),
+    f("reserved", Ty::U(3), "0", "reserved bits"),
+    f(
+        "flags",
+        Ty::TcpFlags,
+        "S",
+        "F S R P A U E C N, e.g. \"SA\", \"S|A\", \"SYN,ACK\"",
+    ),
+    f("window", Ty::U(16), "64240", "receive window"),
+    f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
+    f("urgptr", Ty::U(16), "0", "urgent pointer"),
+    f(
+        "options",
+        Ty::Options,
+        "[]",
+        "mss() wscale() sackok() sack() ts() nop() eol() opt()",
+    ),
+];
+const UDP_FIELDS: &[FieldInfo] = &[
+    f("sport", Ty::U(16), "random (49152..=65535)", "source port"),
+    f("dport", Ty::U(16), "53", "destination port"),
+    f("len", Ty::Auto(16), "none (auto)", "length"),
+    f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
+];
+const ICMP_FIELDS: &[FieldInfo] = &[
+    f("type", Ty::U(8), "8 (echo request)", "message type"),
+    f("code", Ty::U(8), "0", "message code"),
+    f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
+    f("id", Ty::U(16), "0", "identifier (header bytes 4-5)"),
+    f("seq", Ty::U(16), "0", "sequence number (header bytes 6-7)"),
+];
+const ICMPV6_FIELDS: &[FieldInfo] = &[
+    f("type", Ty::U(8), "128 (echo request)", "message type"),
+    f("code", Ty::U(8), "0", "message code"),
+    f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
+    f("id", Ty::U(16), "0", "identifier (header bytes 4-5)"),
+    f("seq", Ty::U(16), "0", "sequence number (header bytes 6-7)"),
+];
+const RAW_FIELDS: &[FieldInfo] = &[f("load", Ty::Bytes, "b\"\"", "payload bytes")];
+const ETHER_FIELDS: &[FieldInfo] = &[
+    f("dst", Ty::Mac, "00:00:00:00:00:00", "destination MAC"),
+    f("src", Ty::Mac, "00:00:00:00:00:00", "source MAC"),
+    f("type", Ty::Auto(16), "none (auto)", "ethertype"),
+];
+
+pub fn fields(kind: LayerKind) -> &'static [FieldInfo] {
+    match kind {
+        LayerKind::Ip => IP_FIELDS,
+        LayerKind::Ipv6 => IPV6_FIELDS,
+        LayerKind::Tcp => TCP_FIELDS,
+        LayerKind::Udp => UDP_FIELDS,
+        LayerKind::Icmp => ICMP_FIELDS,
+        LayerKind::Icmpv6 => ICMPV6_FIELDS,
+        LayerKind::Raw => RAW_FIELDS,
+        LayerKind::Ether => ETHER_FIELDS,
+    }
+}
+
+/// Lower-case names by which a layer is taken out of a packet (`r.tcp`).
+pub fn layer_attr_name(kind: LayerKind) -> &'static str {
+    match kind {
+        LayerKind::Ip => "ip",
+        LayerKind::Ipv6 => "ipv6",
+        LayerKind::Tcp => "tcp",
+        LayerKind::Udp => "udp",
+        LayerKind::Icmp => "icmp",
+        LayerKind::Icmpv6 => "icmpv6",
+        LayerKind::Raw => "raw",
+        LayerKind::Ether => "ether",
+    }
+}
+
+pub fn layer_kind(l: &Layer) -> Option<LayerKind> {
+    Some(match l {
+        Layer::Ipv4(_) => LayerKind::Ip,
+        Layer::Ipv6(_) => LayerKind::Ipv6,
+        Layer::Tcp(_) => LayerKind::Tcp,
+        Layer::Udp(_) => LayerKind::Udp,
+        Layer::Icmp(_) => LayerKind::Icmp,
+        Layer::Icmpv6(_) => LayerKind::Icmpv6,
+        Layer::Raw(_) => LayerKind::Raw,
+        Layer::Ether(_) => LayerKind::Ether,
+        Layer::Sll(_) | Layer::Padding(_) => return None,
+    })
+}
+
+/// Install the layer classes, the TCP option constructors and `ls`.
+pub fn install(it: &mut Interp) {
+    for k in LayerKind::ALL {
+        it.register_value(k.name(), Value::LayerClass(k));
+    }
+    it.register(
+        "mss",
+        "mss(n): TCP maximum segment size option (kind 2)",
+        |_, a| {
+            let n = opt_int(a, 0, "n", 16)?;
+            a.finish(1)?;
+            Ok(opt(TcpOption::Mss(n as u16)))
+        },
+    );
+    it.register(
+        "wscale",
+        "wscale(n): TCP window scale option (kind 3)",
+        |_, a| {
+            let n = opt_int(a, 0, "n", 8)?;
+            a.finish(1)?;
+            Ok(opt(TcpOption::Wscale(n as u8)))
+        },
+    );
+    it.register(
+        "sackok",
+        "sackok(): TCP SACK-permitted option (kind 4)",
+        |_, a| {
+            a.finish(0)?;
+            Ok(opt(TcpOption::SackOk))
+        },
+    );
+    it.register(
+        "sack",
+        "sack(l1, r1, l2, r2, …): TCP SACK option (kind 5) with edge pairs",
+        |_, a| {
+            if a.pos.len() % 2 != 0 {
+                return Err(a.err("sack() takes pairs of edges: sack(left1, right1, …)"));
+            }
+            let mut blocks = Vec::new();
+            let mut i = 0;
+            while i + 1 < a.pos.len() {
+                let l = opt_int(a, i, "left", 32)?;
+                let r = opt_int(a, i + 1, "right", 32)?;
+                blocks.push((l as u32, r as u32));
+                i += 2;
+            }
+            a.finish(usize::MAX)?;
+            Ok(opt(TcpOption::Sack(blocks)))
+        },
+    );
+    it.register(
+        "ts",
+        "ts(val, ecr=0): TCP timestamps option (kind 8)",
+        |_, a| {
+            let v = opt_int(a, 0, "val", 32)?;
+            let e = if a.pos.len() > 1 || a.kw_span("ecr").is_some() {
+                opt_int(a, 1, "ecr", 32)?
+            } else {
+                0
+            };
+            a.finish(2)?;
+            Ok(opt(TcpOption::Timestamp(v as u32, e as u32)))
+        },
+    );
+    it.register("nop", "nop(): TCP no-operation option (kind 1)", |_, a| {
+        a.finish(0)?;
+        Ok(opt(TcpOption::Nop))
+    });
+    it.register("eol", "eol(): TCP end-of-option-list (kind 0)", |_, a| {
+        a.finish(0)?;
+        Ok(opt(TcpOption::Eol))
+    });
+    it.register(
+        "opt",
+        "opt(kind, data=b\"\"): any TCP option, length byte computed",
+        |_, a| {
+            let kind = opt_int(a, 0, "kind", 8)?;
+            let data = match a.get(1, "data") {
+                None => Vec::new(),
+                Some(v) => {
+                    to_bytes(&v).ok_or_else(|| a.err("opt(): data must be bytes or a string"))?
+                }
+            };
+            a.finish(2)?;
+            if data.len() > 253 {
+                return Err(a.err("opt(): data longer than 253 bytes does not fit an option"));
+            }
+            Ok(opt(match kind {
+                0 if data.is_empty() => TcpOption::Eol,
+                1 if data.is_empty() => TcpOption::Nop,
+                k => TcpOption::Unknown {
+                    kind: k as u8,
+                    data,
+                },
+            }))
+        },
+    );
+    it.register("ls", "ls(TCP) lists a layer's fields, types and defaults; ls(p) a packet's values; ls() the layers", ls);
+}
+
+fn opt(o: TcpOption) -> Value {
+    Value::TcpOpt(Rc::new(o))
+}
+
+fn opt_int(a: &mut Args, i: usize, name: &str, bits: u32) -> Result<u64> {
+    let span = a.kw_span(name).unwrap_or_else(|| a.span_of(i));
+    let v = a.require(i, name)?;
+    let fname = format!("{}({name})", a.name);
+    to_uint(&v, &fname, bits).map_err(|k| error(span, k))
+}
+
+/// Bytes of a payload value: bytes as they are, text as UTF-8.
+pub fn to_bytes(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::Bytes(b) => Some(b.to_vec()),
+        Value::Str(s) => Some(s.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+fn to_uint(v: &Value, field: &str, bits: u32) -> std::result::Result<u64, ErrorKind> {
+    let max: u64 = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let n = match v {
+        Value::Int(n) => *n,
+        Value::Bool(b) => i64::from(*b),
+        Value::Flags(f) => i64::from(f.0),
+        Value::IpFlags(f) => i64::from(*f),
+        other => {
+            return Err(ErrorKind::Type(format!(
+                "{field} expects an integer, not {}",
+                other.type_name()
+            )))
+        }
+    };
+    match u64::try_from(n) {
+        Ok(u) if u <= max => Ok(u),
+        _ => Err(ErrorKind::FieldRange {
+            field: field.to_string(),
+            value: n.to_string(),
+            range: format!("0..={max}"),
+        }),
+    }
+}
+
+fn parse_v4(v: &Value, field: &str) -> std::result::Result<Ipv4Addr, ErrorKind> {
+    match v {
+        Value::Str(s) => s.trim().parse().map_err(|_| {
+            ErrorKind::Value(format!(
+                "{field}: {s:?} is not an IPv4 address (names are not resolved)"
+            ))
+        }),
+        other => Err(ErrorKind::Type(format!(
+            "{field} expects an address string, not {}",
+            other.type_name()
+        ))),
+    }
+}
+fn parse_v6(v: &Value, field: &str) -> std::result::Result<Ipv6Addr, ErrorKind> {
+    match v {
+        Value::Str(s) => s.trim().parse().map_err(|_| {
+            ErrorKind::Value(format!(
+                "{field}: {s:?} is not an IPv6 address (names are not resolved)"
+            ))
+        }),
+        other => Err(ErrorKind::Type(format!(
+            "{field} expects an address string, not {}",
+            other.type_name()
+        ))),
+    }
+}
+fn parse_mac(v: &Value, field: &str) -> std::result::Result<[u8; 6], ErrorKind> {
+    let bad = || {
+        ErrorKind::Value(format!(
+            "{field}: expected a MAC address like \"02:00:00:00:00:01\""
+        ))
+    };
+    let Value::Str(s) = v else { return Err(bad()) };
+    let parts: Vec<&str> = s.split([':', '-']).collect();
+    if parts.len() != 6 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 6];
+    for (o, p) in out.iter_mut().zip(parts) {
+        *o = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+fn conv_flags(v: &Value) -> std::result::Result<TcpFlags, ErrorKind> {
+    match v {
+        Value::Flags(f) => Ok(*f),
+        Value::Str(s) => TcpFlags::parse(s).map_err(ErrorKind::Value),
+        Value::Int(_) => Ok(TcpFlags(to_uint(v, "flags", 9)? as u16)),
+        other => Err(ErrorKind::Type(format!(
+            "flags expects \"SA\", \"S|A\", \"SYN,ACK\" or an integer, not {}",
+            other.type_name()
+        ))),
+    }
+}
+fn conv_ip_flags(v: &Value) -> std::result::Result<u8, ErrorKind> {
+    match v {
+        Value::IpFlags(f) => Ok(*f),
+        Value::Str(s) => parse_ip_flags(s).map_err(ErrorKind::Value),
+        Value::Int(_) => Ok(to_uint(v, "flags", 3)? as u8),
+        other => Err(ErrorKind::Type(format!(
+            "flags expects \"DF\", \"MF\" or an integer, not {}",
+            other.type_name()
+        ))),
+    }
+}
+fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind> {
+    match v {
+        Value::List(l) => l
+            .borrow()
+            .iter()
+            .map(|o| match o {
+                Value::TcpOpt(o) => Ok((**o).clone()),
+                other => Err(ErrorKind::Type(format!(
+                    "options are made with mss(), wscale(), sackok(), sack(), ts(), nop(), eol(), opt(); got a {}",
+                    other.type_name()
+                ))),
+            })
+            .collect(),
+        Value::TcpOpt(o) => Ok(vec![(**o).clone()]),
+        Value::None => Ok(Vec::new()),
+        other => Err(ErrorKind::Type(format!("options expects a list of options, not {}", other.type_name()))),
+    }
+}
+
+fn auto<T>(
+    v: &Value,
+    conv: impl FnOnce(&Value) -> std::result::Result<T, ErrorKind>,
+) -> std::result::Result<Option<T>, ErrorKind> {
+    match v {
+        Value::None => Ok(None),
+        other => conv(other).map(Some),
+    }
+}
+
+fn seq32(v: &Value, field: &str) -> std::result::Result<u32, ErrorKind> {
+    match v {
+        Value::Int(n) => Ok(n.rem_euclid(1 << 32) as u32),
+        other => Err(ErrorKind::Type(format!(
+            "{field} expects an integer, not {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Set one field of one layer. `Err(None)` means the layer has no such field.
+fn set_field(l: &mut Layer, name: &str, v: &Value) -> std::result::Result<(), Option<ErrorKind>> {
+    let u = |bits: u32| to_uint(v, name, bits).map_err(Some);
+    let au = |bits: u32| auto(v, |x| to_uint(x, name, bits)).map_err(Some);
+    match l {
+        Layer::Ipv4(ip) => match name {
+            "version" => ip.version = u(4)? as u8,
+            "ihl" => ip.ihl = au(4)?.map(|x| x as u8),
+            "tos" => ip.tos = u(8)? as u8,
+            "len" => ip.len = au(16)?.map(|x| x as u16),
+            "id" => ip.id = u(16)? as u16,
+            "flags" => ip.flags = conv_ip_flags(v).map_err(Some)?,
+            "frag" => ip.frag = u(13)? as u16,
+            "ttl" => ip.ttl = u(8)? as u8,
+            "proto" => ip.proto = au(8)?.map(|x| x as u8),
+            "chksum" => ip.chksum = au(16)?.map(|x| x as u16),
+            "src" => ip.src = auto(v, |x| parse_v4(x, name)).map_err(Some)?,
+            "dst" => ip.dst = parse_v4(v, name).map_err(Some)?,
+            "options" => {
+                let b = to_bytes(v)
+                    .ok_or_else(|| Some(ErrorKind::Type("IP options are raw bytes".into())))?;
+                if b.len() > 40 {
+                    return Err(Some(ErrorKind::Value(
+                        "IP options are at most 40 bytes".into(),
+                    )));
+                }
+                ip.options = b;
+            }
+            _ => return Err(None),
+        },
+        Layer::Ipv6(ip) => match name {
+            "version" => ip.version = u(4)? as u8,
+            "tc" => ip.tc = u(8)? as u8,
+            "fl" => ip.fl = u(20)? as u32,
+            "plen" => ip.plen = au(16)?.map(|x| x as u16),
+            "nh" => ip.nh = au(8)?.map(|x| x as u8),
+            "hlim" => ip.hlim = u(8)? as u8,
+            "src" => ip.src = auto(v, |x| parse_v6(x, name)).map_err(Some)?,
+            "dst" => ip.dst = parse_v6(v, name).map_err(Some)?,
+            _ => return Err(None),
+        },
+        Layer::Tcp(t) => match name {
+            "sport" => t.sport = u(16)? as u16,
+            "dport" => t.dport = u(16)? as u16,
+            "seq" => t.seq = seq32(v, name).map_err(Some)?,
+            "ack" => t.ack = seq32(v, name).map_err(Some)?,
+            "dataofs" => t.dataofs = au(4)?.map(|x| x as u8),
+            "reserved" => t.reserved = u(3)? as u8,
+            "flags" => t.flags = conv_flags(v).map_err(Some)?,
+            "window" => t.window = u(16)? as u16,
+            "chksum" => t.chksum = au(16)?.map(|x| x as u16),
+            "urgptr" => t.urgptr = u(16)? as u16,
+            "options" => t.options = conv_options(v).map_err(Some)?,
+            _ => return Err(None),
+        },
+        Layer::Udp(x) => match name {
+            "sport" => x.sport = u(16)? as u16,
+            "dport" => x.dport = u(16)? as u16,
+            "len" => x.len = au(16)?.map(|x| x as u16),
+            "chksum" => x.chksum = au(16)?.map(|x| x as u16),
+            _ => return Err(None),
+        },
+        Layer::Icmp(x) | Layer::Icmpv6(x) => match name {
+            "type" => x.r#type = u(8)? as u8,
+            "code" => x.code = u(8)? as u8,
+            "chksum" => x.chksum = au(16)?.map(|x| x as u16),
+            "id" => x.id = u(16)? as u16,
+            "seq" => x.seq = u(16)? as u16,
+            _ => return Err(None),
+        },
+        Layer::Raw(b) => match name {
+            "load" => {
+                *b = to_bytes(v)
+                    .ok_or_else(|| Some(ErrorKind::Type("load expects bytes or a string".into())))?
+            }
+            _ => return Err(None),
+        },
+        Layer::Ether(e) => match name {
+            "dst" => e.dst = parse_mac(v, name).map_err(Some)?,
+            "src" => e.src = parse_mac(v, name).map_err(Some)?,
+            "type" => e.ethertype = au(16)?.map(|x| x as u16),
+            _ => return Err(None),
+        },
+        Layer::Sll(_) | Layer::Padding(_) => return Err(None),
+    }
+    Ok(())
+}
+
+fn mac_text(m: &[u8; 6]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn opt_int_value<T: Into<i64>>(v: Option<T>) -> Value {
+    v.map_or(Value::None, |x| Value::Int(x.into()))
+}
+
+/// Read one field of one layer; `None` when the layer has no such field.
+fn get_field(l: &Layer, name: &str) -> Option<Value> {
+    let i = |x: i64| Some(Value::Int(x));
+    match l {
+        Layer::Ipv4(ip) => match name {
+            "version" => i(ip.version.into()),
+            "ihl" => Some(opt_int_value(ip.ihl)),
+            "tos" => i(ip.tos.into()),
+            "len" => Some(opt_int_value(ip.len)),
+            "id" => i(ip.id.into()),
+            "flags" => Some(Value::IpFlags(ip.flags)),
+            "frag" => i(ip.frag.into()),
+            "ttl" => i(ip.ttl.into()),
+            "proto" => Some(opt_int_value(ip.proto)),
+            "chksum" => Some(opt_int_value(ip.chksum)),
+            "src" => Some(ip.src.map_or(Value::None, |a| Value::str(&a.to_string()))),
+            "dst" => Some(Value::str(&ip.dst.to_string())),
+            "options" => Some(Value::bytes(&ip.options)),
+            _ => None,
+        },
+        Layer::Ipv6(ip) => match name {
+            "version" => i(ip.version.into()),
+            "tc" => i(ip.tc.into()),
+            "fl" => i(ip.fl.into()),
+            "plen" => Some(opt_int_value(ip.plen)),
+            "nh" => Some(opt_int_value(ip.nh)),
+            "hlim" => i(ip.hlim.into()),
+            "src" => Some(ip.src.map_or(Value::None, |a| Value::str(&a.to_string()))),
+            "dst" => Some(Value::str(&ip.dst.to_string())),
+            _ => None,
+        },
+        Layer::Tcp(t) => match name {
+            "sport" => i(t.sport.into()),
+            "dport" => i(t.dport.into()),
+            "seq" => i(t.seq.into()),
+            "ack" => i(t.ack.into()),
+            "dataofs" => Some(opt_int_value(t.dataofs)),
+            "reserved" => i(t.reserved.into()),
+            "flags" => Some(Value::Flags(t.flags)),
+            "window" => i(t.window.into()),
+            "chksum" => Some(opt_int_value(t.chksum)),
+            "urgptr" => i(t.urgptr.into()),
+            "options" => Some(Value::list(
+                t.options.iter().map(|o| opt(o.clone())).collect(),
+            )),
+            _ => None,
+        },
+        Layer::Udp(u) => match name {
+            "sport" => i(u.sport.into()),
+            "dport" => i(u.dport.into()),
+            "len" => Some(opt_int_value(u.len)),
+            "chksum" => Some(opt_int_value(u.chksum)),
+            _ => None,
+        },
+        Layer::Icmp(x) | Layer::Icmpv6(x) => match name {
+            "type" => i(x.r#type.into()),
+            "code" => i(x.code.into()),
+            "chksum" => Some(opt_int_value(x.chksum)),
+            "id" => i(x.id.into()),
+            "seq" => i(x.seq.into()),
+            _ => None,
+        },
+        Layer::Raw(b) => match name {
+            "load" => Some(Value::bytes(b)),
+            _ => None,
+        },
+        Layer::Ether(e) => match name {
+            "dst" => Some(Value::str(&mac_text(&e.dst))),
+            "src" => Some(Value::str(&mac_text(&e.src))),
+            "type" => Some(opt_int_value(e.ethertype)),
+            _ => None,
+        },
+        Layer::Sll(_) | Layer::Padding(_) => None,
+    }
+}
+
+/// The order in which a whole packet's layers are searched for a short field
+/// name (`r.seq`, `r.flags`): the packet's own transport header first, then the
+/// headers outside it, then anything inside (payloads, quoted headers of ICMP errors).
+fn search_order(p: &Packet) -> Vec<usize> {
+    let n = p.layers.len();
+    let t = p
+        .layers
+        .iter()
+        .position(|l| {
+            matches!(
+                l,
+                Layer::Tcp(_) | Layer::Udp(_) | Layer::Icmp(_) | Layer::Icmpv6(_)
+            )
+        })
+        .unwrap_or(n.saturating_sub(1));
+    let mut order: Vec<usize> = (0..=t.min(n.saturating_sub(1))).rev().collect();
+    order.extend(t + 1..n);
+    if n == 0 {
+        order.clear();
+    }
+    order
+}
+
+fn layer_by_attr(p: &Packet, name: &str) -> Option<usize> {
+    let kind = LayerKind::ALL
+        .into_iter()
+        .find(|k| layer_attr_name(*k) == name)?;
+    p.layers.iter().position(|l| layer_kind(l) == Some(kind))
+}
+
+fn all_names(p: &Packet) -> Vec<&'static str> {
+    let mut names = vec!["payload", "load", "layers"];
+    for l in &p.layers {
+        if let Some(k) = layer_kind(l) {
+            names.push(layer_attr_name(k));
+            names.extend(fields(k).iter().map(|f| f.name));
+        }
+    }
+    names
+}
+
+/// Attribute names a packet value offers (REPL completion).
+pub fn attr_names(p: &Packet) -> Vec<&'static str> {
+    let mut v = all_names(p);
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+pub fn get_attr(p: &Packet, name: &str, span: Span) -> Result<Value> {
+    match name {
+        "payload" | "load" => return Ok(Value::bytes(p.payload())),
+        "layers" => {
+            return Ok(Value::list(
+                p.layers.iter().map(|l| Value::str(l.name())).collect(),
+            ));
+        }
+        _ => {}
+    }
+    if LayerKind::ALL.iter().any(|k| layer_attr_name(*k) == name) {
+        return Ok(match layer_by_attr(p, name).and_then(|i| p.layers.get(i)) {
+            Some(l) => Value::packet(Packet {
+                layers: vec![l.clone()],
+            }),
+            None => Value::None,
+        });
+    }
+    for i in search_order(p) {
+        if let Some(v) = p.layers.get(i).and_then(|l| get_field(l, name)) {
+            return Ok(v);
+        }
+    }
+    Err(no_field(p, name, span))
+}
+
+fn no_field(p: &Packet, name: &str, span: Span) -> Error {
+    let names = all_names(p);
+    let ty = p
+        .layers
+        .iter()
+        .map(|l| l.name())
+        .collect::<Vec<_>>()
+        .join("/");
+    error(
+        span,
+        ErrorKind::NoAttribute {
+            ty: if ty.is_empty() {
+                "empty packet".into()
+            } else {
+                ty
+            },
+            name: name.into(),
+            suggestion: suggest(name, names),
+        },
+    )
+}
+
+/// `p.name = v`. `span` is the target (for unknown fields), `vspan` the value
+/// (for range errors).
+pub fn set_attr(
+    it: &mut Interp,
+    p: &mut Packet,
+    name: &str,
+    v: Value,
+    span: Span,
+    vspan: Span,
+) -> Result<()> {
+    let _ = it;
+    if name == "payload" || name == "load" {
+        let b = to_bytes(&v).ok_or_else(|| {
+            error(
+                vspan,
+                ErrorKind::Type("payload expects bytes or a string".into()),
+            )
+        })?;
+        match p
+            .layers
+            .iter_mut()
+            .rev()
+            .find(|l| matches!(l, Layer::Raw(_)))
+        {
+            Some(Layer::Raw(r)) => *r = b,
+            _ => p.layers.push(Layer::Raw(b)),
+        }
+        return Ok(());
+    }
+    if LayerKind::ALL.iter().any(|k| layer_attr_name(*k) == name) {
+        let Value::Packet(newp) = v else {
+            return Err(error(
+                vspan,
+                ErrorKind::Type(format!("`{name}` expects a layer, not {}", v.type_name())),
+            ));
+        };
+        return match layer_by_attr(p, name) {
+            Some(i) => {
+                p.layers.splice(i..=i, newp.layers.iter().cloned());
+                Ok(())
+            }
+            None => Err(error(
+                span,
+                ErrorKind::Value(format!("the packet has no {} layer", name)),
+            )),
+        };
+    }
+    for i in search_order(p) {
+        let Some(l) = p.layers.get_mut(i) else {
+            continue;
+        };
+        match set_field(l, name, &v) {
+            Ok(()) => return Ok(()),
+            Err(None) => continue,
+            Err(Some(k)) => return Err(error(vspan, k)),
+        }
+    }
+    Err(no_field(p, name, span))
+}
+
+/// `p[0]` (the first layer), `p[TCP]` (the TCP layer and what follows, as in scapy).
+pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
+    match i {
+        Value::Int(n) => {
+            let k = super::interp::norm_index(*n, p.layers.len()).ok_or_else(|| {
+                error(
+                    span,
+                    ErrorKind::IndexOutOfRange {
+                        index: *n,
+                        len: p.layers.len(),
+                    },
+                )
+            })?;
+            Ok(p.layers.get(k).map_or(Value::None, |l| {
+                Value::packet(Packet {
+                    layers: vec![l.clone()],
+                })
+            }))
+        }
+        Value::LayerClass(k) => Ok(
+            match p.layers.iter().position(|l| layer_kind(l) == Some(*k)) {
+                Some(pos) => Value::packet(Packet {
+                    layers: p.layers.get(pos..).unwrap_or(&[]).to_vec(),
+                }),
+                None => Value::None,
+            },
+        ),
+        other => Err(error(
+            span,
+            ErrorKind::Type(format!(
+                "index a packet with a number or a layer class, not {}",
+                other.type_name()
+            )),
+        )),
+    }
+}
+
+pub fn flags_attr(f: TcpFlags, name: &str, span: Span) -> Result<Value> {
+    if name == "value" {
+        return Ok(Value::Int(f.0.into()));
+    }
+    match TcpFlags::parse(name) {
+        Ok(w) if !name.is_empty() => Ok(Value::Bool(f.0 & w.0 == w.0)),
+        _ => Err(error(
+            span,
+            ErrorKind::NoAttribute {
+                ty: "tcp flags".into(),
+                name: name.into(),
+                suggestion: None,
+            },
+        )),
+    }
+}
+
+pub fn option_attr(o: &TcpOption, name: &str, span: Span) -> Result<Value> {
+    match name {
+        "kind" => Ok(o.kind().map_or(Value::None, |k| Value::Int(k.into()))),
+        "value" => Ok(match o {
+            TcpOption::Mss(n) => Value::Int((*n).into()),
+            TcpOption::Wscale(n) => Value::Int((*n).into()),
+            TcpOption::Timestamp(a, b) => {
+                Value::list(vec![Value::Int((*a).into()), Value::Int((*b).into())])
+            }
+            TcpOption::Sack(bl) => Value::list(
+                bl.iter()
+                    .map(|(l, r)| {
+                        Value::list(vec![Value::Int((*l).into()), Value::Int((*r).into())])
+                    })
+                    .collect(),
+            ),
+            TcpOption::Unknown { data, .. } | TcpOption::Raw(data) => Value::bytes(data),
+            TcpOption::Eol | TcpOption::Nop | TcpOption::SackOk => Value::None,
+        }),
+        _ => Err(error(
+            span,
+            ErrorKind::NoAttribute {
+                ty: "tcp option".into(),
+                name: name.into(),
+                suggestion: suggest(name, ["kind", "value"]),
+            },
+        )),
+    }
+}
+
+/// A layer with the language's defaults (random ports and ISN from `it.rng`).
+pub fn default_layer(it: &mut Interp, kind: LayerKind) -> Layer {
+    match kind {
+        LayerKind::Ip => Layer::Ipv4(Ipv4Repr {
+            flags: 0b010,
+            ..Ipv4Repr::default()
+        }),
+        LayerKind::Ipv6 => Layer::Ipv6(Ipv6Repr::default()),
+        LayerKind::Tcp => Layer::Tcp(TcpRepr {
+            sport: it.rng.range(EPHEMERAL.0, EPHEMERAL.1) as u16,
+            seq: it.rng.next_u64() as u32,
+            window: TCP_WINDOW,
+            ..TcpRepr::default()
+        }),
+        LayerKind::Udp => Layer::Udp(UdpRepr {
+            sport: it.rng.range(EPHEMERAL.0, EPHEMERAL.1) as u16,
+            ..UdpRepr::default()
+        }),
+        LayerKind::Icmp => Layer::Icmp(IcmpRepr::default()),
+        LayerKind::Icmpv6 => Layer::Icmpv6(IcmpRepr::default_v6()),
+        LayerKind::Raw => Layer::Raw(Vec::new()),
+        LayerKind::Ether => Layer::Ether(EtherRepr::default()),
+    }
+}
+
+/// Values a set-valued field takes: lists, ranges, and CIDR strings for addresses.
+fn expand_set(
+    it: &mut Interp,
+    name: &str,
+    ty: Ty,
+    v: &Value,
+    span: Span,
+) -> Result<Option<Vec<Value>>> {
+    match (v, ty) {
+        (Value::List(_), Ty::Options) | (Value::Range(..), Ty::Options) => Ok(None),
+        (Value::List(l), _) => Ok(Some(l.borrow().clone())),
+        (Value::Range(..), _) => Ok(Some(it.iterate(v, span)?)),
+        (Value::Str(s), Ty::V4 | Ty::V4Auto) if s.contains('/') => {
+            Ok(Some(cidr_v4(name, s, span)?))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn cidr_v4(name: &str, s: &str, span: Span) -> Result<Vec<Value>> {
+    let bad = |m: String| error(span, ErrorKind::Value(m));
+    let (addr, bits) = s
+        .split_once('/')
+        .ok_or_else(|| bad(format!("{name}: bad network {s:?}")))?;
+    let addr: Ipv4Addr = addr
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("{name}: {s:?} is not an IPv4 network")))?;
+    let bits: u32 = bits
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("{name}: {s:?} has a bad prefix length")))?;
+    if !(16..=32).contains(&bits) {
+        return Err(bad(format!(
+            "{name}: prefix /{bits} is out of range /16../32"
+        )));
+    }
+    let mask = if bits == 32 {
+        u32::MAX
+    } else {
+        !(u32::MAX >> bits)
+    };
+    let base = u32::from(addr) & mask;
+    let count = 1u64 << (32 - bits);
+    Ok((0..count)
+        .map(|i| Value::str(&Ipv4Addr::from(base.wrapping_add(i as u32)).to_string()))
+        .collect())
+}
+
+/// `IP(...)`, `TCP(...)` …: a layer with keyword fields; set-valued fields (lists,
+/// ranges, CIDR networks) give the list of every combination.
+pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value> {
+    let mut base = Packet {
+        layers: vec![default_layer(it, kind)],
+    };
+    if let Some(first) = a.pos.first().cloned() {
+        if a.pos.len() > 1 {
+            return Err(error(
+                a.span_of(1),
+                ErrorKind::Arguments(format!("{}() takes fields as name=value", kind.name())),
+            ));
+        }
+        match (kind, &first) {
+            (LayerKind::Raw, v) => {
+                let b = to_bytes(v).ok_or_else(|| a.err("Raw() takes bytes or a string"))?;
+                base = Packet {
+                    layers: vec![Layer::Raw(b)],
+                };
+            }
+            (LayerKind::Ip | LayerKind::Ipv6, Value::Bytes(b)) => {
+                base = Packet::parse(b, LinkType::RawIp).0
+            }
+            (LayerKind::Ether, Value::Bytes(b)) => base = Packet::parse(b, LinkType::Ethernet).0,
+            _ => {
+                return Err(error(
+                    a.span_of(0),
+                    ErrorKind::Arguments(format!(
+                    "{}() takes fields as name=value (or wire bytes to dissect, for IP/IPv6/Ether)",
+                    kind.name()
+                )),
+                ))
+            }
+        }
+    }
+    let table = fields(kind);
+    let kws = std::mem::take(&mut a.kw);
+    let mut sets: Vec<(Rc<str>, Vec<Value>, Span)> = Vec::new();
+    for (name, v, span) in &kws {
+        let Some(info) = table.iter().find(|f| f.name == &**name) else {
+            return Err(error(
+                *span,
+                ErrorKind::NoAttribute {
+                    ty: kind.name().into(),
+                    name: name.to_string(),
+                    suggestion: suggest(name, table.iter().map(|f| f.name)),
+                },
+            ));
+        };
+        if let Some(values) = expand_set(it, name, info.ty, v, *span)? {
+            sets.push((name.clone(), values, *span));
+            continue;
+        }
+        set_in_first(&mut base, name, v, *span)?;
+    }
+    if sets.is_empty() {
+        return Ok(Value::packet(base));
+    }
+    let total = sets
+        .iter()
+        .try_fold(1usize, |acc, (_, v, _)| acc.checked_mul(v.len()));
+    match total {
+        Some(n) if n <= MAX_EXPANSION => {}
+        _ => {
+            return Err(error(
+                a.span,
+                ErrorKind::Limit(format!(
+                    "field sets would make more than {MAX_EXPANSION} packets"
+                )),
+            ))
+        }
+    }
+    let mut out = vec![base];
+    for (name, values, span) in &sets {
+        let mut next = Vec::with_capacity(out.len() * values.len());
+        for p in &out {
+            for v in values {
+                let mut q = p.clone();
+                set_in_first(&mut q, name, v, *span)?;
+                next.push(q);
+            }
+        }
+        out = next;
+    }
+    Ok(Value::list(out.into_iter().map(Value::packet).collect()))
+}
+
+fn set_in_first(p: &mut Packet, name: &str, v: &Value, span: Span) -> Result<()> {
+    let Some(l) = p.layers.first_mut() else {
+        return Ok(());
+    };
+    match set_field(l, name, v) {
+        Ok(()) => Ok(()),
+        Err(Some(k)) => Err(error(span, k)),
+        Err(None) => Err(error(
+            span,
+            ErrorKind::NoAttribute {
+                ty: l.name().into(),
+                name: name.into(),
+                suggestion: None,
+            },
+        )),
+    }
+}
+
+/// `a / b` when either side is packet-like; `None` lets numbers divide.
+pub fn stack(it: &mut Interp, a: &Value, b: &Value, span: Span) -> Option<Result<Value>> {
+    let packetish = |v: &Value| {
+        matches!(v, Value::Packet(_) | Value::LayerClass(_) | Value::Reply(_))
+            || matches!(v, Value::List(l) if l.borrow().iter().any(|x| matches!(x, Value::Packet(_) | Value::Reply(_))))
+    };
+    if !packetish(a) {
+        return None;
+    }
+    Some(stack_values(it, a, b, span))
+}
+
+fn to_packet(it: &mut Interp, v: &Value, span: Span) -> Result<Packet> {
+    match v {
+        Value::Packet(p) => Ok((**p).clone()),
+        Value::Reply(r) => Ok(r.packet.clone()),
+        Value::LayerClass(k) => Ok(Packet {
+            layers: vec![default_layer(it, *k)],
+        }),
+        Value::Str(_) | Value::Bytes(_) => Ok(Packet {
+            layers: vec![Layer::Raw(to_bytes(v).unwrap_or_default())],
+        }),
+        other => Err(error(
+            span,
+            ErrorKind::Type(format!("cannot stack a {} on a packet", other.type_name())),
+        )),
+    }
+}
+
+fn stack_values(it: &mut Interp, a: &Value, b: &Value, span: Span) -> Result<Value> {
+    match (a, b) {
+        (Value::List(l), _) => {
+            let items = l.borrow().clone();
+            let mut out = Vec::new();
+            for x in &items {
+                match stack_values(it, x, b, span)? {
+                    Value::List(inner) => out.extend(inner.borrow().iter().cloned()),
+                    v => out.push(v),
+                }
+            }
+            Ok(Value::list(out))
+        }
+        (_, Value::List(l)) => {
+            let items = l.borrow().clone();
+            let mut out = Vec::new();
+            for y in &items {
+                out.push(stack_values(it, a, y, span)?);
+            }
+            Ok(Value::list(out))
+        }
+        _ => {
+            let mut p = to_packet(it, a, span)?;
+            let q = to_packet(it, b, span)?;
+            p.layers.extend(q.layers);
+            Ok(Value::packet(p))
+        }
+    }
+}
+
+/// `ls()`, `ls(TCP)`, `ls(p)`.
+fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
+    let v = a.get(0, "layer");
+    a.finish(1)?;
+    let mut out = String::new();
+    match v {
+        None => {
+            for k in LayerKind::ALL {
+                out.push_str(&format!(
+                    "{:<8} {} fields: {}\n",
+                    k.name(),
+                    fields(k).len(),
+                    fields(k)
+                        .iter()
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+        }
+        Some(Value::LayerClass(k)) => {
+            for fi in fields(k) {
+                out.push_str(&format!(
+                    "{:<10}: {:<22} = {:<24} # {}\n",
+                    fi.name,
+                    fi.ty.describe(),
+                    fi.default,
+                    fi.help
+                ));
+            }
+        }
+        Some(v) if v.as_packet().is_some() => {
+            let p = v.as_packet().cloned().unwrap_or(Packet { layers: vec![] });
+            for l in &p.layers {
+                out.push_str(&format!("### {} ###\n", l.name()));
+                if let Some(k) = layer_kind(l) {
+                    for fi in fields(k) {
+                        let val = get_field(l, fi.name).unwrap_or(Value::None);
+                        out.push_str(&format!(
+                            "{:<10}: {:<22} = {}\n",
+                            fi.name,
+                            fi.ty.describe(),
+                            val.repr()
+                        ));
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            return Err(a.err(format!(
+                "ls() takes a layer class or a packet, not {}",
+                other.type_name()
+            )))
+        }
+    }
+    let _ = std::io::Write::write_all(&mut it.out, out.as_bytes());
+    Ok(Value::None)
+}
