@@ -59,6 +59,9 @@ struct GlobalOpts {
     /// More detail
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Sessions: do not keep the kernel from answering hand-driven connections with RST
+    #[arg(long, global = true)]
+    no_rst_guard: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
     color: ColorWhen,
@@ -148,6 +151,7 @@ enum LinkArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tcpcraft::session::lang::set_rst_guard(!cli.global.no_rst_guard);
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
         (Some(mut code), _) => {

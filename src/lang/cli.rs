@@ -50,7 +50,7 @@ pub enum Input {
 /// Where modules outside `lang` register their builtins (`session()`, `listen()`,
 /// `scan()` …). Add one line per module here; keep it the only such place.
 pub fn install_extensions(it: &mut Interp) {
-    let _ = it;
+    crate::session::lang::install(it);
 }
 
 /// Stand-in used until the raw-socket engine is handed in: behaves as dry-run and

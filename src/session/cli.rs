@@ -152,6 +152,7 @@ fn status(e: &SessionError) -> u8 {
         SessionError::Timeout(_) | SessionError::Mismatch(_) => FAILED,
         SessionError::Usage(_) => USAGE,
         SessionError::Io(_) => SYSTEM,
+        SessionError::Interrupted => 130,
     }
 }
 
