@@ -8,7 +8,7 @@
 //! and `expect`/`recv` return none at once after saying what they would wait for.
 
 use std::cell::RefCell;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,8 +95,6 @@ fn flush(it: &mut Interp, lines: &RefCell<Vec<String>>) {
         let _ = writeln!(it.out, "{l}");
     }
 }
-
-use std::io::Write as _;
 
 fn int_in(a: &mut Args, i: usize, name: &str, max: i64) -> Result<Option<i64>> {
     match a.int(i, name)? {
