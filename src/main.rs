@@ -187,6 +187,7 @@ fn main() -> ExitCode {
                 (g.json, "--json"),
                 (g.quiet, "-q"),
                 (g.verbose, "-v"),
+                (g.no_rst_guard, "--no-rst-guard"),
             ] {
                 if on {
                     global.push(flag.into());
