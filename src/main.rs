@@ -91,6 +91,8 @@ enum Command {
     Lab(LabCli),
     /// Drive a whole TCP connection segment by segment and draw it as a ladder
     Handshake(tcpcraft::session::cli::HandshakeArgs),
+    /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
+    Scan(tcpcraft::scan::cli::ScanArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -150,7 +152,7 @@ enum LinkArg {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
     tcpcraft::session::lang::set_rst_guard(!cli.global.no_rst_guard);
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
@@ -174,6 +176,7 @@ fn main() -> ExitCode {
         }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
+        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(args)),
         Command::Lab(lab) => {
             let (file, file_args) = match lab.run {
                 Some(LabRun::Run { file, args }) => (Some(file), args),
