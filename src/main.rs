@@ -207,7 +207,9 @@ fn main() -> ExitCode {
                 quiet: g.quiet,
             }))
         }
-        Command::Handshake(args) => ExitCode::from(tcpcraft::session::cli::run(args)),
+        Command::Handshake(args) => {
+            ExitCode::from(tcpcraft::session::cli::run(args, cli.global.dry_run))
+        }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());

@@ -12,8 +12,9 @@ use std::io::{IsTerminal, Write as _};
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::mock::DryIo;
 use super::rawio::RawIo;
 use super::state::{Dir, Expectation, SegOptions};
 use super::{seg_options, SegmentIo, SendRequest, Session, SessionError, SessionOptions};
@@ -22,7 +23,7 @@ use crate::lang::net::interrupted;
 use crate::lang::packets::{conv_flags, conv_options, to_bytes};
 use crate::lang::{Args, Interp, Object, Value};
 use crate::net::guard;
-use crate::packet::{Packet, TcpOption};
+use crate::packet::TcpOption;
 
 /// Whether sessions install the kernel-RST guard (`--no-rst-guard` turns it off).
 static RST_GUARD: AtomicBool = AtomicBool::new(true);
@@ -57,21 +58,6 @@ struct Handle {
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.display())
-    }
-}
-
-/// Sends nothing and receives nothing (`--dry-run`).
-struct DryIo;
-
-impl SegmentIo for DryIo {
-    fn send(&mut self, pkt: &Packet) -> std::result::Result<Packet, SessionError> {
-        Ok(pkt.filled())
-    }
-    fn recv(
-        &mut self,
-        _timeout: Duration,
-    ) -> std::result::Result<Option<(Packet, Instant)>, SessionError> {
-        Ok(None)
     }
 }
 
