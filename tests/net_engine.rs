@@ -414,3 +414,78 @@ fn sniff_with_a_filter_sees_only_what_matches() {
     })
     .unwrap();
 }
+
+#[test]
+fn icmp_echo_matches_by_id_and_seq() {
+    let Some(bed) = testbed::standard("echo") else {
+        return;
+    };
+    bed.in_client(|| {
+        let mut e = engine();
+        let dst = IpAddr::V4(testbed::SERVER_V4);
+        let ping = |seq: u16| {
+            Probe::new(
+                Packet::new(vec![
+                    ip_layer(dst),
+                    Layer::Icmp(tcpcraft::packet::IcmpRepr {
+                        r#type: 8,
+                        id: 777,
+                        seq,
+                        ..Default::default()
+                    }),
+                    Layer::Raw(b"tcpcraft".to_vec()),
+                ])
+                .to_bytes(),
+            )
+        };
+        let r = e
+            .sr(&[ping(1), ping(2), ping(3)], T, 0, Duration::ZERO, &|| {
+                false
+            })
+            .unwrap();
+        assert_eq!(r.answered.len(), 3);
+        for a in &r.answered {
+            match wire::summarize(&a.bytes).map(|s| s.l4) {
+                Some(L4::Icmp {
+                    ty: 0,
+                    id: 777,
+                    seq,
+                    ..
+                }) => assert_eq!(usize::from(seq), a.probe + 1),
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .unwrap();
+}
+
+#[test]
+fn retries_get_every_answer_through_ten_percent_loss_each_way() {
+    let Some(bed) = testbed::with(
+        "loss",
+        testbed::Faults {
+            loss: 10,
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    bed.in_client(|| {
+        let mut e = engine();
+        let dst = IpAddr::V4(testbed::SERVER_V4);
+        let probes: Vec<Probe> = (0..256u16)
+            .map(|i| syn(dst, 30000 + i, 2000 + i, 7))
+            .collect();
+        let r = e
+            .sr(
+                &probes,
+                Duration::from_millis(300),
+                8,
+                Duration::ZERO,
+                &|| false,
+            )
+            .unwrap();
+        assert_eq!(r.answered.len(), 256, "unanswered {:?}", r.unanswered);
+    })
+    .unwrap();
+}

@@ -45,6 +45,21 @@ impl Capture {
         })
     }
 
+    /// Replace the filter. Cheap (no socket re-bind, which costs an RCU grace period of
+    /// ~10 ms in the kernel), so one socket serves many `sr` calls.
+    pub fn set_filter(&mut self, filter: &[SockFilter]) -> io::Result<()> {
+        sys::attach_filter(&self.fd, filter)
+    }
+
+    /// Throw away everything queued (packets accepted by an earlier filter).
+    pub fn drain(&mut self) -> io::Result<usize> {
+        let mut n = 0;
+        while sys::recv_packet(&self.fd, &mut self.buf)?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// The next packet already queued, without waiting.
     pub fn try_next(&mut self) -> io::Result<Option<Frame>> {
         loop {

@@ -168,7 +168,18 @@ pub struct Engine {
     pcap: Option<pcap::Writer<BufWriter<File>>>,
     /// Why packets went out at the link layer (shown once per reason by callers).
     pub notes: Vec<String>,
+    /// Capture sockets kept open per interface index (0 = all): opening and closing an
+    /// AF_PACKET socket waits for an RCU grace period (~10 ms), which would dominate sr1.
+    captures: HashMap<u32, Capture>,
 }
+
+/// A filter that accepts nothing: parked capture sockets cost nothing while idle.
+const REJECT_ALL: [sys::SockFilter; 1] = [sys::SockFilter {
+    code: 0x06,
+    jt: 0,
+    jf: 0,
+    k: 0,
+}];
 
 /// Capture buffer for `sr`/`sniff`: 64 MiB holds ~80,000 replies of stall.
 const RCVBUF: usize = 64 << 20;
@@ -211,7 +222,36 @@ impl Engine {
             routes: HashMap::new(),
             pcap,
             notes: Vec::new(),
+            captures: HashMap::new(),
         })
+    }
+
+    /// A capture socket on `ifindex` armed with `program` and emptied: what it returns
+    /// from now on passed this filter. Reused across calls.
+    fn armed_capture(
+        &mut self,
+        ifindex: u32,
+        program: &[sys::SockFilter],
+    ) -> Result<Capture, NetError> {
+        let mut cap = match self.captures.remove(&ifindex) {
+            Some(mut c) => {
+                c.set_filter(program)
+                    .map_err(|e| NetError::io("arming the capture filter", e))?;
+                c
+            }
+            None => Capture::open(ifindex, program, RCVBUF)
+                .map_err(|e| NetError::io("opening the capture socket", e))?,
+        };
+        cap.drain().map_err(|e| NetError::io("capturing", e))?;
+        let _ = cap.drops(); // reset the kernel's drop counter
+        Ok(cap)
+    }
+
+    /// Park a capture socket for the next call, accepting nothing meanwhile.
+    fn park_capture(&mut self, ifindex: u32, mut cap: Capture) {
+        if cap.set_filter(&REJECT_ALL).is_ok() && cap.drain().is_ok() {
+            self.captures.insert(ifindex, cap);
+        }
     }
 
     /// The route to `dst` (cached), as `ip route get` would say.
@@ -304,13 +344,22 @@ impl Engine {
         if inter.is_zero() && total >= 64 && same_route && self.pcap.is_none() {
             if let Some(first) = prepared.first() {
                 let route = first.route.clone();
-                let frames: Vec<&[u8]> = prepared.iter().map(|p| p.bytes.as_slice()).collect();
+                // Batches of up to 1,024 frames, cycling through the list `count` times.
+                let len = prepared.len();
                 let mut sent = 0;
-                for _ in 0..count {
-                    sent += self
+                while sent < total {
+                    let n = (total - sent).min(1024);
+                    let batch: Vec<&[u8]> = (sent..sent + n)
+                        .filter_map(|k| prepared.get(k % len).map(|p| p.bytes.as_slice()))
+                        .collect();
+                    let done = self
                         .sender
-                        .send_batch(&frames, &route)
+                        .send_batch(&batch, &route)
                         .map_err(|e| NetError::io(format!("sending to {}", route.dst), e))?;
+                    if done == 0 {
+                        break;
+                    }
+                    sent += done;
                 }
                 return Ok(sent);
             }
@@ -376,8 +425,7 @@ impl Engine {
         };
         let filter = candidate_filter(&prepared);
         let program = super::filter::compile(&filter).map_err(NetError::BadPacket)?;
-        let mut cap = Capture::open(ifindex, &program, RCVBUF)
-            .map_err(|e| NetError::io("opening the capture socket", e))?;
+        let mut cap = self.armed_capture(ifindex, &program)?;
 
         let n = prepared.len();
         let mut answered = vec![false; n];
@@ -468,6 +516,7 @@ impl Engine {
         }
         result.unanswered = (0..n).filter(|&i| !answered[i]).collect();
         result.drops = cap.drops();
+        self.park_capture(ifindex, cap);
         self.flush()?;
         Ok(result)
     }
@@ -492,8 +541,7 @@ impl Engine {
             })?,
             None => 0,
         };
-        let mut cap = Capture::open(ifindex, &f.program, RCVBUF)
-            .map_err(|e| NetError::io("opening the capture socket", e))?;
+        let mut cap = self.armed_capture(ifindex, &f.program)?;
         let start = Instant::now();
         let mut out = Vec::new();
         let mut names: HashMap<u32, String> = HashMap::new();
@@ -521,6 +569,7 @@ impl Engine {
                 });
             }
         }
+        self.park_capture(ifindex, cap);
         self.flush()?;
         Ok(out)
     }
