@@ -174,6 +174,25 @@ impl Net for RawNet {
             )
             .map_err(convert)?;
         self.notes();
+        // When something went unanswered, say what was captured instead and why it did
+        // not count ("ack 1 ≠ expected 1001"), so a user can see why nothing matched.
+        if !r.unanswered.is_empty() && !self.quiet {
+            let shown: Vec<&Unmatched> = r
+                .unmatched
+                .iter()
+                .filter(|u| !u.reason.starts_with("another answer"))
+                .collect();
+            for u in shown.iter().take(3) {
+                eprintln!(
+                    "tcpcraft: captured but not an answer: {} — {}",
+                    crate::packet::display::summary(&parse(&u.bytes)),
+                    u.reason
+                );
+            }
+            if shown.len() > 3 {
+                eprintln!("tcpcraft: … and {} more captured packets that answered nothing", shown.len() - 3);
+            }
+        }
         self.last_unmatched = r.unmatched;
         if interrupted() {
             return Err(NetError::Interrupted);
