@@ -86,6 +86,10 @@ enum Command {
     /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
     /// inside it, with `target` and `target6` set; everything is removed on exit
     Lab(LabCli),
+    /// Drive a whole TCP connection segment by segment and draw it as a ladder
+    Handshake(tcpcraft::session::cli::HandshakeArgs),
+    /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
+    Scan(tcpcraft::scan::cli::ScanArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -145,11 +149,15 @@ enum LinkArg {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
         (Some(mut code), _) => {
-            let text = if code.is_empty() { String::new() } else { code.remove(0) };
+            let text = if code.is_empty() {
+                String::new()
+            } else {
+                code.remove(0)
+            };
             return lang_run(lang_cfg, Input::Code(text, code));
         }
         (None, Some(c)) => c,
@@ -164,6 +172,7 @@ fn main() -> ExitCode {
         }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
+        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(args)),
         Command::Lab(lab) => {
             let (file, file_args) = match lab.run {
                 Some(LabRun::Run { file, args }) => (Some(file), args),
@@ -193,6 +202,7 @@ fn main() -> ExitCode {
                 quiet: g.quiet,
             }))
         }
+        Command::Handshake(args) => ExitCode::from(tcpcraft::session::cli::run(args)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());
@@ -231,7 +241,9 @@ fn engine_for(cfg: &mut lang::Config) -> Option<Box<dyn tcpcraft::lang::Net + Se
     if cfg.dry_run {
         return None;
     }
-    tcpcraft::net::lang_net::install_interrupt_handler();
+    // One SIGINT handler for scripts, the REPL and engine waits: the first Ctrl-C sets the
+    // language's interrupt flag, a second one restores the default (kills).
+    tcpcraft::repl::install_sigint();
     let opts = tcpcraft::net::EngineOptions {
         pcap: cfg.pcap.take(),
     };

@@ -24,6 +24,21 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+/// Ctrl-C while a script runs: ask it to stop (loops, `sleep` and network waits check
+/// the flag). A second Ctrl-C before it stops restores the default, so a third ends
+/// tcpcraft even if something does not look at the flag.
+extern "C" fn on_sigint(_sig: libc::c_int) {
+    if net::interrupted() {
+        crate::net::sys::default_signals(&[libc::SIGINT]);
+    }
+    net::request_interrupt();
+}
+
+/// Route SIGINT to the language's interrupt flag (scripts, `-c`, stdin and the REPL).
+pub fn install_sigint() {
+    crate::net::sys::on_signals(&[libc::SIGINT], on_sigint);
+}
+
 /// Start the REPL (or, when standard input is not a terminal, run it as a script).
 pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>) -> u8 {
     if !std::io::stdin().is_terminal() {
@@ -52,7 +67,10 @@ pub fn history_path() -> Option<PathBuf> {
 fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
     let (it, log) = cli::make_interp(cfg, engine);
     let it = Rc::new(RefCell::new(it));
-    let helper = ReplHelper { it: it.clone(), color: cfg.color };
+    let helper = ReplHelper {
+        it: it.clone(),
+        color: cfg.color,
+    };
     let config = rustyline::Config::builder().auto_add_history(false).build();
     let mut ed: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
@@ -67,7 +85,11 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         let _ = ed.load_history(h);
     }
     if !cfg.quiet {
-        let mode = if it.borrow().net.is_dry_run() { " (dry-run: nothing is sent)" } else { "" };
+        let mode = if it.borrow().net.is_dry_run() {
+            " (dry-run: nothing is sent)"
+        } else {
+            ""
+        };
         println!(
             "tcpcraft {} — scapy-style packet crafting{mode}\n`help` lists builtins, ls(TCP) shows fields, Ctrl-D leaves.",
             env!("CARGO_PKG_VERSION")
@@ -76,6 +98,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
     let mut line_no = 1usize;
     loop {
         net::clear_interrupt();
+        install_sigint();
         match ed.readline(">>> ") {
             Ok(line) => {
                 if line.trim().is_empty() {
@@ -146,12 +169,28 @@ fn is_ident(c: char) -> bool {
 /// The identifier (or dotted chain) ending at byte `end` of `line`.
 fn word_start(line: &str, end: usize) -> usize {
     let head = line.get(..end).unwrap_or("");
-    head.char_indices().rev().take_while(|(_, c)| is_ident(*c)).last().map_or(end, |(i, _)| i)
+    head.char_indices()
+        .rev()
+        .take_while(|(_, c)| is_ident(*c))
+        .last()
+        .map_or(end, |(i, _)| i)
 }
 
-const LIST_METHODS: &[&str] = &["append", "pop", "extend", "insert", "index", "copy", "clear"];
-const STR_METHODS: &[&str] =
-    &["split", "strip", "upper", "lower", "startswith", "endswith", "replace", "join", "encode", "find"];
+const LIST_METHODS: &[&str] = &[
+    "append", "pop", "extend", "insert", "index", "copy", "clear",
+];
+const STR_METHODS: &[&str] = &[
+    "split",
+    "strip",
+    "upper",
+    "lower",
+    "startswith",
+    "endswith",
+    "replace",
+    "join",
+    "encode",
+    "find",
+];
 
 impl ReplHelper {
     /// Candidate names for the word at `start..pos`.
@@ -177,7 +216,10 @@ impl ReplHelper {
             if let Some(k) = LayerKind::ALL.into_iter().find(|k| k.name() == layer) {
                 let after = before.trim_end();
                 if after.ends_with('(') || after.ends_with(',') {
-                    return packets::fields(k).iter().map(|f| format!("{}=", f.name)).collect();
+                    return packets::fields(k)
+                        .iter()
+                        .map(|f| format!("{}=", f.name))
+                        .collect();
                 }
             }
         }
@@ -191,8 +233,12 @@ impl ReplHelper {
     fn attr_names(&self, chain: &str) -> Vec<String> {
         let mut it = self.it.borrow_mut();
         let mut parts = chain.split('.');
-        let Some(first) = parts.next() else { return Vec::new() };
-        let Some(mut v) = it.get_var(first) else { return Vec::new() };
+        let Some(first) = parts.next() else {
+            return Vec::new();
+        };
+        let Some(mut v) = it.get_var(first) else {
+            return Vec::new();
+        };
         for p in parts {
             match it.get_attr(&v, p, crate::lang::Span::default()) {
                 Ok(x) => v = x,
@@ -211,7 +257,12 @@ impl ReplHelper {
             Value::Str(_) => STR_METHODS.to_vec(),
             Value::Bytes(_) => vec!["hex", "decode"],
             Value::Dict(d) => {
-                return d.borrow().iter().map(|(k, _)| k.to_string()).chain(["keys", "values", "get"].map(String::from)).collect()
+                return d
+                    .borrow()
+                    .iter()
+                    .map(|(k, _)| k.to_string())
+                    .chain(["keys", "values", "get"].map(String::from))
+                    .collect()
             }
             Value::Flags(_) => vec!["F", "S", "R", "P", "A", "U", "E", "C", "N", "value"],
             Value::TcpOpt(_) => vec!["kind", "value"],
@@ -241,13 +292,30 @@ fn open_call(s: &str) -> Option<&str> {
 
 impl Completer for ReplHelper {
     type Candidate = Pair;
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let start = word_start(line, pos);
         let prefix = line.get(start..pos).unwrap_or("");
-        let mut c: Vec<String> = self.candidates(line, start).into_iter().filter(|n| n.starts_with(prefix)).collect();
+        let mut c: Vec<String> = self
+            .candidates(line, start)
+            .into_iter()
+            .filter(|n| n.starts_with(prefix))
+            .collect();
         c.sort();
         c.dedup();
-        Ok((start, c.into_iter().map(|n| Pair { display: n.clone(), replacement: n }).collect()))
+        Ok((
+            start,
+            c.into_iter()
+                .map(|n| Pair {
+                    display: n.clone(),
+                    replacement: n,
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -258,13 +326,19 @@ impl Hinter for ReplHelper {
             return None;
         }
         // `sr1(` → the parameters from the builtin's help
-        if let Some(name) = line.strip_suffix('(').map(|s| s.get(word_start(s, s.len())..).unwrap_or("")) {
+        if let Some(name) = line
+            .strip_suffix('(')
+            .map(|s| s.get(word_start(s, s.len())..).unwrap_or(""))
+        {
             let it = self.it.borrow();
             if let Some(Value::Builtin(b)) = it.builtin(name) {
                 let help = &*b.help;
                 let open = help.find('(')?;
                 let close = help.get(open..)?.find(')')? + open;
-                return help.get(open + 1..=close).map(String::from).filter(|s| s.len() > 1);
+                return help
+                    .get(open + 1..=close)
+                    .map(String::from)
+                    .filter(|s| s.len() > 1);
             }
             return None;
         }
@@ -273,7 +347,11 @@ impl Hinter for ReplHelper {
         if prefix.len() < 2 || line.get(..start).is_some_and(|b| b.ends_with('.')) {
             return None;
         }
-        let c: Vec<String> = self.candidates(line, start).into_iter().filter(|n| n.starts_with(prefix) && n != prefix).collect();
+        let c: Vec<String> = self
+            .candidates(line, start)
+            .into_iter()
+            .filter(|n| n.starts_with(prefix) && n != prefix)
+            .collect();
         match c.as_slice() {
             [one] => one.get(prefix.len()..).map(String::from),
             _ => None,
@@ -304,9 +382,19 @@ mod tests {
 
     #[test]
     fn completes_fields_attributes_and_names() {
-        let (it, _) = cli::make_interp(&Config { dry_run: true, quiet: true, ..Config::default() }, None);
+        let (it, _) = cli::make_interp(
+            &Config {
+                dry_run: true,
+                quiet: true,
+                ..Config::default()
+            },
+            None,
+        );
         let it = Rc::new(RefCell::new(it));
-        let h = ReplHelper { it: it.clone(), color: false };
+        let h = ReplHelper {
+            it: it.clone(),
+            color: false,
+        };
         let _ = it.borrow_mut().run_source("<t>", "pkt = IP()/TCP()", 1);
         let c = h.candidates("TCP(dp", 4);
         assert!(c.contains(&"dport=".to_string()));

@@ -198,7 +198,13 @@ fn pcapng_reads_like_pcap() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = vectors_pcap(dir.path());
     let a = tcpcraft(&["decode", pcap.to_str().unwrap()], None);
-    let b = tcpcraft(&["decode", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vectors.pcapng")], None);
+    let b = tcpcraft(
+        &[
+            "decode",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vectors.pcapng"),
+        ],
+        None,
+    );
     assert!(b.status.success(), "{}", text(&b.stderr));
     assert_eq!(text(&a.stdout), text(&b.stdout));
     assert_eq!(text(&b.stdout).lines().count(), 51);

@@ -76,21 +76,32 @@ fn run_one(path: &Path) -> Result<(), String> {
     for (i, want) in exp.stdout.iter().enumerate() {
         match got.get(i) {
             Some(g) if line_matches(want, g) => {}
-            Some(g) => problems.push(format!("stdout line {}: want {want:?}\n                    got  {g:?}", i + 1)),
+            Some(g) => problems.push(format!(
+                "stdout line {}: want {want:?}\n                    got  {g:?}",
+                i + 1
+            )),
             None => problems.push(format!("stdout line {}: want {want:?}, got nothing", i + 1)),
         }
     }
     if got.len() > exp.stdout.len() {
-        problems.push(format!("unexpected extra stdout: {:?}", &got[exp.stdout.len()..]));
+        problems.push(format!(
+            "unexpected extra stdout: {:?}",
+            &got[exp.stdout.len()..]
+        ));
     }
     for e in &exp.errors {
         if !stderr.contains(e.as_str()) {
             problems.push(format!("stderr lacks {e:?}"));
         }
     }
-    let want_exit = exp.exit.unwrap_or(if exp.errors.is_empty() { 0 } else { 2 });
+    let want_exit = exp
+        .exit
+        .unwrap_or(if exp.errors.is_empty() { 0 } else { 2 });
     if out.status.code() != Some(want_exit) {
-        problems.push(format!("exit status {:?}, want {want_exit}", out.status.code()));
+        problems.push(format!(
+            "exit status {:?}, want {want_exit}",
+            out.status.code()
+        ));
     }
     if exp.errors.is_empty() && !stderr.is_empty() && want_exit == 0 {
         problems.push("unexpected stderr".to_string());
@@ -98,7 +109,11 @@ fn run_one(path: &Path) -> Result<(), String> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("{}\n  {}\n--- stderr ---\n{stderr}", path.display(), problems.join("\n  ")))
+        Err(format!(
+            "{}\n  {}\n--- stderr ---\n{stderr}",
+            path.display(),
+            problems.join("\n  ")
+        ))
     }
 }
 
@@ -119,7 +134,13 @@ fn run_all(dir: &str) {
     let files = scripts_in(dir);
     assert!(!files.is_empty(), "no .tcs files in {dir}");
     let failures: Vec<String> = files.iter().filter_map(|f| run_one(f).err()).collect();
-    assert!(failures.is_empty(), "{} of {} failed:\n\n{}", failures.len(), files.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -135,7 +156,10 @@ fn example_scripts_dry_run() {
 #[test]
 fn minus_c_and_stdin() {
     let bin = env!("CARGO_BIN_EXE_tcpcraft");
-    let out = Command::new(bin).args(["-c", "print(args, 1 + 2)", "x", "-y"]).output().unwrap();
+    let out = Command::new(bin)
+        .args(["-c", "print(args, 1 + 2)", "x", "-y"])
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "[\"x\", \"-y\"] 3\n");
     use std::io::Write;
     let mut child = Command::new(bin)
@@ -143,7 +167,12 @@ fn minus_c_and_stdin() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"x = 6\nprint(x * 7)\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"x = 6\nprint(x * 7)\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n");
     assert_eq!(out.status.code(), Some(0));
@@ -152,12 +181,22 @@ fn minus_c_and_stdin() {
 #[test]
 fn exit_statuses() {
     let bin = env!("CARGO_BIN_EXE_tcpcraft");
-    let code = |src: &str| Command::new(bin).args(["--dry-run", "-c", src]).output().unwrap().status.code();
+    let code = |src: &str| {
+        Command::new(bin)
+            .args(["--dry-run", "-c", src])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
     assert_eq!(code("x = 1"), Some(0));
     assert_eq!(code("assert 1 == 2"), Some(1));
     assert_eq!(code("x = )"), Some(2));
     assert_eq!(code("wrpcap(\"/nonexistent-dir/x.pcap\", [IP()])"), Some(3));
-    let out = Command::new(bin).args(["run", "/nonexistent.tcs"]).output().unwrap();
+    let out = Command::new(bin)
+        .args(["run", "/nonexistent.tcs"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -175,7 +214,10 @@ fn pcap_option_records_what_was_sent() {
     assert!(out.stdout.is_empty(), "-q prints nothing");
     let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
         .args(["-c"])
-        .arg(format!("p = rdpcap(\"{}\"); print(len(p), p[0].dport, p[1].dport, p[1].dst)", pcap.display()))
+        .arg(format!(
+            "p = rdpcap(\"{}\"); print(len(p), p[0].dport, p[1].dport, p[1].dst)",
+            pcap.display()
+        ))
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2 22 80 198.18.0.2\n");
@@ -190,5 +232,48 @@ fn errors_are_rendered_with_caret() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "<-c>:2:8: error: ttl 256 is out of range 0..=255\n2 | p = IP(ttl=256)\n  |        ^^^^^^^\n  = expected an integer in 0..=255\n"
+    );
+}
+
+/// Packets built in the language are byte-for-byte what scapy builds for the same
+/// fields (tests/fixtures/lang_scapy.txt, made once by scripts/gen_lang_fixtures.py).
+#[test]
+fn packets_match_scapy_bytes() {
+    use tcpcraft::lang::net::DryRun;
+    use tcpcraft::lang::{Interp, Value};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang_scapy.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut it = Interp::new(
+        Box::new(DryRun::new(Box::new(|_| {}))),
+        Box::new(std::io::sink()),
+    );
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut parts = line.split('\t');
+        let (Some(name), Some(expr), Some(want)) = (parts.next(), parts.next(), parts.next())
+        else {
+            panic!("bad fixture line {line:?}");
+        };
+        n += 1;
+        match it.run_source(name, &format!("hex({expr})"), 1) {
+            Ok(Some(Value::Str(got))) if &*got == want => {}
+            Ok(Some(v)) => failures.push(format!(
+                "{name}: {expr}\n  scapy    {want}\n  tcpcraft {}",
+                v.to_display()
+            )),
+            Ok(None) => failures.push(format!("{name}: no value")),
+            Err(e) => failures.push(format!("{name}: {}", it.render_error(&e))),
+        }
+    }
+    assert!(n >= 20, "only {n} fixtures");
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ from scapy:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }

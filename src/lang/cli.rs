@@ -6,7 +6,9 @@
 
 use super::error::ErrorKind;
 use super::interp::{Interp, Options};
-use super::net::{DryRun, Net, NetError, PcapLog, Recorder, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
+use super::net::{
+    DryRun, Net, NetError, PcapLog, Recorder, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
+};
 use super::value::Value;
 use crate::packet::{display, Packet};
 use std::path::PathBuf;
@@ -183,7 +185,11 @@ pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 
             Ok(t) => (path.display().to_string(), t, args),
             Err(e) => {
                 eprintln!("tcpcraft: cannot read {}: {e}", path.display());
-                return if e.kind() == std::io::ErrorKind::NotFound { exit::USAGE } else { exit::SYSTEM };
+                return if e.kind() == std::io::ErrorKind::NotFound {
+                    exit::USAGE
+                } else {
+                    exit::SYSTEM
+                };
             }
         },
         Input::Code(code, args) => ("<-c>".to_string(), code, args),
@@ -197,7 +203,10 @@ pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 
         }
     };
     let (mut it, log) = make_interp(cfg, engine);
-    it.set_var("args", Value::list(args.iter().map(|a| Value::str(a)).collect()));
+    it.set_var(
+        "args",
+        Value::list(args.iter().map(|a| Value::str(a)).collect()),
+    );
     let res = it.run_source(&name, &text, 1);
     let _ = std::io::Write::flush(&mut it.out);
     let code = match res {
