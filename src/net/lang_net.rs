@@ -9,10 +9,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::engine::{Engine, EngineOptions, NetError as EngineError, Probe, Unmatched};
-use super::sys;
-use crate::lang::net::{
-    interrupted, request_interrupt, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
-};
+use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
 use crate::packet::{Layer, LinkType, Packet};
 
 /// Raw-socket backend for the language.
@@ -190,7 +187,10 @@ impl Net for RawNet {
                 );
             }
             if shown.len() > 3 {
-                eprintln!("tcpcraft: … and {} more captured packets that answered nothing", shown.len() - 3);
+                eprintln!(
+                    "tcpcraft: … and {} more captured packets that answered nothing",
+                    shown.len() - 3
+                );
             }
         }
         self.last_unmatched = r.unmatched;
@@ -237,14 +237,4 @@ impl Net for RawNet {
     fn name(&self) -> &'static str {
         "raw sockets"
     }
-}
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    request_interrupt();
-}
-
-/// Turn Ctrl-C during a script into the language's interrupt flag (loops, waits and
-/// captures stop; the REPL survives) instead of killing the process.
-pub fn install_interrupt_handler() {
-    sys::on_signals(&[libc::SIGINT], on_sigint);
 }
