@@ -489,3 +489,66 @@ fn retries_get_every_answer_through_ten_percent_loss_each_way() {
     })
     .unwrap();
 }
+
+#[test]
+fn time_exceeded_from_a_router_matches_the_probe() {
+    let Some(bed) = testbed::standard("ttl") else {
+        return;
+    };
+    // Make the server a router for the silent range: a TTL-1 probe dies there.
+    let ok = bed
+        .server_cmd("sysctl")
+        .args(["-qw", "net.ipv4.ip_forward=1"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    // A forwarding route for the range (back toward the client, which drops it), so the
+    // router's TTL check is what answers.
+    let ok = bed
+        .server_cmd("ip")
+        .args(["route", "add", "198.19.0.0/16", "via", "198.18.0.1"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    bed.in_client(|| {
+        let mut e = engine();
+        let p = Packet::new(vec![
+            Layer::Ipv4(Ipv4Repr {
+                dst: Ipv4Addr::new(198, 19, 0, 5),
+                ttl: 1,
+                src: None,
+                ..Ipv4Repr::default()
+            }),
+            Layer::Tcp(TcpRepr {
+                sport: 40200,
+                dport: 80,
+                seq: 31337,
+                ..TcpRepr::default()
+            }),
+        ]);
+        let r = e
+            .sr1(&Probe::new(p.to_bytes()), T)
+            .unwrap()
+            .expect("time exceeded");
+        assert_eq!(r.kind, AnswerKind::IcmpError);
+        let s = wire::summarize(&r.bytes).unwrap();
+        assert_eq!(
+            s.src,
+            IpAddr::V4(testbed::SERVER_V4),
+            "from the router, not the destination"
+        );
+        assert!(
+            matches!(
+                s.l4,
+                L4::Icmp {
+                    ty: 11,
+                    code: 0,
+                    ..
+                }
+            ),
+            "{:?}",
+            s.l4
+        );
+    })
+    .unwrap();
+}
