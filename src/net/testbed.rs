@@ -362,7 +362,13 @@ pub fn remove_by_id(id: &str) -> bool {
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok())
     {
-        any |= sys::kill(pid, libc::SIGTERM);
+        // Only our server: the pid may have been reused since a crash.
+        let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains("server.py"))
+            .unwrap_or(false);
+        if ours {
+            any |= sys::kill(pid, libc::SIGTERM);
+        }
     }
     for ns in [&client, &server] {
         if ns_exists(ns) {
