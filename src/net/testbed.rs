@@ -222,11 +222,14 @@ impl Bed {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // The server must not outlive us, even if we are killed.
-        #[allow(unsafe_code)] // reason: prctl is async-signal-safe, as pre_exec requires
+        // The server must not outlive us, even if we are killed; and it gets a process
+        // group of its own, so Ctrl-C at the lab's terminal reaches tcpcraft, not it.
+        #[allow(unsafe_code)]
+        // reason: prctl and setpgid are async-signal-safe, as pre_exec requires
         unsafe {
             cmd.pre_exec(|| {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                libc::setpgid(0, 0);
                 Ok(())
             });
         }
