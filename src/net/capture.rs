@@ -16,6 +16,9 @@ pub struct Frame {
     pub data: Vec<u8>,
     /// Wall-clock receive time from the kernel (CLOCK_REALTIME since the epoch).
     pub time: Duration,
+    /// The same instant on CLOCK_MONOTONIC (the kernel stamp moved by the offset between
+    /// the clocks read right now), for round-trip times that a clock step cannot break.
+    pub mono: Duration,
     pub ifindex: u32,
 }
 
@@ -69,11 +72,14 @@ impl Capture {
             if r.pkttype == PACKET_OUTGOING {
                 continue;
             }
-            let time = r.stamp.unwrap_or_else(|| sys::clocks().0);
+            let (real_now, mono_now) = sys::clocks();
+            let time = r.stamp.unwrap_or(real_now);
+            let mono = mono_now.saturating_sub(real_now.saturating_sub(time));
             let data = self.buf.get(..r.len).unwrap_or_default().to_vec();
             return Ok(Some(Frame {
                 data,
                 time,
+                mono,
                 ifindex: r.ifindex,
             }));
         }

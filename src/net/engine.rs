@@ -110,7 +110,8 @@ pub struct Reply {
     pub bytes: Vec<u8>,
     /// Index of the probe it answers (in the list given to `sr`).
     pub probe: usize,
-    /// From the probe leaving (last transmission) to the kernel receiving the reply.
+    /// From the probe leaving (last transmission) to the kernel receiving the reply, on
+    /// CLOCK_MONOTONIC.
     pub rtt: Duration,
     /// Wall-clock receive time (since the Unix epoch).
     pub time: Duration,
@@ -466,7 +467,7 @@ impl Engine {
                     }
                 }
                 let p = &prepared[i];
-                let t = sys::clocks().0;
+                let (t, t_mono) = sys::clocks();
                 if let Err(e) =
                     self.sender
                         .send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref())
@@ -481,7 +482,7 @@ impl Engine {
                         return Err(NetError::io(format!("sending to {}", p.route.dst), e));
                     }
                 }
-                state.sent_at[i] = t;
+                state.sent_at[i] = t_mono;
                 if let Some(w) = state.pcap.as_mut() {
                     let _ = w.write(t, &p.bytes);
                 }
@@ -610,7 +611,7 @@ impl Collect<'_> {
                 *self.left = self.left.saturating_sub(1);
                 let sent = self.sent_at.get(i).copied().unwrap_or_default();
                 self.result.answered.push(Reply {
-                    rtt: f.time.saturating_sub(sent),
+                    rtt: f.mono.saturating_sub(sent),
                     time: f.time,
                     bytes: f.data,
                     probe: i,
