@@ -1041,6 +1041,7 @@ impl Interp {
             }
         })();
         self.depth -= 1;
+        release_frame(&frame);
         res
     }
 
@@ -1307,6 +1308,38 @@ fn num_op(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Option<Value> {
         return Some(Value::Float(f(x, y)));
     }
     Some(Value::Float(f(x, y)))
+}
+
+/// Break the reference cycle between a finished call's frame and the functions
+/// defined in it (frame → function → frame), unless one of them escaped (was
+/// returned or stored elsewhere), in which case the frame must live on.
+fn release_frame(frame: &Env) {
+    let own = {
+        let f = frame.borrow();
+        let mut n = 0usize;
+        for v in f.vars.values() {
+            if let Value::Func(func) = v {
+                if Rc::ptr_eq(&func.env, frame) {
+                    if Rc::strong_count(func) > 1 {
+                        return;
+                    }
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    if Rc::strong_count(frame) == 1 + own {
+        frame.borrow_mut().vars.clear();
+    }
+}
+
+impl Drop for Interp {
+    /// Global functions hold the global scope (their defining environment): clear it
+    /// so the cycle does not outlive the interpreter.
+    fn drop(&mut self) {
+        self.globals.borrow_mut().vars.clear();
+    }
 }
 
 /// Python-style index: negative counts from the end.
