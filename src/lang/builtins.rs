@@ -393,6 +393,16 @@ pub fn install(it: &mut Interp) {
     );
     it.register_value("args", Value::list(Vec::new()));
     it.register(
+        "exit",
+        "exit(status=0): stop the script (or leave the shell) with this exit status, 0-255",
+        |_, a| {
+            let n = a.int(0, "status")?.unwrap_or(0);
+            a.finish(1)?;
+            let n = u8::try_from(n).map_err(|_| a.err("exit(): status must be 0..=255"))?;
+            Err(error(a.span, ErrorKind::Exit(n)))
+        },
+    );
+    it.register(
         "wrpcap",
         "wrpcap(file, packets): write packets to a pcap file (raw IP)",
         |it, a| {

@@ -213,12 +213,10 @@ pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 
     let code = match res {
         Ok(_) => exit::OK,
         Err(e) => {
-            eprint!("{}", it.render_error(&e));
-            if e.kind == ErrorKind::Interrupted {
-                130
-            } else {
-                e.kind.exit_code()
+            if !matches!(e.kind, ErrorKind::Exit(_)) {
+                eprint!("{}", it.render_error(&e));
             }
+            e.kind.exit_code()
         }
     };
     let pcap_code = finish_pcap(cfg, log);
