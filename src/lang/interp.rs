@@ -432,9 +432,15 @@ impl Interp {
                     }
                 }
             }
-            StmtKind::For { var, iter, body } => {
+            StmtKind::For {
+                var,
+                more,
+                iter,
+                body,
+            } => {
                 let it = self.eval(iter, env)?;
-                if let Value::Range(a, b, inc) = it {
+                if let (Value::Range(a, b, inc), true) = (&it, more.is_empty()) {
+                    let (a, b, inc) = (*a, *b, *inc);
                     let end = if inc {
                         i128::from(b) + 1
                     } else {
@@ -457,7 +463,15 @@ impl Interp {
                     let items = self.iterate(&it, iter.span)?;
                     for item in items {
                         self.tick(s.span)?;
-                        env.borrow_mut().vars.insert(var.clone(), item);
+                        if more.is_empty() {
+                            env.borrow_mut().vars.insert(var.clone(), item);
+                        } else {
+                            let parts = self.unpack(&item, 1 + more.len(), iter.span)?;
+                            let mut f = env.borrow_mut();
+                            for (name, v) in std::iter::once(var).chain(more.iter()).zip(parts) {
+                                f.vars.insert(name.clone(), v);
+                            }
+                        }
                         match self.exec_block(body, env)? {
                             Flow::Break => break,
                             Flow::Return(v) => return Ok(Flow::Return(v)),
@@ -580,11 +594,34 @@ impl Interp {
                 let updated = self.set_index(obj, i, v, target.span)?;
                 self.store_back(base, updated, env, vspan)
             }
+            ExprKind::List(targets) => {
+                let parts = self.unpack(&v, targets.len(), vspan)?;
+                for (t, part) in targets.iter().zip(parts) {
+                    self.assign(t, part, env, vspan)?;
+                }
+                Ok(())
+            }
             _ => Err(error(
                 target.span,
                 ErrorKind::Type("cannot assign to this expression".into()),
             )),
         }
+    }
+
+    /// The `n` values of `v` for an unpacking assignment or loop.
+    fn unpack(&mut self, v: &Value, n: usize, span: Span) -> Result<Vec<Value>> {
+        let items = self.iterate(v, span)?;
+        if items.len() != n {
+            return Err(error(
+                span,
+                ErrorKind::Value(format!(
+                    "cannot unpack {} value{} into {n} names",
+                    items.len(),
+                    if items.len() == 1 { "" } else { "s" }
+                )),
+            ));
+        }
+        Ok(items)
     }
 
     fn store_back(&mut self, base: &Expr, updated: Value, env: &Env, vspan: Span) -> Result<()> {
@@ -706,6 +743,11 @@ impl Interp {
                     })
                 })
                 .collect(),
+            // `for snd, rcv in ans.answered`, as in scapy
+            Value::Reply(r) => vec![
+                Value::packet(r.probe.clone()),
+                Value::packet(r.packet.clone()),
+            ],
             Value::Handle(h) => h.items().ok_or_else(|| {
                 error(
                     span,
