@@ -1294,9 +1294,10 @@ impl Interp {
                 _ => num_op(&a, &b, |x, y| x * y).ok_or_else(|| type_err(&a, &b))?,
             },
             BinOp::Div => {
-                if let Some(r) = packets::stack(self, &a, &b, span) {
-                    return r;
-                }
+                let (a, b) = match packets::stack(self, a, b, span) {
+                    Ok(r) => return r,
+                    Err(operands) => operands,
+                };
                 match (&a, &b) {
                     (Int(_) | Float(_), Int(0)) => {
                         return Err(error(span, ErrorKind::DivisionByZero))
