@@ -14,4 +14,5 @@ pub mod net;
 pub mod packet;
 pub mod pcap;
 pub mod repl;
+pub mod scan;
 pub mod session;

@@ -59,6 +59,9 @@ struct GlobalOpts {
     /// More detail
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Sessions: do not keep the kernel from answering hand-driven connections with RST
+    #[arg(long, global = true)]
+    no_rst_guard: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
     color: ColorWhen,
@@ -83,6 +86,13 @@ enum Command {
     },
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
+    /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
+    /// inside it, with `target` and `target6` set; everything is removed on exit
+    Lab(LabCli),
+    /// Drive a whole TCP connection segment by segment and draw it as a ladder
+    Handshake(tcpcraft::session::cli::HandshakeArgs),
+    /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
+    Scan(tcpcraft::scan::cli::ScanArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -114,6 +124,26 @@ struct DecodeArgs {
     link: Option<LinkArg>,
 }
 
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+struct LabCli {
+    /// Run CODE inside the lab instead of the REPL
+    #[arg(short = 'c', value_name = "CODE")]
+    code: Option<String>,
+    #[command(subcommand)]
+    run: Option<LabRun>,
+}
+
+#[derive(Subcommand, Debug)]
+enum LabRun {
+    /// Run a script inside the lab
+    Run {
+        file: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum LinkArg {
     Ether,
@@ -122,7 +152,8 @@ enum LinkArg {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
+    tcpcraft::session::lang::set_rst_guard(!cli.global.no_rst_guard);
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
         (Some(mut code), _) => {
@@ -138,9 +169,47 @@ fn main() -> ExitCode {
         (None, None) => return lang_run(lang_cfg, Input::Stdin),
     };
     match command {
-        Command::Repl => ExitCode::from(tcpcraft::repl::run(lang_cfg, None)),
+        Command::Repl => {
+            let mut cfg = lang_cfg;
+            let engine = engine_for(&mut cfg);
+            ExitCode::from(tcpcraft::repl::run(cfg, engine))
+        }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
+        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(args)),
+        Command::Lab(lab) => {
+            let (file, file_args) = match lab.run {
+                Some(LabRun::Run { file, args }) => (Some(file), args),
+                None => (None, Vec::new()),
+            };
+            let g = &cli.global;
+            let mut global: Vec<std::ffi::OsString> = vec!["--color".into()];
+            global.push(format!("{:?}", g.color).to_lowercase().into());
+            for (on, flag) in [
+                (g.dry_run, "--dry-run"),
+                (g.json, "--json"),
+                (g.quiet, "-q"),
+                (g.verbose, "-v"),
+                (g.no_rst_guard, "--no-rst-guard"),
+            ] {
+                if on {
+                    global.push(flag.into());
+                }
+            }
+            if let Some(p) = &g.pcap {
+                global.extend(["--pcap".into(), p.clone().into_os_string()]);
+            }
+            ExitCode::from(tcpcraft::net::lab::run(&tcpcraft::net::lab::LabArgs {
+                code: lab.code,
+                file,
+                file_args,
+                global,
+                quiet: g.quiet,
+            }))
+        }
+        Command::Handshake(args) => {
+            ExitCode::from(tcpcraft::session::cli::run(args, cli.global.dry_run))
+        }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());
@@ -166,10 +235,28 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
     }
 }
 
-/// Scripts, `-c` and stdin. The engine (src/net) is passed here once it exists.
-fn lang_run(cfg: lang::Config, input: Input) -> ExitCode {
+/// Scripts, `-c` and stdin, over the raw-socket engine (unless --dry-run).
+fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
+    let engine = engine_for(&mut cfg);
+    ExitCode::from(lang::run(cfg, input, engine))
+}
+
+/// The raw-socket engine for the language (opened on first use; None with --dry-run).
+/// The engine writes `--pcap` itself, with kernel timestamps, so the language's own
+/// recorder is switched off.
+fn engine_for(cfg: &mut lang::Config) -> Option<Box<dyn tcpcraft::lang::Net + Send>> {
+    if cfg.dry_run {
+        return None;
+    }
+    // One SIGINT handler for scripts, the REPL and engine waits: the first Ctrl-C sets the
+    // language's interrupt flag, a second one restores the default (kills).
     tcpcraft::repl::install_sigint();
-    ExitCode::from(lang::run(cfg, input, None))
+    let opts = tcpcraft::net::EngineOptions {
+        pcap: cfg.pcap.take(),
+    };
+    Some(Box::new(tcpcraft::net::lang_net::RawNet::new(
+        opts, cfg.quiet,
+    )))
 }
 
 fn run_decode(args: DecodeArgs) -> ExitCode {

@@ -50,7 +50,7 @@ pub enum Input {
 /// Where modules outside `lang` register their builtins (`session()`, `listen()`,
 /// `scan()` …). Add one line per module here; keep it the only such place.
 pub fn install_extensions(it: &mut Interp) {
-    let _ = it;
+    crate::session::lang::install(it);
 }
 
 /// Stand-in used until the raw-socket engine is handed in: behaves as dry-run and
@@ -145,6 +145,10 @@ pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Optio
         color: cfg.color,
     };
     install_extensions(&mut it);
+    // `tcpcraft lab` predefines `target` and `target6` this way (src/net/lab.rs).
+    if let Ok(prelude) = std::env::var("TCPCRAFT_PRELUDE") {
+        let _ = it.run_source("<lab>", &prelude, 1);
+    }
     (it, log)
 }
 

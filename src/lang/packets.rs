@@ -396,7 +396,7 @@ fn parse_mac(v: &Value, field: &str) -> std::result::Result<[u8; 6], ErrorKind> 
     Ok(out)
 }
 
-fn conv_flags(v: &Value) -> std::result::Result<TcpFlags, ErrorKind> {
+pub fn conv_flags(v: &Value) -> std::result::Result<TcpFlags, ErrorKind> {
     match v {
         Value::Flags(f) => Ok(*f),
         Value::Str(s) => TcpFlags::parse(s).map_err(ErrorKind::Value),
@@ -418,7 +418,7 @@ fn conv_ip_flags(v: &Value) -> std::result::Result<u8, ErrorKind> {
         ))),
     }
 }
-fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind> {
+pub fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind> {
     match v {
         Value::List(l) => l
             .borrow()

@@ -1,0 +1,604 @@
+//! The engine API: `send`, `sr1`, `sr`, `sniff` over wire bytes, with routes, capture,
+//! matching and `--pcap` recording. The language (and anything else) wraps this; it works
+//! on IP packets as bytes so that what is matched is exactly what left.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{self, BufWriter};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, Instant};
+
+use super::capture::{Capture, Frame};
+use super::filter::{Dir, Expr, Filter, FilterError, Prim};
+use super::matching::{AnswerKind, Matcher, Outcome};
+use super::route::{self, Route};
+use super::send::{Path as SendPath, Sender};
+use super::sys;
+use super::wire;
+use crate::pcap;
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug)]
+pub enum NetError {
+    /// No CAP_NET_RAW: the message names the capability and the fix.
+    Permission(String),
+    /// A syscall failed; `what` says what tcpcraft was doing.
+    Io { what: String, source: io::Error },
+    /// A capture filter did not parse.
+    Filter(FilterError),
+    /// A packet that cannot be sent as given (not IPv4/IPv6, no destination…).
+    BadPacket(String),
+}
+
+impl NetError {
+    /// The process exit status for this error (3: system problem, 2: user input).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            NetError::Permission(_) | NetError::Io { .. } => 3,
+            NetError::Filter(_) | NetError::BadPacket(_) => 2,
+        }
+    }
+
+    fn io(what: impl Into<String>, source: io::Error) -> NetError {
+        if source.raw_os_error() == Some(libc::EPERM) || source.raw_os_error() == Some(libc::EACCES)
+        {
+            return NetError::Permission(permission_message());
+        }
+        NetError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetError::Permission(m) | NetError::BadPacket(m) => f.write_str(m),
+            NetError::Io { what, source } => write!(f, "{what}: {source}"),
+            NetError::Filter(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for NetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NetError::Io { source, .. } => Some(source),
+            NetError::Filter(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The one message for missing privileges.
+pub fn permission_message() -> String {
+    "sending and capturing raw packets needs the CAP_NET_RAW capability: run tcpcraft with \
+     sudo, or grant it once with `sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft)` \
+     (or use --dry-run to only print what would be sent)"
+        .to_string()
+}
+
+/// Check privileges up front, before any packet is built or any socket opened.
+pub fn check_privileges() -> Result<(), NetError> {
+    if sys::effective_caps() & (1u64 << sys::CAP_NET_RAW) == 0 {
+        return Err(NetError::Permission(permission_message()));
+    }
+    Ok(())
+}
+
+/// One packet to send: IP bytes (IPv4 or IPv6 header first) and where it may leave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub bytes: Vec<u8>,
+    /// `iface=`: leave through this interface.
+    pub iface: Option<String>,
+}
+
+impl Probe {
+    pub fn new(bytes: Vec<u8>) -> Probe {
+        Probe { bytes, iface: None }
+    }
+}
+
+/// A reply matched to its probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// The reply's IP bytes.
+    pub bytes: Vec<u8>,
+    /// Index of the probe it answers (in the list given to `sr`).
+    pub probe: usize,
+    /// From the probe leaving (last transmission) to the kernel receiving the reply.
+    pub rtt: Duration,
+    /// Wall-clock receive time (since the Unix epoch).
+    pub time: Duration,
+    pub kind: AnswerKind,
+}
+
+/// A captured packet that answered no probe, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmatched {
+    pub bytes: Vec<u8>,
+    pub time: Duration,
+    pub reason: String,
+}
+
+/// The result of `sr`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SrResult {
+    /// Answers, in the order they arrived.
+    pub answered: Vec<Reply>,
+    /// Indices of probes nothing answered.
+    pub unanswered: Vec<usize>,
+    /// Captured candidates that answered nothing (capped at 10,000).
+    pub unmatched: Vec<Unmatched>,
+    /// Each probe's bytes as they left (source filled in).
+    pub sent: Vec<Vec<u8>>,
+    /// Packets the capture socket dropped (buffer full); non-zero means answers may be lost.
+    pub drops: u32,
+}
+
+/// A packet seen by `sniff`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sniffed {
+    pub bytes: Vec<u8>,
+    pub time: Duration,
+    pub iface: String,
+}
+
+/// Engine settings.
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// Record every packet sent and received here (pcap, raw IP link type).
+    pub pcap: Option<std::path::PathBuf>,
+}
+
+struct Prepared {
+    bytes: Vec<u8>,
+    route: Route,
+    path: SendPath,
+}
+
+/// The engine. One per process is enough; it caches routes and sockets.
+pub struct Engine {
+    sender: Sender,
+    routes: HashMap<(IpAddr, Option<IpAddr>, Option<String>), Route>,
+    pcap: Option<pcap::Writer<BufWriter<File>>>,
+    /// Why packets went out at the link layer (shown once per reason by callers).
+    pub notes: Vec<String>,
+}
+
+/// Capture buffer for `sr`/`sniff`: 64 MiB holds ~80,000 replies of stall.
+const RCVBUF: usize = 64 << 20;
+
+fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
+}
+
+fn addrs(bytes: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    match wire::version(bytes)? {
+        4 => {
+            let s: [u8; 4] = bytes.get(12..16)?.try_into().ok()?;
+            let d: [u8; 4] = bytes.get(16..20)?.try_into().ok()?;
+            Some((IpAddr::V4(Ipv4Addr::from(s)), IpAddr::V4(Ipv4Addr::from(d))))
+        }
+        6 => {
+            let s: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
+            let d: [u8; 16] = bytes.get(24..40)?.try_into().ok()?;
+            Some((IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d))))
+        }
+        _ => None,
+    }
+}
+
+impl Engine {
+    /// Check privileges and open the pcap file, if any. Sockets open on first use.
+    pub fn new(opts: EngineOptions) -> Result<Engine, NetError> {
+        check_privileges()?;
+        let pcap = match &opts.pcap {
+            Some(p) => Some(
+                pcap::Writer::create(p, pcap::linktype::RAW)
+                    .map_err(|e| NetError::io(format!("creating {}", p.display()), e))?,
+            ),
+            None => None,
+        };
+        Ok(Engine {
+            sender: Sender::new(),
+            routes: HashMap::new(),
+            pcap,
+            notes: Vec::new(),
+        })
+    }
+
+    /// The route to `dst` (cached), as `ip route get` would say.
+    pub fn route(
+        &mut self,
+        dst: IpAddr,
+        src: Option<IpAddr>,
+        iface: Option<&str>,
+    ) -> Result<Route, NetError> {
+        let key = (dst, src, iface.map(str::to_string));
+        if let Some(r) = self.routes.get(&key) {
+            return Ok(r.clone());
+        }
+        let r = route::resolve(dst, src, iface)
+            .map_err(|e| NetError::io(format!("no route to {dst}"), e))?;
+        self.routes.insert(key, r.clone());
+        Ok(r)
+    }
+
+    fn prepare(&mut self, p: &Probe) -> Result<Prepared, NetError> {
+        let (src, dst) = addrs(&p.bytes).ok_or_else(|| {
+            NetError::BadPacket("only IPv4 and IPv6 packets can be sent (no IP header)".into())
+        })?;
+        let given = (!src.is_unspecified()).then_some(src);
+        let route = self.route(dst, given, p.iface.as_deref())?;
+        let mut bytes = p.bytes.clone();
+        if given.is_none() {
+            wire::fill_source(&mut bytes, route.src);
+        }
+        let path = match wire::kernel_would_rewrite_v4(&bytes) {
+            Some(why) => {
+                let note = format!("sent at the link layer so that it leaves as built: {why}");
+                if !self.notes.contains(&note) {
+                    self.notes.push(note);
+                }
+                SendPath::Link
+            }
+            None => SendPath::RawIp,
+        };
+        Ok(Prepared { bytes, route, path })
+    }
+
+    /// The bytes a probe will leave with (source filled in from the route).
+    pub fn finished_bytes(&mut self, p: &Probe) -> Result<Vec<u8>, NetError> {
+        self.prepare(p).map(|x| x.bytes)
+    }
+
+    fn record(&mut self, time: Duration, bytes: &[u8]) {
+        if let Some(w) = self.pcap.as_mut() {
+            // A failing pcap write must not lose the exchange; it shows at flush.
+            let _ = w.write(time, bytes);
+        }
+    }
+
+    /// Flush the pcap file.
+    pub fn flush(&mut self) -> Result<(), NetError> {
+        if let Some(w) = self.pcap.as_mut() {
+            w.flush()
+                .map_err(|e| NetError::io("writing the pcap file", e))?;
+        }
+        Ok(())
+    }
+
+    fn transmit(&mut self, p: &Prepared, iface: Option<&str>) -> Result<Duration, NetError> {
+        let t = sys::clocks().0;
+        self.sender
+            .send(&p.bytes, &p.route, p.path, iface)
+            .map_err(|e| NetError::io(format!("sending to {}", p.route.dst), e))?;
+        self.record(t, &p.bytes);
+        Ok(t)
+    }
+
+    /// Send packets, `count` rounds of the whole list, waiting `inter` between packets.
+    /// A long burst without `inter` goes out in sendmmsg(2) batches at the link layer.
+    /// Returns how many packets left.
+    pub fn send(
+        &mut self,
+        probes: &[Probe],
+        count: usize,
+        inter: Duration,
+    ) -> Result<usize, NetError> {
+        let prepared: Vec<Prepared> = probes
+            .iter()
+            .map(|p| self.prepare(p))
+            .collect::<Result<_, _>>()?;
+        let total = prepared.len().saturating_mul(count);
+        let same_route = prepared
+            .windows(2)
+            .all(|w| w[0].route == w[1].route && probes.iter().all(|p| p.iface.is_none()));
+        if inter.is_zero() && total >= 64 && same_route && self.pcap.is_none() {
+            if let Some(first) = prepared.first() {
+                let route = first.route.clone();
+                let frames: Vec<&[u8]> = prepared.iter().map(|p| p.bytes.as_slice()).collect();
+                let mut sent = 0;
+                for _ in 0..count {
+                    sent += self
+                        .sender
+                        .send_batch(&frames, &route)
+                        .map_err(|e| NetError::io(format!("sending to {}", route.dst), e))?;
+                }
+                return Ok(sent);
+            }
+        }
+        let mut sent = 0;
+        for round in 0..count {
+            for (i, (p, probe)) in prepared.iter().zip(probes).enumerate() {
+                if !inter.is_zero() && (round > 0 || i > 0) {
+                    std::thread::sleep(inter);
+                }
+                self.transmit(p, probe.iface.as_deref())?;
+                sent += 1;
+            }
+        }
+        self.flush()?;
+        Ok(sent)
+    }
+
+    /// Send one probe and wait up to `timeout` for its answer.
+    pub fn sr1(&mut self, probe: &Probe, timeout: Duration) -> Result<Option<Reply>, NetError> {
+        let r = self.sr(
+            std::slice::from_ref(probe),
+            timeout,
+            0,
+            Duration::ZERO,
+            &|| false,
+        )?;
+        Ok(r.answered.into_iter().next())
+    }
+
+    /// Send probes, capture and match their answers. Each unanswered probe is sent again
+    /// up to `retry` more times; the wait ends `timeout` after the last probe left, or as
+    /// soon as every probe has its answer. `stop` (e.g. "was Ctrl-C pressed?") is asked
+    /// every 50 ms at most and ends it early.
+    pub fn sr(
+        &mut self,
+        probes: &[Probe],
+        timeout: Duration,
+        retry: usize,
+        inter: Duration,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<SrResult, NetError> {
+        let prepared: Vec<Prepared> = probes
+            .iter()
+            .map(|p| self.prepare(p))
+            .collect::<Result<_, _>>()?;
+        let mut result = SrResult {
+            sent: prepared.iter().map(|p| p.bytes.clone()).collect(),
+            ..SrResult::default()
+        };
+        if prepared.is_empty() {
+            return Ok(result);
+        }
+        let matcher = Matcher::new(prepared.iter().map(|p| wire::summarize(&p.bytes)).collect());
+        let own: HashSet<u64> = prepared.iter().map(|p| hash_bytes(&p.bytes)).collect();
+        let ifindex = {
+            let first = prepared.first().map(|p| p.route.ifindex).unwrap_or(0);
+            if prepared.iter().all(|p| p.route.ifindex == first) {
+                first
+            } else {
+                0
+            }
+        };
+        let filter = candidate_filter(&prepared);
+        let program = super::filter::compile(&filter).map_err(NetError::BadPacket)?;
+        let mut cap = Capture::open(ifindex, &program, RCVBUF)
+            .map_err(|e| NetError::io("opening the capture socket", e))?;
+
+        let n = prepared.len();
+        let mut answered = vec![false; n];
+        let mut left = n;
+        let mut sent_at = vec![Duration::ZERO; n];
+        let mut state = Collect {
+            matcher: &matcher,
+            own: &own,
+            answered: &mut answered,
+            left: &mut left,
+            sent_at: &mut sent_at,
+            result: &mut result,
+            pcap: self.pcap.as_mut(),
+        };
+        let stopped = || stop();
+        'rounds: for _round in 0..=retry {
+            let todo: Vec<usize> = (0..n).filter(|&i| !state.answered[i]).collect();
+            if todo.is_empty() {
+                break;
+            }
+            for (k, &i) in todo.iter().enumerate() {
+                if stopped() {
+                    break 'rounds;
+                }
+                if state.answered[i] {
+                    continue;
+                }
+                if k > 0 && !inter.is_zero() {
+                    let until = Instant::now() + inter;
+                    while let Some(left_t) = until.checked_duration_since(Instant::now()) {
+                        if left_t.is_zero() {
+                            break;
+                        }
+                        match cap.next(left_t).map_err(|e| NetError::io("capturing", e))? {
+                            Some(f) => state.take(f),
+                            None => break,
+                        }
+                    }
+                }
+                let p = &prepared[i];
+                let t = sys::clocks().0;
+                if let Err(e) =
+                    self.sender
+                        .send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref())
+                {
+                    if e.raw_os_error() == Some(libc::ENOBUFS) {
+                        // The queue is full: drain replies, then try once more.
+                        std::thread::sleep(Duration::from_micros(200));
+                        self.sender
+                            .send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref())
+                            .map_err(|e| NetError::io(format!("sending to {}", p.route.dst), e))?;
+                    } else {
+                        return Err(NetError::io(format!("sending to {}", p.route.dst), e));
+                    }
+                }
+                state.sent_at[i] = t;
+                if let Some(w) = state.pcap.as_mut() {
+                    let _ = w.write(t, &p.bytes);
+                }
+                // Keep the socket buffer drained during long bursts.
+                if k % 64 == 63 {
+                    while let Some(f) = cap.try_next().map_err(|e| NetError::io("capturing", e))? {
+                        state.take(f);
+                    }
+                }
+            }
+            let deadline = Instant::now() + timeout;
+            while *state.left > 0 && !stopped() {
+                let Some(rest) = deadline.checked_duration_since(Instant::now()) else {
+                    break;
+                };
+                if rest.is_zero() {
+                    break;
+                }
+                // Wake at least every 50 ms to look at `stop`.
+                match cap
+                    .next(rest.min(Duration::from_millis(50)))
+                    .map_err(|e| NetError::io("capturing", e))?
+                {
+                    Some(f) => state.take(f),
+                    None => continue,
+                }
+            }
+        }
+        // Whatever is already queued still counts.
+        while let Some(f) = cap.try_next().map_err(|e| NetError::io("capturing", e))? {
+            state.take(f);
+        }
+        result.unanswered = (0..n).filter(|&i| !answered[i]).collect();
+        result.drops = cap.drops();
+        self.flush()?;
+        Ok(result)
+    }
+
+    /// Capture packets matching `filter` (tcpdump syntax subset) on `iface` (None: every
+    /// interface) until `count` packets (0: no limit), `timeout`, or `stop` is set.
+    pub fn sniff(
+        &mut self,
+        count: usize,
+        timeout: Option<Duration>,
+        filter: Option<&str>,
+        iface: Option<&str>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Vec<Sniffed>, NetError> {
+        let f = Filter::new(filter.unwrap_or("")).map_err(NetError::Filter)?;
+        let ifindex = match iface {
+            Some(name) => sys::if_nametoindex(name).ok_or_else(|| {
+                NetError::io(
+                    format!("sniffing on {name}"),
+                    io::Error::new(io::ErrorKind::NotFound, "no such interface"),
+                )
+            })?,
+            None => 0,
+        };
+        let mut cap = Capture::open(ifindex, &f.program, RCVBUF)
+            .map_err(|e| NetError::io("opening the capture socket", e))?;
+        let start = Instant::now();
+        let mut out = Vec::new();
+        let mut names: HashMap<u32, String> = HashMap::new();
+        while count == 0 || out.len() < count {
+            if stop() {
+                break;
+            }
+            let wait = match timeout {
+                Some(t) => match t.checked_sub(start.elapsed()) {
+                    Some(r) if !r.is_zero() => r.min(Duration::from_millis(50)),
+                    _ => break,
+                },
+                None => Duration::from_millis(50),
+            };
+            if let Some(fr) = cap.next(wait).map_err(|e| NetError::io("capturing", e))? {
+                self.record(fr.time, &fr.data);
+                let iface = names
+                    .entry(fr.ifindex)
+                    .or_insert_with(|| sys::if_indextoname(fr.ifindex).unwrap_or_default())
+                    .clone();
+                out.push(Sniffed {
+                    bytes: fr.data,
+                    time: fr.time,
+                    iface,
+                });
+            }
+        }
+        self.flush()?;
+        Ok(out)
+    }
+}
+
+/// The per-`sr` state that classifies captured frames.
+struct Collect<'a> {
+    matcher: &'a Matcher,
+    own: &'a HashSet<u64>,
+    answered: &'a mut Vec<bool>,
+    left: &'a mut usize,
+    sent_at: &'a mut Vec<Duration>,
+    result: &'a mut SrResult,
+    pcap: Option<&'a mut pcap::Writer<BufWriter<File>>>,
+}
+
+impl Collect<'_> {
+    fn take(&mut self, f: Frame) {
+        // On loopback our own probe comes back in as an incoming packet: not an answer.
+        if self.own.contains(&hash_bytes(&f.data)) {
+            return;
+        }
+        if let Some(w) = self.pcap.as_mut() {
+            let _ = w.write(f.time, &f.data);
+        }
+        let Some(s) = wire::summarize(&f.data) else {
+            return;
+        };
+        let answered = &*self.answered;
+        match self
+            .matcher
+            .classify(&s, |i| answered.get(i).copied().unwrap_or(true))
+        {
+            Outcome::Answer(i, kind) => {
+                if let Some(a) = self.answered.get_mut(i) {
+                    *a = true;
+                }
+                *self.left = self.left.saturating_sub(1);
+                let sent = self.sent_at.get(i).copied().unwrap_or_default();
+                self.result.answered.push(Reply {
+                    rtt: f.time.saturating_sub(sent),
+                    time: f.time,
+                    bytes: f.data,
+                    probe: i,
+                    kind,
+                });
+            }
+            Outcome::Duplicate(i) => self.keep(f, format!("another answer to probe #{i}")),
+            Outcome::Unmatched(why) => self.keep(f, why),
+        }
+    }
+
+    fn keep(&mut self, f: Frame, reason: String) {
+        if self.result.unmatched.len() < 10_000 {
+            self.result.unmatched.push(Unmatched {
+                bytes: f.data,
+                time: f.time,
+                reason,
+            });
+        }
+    }
+}
+
+/// A capture filter for the answers to these probes: anything from their destinations,
+/// and ICMP errors from anywhere (a router on the path may send them). Many destinations
+/// widen it to the probes' protocols.
+fn candidate_filter(probes: &[Prepared]) -> Expr {
+    let mut hosts: Vec<IpAddr> = probes.iter().map(|p| p.route.dst).collect();
+    hosts.sort();
+    hosts.dedup();
+    let errors = Expr::Or(
+        Box::new(Expr::Prim(Prim::Icmp)),
+        Box::new(Expr::Prim(Prim::Icmp6)),
+    );
+    if hosts.len() > 16 {
+        return Expr::All;
+    }
+    hosts.into_iter().fold(errors, |acc, h| {
+        Expr::Or(Box::new(acc), Box::new(Expr::Prim(Prim::Host(Dir::Src, h))))
+    })
+}

@@ -1,0 +1,442 @@
+//! Practice and test networks: a client and a server network namespace joined by a veth
+//! pair, real kernel listeners in the server (scripts/testbed_server.py, embedded), and
+//! faults as nftables rules. Used by `tcpcraft lab` and by the integration tests; the
+//! shell twin is scripts/testbed.sh.
+//!
+//! Addresses are fixed and never anything but 198.18.0.0/15 and 2001:db8:198:18::/64.
+//! Everything made is tagged `tcpc-<id>-c` / `tcpc-<id>-s` and removed on drop.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use super::sys;
+
+pub const CLIENT_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+pub const SERVER_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+pub const CLIENT_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x198, 0x18, 0, 0, 0, 1);
+pub const SERVER_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x198, 0x18, 0, 0, 0, 2);
+/// A range routed from the client into the server namespace, where nothing answers.
+pub const SILENT_NET: &str = "198.19.0.0/16";
+
+/// The server program, embedded so that the lab works from an installed binary.
+pub const SERVER_PY: &str = include_str!("../../scripts/testbed_server.py");
+
+/// Where state of live beds is kept (server pid, server script).
+const RUN_DIR: &str = "/run/tcpcraft";
+
+/// What to build.
+#[derive(Clone, Debug)]
+pub struct BedConfig {
+    /// Lower-case letters and digits; names become tcpc-ID-c and tcpc-ID-s.
+    pub id: String,
+    /// Listener specs for the server: "http:80", "echo:7", "uecho:7", "open:22".
+    pub listen: Vec<String>,
+    pub faults: Faults,
+}
+
+/// nftables faults in the server namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Ports whose TCP/UDP packets are dropped silently ("filtered").
+    pub drop: Vec<u16>,
+    /// Ports answered with ICMP / ICMPv6 administratively prohibited.
+    pub reject: Vec<u16>,
+    /// Random loss in percent, each way.
+    pub loss: u8,
+}
+
+impl BedConfig {
+    /// The lab's standard network: HTTP on 80, echo on TCP and UDP 7, 8443 filtered.
+    pub fn standard(id: &str) -> BedConfig {
+        BedConfig {
+            id: id.to_string(),
+            listen: vec!["http:80".into(), "echo:7".into(), "uecho:7".into()],
+            faults: Faults {
+                drop: vec![8443],
+                ..Faults::default()
+            },
+        }
+    }
+}
+
+/// A live test bed; dropping it removes everything it made.
+#[derive(Debug)]
+pub struct Bed {
+    pub id: String,
+    pub client: String,
+    pub server: String,
+    server_proc: Option<Child>,
+    dir: PathBuf,
+}
+
+fn run(cmd: &mut Command) -> io::Result<()> {
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "running {:?}: {e} (is iproute2 installed?)",
+                cmd.get_program()
+            ),
+        )
+    })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "{:?} {:?} failed: {}",
+            cmd.get_program(),
+            cmd.get_args().collect::<Vec<_>>(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+fn ip(args: &[&str]) -> io::Result<()> {
+    run(Command::new("ip").args(args))
+}
+
+fn ns_exists(name: &str) -> bool {
+    std::path::Path::new("/run/netns").join(name).exists()
+}
+
+/// The nftables ruleset for `faults` (a table of its own, replaced as a whole).
+pub fn fault_rules(f: &Faults) -> String {
+    let list = |ports: &[u16]| {
+        ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s = String::from("table inet tcpcraft_faults {\n  chain input {\n    type filter hook input priority 0; policy accept;\n");
+    if f.loss > 0 {
+        s += &format!("    numgen random mod 100 < {} drop\n", f.loss);
+    }
+    if !f.drop.is_empty() {
+        s += &format!(
+            "    meta l4proto {{ tcp, udp }} th dport {{ {} }} drop\n",
+            list(&f.drop)
+        );
+    }
+    if !f.reject.is_empty() {
+        s += &format!(
+            "    meta l4proto {{ tcp, udp }} th dport {{ {} }} reject with icmpx type admin-prohibited\n",
+            list(&f.reject)
+        );
+    }
+    s += "  }\n  chain output {\n    type filter hook output priority 0; policy accept;\n";
+    if f.loss > 0 {
+        s += &format!("    numgen random mod 100 < {} drop\n", f.loss);
+    }
+    s += "  }\n}\n";
+    s
+}
+
+impl Bed {
+    /// Build the network, start the listeners, add the faults. Any earlier bed with the
+    /// same id is removed first, so this is idempotent.
+    pub fn up(cfg: &BedConfig) -> io::Result<Bed> {
+        if cfg.id.is_empty()
+            || !cfg
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a test bed id is lower-case letters and digits",
+            ));
+        }
+        remove_by_id(&cfg.id);
+        let client = format!("tcpc-{}-c", cfg.id);
+        let server = format!("tcpc-{}-s", cfg.id);
+        let dir = PathBuf::from(RUN_DIR).join(&cfg.id);
+        // From here on, a failure drops `bed`, which removes what was made so far.
+        let mut bed = Bed {
+            id: cfg.id.clone(),
+            client: client.clone(),
+            server: server.clone(),
+            server_proc: None,
+            dir: dir.clone(),
+        };
+        std::fs::create_dir_all(&dir)?;
+        ip(&["netns", "add", &client])?;
+        ip(&["netns", "add", &server])?;
+        ip(&[
+            "link", "add", "tc0", "netns", &client, "type", "veth", "peer", "name", "tc0", "netns",
+            &server,
+        ])?;
+        for ns in [&client, &server] {
+            ip(&["-n", ns, "link", "set", "lo", "up"])?;
+            ip(&["-n", ns, "link", "set", "tc0", "up"])?;
+            // No ICMP rate limits: tests and scans count every error.
+            for kv in [
+                "net.ipv4.icmp_ratelimit=0",
+                "net.ipv6.icmp.ratelimit=0",
+                "net.ipv4.icmp_msgs_per_sec=1000000",
+            ] {
+                let _ = run(Command::new("ip").args(["netns", "exec", ns, "sysctl", "-qw", kv]));
+            }
+        }
+        ip(&["-n", &client, "addr", "add", "198.18.0.1/24", "dev", "tc0"])?;
+        ip(&["-n", &server, "addr", "add", "198.18.0.2/24", "dev", "tc0"])?;
+        ip(&[
+            "-n",
+            &client,
+            "addr",
+            "add",
+            "2001:db8:198:18::1/64",
+            "dev",
+            "tc0",
+            "nodad",
+        ])?;
+        ip(&[
+            "-n",
+            &server,
+            "addr",
+            "add",
+            "2001:db8:198:18::2/64",
+            "dev",
+            "tc0",
+            "nodad",
+        ])?;
+        ip(&[
+            "-n",
+            &client,
+            "route",
+            "add",
+            SILENT_NET,
+            "via",
+            "198.18.0.2",
+        ])?;
+        bed.set_faults(&cfg.faults)?;
+        let script = dir.join("server.py");
+        std::fs::write(&script, SERVER_PY)?;
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &server, "python3"])
+            .arg(&script)
+            .args(&cfg.listen)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // The server must not outlive us, even if we are killed.
+        #[allow(unsafe_code)] // reason: prctl is async-signal-safe, as pre_exec requires
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|e| {
+            io::Error::new(e.kind(), format!("starting python3 for the server: {e}"))
+        })?;
+        std::fs::write(dir.join("server.pid"), child.id().to_string())?;
+        let stdout = child.stdout.take();
+        bed.server_proc = Some(child);
+        let mut line = String::new();
+        if let Some(out) = stdout {
+            BufReader::new(out).read_line(&mut line)?;
+        }
+        if line.trim() != "ready" {
+            let mut err = String::new();
+            if let Some(mut c) = bed.server_proc.take() {
+                let _ = c.kill();
+                if let Some(mut e) = c.stderr.take() {
+                    let _ = io::Read::read_to_string(&mut e, &mut err);
+                }
+                let _ = c.wait();
+            }
+            return Err(io::Error::other(format!(
+                "the test bed server did not start: {}",
+                err.trim()
+            )));
+        }
+        Ok(bed)
+    }
+
+    /// Replace the nftables faults in the server namespace.
+    pub fn set_faults(&self, f: &Faults) -> io::Result<()> {
+        let _ = run(Command::new("ip").args([
+            "netns",
+            "exec",
+            &self.server,
+            "nft",
+            "delete",
+            "table",
+            "inet",
+            "tcpcraft_faults",
+        ]));
+        if f == &Faults::default() {
+            return Ok(());
+        }
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.server, "nft", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| io::Error::new(e.kind(), format!("running nft: {e}")))?;
+        if let Some(mut i) = child.stdin.take() {
+            i.write_all(fault_rules(f).as_bytes())?;
+        }
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "nft failed (is nftables installed?): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
+    /// A command run inside the client namespace.
+    pub fn client_cmd(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.client, program]);
+        c
+    }
+
+    /// A command run inside the server namespace.
+    pub fn server_cmd(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.server, program]);
+        c
+    }
+
+    /// Run `f` on a new thread that lives in the client namespace.
+    pub fn in_client<T: Send>(&self, f: impl FnOnce() -> T + Send) -> io::Result<T> {
+        in_netns(&self.client, f)
+    }
+
+    /// Run `f` on a new thread that lives in the server namespace.
+    pub fn in_server<T: Send>(&self, f: impl FnOnce() -> T + Send) -> io::Result<T> {
+        in_netns(&self.server, f)
+    }
+
+    /// The server's addresses.
+    pub fn target(&self) -> IpAddr {
+        IpAddr::V4(SERVER_V4)
+    }
+
+    /// Remove everything (also done on drop).
+    pub fn down(&mut self) {
+        if let Some(mut c) = self.server_proc.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = ip(&["netns", "del", &self.client]);
+        let _ = ip(&["netns", "del", &self.server]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+/// Run `f` on a fresh thread moved into network namespace `name`.
+pub fn in_netns<T: Send>(name: &str, f: impl FnOnce() -> T + Send) -> io::Result<T> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            sys::enter_netns(name)?;
+            Ok(f())
+        })
+        .join()
+        .map_err(|_| io::Error::other("the thread in the namespace panicked"))?
+    })
+}
+
+/// Remove the bed with this id, whoever made it: kill its server, delete its namespaces.
+/// Returns whether there was anything to remove.
+pub fn remove_by_id(id: &str) -> bool {
+    let dir = PathBuf::from(RUN_DIR).join(id);
+    let client = format!("tcpc-{id}-c");
+    let server = format!("tcpc-{id}-s");
+    let mut any = false;
+    if let Some(pid) = std::fs::read_to_string(dir.join("server.pid"))
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+    {
+        any |= sys::kill(pid, libc::SIGTERM);
+    }
+    for ns in [&client, &server] {
+        if ns_exists(ns) {
+            any = true;
+            let _ = ip(&["netns", "del", ns]);
+        }
+    }
+    if dir.exists() {
+        any = true;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    any
+}
+
+/// Ids of beds whose names start with `tcpc-<prefix>` (from /run/netns and /run/tcpcraft).
+pub fn bed_ids(prefix: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let want = format!("tcpc-{prefix}");
+    if let Ok(rd) = std::fs::read_dir("/run/netns") {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(rest) = name.strip_prefix("tcpc-") {
+                if name.starts_with(&want) {
+                    if let Some(id) = rest.strip_suffix("-c").or_else(|| rest.strip_suffix("-s")) {
+                        ids.push(id.to_string());
+                    }
+                }
+            }
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(RUN_DIR) {
+        for e in rd.flatten() {
+            let id = e.file_name().to_string_lossy().into_owned();
+            if format!("tcpc-{id}").starts_with(&want) {
+                ids.push(id);
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Can this process build test beds (root, `ip` and `python3` present)?
+pub fn can_build() -> Result<(), String> {
+    if sys::effective_caps() & (1u64 << sys::CAP_NET_ADMIN) == 0 {
+        return Err("needs root (CAP_NET_ADMIN) to create network namespaces".into());
+    }
+    for tool in ["ip", "python3", "nft"] {
+        let found = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+            .unwrap_or(false);
+        if !found {
+            return Err(format!(
+                "`{tool}` is missing (apt-get install -y iproute2 nftables python3)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_rules_read_like_nft() {
+        let r = fault_rules(&Faults {
+            drop: vec![8443],
+            reject: vec![81, 82],
+            loss: 10,
+        });
+        assert!(r.contains("numgen random mod 100 < 10 drop"));
+        assert!(r.contains("th dport { 8443 } drop"));
+        assert!(r.contains("th dport { 81, 82 } reject with icmpx type admin-prohibited"));
+    }
+}

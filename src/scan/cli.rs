@@ -1,0 +1,244 @@
+//! `tcpcraft scan`: the command-line arguments (parsed by clap, syntax only, with
+//! value_parsers that say exactly what is wrong) and the run that resolves them, scans,
+//! prints, and returns the exit status: 0 a port is open, 1 none, 2 usage, 3 system,
+//! 130 interrupted (after printing what is known).
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use clap::{ArgGroup, Args};
+
+use super::ports::{self, PortSpec};
+use super::result::{self, ScanType};
+use super::targets::{self, TargetSpec};
+use super::{output, perm, ScanConfig, ScanError, INTERRUPTED};
+
+fn parse_rate(s: &str) -> Result<u64, String> {
+    match s.trim().replace('_', "").parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "--rate takes probes per second (a positive number), not {s:?}"
+        )),
+    }
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, scale) = if let Some(v) = t.strip_suffix("ms") {
+        (v, 1e-3)
+    } else if let Some(v) = t.strip_suffix('s') {
+        (v, 1.0)
+    } else {
+        (t, 1.0)
+    };
+    match num.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 && v * scale <= 3600.0 => {
+            Ok(Duration::from_secs_f64(v * scale))
+        }
+        _ => Err(format!("--wait takes seconds (0.2, 200ms), not {s:?}")),
+    }
+}
+
+/// `tcpcraft scan TARGETS [-p PORTS] …`
+#[derive(Args, Debug, Clone)]
+#[command(group = ArgGroup::new("kind").args(["udp", "ack", "connect", "flags"]))]
+#[command(group = ArgGroup::new("portsel").args(["ports", "top_ports"]))]
+pub struct ScanArgs {
+    /// Addresses, host names, CIDR blocks (198.18.0.0/24), ranges (198.18.0.1-20, 198.18.0-3.1)
+    #[arg(value_name = "TARGETS", value_parser = targets::parse_target, required_unless_present = "input_list")]
+    pub targets: Vec<TargetSpec>,
+    /// Ports: 22,80,8000-8100; - (as -p-) for all; T:/U: for one protocol [default: 1-1024]
+    #[arg(short = 'p', long, value_name = "PORTS", value_parser = ports::parse_ports, allow_hyphen_values = true)]
+    pub ports: Option<PortSpec>,
+    /// The N most often open ports (embedded nmap-services frequency list)
+    #[arg(long, value_name = "N", value_parser = ports::parse_top)]
+    pub top_ports: Option<usize>,
+    /// Read targets from FILE (also -iL FILE), whitespace separated, # comments
+    #[arg(long = "input-list", value_name = "FILE")]
+    pub input_list: Option<PathBuf>,
+    /// Leave these targets out (repeatable, or comma separated)
+    #[arg(long, value_name = "TARGETS", value_delimiter = ',', value_parser = targets::parse_target)]
+    pub exclude: Vec<TargetSpec>,
+    /// UDP scan: open (UDP answer), closed (ICMP port unreachable), filtered, open|filtered
+    #[arg(long, short = 'U')]
+    pub udp: bool,
+    /// ACK scan: unfiltered (RST) or filtered; maps firewalls, not open ports
+    #[arg(long)]
+    pub ack: bool,
+    /// connect() scan: full handshakes, no privileges needed (nmap -sT)
+    #[arg(long)]
+    pub connect: bool,
+    /// Probe with these TCP flags instead of SYN: null, fin, xmas, or letters like FPU
+    #[arg(long, value_name = "FLAGS", value_parser = result::parse_flags)]
+    pub flags: Option<u8>,
+    /// List every port, not only the open ones
+    #[arg(long)]
+    pub all: bool,
+    /// Show why each port has its state (syn-ack, reset, no-response, icmp-unreach code N)
+    #[arg(long)]
+    pub reason: bool,
+    /// One JSON object per line: host, port, proto, state, reason, rtt_ms
+    #[arg(long)]
+    pub json: bool,
+    /// Also write nmap-style greppable lines to FILE (-oG FILE; - for standard output)
+    #[arg(long = "greppable", value_name = "FILE")]
+    pub greppable: Option<PathBuf>,
+    /// Write every probe and answer to a pcap file
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// Probes per second (default: as fast as answers keep up, backing off on loss)
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub rate: Option<u64>,
+    /// At most this many retries of an unanswered probe (fewer when no loss is seen)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_retries: u32,
+    /// Wait this long for answers after each round (default: from measured round trips)
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub wait: Option<Duration>,
+    /// Permutation seed; every shard of one scan must use the same
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Scan only shard I of N (0-based, zmap's convention); shards cover the scan once
+    #[arg(long, value_name = "I/N", value_parser = perm::parse_shard)]
+    pub shard: Option<(u64, u64)>,
+    /// TCP source port (UDP uses 1024 ports from here)
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..=64511))]
+    pub source_port: Option<u16>,
+    /// Sender threads (default: one per CPU)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Leave through this interface
+    #[arg(short = 'i', long, value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// No progress bar
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Print counters (probes, retry rounds, capture drops, loss, rate) on stderr
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+/// nmap spells some options as one dash and two letters; clap cannot, so they are
+/// rewritten before parsing (`-oG F` → `--greppable F`, `-iL F` → `--input-list F`).
+pub fn rewrite_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    args.into_iter()
+        .map(|a| match a.to_str() {
+            Some("-oG") => "--greppable".into(),
+            Some("-iL") => "--input-list".into(),
+            _ => a,
+        })
+        .collect()
+}
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+fn kind_of(a: &ScanArgs) -> ScanType {
+    if a.udp {
+        ScanType::Udp
+    } else if a.ack {
+        ScanType::Ack
+    } else if a.connect {
+        ScanType::Connect
+    } else if let Some(f) = a.flags {
+        ScanType::Flags(f)
+    } else {
+        ScanType::Syn
+    }
+}
+
+/// Run `tcpcraft scan`; returns the exit status.
+pub fn run(a: ScanArgs) -> u8 {
+    match run_inner(a) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tcpcraft: scan: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
+    let mut kind = kind_of(&a);
+    let mut specs = a.targets.clone();
+    if let Some(f) = &a.input_list {
+        specs.extend(targets::read_list(f).map_err(ScanError::Usage)?);
+    }
+    let t = targets::resolve(&specs, &a.exclude).map_err(ScanError::Usage)?;
+    if kind == ScanType::Syn && !super::privileged() {
+        eprintln!(
+            "tcpcraft: no CAP_NET_RAW, so this is a connect() scan (nmap -sT: full handshakes \
+             the target may log); grant it with `sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft)`"
+        );
+        kind = ScanType::Connect;
+    }
+    let ports = match (&a.ports, a.top_ports) {
+        (_, Some(n)) => ports::top_ports(kind.proto(), n),
+        (Some(p), None) => p.for_proto(kind.proto()),
+        (None, None) => (1..=1024).collect(),
+    };
+    if ports.is_empty() {
+        return Err(ScanError::Usage(format!(
+            "no {} ports in the port list (use {}: or no prefix)",
+            kind.proto(),
+            if kind == ScanType::Udp { "U" } else { "T" }
+        )));
+    }
+    let cfg = ScanConfig {
+        kind,
+        rate: a.rate,
+        max_retries: a.max_retries,
+        wait: a.wait,
+        seed: a.seed.unwrap_or_else(|| super::cookie::Key::random().0),
+        shard: a.shard.unwrap_or((0, 1)),
+        source_port: a.source_port,
+        threads: a.threads,
+        interface: a.interface.clone(),
+        pcap: a.pcap.clone(),
+        progress: !a.quiet,
+    };
+    crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM], on_interrupt);
+    let res = super::run(t, ports, &cfg)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = if a.json {
+        output::json(&res, a.all, &mut out)
+    } else {
+        output::table(&res, a.all, a.reason, &mut out)
+    };
+    let greppable = match &a.greppable {
+        Some(p) if p.as_os_str() == "-" => output::greppable(&res, a.all, &mut out),
+        Some(p) => File::create(p)
+            .and_then(|f| {
+                let mut w = BufWriter::new(f);
+                output::greppable(&res, a.all, &mut w)?;
+                w.flush()
+            })
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display()))),
+        None => Ok(()),
+    };
+    let flushed = out.flush();
+    for r in [written, greppable, flushed] {
+        if let Err(e) = r {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                return Err(ScanError::System(format!("writing results: {e}")));
+            }
+        }
+    }
+    if a.verbose {
+        let s = &res.stats;
+        eprintln!(
+            "tcpcraft: {} probes, {} answers, {} retry rounds, capture drops {}, estimated loss {:.1}%, final rate {}/s, {:.3} s",
+            s.sent, s.replies, s.rounds, s.capture_drops, s.loss * 100.0, s.final_rate, s.elapsed.as_secs_f64()
+        );
+    }
+    if res.interrupted {
+        return Ok(130);
+    }
+    let _ = io::stderr().is_terminal();
+    Ok(if res.any_open() { 0 } else { 1 })
+}

@@ -1,0 +1,709 @@
+//! The raw-socket scan engine: sender threads walk their part of the permutation and send
+//! prebuilt frames in sendmmsg batches over AF_PACKET (a raw IP socket where the next
+//! hop's link address is unknown); one capture thread reads a BPF-filtered AF_PACKET
+//! socket and records cookie-validated answers in the shared table. Unanswered probes
+//! are retried in rounds until the measured loss says no answer is still missing; the
+//! rate halves when the capture socket drops or when retries keep finding answers.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::perm::Cycle;
+use super::probe::{Prober, MAX_PROBE, UDP_PORTS};
+use super::result::{ScanResults, ScanType};
+use super::targets::Targets;
+use super::ScanError;
+use crate::net::bpf::{Asm, ABS, AND, B, H, IND, JEQ, JMP, K, LD, LDX, MSH, RET};
+use crate::net::capture::Capture;
+use crate::net::route::{self, Route};
+use crate::net::send::{Path, Sender};
+use crate::net::sys::{self, SockFilter};
+use crate::net::{netlink, wire};
+use crate::pcap;
+
+/// Set from a SIGINT handler (or by a caller): stop sending, keep what is known.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Frames per sendmmsg call.
+const BATCH: usize = 64;
+/// Above this many hosts, routes are looked up per /24 (IPv4) or /64 (IPv6).
+const PER_HOST_ROUTES: u64 = 4096;
+/// The rate a scan starts at when the user gives none (probes/s, all threads).
+pub const DEFAULT_RATE: u64 = 1_000_000;
+/// The lowest rate back-off goes to.
+const MIN_RATE: u64 = 500;
+/// Capture socket buffer: 64 MiB holds ~80,000 replies of stall.
+const RCVBUF: usize = 64 << 20;
+
+/// How to run a scan. `Default` is a SYN scan at an adaptive rate.
+#[derive(Clone, Debug)]
+pub struct ScanConfig {
+    pub kind: ScanType,
+    /// Probes per second over all threads; `None` starts at [`DEFAULT_RATE`] and adapts.
+    pub rate: Option<u64>,
+    /// At most this many retries of an unanswered probe.
+    pub max_retries: u32,
+    /// Time to wait for answers after each round; `None` derives it from measured RTTs.
+    pub wait: Option<Duration>,
+    /// Permutation seed (shards of one scan must share it).
+    pub seed: u64,
+    /// `(I, N)`: this machine scans shard I of N (0-based).
+    pub shard: (u64, u64),
+    /// TCP source port (UDP uses the 1024 ports from here); `None` picks one.
+    pub source_port: Option<u16>,
+    /// Sender threads; 0 means one per CPU.
+    pub threads: usize,
+    /// Leave through this interface.
+    pub interface: Option<String>,
+    /// Record every probe and every answer here.
+    pub pcap: Option<PathBuf>,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl Default for ScanConfig {
+    fn default() -> ScanConfig {
+        ScanConfig {
+            kind: ScanType::Syn,
+            rate: None,
+            max_retries: 10,
+            wait: None,
+            seed: 0,
+            shard: (0, 1),
+            source_port: None,
+            threads: 0,
+            interface: None,
+            pcap: None,
+            progress: false,
+        }
+    }
+}
+
+/// Where probes to one host (or prefix) leave.
+struct Slot {
+    route: Route,
+    path: Path,
+}
+
+/// State shared by every thread of one scan.
+struct Ctx<'a> {
+    res: &'a ScanResults,
+    cfg: &'a ScanConfig,
+    prober: Prober,
+    cycle: Cycle,
+    threads: u64,
+    start: Instant,
+    rate: AtomicU64,
+    sent: AtomicU64,
+    replies: AtomicU64,
+    drops: AtomicU64,
+    max_rtt_us: AtomicU64,
+    stop_send: AtomicBool,
+    stop_rx: AtomicBool,
+    pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
+    ours: Vec<IpAddr>,
+    error: Mutex<Option<ScanError>>,
+}
+
+impl Ctx<'_> {
+    fn now_us(&self) -> u32 {
+        self.start.elapsed().as_micros() as u32
+    }
+
+    fn fail(&self, e: ScanError) {
+        if let Ok(mut g) = self.error.lock() {
+            g.get_or_insert(e);
+        }
+        self.stop_send.store(true, Ordering::Relaxed);
+    }
+
+    fn record(&self, data: &[u8]) {
+        if let Some(p) = &self.pcap {
+            if let Ok(mut w) = p.lock() {
+                let _ = w.write(sys::clocks().0, data);
+            }
+        }
+    }
+}
+
+/// The capture filter: answers to our source port(s) and ICMP errors. Packets start at
+/// the IP header (AF_PACKET SOCK_DGRAM); our own outgoing copies are skipped by the
+/// capture (PACKET_OUTGOING), and fail the port test anyway.
+pub fn capture_filter(proto: u8, sport: u16) -> Result<Vec<SockFilter>, String> {
+    const JGT: u16 = 0x20;
+    const JGE: u16 = 0x30;
+    const JSET: u16 = 0x40;
+    let mut a = Asm::new();
+    let (accept, reject) = (a.label(), a.label());
+    let (v4, v6, v4l4, port) = (a.label(), a.label(), a.label(), a.label());
+    let next = |a: &mut Asm| a.label();
+    a.op(LD | B | ABS, 0);
+    a.op(0x04 | AND | K, 0xf0);
+    let l = next(&mut a);
+    a.jump_if(JMP | JEQ | K, 0x40, v4, l);
+    a.place(l);
+    a.jump_if(JMP | JEQ | K, 0x60, v6, reject);
+    // IPv4
+    a.place(v4);
+    a.op(LD | B | ABS, 9);
+    let l = next(&mut a);
+    a.jump_if(JMP | JEQ | K, u32::from(wire::PROTO_ICMP), accept, l);
+    a.place(l);
+    a.jump_if(JMP | JEQ | K, u32::from(proto), v4l4, reject);
+    a.place(v4l4);
+    a.op(LD | H | ABS, 6);
+    let l = next(&mut a);
+    a.jump_if(JMP | JSET | K, 0x1fff, reject, l);
+    a.place(l);
+    a.op(LDX | B | MSH, 0);
+    a.op(LD | H | IND, 2);
+    a.ja(port);
+    // IPv6 (extension headers are not walked: scan answers carry none)
+    a.place(v6);
+    a.op(LD | B | ABS, 6);
+    let l = next(&mut a);
+    a.jump_if(JMP | JEQ | K, u32::from(wire::PROTO_ICMPV6), accept, l);
+    a.place(l);
+    let l = next(&mut a);
+    a.jump_if(JMP | JEQ | K, u32::from(proto), l, reject);
+    a.place(l);
+    a.op(LD | H | ABS, 42);
+    // The destination port is in A.
+    a.place(port);
+    if proto == wire::PROTO_UDP {
+        let l = next(&mut a);
+        a.jump_if(JMP | JGE | K, u32::from(sport), l, reject);
+        a.place(l);
+        a.jump_if(
+            JMP | JGT | K,
+            u32::from(sport) + u32::from(UDP_PORTS) - 1,
+            reject,
+            accept,
+        );
+    } else {
+        a.jump_if(JMP | JEQ | K, u32::from(sport), accept, reject);
+    }
+    a.place(accept);
+    a.op(RET | K, 0xffff);
+    a.place(reject);
+    a.op(RET | K, 0);
+    a.finish()
+}
+
+fn route_key(host: IpAddr, per_host: bool) -> IpAddr {
+    if per_host {
+        return host;
+    }
+    match host {
+        IpAddr::V4(v) => IpAddr::V4((u32::from(v) & 0xffff_ff00).into()),
+        IpAddr::V6(v) => IpAddr::V6((u128::from(v) & !0xffff_ffff_ffff_ffffu128).into()),
+    }
+}
+
+/// Look up how to reach `host`: AF_PACKET when the next hop's link address is known
+/// (or the link has none), else a raw IP socket so the kernel resolves it.
+fn slot_for(host: IpAddr, iface: Option<&str>, per_host: bool) -> io::Result<Slot> {
+    let route = route::resolve(host, None, iface)?;
+    let on_link = route.next_hop == host;
+    let path = if route.loopback || route::hw_type(&route.ifname) != Some(1) {
+        Path::Link
+    } else if on_link {
+        // An on-link target: only if its address is already resolved, and only when
+        // routes are per host (a /24 shares no link address).
+        match (per_host, netlink::neighbour(host, route.ifindex)?) {
+            (true, Some(_)) => Path::Link,
+            _ => Path::RawIp,
+        }
+    } else {
+        match route::next_hop_mac(&route) {
+            Ok(Some(_)) => Path::Link,
+            _ => Path::RawIp,
+        }
+    };
+    Ok(Slot { route, path })
+}
+
+/// One sender thread's round: walk its part of the permutation and send every probe not
+/// yet answered (all of them in round 0).
+fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slot>>) {
+    let res = ctx.res;
+    let np = res.ports.len() as u64;
+    let per_host = res.targets.len() <= PER_HOST_ROUTES;
+    let mut sender = Sender::new();
+    let mut frames = vec![[0u8; MAX_PROBE]; BATCH];
+    let mut lens = [0usize; BATCH];
+    let mut n = 0usize;
+    let mut cur: Option<Arc<Slot>> = None;
+    let mut deadline = Instant::now();
+    let mut since_check = 0usize;
+    let (shard, shards) = ctx.cfg.shard;
+
+    let flush = |sender: &mut Sender,
+                 frames: &[[u8; MAX_PROBE]],
+                 lens: &[usize],
+                 n: usize,
+                 slot: &Slot|
+     -> io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let refs: Vec<&[u8]> = frames
+            .iter()
+            .zip(lens)
+            .take(n)
+            .map(|(f, &l)| f.get(..l).unwrap_or_default())
+            .collect();
+        for r in &refs {
+            ctx.record(r);
+        }
+        match slot.path {
+            Path::Link => {
+                let mut done = 0;
+                while done < refs.len() {
+                    done += sender.send_batch(refs.get(done..).unwrap_or_default(), &slot.route)?;
+                }
+            }
+            Path::RawIp => {
+                for r in &refs {
+                    if let Err(e) = sender.send(r, &slot.route, Path::RawIp, None) {
+                        // An unreachable or unresolvable target is silence, not a failure.
+                        if !matches!(
+                            e.raw_os_error(),
+                            Some(libc::EHOSTUNREACH | libc::ENETUNREACH | libc::EINVAL)
+                        ) {
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+        }
+        ctx.sent.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(())
+    };
+
+    let walk = ctx.cycle.shard_part(shard, shards, t, ctx.threads);
+    for idx in walk {
+        let Ok(i) = usize::try_from(idx) else {
+            continue;
+        };
+        if round > 0 && res.table.answered(i) {
+            continue;
+        }
+        let (Some(host), Some(&port)) = (
+            res.targets.get(idx / np),
+            res.ports.get((idx % np) as usize),
+        ) else {
+            continue;
+        };
+        let Some(slot) = slots.get(&route_key(host, per_host)) else {
+            continue;
+        };
+        let same = cur.as_ref().is_some_and(|c| {
+            c.route.ifindex == slot.route.ifindex
+                && c.route.next_hop == slot.route.next_hop
+                && c.path == slot.path
+                && c.route.dst.is_ipv6() == host.is_ipv6()
+        });
+        if !same || n == BATCH {
+            if let Some(c) = &cur {
+                if let Err(e) = flush(&mut sender, &frames, &lens, n, c) {
+                    ctx.fail(ScanError::System(format!("sending probes: {e}")));
+                    return;
+                }
+            }
+            n = 0;
+            cur = Some(slot.clone());
+            // Pace per batch: sleep until this thread's share of the rate allows more.
+            let rate = (ctx.rate.load(Ordering::Relaxed) / ctx.threads).max(1);
+            deadline += Duration::from_nanos(BATCH as u64 * 1_000_000_000 / rate);
+            let now = Instant::now();
+            if deadline > now + Duration::from_micros(50) {
+                std::thread::sleep(deadline - now);
+            } else if now > deadline + Duration::from_millis(5) {
+                deadline = now; // fell behind (a stall): no burst to catch up
+            }
+            since_check += 1;
+            if since_check % 16 == 0
+                && (ctx.stop_send.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed))
+            {
+                return;
+            }
+        }
+        let (Some(buf), Some(len)) = (frames.get_mut(n), lens.get_mut(n)) else {
+            continue;
+        };
+        *len = ctx.prober.build(slot.route.src, host, port, buf);
+        if *len == 0 {
+            continue;
+        }
+        if let Some(tm) = res.table.time.get(i) {
+            tm.store(ctx.now_us(), Ordering::Relaxed);
+        }
+        n += 1;
+    }
+    if let Some(c) = &cur {
+        if let Err(e) = flush(&mut sender, &frames, &lens, n, c) {
+            ctx.fail(ScanError::System(format!("sending probes: {e}")));
+        }
+    }
+}
+
+/// The capture thread: record every validated answer until told to stop.
+fn receive(ctx: &Ctx<'_>, mut cap: Capture) {
+    let res = ctx.res;
+    let np = res.ports.len() as u64;
+    let mut last_drops = Instant::now();
+    let ours = |a: IpAddr| ctx.ours.contains(&a);
+    while !ctx.stop_rx.load(Ordering::Relaxed) {
+        let frame = match cap.next(Duration::from_millis(5)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
+            Err(e) => {
+                ctx.fail(ScanError::System(format!("capturing answers: {e}")));
+                return;
+            }
+        };
+        if last_drops.elapsed() > Duration::from_millis(10) {
+            ctx.drops
+                .fetch_add(u64::from(cap.drops()), Ordering::Relaxed);
+            last_drops = Instant::now();
+        }
+        let Some(f) = frame else { continue };
+        let Some((host, port, reason)) = ctx.prober.classify(&f.data, ours) else {
+            continue;
+        };
+        let (Some(h), Ok(p)) = (res.targets.index_of(host), res.ports.binary_search(&port)) else {
+            continue;
+        };
+        let Ok(i) = usize::try_from(h * np + p as u64) else {
+            continue;
+        };
+        ctx.record(&f.data);
+        if res.table.record(i, reason, ctx.now_us()) {
+            ctx.replies.fetch_add(1, Ordering::Relaxed);
+            if let Some(t) = res.table.time.get(i) {
+                ctx.max_rtt_us
+                    .fetch_max(u64::from(t.load(Ordering::Relaxed)), Ordering::Relaxed);
+            }
+        }
+    }
+    ctx.drops
+        .fetch_add(u64::from(cap.drops()), Ordering::Relaxed);
+}
+
+/// Decides, after each round, whether another retry round is worth it: it estimates the
+/// per-try loss `q` from how many answers each retry round still found, and the number
+/// of answering ports still unanswered, and stops when fewer than 0.01 are expected.
+#[derive(Clone, Debug, Default)]
+pub struct RetryPolicy {
+    answers: Vec<u64>,
+    q: f64,
+    missing: f64,
+}
+
+impl RetryPolicy {
+    /// Record that a round found `answers` new answers; `true` = do another round.
+    pub fn another(
+        &mut self,
+        answers: u64,
+        unanswered: u64,
+        rounds_done: u32,
+        max_retries: u32,
+    ) -> bool {
+        let k = self.answers.len();
+        self.answers.push(answers);
+        if k >= 1 {
+            let prev = self.answers.get(k - 1).copied().unwrap_or(0);
+            if k == 1 {
+                let first = prev + answers;
+                self.q = if first > 0 {
+                    answers as f64 / first as f64
+                } else {
+                    0.0
+                };
+            } else if prev >= 20 {
+                self.q = answers as f64 / prev as f64;
+            }
+            self.q = self.q.clamp(0.0, 0.9);
+            self.missing = if answers > 0 {
+                answers as f64 * self.q / (1.0 - self.q)
+            } else {
+                self.missing * self.q
+            };
+        }
+        if unanswered == 0 || rounds_done > max_retries {
+            return false;
+        }
+        // Always one retry (a lost probe to a filtered-looking port); then by the estimate.
+        k == 0 || self.missing >= 0.01 || (answers > 0 && k < 2)
+    }
+
+    /// The estimated per-try loss.
+    pub fn loss(&self) -> f64 {
+        self.q
+    }
+}
+
+fn unanswered(res: &ScanResults, cycle: &Cycle, shard: (u64, u64)) -> u64 {
+    if shard.1 == 1 {
+        res.table
+            .answer
+            .iter()
+            .filter(|a| a.load(Ordering::Relaxed) == 0)
+            .count() as u64
+    } else {
+        cycle
+            .shard(shard.0, shard.1)
+            .filter(|&i| usize::try_from(i).is_ok_and(|i| !res.table.answered(i)))
+            .count() as u64
+    }
+}
+
+/// Run a raw-socket scan of `targets` × `ports`.
+pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanResults, ScanError> {
+    crate::net::check_privileges().map_err(|e| ScanError::Permission(e.to_string()))?;
+    let mut res = ScanResults::new(cfg.kind, targets, ports);
+    let n = res.targets.len().saturating_mul(res.ports.len() as u64);
+    if n > (1 << 32) {
+        return Err(ScanError::Usage(format!(
+            "{n} (host, port) pairs is more than one scan holds (2^32); split it with --shard"
+        )));
+    }
+    let started = Instant::now();
+    let sport = cfg.source_port.unwrap_or_else(|| {
+        40000 + (cfg.seed.wrapping_add(super::cookie::Key::random().0) % 20000) as u16
+    });
+    let prober = Prober {
+        kind: cfg.kind,
+        key: super::cookie::Key::random(),
+        sport,
+    };
+    // Routes: once per host, or per /24 and /64 for large scans.
+    let per_host = res.targets.len() <= PER_HOST_ROUTES;
+    let mut slots: HashMap<IpAddr, Arc<Slot>> = HashMap::new();
+    let mut ours: Vec<IpAddr> = Vec::new();
+    for host in res.targets.iter() {
+        let key = route_key(host, per_host);
+        if slots.contains_key(&key) {
+            continue;
+        }
+        let slot = slot_for(host, cfg.interface.as_deref(), per_host)
+            .map_err(|e| ScanError::System(format!("no route to {host}: {e}")))?;
+        if !ours.contains(&slot.route.src) {
+            ours.push(slot.route.src);
+        }
+        slots.insert(key, Arc::new(slot));
+    }
+    let proto = match cfg.kind {
+        ScanType::Udp => wire::PROTO_UDP,
+        _ => wire::PROTO_TCP,
+    };
+    let filter = capture_filter(proto, sport).map_err(ScanError::System)?;
+    let cap = Capture::open(0, &filter, RCVBUF)
+        .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
+    let pcap = match &cfg.pcap {
+        Some(p) => Some(Mutex::new(
+            pcap::Writer::create(p, pcap::linktype::RAW)
+                .map_err(|e| ScanError::System(format!("cannot write {}: {e}", p.display())))?,
+        )),
+        None => None,
+    };
+    let threads = if cfg.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        cfg.threads
+    }
+    .clamp(1, 64) as u64;
+    let ctx = Ctx {
+        res: &res,
+        cfg,
+        prober,
+        cycle: Cycle::new(n, cfg.seed),
+        threads,
+        start: Instant::now(),
+        rate: AtomicU64::new(cfg.rate.unwrap_or(DEFAULT_RATE).max(1)),
+        sent: AtomicU64::new(0),
+        replies: AtomicU64::new(0),
+        drops: AtomicU64::new(0),
+        max_rtt_us: AtomicU64::new(0),
+        stop_send: AtomicBool::new(false),
+        stop_rx: AtomicBool::new(false),
+        pcap,
+        ours,
+        error: Mutex::new(None),
+    };
+    let bar = super::output::progress_bar(cfg.progress, Some(n / cfg.shard.1.max(1)));
+    let mut policy = RetryPolicy::default();
+    let mut rounds = 0u32;
+    std::thread::scope(|s| {
+        let rx = s.spawn(|| receive(&ctx, cap));
+        let mut round = 0u32;
+        loop {
+            rounds = round;
+            let replies_before = ctx.replies.load(Ordering::Relaxed);
+            let drops_before = ctx.drops.load(Ordering::Relaxed);
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (ctx, slots) = (&ctx, &slots);
+                    s.spawn(move || send_round(ctx, t, round, slots))
+                })
+                .collect();
+            // Watch the round: progress, Ctrl-C, and capture drops (halve the rate).
+            let mut seen_drops = drops_before;
+            while handles.iter().any(|h| !h.is_finished()) {
+                std::thread::sleep(Duration::from_millis(10));
+                if INTERRUPTED.load(Ordering::Relaxed) {
+                    ctx.stop_send.store(true, Ordering::Relaxed);
+                }
+                let d = ctx.drops.load(Ordering::Relaxed);
+                if d > seen_drops && cfg.rate.is_none() {
+                    let r = ctx.rate.load(Ordering::Relaxed);
+                    ctx.rate.store((r / 2).max(MIN_RATE), Ordering::Relaxed);
+                    seen_drops = d;
+                }
+                if let Some(b) = &bar {
+                    b.set_position(ctx.sent.load(Ordering::Relaxed));
+                }
+            }
+            for h in handles {
+                let _ = h.join();
+            }
+            // Wait for the round's last answers.
+            let wait = cfg.wait.unwrap_or_else(|| {
+                let rtt = ctx.max_rtt_us.load(Ordering::Relaxed);
+                if ctx.replies.load(Ordering::Relaxed) == 0 {
+                    Duration::from_millis(500)
+                } else {
+                    Duration::from_micros((3 * rtt).saturating_add(20_000).min(1_000_000))
+                }
+            });
+            let until = Instant::now() + wait;
+            while Instant::now() < until && !INTERRUPTED.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(2).min(until - Instant::now()));
+            }
+            if let Some(b) = &bar {
+                b.set_position(ctx.sent.load(Ordering::Relaxed));
+            }
+            if ctx.stop_send.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed) {
+                break;
+            }
+            let answers = ctx.replies.load(Ordering::Relaxed) - replies_before;
+            let left = unanswered(&res, &ctx.cycle, cfg.shard);
+            round += 1;
+            if !policy.another(answers, left, round, cfg.max_retries) {
+                break;
+            }
+            // Retries that still find answers, or capture drops, mean we were too fast.
+            let dropped = ctx.drops.load(Ordering::Relaxed) > drops_before;
+            if cfg.rate.is_none() && (dropped || (round > 1 && policy.loss() > 0.02)) {
+                let r = ctx.rate.load(Ordering::Relaxed);
+                ctx.rate.store((r / 2).max(MIN_RATE), Ordering::Relaxed);
+            }
+            if let Some(b) = &bar {
+                b.set_message(format!("retry {round}: {left} unanswered"));
+            }
+        }
+        ctx.stop_rx.store(true, Ordering::Relaxed);
+        let _ = rx.join();
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if let Some(p) = &ctx.pcap {
+        if let Ok(mut w) = p.lock() {
+            let _ = w.flush();
+        }
+    }
+    if let Some(e) = ctx.error.lock().ok().and_then(|mut g| g.take()) {
+        return Err(e);
+    }
+    let stats = super::result::ScanStats {
+        sent: ctx.sent.load(Ordering::Relaxed),
+        rounds,
+        replies: ctx.replies.load(Ordering::Relaxed),
+        capture_drops: ctx.drops.load(Ordering::Relaxed),
+        loss: policy.loss(),
+        final_rate: ctx.rate.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+    };
+    let interrupted = INTERRUPTED.load(Ordering::Relaxed);
+    drop(ctx);
+    res.stats = stats;
+    res.interrupted = interrupted;
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::bpf;
+
+    #[test]
+    fn filter_accepts_answers_only() {
+        let prog = capture_filter(wire::PROTO_TCP, 40000).unwrap();
+        let mut syn_ack = vec![
+            0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
+        ];
+        syn_ack.extend_from_slice(&[
+            0, 80, 0x9c, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x12, 0, 0, 0, 0, 0, 0,
+        ]);
+        assert_ne!(bpf::run(&prog, &syn_ack), 0);
+        let mut other = syn_ack.clone();
+        other[23] = 0x41; // to port 40001
+        assert_eq!(bpf::run(&prog, &other), 0);
+        let mut icmp = syn_ack.clone();
+        icmp[9] = 1;
+        assert_ne!(bpf::run(&prog, &icmp), 0);
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 20, 6, 64];
+        v6.extend_from_slice(&[0; 32]);
+        v6.extend_from_slice(&syn_ack[20..]);
+        assert_ne!(bpf::run(&prog, &v6), 0);
+        let udp = capture_filter(wire::PROTO_UDP, 40000).unwrap();
+        let mut u = vec![
+            0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
+        ];
+        u.extend_from_slice(&[0, 53, 0, 0, 0, 8, 0, 0]);
+        u[22..24].copy_from_slice(&(40000u16 + 200).to_be_bytes());
+        // 40000 + 200 is inside the cookie window; 40000 + 1024 is not.
+        assert_ne!(bpf::run(&udp, &u), 0);
+        u[22..24].copy_from_slice(&(40000u16 + 1024).to_be_bytes());
+        assert_eq!(bpf::run(&udp, &u), 0);
+        assert_eq!(bpf::run(&prog, &u), 0);
+    }
+
+    #[test]
+    fn retry_policy_without_loss_retries_once() {
+        let mut p = RetryPolicy::default();
+        assert!(p.another(65530, 5, 1, 10)); // first pass: 5 filtered ports left
+        assert!(!p.another(0, 5, 2, 10));
+        assert_eq!(p.loss(), 0.0);
+    }
+
+    #[test]
+    fn retry_policy_under_loss_keeps_going_until_nothing_is_expected() {
+        // 10% loss each way: 19% of tries fail; 65,535 answering ports.
+        let q: f64 = 0.19;
+        let mut p = RetryPolicy::default();
+        let mut missing = 65535.0f64;
+        let mut round = 0;
+        loop {
+            let answers = (missing * (1.0 - q)).round() as u64;
+            missing -= answers as f64;
+            round += 1;
+            if !p.another(answers, missing as u64 + 3, round, 20) {
+                break;
+            }
+        }
+        assert!(round >= 9, "stopped after {round} rounds");
+        assert!((p.loss() - q).abs() < 0.1, "loss {}", p.loss());
+        let mut capped = RetryPolicy::default();
+        assert!(capped.another(100, 50, 1, 1));
+        assert!(!capped.another(40, 10, 2, 1));
+    }
+}

@@ -1,0 +1,106 @@
+//! Port-openness testing: planning (targets × ports, a seeded permutation, shards,
+//! cookies), the raw-socket engine over `net`, the connect() fallback, and output.
+//!
+//! The library entry points are [`scan`] (what the language's `scan(...)` calls) and
+//! [`run`] (resolved targets and ports, full [`ScanConfig`]).
+
+pub mod cli;
+pub mod connect;
+pub mod cookie;
+pub mod engine;
+pub mod output;
+pub mod perm;
+pub mod ports;
+pub mod probe;
+pub mod result;
+pub mod targets;
+
+use std::fmt;
+use std::io;
+
+pub use engine::{ScanConfig, INTERRUPTED};
+pub use ports::Proto;
+pub use result::{PortResult, Reason, ScanResults, ScanStats, ScanType, State};
+pub use targets::Targets;
+
+/// What can stop a scan, with the exit status each means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanError {
+    /// Bad targets, ports or options (exit 2).
+    Usage(String),
+    /// Missing CAP_NET_RAW; the message names the capability and the setcap line (exit 3).
+    Permission(String),
+    /// A syscall failed (exit 3).
+    System(String),
+}
+
+impl ScanError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ScanError::Usage(_) => 2,
+            ScanError::Permission(_) | ScanError::System(_) => 3,
+        }
+    }
+
+    pub(crate) fn from_io(what: &str, e: io::Error) -> ScanError {
+        if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) {
+            return ScanError::Permission(crate::net::permission_message());
+        }
+        ScanError::System(format!("{what}: {e}"))
+    }
+}
+
+impl fmt::Display for ScanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScanError::Usage(m) | ScanError::Permission(m) | ScanError::System(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ScanError {}
+
+/// Whether this process may send raw packets (CAP_NET_RAW).
+pub fn privileged() -> bool {
+    crate::net::check_privileges().is_ok()
+}
+
+/// Scan resolved `targets` × `ports` as `cfg` says (raw engine, or connect()).
+pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanResults, ScanError> {
+    if ports.is_empty() {
+        return Err(ScanError::Usage("no ports to scan".into()));
+    }
+    if targets.is_empty() {
+        return Err(ScanError::Usage(
+            "no targets to scan (all excluded?)".into(),
+        ));
+    }
+    match cfg.kind {
+        ScanType::Connect => connect::run(targets, ports, cfg),
+        _ => engine::run(targets, ports, cfg),
+    }
+}
+
+/// The language's `scan(target, ports="1-1024", type="syn")`: parse the target and port
+/// strings as the command line does, scan with defaults, and return the results
+/// (`.open()`, `.state_of(host, port)`, `.iter()`). A SYN scan without CAP_NET_RAW falls
+/// back to connect(), as nmap's -sS does to -sT.
+pub fn scan(target: &str, ports: &str, kind: &str) -> Result<ScanResults, ScanError> {
+    let mut kind = ScanType::parse(kind).map_err(ScanError::Usage)?;
+    let specs = target
+        .split_whitespace()
+        .filter(|s| !s.trim().is_empty())
+        .map(targets::parse_target)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ScanError::Usage)?;
+    let t = targets::resolve(&specs, &[]).map_err(ScanError::Usage)?;
+    let p = ports::parse_ports(ports).map_err(ScanError::Usage)?;
+    if kind == ScanType::Syn && !privileged() {
+        kind = ScanType::Connect;
+    }
+    let cfg = ScanConfig {
+        kind,
+        ..ScanConfig::default()
+    };
+    run(t, p.for_proto(kind.proto()), &cfg)
+}

@@ -1,0 +1,423 @@
+//! Probe frames and reply classification. Pure: a probe is written into a caller's buffer
+//! from a fixed template (no allocation per probe), and a captured packet is turned into
+//! "(host, port) answered with this reason" only if it carries our cookie.
+
+use std::net::IpAddr;
+
+use super::cookie::{self, Key};
+use super::result::{Reason, ScanType};
+use crate::net::wire::{self, L4, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+
+/// Largest probe: IPv6 (40) + TCP with MSS (24).
+pub const MAX_PROBE: usize = 64;
+/// How many source ports a UDP scan spreads over (its cookie lives in the port).
+pub const UDP_PORTS: u16 = 1024;
+
+/// What every probe of one scan shares.
+#[derive(Clone, Debug)]
+pub struct Prober {
+    pub kind: ScanType,
+    pub key: Key,
+    /// TCP source port; the first of `UDP_PORTS` for UDP.
+    pub sport: u16,
+}
+
+fn put16(b: &mut [u8], at: usize, v: u16) {
+    if let Some(s) = b.get_mut(at..at + 2) {
+        s.copy_from_slice(&v.to_be_bytes());
+    }
+}
+
+fn put32(b: &mut [u8], at: usize, v: u32) {
+    if let Some(s) = b.get_mut(at..at + 4) {
+        s.copy_from_slice(&v.to_be_bytes());
+    }
+}
+
+fn addr_sum(a: IpAddr) -> u32 {
+    match a {
+        IpAddr::V4(v) => wire::ones_sum(&v.octets()),
+        IpAddr::V6(v) => wire::ones_sum(&v.octets()),
+    }
+}
+
+impl Prober {
+    fn proto(&self) -> u8 {
+        match self.kind {
+            ScanType::Udp => PROTO_UDP,
+            _ => PROTO_TCP,
+        }
+    }
+
+    fn tcp_flags(&self) -> u8 {
+        match self.kind {
+            ScanType::Ack => 0x10,
+            ScanType::Flags(f) => f,
+            _ => 0x02,
+        }
+    }
+
+    /// The cookie for a probe to (dst, dport) from src.
+    pub fn cookie(&self, src: IpAddr, dst: IpAddr, dport: u16) -> u32 {
+        cookie::cookie(self.key, src, dst, dport, self.proto())
+    }
+
+    /// The UDP source port that carries the cookie.
+    pub fn udp_sport(&self, c: u32) -> u16 {
+        self.sport.wrapping_add((c % u32::from(UDP_PORTS)) as u16)
+    }
+
+    /// Write the probe into `buf`; returns its length (0 if the families differ).
+    pub fn build(&self, src: IpAddr, dst: IpAddr, dport: u16, buf: &mut [u8; MAX_PROBE]) -> usize {
+        let c = self.cookie(src, dst, dport);
+        let proto = self.proto();
+        let l4len: usize = if proto == PROTO_TCP { 24 } else { 8 };
+        let ip_len = match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let total = 20 + l4len;
+                buf[..20].copy_from_slice(&[
+                    0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                ]);
+                put16(buf, 2, total as u16);
+                put16(buf, 4, (c >> 16) as u16); // IP id: varies, never zero-patterned
+                buf[12..16].copy_from_slice(&s.octets());
+                buf[16..20].copy_from_slice(&d.octets());
+                let sum = wire::fold(wire::ones_sum(&buf[..20]));
+                put16(buf, 10, sum);
+                20
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                buf[..8].copy_from_slice(&[0x60, 0, 0, 0, 0, 0, proto, 64]);
+                put16(buf, 4, l4len as u16);
+                buf[8..24].copy_from_slice(&s.octets());
+                buf[24..40].copy_from_slice(&d.octets());
+                40
+            }
+            _ => return 0,
+        };
+        let (h, l4) = buf.split_at_mut(ip_len);
+        let _ = h;
+        if proto == PROTO_TCP {
+            let flags = self.tcp_flags();
+            put16(l4, 0, self.sport);
+            put16(l4, 2, dport);
+            // The cookie is the sequence number; an ACK probe carries it in the ack
+            // field too, because the RST it draws has seq = our ack.
+            put32(l4, 4, c);
+            put32(l4, 8, if flags & 0x10 != 0 { c } else { 0 });
+            l4[12] = 6 << 4;
+            l4[13] = flags;
+            put16(l4, 14, 1024);
+            put16(l4, 16, 0);
+            put16(l4, 18, 0);
+            l4[20..24].copy_from_slice(&[2, 4, 0x05, 0xb4]); // MSS 1460
+        } else {
+            put16(l4, 0, self.udp_sport(c));
+            put16(l4, 2, dport);
+            put16(l4, 4, 8);
+            put16(l4, 6, 0);
+        }
+        let l4 = &mut l4[..l4len];
+        let pseudo = addr_sum(src) + addr_sum(dst) + u32::from(proto) + l4len as u32;
+        let mut sum = wire::fold(pseudo + wire::ones_sum(l4));
+        if proto == PROTO_UDP && sum == 0 {
+            sum = 0xffff;
+        }
+        put16(l4, if proto == PROTO_TCP { 16 } else { 6 }, sum);
+        ip_len + l4len
+    }
+
+    /// What TCP's reply must acknowledge: the cookie plus the SYN and FIN we sent.
+    fn expected_ack(&self, c: u32) -> u32 {
+        let f = self.tcp_flags();
+        c.wrapping_add(u32::from(f & 0x02 != 0) + u32::from(f & 0x01 != 0))
+    }
+
+    /// Classify a captured IP packet: `(target, port, reason)` when it answers one of our
+    /// probes sent from one of `ours` addresses, else `None` (not ours, forged, or stale).
+    pub fn classify(
+        &self,
+        pkt: &[u8],
+        ours: impl Fn(IpAddr) -> bool,
+    ) -> Option<(IpAddr, u16, Reason)> {
+        let s = wire::summarize(pkt)?;
+        match (&s.l4, self.kind) {
+            (
+                L4::Tcp {
+                    sport,
+                    dport,
+                    seq,
+                    ack,
+                    flags,
+                    ..
+                },
+                k,
+            ) if k != ScanType::Udp => {
+                if *dport != self.sport || !ours(s.dst) {
+                    return None;
+                }
+                let c = self.cookie(s.dst, s.src, *sport);
+                let syn = flags & wire::TCP_SYN != 0;
+                let ackf = flags & wire::TCP_ACK != 0;
+                let rst = flags & wire::TCP_RST != 0;
+                let reason = if k == ScanType::Ack {
+                    if rst && *seq == c {
+                        Reason::Reset
+                    } else {
+                        return None;
+                    }
+                } else if ackf && *ack == self.expected_ack(c) {
+                    if rst {
+                        Reason::Reset
+                    } else if syn {
+                        Reason::SynAck
+                    } else {
+                        return None;
+                    }
+                } else if rst && !ackf && *seq == self.expected_ack(c) {
+                    // A RST without ACK whose seq is what we would have acked next.
+                    Reason::Reset
+                } else if syn && !ackf && k == ScanType::Syn {
+                    // A bare SYN (split handshake): no cookie to check; nmap calls it open.
+                    Reason::Syn
+                } else {
+                    return None;
+                };
+                Some((s.src, *sport, reason))
+            }
+            (L4::Udp { sport, dport }, ScanType::Udp) => {
+                if !ours(s.dst) {
+                    return None;
+                }
+                let c = self.cookie(s.dst, s.src, *sport);
+                (*dport == self.udp_sport(c)).then_some((s.src, *sport, Reason::UdpResponse))
+            }
+            (
+                L4::Icmp {
+                    ty,
+                    code,
+                    quoted: Some(q),
+                    ..
+                },
+                k,
+            ) => {
+                let reason = match (s.proto, ty) {
+                    (PROTO_ICMP, 3) => Reason::IcmpUnreach(*code),
+                    (PROTO_ICMPV6, 1) => Reason::Icmp6Unreach(*code),
+                    _ => return None,
+                };
+                let target = q.dst;
+                if !ours(q.src) {
+                    return None;
+                }
+                match (&q.l4, k) {
+                    (
+                        L4::Tcp {
+                            sport, dport, seq, ..
+                        },
+                        k,
+                    ) if k != ScanType::Udp => {
+                        let c = self.cookie(q.src, target, *dport);
+                        (*sport == self.sport && *seq == c).then_some((target, *dport, reason))
+                    }
+                    (L4::Udp { sport, dport }, ScanType::Udp) => {
+                        let c = self.cookie(q.src, target, *dport);
+                        (*sport == self.udp_sport(c)).then_some((target, *dport, reason))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::view::Dissection;
+    use crate::packet::LinkType;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn prober(kind: ScanType) -> Prober {
+        Prober {
+            kind,
+            key: Key(7, 9),
+            sport: 40000,
+        }
+    }
+
+    /// A reply built by swapping the probe's addresses/ports with the given TCP fields.
+    fn tcp_reply(probe: &[u8], v6: bool, flags: u8, seq: u32, ack: u32) -> Vec<u8> {
+        let mut r = probe.to_vec();
+        let (ih, alen, so, dof) = if v6 { (40, 16, 8, 24) } else { (20, 4, 12, 16) };
+        let (a, b) = (r[so..so + alen].to_vec(), r[dof..dof + alen].to_vec());
+        r[so..so + alen].copy_from_slice(&b);
+        r[dof..dof + alen].copy_from_slice(&a);
+        let (sp, dp) = ([r[ih], r[ih + 1]], [r[ih + 2], r[ih + 3]]);
+        r[ih..ih + 2].copy_from_slice(&dp);
+        r[ih + 2..ih + 4].copy_from_slice(&sp);
+        r[ih + 4..ih + 8].copy_from_slice(&seq.to_be_bytes());
+        r[ih + 8..ih + 12].copy_from_slice(&ack.to_be_bytes());
+        r[ih + 13] = flags;
+        r
+    }
+
+    #[test]
+    fn syn_probe_is_a_valid_packet() {
+        let p = prober(ScanType::Syn);
+        let mut buf = [0xa5u8; MAX_PROBE];
+        let n = p.build(ip("198.18.0.1"), ip("198.18.0.2"), 80, &mut buf);
+        assert_eq!(n, 44);
+        let d = Dissection::new(&buf[..n], LinkType::RawIp).unwrap();
+        assert_eq!(d.ports(), (40000, 80));
+        assert_eq!(d.seq(), p.cookie(ip("198.18.0.1"), ip("198.18.0.2"), 80));
+        assert!(wire::ipv4_header_ok(&buf[..n]));
+        // The TCP checksum verifies: the pseudo-header sum plus the segment folds to 0.
+        let pseudo = addr_sum(ip("198.18.0.1")) + addr_sum(ip("198.18.0.2")) + 6 + 24;
+        assert_eq!(wire::fold(pseudo + wire::ones_sum(&buf[20..44])), 0);
+        let n6 = p.build(
+            ip("2001:db8:198:18::1"),
+            ip("2001:db8:198:18::2"),
+            443,
+            &mut buf,
+        );
+        assert_eq!(n6, 64);
+        let pseudo6 =
+            addr_sum(ip("2001:db8:198:18::1")) + addr_sum(ip("2001:db8:198:18::2")) + 6 + 24;
+        assert_eq!(wire::fold(pseudo6 + wire::ones_sum(&buf[40..64])), 0);
+        assert_eq!(
+            p.build(ip("198.18.0.1"), ip("2001:db8:198:18::2"), 1, &mut buf),
+            0
+        );
+    }
+
+    #[test]
+    fn syn_replies_validate_by_cookie() {
+        let p = prober(ScanType::Syn);
+        let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
+        let src_of = |a: IpAddr| a == me;
+        let mut buf = [0u8; MAX_PROBE];
+        let n = p.build(me, them, 80, &mut buf);
+        let c = p.cookie(me, them, 80);
+        let sa = tcp_reply(&buf[..n], false, 0x12, 777, c.wrapping_add(1));
+        assert_eq!(p.classify(&sa, src_of), Some((them, 80, Reason::SynAck)));
+        let ra = tcp_reply(&buf[..n], false, 0x14, 0, c.wrapping_add(1));
+        assert_eq!(p.classify(&ra, src_of), Some((them, 80, Reason::Reset)));
+        let forged = tcp_reply(&buf[..n], false, 0x12, 777, c.wrapping_add(2));
+        assert_eq!(p.classify(&forged, src_of), None);
+        let not_ours = tcp_reply(&buf[..n], false, 0x12, 777, c.wrapping_add(1));
+        assert_eq!(
+            p.classify(&not_ours, |a: IpAddr| a == ip("198.18.0.9")),
+            None
+        );
+        let bare = tcp_reply(&buf[..n], false, 0x02, 5, 0);
+        assert_eq!(p.classify(&bare, src_of), Some((them, 80, Reason::Syn)));
+        // Our own probe, seen on the wire, is not a reply.
+        assert_eq!(p.classify(&buf[..n], src_of), None);
+        assert_eq!(p.classify(&[0x45, 0, 1], src_of), None);
+    }
+
+    #[test]
+    fn ack_and_fin_replies() {
+        let (me, them) = (ip("2001:db8:198:18::1"), ip("2001:db8:198:18::2"));
+        let src_of = |a: IpAddr| a == me;
+        let mut buf = [0u8; MAX_PROBE];
+        let a = prober(ScanType::Ack);
+        let n = a.build(me, them, 22, &mut buf);
+        let c = a.cookie(me, them, 22);
+        let rst = tcp_reply(&buf[..n], true, 0x04, c, 0);
+        assert_eq!(a.classify(&rst, src_of), Some((them, 22, Reason::Reset)));
+        let f = prober(ScanType::Flags(0x29));
+        let n = f.build(me, them, 22, &mut buf);
+        let c = f.cookie(me, them, 22);
+        let ra = tcp_reply(&buf[..n], true, 0x14, 0, c.wrapping_add(1));
+        assert_eq!(f.classify(&ra, src_of), Some((them, 22, Reason::Reset)));
+    }
+
+    fn icmp_error(v6: bool, me: IpAddr, them: IpAddr, ty: u8, code: u8, quote: &[u8]) -> Vec<u8> {
+        let mut icmp = vec![ty, code, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(quote);
+        let mut b = Vec::new();
+        match (them, me) {
+            (IpAddr::V4(s), IpAddr::V4(d)) if !v6 => {
+                b.extend_from_slice(&[0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0]);
+                b.extend_from_slice(&s.octets());
+                b.extend_from_slice(&d.octets());
+                let t = (b.len() + icmp.len()) as u16;
+                b[2..4].copy_from_slice(&t.to_be_bytes());
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                b.extend_from_slice(&[0x60, 0, 0, 0]);
+                b.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
+                b.extend_from_slice(&[58, 64]);
+                b.extend_from_slice(&s.octets());
+                b.extend_from_slice(&d.octets());
+            }
+            _ => unreachable!(),
+        }
+        b.extend_from_slice(&icmp);
+        b
+    }
+
+    #[test]
+    fn icmp_errors_quote_our_probe() {
+        let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
+        let src_of = |a: IpAddr| a == me;
+        let mut buf = [0u8; MAX_PROBE];
+        let u = prober(ScanType::Udp);
+        let n = u.build(me, them, 53, &mut buf);
+        let e = icmp_error(false, me, them, 3, 3, &buf[..n]);
+        assert_eq!(
+            u.classify(&e, src_of),
+            Some((them, 53, Reason::IcmpUnreach(3)))
+        );
+        // Quotes cut to 8 bytes of transport header still match.
+        let e = icmp_error(false, me, them, 3, 13, &buf[..28]);
+        assert_eq!(
+            u.classify(&e, src_of),
+            Some((them, 53, Reason::IcmpUnreach(13)))
+        );
+        let mut other = buf;
+        other[21] ^= 1; // a different source port: not our cookie
+        let e = icmp_error(false, me, them, 3, 3, &other[..n]);
+        assert_eq!(u.classify(&e, src_of), None);
+        let s = prober(ScanType::Syn);
+        let n = s.build(me, them, 8443, &mut buf);
+        let e = icmp_error(false, me, them, 3, 13, &buf[..n]);
+        assert_eq!(
+            s.classify(&e, src_of),
+            Some((them, 8443, Reason::IcmpUnreach(13)))
+        );
+        let (me6, them6) = (ip("2001:db8:198:18::1"), ip("2001:db8:198:18::2"));
+        let n = u.build(me6, them6, 161, &mut buf);
+        let e = icmp_error(true, me6, them6, 1, 4, &buf[..n]);
+        assert_eq!(
+            u.classify(&e, |a: IpAddr| a == me6),
+            Some((them6, 161, Reason::Icmp6Unreach(4)))
+        );
+    }
+
+    #[test]
+    fn udp_answers_come_back_to_the_cookie_port() {
+        let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
+        let u = prober(ScanType::Udp);
+        let mut buf = [0u8; MAX_PROBE];
+        let n = u.build(me, them, 7, &mut buf);
+        let mut r = buf[..n].to_vec();
+        r[12..16].copy_from_slice(&[198, 18, 0, 2]);
+        r[16..20].copy_from_slice(&[198, 18, 0, 1]);
+        let (sp, dp) = ([r[20], r[21]], [r[22], r[23]]);
+        r[20..22].copy_from_slice(&dp);
+        r[22..24].copy_from_slice(&sp);
+        assert_eq!(
+            u.classify(&r, |a: IpAddr| a == me),
+            Some((them, 7, Reason::UdpResponse))
+        );
+        r[23] ^= 1;
+        assert_eq!(u.classify(&r, |a: IpAddr| a == me), None);
+    }
+}
