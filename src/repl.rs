@@ -96,6 +96,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         );
     }
     let mut line_no = 1usize;
+    let mut status = exit::OK;
     loop {
         net::clear_interrupt();
         install_sigint();
@@ -124,6 +125,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                         }
                     }
                     Ok(None) => {}
+                    Err(e) if matches!(e.kind, crate::lang::ErrorKind::Exit(_)) => {
+                        status = e.kind.exit_code();
+                        break;
+                    }
                     Err(e) => eprint!("{}", i.render_error(&e)),
                 }
                 let _ = std::io::Write::flush(&mut i.out);
@@ -143,7 +148,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         }
         let _ = ed.save_history(h);
     }
-    cli::finish_pcap(cfg, log).unwrap_or(exit::OK)
+    cli::finish_pcap(cfg, log).unwrap_or(status)
 }
 
 struct ReplHelper {

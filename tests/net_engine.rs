@@ -414,3 +414,141 @@ fn sniff_with_a_filter_sees_only_what_matches() {
     })
     .unwrap();
 }
+
+#[test]
+fn icmp_echo_matches_by_id_and_seq() {
+    let Some(bed) = testbed::standard("echo") else {
+        return;
+    };
+    bed.in_client(|| {
+        let mut e = engine();
+        let dst = IpAddr::V4(testbed::SERVER_V4);
+        let ping = |seq: u16| {
+            Probe::new(
+                Packet::new(vec![
+                    ip_layer(dst),
+                    Layer::Icmp(tcpcraft::packet::IcmpRepr {
+                        r#type: 8,
+                        id: 777,
+                        seq,
+                        ..Default::default()
+                    }),
+                    Layer::Raw(b"tcpcraft".to_vec()),
+                ])
+                .to_bytes(),
+            )
+        };
+        let r = e
+            .sr(&[ping(1), ping(2), ping(3)], T, 0, Duration::ZERO, &|| {
+                false
+            })
+            .unwrap();
+        assert_eq!(r.answered.len(), 3);
+        for a in &r.answered {
+            match wire::summarize(&a.bytes).map(|s| s.l4) {
+                Some(L4::Icmp {
+                    ty: 0,
+                    id: 777,
+                    seq,
+                    ..
+                }) => assert_eq!(usize::from(seq), a.probe + 1),
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .unwrap();
+}
+
+#[test]
+fn retries_get_every_answer_through_ten_percent_loss_each_way() {
+    let Some(bed) = testbed::with(
+        "loss",
+        testbed::Faults {
+            loss: 10,
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    bed.in_client(|| {
+        let mut e = engine();
+        let dst = IpAddr::V4(testbed::SERVER_V4);
+        let probes: Vec<Probe> = (0..256u16)
+            .map(|i| syn(dst, 30000 + i, 2000 + i, 7))
+            .collect();
+        let r = e
+            .sr(
+                &probes,
+                Duration::from_millis(300),
+                8,
+                Duration::ZERO,
+                &|| false,
+            )
+            .unwrap();
+        assert_eq!(r.answered.len(), 256, "unanswered {:?}", r.unanswered);
+    })
+    .unwrap();
+}
+
+#[test]
+fn time_exceeded_from_a_router_matches_the_probe() {
+    let Some(bed) = testbed::standard("ttl") else {
+        return;
+    };
+    // Make the server a router for the silent range: a TTL-1 probe dies there.
+    let ok = bed
+        .server_cmd("sysctl")
+        .args(["-qw", "net.ipv4.ip_forward=1"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    // A forwarding route for the range (back toward the client, which drops it), so the
+    // router's TTL check is what answers.
+    let ok = bed
+        .server_cmd("ip")
+        .args(["route", "add", "198.19.0.0/16", "via", "198.18.0.1"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    bed.in_client(|| {
+        let mut e = engine();
+        let p = Packet::new(vec![
+            Layer::Ipv4(Ipv4Repr {
+                dst: Ipv4Addr::new(198, 19, 0, 5),
+                ttl: 1,
+                src: None,
+                ..Ipv4Repr::default()
+            }),
+            Layer::Tcp(TcpRepr {
+                sport: 40200,
+                dport: 80,
+                seq: 31337,
+                ..TcpRepr::default()
+            }),
+        ]);
+        let r = e
+            .sr1(&Probe::new(p.to_bytes()), T)
+            .unwrap()
+            .expect("time exceeded");
+        assert_eq!(r.kind, AnswerKind::IcmpError);
+        let s = wire::summarize(&r.bytes).unwrap();
+        assert_eq!(
+            s.src,
+            IpAddr::V4(testbed::SERVER_V4),
+            "from the router, not the destination"
+        );
+        assert!(
+            matches!(
+                s.l4,
+                L4::Icmp {
+                    ty: 11,
+                    code: 0,
+                    ..
+                }
+            ),
+            "{:?}",
+            s.l4
+        );
+    })
+    .unwrap();
+}

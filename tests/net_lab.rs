@@ -68,6 +68,26 @@ print("lab ok")
         "left behind: {:?}",
         netns_named("tcpc-lab")
     );
+    // `lab run FILE ARGS`: the same predefined names, the script's args, its line numbers.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("probe.tcs");
+    std::fs::write(
+        &file,
+        "r = sr1(IP(dst=target)/TCP(dport=int(args[0]), flags=\"S\"), timeout=1)\nprint(r.flags)\n",
+    )
+    .unwrap();
+    let out = tcpcraft()
+        .args(["-q", "lab", "run"])
+        .arg(&file)
+        .arg("7")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "SA");
     // The script's failure is the lab's exit status.
     let out = tcpcraft()
         .args(["-q", "lab", "-c", "assert 1 == 2, \"no\""])

@@ -86,7 +86,7 @@ pub fn run(args: &LabArgs) -> u8 {
         }
     };
     if let Err(why) = testbed::can_build() {
-        eprintln!("tcpcraft: lab: {why}; the lab creates network namespaces, so run it with sudo");
+        eprintln!("tcpcraft: lab: {why}: run it with sudo (`sudo tcpcraft lab`)");
         return 3;
     }
     for id in remove_stale() {

@@ -9,10 +9,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::engine::{Engine, EngineOptions, NetError as EngineError, Probe, Unmatched};
-use super::sys;
-use crate::lang::net::{
-    interrupted, request_interrupt, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
-};
+use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
 use crate::packet::{Layer, LinkType, Packet};
 
 /// Raw-socket backend for the language.
@@ -174,6 +171,28 @@ impl Net for RawNet {
             )
             .map_err(convert)?;
         self.notes();
+        // When something went unanswered, say what was captured instead and why it did
+        // not count ("ack 1 ≠ expected 1001"), so a user can see why nothing matched.
+        if !r.unanswered.is_empty() && !self.quiet {
+            let shown: Vec<&Unmatched> = r
+                .unmatched
+                .iter()
+                .filter(|u| !u.reason.starts_with("another answer"))
+                .collect();
+            for u in shown.iter().take(3) {
+                eprintln!(
+                    "tcpcraft: captured but not an answer: {} — {}",
+                    crate::packet::display::summary(&parse(&u.bytes)),
+                    u.reason
+                );
+            }
+            if shown.len() > 3 {
+                eprintln!(
+                    "tcpcraft: … and {} more captured packets that answered nothing",
+                    shown.len() - 3
+                );
+            }
+        }
         self.last_unmatched = r.unmatched;
         if interrupted() {
             return Err(NetError::Interrupted);
@@ -218,14 +237,4 @@ impl Net for RawNet {
     fn name(&self) -> &'static str {
         "raw sockets"
     }
-}
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    request_interrupt();
-}
-
-/// Turn Ctrl-C during a script into the language's interrupt flag (loops, waits and
-/// captures stop; the REPL survives) instead of killing the process.
-pub fn install_interrupt_handler() {
-    sys::on_signals(&[libc::SIGINT], on_sigint);
 }

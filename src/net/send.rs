@@ -40,6 +40,9 @@ impl Sender {
             let fd = sys::socket(domain, libc::SOCK_RAW, libc::IPPROTO_RAW)?;
             let big: libc::c_int = 4 << 20;
             let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
+            // The user's own RSTs must pass the kernel-RST guard of a live session (best
+            // effort: marking needs CAP_NET_ADMIN, and without a guard it changes nothing).
+            let _ = super::guard::mark_socket(std::os::fd::AsRawFd::as_raw_fd(&fd));
             if let Some(name) = bind {
                 sys::bind_to_device(&fd, name)?;
             }
@@ -54,6 +57,9 @@ impl Sender {
         if self.link.is_none() {
             // Protocol 0: this socket only sends, it never receives a copy of anything.
             let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
+            let one: libc::c_int = 1;
+            // Straight to the driver: no queueing discipline in the way at high rates.
+            let _ = sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_QDISC_BYPASS, &one);
             let big: libc::c_int = 4 << 20;
             let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
             self.link = Some(fd);

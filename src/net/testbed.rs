@@ -222,11 +222,14 @@ impl Bed {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // The server must not outlive us, even if we are killed.
-        #[allow(unsafe_code)] // reason: prctl is async-signal-safe, as pre_exec requires
+        // The server must not outlive us, even if we are killed; and it gets a process
+        // group of its own, so Ctrl-C at the lab's terminal reaches tcpcraft, not it.
+        #[allow(unsafe_code)]
+        // reason: prctl and setpgid are async-signal-safe, as pre_exec requires
         unsafe {
             cmd.pre_exec(|| {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                libc::setpgid(0, 0);
                 Ok(())
             });
         }
@@ -362,7 +365,13 @@ pub fn remove_by_id(id: &str) -> bool {
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok())
     {
-        any |= sys::kill(pid, libc::SIGTERM);
+        // Only our server: the pid may have been reused since a crash.
+        let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains("server.py"))
+            .unwrap_or(false);
+        if ours {
+            any |= sys::kill(pid, libc::SIGTERM);
+        }
     }
     for ns in [&client, &server] {
         if ns_exists(ns) {
