@@ -21,6 +21,8 @@ import sys
 
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, Raw, Ether, CookedLinux, ARP, Dot1Q,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, ICMPv6ND_Redirect,
+                       RouterAlert, ICMPv6MLQuery, ICMPv6MLReport, ICMPv6MLDone, ICMPv6MLQuery2,
+                       ICMPv6MLReport2, ICMPv6MLDMultAddrRec,
                        ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6DestUnreach,
                        ICMPv6PacketTooBig, ICMPv6TimeExceeded, ICMPv6ParamProblem,
                        ICMPv6ND_RS, ICMPv6ND_RA, ICMPv6ND_NS, ICMPv6ND_NA,
@@ -442,6 +444,22 @@ def ip6_raw():
     add(IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=255, nh=58) / Raw(b"\x87\x00\x00\x00\x00\x00\x00\x00\x20\x01"))
     add(IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=255, nh=58) / Raw(bytes(ICMPv6ND_NA(tgt=D6))[:10]))
     add(IPv6(src="fe80::fe", dst="fe80::1", hlim=255) / ICMPv6ND_Redirect(tgt="2001:db8:198:18::9", dst=D6))
+    # Multicast listener discovery, as a host on the test bed sends it when a link comes up.
+    add(IPv6(src="fe80::1", dst="ff02::16", hlim=1) / IPv6ExtHdrHopByHop(options=RouterAlert()) /
+        ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(dst="ff02::1:ff00:1"), ICMPv6MLDMultAddrRec(rtype=3, dst="ff02::fb")]))
+    add(IPv6(src="fe80::1", dst="ff02::16", hlim=1) / ICMPv6MLReport2())
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1) / ICMPv6MLQuery(mrd=10000))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1) / ICMPv6MLQuery(mladdr="ff02::1:ff00:2"))
+    add(IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=1) / ICMPv6MLReport(mladdr="ff02::1:ff00:2"))
+    add(IPv6(src="fe80::1", dst="ff02::2", hlim=1) / ICMPv6MLDone(mladdr="ff02::1:ff00:2"))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1) / ICMPv6MLQuery2(mrd=10000))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1) / ICMPv6MLQuery2(mladdr="ff02::1:ff00:2", sources=["2001:db8:198:18::1"]))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1, nh=58) / Raw(bytes(ICMPv6MLQuery())[:10]))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1, nh=58) / Raw(bytes(ICMPv6MLQuery()) + b"\x00" * 2))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1, nh=58) / Raw(bytes(ICMPv6MLQuery2(sources=["::1", "::2"]))[:44]))
+    add(IPv6(src="fe80::1", dst="ff02::16", hlim=1, nh=58) / Raw(b"\x8f\x00\x00\x00\x00\x00"))
+    for t in [144, 146, 147]:
+        add(IPv6(src=S6, dst=D6, nh=58) / Raw(bytes([t, 0, 0, 0, 0x12, 0x34, 0xc0, 0])))
     add(IPv6(src="::2", dst=D6) / UDP(sport=1, dport=2))
     # Extension headers tcpdump names on one line: fragments, hop-by-hop, destination options.
     add(IPv6(src=S6, dst=D6) / IPv6ExtHdrFragment(id=5, m=1) / UDP(sport=1, dport=2) / Raw(b"abc"))
@@ -463,9 +481,9 @@ TCPDUMP_UDP_PORTS = {53, 67, 68, 69, 88, 123, 161, 162, 319, 320, 496, 500, 514,
                      2049, 2103, 2104, 3456, 3503, 3784, 3785, 3799, 4342, 4500, 4567, 4784, 4789, 4790,
                      5060, 5353, 5359, 6081, 6343, 6635, 6696, 6697, 6784, 7000, 7001, 7002, 7003, 7004,
                      7005, 7006, 7007, 7008, 7009, 7500, 8231, 8472, 8500, 12222, 12223, 17754, 30490}
-# ICMPv6 types tcpdump decodes further than "name, length N" (MLD, router renumbering,
-# node information, inverse ND, mobile IPv6, RPL); tcpcraft does not.
-TCPDUMP_ICMP6_TYPES = {130, 131, 132, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 155}
+# ICMPv6 types tcpdump decodes further than tcpcraft (router renumbering, node
+# information, inverse ND, home agent address discovery replies, RPL).
+TCPDUMP_ICMP6_TYPES = {138, 139, 140, 141, 142, 145, 155}
 
 
 def tcpcraft_decodes(b):

@@ -11,14 +11,14 @@
 //! Covered as tcpdump prints them: Ethernet (with VLAN tags), Linux cooked, raw IP; ARP;
 //! IPv4 (also in IPv4/IPv6 tunnels), IPv6 with hop-by-hop, destination-options and
 //! fragment headers; TCP with every option tcpdump names; UDP; ICMP and ICMPv6 (errors,
-//! echo, neighbour discovery); and the first line of HTTP, RTSP, FTP, SMTP, whois, SSH
+//! echo, neighbour discovery, MLD); and the first line of HTTP, RTSP, FTP, SMTP, whois, SSH
 //! banners and DNS. Checked against tcpdump 4.99.3 on scapy-made and randomly damaged
 //! captures (tests/display_tcpdump.rs).
 //!
 //! Not decoded (the line ends after the transport layer, where tcpdump goes on): other
 //! UDP applications (NTP, DHCP, SNMP, TFTP, … — the ports are listed in
 //! scripts/gen_decode_fixture.py), TCP applications such as telnet, BGP or SMB, MPTCP
-//! option details, MLD and other ICMPv6 types tcpdump decodes, other IP protocols (GRE,
+//! option details, node information, router renumbering and RPL messages, other IP protocols (GRE,
 //! ESP, SCTP, …), IPv6 routing and mobility headers, and LLC frames.
 
 use std::fmt::Write as _;
@@ -1660,6 +1660,31 @@ fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             let _ = write!(nd.out, ", id {id}, seq {seq}");
         }
         133 | 134 => {}
+        // Multicast listener discovery (RFC 2710, RFC 3810).
+        130 => {
+            if length == 24 {
+                mld6_print(nd, bp)?;
+            } else if length >= 28 {
+                nd.p(" v2");
+                mldv2_query_print(nd, bp, length)?;
+            } else {
+                let _ = write!(nd.out, " unknown-version (len {length}) ");
+            }
+        }
+        131 | 132 => mld6_print(nd, bp)?,
+        143 => {
+            if length < 8 {
+                let _ = write!(nd.out, " [invalid len {length}]");
+            } else {
+                let n = nd.be16(bp + 6)?;
+                let _ = write!(nd.out, ", {n} group record(s)");
+            }
+        }
+        // Mobile IPv6 (RFC 6275) solicitations: the identifier.
+        144 | 146 => {
+            let id = nd.be16(bp + 4)?;
+            let _ = write!(nd.out, ", id 0x{id:04x}");
+        }
         137 => {
             let dst = nd.ip6(bp + 24)?;
             let tgt = nd.ip6(bp + 8)?;
@@ -1679,6 +1704,33 @@ fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         }
     }
     let _ = write!(nd.out, ", length {length}");
+    Ok(())
+}
+
+/// `mld6_print`: an MLDv1 message (nothing when it is not all captured).
+fn mld6_print(nd: &mut Nd, bp: usize) -> R {
+    if !nd.ttest(bp, 24) {
+        return Ok(());
+    }
+    let delay = nd.be16(bp + 4)?;
+    let addr = nd.ip6(bp + 8)?;
+    let _ = write!(nd.out, "max resp delay: {delay} addr: {addr}");
+    Ok(())
+}
+
+/// `mldv2_query_print` without -v: the group and how many sources.
+fn mldv2_query_print(nd: &mut Nd, bp: usize, len: usize) -> R {
+    let gaddr = nd.ip6(bp + 8)?;
+    let _ = write!(nd.out, " [gaddr {gaddr}");
+    let nsrcs = usize::from(nd.be16(bp + 26)?);
+    if nsrcs > 0 {
+        if len < 28 + nsrcs * 16 {
+            nd.p(" [invalid number of sources]");
+        } else {
+            let _ = write!(nd.out, ", {nsrcs} source(s)");
+        }
+    }
+    nd.p("]");
     Ok(())
 }
 
