@@ -18,8 +18,8 @@
 //! Not decoded (the line ends after the transport layer, where tcpdump goes on): other
 //! UDP applications (NTP, DHCP, SNMP, TFTP, … — the ports are listed in
 //! scripts/gen_decode_fixture.py), TCP applications such as telnet, BGP or SMB, MPTCP
-//! option details, node information, router renumbering and RPL messages, other IP protocols (GRE,
-//! ESP, SCTP, …), IPv6 routing and mobility headers, and LLC frames.
+//! option details, ICMPv6 node information, router renumbering and RPL messages, other
+//! IP protocols (GRE, ESP, SCTP, …), IPv6 routing and mobility headers, and LLC frames.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
