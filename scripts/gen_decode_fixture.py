@@ -219,9 +219,37 @@ def ip4_raw():
         [(15, b"\x01\x02\x03")],
         [(27, b"\x01\x02\x03\x04\x05\x06")],
         [(69, b"\x01\x02")],
+        # Multipath TCP: every subtype, in the segments it belongs to and in others.
+        [(30, bytes.fromhex("0181"))],
+        [(30, bytes.fromhex("0081") + bytes(range(8)))],
+        [(30, bytes.fromhex("0001") + bytes(range(8)))],
+        [(30, bytes.fromhex("0581"))],
+        [(30, bytes.fromhex("1005") + bytes.fromhex("deadbeef 01020304"))],
+        [(30, bytes.fromhex("1105") + bytes.fromhex("deadbeef"))],
+        [(30, bytes.fromhex("2001"))],
+        [(30, bytes.fromhex("3001 c6120009"))],
+        [(30, bytes.fromhex("4001 02"))],
+        [(30, bytes.fromhex("5001"))],
+        [(30, bytes.fromhex("f0"))],
     ]
     for i, o in enumerate(O):
         add(IP(src=S, dst=D, id=1000 + i) / TCP(sport=40000, dport=9000, flags="S", seq=i, options=o))
+    # Multipath TCP on SYN-ACK and ACK segments.
+    for f, o in [("SA", bytes.fromhex("0181")), ("SA", bytes.fromhex("1100") + bytes(range(12))),
+                 ("A", bytes.fromhex("0081") + bytes(range(16))), ("A", bytes.fromhex("0081") + bytes(range(18))),
+                 ("A", bytes.fromhex("1000") + bytes(range(20))), ("A", bytes.fromhex("2001") + bytes.fromhex("00000064")),
+                 ("A", bytes.fromhex("2003") + bytes(8)), ("A", bytes.fromhex("201f") + bytes(range(18))),
+                 ("A", bytes.fromhex("2005") + bytes(range(10))), ("A", bytes.fromhex("2004") + bytes(range(10))),
+                 ("A", bytes.fromhex("2005") + bytes(range(12))), ("A", bytes.fromhex("2001")),
+                 ("A", bytes.fromhex("3001 c6120009") + bytes(range(8))), ("A", bytes.fromhex("3007 c6120009 1f90")),
+                 ("A", bytes.fromhex("3003 c6120009 1f90") + bytes(range(8))),
+                 ("A", bytes.fromhex("3102") + bytes(range(16))), ("A", bytes.fromhex("3602") + bytes(range(16)) + b"\x00\x50"),
+                 ("A", bytes.fromhex("3002") + bytes(range(24))), ("A", bytes.fromhex("3902") + bytes(range(26))),
+                 ("A", bytes.fromhex("4001 020304")), ("A", bytes.fromhex("4001")), ("A", bytes.fromhex("5101")),
+                 ("A", bytes.fromhex("50")), ("A", bytes.fromhex("6000") + bytes(range(8))),
+                 ("A", bytes.fromhex("7000") + bytes(range(8))), ("A", bytes.fromhex("6000") + bytes(range(4))),
+                 ("A", bytes.fromhex("8000") + bytes(range(4))), ("A", b"\x00"), ("R", bytes.fromhex("0181"))]:
+        add(IP(src=S, dst=D) / TCP(sport=40000, dport=9000, flags=f, seq=1, ack=2, options=[(30, o)]))
     # Options again on data segments with ACK.
     add(IP(src=S, dst=D) / TCP(sport=40000, dport=9000, flags="PA", seq=5, ack=6,
                               options=[("NOP", None), ("NOP", None), ("Timestamp", (11, 12))]) / Raw(b"hello"))
@@ -507,18 +535,7 @@ def tcpcraft_decodes(b):
     if proto == 17 and len(t) >= 4:
         ports = {int.from_bytes(t[0:2], "big"), int.from_bytes(t[2:4], "big")}
         return not (ports & (TCPDUMP_UDP_PORTS - {53}))
-    if proto == 6 and len(t) >= 20:
-        opts = t[20:(t[12] >> 4) * 4]
-        i = 0
-        while i < len(opts):
-            if opts[i] == 30:
-                return False  # MPTCP
-            if opts[i] in (0, 1):
-                i += 1
-            elif i + 1 < len(opts) and opts[i + 1] >= 2:
-                i += opts[i + 1]
-            else:
-                break
+    if proto == 6:
         return True
     if proto == 58 and v == 6 and t:
         return t[0] not in TCPDUMP_ICMP6_TYPES

@@ -10,16 +10,16 @@
 //!
 //! Covered as tcpdump prints them: Ethernet (with VLAN tags), Linux cooked, raw IP; ARP;
 //! IPv4 (also in IPv4/IPv6 tunnels), IPv6 with hop-by-hop, destination-options and
-//! fragment headers; TCP with every option tcpdump names; UDP; ICMP and ICMPv6 (errors,
-//! echo, neighbour discovery, MLD); and the first line of HTTP, RTSP, FTP, SMTP, whois, SSH
-//! banners and DNS. Checked against tcpdump 4.99.3 on scapy-made and randomly damaged
-//! captures (tests/display_tcpdump.rs).
+//! fragment headers; TCP with every option tcpdump names (MPTCP too); UDP; ICMP and
+//! ICMPv6 (errors, echo, neighbour discovery, MLD); and the first line of HTTP, RTSP,
+//! FTP, SMTP, whois, SSH banners and DNS. Checked against tcpdump 4.99.3 on scapy-made
+//! and randomly damaged captures (tests/display_tcpdump.rs).
 //!
 //! Not decoded (the line ends after the transport layer, where tcpdump goes on): other
 //! UDP applications (NTP, DHCP, SNMP, TFTP, … — the ports are listed in
-//! scripts/gen_decode_fixture.py), TCP applications such as telnet, BGP or SMB, MPTCP
-//! option details, ICMPv6 node information, router renumbering and RPL messages, other
-//! IP protocols (GRE, ESP, SCTP, …), IPv6 routing and mobility headers, and LLC frames.
+//! scripts/gen_decode_fixture.py), TCP applications such as telnet, BGP or SMB, ICMPv6
+//! node information, router renumbering and RPL messages, other IP protocols (GRE, ESP,
+//! SCTP, …), IPv6 routing and mobility headers, and LLC frames.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -1060,6 +1060,19 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
                 nd.p(" ");
                 tfo(nd, cp, datalen, false)?;
             }
+            30 => {
+                datalen = len - 2;
+                lencheck!(datalen);
+                // MPTCP reads only its own option: the readable end moves in to it.
+                let saved = nd.snapend;
+                nd.snapend = nd.snapend.min(cp - 2 + len as usize);
+                let flags = nd.u8(tp + 13)?;
+                let ok = mptcp_print(nd, cp - 2, len as usize, flags)?;
+                nd.snapend = saved;
+                if !ok {
+                    return Ok(Opts::Bad { ch });
+                }
+            }
             254 => {
                 datalen = len - 2;
                 lencheck!(datalen);
@@ -1102,6 +1115,246 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
         }
     }
     Ok(Opts::Done)
+}
+
+/// Multipath TCP options (RFC 6824, RFC 8684) the way tcpdump's `mptcp_print` writes
+/// them: length, subtype, details. `false`: the option does not fit its subtype
+/// (`[bad opt]`).
+fn mptcp_print(nd: &mut Nd, opt: usize, len: usize, flags: u8) -> R<bool> {
+    nd.proto = "mptcp";
+    if len < 3 {
+        return Ok(false);
+    }
+    let subtype = (nd.u8(opt + 2)? >> 4).min(8);
+    let name = [
+        "capable",
+        "join",
+        "dss",
+        "add-addr",
+        "rem-addr",
+        "prio",
+        "fail",
+        "fast-close",
+        "unknown",
+    ][usize::from(subtype)];
+    let _ = write!(nd.out, " {len} {name}");
+    let syn = flags & TH_SYN != 0;
+    let ack = flags & TH_ACK != 0;
+    let be64 = |nd: &Nd, at: usize| -> R<u64> {
+        Ok(u64::from(nd.be32(at)?) << 32 | u64::from(nd.be32(at + 4)?))
+    };
+    match subtype {
+        0 => {
+            let fits =
+                ((len == 12 || len == 4) && syn) || ((len == 20 || len == 22) && ack && !syn);
+            if !fits {
+                return Ok(false);
+            }
+            let version = nd.u8(opt + 2)? & 0x0f;
+            if version > 1 {
+                let _ = write!(nd.out, " Unknown Version ({version})");
+                return Ok(true);
+            }
+            let _ = write!(nd.out, " v{version}");
+            if nd.u8(opt + 3)? & 0x80 != 0 {
+                nd.p(" csum");
+            }
+            if len == 12 || len >= 20 {
+                let k = be64(nd, opt + 4)?;
+                let _ = write!(nd.out, " {{0x{k:x}");
+                if len >= 20 {
+                    let k2 = be64(nd, opt + 12)?;
+                    let _ = write!(nd.out, ",0x{k2:x}");
+                }
+                nd.p("}");
+            }
+        }
+        1 => {
+            let fits = (len == 12 && syn) || (len == 16 && syn && ack) || (len == 24 && ack);
+            if !fits {
+                return Ok(false);
+            }
+            if len != 24 {
+                if nd.u8(opt + 2)? & 0x01 != 0 {
+                    nd.p(" backup");
+                }
+                let id = nd.u8(opt + 3)?;
+                let _ = write!(nd.out, " id {id}");
+            }
+            match len {
+                12 => {
+                    let (token, nonce) = (nd.be32(opt + 4)?, nd.be32(opt + 8)?);
+                    let _ = write!(nd.out, " token 0x{token:x} nonce 0x{nonce:x}");
+                }
+                16 => {
+                    let (mac, nonce) = (be64(nd, opt + 4)?, nd.be32(opt + 12)?);
+                    let _ = write!(nd.out, " hmac 0x{mac:x} nonce 0x{nonce:x}");
+                }
+                _ => {
+                    nd.p(" hmac 0x");
+                    for i in 0..20 {
+                        let v = nd.u8(opt + 4 + i)?;
+                        let _ = write!(nd.out, "{v:02x}");
+                    }
+                }
+            }
+        }
+        2 => {
+            if len < 4 || syn {
+                return Ok(false);
+            }
+            let f = nd.u8(opt + 3)?;
+            if f & 0x10 != 0 {
+                nd.p(" fin");
+            }
+            let mut at = opt + 4;
+            let mut left = len - 4;
+            if f & 0x01 != 0 {
+                nd.p(" ack ");
+                if f & 0x02 != 0 {
+                    if left < 8 {
+                        return Ok(false);
+                    }
+                    let v = be64(nd, at)?;
+                    let _ = write!(nd.out, "{v}");
+                    at += 8;
+                    left -= 8;
+                } else {
+                    if left < 4 {
+                        return Ok(false);
+                    }
+                    let v = nd.be32(at)?;
+                    let _ = write!(nd.out, "{v}");
+                    at += 4;
+                    left -= 4;
+                }
+            }
+            if f & 0x04 != 0 {
+                nd.p(" seq ");
+                if f & 0x08 != 0 {
+                    if left < 8 {
+                        return Ok(false);
+                    }
+                    let v = be64(nd, at)?;
+                    let _ = write!(nd.out, "{v}");
+                    at += 8;
+                    left -= 8;
+                } else {
+                    if left < 4 {
+                        return Ok(false);
+                    }
+                    let v = nd.be32(at)?;
+                    let _ = write!(nd.out, "{v}");
+                    at += 4;
+                    left -= 4;
+                }
+                if left < 4 {
+                    return Ok(false);
+                }
+                let sub = nd.be32(at)?;
+                let _ = write!(nd.out, " subseq {sub}");
+                at += 4;
+                left -= 4;
+                if left < 2 {
+                    return Ok(false);
+                }
+                let l = nd.be16(at)?;
+                let _ = write!(nd.out, " len {l}");
+                at += 2;
+                left -= 2;
+                if left >= 2 {
+                    let c = nd.be16(at)?;
+                    let _ = write!(nd.out, " csum 0x{c:x}");
+                    left -= 2;
+                }
+            }
+            if left != 0 {
+                return Ok(false);
+            }
+        }
+        3 => {
+            if ![8, 10, 16, 18, 20, 22, 28, 30].contains(&len) {
+                return Ok(false);
+            }
+            let echo = match nd.u8(opt + 2)? & 0x0f {
+                0x6 => "v0-ip6",
+                0x4 => "v0-ip4",
+                0x1 => "v1-echo",
+                0x0 => "v1",
+                _ => "[bad version/echo]",
+            };
+            let id = nd.u8(opt + 3)?;
+            let _ = write!(nd.out, " {echo} id {id}");
+            if matches!(len, 8 | 10 | 16 | 18) {
+                let a = nd.ip4(opt + 4)?;
+                let _ = write!(nd.out, " {a}");
+                if len == 10 || len == 18 {
+                    let port = nd.be16(opt + 8)?;
+                    let _ = write!(nd.out, ":{port}");
+                }
+                if len == 16 {
+                    let mac = be64(nd, opt + 8)?;
+                    let _ = write!(nd.out, " hmac 0x{mac:x}");
+                }
+                if len == 18 {
+                    let mac = be64(nd, opt + 10)?;
+                    let _ = write!(nd.out, " hmac 0x{mac:x}");
+                }
+            } else {
+                let a = nd.ip6(opt + 4)?;
+                let _ = write!(nd.out, " {a}");
+                if len == 22 || len == 30 {
+                    let port = nd.be16(opt + 20)?;
+                    let _ = write!(nd.out, ":{port}");
+                }
+                if len == 28 {
+                    let mac = be64(nd, opt + 20)?;
+                    let _ = write!(nd.out, " hmac 0x{mac:x}");
+                }
+                if len == 30 {
+                    let mac = be64(nd, opt + 22)?;
+                    let _ = write!(nd.out, " hmac 0x{mac:x}");
+                }
+            }
+        }
+        4 => {
+            if len < 4 {
+                return Ok(false);
+            }
+            nd.p(" id");
+            for i in 0..len - 3 {
+                let v = nd.u8(opt + 3 + i)?;
+                let _ = write!(nd.out, " {v}");
+            }
+        }
+        5 => {
+            if len != 3 && len != 4 {
+                return Ok(false);
+            }
+            if nd.u8(opt + 2)? & 0x01 != 0 {
+                nd.p(" backup");
+            } else {
+                nd.p(" non-backup");
+            }
+            if len == 4 {
+                let id = nd.u8(opt + 3)?;
+                let _ = write!(nd.out, " id {id}");
+            }
+        }
+        6 | 7 => {
+            if len != 12 {
+                return Ok(false);
+            }
+            let v = be64(nd, opt + 4)?;
+            if subtype == 6 {
+                let _ = write!(nd.out, " seq {v}");
+            } else {
+                let _ = write!(nd.out, " key 0x{v:x}");
+            }
+        }
+        _ => {}
+    }
+    Ok(true)
 }
 
 /// TCP Fast Open (RFC 7413), as kind 34 or as experiment 254 with magic 0xf989.
