@@ -91,6 +91,19 @@ def dns_messages():
     out.append(hdr + b"\x42\x00\x00\x01\x00\x01")
     out.append(hdr + b"\x81abc\x00\x00\x01\x00\x01")
     out.append(hdr + b"\x03abc")
+    # OPT records in the answer section, with every EDNS option tcpdump names.
+    ans = bytes.fromhex("0005 8180 0000 0001 0000 0000")
+    def opt(rdata, cls=1232, ttl=0):
+        return b"\x00\x00\x29" + cls.to_bytes(2, "big") + ttl.to_bytes(4, "big") + len(rdata).to_bytes(2, "big") + rdata
+    for rdata, ttl in [(b"", 0), (b"", 0x8000), ("000a 0008 0102030405060708", 0), ("000a 0010" + "11" * 16, 0),
+                       ("000a 0004 01020304", 0), ("0003 0002 6162 000c 0002 0000", 0), ("0008 0007 0001 1800 c61200", 0),
+                       ("0008 0004 0002 0000", 0), ("0008 0006 0003 0800 0102", 0), ("0008 0005 0001 0800 01", 0),
+                       ("0063 0001 ff", 0), ("000b 0002 0064", 0), ("000b 0001 00", 0), ("0009 0004 00000e10", 0),
+                       ("000e 0004 4a5b 0001", 0), ("000e 0003 010203", 0), ("0005 0004 080d0fc8", 0),
+                       ("0006 0002 0209", 0), ("0007 0002 0102", 0), ("000d 0005 0161 0000 00", 0),
+                       ("0001 0000 0002 0000", 0), ("000a 0008 0102", 0), ("000a", 0)]:
+        rd = rdata if isinstance(rdata, bytes) else bytes.fromhex(rdata.replace(" ", ""))
+        out.append(ans + opt(rd, ttl=ttl))
     out.append(b"hello world!")
     out.append(b"hello world! and then some more text")
     for n in [12, 13, 20, 31, 48, 64]:
@@ -509,6 +522,9 @@ TCPDUMP_UDP_PORTS = {53, 67, 68, 69, 88, 123, 161, 162, 319, 320, 496, 500, 514,
                      2049, 2103, 2104, 3456, 3503, 3784, 3785, 3799, 4342, 4500, 4567, 4784, 4789, 4790,
                      5060, 5353, 5359, 6081, 6343, 6635, 6696, 6697, 6784, 7000, 7001, 7002, 7003, 7004,
                      7005, 7006, 7007, 7008, 7009, 7500, 8231, 8472, 8500, 12222, 12223, 17754, 30490}
+# TCP ports whose payload tcpdump decodes and tcpcraft does not (telnet, BGP, RPKI-RTR,
+# MSDP, PPTP, NFS, Redis, OpenFlow, BEEP); found by probing tcpdump with every port.
+TCPDUMP_TCP_PORTS = {23, 179, 323, 639, 1723, 2049, 6379, 6633, 6653, 10288}
 # ICMPv6 types tcpdump decodes further than tcpcraft (router renumbering, node
 # information, inverse ND, home agent address discovery replies, RPL).
 TCPDUMP_ICMP6_TYPES = {138, 139, 140, 141, 142, 145, 155}
@@ -535,8 +551,9 @@ def tcpcraft_decodes(b):
     if proto == 17 and len(t) >= 4:
         ports = {int.from_bytes(t[0:2], "big"), int.from_bytes(t[2:4], "big")}
         return not (ports & (TCPDUMP_UDP_PORTS - {53}))
-    if proto == 6:
-        return True
+    if proto == 6 and len(t) >= 4:
+        ports = {int.from_bytes(t[0:2], "big"), int.from_bytes(t[2:4], "big")}
+        return not (ports & TCPDUMP_TCP_PORTS)
     if proto == 58 and v == 6 and t:
         return t[0] not in TCPDUMP_ICMP6_TYPES
     if proto in (4, 41):
@@ -570,6 +587,44 @@ def mutated(frames, n, seed, link=0):
     return out
 
 
+def random_dns(n, seed):
+    """DNS over UDP and TCP made of random parts: names, pointers, records of every type
+    tcpdump prints, garbage; a fifth of the UDP ones cut short."""
+    import random
+    rng = random.Random(seed)
+
+    def part():
+        r = rng.random()
+        if r < 0.15:
+            return b"\x00"
+        if r < 0.3:
+            return bytes([0xc0 | rng.randrange(4), rng.randrange(256)])
+        if r < 0.45:
+            k = rng.randrange(64)
+            return bytes([k]) + bytes(rng.choice(b"abc.-\x00\xff ") for _ in range(k))
+        if r < 0.6:
+            t = rng.choice([1, 2, 5, 6, 12, 15, 16, 28, 33, 38, 41, 104, 250, 256, rng.randrange(65536)])
+            rd = bytes(rng.randrange(256) for _ in range(rng.randrange(20)))
+            return (t.to_bytes(2, "big") + rng.choice([1, 3, 255, 1232]).to_bytes(2, "big") + bytes(4)
+                    + len(rd).to_bytes(2, "big") + rd)
+        if r < 0.7:
+            return bytes([0x41, rng.randrange(256)]) + bytes(rng.randrange(256) for _ in range(rng.randrange(10)))
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 12)))
+
+    out = []
+    for _ in range(n):
+        head = bytes(rng.randrange(256) for _ in range(4)) + b"".join(bytes([0, rng.randrange(4)]) for _ in range(4))
+        body = head + b"".join(part() for _ in range(rng.randrange(12)))
+        if rng.random() < 0.2:
+            out.append(bytes(IP(src=S, dst=D) / TCP(sport=40000, dport=53, flags="PA") / Raw(len(body).to_bytes(2, "big") + body)))
+        else:
+            p = bytes(IP(src=D, dst=S) / UDP(sport=53, dport=40000) / Raw(body))
+            if rng.random() < 0.2:
+                p = p[:rng.randrange(28, len(p) + 1)]
+            out.append(p)
+    return out
+
+
 def write_pcap(name, linktype, frames):
     path = os.path.join(OUT, name)
     w = PcapWriter(path, linktype=linktype, sync=True)
@@ -591,6 +646,7 @@ def main():
     v6 = ip6_raw()
     write_pcap("varied.pcap", 101, v4 + v6)
     write_pcap("mutated.pcap", 101, mutated(v4 + v6, 3000, 1))
+    write_pcap("dns_random.pcap", 101, random_dns(1500, 1))
 
     eth = []
     for p in v4[:: max(1, len(v4) // 40)] + v6[:: max(1, len(v6) // 20)]:

@@ -494,3 +494,70 @@ proptest! {
         let _ = hexdump(&p.to_bytes());
     }
 }
+
+/// DNS messages: a header with small counts, then names, pointers and records made of
+/// random bytes, so every path of the DNS printer is walked.
+fn dns_payload() -> impl Strategy<Value = Vec<u8>> {
+    (
+        any::<[u8; 4]>(),
+        proptest::collection::vec(0u8..4, 4),
+        proptest::collection::vec(
+            prop_oneof![
+                Just(vec![0u8]),
+                Just(vec![0xc0, 12]),
+                Just(vec![0, 41, 4, 0xd0, 0, 0, 0x80, 0]),
+                proptest::collection::vec(any::<u8>(), 1..12),
+                (0u8..64).prop_map(|n| {
+                    let mut v = vec![n];
+                    v.extend(std::iter::repeat_n(b'a', usize::from(n)));
+                    v
+                }),
+            ],
+            0..12,
+        ),
+    )
+        .prop_map(|(head, counts, parts)| {
+            let mut v = head.to_vec();
+            for c in counts {
+                v.extend_from_slice(&[0, c]);
+            }
+            for p in parts {
+                v.extend(p);
+            }
+            v
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn dns_never_panics(payload in dns_payload(), over_tcp in any::<bool>(), cut in 0usize..80) {
+        let mut l = vec![ip(S, D)];
+        if over_tcp {
+            l.push(Layer::Tcp(TcpRepr {
+                sport: 40000,
+                dport: 53,
+                flags: TcpFlags::parse("PA").expect("flags"),
+                ..Default::default()
+            }));
+            let mut framed = u16::try_from(payload.len()).unwrap_or(0).to_be_bytes().to_vec();
+            framed.extend(&payload);
+            l.push(Layer::Raw(framed));
+        } else {
+            l.push(Layer::Udp(UdpRepr {
+                sport: 53,
+                dport: 40000,
+                ..Default::default()
+            }));
+            l.push(Layer::Raw(payload));
+        }
+        let p = Packet::new(l);
+        let s = summary(&p);
+        prop_assert!(s.is_ascii() && !s.contains('\n'), "{s:?}");
+        let b = p.to_bytes();
+        let cut = b.len().saturating_sub(cut);
+        let s = summary_captured(&b[..cut], b.len(), LinkType::RawIp);
+        prop_assert!(s.is_ascii() && !s.contains('\n'), "{s:?}");
+    }
+}

@@ -94,6 +94,11 @@ fn mutated_capture_matches_tcpdump() {
 }
 
 #[test]
+fn random_dns_capture_matches_tcpdump() {
+    run("dns_random.pcap");
+}
+
+#[test]
 fn ethernet_capture_matches_tcpdump() {
     run("ether.pcap");
 }

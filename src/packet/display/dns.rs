@@ -19,6 +19,8 @@ const T_SRV: u16 = 33;
 const T_DNAME: u16 = 39;
 const T_OPT: u16 = 41;
 const T_UNSPECA: u16 = 104;
+const T_A6: u16 = 38;
+const T_URI: u16 = 256;
 const C_IN: u16 = 1;
 
 /// The record types tcpdump 4.99 names (its table, checked against its output).
@@ -291,7 +293,8 @@ fn fqdn_print(nd: &mut Nd, mut cp: usize, bp: usize) -> R<Option<usize>> {
     if !nd.ttest(cp, 1) {
         return Ok(None);
     }
-    let mut max_offset = cp - bp;
+    // (tcpdump computes this in `u_int`: a name before `bp` wraps to a huge limit.)
+    let mut max_offset = cp.wrapping_sub(bp);
     let mut i = nd.u8(cp)?;
     cp += 1;
     let mut compress = false;
@@ -435,6 +438,38 @@ fn rprint(nd: &mut Nd, cp: usize, bp: usize) -> R<Option<usize>> {
             }
         }
         T_SOA => {}
+        T_A6 => {
+            let pbit = usize::from(nd.u8(cp)?);
+            let pbyte = (pbit & !7) / 8;
+            if pbit > 128 {
+                let _ = write!(nd.out, " {pbit}(bad plen)");
+            } else {
+                if pbit < 128 {
+                    let mut a = [0u8; 16];
+                    let suffix = nd.slice(cp + 1, 16 - pbyte)?;
+                    if let Some(dst) = a.get_mut(pbyte..) {
+                        dst.copy_from_slice(suffix);
+                    }
+                    let _ = write!(nd.out, " {pbit} {}", ip6_string(&a));
+                }
+                if pbit > 0 {
+                    nd.p(" ");
+                    if fqdn_print(nd, cp + 1 + 16 - pbyte, bp)?.is_none() {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        T_URI => {
+            let (prio, weight) = (nd.be16(cp)?, nd.be16(cp + 2)?);
+            let _ = write!(nd.out, " {prio} {weight} ");
+            // tcpdump 4.99 does not check the length first: a record shorter than 4
+            // bytes wraps around and prints up to the end of the capture.
+            let n = (len as u32).wrapping_sub(4) as usize;
+            if !printn(nd, cp + 4, n)? {
+                return Ok(None);
+            }
+        }
         // One long string, printed as it is (control bytes escaped).
         T_UNSPECA if !printn(nd, cp, len)? => return Ok(None),
         T_MX => {
@@ -486,28 +521,13 @@ fn rprint(nd: &mut Nd, cp: usize, bp: usize) -> R<Option<usize>> {
                 nd.p(" DO");
             }
             if cp < rp {
-                // EDNS options: tcpcraft names them by number only.
                 nd.p(" [");
                 let mut c = cp;
                 while c < rp {
-                    if !nd.ttest(c, 4) {
-                        return Ok(None);
+                    match eopt_print(nd, c)? {
+                        Some(next) => c = next,
+                        None => return Ok(None),
                     }
-                    let code = nd.be16(c)?;
-                    let dlen = usize::from(nd.be16(c + 2)?);
-                    let _ = write!(nd.out, "Opt{code}");
-                    c += 4;
-                    if !nd.ttest(c, dlen) {
-                        return Ok(None);
-                    }
-                    if dlen > 0 {
-                        nd.p(" ");
-                        for k in 0..dlen {
-                            let v = nd.u8(c + k)?;
-                            let _ = write!(nd.out, "{v:02x}");
-                        }
-                    }
-                    c += dlen;
                     if c < rp {
                         nd.p(",");
                     }
@@ -518,6 +538,201 @@ fn rprint(nd: &mut Nd, cp: usize, bp: usize) -> R<Option<usize>> {
         _ => {}
     }
     Ok(Some(rp))
+}
+
+fn eopt_name(code: u16) -> Option<&'static str> {
+    Some(match code {
+        1 => "LLQ",
+        2 => "UL",
+        3 => "NSID",
+        5 => "DAU",
+        6 => "DHU",
+        7 => "N3U",
+        8 => "ECS",
+        9 => "EXPIRE",
+        10 => "COOKIE",
+        11 => "KEEPALIVE",
+        12 => "PADDING",
+        13 => "CHAIN",
+        14 => "KEY-TAG",
+        16 => "CLIENT-TAG",
+        17 => "SERVER-TAG",
+        _ => return None,
+    })
+}
+
+fn dau_name(a: u8) -> Option<&'static str> {
+    Some(match a {
+        0 => "DELETE",
+        1 => "RSAMD5",
+        2 => "DH",
+        3 => "DS",
+        5 => "RSASHA1",
+        6 => "DSA-NSEC3-SHA1",
+        7 => "RSASHA1-NSEC3-SHA1",
+        8 => "RSASHA256",
+        10 => "RSASHA512",
+        12 => "ECC-GOST",
+        13 => "ECDSAP256SHA256",
+        14 => "ECDSAP384SHA384",
+        15 => "ED25519",
+        16 => "ED448",
+        252 => "INDIRECT",
+        253 => "PRIVATEDNS",
+        254 => "PRIVATEOID",
+        _ => return None,
+    })
+}
+
+/// `eopt_print`: one EDNS option (RFC 6891) inside an OPT record.
+fn eopt_print(nd: &mut Nd, cp: usize) -> R<Option<usize>> {
+    if !nd.ttest(cp, 2) {
+        return Ok(None);
+    }
+    let code = nd.be16(cp)?;
+    match eopt_name(code) {
+        Some(n) => nd.p(n),
+        None => {
+            let _ = write!(nd.out, "Opt{code}");
+        }
+    }
+    if !nd.ttest(cp + 2, 2) {
+        return Ok(None);
+    }
+    let len = usize::from(nd.be16(cp + 2)?);
+    let d = cp + 4;
+    if !nd.ttest(d, len) {
+        return Ok(None);
+    }
+    if len == 0 {
+        return Ok(Some(d));
+    }
+    nd.p(" ");
+    let hex = |nd: &mut Nd, from: usize, n: usize| -> R {
+        for i in 0..n {
+            let v = nd.u8(from + i)?;
+            let _ = write!(nd.out, "{v:02x}");
+        }
+        Ok(())
+    };
+    match code {
+        8 => ecs_print(nd, d, len)?,
+        10 => {
+            if len < 8 || (len > 8 && len < 16) || len > 40 {
+                nd.p(" (invalid)");
+            } else {
+                hex(nd, d, 8)?;
+                if len > 8 {
+                    nd.p(" ");
+                    hex(nd, d + 8, len - 8)?;
+                }
+            }
+        }
+        11 => {
+            if len != 2 {
+                nd.p(" (invalid)");
+            } else {
+                let v = nd.be16(d)?;
+                let _ = write!(nd.out, "{}.{} sec", v / 10, v % 10);
+            }
+        }
+        9 => {
+            if len != 4 {
+                nd.p(" (invalid)");
+            } else {
+                let v = nd.be32(d)?;
+                let _ = write!(nd.out, "{v} sec");
+            }
+        }
+        12 => {
+            let _ = write!(nd.out, "({len})");
+        }
+        14 => {
+            if len % 2 != 0 {
+                nd.p(" (invalid)");
+            } else {
+                for i in (0..len).step_by(2) {
+                    if i > 0 {
+                        nd.p(" ");
+                    }
+                    let v = nd.be16(d + i)?;
+                    let _ = write!(nd.out, "{v}");
+                }
+            }
+        }
+        5..=7 => {
+            for i in 0..len {
+                if i > 0 {
+                    nd.p(" ");
+                }
+                let a = nd.u8(d + i)?;
+                let name = match code {
+                    5 => dau_name(a),
+                    6 => match a {
+                        1 => Some("SHA-1"),
+                        2 => Some("SHA-256"),
+                        3 => Some("GOST_R_34.11-94"),
+                        4 => Some("SHA-384"),
+                        _ => None,
+                    },
+                    _ => (a == 1).then_some("SHA-1"),
+                };
+                match name {
+                    Some(n) => nd.p(n),
+                    None => {
+                        let _ = write!(nd.out, "Alg_{a}");
+                    }
+                }
+            }
+        }
+        13 => {
+            // tcpdump hands the name to its printer with the option's end as the message
+            // start, so no compression pointer can be followed.
+            let _ = fqdn_print(nd, d, d + len)?;
+        }
+        _ => hex(nd, d, len)?,
+    }
+    Ok(Some(d + len))
+}
+
+/// The client-subnet option (RFC 7871): `198.18.0.0/24/0`.
+fn ecs_print(nd: &mut Nd, d: usize, len: usize) -> R {
+    if len < 4 {
+        nd.p(" (invalid)");
+        return Ok(());
+    }
+    let family = nd.be16(d)?;
+    let src_len = usize::from(nd.u8(d + 2)?);
+    let scope_len = usize::from(nd.u8(d + 3)?);
+    let addr_bits = match family {
+        1 => 32,
+        2 => 128,
+        _ => {
+            nd.p(" (invalid)");
+            return Ok(());
+        }
+    };
+    if len - 4 > addr_bits / 8
+        || src_len > addr_bits
+        || scope_len > addr_bits
+        || src_len.div_ceil(8) != len - 4
+    {
+        nd.p(" (invalid)");
+        return Ok(());
+    }
+    let mut padded = [0u8; 16];
+    for i in 0..len - 4 {
+        if let Some(b) = padded.get_mut(i) {
+            *b = nd.u8(d + 4 + i)?;
+        }
+    }
+    let addr = if family == 1 {
+        std::net::Ipv4Addr::new(padded[0], padded[1], padded[2], padded[3]).to_string()
+    } else {
+        ip6_string(&padded)
+    };
+    let _ = write!(nd.out, "{addr}/{src_len}/{scope_len}");
+    Ok(())
 }
 
 /// `domain_print` for UDP (`over_tcp` false) and TCP (a two-byte length first).
