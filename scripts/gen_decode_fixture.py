@@ -400,7 +400,7 @@ def ip4_raw():
     # ICMP bodies cut short, and odd values.
     for t, c in [(11, 0), (5, 1), (12, 0), (12, 1), (3, 4), (4, 0), (13, 0), (17, 0), (9, 0), (0, 0)]:
         # (Not 14 or 18: tcpdump 4.99 reads past the captured bytes for those.)
-        add(IP(src=R, dst=S) / ICMP(type=t, code=c) / Raw(b"\x45\x00\x00"))
+        add(IP(src=R, dst=S) / ICMP(type=t, code=c, ts_ori=0, ts_rx=0, ts_tx=0) / Raw(b"\x45\x00\x00"))
     add(IP(src=D, dst=S) / ICMP(type=14, id=1, seq=2, ts_ori=86399999, ts_rx=86400000, ts_tx=0xffffffff))
     for body in ["0202 0708 c6120001 00000001 c6120002 ffffffff", "0102 0e10 c6120001", "0002 003c", "0002 003b",
                  "0102 0e0f", "0302 0001 c6120001 00000001", "0104 0001 c6120001 00000001"]:
