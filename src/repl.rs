@@ -71,7 +71,11 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         it: it.clone(),
         color: cfg.color,
     };
-    let config = rustyline::Config::builder().auto_add_history(false).build();
+    // List mode: Tab completes the common prefix, a second Tab lists every candidate (as bash).
+    let config = rustyline::Config::builder()
+        .auto_add_history(false)
+        .completion_type(rustyline::CompletionType::List)
+        .build();
     let mut ed: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
