@@ -176,7 +176,8 @@ pub fn run(
                     )))
                     }
                 };
-                print_packet(out, &rec.data, rec.orig_len as usize, link, format).map_err(io_err)?;
+                print_packet(out, &rec.data, rec.orig_len as usize, link, format)
+                    .map_err(io_err)?;
                 n += 1;
             }
             Ok(n)
