@@ -504,6 +504,62 @@ pub fn on_signals(signals: &[libc::c_int], handler: extern "C" fn(libc::c_int)) 
     }
 }
 
+/// Install `handler` with SA_SIGINFO, so it can tell a signal the terminal sent (to the
+/// whole foreground group) from one `kill` sent to this process alone.
+pub fn on_signals_info(
+    signals: &[libc::c_int],
+    handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+) {
+    for &sig in signals {
+        #[allow(unsafe_code)] // reason: sigaction is plain old data, valid when zeroed
+        let mut sa: libc::sigaction = unsafe { zeroed() };
+        sa.sa_sigaction = handler as usize;
+        sa.sa_flags = libc::SA_SIGINFO;
+        #[allow(unsafe_code)] // reason: installs an async-signal-safe handler (it stores atomics)
+        unsafe {
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Whether a signal came from another process's `kill` (SI_USER, SI_QUEUE) rather than
+/// from the kernel (a terminal's Ctrl-C or hang-up, SI_KERNEL). Async-signal-safe.
+pub fn signal_from_user(info: *mut libc::siginfo_t) -> bool {
+    if info.is_null() {
+        return true;
+    }
+    #[allow(unsafe_code)] // reason: the kernel hands the handler a valid siginfo_t
+    let code = unsafe { (*info).si_code };
+    code == libc::SI_USER || code == libc::SI_QUEUE || code == libc::SI_TKILL
+}
+
+/// Terminal settings of standard input saved by [`save_tty`].
+static SAVED_TTY: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+
+/// Remember the terminal settings of standard input (before a line editor switches it
+/// to raw mode), so that [`restore_tty`] can put them back if a signal ends tcpcraft
+/// while the editor is waiting for a key.
+pub fn save_tty() {
+    #[allow(unsafe_code)] // reason: termios is plain old data, valid when zeroed
+    let mut t: libc::termios = unsafe { zeroed() };
+    #[allow(unsafe_code)] // reason: plain syscall filling a struct we own
+    let r = unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut t) };
+    if r == 0 {
+        let _ = SAVED_TTY.set(t);
+    }
+}
+
+/// Put back the terminal settings saved by [`save_tty`], if any.
+pub fn restore_tty() {
+    if let Some(t) = SAVED_TTY.get() {
+        #[allow(unsafe_code)] // reason: plain syscall reading a struct we own
+        unsafe {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, t)
+        };
+    }
+}
+
 /// Restore the default disposition of signals.
 pub fn default_signals(signals: &[libc::c_int]) {
     for &sig in signals {

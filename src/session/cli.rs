@@ -150,7 +150,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
     let ascii = args.ascii || !std::io::stdout().is_terminal();
     let _ = writeln!(out, "\n{}", outcome.session.ladder(args.absolute, ascii));
     if let Some(path) = &args.svg {
-        if let Err(e) = std::fs::write(path, outcome.session.ladder_svg(args.absolute)) {
+        if let Err(e) = crate::userfile::write(path, outcome.session.ladder_svg(args.absolute)) {
             let _ = writeln!(err, "tcpcraft handshake: writing {}: {e}", path.display());
             return SYSTEM;
         }

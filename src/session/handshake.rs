@@ -77,7 +77,9 @@ pub fn run(
     opts: HandshakeOptions,
     sink: Sink,
 ) -> Result<Outcome, SessionError> {
-    let session = Session::connect(io, dst, port, opts.session.clone(), sink)?;
+    let mut session = Session::connect(io, dst, port, opts.session.clone(), sink)?;
+    // Ctrl-C, SIGTERM and SIGHUP end a wait (main installs the handler).
+    session.set_cancel(Box::new(crate::lang::net::interrupted));
     let mut out = Outcome {
         session,
         answer: Vec::new(),

@@ -347,7 +347,7 @@ impl Handle {
                 } else {
                     super::ladder::text(machine, &opts)
                 };
-                std::fs::write(&path, text)
+                crate::userfile::write(std::path::Path::new(&path), text)
                     .map_err(|e| error(a.span, ErrorKind::Io(format!("writing {path}: {e}"))))?;
                 Ok(Value::None)
             }
