@@ -594,6 +594,60 @@ pub const CAP_NET_RAW: u32 = 13;
 /// CAP_NET_ADMIN's bit number.
 pub const CAP_NET_ADMIN: u32 = 12;
 
+/// Make `cap` (already permitted) inheritable and ambient, so that a program this
+/// process executes next keeps it. For the RST guard's `nft` when tcpcraft runs as a
+/// user with file capabilities (`setcap cap_net_raw,cap_net_admin+ep`). Only plain
+/// syscalls: safe between fork and exec. Failures are ignored (nft then says why).
+pub fn ambient_cap(cap: u32) {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    const PR_CAP_AMBIENT: libc::c_int = 47;
+    const PR_CAP_AMBIENT_RAISE: libc::c_ulong = 2;
+    let mut h = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let zero = Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    };
+    let mut d = [zero; 2];
+    let (word, bit) = ((cap / 32) as usize, 1u32 << (cap % 32));
+    #[allow(unsafe_code)] // reason: capget fills the two structs we own
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) };
+    if r != 0 {
+        return;
+    }
+    let Some(slot) = d.get_mut(word) else { return };
+    if slot.permitted & bit == 0 {
+        return;
+    }
+    slot.inheritable |= bit;
+    #[allow(unsafe_code)] // reason: capset reads the two structs we own
+    unsafe {
+        libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr());
+        libc::prctl(
+            PR_CAP_AMBIENT,
+            PR_CAP_AMBIENT_RAISE,
+            libc::c_ulong::from(cap),
+            0,
+            0,
+        );
+    }
+}
+
 /// `send(2)` on a connected (or netlink) socket.
 pub fn send(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {
     #[allow(unsafe_code)] // reason: buf is valid for its length
