@@ -146,7 +146,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         let _ = ed.load_history(h);
         // Made here, so that under sudo it belongs to the invoking user (src/userfile.rs).
         if !h.exists() {
-            let _ = crate::userfile::create(h);
+            let _ = crate::userfile::create_with_dirs(h);
         }
     }
     if !cfg.quiet {

@@ -33,13 +33,11 @@ fn effective_uid() -> Option<u32> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Create (or truncate) `path` for writing, making missing parent directories. Under
-/// sudo, whatever this call creates belongs to the invoking user.
+/// Create (or truncate) `path` for writing. Under sudo, a new file belongs to the
+/// invoking user. A missing directory is an error (a script's `wrpcap` must not make
+/// directories the user did not ask for).
 pub fn create(path: &Path) -> io::Result<File> {
     let owner = sudo_owner();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        make_dirs(dir, owner)?;
-    }
     match OpenOptions::new().write(true).create_new(true).open(path) {
         Ok(f) => {
             if let Some((uid, gid)) = owner {
@@ -51,6 +49,16 @@ pub fn create(path: &Path) -> io::Result<File> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => File::create(path),
         Err(e) => Err(e),
     }
+}
+
+/// [`create`], first making the missing parent directories (also handed to the invoking
+/// user under sudo): for tcpcraft's own files, such as the REPL history under
+/// `~/.local/state/tcpcraft/`.
+pub fn create_with_dirs(path: &Path) -> io::Result<File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        make_dirs(dir, sudo_owner())?;
+    }
+    create(path)
 }
 
 /// [`create`] `path` and write `bytes` into it.
@@ -88,6 +96,11 @@ mod tests {
     fn creates_parents_and_truncates() {
         let base = std::env::temp_dir().join(format!("tcpcraft-userfile-{}", std::process::id()));
         let p = base.join("a/b/out.txt");
+        assert!(
+            write(&p, "x").is_err(),
+            "no directories made for user files"
+        );
+        drop(create_with_dirs(&p).unwrap());
         write(&p, "first, longer").unwrap();
         write(&p, "second").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "second");

@@ -283,7 +283,8 @@ fn under_sudo_files_belong_to_the_invoking_user() {
         return;
     };
     let dir = open_dir("sudo");
-    let sub = dir.join("made/by/tcpcraft");
+    let sub = dir.join("made/by/root");
+    std::fs::create_dir_all(&sub).expect("mkdir");
     let f = |n: &str| sub.join(n).to_string_lossy().into_owned();
     let (pcap, wr, svg, ladder, hs_svg) = (
         f("cli.pcap"),
@@ -319,15 +320,15 @@ s.ladder(file="{ladder}")"#
         let m = std::fs::metadata(p).unwrap_or_else(|e| panic!("{p}: {e}"));
         assert_eq!((m.uid(), m.gid()), (NOBODY, NOBODY), "{p} belongs to root");
     }
-    // The directories tcpcraft made for them too; the one that existed keeps its owner.
-    for d in ["made", "made/by", "made/by/tcpcraft"] {
-        assert_eq!(
-            std::fs::metadata(dir.join(d)).expect(d).uid(),
-            NOBODY,
-            "{d}"
-        );
-    }
-    assert_eq!(std::fs::metadata(&dir).expect("dir").uid(), 0);
+    // Directories are never made for the user's files (a missing one is an error).
+    let missing = dir.join("no/such/x.pcap");
+    let o = run(&[
+        "--dry-run",
+        "-c",
+        &format!("wrpcap(\"{}\", [IP()])", missing.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(!dir.join("no").exists());
     // A file that existed before keeps its owner (root writing over it gives nothing away).
     let existing = dir.join("root-owned.pcap");
     std::fs::write(&existing, b"").expect("write");

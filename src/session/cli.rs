@@ -280,7 +280,7 @@ mod tests {
         );
         assert_eq!(
             resolve("127.0.0.1:0", false),
-            Err("\"127.0.0.1:0\": the port must be 1..=65535".into())
+            Err("\"127.0.0.1:0\": the port must be a number in 1..=65535, not \"0\"".into())
         );
         assert!(resolve("198.18.0.2", false).is_err());
         assert!(resolve("[::1]7", false).is_err());
