@@ -59,7 +59,12 @@ static SIGNAL: AtomicI32 = AtomicI32::new(0);
 /// group, the inner tcpcraft included, so only those another process sent to the
 /// supervisor alone (`kill`, SI_USER) are passed on, as the same signal.
 extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    if sys::signal_from_user(info) {
+    let from_user = info.is_null() || {
+        #[allow(unsafe_code)] // reason: the kernel hands an SA_SIGINFO handler a valid siginfo_t
+        let code = unsafe { (*info).si_code };
+        sys::signal_from_user(code)
+    };
+    if from_user {
         SIGNAL.store(sig, Ordering::Relaxed);
     }
 }

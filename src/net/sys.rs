@@ -523,15 +523,11 @@ pub fn on_signals_info(
     }
 }
 
-/// Whether a signal came from another process's `kill` (SI_USER, SI_QUEUE) rather than
-/// from the kernel (a terminal's Ctrl-C or hang-up, SI_KERNEL). Async-signal-safe.
-pub fn signal_from_user(info: *mut libc::siginfo_t) -> bool {
-    if info.is_null() {
-        return true;
-    }
-    #[allow(unsafe_code)] // reason: the kernel hands the handler a valid siginfo_t
-    let code = unsafe { (*info).si_code };
-    code == libc::SI_USER || code == libc::SI_QUEUE || code == libc::SI_TKILL
+/// Whether a signal's `si_code` says it came from another process's `kill` (SI_USER,
+/// SI_QUEUE, SI_TKILL) rather than from the kernel (a terminal's Ctrl-C or hang-up,
+/// SI_KERNEL). Async-signal-safe.
+pub fn signal_from_user(si_code: libc::c_int) -> bool {
+    si_code == libc::SI_USER || si_code == libc::SI_QUEUE || si_code == libc::SI_TKILL
 }
 
 /// Terminal settings of standard input saved by [`save_tty`].
