@@ -488,3 +488,39 @@ fn signals_at_the_repl_prompt() {
         );
     }
 }
+
+#[test]
+fn sigkill_in_expect_leaves_no_guard_and_no_child() {
+    let Some(bed) = testbed::standard("SIGKILL in expect") else {
+        return;
+    };
+    let mut cmd = bed.client_cmd(EXE);
+    cmd.args([
+        "-c",
+        r#"s = session("198.19.0.5", 80)
+s.send("S")
+print("waiting")
+s.expect("SA", timeout=60)"#,
+    ]);
+    let mut run = Run::start(cmd);
+    run.wait_for("waiting");
+    assert!(tables(&bed.client).contains("tcpcraft_"), "the guard is up");
+    let kids = descendants(run.child.id());
+    assert!(!kids.is_empty(), "the guard's nft helper runs");
+    run.signal(libc::SIGKILL);
+    assert_eq!(run.status(), 128 + libc::SIGKILL);
+    // The guard's table is an owner table: the kernel removes it when nft loses its pipe.
+    assert_no_guard(&bed, "SIGKILL in expect");
+    assert_gone(&kids, "SIGKILL in expect");
+    // The next run starts clean and has nothing to report about the killed one.
+    let out = bed
+        .client_cmd(EXE)
+        .args(["-c", r#"s = session("198.19.0.5", 80)"#])
+        .output()
+        .expect("tcpcraft");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("left behind"),
+        "{out:?}"
+    );
+}

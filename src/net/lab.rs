@@ -55,10 +55,15 @@ pub fn welcome() -> String {
 /// A signal to pass on to the inner tcpcraft, or 0.
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
+/// Any signal at all (from the terminal too): while the network is being built there is
+/// no inner tcpcraft to receive it, so the lab is torn down instead of started.
+static ANY_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
 /// Signals the terminal sends (Ctrl-C, hang-up) reach the whole foreground process
 /// group, the inner tcpcraft included, so only those another process sent to the
 /// supervisor alone (`kill`, SI_USER) are passed on, as the same signal.
 extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    ANY_SIGNAL.store(sig, Ordering::Relaxed);
     let from_user = info.is_null() || {
         #[allow(unsafe_code)] // reason: the kernel hands an SA_SIGINFO handler a valid siginfo_t
         let code = unsafe { (*info).si_code };
@@ -115,6 +120,16 @@ pub fn run(args: &LabArgs) -> u8 {
             return 3;
         }
     };
+    let early = ANY_SIGNAL.swap(0, Ordering::Relaxed);
+    if early != 0 {
+        drop(bed);
+        sys::default_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT]);
+        eprintln!(
+            "tcpcraft: lab: stopped by a signal while the network was being built; removed it"
+        );
+        return (128 + early).clamp(0, 255) as u8;
+    }
+    SIGNAL.store(0, Ordering::Relaxed);
     let code = run_inside(&bed, args, say);
     drop(bed);
     sys::default_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT]);
