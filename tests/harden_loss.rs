@@ -124,10 +124,48 @@ fn run_with_loss(loss: u8) {
         times.get("session-time").copied().unwrap_or(f64::NAN),
     );
     assert!(wrong.is_empty(), "{loss}% loss: sr got {wrong:?}");
+    handshake_command(&bed, loss);
     assert_eq!(sessions_seen.len(), 2 * sessions, "{stdout}");
     for (port, flags) in &sessions_seen {
         assert_eq!(flags, truth(*port), "{loss}% loss: session to {port}");
     }
+}
+
+/// `tcpcraft handshake --retries`: the whole exchange (handshake, an HTTP request and
+/// its answer, the teardown) completes with the real answer, every time.
+fn handshake_command(bed: &testbed::Bed, loss: u8) {
+    let runs = 5;
+    let started = Instant::now();
+    let mut ok = 0;
+    for _ in 0..runs {
+        let out = bed
+            .client_cmd(EXE)
+            .args([
+                "handshake",
+                "198.18.0.2:80",
+                "--data",
+                "GET / HTTP/1.0\\r\\n\\r\\n",
+                "--retries",
+                "15",
+                "--timeout",
+                "0.3",
+            ])
+            .output()
+            .expect("tcpcraft handshake");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{loss}% loss: handshake: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("HTTP/1.0 200 OK"), "{loss}% loss: {stdout}");
+        ok += 1;
+    }
+    eprintln!(
+        "{loss}% loss each way: tcpcraft handshake --data (HTTP) --retries 15 --timeout 0.3: \
+         {ok}/{runs} complete in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[test]

@@ -36,6 +36,10 @@ pub struct HandshakeArgs {
     /// Seconds to wait for each answer
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = seconds_arg)]
     pub timeout: f64,
+    /// When an answer does not come within --timeout, send our last segment again, up
+    /// to N times (for lossy paths)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: u32,
     /// Do not keep the kernel from answering our peer with RST
     #[arg(long)]
     pub no_rst_guard: bool,
@@ -108,6 +112,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         data,
         close: args.close,
         timeout: Duration::from_secs_f64(args.timeout),
+        retries: args.retries,
         session: SessionOptions {
             sport: args.sport,
             isn: args.isn,

@@ -134,8 +134,11 @@ pub struct Session {
     packets: Vec<Packet>,
     /// Asked between short waits; true stops the wait (Ctrl-C in the REPL).
     cancel: Option<Box<dyn Fn() -> bool>>,
-    /// The last segment we sent, for `expect(…, retry=N)` to send again.
+    /// The last segment we sent, for `expect(…, retry=N)` to send again…
     last_sent: Option<Packet>,
+    /// …unless one that takes sequence space (SYN, FIN, data) is still unacknowledged:
+    /// TCP retransmits that one, never a bare ACK sent after it.
+    last_unacked: Option<Packet>,
     /// History entries dropped to keep a long session's memory bounded.
     dropped: usize,
 }
@@ -239,6 +242,7 @@ impl Session {
             packets: Vec::new(),
             cancel: None,
             last_sent: None,
+            last_unacked: None,
             dropped: 0,
         }
     }
@@ -307,6 +311,9 @@ impl Session {
         }
         self.show(Dir::Sent, &sent);
         self.last_sent = Some(sent.clone());
+        if syn || req.flags.contains(TcpFlags::FIN) || !req.data.is_empty() {
+            self.last_unacked = Some(sent.clone());
+        }
         self.packets.push(sent);
         let step = self.machine.sent(seg, req.data, now).clone();
         self.bound_history();
@@ -336,10 +343,17 @@ impl Session {
         self.dropped
     }
 
-    /// Sends the last segment again, exactly as it left (a retransmission: the state
-    /// machine does not count it twice, and it is not a new history entry).
+    /// Sends a segment again, exactly as it left (a retransmission: the state machine
+    /// does not count it twice, and it is not a new history entry): the last one that
+    /// takes sequence space while the peer has not acknowledged all we sent, else the
+    /// last one.
     pub fn resend(&mut self, attempt: u32, of: u32) -> Result<(), SessionError> {
-        let Some(pkt) = self.last_sent.clone() else {
+        let unacked = self.machine.us.snd_una != self.machine.us.snd_nxt;
+        let pick = match (&self.last_unacked, unacked) {
+            (Some(p), true) => Some(p.clone()),
+            _ => self.last_sent.clone(),
+        };
+        let Some(pkt) = pick else {
             return Err(SessionError::Usage(
                 "nothing to send again: no segment sent yet".into(),
             ));
