@@ -227,6 +227,7 @@ mod tests {
             close,
             timeout: Duration::from_millis(10),
             quiet: Duration::from_millis(10),
+            retries: 0,
             session: SessionOptions {
                 sport: Some(61000),
                 isn: Some(1000),
