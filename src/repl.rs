@@ -21,6 +21,7 @@ use rustyline::{Context, Editor, Helper};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::IsTerminal;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -108,7 +109,8 @@ pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>) -> u8 {
         }
         if ending_signal().is_some() && AT_PROMPT.load(Ordering::SeqCst) {
             crate::net::sys::restore_tty();
-            println!();
+            // The terminal may be gone (SIGHUP): a failed write must not panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), b"\n");
             return exit_status(exit::OK);
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -201,7 +203,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                         }
                     }
                     Ok(None) => {}
-                    Err(e) => eprint!("{}", i.render_error(&e)),
+                    Err(e) => {
+                        let text = i.render_error(&e);
+                        let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
+                    }
                 }
                 let _ = std::io::Write::flush(&mut i.out);
                 line_no += line.matches('\n').count() + 1;
@@ -209,7 +214,15 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("tcpcraft: {e}");
+                // EIO: the terminal hung up (its SIGHUP may not have arrived yet). End as
+                // SIGHUP would, and write nothing more to a terminal that is gone.
+                let hangup = matches!(&e, ReadlineError::Io(io) if io.raw_os_error() == Some(libc::EIO))
+                    || matches!(&e, ReadlineError::Errno(n) if *n as i32 == libc::EIO);
+                if hangup {
+                    ENDING_SIGNAL.store(libc::SIGHUP, Ordering::SeqCst);
+                } else {
+                    let _ = writeln!(std::io::stderr(), "tcpcraft: {e}");
+                }
                 break;
             }
         }

@@ -524,3 +524,75 @@ s.expect("SA", timeout=60)"#,
         "{out:?}"
     );
 }
+
+/// The lab's REPL in a pty: SIGTERM sent to the lab alone (passed on), or the terminal
+/// closing (the kernel's SIGHUP to the foreground group). Prints the lab's pid and its
+/// exit status.
+const LAB_PTY_DRIVER: &str = r#"
+import os, pty, sys, time, select, signal
+how = sys.argv[1]
+argv = sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+out = b""
+def read(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+def until(what, t=20):
+    end = time.time() + t
+    while what not in out and time.time() < end:
+        read(0.1)
+until(b">>> ")
+os.write(fd, b's = session(target, 80); s.send("S")\r'); until(b"SYN_SENT")
+read(0.5)
+if how == "term":
+    os.kill(pid, signal.SIGTERM)
+    read(2.0)
+else:
+    os.close(fd)
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+print()
+print("PID", pid)
+print("STATUS", os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
+"#;
+
+#[test]
+fn the_lab_repl_ends_cleanly_on_sigterm_and_hang_up() {
+    if testbed::standard("the lab's REPL and signals").is_none() {
+        return;
+    }
+    let py = python3().expect("python3 with the pty module");
+    let home = temp("labhome");
+    for (how, want) in [("term", 143), ("hangup", 129)] {
+        let out = Command::new(py)
+            .args(["-c", LAB_PTY_DRIVER, how, EXE, "lab"])
+            .env("HOME", &home)
+            .env_remove("XDG_STATE_HOME")
+            .output()
+            .expect("python3");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let field = |k: &str| {
+            text.lines()
+                .rev()
+                .find_map(|l| l.strip_prefix(k))
+                .and_then(|s| s.trim().parse::<i32>().ok())
+        };
+        assert_eq!(field("STATUS "), Some(want), "lab REPL {how}: {text}");
+        let pid = field("PID ").expect("pid");
+        // The supervisor removed its namespaces before it ended.
+        let left: Vec<String> = lab_namespaces()
+            .into_iter()
+            .filter(|n| n.starts_with(&format!("tcpc-lab{pid}-")))
+            .collect();
+        assert!(left.is_empty(), "lab REPL {how}: namespaces left: {left:?}");
+    }
+}
