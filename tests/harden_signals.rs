@@ -596,3 +596,35 @@ fn the_lab_repl_ends_cleanly_on_sigterm_and_hang_up() {
         assert!(left.is_empty(), "lab REPL {how}: namespaces left: {left:?}");
     }
 }
+
+/// `tcpcraft scan` under each signal: partial results written, 130 / 143 / 129.
+/// Ignored until src/scan/cli.rs (another branch) handles SIGHUP and ends with
+/// 128 + the signal (today SIGTERM gives 130 and SIGHUP kills it without output):
+/// remove the `ignore` when it does.
+#[test]
+#[ignore = "scan: SIGTERM exits 130 and SIGHUP is unhandled (src/scan/cli.rs)"]
+fn signals_in_scan() {
+    let Some(bed) = testbed::standard("signals in scan") else {
+        return;
+    };
+    for (sname, sig, want) in SIGNALS {
+        let what = format!("scan + SIG{sname}");
+        let out = temp(&format!("scan-{sname}.gnmap"));
+        let mut cmd = bed.client_cmd(EXE);
+        // 198.19.0.0/24 is silent: the scan waits on every probe.
+        cmd.args(["scan", "198.19.0.0/24", "-p", "1-2000", "-oG"])
+            .arg(&out);
+        let mut run = Run::start(cmd);
+        std::thread::sleep(Duration::from_millis(1500));
+        let kids = descendants(run.child.id());
+        run.signal(sig);
+        assert_eq!(run.status(), want, "{what}: {:#?}", run.seen);
+        assert_gone(&kids, &what);
+        assert!(
+            std::fs::metadata(&out)
+                .map(|m| m.len() > 0)
+                .unwrap_or(false),
+            "{what}: the partial greppable output was written"
+        );
+    }
+}
