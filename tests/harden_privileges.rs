@@ -222,6 +222,18 @@ fn without_capabilities_each_command_names_what_is_missing() {
             vec![admin, fix, "--no-rst-guard"],
         ),
         (
+            "scan --udp",
+            &plain,
+            vec!["scan", "198.18.0.2", "-p", "7", "--udp"],
+            vec![raw, fix],
+        ),
+        (
+            "scan --ack",
+            &plain,
+            vec!["scan", "198.18.0.2", "-p", "80", "--ack"],
+            vec![raw, fix],
+        ),
+        (
             "lab",
             &plain,
             vec!["lab", "-c", "print(1)"],
@@ -271,6 +283,14 @@ s.send("S")"#,
     );
     let o = as_nobody(&bed, &plain, &["--dry-run", "handshake", "198.18.0.2:80"]);
     assert!(o.status.success(), "{}", text(&o));
+    // A SYN scan without CAP_NET_RAW becomes a connect() scan, and says so.
+    let o = as_nobody(&bed, &plain, &["scan", "198.18.0.2", "-p", "80"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("CAP_NET_RAW") && err.contains("connect()"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
