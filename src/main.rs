@@ -239,6 +239,8 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
 
 /// Scripts, `-c` and stdin, over the raw-socket engine (unless --dry-run).
 fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
+    // Ctrl-C stops a script with "interrupted" (exit 130), --dry-run included.
+    tcpcraft::repl::install_sigint();
     let engine = engine_for(&mut cfg);
     ExitCode::from(tcpcraft::repl::exit_status(lang::run(cfg, input, engine)))
 }

@@ -134,7 +134,11 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         it: it.clone(),
         color: cfg.color,
     };
-    let config = rustyline::Config::builder().auto_add_history(false).build();
+    // List mode: Tab completes the common prefix, a second Tab lists every candidate (as bash).
+    let config = rustyline::Config::builder()
+        .auto_add_history(false)
+        .completion_type(rustyline::CompletionType::List)
+        .build();
     let mut ed: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
@@ -163,6 +167,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         );
     }
     let mut line_no = 1usize;
+    let mut status = exit::OK;
     loop {
         if ending_signal().is_some() {
             break;
@@ -203,6 +208,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                         }
                     }
                     Ok(None) => {}
+                    Err(e) if matches!(e.kind, crate::lang::ErrorKind::Exit(_)) => {
+                        status = e.kind.exit_code();
+                        break;
+                    }
                     Err(e) => {
                         let text = i.render_error(&e);
                         let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
@@ -230,7 +239,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
     if let Some(h) = &hist {
         let _ = ed.append_history(h);
     }
-    cli::finish_pcap(cfg, log).unwrap_or(exit::OK)
+    cli::finish_pcap(cfg, log).unwrap_or(status)
 }
 
 struct ReplHelper {

@@ -264,11 +264,9 @@ impl Handle {
         let result = self.session.borrow_mut().send(req);
         flush(it, &self.lines);
         result.map_err(|e| err(a.span, e))?;
-        let s = self.session.borrow();
-        Ok(s.packets()
-            .last()
-            .cloned()
-            .map_or(Value::None, Value::packet))
+        // The segment was just printed as a step; returning it too would print it twice at
+        // the prompt (scapy's send() returns None as well). `s.history` keeps every segment.
+        Ok(Value::None)
     }
 
     fn expect(&self, it: &mut Interp, a: &mut Args) -> Result<Value> {
