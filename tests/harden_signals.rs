@@ -225,10 +225,24 @@ fn assert_readable_pcap(path: &Path, what: &str) {
     }
 }
 
+/// This test's scratch directory (tests run in parallel: one per test thread).
+fn temp_dir() -> PathBuf {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("main")
+        .replace("::", "-");
+    std::env::temp_dir().join(format!("tcpcraft-harden-{}-{test}", std::process::id()))
+}
+
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tcpcraft-harden-{}", std::process::id()));
+    let dir = temp_dir();
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join(name)
+}
+
+/// Removes this test's scratch directory (left in place when a test fails, to look at).
+fn cleanup() {
+    let _ = std::fs::remove_dir_all(temp_dir());
 }
 
 /// One script in the client namespace, signalled once `marker` is printed.
@@ -282,6 +296,7 @@ print("caught", len(p))"#,
 ans = sr([IP(dst="198.19.0.5")/TCP(dport=80, flags="S"), IP(dst="198.19.0.5")/TCP(dport=81, flags="S")], timeout=60, retry=3)"#,
         "waiting",
     );
+    cleanup();
 }
 
 #[test]
@@ -487,6 +502,7 @@ fn signals_at_the_repl_prompt() {
             "REPL {name}: {hist}"
         );
     }
+    cleanup();
 }
 
 #[test]
@@ -595,6 +611,7 @@ fn the_lab_repl_ends_cleanly_on_sigterm_and_hang_up() {
             .collect();
         assert!(left.is_empty(), "lab REPL {how}: namespaces left: {left:?}");
     }
+    cleanup();
 }
 
 /// `tcpcraft scan` under each signal: partial results written, 130 / 143 / 129.
@@ -627,4 +644,5 @@ fn signals_in_scan() {
             "{what}: the partial greppable output was written"
         );
     }
+    cleanup();
 }
