@@ -16,3 +16,4 @@ pub mod pcap;
 pub mod repl;
 pub mod scan;
 pub mod session;
+pub mod userfile;

@@ -208,7 +208,9 @@ fn main() -> ExitCode {
             }))
         }
         Command::Handshake(args) => {
-            ExitCode::from(tcpcraft::session::cli::run(args, cli.global.dry_run))
+            tcpcraft::repl::install_sigint();
+            let code = tcpcraft::session::cli::run(args, cli.global.dry_run);
+            ExitCode::from(tcpcraft::repl::exit_status(code))
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -240,19 +242,20 @@ fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
     // Ctrl-C stops a script with "interrupted" (exit 130), --dry-run included.
     tcpcraft::repl::install_sigint();
     let engine = engine_for(&mut cfg);
-    ExitCode::from(lang::run(cfg, input, engine))
+    ExitCode::from(tcpcraft::repl::exit_status(lang::run(cfg, input, engine)))
 }
 
 /// The raw-socket engine for the language (opened on first use; None with --dry-run).
 /// The engine writes `--pcap` itself, with kernel timestamps, so the language's own
 /// recorder is switched off.
 fn engine_for(cfg: &mut lang::Config) -> Option<Box<dyn tcpcraft::lang::Net + Send>> {
+    // One handler for scripts, the REPL and engine waits (also in a dry run, so that
+    // `--pcap` is still written): SIGINT, SIGTERM and SIGHUP set the language's interrupt
+    // flag; SIGTERM and SIGHUP then end tcpcraft with 143 / 129 (src/repl.rs).
+    tcpcraft::repl::install_sigint();
     if cfg.dry_run {
         return None;
     }
-    // One SIGINT handler for scripts, the REPL and engine waits: the first Ctrl-C sets the
-    // language's interrupt flag, a second one restores the default (kills).
-    tcpcraft::repl::install_sigint();
     let opts = tcpcraft::net::EngineOptions {
         pcap: cfg.pcap.take(),
     };

@@ -506,7 +506,12 @@ pub struct Writer<W: Write> {
 
 impl Writer<BufWriter<File>> {
     pub fn create(path: &Path, linktype: u32) -> io::Result<Self> {
-        Writer::new(BufWriter::new(File::create(path)?), linktype)
+        // Through userfile: under sudo the capture belongs to the invoking user. The
+        // header goes to disk at once, so the file is a valid (empty) capture even if
+        // tcpcraft is killed before the first packet is flushed.
+        let mut w = Writer::new(BufWriter::new(crate::userfile::create(path)?), linktype)?;
+        w.w.flush()?;
+        Ok(w)
     }
 }
 

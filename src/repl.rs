@@ -21,36 +21,99 @@ use rustyline::{Context, Editor, Helper};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::IsTerminal;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::Duration;
+
+/// The signal that should end tcpcraft (SIGTERM or SIGHUP), or 0. SIGINT is not kept
+/// here: it only stops what runs (a script then ends with 130, the REPL goes on).
+static ENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// Whether a SIGINT arrived. A script that a Ctrl-C stopped in `sniff` (which keeps what
+/// it caught and lets the script go on, as scapy does) still ends with 130, so that
+/// whoever ran it knows it was cut short. The REPL clears it at each prompt.
+static GOT_SIGINT: AtomicBool = AtomicBool::new(false);
 
 /// Ctrl-C while a script runs: ask it to stop (loops, `sleep` and network waits check
 /// the flag). A second Ctrl-C before it stops restores the default, so a third ends
-/// tcpcraft even if something does not look at the flag.
-extern "C" fn on_sigint(_sig: libc::c_int) {
-    if net::interrupted() {
-        crate::net::sys::default_signals(&[libc::SIGINT]);
+/// tcpcraft even if something does not look at the flag. SIGTERM and SIGHUP also stop
+/// what runs, and are remembered so that tcpcraft then ends (removing its firewall
+/// table, flushing `--pcap`) with status 128 + the signal's number.
+extern "C" fn on_signal(sig: libc::c_int) {
+    if sig == libc::SIGINT {
+        GOT_SIGINT.store(true, Ordering::SeqCst);
+        if net::interrupted() {
+            crate::net::sys::default_signals(&[libc::SIGINT]);
+        }
+    } else {
+        ENDING_SIGNAL.store(sig, Ordering::SeqCst);
     }
     net::request_interrupt();
 }
 
-/// Route SIGINT to the language's interrupt flag (scripts, `-c`, stdin and the REPL).
+/// Route SIGINT, SIGTERM and SIGHUP to the language's interrupt flag (scripts, `-c`,
+/// stdin, the REPL, `handshake`).
 pub fn install_sigint() {
-    crate::net::sys::on_signals(&[libc::SIGINT], on_sigint);
+    crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_signal);
 }
+
+/// SIGTERM or SIGHUP received since start, if any: tcpcraft should finish up and end.
+pub fn ending_signal() -> Option<i32> {
+    match ENDING_SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+/// The exit status for `code` once signals are taken into account: 128 + the signal's
+/// number, as shells report a process a signal ended (143 SIGTERM, 129 SIGHUP, 130 SIGINT).
+pub fn exit_status(code: u8) -> u8 {
+    match ending_signal() {
+        Some(sig) => (128 + sig).clamp(0, 255) as u8,
+        None if GOT_SIGINT.load(Ordering::SeqCst) => 130,
+        None => code,
+    }
+}
+
+/// Whether the REPL thread is waiting at the prompt (in the line editor), where a
+/// SIGTERM or SIGHUP cannot interrupt it: the editor retries its read.
+static AT_PROMPT: AtomicBool = AtomicBool::new(false);
 
 /// Start the REPL (or, when standard input is not a terminal, run it as a script).
 pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>) -> u8 {
     if !std::io::stdin().is_terminal() {
-        return cli::run(cfg, Input::Stdin, engine);
+        return exit_status(cli::run(cfg, Input::Stdin, engine));
     }
+    crate::net::sys::save_tty();
     let handle = std::thread::Builder::new()
         .name("tcpcraft-repl".into())
         .stack_size(256 << 20)
         .spawn(move || repl(&cfg, engine.map(|e| e as Box<dyn Net>)));
-    match handle.map(|h| h.join()) {
-        Ok(Ok(code)) => code,
-        _ => exit::SYSTEM,
+    let handle = match handle {
+        Ok(h) => h,
+        Err(_) => return exit::SYSTEM,
+    };
+    // The line editor retries a read a signal interrupted, so a SIGTERM or SIGHUP that
+    // arrives at the prompt is acted on here: put the terminal back and end. Everything
+    // else is already safe on disk at the prompt (the engine flushes `--pcap` after each
+    // call, history is appended line by line) and the RST guard's table goes with the
+    // process (an owner table).
+    loop {
+        if handle.is_finished() {
+            return match handle.join() {
+                Ok(code) => exit_status(code),
+                Err(_) => exit::SYSTEM,
+            };
+        }
+        if ending_signal().is_some() && AT_PROMPT.load(Ordering::SeqCst) {
+            crate::net::sys::restore_tty();
+            // The terminal may be gone (SIGHUP): a failed write must not panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), b"\n");
+            return exit_status(exit::OK);
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -87,6 +150,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
     let hist = history_path();
     if let Some(h) = &hist {
         let _ = ed.load_history(h);
+        // Made here, so that under sudo it belongs to the invoking user (src/userfile.rs).
+        if !h.exists() {
+            let _ = crate::userfile::create_with_dirs(h);
+        }
     }
     if !cfg.quiet {
         let mode = if it.borrow().net.is_dry_run() {
@@ -102,14 +169,26 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
     let mut line_no = 1usize;
     let mut status = exit::OK;
     loop {
+        if ending_signal().is_some() {
+            break;
+        }
         net::clear_interrupt();
+        GOT_SIGINT.store(false, Ordering::SeqCst);
         install_sigint();
-        match ed.readline(">>> ") {
+        AT_PROMPT.store(true, Ordering::SeqCst);
+        let read = ed.readline(">>> ");
+        AT_PROMPT.store(false, Ordering::SeqCst);
+        match read {
             Ok(line) => {
                 if line.trim().is_empty() {
                     continue;
                 }
                 let _ = ed.add_history_entry(line.as_str());
+                // Appended at once: a signal at the next prompt ends tcpcraft from the
+                // main thread, without passing through the save at the end.
+                if let Some(h) = &hist {
+                    let _ = ed.append_history(h);
+                }
                 let trimmed = line.trim();
                 let code = match trimmed {
                     "help" => "help()".to_string(),
@@ -133,7 +212,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                         status = e.kind.exit_code();
                         break;
                     }
-                    Err(e) => eprint!("{}", i.render_error(&e)),
+                    Err(e) => {
+                        let text = i.render_error(&e);
+                        let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
+                    }
                 }
                 let _ = std::io::Write::flush(&mut i.out);
                 line_no += line.matches('\n').count() + 1;
@@ -141,16 +223,21 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("tcpcraft: {e}");
+                // EIO: the terminal hung up (its SIGHUP may not have arrived yet). End as
+                // SIGHUP would, and write nothing more to a terminal that is gone.
+                let hangup = matches!(&e, ReadlineError::Io(io) if io.raw_os_error() == Some(libc::EIO))
+                    || matches!(&e, ReadlineError::Errno(n) if *n as i32 == libc::EIO);
+                if hangup {
+                    ENDING_SIGNAL.store(libc::SIGHUP, Ordering::SeqCst);
+                } else {
+                    let _ = writeln!(std::io::stderr(), "tcpcraft: {e}");
+                }
                 break;
             }
         }
     }
     if let Some(h) = &hist {
-        if let Some(dir) = h.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let _ = ed.save_history(h);
+        let _ = ed.append_history(h);
     }
     cli::finish_pcap(cfg, log).unwrap_or(status)
 }

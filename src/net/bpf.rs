@@ -189,7 +189,11 @@ impl Asm {
             }
         }
         if out.len() > 4096 {
-            return Err(format!("BPF program too long ({} instructions)", out.len()));
+            return Err(format!(
+                "BPF program too long ({} instructions; the kernel takes at most 4096): \
+                 use a shorter filter (fewer alternatives; `net` covers many hosts at once)",
+                out.len()
+            ));
         }
         Ok(out)
     }

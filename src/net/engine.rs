@@ -524,6 +524,7 @@ impl Engine {
 
     /// Capture packets matching `filter` (tcpdump syntax subset) on `iface` (None: every
     /// interface) until `count` packets (0: no limit), `timeout`, or `stop` is set.
+    /// Keeps at most [`StoreLimit::default`] of them in memory (see [`Engine::sniff_bounded`]).
     pub fn sniff(
         &mut self,
         count: usize,
@@ -532,6 +533,23 @@ impl Engine {
         iface: Option<&str>,
         stop: &dyn Fn() -> bool,
     ) -> Result<Vec<Sniffed>, NetError> {
+        self.sniff_bounded(count, timeout, filter, iface, stop, StoreLimit::default())
+            .map(|(got, _)| got)
+    }
+
+    /// [`Engine::sniff`] with a bound on what is kept in memory: once `store` is full,
+    /// capture goes on (every packet still counts toward `count` and is written to
+    /// `--pcap`) but no more are kept. A one-minute sniff of a flood therefore uses
+    /// bounded memory. Returns the kept packets and how many were captured in all.
+    pub fn sniff_bounded(
+        &mut self,
+        count: usize,
+        timeout: Option<Duration>,
+        filter: Option<&str>,
+        iface: Option<&str>,
+        stop: &dyn Fn() -> bool,
+        store: StoreLimit,
+    ) -> Result<(Vec<Sniffed>, SniffStats), NetError> {
         let f = Filter::new(filter.unwrap_or("")).map_err(NetError::Filter)?;
         let ifindex = match iface {
             Some(name) => sys::if_nametoindex(name).ok_or_else(|| {
@@ -545,8 +563,9 @@ impl Engine {
         let mut cap = self.armed_capture(ifindex, &f.program)?;
         let start = Instant::now();
         let mut out = Vec::new();
+        let mut stats = SniffStats::default();
         let mut names: HashMap<u32, String> = HashMap::new();
-        while count == 0 || out.len() < count {
+        while count == 0 || stats.captured < count {
             if stop() {
                 break;
             }
@@ -559,6 +578,12 @@ impl Engine {
             };
             if let Some(fr) = cap.next(wait).map_err(|e| NetError::io("capturing", e))? {
                 self.record(fr.time, &fr.data);
+                stats.captured += 1;
+                if out.len() >= store.packets || stats.bytes + fr.data.len() > store.bytes {
+                    stats.not_kept += 1;
+                    continue;
+                }
+                stats.bytes += fr.data.len();
                 let iface = names
                     .entry(fr.ifindex)
                     .or_insert_with(|| sys::if_indextoname(fr.ifindex).unwrap_or_default())
@@ -572,8 +597,38 @@ impl Engine {
         }
         self.park_capture(ifindex, cap);
         self.flush()?;
-        Ok(out)
+        Ok((out, stats))
     }
+}
+
+/// How much a `sniff` keeps in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreLimit {
+    /// At most this many packets…
+    pub packets: usize,
+    /// …and at most this many bytes of packet data.
+    pub bytes: usize,
+}
+
+impl Default for StoreLimit {
+    /// 100,000 packets or 64 MiB of packet data, whichever comes first.
+    fn default() -> Self {
+        StoreLimit {
+            packets: 100_000,
+            bytes: 64 << 20,
+        }
+    }
+}
+
+/// What a `sniff` saw beyond what it kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SniffStats {
+    /// Packets captured (kept or not).
+    pub captured: usize,
+    /// Packets captured but not kept (the store limit was reached).
+    pub not_kept: usize,
+    /// Bytes of packet data kept.
+    pub bytes: usize,
 }
 
 /// The per-`sr` state that classifies captured frames.

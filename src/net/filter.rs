@@ -122,6 +122,8 @@ struct Parser {
     /// The kind of the last primitive, for bare values ("port 80 or 443").
     last: Option<(Dir, Option<u8>, &'static str)>,
     depth: usize,
+    /// Primitives parsed so far (see [`MAX_PRIMS`]).
+    prims: usize,
 }
 
 impl Parser {
@@ -193,6 +195,16 @@ impl Parser {
     }
 
     fn prim(&mut self) -> Result<Expr, FilterError> {
+        // `a or b or …` builds a tree as deep as it is long, and lowering it recurses:
+        // a 50,000-term chain overflowed the stack (found by tests/harden_filter.rs).
+        // 256 terms is more than any filter the kernel could load (4096 instructions).
+        self.prims += 1;
+        if self.prims > MAX_PRIMS {
+            return self.err(format!(
+                "filter too long: more than {MAX_PRIMS} terms (host, port, tcp …); \
+                 the kernel takes at most 4096 BPF instructions"
+            ));
+        }
         let mut proto: Option<u8> = None;
         let mut proto_word: Option<&'static str> = None;
         match self.peek() {
@@ -316,6 +328,9 @@ impl Parser {
     }
 }
 
+/// The most primitives one filter may hold.
+const MAX_PRIMS: usize = 256;
+
 /// Parse a filter; the empty string (or only spaces) accepts everything.
 pub fn parse(s: &str) -> Result<Expr, FilterError> {
     let toks = lex(s);
@@ -328,6 +343,7 @@ pub fn parse(s: &str) -> Result<Expr, FilterError> {
         end: s.len(),
         last: None,
         depth: 0,
+        prims: 0,
     };
     let e = p.or()?;
     if p.pos < p.toks.len() {

@@ -65,6 +65,7 @@ impl fmt::Display for GuardError {
                  (apt-get install nftables), or turn the guard off with --no-rst-guard",
             ),
             GuardError::Io(e) => write!(f, "RST guard: running nft failed: {e}"),
+            GuardError::Nft(msg) if msg.contains("CAP_NET_ADMIN") => f.write_str(msg),
             GuardError::Nft(msg) => write!(f, "RST guard: nft refused: {msg}"),
             GuardError::NoAnswer(msg) => write!(f, "RST guard: {msg}"),
         }
@@ -110,6 +111,16 @@ impl RstGuard {
     /// with an empty port set. The guard acts in the network namespace of the calling
     /// thread.
     pub fn new() -> Result<RstGuard, GuardError> {
+        // Without CAP_NET_ADMIN nft would be refused; say so at once, with the fixes.
+        if super::sys::effective_caps() & (1u64 << super::sys::CAP_NET_ADMIN) == 0 {
+            return Err(GuardError::Nft(
+                "keeping the kernel from resetting a hand-driven connection needs the \
+                 CAP_NET_ADMIN capability (an nftables table): run tcpcraft with sudo, or \
+                 grant it once with `sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft)`, \
+                 or turn the guard off with --no-rst-guard"
+                    .into(),
+            ));
+        }
         let mut notes = Vec::new();
         if let Some(line) = remove_stale()? {
             notes.push(line);
@@ -341,7 +352,17 @@ fn nft_command() -> Command {
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
         .unwrap_or("nft");
-    Command::new(path)
+    let mut cmd = Command::new(path);
+    // A non-root tcpcraft given CAP_NET_ADMIN by `setcap` cannot pass a file capability
+    // on to a program it runs: make it ambient for nft alone (a no-op for root).
+    #[allow(unsafe_code)] // reason: pre_exec runs plain capget/capset/prctl syscalls
+    unsafe {
+        cmd.pre_exec(|| {
+            super::sys::ambient_cap(super::sys::CAP_NET_ADMIN);
+            Ok(())
+        });
+    }
+    cmd
 }
 
 fn spawn_error(e: io::Error) -> GuardError {

@@ -52,10 +52,26 @@ pub fn welcome() -> String {
     )
 }
 
+/// A signal to pass on to the inner tcpcraft, or 0.
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn on_signal(sig: libc::c_int) {
-    SIGNAL.store(sig, Ordering::Relaxed);
+/// Any signal at all (from the terminal too): while the network is being built there is
+/// no inner tcpcraft to receive it, so the lab is torn down instead of started.
+static ANY_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// Signals the terminal sends (Ctrl-C, hang-up) reach the whole foreground process
+/// group, the inner tcpcraft included, so only those another process sent to the
+/// supervisor alone (`kill`, SI_USER) are passed on, as the same signal.
+extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    ANY_SIGNAL.store(sig, Ordering::Relaxed);
+    let from_user = info.is_null() || {
+        #[allow(unsafe_code)] // reason: the kernel hands an SA_SIGINFO handler a valid siginfo_t
+        let code = unsafe { (*info).si_code };
+        sys::signal_from_user(code)
+    };
+    if from_user {
+        SIGNAL.store(sig, Ordering::Relaxed);
+    }
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -95,7 +111,7 @@ pub fn run(args: &LabArgs) -> u8 {
         );
     }
     // Signals first, so a SIGTERM during setup still leads to cleanup.
-    sys::on_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT], on_signal);
+    sys::on_signals_info(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT], on_signal);
     let id = format!("lab{}", std::process::id());
     let bed = match Bed::up(&BedConfig::standard(&id)) {
         Ok(b) => b,
@@ -104,6 +120,16 @@ pub fn run(args: &LabArgs) -> u8 {
             return 3;
         }
     };
+    let early = ANY_SIGNAL.swap(0, Ordering::Relaxed);
+    if early != 0 {
+        drop(bed);
+        sys::default_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT]);
+        eprintln!(
+            "tcpcraft: lab: stopped by a signal while the network was being built; removed it"
+        );
+        return (128 + early).clamp(0, 255) as u8;
+    }
+    SIGNAL.store(0, Ordering::Relaxed);
     let code = run_inside(&bed, args, say);
     drop(bed);
     sys::default_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT]);
@@ -154,11 +180,14 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
             return 3;
         }
     };
-    let mut forwarded = false;
+    let mut forwarded: Vec<libc::c_int> = Vec::new();
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
-                return status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(130);
+                use std::os::unix::process::ExitStatusExt;
+                // A child a signal ended reports as a shell would: 128 + the signal.
+                let code = status.code().or(status.signal().map(|s| 128 + s));
+                return code.map(|c| c.clamp(0, 255) as u8).unwrap_or(3);
             }
             Ok(None) => {}
             Err(e) => {
@@ -168,15 +197,14 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
             }
         }
         let sig = SIGNAL.swap(0, Ordering::Relaxed);
-        // Ctrl-C reaches the child straight from the terminal; only pass on what the
-        // terminal does not (SIGTERM, SIGHUP, or a SIGINT sent to us alone).
-        if sig != 0 && !forwarded {
-            if sig != libc::SIGINT {
-                sys::kill(child.id(), libc::SIGTERM);
-                forwarded = true;
-            } else {
-                // Give the child a moment to handle its own Ctrl-C; if it is gone by then
-                // the loop ends, otherwise it is still running its REPL.
+        // The inner tcpcraft stops what it runs on SIGINT (and, in the REPL, goes on),
+        // and ends with 143 / 129 on SIGTERM / SIGHUP: pass each on once.
+        if sig != 0 && !forwarded.contains(&sig) {
+            sys::kill(child.id(), sig);
+            forwarded.push(sig);
+            if sig == libc::SIGINT {
+                // Further Ctrl-Cs are passed on too (a second one lets the default act).
+                forwarded.pop();
             }
         }
         std::thread::sleep(Duration::from_millis(20));

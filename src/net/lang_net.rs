@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::engine::{Engine, EngineOptions, NetError as EngineError, Probe, Unmatched};
+use super::engine::{Engine, EngineOptions, NetError as EngineError, Probe, StoreLimit, Unmatched};
 use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
 use crate::packet::{Layer, LinkType, Packet};
 
@@ -21,6 +21,8 @@ pub struct RawNet {
     /// Notes already shown (e.g. why a packet went out at the link layer).
     shown: usize,
     quiet: bool,
+    /// How much one `sniff` keeps in memory.
+    pub store: StoreLimit,
 }
 
 impl RawNet {
@@ -38,6 +40,7 @@ impl RawNet {
             last_unmatched: Vec::new(),
             shown: 0,
             quiet,
+            store: StoreLimit::default(),
         }
     }
 
@@ -220,17 +223,33 @@ impl Net for RawNet {
 
     fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
         let timeout = opts.timeout.map(secs);
+        let store = self.store;
         let e = self.engine()?;
         // Ctrl-C ends the capture and keeps what was caught, as scapy does.
-        let got = e
-            .sniff(
+        let (got, stats) = e
+            .sniff_bounded(
                 opts.count,
                 timeout,
                 opts.filter.as_deref(),
                 opts.iface.as_deref(),
                 &interrupted,
+                store,
             )
             .map_err(convert)?;
+        if stats.not_kept > 0 && !self.quiet {
+            let pcap = if self.opts.pcap.is_some() {
+                "; every one is in the --pcap file"
+            } else {
+                "; give --pcap FILE to keep them all on disk"
+            };
+            eprintln!(
+                "tcpcraft: sniff kept {} of {} captured packets in memory (limit: {} packets or {} MiB){pcap}",
+                got.len(),
+                stats.captured,
+                self.store.packets,
+                self.store.bytes >> 20
+            );
+        }
         Ok(got.iter().map(|s| parse(&s.bytes)).collect())
     }
 

@@ -504,6 +504,58 @@ pub fn on_signals(signals: &[libc::c_int], handler: extern "C" fn(libc::c_int)) 
     }
 }
 
+/// Install `handler` with SA_SIGINFO, so it can tell a signal the terminal sent (to the
+/// whole foreground group) from one `kill` sent to this process alone.
+pub fn on_signals_info(
+    signals: &[libc::c_int],
+    handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+) {
+    for &sig in signals {
+        #[allow(unsafe_code)] // reason: sigaction is plain old data, valid when zeroed
+        let mut sa: libc::sigaction = unsafe { zeroed() };
+        sa.sa_sigaction = handler as usize;
+        sa.sa_flags = libc::SA_SIGINFO;
+        #[allow(unsafe_code)] // reason: installs an async-signal-safe handler (it stores atomics)
+        unsafe {
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Whether a signal's `si_code` says it came from another process's `kill` (SI_USER,
+/// SI_QUEUE, SI_TKILL) rather than from the kernel (a terminal's Ctrl-C or hang-up,
+/// SI_KERNEL). Async-signal-safe.
+pub fn signal_from_user(si_code: libc::c_int) -> bool {
+    si_code == libc::SI_USER || si_code == libc::SI_QUEUE || si_code == libc::SI_TKILL
+}
+
+/// Terminal settings of standard input saved by [`save_tty`].
+static SAVED_TTY: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+
+/// Remember the terminal settings of standard input (before a line editor switches it
+/// to raw mode), so that [`restore_tty`] can put them back if a signal ends tcpcraft
+/// while the editor is waiting for a key.
+pub fn save_tty() {
+    #[allow(unsafe_code)] // reason: termios is plain old data, valid when zeroed
+    let mut t: libc::termios = unsafe { zeroed() };
+    #[allow(unsafe_code)] // reason: plain syscall filling a struct we own
+    let r = unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut t) };
+    if r == 0 {
+        let _ = SAVED_TTY.set(t);
+    }
+}
+
+/// Put back the terminal settings saved by [`save_tty`], if any.
+pub fn restore_tty() {
+    if let Some(t) = SAVED_TTY.get() {
+        #[allow(unsafe_code)] // reason: plain syscall reading a struct we own
+        unsafe {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, t)
+        };
+    }
+}
+
 /// Restore the default disposition of signals.
 pub fn default_signals(signals: &[libc::c_int]) {
     for &sig in signals {
@@ -537,6 +589,60 @@ pub fn effective_caps() -> u64 {
 pub const CAP_NET_RAW: u32 = 13;
 /// CAP_NET_ADMIN's bit number.
 pub const CAP_NET_ADMIN: u32 = 12;
+
+/// Make `cap` (already permitted) inheritable and ambient, so that a program this
+/// process executes next keeps it. For the RST guard's `nft` when tcpcraft runs as a
+/// user with file capabilities (`setcap cap_net_raw,cap_net_admin+ep`). Only plain
+/// syscalls: safe between fork and exec. Failures are ignored (nft then says why).
+pub fn ambient_cap(cap: u32) {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    const PR_CAP_AMBIENT: libc::c_int = 47;
+    const PR_CAP_AMBIENT_RAISE: libc::c_ulong = 2;
+    let mut h = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let zero = Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    };
+    let mut d = [zero; 2];
+    let (word, bit) = ((cap / 32) as usize, 1u32 << (cap % 32));
+    #[allow(unsafe_code)] // reason: capget fills the two structs we own
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) };
+    if r != 0 {
+        return;
+    }
+    let Some(slot) = d.get_mut(word) else { return };
+    if slot.permitted & bit == 0 {
+        return;
+    }
+    slot.inheritable |= bit;
+    #[allow(unsafe_code)] // reason: capset reads the two structs we own
+    unsafe {
+        libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr());
+        libc::prctl(
+            PR_CAP_AMBIENT,
+            PR_CAP_AMBIENT_RAISE,
+            libc::c_ulong::from(cap),
+            0,
+            0,
+        );
+    }
+}
 
 /// `send(2)` on a connected (or netlink) socket.
 pub fn send(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {

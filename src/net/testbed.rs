@@ -417,8 +417,16 @@ pub fn bed_ids(prefix: &str) -> Vec<String> {
 
 /// Can this process build test beds (root, `ip` and `python3` present)?
 pub fn can_build() -> Result<(), String> {
-    if sys::effective_caps() & (1u64 << sys::CAP_NET_ADMIN) == 0 {
-        return Err("needs root (CAP_NET_ADMIN) to create network namespaces".into());
+    // Namespaces need CAP_SYS_ADMIN as well, and `ip`/`python3` run as children, which
+    // file capabilities do not reach: only root will do.
+    const CAP_SYS_ADMIN: u32 = 21;
+    let caps = sys::effective_caps();
+    if caps & (1u64 << sys::CAP_NET_ADMIN) == 0 || caps & (1u64 << CAP_SYS_ADMIN) == 0 {
+        return Err(
+            "needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) to create network namespaces; \
+             setcap is not enough here"
+                .into(),
+        );
     }
     for tool in ["ip", "python3", "nft"] {
         let found = std::env::var_os("PATH")

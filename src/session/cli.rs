@@ -28,14 +28,18 @@ pub struct HandshakeArgs {
     #[arg(short = '6')]
     pub ipv6: bool,
     /// Our source port (default: random, outside the kernel's ephemeral range)
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = port_arg)]
     pub sport: Option<u16>,
     /// Our initial sequence number (default: random)
     #[arg(long, value_name = "N")]
     pub isn: Option<u32>,
     /// Seconds to wait for each answer
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = seconds_arg)]
     pub timeout: f64,
+    /// When an answer does not come within --timeout, send our last segment again, up
+    /// to N times (for lossy paths)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: u32,
     /// Do not keep the kernel from answering our peer with RST
     #[arg(long)]
     pub no_rst_guard: bool,
@@ -108,6 +112,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         data,
         close: args.close,
         timeout: Duration::from_secs_f64(args.timeout),
+        retries: args.retries,
         session: SessionOptions {
             sport: args.sport,
             isn: args.isn,
@@ -150,7 +155,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
     let ascii = args.ascii || !std::io::stdout().is_terminal();
     let _ = writeln!(out, "\n{}", outcome.session.ladder(args.absolute, ascii));
     if let Some(path) = &args.svg {
-        if let Err(e) = std::fs::write(path, outcome.session.ladder_svg(args.absolute)) {
+        if let Err(e) = crate::userfile::write(path, outcome.session.ladder_svg(args.absolute)) {
             let _ = writeln!(err, "tcpcraft handshake: writing {}: {e}", path.display());
             return SYSTEM;
         }
@@ -173,6 +178,22 @@ fn status(e: &SessionError) -> u8 {
     }
 }
 
+/// `--sport`: a port number a person can read the error of.
+fn port_arg(s: &str) -> Result<u16, String> {
+    s.parse::<u16>()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| "expected a port number in 1..=65535".to_string())
+}
+
+/// `--timeout`: seconds, more than 0 and less than an hour.
+fn seconds_arg(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 3600.0 => Ok(v),
+        _ => Err("expected seconds, more than 0 and less than 3600 (like 2 or 0.5)".into()),
+    }
+}
+
 /// `HOST:PORT` or `[V6]:PORT` to an address, preferring IPv4 unless `v6`.
 fn resolve(target: &str, v6: bool) -> Result<(IpAddr, u16), String> {
     let (host, port) = match target.strip_prefix('[') {
@@ -183,17 +204,32 @@ fn resolve(target: &str, v6: bool) -> Result<(IpAddr, u16), String> {
             .rsplit_once(':')
             .ok_or_else(|| format!("{target:?}: expected HOST:PORT"))?,
     };
-    let port: u16 = port
-        .parse()
-        .ok()
-        .filter(|p| *p != 0)
-        .ok_or_else(|| format!("{target:?}: the port must be 1..=65535"))?;
+    if host.contains(':') && !target.starts_with('[') {
+        return Err(format!(
+            "{target:?}: write an IPv6 address in brackets, as [ADDRESS]:PORT"
+        ));
+    }
+    let port: u16 = port.parse().ok().filter(|p| *p != 0).ok_or_else(|| {
+        format!("{target:?}: the port must be a number in 1..=65535, not {port:?}")
+    })?;
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok((ip, port));
     }
+    // Something shaped like an address that does not parse is a typo, not a host name.
+    let looks_numeric = host.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if looks_numeric || target.starts_with('[') {
+        let kind = if target.starts_with('[') {
+            "IPv6"
+        } else {
+            "IPv4"
+        };
+        return Err(format!("{host:?} is not an {kind} address"));
+    }
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(|e| format!("{host}: {e}"))?
+        .map_err(|e| {
+            format!("{host:?} is not an IP address and does not resolve as a host name ({e})")
+        })?
         .collect();
     addrs
         .iter()
@@ -249,7 +285,7 @@ mod tests {
         );
         assert_eq!(
             resolve("127.0.0.1:0", false),
-            Err("\"127.0.0.1:0\": the port must be 1..=65535".into())
+            Err("\"127.0.0.1:0\": the port must be a number in 1..=65535, not \"0\"".into())
         );
         assert!(resolve("198.18.0.2", false).is_err());
         assert!(resolve("[::1]7", false).is_err());

@@ -44,6 +44,9 @@ pub struct HandshakeOptions {
     pub timeout: Duration,
     /// After the request, the answer is over when nothing comes for this long.
     pub quiet: Duration,
+    /// When an answer does not come in `timeout`, send our last segment again up to
+    /// this many times (`--retries`, for lossy paths).
+    pub retries: u32,
     pub session: SessionOptions,
 }
 
@@ -54,6 +57,7 @@ impl Default for HandshakeOptions {
             close: Close::Active,
             timeout: Duration::from_secs(2),
             quiet: Duration::from_millis(500),
+            retries: 0,
             session: SessionOptions::default(),
         }
     }
@@ -77,7 +81,9 @@ pub fn run(
     opts: HandshakeOptions,
     sink: Sink,
 ) -> Result<Outcome, SessionError> {
-    let session = Session::connect(io, dst, port, opts.session.clone(), sink)?;
+    let mut session = Session::connect(io, dst, port, opts.session.clone(), sink)?;
+    // Ctrl-C, SIGTERM and SIGHUP end a wait (main installs the handler).
+    session.set_cancel(Box::new(crate::lang::net::interrupted));
     let mut out = Outcome {
         session,
         answer: Vec::new(),
@@ -102,13 +108,14 @@ fn drive(
 ) -> Result<(), SessionError> {
     send(s, "S")?;
     let isn = s.isn();
-    s.expect(
+    s.expect_retry(
         &Expectation {
             flags: Some(flags("SA")),
             ack: Some(isn.wrapping_add(1)),
             ..Expectation::default()
         },
         opts.timeout,
+        opts.retries,
     )?;
     send(s, "A")?;
     if let Some(data) = &opts.data {
@@ -116,8 +123,23 @@ fn drive(
             data: data.clone(),
             ..SendRequest::flags(flags("PA"))
         })?;
-        // The answer: everything until the peer is quiet (or closes).
-        while let Some(step) = s.recv(opts.quiet)? {
+        // The answer: everything until the peer is quiet (or closes). With retries, a
+        // request that got no answer at all (lost on the way) is sent again.
+        let mut tries = 0;
+        loop {
+            let wait = if answer.is_empty() && tries < opts.retries {
+                opts.timeout.max(opts.quiet)
+            } else {
+                opts.quiet
+            };
+            let Some(step) = s.recv(wait)? else {
+                if answer.is_empty() && tries < opts.retries && s.state() == State::Established {
+                    tries += 1;
+                    s.resend(tries, opts.retries)?;
+                    continue;
+                }
+                break;
+            };
             answer.extend_from_slice(&step.data);
             if !step.data.is_empty() || step.seg.flags.contains(TcpFlags::FIN) {
                 send(s, "A")?;
@@ -162,10 +184,18 @@ fn receive_until(
     want: State,
     what: &str,
 ) -> Result<(), SessionError> {
-    let deadline = Instant::now() + opts.timeout;
+    let mut deadline = Instant::now() + opts.timeout;
+    let mut tries = 0;
     while s.state() != want {
         let left = deadline.saturating_duration_since(Instant::now());
         let Some(step) = s.recv(left)? else {
+            if tries < opts.retries {
+                // Our FIN (or our ACK of theirs) may have been lost: send it again.
+                tries += 1;
+                s.resend(tries, opts.retries)?;
+                deadline = Instant::now() + opts.timeout;
+                continue;
+            }
             return Err(SessionError::Timeout(format!(
                 "expected {what} within {} s, nothing came (we are in {})",
                 opts.timeout.as_secs_f64(),
@@ -197,6 +227,7 @@ mod tests {
             close,
             timeout: Duration::from_millis(10),
             quiet: Duration::from_millis(10),
+            retries: 0,
             session: SessionOptions {
                 sport: Some(61000),
                 isn: Some(1000),

@@ -292,6 +292,8 @@ impl Handle {
             options: options_arg(a, "options")?.map(|o| seg_options(&o)),
         };
         let timeout = timeout_arg(a, 1, 2.0)?;
+        // retry=N: send our last segment again when nothing comes, up to N times.
+        let retry = int_in(a, usize::MAX, "retry", 100)?.unwrap_or(0) as u32;
         a.finish(2)?;
         if self.dry_run {
             let what = flags.map_or_else(|| "a segment".to_string(), |f| f.to_string());
@@ -301,7 +303,7 @@ impl Handle {
             flush(it, &self.lines);
             return Ok(Value::None);
         }
-        let result = self.session.borrow_mut().expect(&exp, timeout);
+        let result = self.session.borrow_mut().expect_retry(&exp, timeout, retry);
         flush(it, &self.lines);
         result.map_err(|e| err(a.span, e))?;
         Ok(self.last_received())
@@ -345,7 +347,7 @@ impl Handle {
                 } else {
                     super::ladder::text(machine, &opts)
                 };
-                std::fs::write(&path, text)
+                crate::userfile::write(std::path::Path::new(&path), text)
                     .map_err(|e| error(a.span, ErrorKind::Io(format!("writing {path}: {e}"))))?;
                 Ok(Value::None)
             }

@@ -134,7 +134,19 @@ pub struct Session {
     packets: Vec<Packet>,
     /// Asked between short waits; true stops the wait (Ctrl-C in the REPL).
     cancel: Option<Box<dyn Fn() -> bool>>,
+    /// The last segment we sent, for `expect(…, retry=N)` to send again…
+    last_sent: Option<Packet>,
+    /// …unless one that takes sequence space (SYN, FIN, data) is still unacknowledged:
+    /// TCP retransmits that one, never a bare ACK sent after it.
+    last_unacked: Option<Packet>,
+    /// History entries dropped to keep a long session's memory bounded.
+    dropped: usize,
 }
+
+/// A session keeps at most this many segments in its history (`s.history`, the ladder);
+/// beyond it the oldest tenth is dropped at a time, so a session that runs for hours
+/// (a loop sending data) uses bounded memory.
+pub const MAX_HISTORY: usize = 50_000;
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -229,6 +241,9 @@ impl Session {
             sink,
             packets: Vec::new(),
             cancel: None,
+            last_sent: None,
+            last_unacked: None,
+            dropped: 0,
         }
     }
 
@@ -295,10 +310,116 @@ impl Session {
             self.src = sent.addrs().and_then(|(src, _)| src);
         }
         self.show(Dir::Sent, &sent);
+        self.last_sent = Some(sent.clone());
+        if syn || req.flags.contains(TcpFlags::FIN) || !req.data.is_empty() {
+            self.last_unacked = Some(sent.clone());
+        }
         self.packets.push(sent);
         let step = self.machine.sent(seg, req.data, now).clone();
+        self.bound_history();
         self.show_step(&step);
         Ok(step)
+    }
+
+    /// Drops the oldest tenth of the history once it holds [`MAX_HISTORY`] segments.
+    fn bound_history(&mut self) {
+        if self.packets.len() <= MAX_HISTORY {
+            return;
+        }
+        let n = MAX_HISTORY / 10;
+        self.packets.drain(..n.min(self.packets.len()));
+        let h = &mut self.machine.history;
+        h.drain(..n.min(h.len()));
+        if self.dropped == 0 {
+            (self.sink)(&format!(
+                "  note: the history keeps the last {MAX_HISTORY} segments; older ones are dropped"
+            ));
+        }
+        self.dropped += n;
+    }
+
+    /// Segments dropped from the history to bound memory (see [`MAX_HISTORY`]).
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// Sends a segment again, exactly as it left (a retransmission: the state machine
+    /// does not count it twice, and it is not a new history entry): the last one that
+    /// takes sequence space while the peer has not acknowledged all we sent, else the
+    /// last one.
+    pub fn resend(&mut self, attempt: u32, of: u32) -> Result<(), SessionError> {
+        let unacked = self.machine.us.snd_una != self.machine.us.snd_nxt;
+        let pick = match (&self.last_unacked, unacked) {
+            (Some(p), true) => Some(p.clone()),
+            _ => self.last_sent.clone(),
+        };
+        let Some(pkt) = pick else {
+            return Err(SessionError::Usage(
+                "nothing to send again: no segment sent yet".into(),
+            ));
+        };
+        let sent = self.io.send(&pkt)?;
+        self.show(Dir::Sent, &sent);
+        (self.sink)(&format!(
+            "  note: sent again, no answer in time (retry {attempt} of {of})"
+        ));
+        Ok(())
+    }
+
+    /// `s.expect(…, retry=N)`: like [`Session::expect`], but when nothing comes in
+    /// `timeout`, the last segment we sent is sent again, up to `retry` times; a
+    /// segment the peer sent before (its own retransmission, e.g. a SYN-ACK repeated
+    /// because our ACK was lost) is passed over instead of failing the expectation.
+    pub fn expect_retry(
+        &mut self,
+        exp: &Expectation,
+        timeout: Duration,
+        retry: u32,
+    ) -> Result<Step, SessionError> {
+        if retry == 0 {
+            return self.expect(exp, timeout);
+        }
+        let mut attempt = 0;
+        loop {
+            let Some(step) = self.recv(timeout)? else {
+                if attempt < retry && self.last_sent.is_some() {
+                    attempt += 1;
+                    self.resend(attempt, retry)?;
+                    continue;
+                }
+                let what = exp
+                    .flags
+                    .map_or_else(|| "a segment".to_string(), |f| format!("{f}"));
+                return Err(SessionError::Timeout(format!(
+                    "expected {what} within {} ({} tries), nothing came",
+                    seconds(timeout),
+                    attempt + 1
+                )));
+            };
+            match state::check(exp, &step.seg, &step.data) {
+                Ok(()) => return Ok(step),
+                Err(_) if self.seen_before(&step.seg) => {
+                    (self.sink)(
+                        "  note: the peer sent this before (a retransmission): still waiting",
+                    );
+                }
+                Err(m) => return Err(SessionError::Mismatch(m)),
+            }
+        }
+    }
+
+    /// Whether the peer already sent a segment with these flags, seq, ack and length
+    /// (the entry just recorded for it is not counted).
+    fn seen_before(&self, seg: &Segment) -> bool {
+        let h = &self.machine.history;
+        let earlier = &h[..h.len().saturating_sub(1)];
+        earlier.iter().any(|s| {
+            s.dir == Dir::Received
+                && s.seg.flags == seg.flags
+                && s.seg.seq == seg.seq
+                && s.seg.ack == seg.ack
+                && s.seg.len == seg.len
+        })
     }
 
     /// `s.recv(timeout=)`: the next segment of this connection, unchecked; `None`
@@ -373,6 +494,7 @@ impl Session {
         self.show(Dir::Received, &pkt);
         self.packets.push(pkt);
         let step = self.machine.received(seg, data, at).clone();
+        self.bound_history();
         self.show_step(&step);
         step
     }

@@ -33,10 +33,9 @@ impl std::fmt::Debug for RawIo {
 /// Raw sockets need CAP_NET_RAW: say how to get it.
 fn open_error(what: &str, e: io::Error) -> SessionError {
     if e.kind() == io::ErrorKind::PermissionDenied {
-        SessionError::Io(format!(
-            "{what}: permission denied: run as root, or give the binary the capabilities \
-             (sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft))"
-        ))
+        // The one wording the engine uses too: names CAP_NET_RAW and the fix.
+        let _ = what;
+        SessionError::Io(crate::net::engine::permission_message())
     } else {
         SessionError::Io(format!("{what}: {e}"))
     }
