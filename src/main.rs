@@ -18,6 +18,7 @@ use tcpcraft::packet::LinkType;
 mod exit {
     pub const OK: u8 = 0;
     pub const USAGE: u8 = 2;
+    pub const SYSTEM: u8 = 3;
 }
 
 #[derive(Parser, Debug)]
@@ -171,7 +172,10 @@ fn main() -> ExitCode {
     match command {
         Command::Repl => {
             let mut cfg = lang_cfg;
-            let engine = engine_for(&mut cfg);
+            let engine = match engine_for(&mut cfg) {
+                Ok(e) => e,
+                Err(code) => return ExitCode::from(code),
+            };
             ExitCode::from(tcpcraft::repl::run(cfg, engine))
         }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
@@ -209,6 +213,12 @@ fn main() -> ExitCode {
         }
         Command::Handshake(args) => {
             tcpcraft::repl::install_sigint();
+            if !cli.global.dry_run {
+                match shared_pcap(cli.global.pcap) {
+                    Ok(w) => tcpcraft::session::lang::set_pcap(w),
+                    Err(code) => return ExitCode::from(code),
+                }
+            }
             let code = tcpcraft::session::cli::run(args, cli.global.dry_run);
             ExitCode::from(tcpcraft::repl::exit_status(code))
         }
@@ -241,27 +251,49 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
 fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
     // Ctrl-C stops a script with "interrupted" (exit 130), --dry-run included.
     tcpcraft::repl::install_sigint();
-    let engine = engine_for(&mut cfg);
+    let engine = match engine_for(&mut cfg) {
+        Ok(e) => e,
+        Err(code) => return ExitCode::from(code),
+    };
     ExitCode::from(tcpcraft::repl::exit_status(lang::run(cfg, input, engine)))
 }
 
 /// The raw-socket engine for the language (opened on first use; None with --dry-run).
 /// The engine writes `--pcap` itself, with kernel timestamps, so the language's own
-/// recorder is switched off.
-fn engine_for(cfg: &mut lang::Config) -> Option<Box<dyn tcpcraft::lang::Net + Send>> {
+/// recorder is switched off; sessions write the same file through the same writer.
+fn engine_for(cfg: &mut lang::Config) -> Result<Option<Box<dyn tcpcraft::lang::Net + Send>>, u8> {
     // One handler for scripts, the REPL and engine waits (also in a dry run, so that
     // `--pcap` is still written): SIGINT, SIGTERM and SIGHUP set the language's interrupt
     // flag; SIGTERM and SIGHUP then end tcpcraft with 143 / 129 (src/repl.rs).
     tcpcraft::repl::install_sigint();
     if cfg.dry_run {
-        return None;
+        return Ok(None);
     }
+    let pcap_writer = shared_pcap(cfg.pcap.take())?;
+    tcpcraft::session::lang::set_pcap(pcap_writer.clone());
     let opts = tcpcraft::net::EngineOptions {
-        pcap: cfg.pcap.take(),
+        pcap: None,
+        pcap_writer,
     };
-    Some(Box::new(tcpcraft::net::lang_net::RawNet::new(
+    Ok(Some(Box::new(tcpcraft::net::lang_net::RawNet::new(
         opts, cfg.quiet,
-    )))
+    ))))
+}
+
+/// Opens `--pcap` once for the whole process: the engine and sessions share this writer,
+/// so neither truncates what the other wrote. A file that cannot be created is an error
+/// at once (exit status 3).
+fn shared_pcap(path: Option<PathBuf>) -> Result<Option<tcpcraft::pcap::SharedWriter>, u8> {
+    let Some(p) = path else {
+        return Ok(None);
+    };
+    match tcpcraft::pcap::SharedWriter::create(&p) {
+        Ok(w) => Ok(Some(w)),
+        Err(e) => {
+            eprintln!("tcpcraft: --pcap {}: {e}", p.display());
+            Err(exit::SYSTEM)
+        }
+    }
 }
 
 fn run_decode(args: DecodeArgs) -> ExitCode {

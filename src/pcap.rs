@@ -549,6 +549,50 @@ impl<W: Write> Writer<W> {
     }
 }
 
+/// One `--pcap` file that several parts of tcpcraft write at once (the engine's
+/// `send`/`sr`/`sniff` and hand-driven sessions): clones share one writer, so records
+/// go in the order they are written and no part truncates the file another writes.
+/// Created once by the command line and handed to each part.
+#[derive(Clone)]
+pub struct SharedWriter(std::sync::Arc<std::sync::Mutex<Writer<BufWriter<File>>>>);
+
+impl fmt::Debug for SharedWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedWriter")
+    }
+}
+
+impl SharedWriter {
+    /// Creates (truncates) `path` and writes the header (raw IP link type).
+    pub fn create(path: &Path) -> io::Result<SharedWriter> {
+        let w = Writer::create(path, linktype::RAW)?;
+        Ok(SharedWriter(std::sync::Arc::new(std::sync::Mutex::new(w))))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Writer<BufWriter<File>>> {
+        // A writer whose holder panicked is still a valid writer: records are whole.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends one record (buffered; see [`SharedWriter::flush`]).
+    pub fn write(&self, ts: Duration, data: &[u8]) -> io::Result<()> {
+        self.lock().write(ts, data)
+    }
+
+    /// Puts every record written so far on disk, so the file stays readable whatever
+    /// ends the process next (a signal, `std::process::exit`).
+    pub fn flush(&self) -> io::Result<()> {
+        self.lock().flush()
+    }
+
+    /// Appends one record and flushes (for callers that write one packet at a time).
+    pub fn write_now(&self, ts: Duration, data: &[u8]) -> io::Result<()> {
+        let mut w = self.lock();
+        w.write(ts, data)?;
+        w.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

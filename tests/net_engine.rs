@@ -305,7 +305,11 @@ fn pcap_file_records_probe_and_reply_and_tcpdump_reads_it() {
     let path = dir.path().join("out.pcap");
     let p2 = path.clone();
     bed.in_client(move || {
-        let mut e = Engine::new(EngineOptions { pcap: Some(p2) }).unwrap();
+        let mut e = Engine::new(EngineOptions {
+            pcap: Some(p2),
+            ..EngineOptions::default()
+        })
+        .unwrap();
         let r = e
             .sr1(&syn(IpAddr::V4(testbed::SERVER_V4), 40010, 80, 1000), T)
             .unwrap();

@@ -4,9 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::{self, BufWriter};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
@@ -154,6 +153,9 @@ pub struct Sniffed {
 pub struct EngineOptions {
     /// Record every packet sent and received here (pcap, raw IP link type).
     pub pcap: Option<std::path::PathBuf>,
+    /// An already open `--pcap` writer shared with other writers of the same file
+    /// (sessions); used instead of opening `pcap`.
+    pub pcap_writer: Option<pcap::SharedWriter>,
 }
 
 struct Prepared {
@@ -166,7 +168,7 @@ struct Prepared {
 pub struct Engine {
     sender: Sender,
     routes: HashMap<(IpAddr, Option<IpAddr>, Option<String>), Route>,
-    pcap: Option<pcap::Writer<BufWriter<File>>>,
+    pcap: Option<pcap::SharedWriter>,
     /// Why packets went out at the link layer (shown once per reason by callers).
     pub notes: Vec<String>,
     /// Capture sockets kept open per interface index (0 = all): opening and closing an
@@ -211,12 +213,13 @@ impl Engine {
     /// Check privileges and open the pcap file, if any. Sockets open on first use.
     pub fn new(opts: EngineOptions) -> Result<Engine, NetError> {
         check_privileges()?;
-        let pcap = match &opts.pcap {
-            Some(p) => Some(
-                pcap::Writer::create(p, pcap::linktype::RAW)
+        let pcap = match (&opts.pcap_writer, &opts.pcap) {
+            (Some(w), _) => Some(w.clone()),
+            (None, Some(p)) => Some(
+                pcap::SharedWriter::create(p)
                     .map_err(|e| NetError::io(format!("creating {}", p.display()), e))?,
             ),
-            None => None,
+            (None, None) => None,
         };
         Ok(Engine {
             sender: Sender::new(),
@@ -301,7 +304,7 @@ impl Engine {
     }
 
     fn record(&mut self, time: Duration, bytes: &[u8]) {
-        if let Some(w) = self.pcap.as_mut() {
+        if let Some(w) = self.pcap.as_ref() {
             // A failing pcap write must not lose the exchange; it shows at flush.
             let _ = w.write(time, bytes);
         }
@@ -309,7 +312,7 @@ impl Engine {
 
     /// Flush the pcap file.
     pub fn flush(&mut self) -> Result<(), NetError> {
-        if let Some(w) = self.pcap.as_mut() {
+        if let Some(w) = self.pcap.as_ref() {
             w.flush()
                 .map_err(|e| NetError::io("writing the pcap file", e))?;
         }
@@ -439,7 +442,7 @@ impl Engine {
             left: &mut left,
             sent_at: &mut sent_at,
             result: &mut result,
-            pcap: self.pcap.as_mut(),
+            pcap: self.pcap.as_ref(),
         };
         let stopped = || stop();
         'rounds: for _round in 0..=retry {
@@ -483,7 +486,7 @@ impl Engine {
                     }
                 }
                 state.sent_at[i] = t_mono;
-                if let Some(w) = state.pcap.as_mut() {
+                if let Some(w) = state.pcap {
                     let _ = w.write(t, &p.bytes);
                 }
                 // Keep the socket buffer drained during long bursts.
@@ -639,7 +642,7 @@ struct Collect<'a> {
     left: &'a mut usize,
     sent_at: &'a mut Vec<Duration>,
     result: &'a mut SrResult,
-    pcap: Option<&'a mut pcap::Writer<BufWriter<File>>>,
+    pcap: Option<&'a pcap::SharedWriter>,
 }
 
 impl Collect<'_> {
@@ -648,7 +651,7 @@ impl Collect<'_> {
         if self.own.contains(&hash_bytes(&f.data)) {
             return;
         }
-        if let Some(w) = self.pcap.as_mut() {
+        if let Some(w) = self.pcap {
             let _ = w.write(f.time, &f.data);
         }
         let Some(s) = wire::summarize(&f.data) else {

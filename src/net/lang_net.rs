@@ -31,7 +31,7 @@ impl RawNet {
     pub fn new(opts: EngineOptions, quiet: bool) -> RawNet {
         // The pcap file exists (empty) even if the script never touches the network;
         // the engine rewrites it when it opens. A failure here shows again at that point.
-        if let Some(p) = &opts.pcap {
+        if let (Some(p), None) = (&opts.pcap, &opts.pcap_writer) {
             let _ = crate::pcap::Writer::create(p, crate::pcap::linktype::RAW);
         }
         RawNet {
@@ -237,7 +237,7 @@ impl Net for RawNet {
             )
             .map_err(convert)?;
         if stats.not_kept > 0 && !self.quiet {
-            let pcap = if self.opts.pcap.is_some() {
+            let pcap = if self.opts.pcap.is_some() || self.opts.pcap_writer.is_some() {
                 "; every one is in the --pcap file"
             } else {
                 "; give --pcap FILE to keep them all on disk"

@@ -90,7 +90,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         Box::new(DryIo)
     } else {
         match RawIo::new(None) {
-            Ok(io) => Box::new(io),
+            Ok(io) => Box::new(io.with_pcap(super::lang::pcap())),
             Err(e) => {
                 let _ = writeln!(err, "tcpcraft handshake: {e}");
                 return SYSTEM;

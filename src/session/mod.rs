@@ -40,6 +40,10 @@ pub trait SegmentIo {
     /// arrived, or `None` when `timeout` passes first. Packets of other flows may be
     /// returned; the session ignores them.
     fn recv(&mut self, timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError>;
+    /// The session took the packet `recv` returned last as a segment of its connection.
+    /// A transport that records `--pcap` writes it now (packets of other flows that
+    /// `recv` passed up are left out of the file).
+    fn accepted(&mut self, _pkt: &Packet) {}
 }
 
 /// Why a session step failed.
@@ -442,6 +446,7 @@ impl Session {
                 return Ok(None);
             };
             if self.take(&pkt) {
+                self.io.accepted(&pkt);
                 self.tick(at);
                 return Ok(Some(self.record_received(pkt, at)));
             }

@@ -5,6 +5,11 @@
 //!
 //! It is what `tcpcraft handshake` uses until the engine offers a session transport
 //! of its own; it has no unsafe code.
+//!
+//! With `--pcap`, every segment sent and every received segment the session takes as
+//! its own goes into the file the engine writes too (one shared writer), with the
+//! wall-clock time it left and the kernel's receive time, flushed at once so that the
+//! file is whole whatever ends tcpcraft.
 
 use std::io;
 use std::net::IpAddr;
@@ -15,6 +20,7 @@ use super::{SegmentIo, SessionError};
 use crate::net::guard::mark_socket;
 use crate::net::sys;
 use crate::packet::{Layer, LinkType, Packet};
+use crate::pcap::SharedWriter;
 
 /// Raw IP out, AF_PACKET in.
 pub struct RawIo {
@@ -22,6 +28,11 @@ pub struct RawIo {
     tx6: OwnedFd,
     rx: OwnedFd,
     buf: Vec<u8>,
+    /// Where `--pcap` goes, if given.
+    pcap: Option<SharedWriter>,
+    /// The last packet `recv` returned and its kernel receive time, written to the pcap
+    /// file once the session says it is one of its own ([`SegmentIo::accepted`]).
+    last: Option<(std::time::Duration, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for RawIo {
@@ -60,13 +71,32 @@ impl RawIo {
                 .ok_or_else(|| SessionError::Io(format!("no interface {name:?}")))?,
             None => 0,
         };
+        let one: libc::c_int = 1;
+        sys::setsockopt(&rx, libc::SOL_SOCKET, sys::SO_TIMESTAMPNS, &one)
+            .map_err(|e| open_error("capture socket", e))?;
         sys::bind_packet(&rx, ifindex, all).map_err(|e| open_error("capture socket", e))?;
         Ok(RawIo {
             tx4,
             tx6,
             rx,
             buf: vec![0; 65536],
+            pcap: None,
+            last: None,
         })
+    }
+
+    /// Records the session's segments in `pcap` (the shared `--pcap` writer).
+    pub fn with_pcap(mut self, pcap: Option<SharedWriter>) -> RawIo {
+        self.pcap = pcap;
+        self
+    }
+
+    /// Writes one record; a failing write must not stop the session (the engine
+    /// reports pcap errors when it flushes).
+    fn record(&self, time: std::time::Duration, bytes: &[u8]) {
+        if let Some(w) = &self.pcap {
+            let _ = w.write_now(time, bytes);
+        }
     }
 }
 
@@ -92,8 +122,10 @@ impl SegmentIo for RawIo {
         }
         let bytes = p.to_bytes();
         let fd = if dst.is_ipv4() { &self.tx4 } else { &self.tx6 };
+        let time = sys::clocks().0;
         sys::sendto(fd, &bytes, &sys::RawSockAddr::from_ip(dst, 0, 0))
             .map_err(|e| SessionError::Io(format!("sending to {dst}: {e}")))?;
+        self.record(time, &bytes);
         Ok(p.filled())
     }
 
@@ -119,8 +151,18 @@ impl SegmentIo for RawIo {
             };
             let (p, _) = Packet::parse(bytes, LinkType::RawIp);
             if p.tcp().is_some() {
+                if self.pcap.is_some() {
+                    let time = got.stamp.unwrap_or_else(|| sys::clocks().0);
+                    self.last = Some((time, bytes.to_vec()));
+                }
                 return Ok(Some((p, Instant::now())));
             }
+        }
+    }
+
+    fn accepted(&mut self, _pkt: &Packet) {
+        if let Some((time, bytes)) = self.last.take() {
+            self.record(time, &bytes);
         }
     }
 }
