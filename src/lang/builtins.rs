@@ -487,12 +487,29 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "sniff",
-        "sniff(count=0, timeout=none, filter=none, iface=none): capture packets",
+        "sniff(count=0, timeout=none, filter=none, iface=none, store=true): capture packets",
         |it, a| {
             let count = a.int(usize::MAX, "count")?.unwrap_or(0);
             let timeout = a.float(usize::MAX, "timeout")?;
             let filter = a.string(usize::MAX, "filter")?;
             let iface = a.string(usize::MAX, "iface")?;
+            // scapy's store=False/True, or how many packets to keep at most.
+            let store = match a.kw("store") {
+                None | Some(Value::None) | Some(Value::Bool(true)) => None,
+                Some(Value::Bool(false)) => Some(0),
+                Some(Value::Int(n)) if n >= 0 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+                Some(Value::Int(n)) => {
+                    return Err(a.err(format!(
+                        "sniff(): store must be true, false or a number of packets (0 or more), got {n}"
+                    )))
+                }
+                Some(v) => {
+                    return Err(a.err(format!(
+                        "sniff(): store must be true, false or a number of packets, not {}",
+                        v.type_name()
+                    )))
+                }
+            };
             a.finish(0)?;
             if count < 0 {
                 return Err(a.err("sniff(): count must not be negative"));
@@ -505,6 +522,7 @@ pub fn install(it: &mut Interp) {
                 timeout,
                 filter,
                 iface,
+                store,
             };
             let r = it.net.sniff(&opts).map_err(|e| net_err(a.span, e))?;
             Ok(Value::list(r.into_iter().map(Value::packet).collect()))

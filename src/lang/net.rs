@@ -100,6 +100,10 @@ pub struct SniffOpts {
     /// A pcap-filter expression (`"tcp and port 80"`).
     pub filter: Option<String>,
     pub iface: Option<String>,
+    /// Keep at most this many packets in the returned list (`store=`); `Some(0)` keeps
+    /// none (scapy's `store=False`) while every packet is still captured, counted
+    /// toward `count` and written to `--pcap`. `None`: the backend's default limit.
+    pub store: Option<usize>,
 }
 
 /// Why the network refused. Becomes exit status 3 except `Interrupted`.

@@ -223,7 +223,10 @@ impl Net for RawNet {
 
     fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
         let timeout = opts.timeout.map(secs);
-        let store = self.store;
+        let mut store = self.store;
+        if let Some(n) = opts.store {
+            store.packets = n;
+        }
         let e = self.engine()?;
         // Ctrl-C ends the capture and keeps what was caught, as scapy does.
         let (got, stats) = e
@@ -236,7 +239,18 @@ impl Net for RawNet {
                 store,
             )
             .map_err(convert)?;
-        if stats.not_kept > 0 && !self.quiet {
+        if opts.store.is_some() {
+            // The user chose the limit: say how many were caught, which the list no
+            // longer shows (scapy's store=False returns nothing at all).
+            if stats.not_kept > 0 && !self.quiet {
+                eprintln!(
+                    "tcpcraft: sniff captured {} packets, kept {} (store={})",
+                    stats.captured,
+                    got.len(),
+                    store.packets
+                );
+            }
+        } else if stats.not_kept > 0 && !self.quiet {
             let pcap = if self.opts.pcap.is_some() || self.opts.pcap_writer.is_some() {
                 "; every one is in the --pcap file"
             } else {
