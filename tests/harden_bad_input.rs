@@ -216,8 +216,8 @@ fn scripts_with_each_kind_of_error() {
     script("bad flags", "p = TCP(flags=\"SQ\")", 2, "<-c>:1:9: error: unknown TCP flag 'Q' in \"SQ\"; use letters F S R P A U E C N (\"SA\"), names joined by | or , (\"SYN|ACK\"), or a number\n1 | p = TCP(flags=\"SQ\")\n  |         ^^^^^^^^^^\n"),
     script("index", "x = [1, 2][5]", 2, "<-c>:1:5: error: index 5 out of range for length 2\n1 | x = [1, 2][5]\n  |     ^^^^^^^^^\n"),
     script("bad timeout", "sr1(IP(dst=\"198.18.0.2\")/TCP(), timeout=-1)", 2, "<-c>:1:1: error: timeout must be 0..=86400 seconds\n1 | sr1(IP(dst=\"198.18.0.2\")/TCP(), timeout=-1)\n  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"),
-    // To improve in src/lang (not this branch): hex() should say "odd number of hex digits".
-    script("odd hex payload", "p = IP()/TCP()/hex(\"abc\")", 2, "<-c>:1:20: error: hex(): Odd number of digits\n1 | p = IP()/TCP()/hex(\"abc\")\n  |                    ^^^^^\n"),
+    script("odd hex payload", "p = IP()/TCP()/hex(\"abc\")", 2, "<-c>:1:20: error: hex(): odd number of hex digits (3): every byte needs two digits\n1 | p = IP()/TCP()/hex(\"abc\")\n  |                    ^^^^^\n"),
+    script("bad hex digit", "p = hex(\"dexx\")", 2, "<-c>:1:9: error: hex(): not a hex digit: 'x'; give bytes as pairs of 0-9 a-f (\"dead beef\")\n1 | p = hex(\"dexx\")\n  |         ^^^^^^\n"),
     script("assertion", "assert 1 == 2, \"one is not two\"", 1, "<-c>:1:1: error: assertion failed: one is not two\n1 | assert 1 == 2, \"one is not two\"\n  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"),
     ];
     let failures: Vec<String> = table

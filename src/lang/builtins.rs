@@ -118,7 +118,7 @@ pub fn install(it: &mut Interp) {
                         .filter(|c| !c.is_whitespace() && *c != ':')
                         .collect();
                     let clean = clean.strip_prefix("0x").unwrap_or(&clean).to_string();
-                    hex::decode(&clean)
+                    hex_digits(&clean)
                         .map(|b| Value::bytes(&b))
                         .map_err(|e| error(a.span_of(0), ErrorKind::Value(format!("hex(): {e}"))))
                 }
@@ -528,6 +528,23 @@ pub fn install(it: &mut Interp) {
             Ok(Value::list(r.into_iter().map(Value::packet).collect()))
         },
     );
+}
+
+/// Hex text (separators already removed) to bytes; the error says what to change, in
+/// the words `tcpcraft decode --hex` uses.
+fn hex_digits(digits: &str) -> std::result::Result<Vec<u8>, String> {
+    if let Some(c) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "not a hex digit: {c:?}; give bytes as pairs of 0-9 a-f (\"dead beef\")"
+        ));
+    }
+    if digits.len() % 2 != 0 {
+        return Err(format!(
+            "odd number of hex digits ({}): every byte needs two digits",
+            digits.len()
+        ));
+    }
+    hex::decode(digits).map_err(|e| e.to_string())
 }
 
 /// What `sr` returns: `.answered` (replies, each with `.probe`) and `.unanswered`
