@@ -244,6 +244,12 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
         quiet: g.quiet,
         verbose: g.verbose,
         color,
+        // A dry run shows the source address the route would choose, as scapy does.
+        route_source: g.dry_run.then(|| {
+            tcpcraft::lang::net::RouteSource(std::sync::Arc::new(
+                tcpcraft::net::route::dry_run_source,
+            ))
+        }),
     }
 }
 

@@ -9,7 +9,9 @@
 //! - `# exit: N` — the exit status (default 0, or 2 with an expected error);
 //! - `# args: A B …` — the script's arguments.
 //!
-//! Each script runs in a fresh temporary directory, so it may write files there.
+//! Each script runs in a fresh temporary directory, so it may write files there, and
+//! with `TCPCRAFT_DRYRUN_SRC=none`: an unset source address prints as 0.0.0.0 whatever
+//! routes this machine has (`dry_run_shows_the_route_source` checks the route's choice).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,6 +69,7 @@ fn run_one(path: &Path) -> Result<(), String> {
         .args(&exp.args)
         .current_dir(dir.path())
         .env_remove("NO_COLOR")
+        .env("TCPCRAFT_DRYRUN_SRC", "none")
         .output()
         .map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -304,6 +307,69 @@ fn json_and_verbose_dry_run_output() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.starts_with("would send: ") && text.contains("\n0000  45 00 00 1c"),
+        "{text}"
+    );
+}
+
+/// A dry run shows (and writes to --pcap) the source address the kernel's route picks
+/// when the script sets none, as scapy does; `TCPCRAFT_DRYRUN_SRC=none` keeps 0.0.0.0.
+#[test]
+fn dry_run_shows_the_route_source() {
+    let bin = env!("CARGO_BIN_EXE_tcpcraft");
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("dry.pcap");
+    let code = "send(IP(dst=\"127.0.0.1\")/TCP(sport=1, dport=2))\n\
+                send(IP(src=\"127.0.0.9\", dst=\"127.0.0.1\")/TCP(sport=3, dport=4))\n\
+                s = session(\"127.0.0.1\", 5, sport=6)\n\
+                s.send(\"S\")";
+    let out = Command::new(bin)
+        .args(["--dry-run", "--color", "never", "--pcap"])
+        .arg(&pcap)
+        .args(["-c", code])
+        .env_remove("TCPCRAFT_DRYRUN_SRC")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let sends: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("would send: "))
+        .collect();
+    assert_eq!(sends.len(), 3, "{text}");
+    assert!(
+        sends[0].starts_with("would send: IP 127.0.0.1.1 > 127.0.0.1.2: "),
+        "{text}"
+    );
+    assert!(
+        sends[1].starts_with("would send: IP 127.0.0.9.3 > 127.0.0.1.4: "),
+        "{text}"
+    );
+    assert!(
+        sends[2].starts_with("would send: IP 127.0.0.1.6 > 127.0.0.1.5: "),
+        "{text}"
+    );
+    // The pcap holds the packet as shown, its header checksum computed over that source.
+    let mut r = tcpcraft::pcap::Reader::open(&pcap).expect("pcap");
+    let rec = r.next_record().expect("a record").expect("readable");
+    assert_eq!(rec.data.get(12..16), Some(&[127u8, 0, 0, 1][..]));
+    let sum: u32 = rec.data[..20]
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum();
+    assert_eq!((sum & 0xffff) + (sum >> 16), 0xffff, "IP header checksum");
+
+    let out = Command::new(bin)
+        .args([
+            "--dry-run",
+            "-c",
+            "send(IP(dst=\"127.0.0.1\")/TCP(sport=1, dport=2))",
+        ])
+        .env("TCPCRAFT_DRYRUN_SRC", "none")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("would send: IP 0.0.0.0.1 > 127.0.0.1.2: "),
         "{text}"
     );
 }

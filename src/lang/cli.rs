@@ -34,6 +34,9 @@ pub struct Config {
     pub verbose: bool,
     /// Colour already decided (`--color`, NO_COLOR, terminal).
     pub color: bool,
+    /// How the dry run fills unset source addresses (the route's choice); `None`:
+    /// they stay unset (0.0.0.0 / ::).
+    pub route_source: Option<super::net::RouteSource>,
 }
 
 /// What to run.
@@ -93,6 +96,9 @@ impl Net for NoEngine {
     fn is_dry_run(&self) -> bool {
         true
     }
+    fn route_source(&mut self, dst: std::net::IpAddr) -> Option<std::net::IpAddr> {
+        self.inner.route_source(dst)
+    }
 }
 
 /// The dry-run backend printing "would send: <summary>" on standard output
@@ -101,6 +107,7 @@ pub fn dry_run_backend(cfg: &Config) -> DryRun {
     let quiet = cfg.quiet;
     let json = cfg.json;
     let verbose = cfg.verbose;
+    let route = cfg.route_source.clone();
     DryRun::new(Box::new(move |p: &Packet| {
         if quiet {
             return;
@@ -117,6 +124,7 @@ pub fn dry_run_backend(cfg: &Config) -> DryRun {
             let _ = write!(out, "{}", display::hexdump(&p.to_bytes()));
         }
     }))
+    .with_route_source(route)
 }
 
 /// Build an interpreter for `cfg`. `engine` is the raw-socket backend (None until

@@ -9,8 +9,11 @@
 //! Implementations must return promptly when [`interrupted`] becomes true (Ctrl-C),
 //! with [`NetError::Interrupted`].
 
-use crate::packet::Packet;
+use crate::packet::{Layer, Packet};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -149,6 +152,44 @@ pub trait Net {
     fn is_dry_run(&self) -> bool {
         false
     }
+    /// The source address the route would give a packet to `dst`, when the backend
+    /// can tell without sending (the dry run fills unset sources with it); `None`
+    /// otherwise.
+    fn route_source(&mut self, _dst: IpAddr) -> Option<IpAddr> {
+        None
+    }
+}
+
+/// Chooses the source address the route would give a packet to a destination (the
+/// kernel's choice), or `None` when there is no route. The command line hands one to
+/// the dry run, so that the language needs no socket of its own.
+#[derive(Clone)]
+pub struct RouteSource(pub Arc<dyn Fn(IpAddr) -> Option<IpAddr> + Send + Sync>);
+
+impl std::fmt::Debug for RouteSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RouteSource")
+    }
+}
+
+/// `p` with an unset IPv4/IPv6 source address filled in by `route` (checksums the
+/// user left unset are then computed over it; any the user set stay as given).
+pub fn fill_source(p: &Packet, mut route: impl FnMut(IpAddr) -> Option<IpAddr>) -> Packet {
+    let mut p = p.clone();
+    match p.layers.first_mut() {
+        Some(Layer::Ipv4(ip)) if ip.src.is_none() => {
+            if let Some(IpAddr::V4(s)) = route(IpAddr::V4(ip.dst)) {
+                ip.src = Some(s);
+            }
+        }
+        Some(Layer::Ipv6(ip)) if ip.src.is_none() => {
+            if let Some(IpAddr::V6(s)) = route(IpAddr::V6(ip.dst)) {
+                ip.src = Some(s);
+            }
+        }
+        _ => {}
+    }
+    p
 }
 
 /// Where `DryRun` writes the "would send" lines.
@@ -158,11 +199,30 @@ pub type Sink = Box<dyn FnMut(&Packet)>;
 /// line), and every receive returns nothing (`sr1` → none, `sniff` → []).
 pub struct DryRun {
     sink: Sink,
+    /// Fills unset source addresses as the route would (none: they stay 0.0.0.0 / ::).
+    route: Option<RouteSource>,
+    /// The route's answer per destination, asked once each.
+    sources: HashMap<IpAddr, Option<IpAddr>>,
 }
 
 impl DryRun {
     pub fn new(sink: Sink) -> DryRun {
-        DryRun { sink }
+        DryRun {
+            sink,
+            route: None,
+            sources: HashMap::new(),
+        }
+    }
+
+    /// Show packets whose source is unset with the source `route` chooses.
+    pub fn with_route_source(mut self, route: Option<RouteSource>) -> DryRun {
+        self.route = route;
+        self
+    }
+
+    /// The packet as it would leave: source address filled in when the route knows it.
+    fn as_sent(&mut self, p: &Packet) -> Packet {
+        fill_source(p, |dst| self.route_source(dst))
     }
 }
 
@@ -174,7 +234,8 @@ impl Net for DryRun {
                 if interrupted() {
                     return Err(NetError::Interrupted);
                 }
-                (self.sink)(p);
+                let p = self.as_sent(p);
+                (self.sink)(&p);
                 n += 1;
             }
         }
@@ -184,7 +245,7 @@ impl Net for DryRun {
         self.send(pkts, &opts.send)?;
         Ok(SrResult {
             answered: Vec::new(),
-            unanswered: pkts.to_vec(),
+            unanswered: pkts.iter().map(|p| self.as_sent(p)).collect(),
         })
     }
     fn sniff(&mut self, _opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
@@ -195,6 +256,10 @@ impl Net for DryRun {
     }
     fn is_dry_run(&self) -> bool {
         true
+    }
+    fn route_source(&mut self, dst: IpAddr) -> Option<IpAddr> {
+        let route = self.route.as_ref()?;
+        *self.sources.entry(dst).or_insert_with(|| (route.0)(dst))
     }
 }
 
@@ -220,10 +285,13 @@ impl Recorder {
             log,
         )
     }
+    /// Keeps `p` as it would leave (the source the route chooses, as the dry run
+    /// shows it).
     fn record(&mut self, p: &Packet) {
         let ts = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
+        let p = fill_source(p, |dst| self.inner.route_source(dst));
         self.log.borrow_mut().push((ts, p.to_bytes()));
     }
 }
@@ -270,6 +338,9 @@ impl Net for Recorder {
     }
     fn is_dry_run(&self) -> bool {
         self.inner.is_dry_run()
+    }
+    fn route_source(&mut self, dst: IpAddr) -> Option<IpAddr> {
+        self.inner.route_source(dst)
     }
 }
 

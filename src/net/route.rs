@@ -87,3 +87,17 @@ pub fn next_hop_mac(route: &Route) -> io::Result<Option<[u8; 6]>> {
         ),
     ))
 }
+
+/// The source address the kernel would give a packet to `dst`, found without
+/// privileges and without sending anything (a UDP socket's connect + getsockname), so
+/// that `--dry-run` shows the packet as it would leave, as scapy does. `None` when there
+/// is no route, for an unspecified destination, or when the environment sets
+/// `TCPCRAFT_DRYRUN_SRC=none` (tests pin their output with it: which source a route
+/// gives depends on the machine).
+pub fn dry_run_source(dst: IpAddr) -> Option<IpAddr> {
+    if dst.is_unspecified() || std::env::var_os("TCPCRAFT_DRYRUN_SRC").is_some_and(|v| v == "none")
+    {
+        return None;
+    }
+    sys::udp_source_for(dst, None).ok()
+}

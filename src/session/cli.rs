@@ -116,6 +116,12 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         session: SessionOptions {
             sport: args.sport,
             isn: args.isn,
+            // A dry run shows the SYN with the source address the route chooses.
+            src: if dry_run {
+                crate::net::route::dry_run_source(dst)
+            } else {
+                None
+            },
             guard,
             ..SessionOptions::default()
         },

@@ -225,6 +225,10 @@ fn open_session(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let sport = int_in(a, usize::MAX, "sport", 65535)?;
     let (mut opts, io, dry_run) = common(it, a)?;
     opts.sport = sport.map(|p| p as u16);
+    if dry_run && opts.src.is_none() {
+        // Shown as it would leave: with the source address the route chooses.
+        opts.src = it.net.route_source(dst);
+    }
     a.finish(2)?;
     let lines = Rc::new(RefCell::new(Vec::new()));
     let s = Session::connect(io, dst, dport as u16, opts, sink(&lines, dry_run))
