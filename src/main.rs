@@ -215,7 +215,7 @@ fn main() -> ExitCode {
             tcpcraft::repl::install_sigint();
             if !cli.global.dry_run {
                 match shared_pcap(cli.global.pcap) {
-                    Ok(w) => tcpcraft::session::lang::set_pcap(w),
+                    Ok(w) => tcpcraft::pcap::SharedWriter::set_global(w),
                     Err(code) => return ExitCode::from(code),
                 }
             }
@@ -276,7 +276,7 @@ fn engine_for(cfg: &mut lang::Config) -> Result<Option<Box<dyn tcpcraft::lang::N
         return Ok(None);
     }
     let pcap_writer = shared_pcap(cfg.pcap.take())?;
-    tcpcraft::session::lang::set_pcap(pcap_writer.clone());
+    tcpcraft::pcap::SharedWriter::set_global(pcap_writer.clone());
     let opts = tcpcraft::net::EngineOptions {
         pcap: None,
         pcap_writer,

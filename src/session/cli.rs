@@ -90,7 +90,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         Box::new(DryIo)
     } else {
         match RawIo::new(None) {
-            Ok(io) => Box::new(io.with_pcap(super::lang::pcap())),
+            Ok(io) => Box::new(io.with_pcap(crate::pcap::SharedWriter::global())),
             Err(e) => {
                 let _ = writeln!(err, "tcpcraft handshake: {e}");
                 return SYSTEM;

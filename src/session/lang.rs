@@ -34,21 +34,6 @@ pub fn set_rst_guard(on: bool) {
     RST_GUARD.store(on, Ordering::Relaxed);
 }
 
-/// The `--pcap` writer sessions record their segments with: the same one the engine
-/// writes, so that one file holds the whole exchange in order.
-static PCAP: std::sync::Mutex<Option<SharedWriter>> = std::sync::Mutex::new(None);
-
-/// Called by the command line with the `--pcap` writer it handed to the engine too
-/// (sessions in scripts, the REPL and `tcpcraft handshake` record there).
-pub fn set_pcap(w: Option<SharedWriter>) {
-    *PCAP.lock().unwrap_or_else(|e| e.into_inner()) = w;
-}
-
-/// The writer given to [`set_pcap`], if any.
-pub fn pcap() -> Option<SharedWriter> {
-    PCAP.lock().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
 /// Adds `session()` and `listen()` to an interpreter.
 pub fn install(it: &mut Interp) {
     it.register(
@@ -155,7 +140,7 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
     }
     let io = RawIo::new(None)
         .map_err(|e| err(a.span, e))?
-        .with_pcap(pcap());
+        .with_pcap(SharedWriter::global());
     if RST_GUARD.load(Ordering::Relaxed) {
         let (g, _) =
             guard::shared().map_err(|e| error(a.span, ErrorKind::System(e.to_string())))?;
