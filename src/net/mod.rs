@@ -10,6 +10,7 @@ pub mod filter;
 pub mod guard;
 pub mod matching;
 pub mod netlink;
+pub mod ring;
 pub mod route;
 pub mod send;
 pub mod sys;

@@ -20,7 +20,7 @@ use super::result::{ScanResults, ScanType};
 use super::targets::Targets;
 use super::ScanError;
 use crate::net::bpf::{Asm, ABS, AND, B, H, IND, JEQ, JMP, K, LD, LDX, MSH, RET};
-use crate::net::capture::Capture;
+use crate::net::ring::Ring;
 use crate::net::route::{self, Route};
 use crate::net::send::{Path, Sender};
 use crate::net::sys::{self, SockFilter};
@@ -38,8 +38,11 @@ const PER_HOST_ROUTES: u64 = 4096;
 pub const DEFAULT_RATE: u64 = 1_000_000;
 /// The lowest rate back-off goes to.
 const MIN_RATE: u64 = 500;
-/// Capture socket buffer: 64 MiB holds ~80,000 replies of stall.
-const RCVBUF: usize = 64 << 20;
+/// Receive ring: 128 blocks of 128 KiB (16 MiB, about 140,000 replies of stall), a
+/// block handed over after at most 2 ms.
+const RING_BLOCK: usize = 128 << 10;
+const RING_BLOCKS: usize = 128;
+const RING_RETIRE: Duration = Duration::from_millis(2);
 
 /// How to run a scan. `Default` is a SYN scan at an adaptive rate.
 #[derive(Clone, Debug)]
@@ -104,6 +107,10 @@ struct Ctx<'a> {
     replies: AtomicU64,
     drops: AtomicU64,
     max_rtt_us: AtomicU64,
+    /// Retransmission timeout from the RTT estimate, µs.
+    rto_us: AtomicU64,
+    /// When the last new answer came, µs since the start.
+    last_reply_us: AtomicU64,
     stop_send: AtomicBool,
     stop_rx: AtomicBool,
     pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
@@ -229,6 +236,62 @@ fn slot_for(host: IpAddr, iface: Option<&str>, per_host: bool) -> io::Result<Slo
     Ok(Slot { route, path })
 }
 
+/// Keeps one thread at its share of the rate without sleeping for less than a
+/// millisecond (short sleeps overshoot on a busy machine and would cap the rate): it
+/// compares what was sent with what the rate allows since a checkpoint, and lets a
+/// thread that fell behind catch up by at most 10 ms worth of probes.
+struct Pacer {
+    since: Instant,
+    base: u64,
+    rate: u64,
+}
+
+impl Pacer {
+    fn new() -> Pacer {
+        Pacer {
+            since: Instant::now(),
+            base: 0,
+            rate: 0,
+        }
+    }
+
+    fn pace(&mut self, rate: u64, sent: u64) {
+        let rate = rate.max(1);
+        if rate != self.rate {
+            *self = Pacer {
+                since: Instant::now(),
+                base: sent,
+                rate,
+            };
+            return;
+        }
+        loop {
+            let el = self.since.elapsed();
+            let allowed = (el.as_secs_f64() * rate as f64) as u64;
+            let done = sent - self.base;
+            if done + (BATCH as u64) <= allowed {
+                if allowed - done > rate / 100 {
+                    // Fell behind by more than 10 ms: forget the debt.
+                    *self = Pacer {
+                        since: Instant::now(),
+                        base: sent,
+                        rate,
+                    };
+                }
+                return;
+            }
+            let ahead =
+                Duration::from_secs_f64((done + BATCH as u64 - allowed) as f64 / rate as f64);
+            if ahead < Duration::from_millis(1) {
+                std::hint::spin_loop();
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(ahead);
+            }
+        }
+    }
+}
+
 /// One sender thread's round: walk its part of the permutation and send every probe not
 /// yet answered (all of them in round 0).
 fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slot>>) {
@@ -240,7 +303,8 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
     let mut lens = [0usize; BATCH];
     let mut n = 0usize;
     let mut cur: Option<Arc<Slot>> = None;
-    let mut deadline = Instant::now();
+    let mut pacer = Pacer::new();
+    let mut n_sent = 0u64;
     let mut since_check = 0usize;
     let (shard, shards) = ctx.cfg.shard;
 
@@ -317,17 +381,10 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
                     return;
                 }
             }
+            n_sent += n as u64;
             n = 0;
             cur = Some(slot.clone());
-            // Pace per batch: sleep until this thread's share of the rate allows more.
-            let rate = (ctx.rate.load(Ordering::Relaxed) / ctx.threads).max(1);
-            deadline += Duration::from_nanos(BATCH as u64 * 1_000_000_000 / rate);
-            let now = Instant::now();
-            if deadline > now + Duration::from_micros(50) {
-                std::thread::sleep(deadline - now);
-            } else if now > deadline + Duration::from_millis(5) {
-                deadline = now; // fell behind (a stall): no burst to catch up
-            }
+            pacer.pace(ctx.rate.load(Ordering::Relaxed) / ctx.threads, n_sent);
             since_check += 1;
             if since_check % 16 == 0
                 && (ctx.stop_send.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed))
@@ -355,46 +412,111 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
 }
 
 /// The capture thread: record every validated answer until told to stop.
-fn receive(ctx: &Ctx<'_>, mut cap: Capture) {
+fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let mut last_drops = Instant::now();
     let ours = |a: IpAddr| ctx.ours.contains(&a);
+    let mut rtt = Rtt::default();
+    let mut handle = |data: &[u8]| {
+        let Some((host, port, reason)) = ctx.prober.classify(data, ours) else {
+            return;
+        };
+        let (Some(h), Ok(p)) = (res.targets.index_of(host), res.ports.binary_search(&port)) else {
+            return;
+        };
+        let Ok(i) = usize::try_from(h * np + p as u64) else {
+            return;
+        };
+        ctx.record(data);
+        let now = ctx.now_us();
+        if res.table.record(i, reason, now) {
+            ctx.replies.fetch_add(1, Ordering::Relaxed);
+            ctx.last_reply_us.store(u64::from(now), Ordering::Relaxed);
+            if let Some(t) = res.table.time.get(i) {
+                let sample = u64::from(t.load(Ordering::Relaxed));
+                ctx.max_rtt_us.fetch_max(sample, Ordering::Relaxed);
+                ctx.rto_us.store(rtt.sample(sample), Ordering::Relaxed);
+            }
+        }
+    };
     while !ctx.stop_rx.load(Ordering::Relaxed) {
-        let frame = match cap.next(Duration::from_millis(5)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
-            Err(e) => {
+        let r = ring.next_block(Duration::from_millis(5), |p| handle(p.data));
+        if let Err(e) = r {
+            if e.kind() != io::ErrorKind::Interrupted {
                 ctx.fail(ScanError::System(format!("capturing answers: {e}")));
                 return;
             }
-        };
+        }
         if last_drops.elapsed() > Duration::from_millis(10) {
-            ctx.drops
-                .fetch_add(u64::from(cap.drops()), Ordering::Relaxed);
+            ctx.drops.fetch_add(ring.drops(), Ordering::Relaxed);
             last_drops = Instant::now();
         }
-        let Some(f) = frame else { continue };
-        let Some((host, port, reason)) = ctx.prober.classify(&f.data, ours) else {
-            continue;
-        };
-        let (Some(h), Ok(p)) = (res.targets.index_of(host), res.ports.binary_search(&port)) else {
-            continue;
-        };
-        let Ok(i) = usize::try_from(h * np + p as u64) else {
-            continue;
-        };
-        ctx.record(&f.data);
-        if res.table.record(i, reason, ctx.now_us()) {
-            ctx.replies.fetch_add(1, Ordering::Relaxed);
-            if let Some(t) = res.table.time.get(i) {
-                ctx.max_rtt_us
-                    .fetch_max(u64::from(t.load(Ordering::Relaxed)), Ordering::Relaxed);
-            }
+    }
+    // Whatever is still in the ring.
+    while let Ok(n) = ring.next_block(Duration::ZERO, |p| handle(p.data)) {
+        if n == 0 {
+            break;
         }
     }
-    ctx.drops
-        .fetch_add(u64::from(cap.drops()), Ordering::Relaxed);
+    ctx.drops.fetch_add(ring.drops(), Ordering::Relaxed);
+}
+
+/// Round-trip estimate as TCP keeps it (RFC 6298): smoothed RTT and its variation; the
+/// time to wait for a late answer is `srtt + 4·rttvar`.
+#[derive(Default)]
+struct Rtt {
+    srtt: f64,
+    var: f64,
+    n: u64,
+}
+
+impl Rtt {
+    /// Add a sample (µs); returns the new timeout in µs.
+    fn sample(&mut self, us: u64) -> u64 {
+        let r = us as f64;
+        if self.n == 0 {
+            self.srtt = r;
+            self.var = r / 2.0;
+        } else {
+            self.var = 0.75 * self.var + 0.25 * (self.srtt - r).abs();
+            self.srtt = 0.875 * self.srtt + 0.125 * r;
+        }
+        self.n += 1;
+        (self.srtt + 4.0 * self.var) as u64
+    }
+}
+
+/// Wait after a round: `fixed` if given; otherwise until one timeout has passed since
+/// the last probe and since the last answer (answers still arriving mean the path or
+/// our capture is still catching up), at most 4 timeouts or 1 s, whichever is more.
+fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) -> Duration {
+    if let Some(w) = fixed {
+        let until = sent_at + w;
+        while Instant::now() < until && !INTERRUPTED.load(Ordering::Relaxed) {
+            std::thread::sleep(
+                Duration::from_millis(2).min(until.saturating_duration_since(Instant::now())),
+            );
+        }
+        return sent_at.elapsed();
+    }
+    loop {
+        let rto = if ctx.replies.load(Ordering::Relaxed) == 0 {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_micros(ctx.rto_us.load(Ordering::Relaxed).clamp(5_000, 1_000_000))
+        };
+        let waited = sent_at.elapsed();
+        let last = Duration::from_micros(ctx.last_reply_us.load(Ordering::Relaxed));
+        let quiet = ctx.start.elapsed().saturating_sub(last);
+        if INTERRUPTED.load(Ordering::Relaxed)
+            || (waited >= rto && quiet >= rto)
+            || waited >= (4 * rto).max(Duration::from_secs(1))
+        {
+            return waited;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// Decides, after each round, whether another retry round is worth it: it estimates the
@@ -505,7 +627,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         _ => wire::PROTO_TCP,
     };
     let filter = capture_filter(proto, sport).map_err(ScanError::System)?;
-    let cap = Capture::open(0, &filter, RCVBUF)
+    let cap = Ring::open(0, &filter, RING_BLOCK, RING_BLOCKS, RING_RETIRE)
         .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
     let pcap = match &cfg.pcap {
         Some(p) => Some(Mutex::new(
@@ -532,6 +654,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         replies: AtomicU64::new(0),
         drops: AtomicU64::new(0),
         max_rtt_us: AtomicU64::new(0),
+        rto_us: AtomicU64::new(0),
+        last_reply_us: AtomicU64::new(0),
         stop_send: AtomicBool::new(false),
         stop_rx: AtomicBool::new(false),
         pcap,
@@ -574,18 +698,20 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             for h in handles {
                 let _ = h.join();
             }
-            // Wait for the round's last answers.
-            let wait = cfg.wait.unwrap_or_else(|| {
-                let rtt = ctx.max_rtt_us.load(Ordering::Relaxed);
-                if ctx.replies.load(Ordering::Relaxed) == 0 {
-                    Duration::from_millis(500)
-                } else {
-                    Duration::from_micros((3 * rtt).saturating_add(20_000).min(1_000_000))
-                }
-            });
-            let until = Instant::now() + wait;
-            while Instant::now() < until && !INTERRUPTED.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(2).min(until - Instant::now()));
+            // Wait for the round's last answers: a fixed --wait, or until nothing has
+            // come for one retransmission timeout (srtt + 4·rttvar) after the last probe.
+            let sent_at = Instant::now();
+            let waited = wait_for_answers(&ctx, cfg.wait, sent_at);
+            if std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some() {
+                eprintln!(
+                    "round {round}: sent {} by {:?}, replies {}, rto {} us, max rtt {} us, waited {:?}",
+                    ctx.sent.load(Ordering::Relaxed),
+                    sent_at.duration_since(ctx.start),
+                    ctx.replies.load(Ordering::Relaxed),
+                    ctx.rto_us.load(Ordering::Relaxed),
+                    ctx.max_rtt_us.load(Ordering::Relaxed),
+                    waited
+                );
             }
             if let Some(b) = &bar {
                 b.set_position(ctx.sent.load(Ordering::Relaxed));
