@@ -402,6 +402,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
         if let Some(tm) = res.table.time.get(i) {
             tm.store(ctx.now_us(), Ordering::Relaxed);
         }
+        res.table.probed(i);
         n += 1;
     }
     if let Some(c) = &cur {
@@ -519,51 +520,93 @@ fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) ->
     }
 }
 
-/// Decides, after each round, whether another retry round is worth it: it estimates the
-/// per-try loss `q` from how many answers each retry round still found, and the number
-/// of answering ports still unanswered, and stops when fewer than 0.01 are expected.
+/// Decides, after each round, whether another retry round is worth it, and whether the
+/// last one shows that we send faster than the target answers.
+///
+/// Loss: with a constant per-try loss `q`, each retry round finds `q` times the answers
+/// of the round before (whatever the number of silent, filtered pairs), so `q` is
+/// estimated as `a_k / a_(k-1)`, the answering pairs still missing as `a_k·q/(1-q)`,
+/// and rounds go on until fewer than 0.01 are expected (at most `max_retries`).
+///
+/// Throttling: random loss of more than half is implausible; when a retry round still
+/// misses more than half of what the round before found (and found at least 100), the
+/// target is limiting us (ICMP rate limits, a policer). That round does not count as a
+/// retry, and the caller lowers the rate to the answer rate it saw.
 #[derive(Clone, Debug, Default)]
 pub struct RetryPolicy {
     answers: Vec<u64>,
     q: f64,
     missing: f64,
+    extra: u32,
+    /// Unanswered pairs after the last round: what the next round retries.
+    unanswered: u64,
 }
 
+/// What to do after a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    Stop,
+    Retry,
+    /// Retry, slower: the target answered only part of what it could.
+    RetrySlower,
+}
+
+/// At most this many rounds are granted for throttling on top of the retries.
+const MAX_THROTTLE_ROUNDS: u32 = 12;
+
 impl RetryPolicy {
-    /// Record that a round found `answers` new answers; `true` = do another round.
-    pub fn another(
+    /// Record that a round found `answers` new answers, with `unanswered` probed pairs
+    /// left and `rounds_done` rounds behind us.
+    pub fn next(
         &mut self,
         answers: u64,
         unanswered: u64,
         rounds_done: u32,
         max_retries: u32,
-    ) -> bool {
+    ) -> Next {
         let k = self.answers.len();
+        let prev = k.checked_sub(1).and_then(|i| self.answers.get(i)).copied();
+        let retried = std::mem::replace(&mut self.unanswered, unanswered);
         self.answers.push(answers);
-        if k >= 1 {
-            let prev = self.answers.get(k - 1).copied().unwrap_or(0);
-            if k == 1 {
-                let first = prev + answers;
-                self.q = if first > 0 {
-                    answers as f64 / first as f64
-                } else {
-                    0.0
-                };
-            } else if prev >= 20 {
-                self.q = answers as f64 / prev as f64;
-            }
-            self.q = self.q.clamp(0.0, 0.9);
-            self.missing = if answers > 0 {
-                answers as f64 * self.q / (1.0 - self.q)
+        let mut throttled = false;
+        if let Some(prev) = prev {
+            // Of the pairs retried, the share answered now; and the answers relative to
+            // the round before.
+            let got = if retried > 0 {
+                answers as f64 / retried as f64
             } else {
-                self.missing * self.q
+                1.0
             };
+            let ratio = if prev > 0 {
+                answers as f64 / prev as f64
+            } else {
+                0.0
+            };
+            if got < 0.5 && ratio > 0.5 && answers >= 100 && self.extra < MAX_THROTTLE_ROUNDS {
+                throttled = true;
+                self.extra += 1;
+            } else {
+                if prev >= 20 || k == 1 {
+                    self.q = ratio.min(1.0 - got).clamp(0.0, 0.9);
+                }
+                self.missing = if answers > 0 {
+                    answers as f64 * self.q / (1.0 - self.q)
+                } else {
+                    self.missing * self.q
+                };
+            }
         }
-        if unanswered == 0 || rounds_done > max_retries {
-            return false;
+        if unanswered == 0 || rounds_done > max_retries + self.extra {
+            return Next::Stop;
         }
-        // Always one retry (a lost probe to a filtered-looking port); then by the estimate.
-        k == 0 || self.missing >= 0.01 || (answers > 0 && k < 2)
+        if throttled {
+            Next::RetrySlower
+        } else if k == 0 || self.missing >= 0.01 {
+            // Always one retry (a lost probe to a filtered-looking port); then by the estimate.
+            Next::Retry
+        } else {
+            Next::Stop
+        }
     }
 
     /// The estimated per-try loss.
@@ -572,19 +615,13 @@ impl RetryPolicy {
     }
 }
 
-fn unanswered(res: &ScanResults, cycle: &Cycle, shard: (u64, u64)) -> u64 {
-    if shard.1 == 1 {
-        res.table
-            .answer
-            .iter()
-            .filter(|a| a.load(Ordering::Relaxed) == 0)
-            .count() as u64
-    } else {
-        cycle
-            .shard(shard.0, shard.1)
-            .filter(|&i| usize::try_from(i).is_ok_and(|i| !res.table.answered(i)))
-            .count() as u64
-    }
+/// Probed pairs still without an answer (another shard's pairs are not probed here).
+fn unanswered(res: &ScanResults) -> u64 {
+    res.table
+        .answer
+        .iter()
+        .filter(|a| a.load(Ordering::Relaxed) == 0)
+        .count() as u64
 }
 
 /// Run a raw-socket scan of `targets` × `ports`.
@@ -670,6 +707,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         let mut round = 0u32;
         loop {
             rounds = round;
+            let round_start = Instant::now();
             let replies_before = ctx.replies.load(Ordering::Relaxed);
             let drops_before = ctx.drops.load(Ordering::Relaxed);
             let handles: Vec<_> = (0..threads)
@@ -720,16 +758,24 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 break;
             }
             let answers = ctx.replies.load(Ordering::Relaxed) - replies_before;
-            let left = unanswered(&res, &ctx.cycle, cfg.shard);
+            let left = unanswered(&res);
             round += 1;
-            if !policy.another(answers, left, round, cfg.max_retries) {
+            let next = policy.next(answers, left, round, cfg.max_retries);
+            if next == Next::Stop {
                 break;
             }
-            // Retries that still find answers, or capture drops, mean we were too fast.
+            // Capture drops, or a target answering only part of what it could: slower.
             let dropped = ctx.drops.load(Ordering::Relaxed) > drops_before;
-            if cfg.rate.is_none() && (dropped || (round > 1 && policy.loss() > 0.02)) {
+            if cfg.rate.is_none() && (dropped || next == Next::RetrySlower) {
                 let r = ctx.rate.load(Ordering::Relaxed);
-                ctx.rate.store((r / 2).max(MIN_RATE), Ordering::Relaxed);
+                let secs = round_start.elapsed().as_secs_f64().max(1e-3);
+                let answer_rate = (answers as f64 / secs) as u64;
+                let slower = if next == Next::RetrySlower {
+                    answer_rate.min(r / 2)
+                } else {
+                    r / 2
+                };
+                ctx.rate.store(slower.max(MIN_RATE), Ordering::Relaxed);
             }
             if let Some(b) = &bar {
                 b.set_message(format!("retry {round}: {left} unanswered"));
@@ -806,30 +852,51 @@ mod tests {
     #[test]
     fn retry_policy_without_loss_retries_once() {
         let mut p = RetryPolicy::default();
-        assert!(p.another(65530, 5, 1, 10)); // first pass: 5 filtered ports left
-        assert!(!p.another(0, 5, 2, 10));
+        assert_eq!(p.next(65530, 5, 1, 10), Next::Retry); // 5 filtered ports left
+        assert_eq!(p.next(0, 5, 2, 10), Next::Stop);
         assert_eq!(p.loss(), 0.0);
     }
 
-    #[test]
-    fn retry_policy_under_loss_keeps_going_until_nothing_is_expected() {
-        // 10% loss each way: 19% of tries fail; 65,535 answering ports.
-        let q: f64 = 0.19;
+    /// Rounds of a simulated scan: `answering` pairs answer each try with probability
+    /// `1 - q`, `silent` never do. Returns (rounds, estimated loss).
+    fn simulate(answering: f64, silent: u64, q: f64, max_retries: u32) -> (u32, f64) {
         let mut p = RetryPolicy::default();
-        let mut missing = 65535.0f64;
+        let mut missing = answering;
         let mut round = 0;
         loop {
             let answers = (missing * (1.0 - q)).round() as u64;
             missing -= answers as f64;
             round += 1;
-            if !p.another(answers, missing as u64 + 3, round, 20) {
-                break;
+            if p.next(answers, missing as u64 + silent, round, max_retries) == Next::Stop {
+                return (round, p.loss());
             }
         }
-        assert!(round >= 9, "stopped after {round} rounds");
-        assert!((p.loss() - q).abs() < 0.1, "loss {}", p.loss());
-        let mut capped = RetryPolicy::default();
-        assert!(capped.another(100, 50, 1, 1));
-        assert!(!capped.another(40, 10, 2, 1));
+    }
+
+    #[test]
+    fn retry_policy_under_loss_keeps_going_until_nothing_is_expected() {
+        // 10% loss each way: 19% of tries fail; 131,070 answering pairs.
+        let (rounds, q) = simulate(131_070.0, 4, 0.19, 20);
+        assert!(rounds >= 9, "stopped after {rounds} rounds");
+        assert!((q - 0.19).abs() < 0.05, "loss {q}");
+        assert_eq!(simulate(131_070.0, 4, 0.19, 3).0, 4, "the cap holds");
+        assert_eq!(simulate(1000.0, 0, 0.0, 10).0, 1, "nothing left: no retry");
+    }
+
+    #[test]
+    fn retry_policy_sees_throttling() {
+        let mut p = RetryPolicy::default();
+        // An ICMP-limited target: 12,000 of 131,000 answered, then 11,000 of the rest.
+        assert_eq!(p.next(12_000, 119_000, 1, 5), Next::Retry);
+        assert_eq!(p.next(11_000, 108_000, 2, 5), Next::RetrySlower);
+        // Slower now: most of the rest answer.
+        assert_eq!(p.next(87_000, 21_000, 3, 5), Next::Retry);
+        assert_eq!(p.next(17_000, 4_000, 4, 5), Next::Retry);
+        assert_eq!(
+            p.next(3_200, 800, 7, 5),
+            Next::Stop,
+            "budget: 5 retries + 1 throttled round"
+        );
+        assert!(p.loss() < 0.3);
     }
 }

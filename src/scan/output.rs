@@ -269,6 +269,7 @@ mod tests {
             Targets::from_addrs(&[h]),
             vec![22, 80, 81, 443],
         );
+        (0..4).for_each(|i| r.table.probed(i));
         r.table.record(0, Reason::SynAck, 1500);
         r.table.record(1, Reason::SynAck, 2000);
         r.table.record(2, Reason::IcmpUnreach(13), 100);
