@@ -92,6 +92,8 @@ impl Default for ScanConfig {
 struct Slot {
     route: Route,
     path: Path,
+    /// For `Path::Link`: the interface, ethertype and next hop's MAC.
+    ll: Option<libc::sockaddr_ll>,
 }
 
 /// State shared by every thread of one scan.
@@ -213,27 +215,56 @@ fn route_key(host: IpAddr, per_host: bool) -> IpAddr {
     }
 }
 
-/// Look up how to reach `host`: AF_PACKET when the next hop's link address is known
-/// (or the link has none), else a raw IP socket so the kernel resolves it.
-fn slot_for(host: IpAddr, iface: Option<&str>, per_host: bool) -> io::Result<Slot> {
+/// Look up how to reach `host`. Probes go out over AF_PACKET (batched, byte for byte)
+/// when the next hop's link address is in the kernel's neighbour table, else over a raw
+/// IP socket so the kernel routes and resolves them itself (loopback, tunnels, targets
+/// whose address does not resolve). Returns the slot and whether resolving the next hop
+/// is worth a try (it is not in the table yet).
+fn slot_for(host: IpAddr, iface: Option<&str>) -> io::Result<(Slot, bool)> {
     let route = route::resolve(host, None, iface)?;
-    let on_link = route.next_hop == host;
-    let path = if route.loopback || route::hw_type(&route.ifname) != Some(1) {
-        Path::Link
-    } else if on_link {
-        // An on-link target: only if its address is already resolved, and only when
-        // routes are per host (a /24 shares no link address).
-        match (per_host, netlink::neighbour(host, route.ifindex)?) {
-            (true, Some(_)) => Path::Link,
-            _ => Path::RawIp,
-        }
-    } else {
-        match route::next_hop_mac(&route) {
-            Ok(Some(_)) => Path::Link,
-            _ => Path::RawIp,
-        }
+    if route.loopback {
+        return Ok((
+            Slot {
+                route,
+                path: Path::RawIp,
+                ll: None,
+            },
+            false,
+        ));
+    }
+    let mut slot = Slot {
+        route,
+        path: Path::RawIp,
+        ll: None,
     };
-    Ok(Slot { route, path })
+    let found = link_of(&mut slot)?;
+    Ok((slot, !found))
+}
+
+/// Fill in the link-layer destination from the neighbour table; `true` if found.
+fn link_of(slot: &mut Slot) -> io::Result<bool> {
+    let r = &slot.route;
+    let Some(mac) = netlink::neighbour(r.next_hop, r.ifindex)? else {
+        return Ok(false);
+    };
+    let proto = if r.dst.is_ipv6() {
+        sys::ETH_P_IPV6
+    } else {
+        sys::ETH_P_IP
+    };
+    slot.ll = Some(sys::sockaddr_ll(r.ifindex, proto, Some(mac)));
+    slot.path = Path::Link;
+    Ok(true)
+}
+
+/// One AF_PACKET socket per sender thread, bypassing the qdisc layer.
+fn link_socket() -> io::Result<std::os::fd::OwnedFd> {
+    let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
+    let big: libc::c_int = 4 << 20;
+    let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
+    let one: libc::c_int = 1;
+    let _ = sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_QDISC_BYPASS, &one);
+    Ok(fd)
 }
 
 /// Keeps one thread at its share of the rate without sleeping for less than a
@@ -299,6 +330,13 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
     let np = res.ports.len() as u64;
     let per_host = res.targets.len() <= PER_HOST_ROUTES;
     let mut sender = Sender::new();
+    let link = match link_socket() {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            ctx.fail(ScanError::from_io("opening a packet socket", e));
+            return;
+        }
+    };
     let mut frames = vec![[0u8; MAX_PROBE]; BATCH];
     let mut lens = [0usize; BATCH];
     let mut n = 0usize;
@@ -328,9 +366,17 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
         }
         match slot.path {
             Path::Link => {
+                let (Some(ll), Some(fd)) = (slot.ll, link.as_ref()) else {
+                    return Err(io::Error::other("no link-layer route"));
+                };
+                let addr = sys::RawSockAddr::from_ll(ll);
                 let mut done = 0;
                 while done < refs.len() {
-                    done += sender.send_batch(refs.get(done..).unwrap_or_default(), &slot.route)?;
+                    let rest = refs.get(done..).unwrap_or_default();
+                    match sys::sendmmsg(fd, rest, &addr)? {
+                        0 => std::thread::yield_now(),
+                        k => done += k,
+                    }
                 }
             }
             Path::RawIp => {
@@ -647,17 +693,45 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     let per_host = res.targets.len() <= PER_HOST_ROUTES;
     let mut slots: HashMap<IpAddr, Arc<Slot>> = HashMap::new();
     let mut ours: Vec<IpAddr> = Vec::new();
+    let mut unresolved: Vec<(IpAddr, Slot)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for host in res.targets.iter() {
         let key = route_key(host, per_host);
-        if slots.contains_key(&key) {
+        if !seen.insert(key) {
             continue;
         }
-        let slot = slot_for(host, cfg.interface.as_deref(), per_host)
+        let (slot, resolve) = slot_for(host, cfg.interface.as_deref())
             .map_err(|e| ScanError::System(format!("no route to {host}: {e}")))?;
         if !ours.contains(&slot.route.src) {
             ours.push(slot.route.src);
         }
-        slots.insert(key, Arc::new(slot));
+        // A next hop shared by a prefix (a gateway) or a single host's own address.
+        let own_hop = slot.route.next_hop == host;
+        if resolve && (per_host || !own_hop) {
+            unresolved.push((key, slot));
+        } else {
+            slots.insert(key, Arc::new(slot));
+        }
+    }
+    // Ask the kernel to resolve the missing next hops all at once, wait up to 300 ms;
+    // those still unresolved go by raw IP socket (the kernel keeps trying).
+    for (_, s) in &unresolved {
+        let _ = sys::poke_neighbour(s.route.next_hop, s.route.ifindex);
+    }
+    let deadline = Instant::now() + Duration::from_millis(300);
+    while !unresolved.is_empty() {
+        let mut left = Vec::new();
+        for (key, mut s) in unresolved {
+            if link_of(&mut s).unwrap_or(false) || Instant::now() >= deadline {
+                slots.insert(key, Arc::new(s));
+            } else {
+                left.push((key, s));
+            }
+        }
+        unresolved = left;
+        if !unresolved.is_empty() {
+            std::thread::sleep(Duration::from_millis(3));
+        }
     }
     let proto = match cfg.kind {
         ScanType::Udp => wire::PROTO_UDP,
