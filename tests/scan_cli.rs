@@ -9,13 +9,19 @@ fn scan(args: &[&str]) -> (Option<i32>, String) {
         .args(args)
         .output()
         .expect("run tcpcraft");
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn bad_values_say_what_is_wrong() {
     let cases: &[(&[&str], &str)] = &[
-        (&["198.18.0.2", "-p", "70000"], "port 70000 out of range 1-65535"),
+        (
+            &["198.18.0.2", "-p", "70000"],
+            "port 70000 out of range 1-65535",
+        ),
         (&["198.18.0.2", "-p", "0"], "port 0 out of range 1-65535"),
         (&["198.18.0.2", "-p", "1-"], "bad range 1-"),
         (&["198.18.0.2", "-p", "a"], "not a port: a"),
@@ -23,12 +29,24 @@ fn bad_values_say_what_is_wrong() {
         (&["::g"], "not an IPv6 address: ::g"),
         (&["198.18.0.0/33"], "prefix /33 is longer than 32 bits"),
         (&["198.18.0.2", "--shard", "3/3"], "need 0 <= I < N"),
-        (&["198.18.0.2", "--rate", "0"], "--rate takes probes per second"),
+        (
+            &["198.18.0.2", "--rate", "0"],
+            "--rate takes probes per second",
+        ),
         (&["198.18.0.2", "--wait", "soon"], "--wait takes seconds"),
-        (&["198.18.0.2", "--flags", "S"], "SYN and ACK have scans of their own"),
-        (&["198.18.0.2", "--top-ports", "0"], "--top-ports takes a number 1-65535"),
+        (
+            &["198.18.0.2", "--flags", "S"],
+            "SYN and ACK have scans of their own",
+        ),
+        (
+            &["198.18.0.2", "--top-ports", "0"],
+            "--top-ports takes a number 1-65535",
+        ),
         (&["198.18.0.2", "--udp", "--ack"], "cannot be used with"),
-        (&["-iL", "/nonexistent/targets"], "cannot read target list /nonexistent/targets"),
+        (
+            &["-iL", "/nonexistent/targets"],
+            "cannot read target list /nonexistent/targets",
+        ),
     ];
     for (args, want) in cases {
         let (code, err) = scan(args);

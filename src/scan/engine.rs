@@ -301,7 +301,7 @@ impl Pacer {
             let allowed = (el.as_secs_f64() * rate as f64) as u64;
             let done = sent - self.base;
             if done + (BATCH as u64) <= allowed {
-                if allowed - done > rate / 100 {
+                if allowed - done - BATCH as u64 > (rate / 100).max(BATCH as u64) {
                     // Fell behind by more than 10 ms: forget the debt.
                     *self = Pacer {
                         since: Instant::now(),
