@@ -55,7 +55,7 @@ enum Command {
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
     /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
-    Scan(tcpcraft::scan::cli::ScanArgs),
+    Scan(Box<tcpcraft::scan::cli::ScanArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -99,7 +99,7 @@ fn main() -> ExitCode {
     let _ = cli.global.color;
     match cli.command {
         Command::Decode(args) => run_decode(args),
-        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(args)),
+        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(*args)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());

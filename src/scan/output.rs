@@ -98,7 +98,7 @@ pub fn table(res: &ScanResults, all: bool, reason: bool, w: &mut dyn Write) -> i
             }
         }
         if !groups.is_empty() {
-            groups.sort_by(|a, b| b.2.cmp(&a.2));
+            groups.sort_by_key(|g| std::cmp::Reverse(g.2));
             let parts: Vec<String> = groups
                 .iter()
                 .map(|(s, why, n)| {
@@ -120,11 +120,7 @@ pub fn table(res: &ScanResults, all: bool, reason: bool, w: &mut dyn Write) -> i
             continue;
         }
         if reason {
-            writeln!(
-                w,
-                "{:<10} {:<14} {:<14} {}",
-                "PORT", "STATE", "SERVICE", "REASON"
-            )?;
+            writeln!(w, "{:<10} {:<14} {:<14} REASON", "PORT", "STATE", "SERVICE")?;
         } else {
             writeln!(w, "{:<10} {:<14} SERVICE", "PORT", "STATE")?;
         }
