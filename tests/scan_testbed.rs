@@ -415,3 +415,76 @@ fn library_api_for_the_language() {
         vec![53]
     );
 }
+
+/// Run tcpcraft in the client namespace as `nobody` with no capabilities.
+fn unprivileged(bed: &Bed, args: &[&str]) -> Output {
+    let mut c = bed.client_cmd("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ])
+    .arg(env!("CARGO_BIN_EXE_tcpcraft"))
+    .args(args);
+    c.output().expect("run setpriv")
+}
+
+#[test]
+fn without_privileges_syn_becomes_connect_and_raw_scans_say_what_is_missing() {
+    let Some(bed) = bed("without_privileges", 0) else {
+        return;
+    };
+    let out = unprivileged(
+        &bed,
+        &["scan", V4, "-p", "1-100", "--json", "-q", "--wait", "0.3"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("no CAP_NET_RAW, so this is a connect() scan"),
+        "{err}"
+    );
+    let open: Vec<u16> = parse(&out)[V4].keys().copied().collect();
+    assert_eq!(open, vec![1, 7, 22, 80]);
+    let out = unprivileged(&bed, &["scan", "--udp", V4, "-p", "53"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("CAP_NET_RAW") && err.contains("setcap cap_net_raw,cap_net_admin+ep"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ctrl_c_prints_what_is_known_and_exits_130() {
+    let Some(bed) = bed("ctrl_c_prints_what_is_known", 0) else {
+        return;
+    };
+    let child = bed
+        .client_cmd(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args(["scan", V4, "-p-", "--rate", "5000", "-q", "--all", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start tcpcraft");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // `ip netns exec` execs tcpcraft in place, so the child's pid is tcpcraft's.
+    assert!(tcpcraft::net::sys::kill(child.id(), libc::SIGINT));
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = parse(&out);
+    let n = got.get(V4).map_or(0, |h| h.len());
+    // About 1.5 s at 5,000/s were probed: those are listed, the rest are not.
+    assert!(n > 1000 && n < 60000, "{n} ports listed");
+    for (p, (st, _)) in &got[V4] {
+        if st != "filtered" {
+            assert_eq!(st, truth_tcp(*p), "port {p}");
+        }
+    }
+}

@@ -556,7 +556,9 @@ fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) ->
         let waited = sent_at.elapsed();
         let last = Duration::from_micros(ctx.last_reply_us.load(Ordering::Relaxed));
         let quiet = ctx.start.elapsed().saturating_sub(last);
-        if INTERRUPTED.load(Ordering::Relaxed)
+        // Interrupted: still give the probes in flight a short while to be answered.
+        let stopping = INTERRUPTED.load(Ordering::Relaxed);
+        if (stopping && (waited >= rto.min(Duration::from_millis(200))))
             || (waited >= rto && quiet >= rto)
             || waited >= (4 * rto).max(Duration::from_secs(1))
         {

@@ -313,6 +313,13 @@ mod tests {
     }
 
     #[test]
+    fn results_display_as_the_table() {
+        let s = sample().to_string();
+        assert!(s.starts_with("tcpcraft scan report for 198.18.0.2"), "{s}");
+        assert!(s.contains("22/tcp") && s.contains("syn-ack"), "{s}");
+    }
+
+    #[test]
     fn greppable_line() {
         let mut out = Vec::new();
         greppable(&sample(), false, &mut out).unwrap();
