@@ -71,7 +71,15 @@ fn main() {
     let bytes = syn(1000).to_bytes();
     rate("dissect (zero-copy view, no allocation)", |_| {
         let d = Dissection::new(black_box(&bytes), LinkType::RawIp).unwrap();
-        black_box((d.src(), d.dst(), d.ports(), d.seq(), d.ack(), d.flags(), d.window()));
+        black_box((
+            d.src(),
+            d.dst(),
+            d.ports(),
+            d.seq(),
+            d.ack(),
+            d.flags(),
+            d.window(),
+        ));
     });
     rate("parse into layers (lossless, allocating)", |_| {
         black_box(Packet::parse(black_box(&bytes), LinkType::RawIp));

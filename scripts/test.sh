@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 cargo build --all-targets --locked 2>/dev/null || cargo build --all-targets
 # Namespace tests share the host's nftables and netns lists: run them one at a time.
-cargo test --all-targets -- --test-threads="${TCPCRAFT_TEST_THREADS:-2}"
+cargo test --lib --bins --tests --no-fail-fast -- --test-threads="${TCPCRAFT_TEST_THREADS:-2}"

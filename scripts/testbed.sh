@@ -27,7 +27,11 @@ command -v ip >/dev/null || die "needs iproute2 (apt-get install -y iproute2)"
 down_one() {
     id=$1
     if [ -f "$RUN/$id/server.pid" ]; then
-        kill "$(cat "$RUN/$id/server.pid")" 2>/dev/null || true
+        pid=$(cat "$RUN/$id/server.pid")
+        # Only our server: the pid may have been reused since.
+        if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q testbed_server.py; then
+            kill "$pid" 2>/dev/null || true
+        fi
     fi
     ip netns del "tcpc-$id-c" 2>/dev/null || true
     ip netns del "tcpc-$id-s" 2>/dev/null || true

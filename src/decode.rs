@@ -154,11 +154,13 @@ pub fn run(
                 let rec = rec.map_err(|e| DecodeError(format!("{name}: {e}")))?;
                 let link = match link_override.or_else(|| pcap::link_of(rec.linktype)) {
                     Some(l) => l,
-                    None => return Err(DecodeError(format!(
+                    None => {
+                        return Err(DecodeError(format!(
                         "{name}: link type {} is not supported (Ethernet 1, raw IP 101/228/229, \
                              Linux cooked 113 are)",
                         rec.linktype
-                    ))),
+                    )))
+                    }
                 };
                 print_packet(out, &rec.data, link, format).map_err(io_err)?;
                 n += 1;

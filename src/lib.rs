@@ -6,11 +6,13 @@
 #![deny(unsafe_code)]
 
 pub mod decode;
+pub mod lang;
 // reason: the engine makes raw-socket, AF_PACKET, BPF and netns syscalls through libc;
 // every unsafe block is confined to src/net/ and commented.
 #[allow(unsafe_code)]
 pub mod net;
 pub mod packet;
 pub mod pcap;
+pub mod repl;
 pub mod scan;
 pub mod session;

@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use std::io::IsTerminal;
 use tcpcraft::decode;
+use tcpcraft::lang::cli::{self as lang, Input};
 use tcpcraft::packet::LinkType;
 
 /// Exit statuses (see EXIT STATUS in tcpcraft(1)).
@@ -31,13 +33,32 @@ struct Cli {
     #[command(flatten)]
     global: GlobalOpts,
 
+    /// Run CODE (statements of the tcpcraft language); further values are its `args`
+    #[arg(short = 'c', value_name = "CODE", num_args = 1.., allow_hyphen_values = true)]
+    code: Option<Vec<String>>,
+
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 /// Options accepted before any command.
 #[derive(Args, Debug)]
 struct GlobalOpts {
+    /// Send nothing: print every packet that would be sent; receives return none
+    #[arg(long, global = true)]
+    dry_run: bool,
+    /// Write every packet sent and received to FILE (pcap, raw IP)
+    #[arg(long, global = true, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Machine-readable output (JSON) where a command supports it
+    #[arg(long, global = true)]
+    json: bool,
+    /// Quieter: no notices, no "would send" lines
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More detail
+    #[arg(short, long, global = true)]
+    verbose: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
     color: ColorWhen,
@@ -52,8 +73,21 @@ enum ColorWhen {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Interactive shell (the default on a terminal)
+    Repl,
+    /// Run a script file; ARGS are the script's `args`
+    Run {
+        file: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
+    /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
+    /// inside it, with `target` and `target6` set; everything is removed on exit
+    Lab(LabCli),
+    /// Drive a whole TCP connection segment by segment and draw it as a ladder
+    Handshake(tcpcraft::session::cli::HandshakeArgs),
     /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
     Scan(Box<tcpcraft::scan::cli::ScanArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -87,6 +121,26 @@ struct DecodeArgs {
     link: Option<LinkArg>,
 }
 
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+struct LabCli {
+    /// Run CODE inside the lab instead of the REPL
+    #[arg(short = 'c', value_name = "CODE")]
+    code: Option<String>,
+    #[command(subcommand)]
+    run: Option<LabRun>,
+}
+
+#[derive(Subcommand, Debug)]
+enum LabRun {
+    /// Run a script inside the lab
+    Run {
+        file: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum LinkArg {
     Ether,
@@ -96,16 +150,106 @@ enum LinkArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
-    let _ = cli.global.color;
-    match cli.command {
+    let lang_cfg = lang_config(&cli.global);
+    let command = match (cli.code, cli.command) {
+        (Some(mut code), _) => {
+            let text = if code.is_empty() {
+                String::new()
+            } else {
+                code.remove(0)
+            };
+            return lang_run(lang_cfg, Input::Code(text, code));
+        }
+        (None, Some(c)) => c,
+        (None, None) if io::stdin().is_terminal() => Command::Repl,
+        (None, None) => return lang_run(lang_cfg, Input::Stdin),
+    };
+    match command {
+        Command::Repl => {
+            let mut cfg = lang_cfg;
+            let engine = engine_for(&mut cfg);
+            ExitCode::from(tcpcraft::repl::run(cfg, engine))
+        }
+        Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
         Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(*args)),
+        Command::Lab(lab) => {
+            let (file, file_args) = match lab.run {
+                Some(LabRun::Run { file, args }) => (Some(file), args),
+                None => (None, Vec::new()),
+            };
+            let g = &cli.global;
+            let mut global: Vec<std::ffi::OsString> = vec!["--color".into()];
+            global.push(format!("{:?}", g.color).to_lowercase().into());
+            for (on, flag) in [
+                (g.dry_run, "--dry-run"),
+                (g.json, "--json"),
+                (g.quiet, "-q"),
+                (g.verbose, "-v"),
+            ] {
+                if on {
+                    global.push(flag.into());
+                }
+            }
+            if let Some(p) = &g.pcap {
+                global.extend(["--pcap".into(), p.clone().into_os_string()]);
+            }
+            ExitCode::from(tcpcraft::net::lab::run(&tcpcraft::net::lab::LabArgs {
+                code: lab.code,
+                file,
+                file_args,
+                global,
+                quiet: g.quiet,
+            }))
+        }
+        Command::Handshake(args) => ExitCode::from(tcpcraft::session::cli::run(args)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());
             ExitCode::from(exit::OK)
         }
     }
+}
+
+/// The language's view of the global options.
+fn lang_config(g: &GlobalOpts) -> lang::Config {
+    let color = match g.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal(),
+    };
+    lang::Config {
+        dry_run: g.dry_run,
+        pcap: g.pcap.clone(),
+        json: g.json,
+        quiet: g.quiet,
+        verbose: g.verbose,
+        color,
+    }
+}
+
+/// Scripts, `-c` and stdin, over the raw-socket engine (unless --dry-run).
+fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
+    let engine = engine_for(&mut cfg);
+    ExitCode::from(lang::run(cfg, input, engine))
+}
+
+/// The raw-socket engine for the language (opened on first use; None with --dry-run).
+/// The engine writes `--pcap` itself, with kernel timestamps, so the language's own
+/// recorder is switched off.
+fn engine_for(cfg: &mut lang::Config) -> Option<Box<dyn tcpcraft::lang::Net + Send>> {
+    if cfg.dry_run {
+        return None;
+    }
+    // One SIGINT handler for scripts, the REPL and engine waits: the first Ctrl-C sets the
+    // language's interrupt flag, a second one restores the default (kills).
+    tcpcraft::repl::install_sigint();
+    let opts = tcpcraft::net::EngineOptions {
+        pcap: cfg.pcap.take(),
+    };
+    Some(Box::new(tcpcraft::net::lang_net::RawNet::new(
+        opts, cfg.quiet,
+    )))
 }
 
 fn run_decode(args: DecodeArgs) -> ExitCode {
@@ -123,7 +267,6 @@ fn run_decode(args: DecodeArgs) -> ExitCode {
         (_, Some(h)) => decode::Input::Hex(h),
         (Some(f), None) => decode::Input::File(f),
         (None, None) => {
-            use std::io::IsTerminal;
             if io::stdin().is_terminal() {
                 eprintln!(
                     "tcpcraft: decode: give a capture FILE, --hex HEX, or hex on standard input"

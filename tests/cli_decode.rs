@@ -35,7 +35,8 @@ fn vectors_pcap(dir: &std::path::Path) -> std::path::PathBuf {
         if name.starts_with("ether_") || name.starts_with("sll_") || name.starts_with("arp_") {
             continue;
         }
-        w.write(std::time::Duration::from_secs(1), &hex::decode(hx).unwrap()).unwrap();
+        w.write(std::time::Duration::from_secs(1), &hex::decode(hx).unwrap())
+            .unwrap();
     }
     w.flush().unwrap();
     path
@@ -47,7 +48,10 @@ fn hex_decodes_to_one_line() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(out.starts_with("IP 198.18.0.1.40000 > 198.18.0.2.80"), "{out}");
+    assert!(
+        out.starts_with("IP 198.18.0.1.40000 > 198.18.0.2.80"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -62,7 +66,10 @@ fn hex_on_stdin_and_dash() {
 #[test]
 fn formats_switch() {
     let show = text(&tcpcraft(&["decode", "--show", "--hex", SYN], None).stdout);
-    assert!(show.contains("TCP") && show.contains("sport") && show.contains("40000"), "{show}");
+    assert!(
+        show.contains("TCP") && show.contains("sport") && show.contains("40000"),
+        "{show}"
+    );
     let hd = text(&tcpcraft(&["decode", "--hexdump", "--hex", SYN], None).stdout);
     assert!(hd.contains("0000") && hd.contains("45 00 00 3c"), "{hd}");
     let js = text(&tcpcraft(&["decode", "--json", "--hex", SYN], None).stdout);
@@ -87,16 +94,32 @@ fn one_line_per_packet_in_a_pcap() {
 fn bad_input_exits_2_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["decode".into(), "--hex".into(), "450".into()], "odd number of hex digits (3)"),
-        (vec!["decode".into(), "--hex".into(), "45zz".into()], "not a hex digit: 'z'"),
-        (vec!["decode".into(), "/nonexistent.pcap".into()], "/nonexistent.pcap: No such file"),
-        (vec!["decode".into(), "Cargo.toml".into()], "not a pcap or pcapng capture"),
+        (
+            vec!["decode".into(), "--hex".into(), "450".into()],
+            "odd number of hex digits (3)",
+        ),
+        (
+            vec!["decode".into(), "--hex".into(), "45zz".into()],
+            "not a hex digit: 'z'",
+        ),
+        (
+            vec!["decode".into(), "/nonexistent.pcap".into()],
+            "/nonexistent.pcap: No such file",
+        ),
+        (
+            vec!["decode".into(), "Cargo.toml".into()],
+            "not a pcap or pcapng capture",
+        ),
     ];
     for (args, want) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = tcpcraft(&args, None);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(text(&o.stderr).contains(want), "{args:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains(want),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
         assert!(!text(&o.stderr).contains("panicked"));
     }
     // Empty and truncated captures.
@@ -104,13 +127,21 @@ fn bad_input_exits_2_with_a_reason() {
     std::fs::write(&empty, b"").unwrap();
     let o = tcpcraft(&["decode", empty.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("empty file"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("empty file"),
+        "{}",
+        text(&o.stderr)
+    );
     let full = std::fs::read(vectors_pcap(dir.path())).unwrap();
     let cut = dir.path().join("cut.pcap");
     std::fs::write(&cut, &full[..full.len() - 3]).unwrap();
     let o = tcpcraft(&["decode", cut.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("truncated in record"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("truncated in record"),
+        "{}",
+        text(&o.stderr)
+    );
     // What was readable before the cut was still printed.
     assert!(text(&o.stdout).lines().count() > 10);
 }
@@ -129,7 +160,11 @@ fn unknown_flag_names_the_flag() {
     assert!(text(&o.stderr).contains("--bogus"));
     let o = tcpcraft(&["decode", "--link", "token-ring", "--hex", SYN], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("possible values: ether, ip, sll"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("possible values: ether, ip, sll"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -154,4 +189,23 @@ fn broken_pipe_is_not_an_error() {
     drop(child.stdout.take());
     let o = child.wait_with_output().unwrap();
     assert!(!text(&o.stderr).contains("panicked"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn pcapng_reads_like_pcap() {
+    // tests/fixtures/vectors.pcapng was written by Wireshark's editcap from a raw-IP pcap
+    // of the vectors; both formats must give the same lines.
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = vectors_pcap(dir.path());
+    let a = tcpcraft(&["decode", pcap.to_str().unwrap()], None);
+    let b = tcpcraft(
+        &[
+            "decode",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vectors.pcapng"),
+        ],
+        None,
+    );
+    assert!(b.status.success(), "{}", text(&b.stderr));
+    assert_eq!(text(&a.stdout), text(&b.stdout));
+    assert_eq!(text(&b.stdout).lines().count(), 51);
 }

@@ -4,160 +4,274 @@ use super::error::{error, suggest, ErrorKind, Result, Span};
 use super::interp::{Args, Interp};
 use super::net::{interruptible_sleep, NetError, SendOpts, SniffOpts, SrOpts};
 use super::value::*;
-use crate::packet::{display, LinkType, Packet};
+use crate::packet::{display, Packet};
 use std::rc::Rc;
 
 pub fn install(it: &mut Interp) {
-    it.register("print", "print(a, b, …, sep=\" \", end=\"\\n\"): write values; a packet as one tcpdump-style line", print);
-    it.register("format", "format(\"{} {:04x}\", a, b): fill {} slots (Python-like specs)", format_builtin);
-    it.register("show", "show(p): every field of every layer, computed fields filled in", |it, a| {
-        let p = one_packet(a, 0, "p")?;
-        a.finish(1)?;
-        let s = display::show(&p.filled());
-        write_out(it, &s);
-        Ok(Value::None)
-    });
-    it.register("hexdump", "hexdump(p or bytes): offset / hex / ASCII", |it, a| {
-        let v = a.require(0, "data")?;
-        a.finish(1)?;
-        let b = wire_bytes(&v).ok_or_else(|| a.err(format!("hexdump() takes a packet or bytes, not {}", v.type_name())))?;
-        let s = display::hexdump(&b);
-        write_out(it, &s);
-        Ok(Value::None)
-    });
-    it.register("summary", "summary(p): the one-line summary as a string", |_, a| {
-        let p = one_packet(a, 0, "p")?;
-        a.finish(1)?;
-        Ok(Value::str(&display::summary(&p)))
-    });
-    it.register("bytes", "bytes(p | str | [ints]): wire bytes of a packet, UTF-8 of text, or bytes from numbers", |_, a| {
-        let v = a.require(0, "value")?;
-        a.finish(1)?;
-        match &v {
-            Value::List(l) => {
-                let mut out = Vec::new();
-                for x in l.borrow().iter() {
-                    match x {
-                        Value::Int(n) if (0..=255).contains(n) => out.push(*n as u8),
-                        _ => return Err(a.err("bytes([…]) needs integers 0..=255")),
+    it.register(
+        "print",
+        "print(a, b, …, sep=\" \", end=\"\\n\"): write values; a packet as one tcpdump-style line",
+        print,
+    );
+    it.register(
+        "format",
+        "format(\"{} {:04x}\", a, b): fill {} slots (Python-like specs)",
+        format_builtin,
+    );
+    it.register(
+        "show",
+        "show(p): every field of every layer, computed fields filled in",
+        |it, a| {
+            let p = one_packet(a, 0, "p")?;
+            a.finish(1)?;
+            let s = display::show(&p.filled());
+            write_out(it, &s);
+            Ok(Value::None)
+        },
+    );
+    it.register(
+        "hexdump",
+        "hexdump(p or bytes): offset / hex / ASCII",
+        |it, a| {
+            let v = a.require(0, "data")?;
+            a.finish(1)?;
+            let b = wire_bytes(&v).ok_or_else(|| {
+                a.err(format!(
+                    "hexdump() takes a packet or bytes, not {}",
+                    v.type_name()
+                ))
+            })?;
+            let s = display::hexdump(&b);
+            write_out(it, &s);
+            Ok(Value::None)
+        },
+    );
+    it.register(
+        "summary",
+        "summary(p): the one-line summary as a string",
+        |_, a| {
+            let p = one_packet(a, 0, "p")?;
+            a.finish(1)?;
+            Ok(Value::str(&display::summary(&p)))
+        },
+    );
+    it.register(
+        "bytes",
+        "bytes(p | str | [ints]): wire bytes of a packet, UTF-8 of text, or bytes from numbers",
+        |_, a| {
+            let v = a.require(0, "value")?;
+            a.finish(1)?;
+            match &v {
+                Value::List(l) => {
+                    let mut out = Vec::new();
+                    for x in l.borrow().iter() {
+                        match x {
+                            Value::Int(n) if (0..=255).contains(n) => out.push(*n as u8),
+                            _ => return Err(a.err("bytes([…]) needs integers 0..=255")),
+                        }
                     }
+                    Ok(Value::bytes(&out))
                 }
-                Ok(Value::bytes(&out))
+                _ => wire_bytes(&v).map(|b| Value::bytes(&b)).ok_or_else(|| {
+                    a.err(format!(
+                        "bytes() takes a packet, string or list, not {}",
+                        v.type_name()
+                    ))
+                }),
             }
-            _ => wire_bytes(&v)
-                .map(|b| Value::bytes(&b))
-                .ok_or_else(|| a.err(format!("bytes() takes a packet, string or list, not {}", v.type_name()))),
-        }
-    });
-    it.register("len", "len(x): length of a string, bytes, list, dict, range; wire length of a packet", |it, a| {
-        let v = a.require(0, "value")?;
-        a.finish(1)?;
-        let n = match &v {
-            Value::Str(s) => s.chars().count(),
-            Value::Bytes(b) => b.len(),
-            Value::List(l) => l.borrow().len(),
-            Value::Dict(d) => d.borrow().len(),
-            Value::Range(x, y, inc) => range_len(*x, *y, *inc) as usize,
-            Value::Packet(p) => p.wire_len(),
-            Value::Reply(r) => r.packet.wire_len(),
-            Value::Handle(h) => h.items().map(|i| i.len()).ok_or_else(|| a.err(format!("a {} has no length", h.type_name())))?,
-            other => return Err(a.err(format!("a {} has no length", other.type_name()))),
-        };
-        let _ = it;
-        Ok(Value::Int(n as i64))
-    });
-    it.register("hex", "hex(\"dead beef\") → bytes (a payload); hex(bytes|packet) → hex text; hex(n) → \"0x…\"", |_, a| {
-        let v = a.require(0, "value")?;
-        a.finish(1)?;
-        match &v {
-            Value::Str(s) => {
-                let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
-                let clean = clean.strip_prefix("0x").unwrap_or(&clean).to_string();
-                hex::decode(&clean)
-                    .map(|b| Value::bytes(&b))
-                    .map_err(|e| error(a.span_of(0), ErrorKind::Value(format!("hex(): {e}"))))
+        },
+    );
+    it.register(
+        "len",
+        "len(x): length of a string, bytes, list, dict, range; wire length of a packet",
+        |it, a| {
+            let v = a.require(0, "value")?;
+            a.finish(1)?;
+            let n = match &v {
+                Value::Str(s) => s.chars().count(),
+                Value::Bytes(b) => b.len(),
+                Value::List(l) => l.borrow().len(),
+                Value::Dict(d) => d.borrow().len(),
+                Value::Range(x, y, inc) => range_len(*x, *y, *inc) as usize,
+                Value::Packet(p) => p.wire_len(),
+                Value::Reply(r) => r.packet.wire_len(),
+                Value::Handle(h) => h
+                    .items()
+                    .map(|i| i.len())
+                    .ok_or_else(|| a.err(format!("a {} has no length", h.type_name())))?,
+                other => return Err(a.err(format!("a {} has no length", other.type_name()))),
+            };
+            let _ = it;
+            Ok(Value::Int(n as i64))
+        },
+    );
+    it.register(
+        "hex",
+        "hex(\"dead beef\") → bytes (a payload); hex(bytes|packet) → hex text; hex(n) → \"0x…\"",
+        |_, a| {
+            let v = a.require(0, "value")?;
+            a.finish(1)?;
+            match &v {
+                Value::Str(s) => {
+                    let clean: String = s
+                        .chars()
+                        .filter(|c| !c.is_whitespace() && *c != ':')
+                        .collect();
+                    let clean = clean.strip_prefix("0x").unwrap_or(&clean).to_string();
+                    hex::decode(&clean)
+                        .map(|b| Value::bytes(&b))
+                        .map_err(|e| error(a.span_of(0), ErrorKind::Value(format!("hex(): {e}"))))
+                }
+                Value::Int(n) if *n < 0 => Ok(Value::str(&format!("-0x{:x}", n.unsigned_abs()))),
+                Value::Int(n) => Ok(Value::str(&format!("0x{n:x}"))),
+                _ => wire_bytes(&v)
+                    .map(|b| Value::str(&hex::encode(b)))
+                    .ok_or_else(|| {
+                        a.err(format!(
+                            "hex() takes a string, bytes, packet or integer, not {}",
+                            v.type_name()
+                        ))
+                    }),
             }
-            Value::Int(n) if *n < 0 => Ok(Value::str(&format!("-0x{:x}", n.unsigned_abs()))),
-            Value::Int(n) => Ok(Value::str(&format!("0x{n:x}"))),
-            _ => wire_bytes(&v)
-                .map(|b| Value::str(&hex::encode(b)))
-                .ok_or_else(|| a.err(format!("hex() takes a string, bytes, packet or integer, not {}", v.type_name()))),
-        }
-    });
-    it.register("help", "help(name): what a builtin, layer or statement does; help() lists them", help);
-    it.register("str", "str(x): text of a value (as print shows it)", |_, a| {
-        let v = a.require(0, "value")?;
-        a.finish(1)?;
-        Ok(match v {
-            Value::Bytes(b) => Value::str(&String::from_utf8_lossy(&b)),
-            v => Value::str(&v.to_display()),
-        })
-    });
-    it.register("repr", "repr(x): text of a value with strings quoted", |_, a| {
-        let v = a.require(0, "value")?;
-        a.finish(1)?;
-        Ok(Value::str(&v.repr()))
-    });
+        },
+    );
+    it.register(
+        "help",
+        "help(name): what a builtin, layer or statement does; help() lists them",
+        help,
+    );
+    it.register(
+        "str",
+        "str(x): text of a value (as print shows it)",
+        |_, a| {
+            let v = a.require(0, "value")?;
+            a.finish(1)?;
+            Ok(match v {
+                Value::Bytes(b) => Value::str(&String::from_utf8_lossy(&b)),
+                v => Value::str(&v.to_display()),
+            })
+        },
+    );
+    it.register(
+        "repr",
+        "repr(x): text of a value with strings quoted",
+        |_, a| {
+            let v = a.require(0, "value")?;
+            a.finish(1)?;
+            Ok(Value::str(&v.repr()))
+        },
+    );
     it.register("type", "type(x): the type name of a value", |_, a| {
         let v = a.require(0, "value")?;
         a.finish(1)?;
         Ok(Value::str(v.type_name()))
     });
-    it.register("int", "int(x, base=0): integer from a number, flags, or text (\"0x1f\", \"42\")", |_, a| {
-        let v = a.require(0, "value")?;
-        let base = a.int(1, "base")?;
-        a.finish(2)?;
-        match v {
-            Value::Int(n) => Ok(Value::Int(n)),
-            Value::Float(f) if f.is_finite() && f.abs() < 9.2e18 => Ok(Value::Int(f.trunc() as i64)),
-            Value::Bool(b) => Ok(Value::Int(i64::from(b))),
-            Value::Flags(f) => Ok(Value::Int(f.0.into())),
-            Value::IpFlags(f) => Ok(Value::Int(f.into())),
-            Value::Str(s) => parse_int(&s, base.unwrap_or(0)).map(Value::Int).ok_or_else(|| {
-                error(a.span_of(0), ErrorKind::Value(format!("int(): {s:?} is not an integer")))
-            }),
-            other => Err(a.err(format!("int() cannot convert a {}", other.type_name()))),
-        }
-    });
-    it.register("float", "float(x): floating-point number from a number or text", |_, a| {
-        let v = a.require(0, "value")?;
-        a.finish(1)?;
-        match v {
-            Value::Int(n) => Ok(Value::Float(n as f64)),
-            Value::Float(f) => Ok(Value::Float(f)),
-            Value::Str(s) => s.trim().parse::<f64>().map(Value::Float).map_err(|_| {
-                error(a.span_of(0), ErrorKind::Value(format!("float(): {s:?} is not a number")))
-            }),
-            other => Err(a.err(format!("float() cannot convert a {}", other.type_name()))),
-        }
-    });
-    it.register("randint", "randint(lo, hi): random integer in lo..=hi", |it, a| {
-        let lo = a.int(0, "lo")?.ok_or_else(|| a.err("randint(lo, hi) needs two integers"))?;
-        let hi = a.int(1, "hi")?.ok_or_else(|| a.err("randint(lo, hi) needs two integers"))?;
-        a.finish(2)?;
-        if lo > hi {
-            return Err(a.err("randint(lo, hi): lo is greater than hi"));
-        }
-        Ok(Value::Int(it.rng.range(lo, hi)))
-    });
-    it.register("seed", "seed(n): make random ports, sequence numbers and randint repeatable", |it, a| {
-        let n = a.int(0, "n")?.ok_or_else(|| a.err("seed(n) needs an integer"))?;
-        a.finish(1)?;
-        it.rng = super::interp::Rng::seeded(n as u64);
-        Ok(Value::None)
-    });
-    it.register("now", "now(): seconds (float) on a monotonic clock", |it, a| {
-        a.finish(0)?;
-        Ok(Value::Float(it.start.elapsed().as_secs_f64()))
-    });
-    it.register("sleep", "sleep(s): wait s seconds (Ctrl-C interrupts)", |_, a| {
-        let s = a.float(0, "seconds")?.unwrap_or(0.0);
-        a.finish(1)?;
-        interruptible_sleep(s).map_err(|_| error(a.span, ErrorKind::Interrupted))?;
-        Ok(Value::None)
-    });
-    it.register("min", "min(list) or min(a, b, …): smallest value", |_, a| minmax(a, true));
-    it.register("max", "max(list) or max(a, b, …): largest value", |_, a| minmax(a, false));
+    it.register(
+        "int",
+        "int(x, base=0): integer from a number, flags, or text (\"0x1f\", \"42\")",
+        |_, a| {
+            let v = a.require(0, "value")?;
+            let base = a.int(1, "base")?;
+            a.finish(2)?;
+            match v {
+                Value::Int(n) => Ok(Value::Int(n)),
+                Value::Float(f) if f.is_finite() && f.abs() < 9.2e18 => {
+                    Ok(Value::Int(f.trunc() as i64))
+                }
+                Value::Bool(b) => Ok(Value::Int(i64::from(b))),
+                Value::Flags(f) => Ok(Value::Int(f.0.into())),
+                Value::IpFlags(f) => Ok(Value::Int(f.into())),
+                Value::Str(s) => {
+                    parse_int(&s, base.unwrap_or(0))
+                        .map(Value::Int)
+                        .ok_or_else(|| {
+                            error(
+                                a.span_of(0),
+                                ErrorKind::Value(format!("int(): {s:?} is not an integer")),
+                            )
+                        })
+                }
+                other => Err(a.err(format!("int() cannot convert a {}", other.type_name()))),
+            }
+        },
+    );
+    it.register(
+        "float",
+        "float(x): floating-point number from a number or text",
+        |_, a| {
+            let v = a.require(0, "value")?;
+            a.finish(1)?;
+            match v {
+                Value::Int(n) => Ok(Value::Float(n as f64)),
+                Value::Float(f) => Ok(Value::Float(f)),
+                Value::Str(s) => s.trim().parse::<f64>().map(Value::Float).map_err(|_| {
+                    error(
+                        a.span_of(0),
+                        ErrorKind::Value(format!("float(): {s:?} is not a number")),
+                    )
+                }),
+                other => Err(a.err(format!("float() cannot convert a {}", other.type_name()))),
+            }
+        },
+    );
+    it.register(
+        "randint",
+        "randint(lo, hi): random integer in lo..=hi",
+        |it, a| {
+            let lo = a
+                .int(0, "lo")?
+                .ok_or_else(|| a.err("randint(lo, hi) needs two integers"))?;
+            let hi = a
+                .int(1, "hi")?
+                .ok_or_else(|| a.err("randint(lo, hi) needs two integers"))?;
+            a.finish(2)?;
+            if lo > hi {
+                return Err(a.err("randint(lo, hi): lo is greater than hi"));
+            }
+            Ok(Value::Int(it.rng.range(lo, hi)))
+        },
+    );
+    it.register(
+        "seed",
+        "seed(n): make random ports, sequence numbers and randint repeatable",
+        |it, a| {
+            let n = a
+                .int(0, "n")?
+                .ok_or_else(|| a.err("seed(n) needs an integer"))?;
+            a.finish(1)?;
+            it.rng = super::interp::Rng::seeded(n as u64);
+            Ok(Value::None)
+        },
+    );
+    it.register(
+        "now",
+        "now(): seconds (float) on a monotonic clock",
+        |it, a| {
+            a.finish(0)?;
+            Ok(Value::Float(it.start.elapsed().as_secs_f64()))
+        },
+    );
+    it.register(
+        "sleep",
+        "sleep(s): wait s seconds (Ctrl-C interrupts)",
+        |it, a| {
+            let s = a.float(0, "seconds")?.unwrap_or(0.0);
+            a.finish(1)?;
+            it.check_sandbox("sleep", a.span)?;
+            interruptible_sleep(s).map_err(|_| error(a.span, ErrorKind::Interrupted))?;
+            Ok(Value::None)
+        },
+    );
+    it.register(
+        "min",
+        "min(list) or min(a, b, …): smallest value",
+        |_, a| minmax(a, true),
+    );
+    it.register(
+        "max",
+        "max(list) or max(a, b, …): largest value",
+        |_, a| minmax(a, false),
+    );
     it.register("sum", "sum(list): total of numbers", |_, a| {
         let items = items_of(a)?;
         let mut int: Option<i64> = Some(0);
@@ -172,39 +286,58 @@ pub fn install(it: &mut Interp) {
                     int = None;
                     fl += f;
                 }
-                other => return Err(a.err(format!("sum() adds numbers, not {}", other.type_name()))),
+                other => {
+                    return Err(a.err(format!("sum() adds numbers, not {}", other.type_name())))
+                }
             }
         }
         Ok(int.map_or(Value::Float(fl), Value::Int))
     });
-    it.register("median", "median(list): middle value of numbers (mean of the two middle ones)", |_, a| {
-        let items = items_of(a)?;
-        let mut nums: Vec<f64> = Vec::with_capacity(items.len());
-        for v in &items {
-            match v {
-                Value::Int(n) => nums.push(*n as f64),
-                Value::Float(f) => nums.push(*f),
-                other => return Err(a.err(format!("median() takes numbers, not {}", other.type_name()))),
+    it.register(
+        "median",
+        "median(list): middle value of numbers (mean of the two middle ones)",
+        |_, a| {
+            let items = items_of(a)?;
+            let mut nums: Vec<f64> = Vec::with_capacity(items.len());
+            for v in &items {
+                match v {
+                    Value::Int(n) => nums.push(*n as f64),
+                    Value::Float(f) => nums.push(*f),
+                    other => {
+                        return Err(
+                            a.err(format!("median() takes numbers, not {}", other.type_name()))
+                        )
+                    }
+                }
             }
-        }
-        if nums.is_empty() {
-            return Ok(Value::None);
-        }
-        nums.sort_by(|x, y| x.total_cmp(y));
-        let n = nums.len();
-        let m = if n % 2 == 1 {
-            nums.get(n / 2).copied().unwrap_or(0.0)
-        } else {
-            (nums.get(n / 2 - 1).copied().unwrap_or(0.0) + nums.get(n / 2).copied().unwrap_or(0.0)) / 2.0
-        };
-        let all_int = items.iter().all(|v| matches!(v, Value::Int(_)));
-        Ok(if all_int && m.fract() == 0.0 { Value::Int(m as i64) } else { Value::Float(m) })
-    });
+            if nums.is_empty() {
+                return Ok(Value::None);
+            }
+            nums.sort_by(|x, y| x.total_cmp(y));
+            let n = nums.len();
+            let m = if n % 2 == 1 {
+                nums.get(n / 2).copied().unwrap_or(0.0)
+            } else {
+                (nums.get(n / 2 - 1).copied().unwrap_or(0.0)
+                    + nums.get(n / 2).copied().unwrap_or(0.0))
+                    / 2.0
+            };
+            let all_int = items.iter().all(|v| matches!(v, Value::Int(_)));
+            Ok(if all_int && m.fract() == 0.0 {
+                Value::Int(m as i64)
+            } else {
+                Value::Float(m)
+            })
+        },
+    );
     it.register("abs", "abs(x): absolute value", |_, a| {
         let v = a.require(0, "x")?;
         a.finish(1)?;
         match v {
-            Value::Int(n) => n.checked_abs().map(Value::Int).ok_or_else(|| a.err("abs(): integer overflow")),
+            Value::Int(n) => n
+                .checked_abs()
+                .map(Value::Int)
+                .ok_or_else(|| a.err("abs(): integer overflow")),
             Value::Float(f) => Ok(Value::Float(f.abs())),
             other => Err(a.err(format!("abs() takes a number, not {}", other.type_name()))),
         }
@@ -223,98 +356,156 @@ pub fn install(it: &mut Interp) {
         }
         Ok(Value::list(items))
     });
-    it.register("range", "range(stop) / range(start, stop, step=1): numbers start ≤ n < stop", |it, a| {
-        let x = a.int(0, "start")?.ok_or_else(|| a.err("range() needs an integer"))?;
-        let y = a.int(1, "stop")?;
-        let step = a.int(2, "step")?.unwrap_or(1);
-        a.finish(3)?;
-        let (start, stop) = match y {
-            Some(y) => (x, y),
-            None => (0, x),
-        };
-        if step == 1 {
-            return Ok(Value::Range(start, stop, false));
-        }
-        if step == 0 {
-            return Err(a.err("range(): step must not be zero"));
-        }
-        let mut v = Vec::new();
-        let mut i = start;
-        while (step > 0 && i < stop) || (step < 0 && i > stop) {
-            if v.len() >= it.limits.max_len {
-                return Err(a.err("range(): too many values"));
-            }
-            v.push(Value::Int(i));
-            i = match i.checked_add(step) {
-                Some(n) => n,
-                None => break,
+    it.register(
+        "range",
+        "range(stop) / range(start, stop, step=1): numbers start ≤ n < stop",
+        |it, a| {
+            let x = a
+                .int(0, "start")?
+                .ok_or_else(|| a.err("range() needs an integer"))?;
+            let y = a.int(1, "stop")?;
+            let step = a.int(2, "step")?.unwrap_or(1);
+            a.finish(3)?;
+            let (start, stop) = match y {
+                Some(y) => (x, y),
+                None => (0, x),
             };
-        }
-        Ok(Value::list(v))
-    });
+            if step == 1 {
+                return Ok(Value::Range(start, stop, false));
+            }
+            if step == 0 {
+                return Err(a.err("range(): step must not be zero"));
+            }
+            let mut v = Vec::new();
+            let mut i = start;
+            while (step > 0 && i < stop) || (step < 0 && i > stop) {
+                if v.len() >= it.limits.max_len {
+                    return Err(a.err("range(): too many values"));
+                }
+                v.push(Value::Int(i));
+                i = match i.checked_add(step) {
+                    Some(n) => n,
+                    None => break,
+                };
+            }
+            Ok(Value::list(v))
+        },
+    );
     it.register_value("args", Value::list(Vec::new()));
-    it.register("wrpcap", "wrpcap(file, packets): write packets to a pcap file (raw IP)", |_, a| {
-        let file = a.string(0, "file")?.ok_or_else(|| a.err("wrpcap(file, packets) needs a file name"))?;
-        let v = a.require(1, "packets")?;
-        a.finish(2)?;
-        let pkts = to_packets(&v, a.span_of(1))?;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let recs: Vec<_> = pkts.iter().map(|p| (now, p.to_bytes())).collect();
-        super::net::write_pcap(std::path::Path::new(&file), &recs)
-            .map_err(|e| error(a.span, ErrorKind::Io(format!("wrpcap {file}: {e}"))))?;
-        Ok(Value::Int(pkts.len() as i64))
-    });
-    it.register("rdpcap", "rdpcap(file): read packets from a pcap file", |_, a| {
-        let file = a.string(0, "file")?.ok_or_else(|| a.err("rdpcap(file) needs a file name"))?;
-        a.finish(1)?;
-        read_pcap(&file).map_err(|m| error(a.span, ErrorKind::Io(format!("rdpcap {file}: {m}"))))
-    });
-    it.register("send", "send(p or [p…], count=1, inter=0, iface=none): send packets, no answers awaited", |it, a| {
-        let v = a.require(0, "packets")?;
-        let opts = send_opts(a)?;
-        a.finish(1)?;
-        let pkts = to_packets(&v, a.span_of(0))?;
-        let n = it.net.send(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
-        Ok(Value::Int(n as i64))
-    });
-    it.register("sr1", "sr1(p, timeout=2, retry=0): send one probe, return its reply or none", |it, a| {
-        let v = a.require(0, "packet")?;
-        let opts = sr_opts(a)?;
-        a.finish(1)?;
-        let pkts = to_packets(&v, a.span_of(0))?;
-        let [p] = pkts.as_slice() else {
-            return Err(a.err(format!("sr1() sends one packet, got {} (use sr() for many)", pkts.len())));
-        };
-        let r = it.net.sr1(p, &opts).map_err(|e| net_err(a.span, e))?;
-        Ok(r.map_or(Value::None, |r| Value::Reply(Rc::new(r))))
-    });
-    it.register("sr", "sr(packets, timeout=2, retry=0): send probes; result .answered (replies) and .unanswered", |it, a| {
-        let v = a.require(0, "packets")?;
-        let opts = sr_opts(a)?;
-        a.finish(1)?;
-        let pkts = to_packets(&v, a.span_of(0))?;
-        let r = it.net.sr(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
-        Ok(Value::dict(vec![
-            ("answered", Value::list(r.answered.into_iter().map(|x| Value::Reply(Rc::new(x))).collect())),
-            ("unanswered", Value::list(r.unanswered.into_iter().map(Value::packet).collect())),
-        ]))
-    });
-    it.register("sniff", "sniff(count=0, timeout=none, filter=none, iface=none): capture packets", |it, a| {
-        let count = a.int(usize::MAX, "count")?.unwrap_or(0);
-        let timeout = a.float(usize::MAX, "timeout")?;
-        let filter = a.string(usize::MAX, "filter")?;
-        let iface = a.string(usize::MAX, "iface")?;
-        a.finish(0)?;
-        if count < 0 {
-            return Err(a.err("sniff(): count must not be negative"));
-        }
-        if count == 0 && timeout.is_none() && !it.net.is_dry_run() {
-            return Err(a.err("sniff() needs count= or timeout= (it would wait forever)"));
-        }
-        let opts = SniffOpts { count: count as usize, timeout, filter, iface };
-        let r = it.net.sniff(&opts).map_err(|e| net_err(a.span, e))?;
-        Ok(Value::list(r.into_iter().map(Value::packet).collect()))
-    });
+    it.register(
+        "wrpcap",
+        "wrpcap(file, packets): write packets to a pcap file (raw IP)",
+        |it, a| {
+            let file = a
+                .string(0, "file")?
+                .ok_or_else(|| a.err("wrpcap(file, packets) needs a file name"))?;
+            let v = a.require(1, "packets")?;
+            a.finish(2)?;
+            it.check_sandbox("wrpcap", a.span)?;
+            let pkts = to_packets(&v, a.span_of(1))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let recs: Vec<_> = pkts.iter().map(|p| (now, p.to_bytes())).collect();
+            super::net::write_pcap(std::path::Path::new(&file), &recs)
+                .map_err(|e| error(a.span, ErrorKind::Io(format!("wrpcap {file}: {e}"))))?;
+            Ok(Value::Int(pkts.len() as i64))
+        },
+    );
+    it.register(
+        "rdpcap",
+        "rdpcap(file): read packets from a pcap file",
+        |it, a| {
+            let file = a
+                .string(0, "file")?
+                .ok_or_else(|| a.err("rdpcap(file) needs a file name"))?;
+            a.finish(1)?;
+            it.check_sandbox("rdpcap", a.span)?;
+            read_pcap(&file)
+                .map_err(|m| error(a.span, ErrorKind::Io(format!("rdpcap {file}: {m}"))))
+        },
+    );
+    it.register(
+        "send",
+        "send(p or [p…], count=1, inter=0, iface=none): send packets, no answers awaited",
+        |it, a| {
+            let v = a.require(0, "packets")?;
+            let opts = send_opts(a)?;
+            a.finish(1)?;
+            let pkts = to_packets(&v, a.span_of(0))?;
+            let n = it.net.send(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
+            Ok(Value::Int(n as i64))
+        },
+    );
+    it.register(
+        "sr1",
+        "sr1(p, timeout=2, retry=0): send one probe, return its reply or none",
+        |it, a| {
+            let v = a.require(0, "packet")?;
+            let opts = sr_opts(a)?;
+            a.finish(1)?;
+            let pkts = to_packets(&v, a.span_of(0))?;
+            let [p] = pkts.as_slice() else {
+                return Err(a.err(format!(
+                    "sr1() sends one packet, got {} (use sr() for many)",
+                    pkts.len()
+                )));
+            };
+            let r = it.net.sr1(p, &opts).map_err(|e| net_err(a.span, e))?;
+            Ok(r.map_or(Value::None, |r| Value::Reply(Rc::new(r))))
+        },
+    );
+    it.register(
+        "sr",
+        "sr(packets, timeout=2, retry=0): send probes; result .answered (replies) and .unanswered",
+        |it, a| {
+            let v = a.require(0, "packets")?;
+            let opts = sr_opts(a)?;
+            a.finish(1)?;
+            let pkts = to_packets(&v, a.span_of(0))?;
+            let r = it.net.sr(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
+            Ok(Value::dict(vec![
+                (
+                    "answered",
+                    Value::list(
+                        r.answered
+                            .into_iter()
+                            .map(|x| Value::Reply(Rc::new(x)))
+                            .collect(),
+                    ),
+                ),
+                (
+                    "unanswered",
+                    Value::list(r.unanswered.into_iter().map(Value::packet).collect()),
+                ),
+            ]))
+        },
+    );
+    it.register(
+        "sniff",
+        "sniff(count=0, timeout=none, filter=none, iface=none): capture packets",
+        |it, a| {
+            let count = a.int(usize::MAX, "count")?.unwrap_or(0);
+            let timeout = a.float(usize::MAX, "timeout")?;
+            let filter = a.string(usize::MAX, "filter")?;
+            let iface = a.string(usize::MAX, "iface")?;
+            a.finish(0)?;
+            if count < 0 {
+                return Err(a.err("sniff(): count must not be negative"));
+            }
+            if count == 0 && timeout.is_none() && !it.net.is_dry_run() {
+                return Err(a.err("sniff() needs count= or timeout= (it would wait forever)"));
+            }
+            let opts = SniffOpts {
+                count: count as usize,
+                timeout,
+                filter,
+                iface,
+            };
+            let r = it.net.sniff(&opts).map_err(|e| net_err(a.span, e))?;
+            Ok(Value::list(r.into_iter().map(Value::packet).collect()))
+        },
+    );
 }
 
 fn write_out(it: &mut Interp, s: &str) {
@@ -325,8 +516,14 @@ fn write_out(it: &mut Interp, s: &str) {
 }
 
 fn print(it: &mut Interp, a: &mut Args) -> Result<Value> {
-    let sep = a.kw("sep").map(|v| v.to_display()).unwrap_or_else(|| " ".into());
-    let end = a.kw("end").map(|v| v.to_display()).unwrap_or_else(|| "\n".into());
+    let sep = a
+        .kw("sep")
+        .map(|v| v.to_display())
+        .unwrap_or_else(|| " ".into());
+    let end = a
+        .kw("end")
+        .map(|v| v.to_display())
+        .unwrap_or_else(|| "\n".into());
     a.finish(usize::MAX)?;
     let mut s = String::new();
     for (i, v) in a.pos.iter().enumerate() {
@@ -344,7 +541,9 @@ fn print(it: &mut Interp, a: &mut Args) -> Result<Value> {
 }
 
 fn format_builtin(_: &mut Interp, a: &mut Args) -> Result<Value> {
-    let fmt = a.string(0, "format")?.ok_or_else(|| a.err("format() needs a format string"))?;
+    let fmt = a
+        .string(0, "format")?
+        .ok_or_else(|| a.err("format() needs a format string"))?;
     let mut out = String::new();
     let mut next = 1usize;
     let mut chars = fmt.chars().peekable();
@@ -375,9 +574,15 @@ fn format_builtin(_: &mut Interp, a: &mut Args) -> Result<Value> {
                     next += 1;
                     next - 1
                 } else {
-                    idx.parse::<usize>().map(|n| n + 1).map_err(|_| a.err(format!("format(): bad slot {{{inner}}}")))?
+                    idx.parse::<usize>()
+                        .map(|n| n + 1)
+                        .map_err(|_| a.err(format!("format(): bad slot {{{inner}}}")))?
                 };
-                let v = a.pos.get(k).cloned().ok_or_else(|| a.err(format!("format(): no value for slot {}", k - 1)))?;
+                let v = a
+                    .pos
+                    .get(k)
+                    .cloned()
+                    .ok_or_else(|| a.err(format!("format(): no value for slot {}", k - 1)))?;
                 match spec {
                     Some(s) => out.push_str(&format_spec(&v, &s, a.span)?),
                     None => out.push_str(&v.to_display()),
@@ -391,11 +596,20 @@ fn format_builtin(_: &mut Interp, a: &mut Args) -> Result<Value> {
 
 const STATEMENT_HELP: &[(&str, &str)] = &[
     ("if", "if cond { … } else if cond { … } else { … }"),
-    ("for", "for x in list|range|string|bytes { … }   (break, continue)"),
+    (
+        "for",
+        "for x in list|range|string|bytes { … }   (break, continue)",
+    ),
     ("while", "while cond { … }   (break, continue)"),
     ("fn", "fn name(a, b=1) { … return value }"),
-    ("assert", "assert cond, \"message\"   (exit status 1 when false)"),
-    ("include", "include \"other.tcs\"   (runs the file here; path relative to this file)"),
+    (
+        "assert",
+        "assert cond, \"message\"   (exit status 1 when false)",
+    ),
+    (
+        "include",
+        "include \"other.tcs\"   (runs the file here; path relative to this file)",
+    ),
 ];
 
 fn help(it: &mut Interp, a: &mut Args) -> Result<Value> {
@@ -421,7 +635,11 @@ fn help(it: &mut Interp, a: &mut Args) -> Result<Value> {
         Some(Value::LayerClass(k)) => format!(
             "{}(field=value, …): a layer; stack with /. Fields: {}\n",
             k.name(),
-            super::packets::fields(k).iter().map(|f| f.name).collect::<Vec<_>>().join(" ")
+            super::packets::fields(k)
+                .iter()
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         Some(Value::Func(f)) => {
             let params: Vec<String> = f.def.params.iter().map(|p| p.name.to_string()).collect();
@@ -432,15 +650,25 @@ fn help(it: &mut Interp, a: &mut Args) -> Result<Value> {
             None => match it.builtin(&s).cloned() {
                 Some(Value::Builtin(b)) => format!("{}\n", b.help),
                 Some(Value::LayerClass(k)) => {
-                    let mut args = super::interp::Args::new("help", vec![Value::LayerClass(k)], a.span);
+                    let mut args =
+                        super::interp::Args::new("help", vec![Value::LayerClass(k)], a.span);
                     return help(it, &mut args);
                 }
                 _ => {
                     let names = it.builtin_names();
-                    let hint = suggest(&s, names.iter().map(|n| &**n).chain(STATEMENT_HELP.iter().map(|x| x.0)));
+                    let hint = suggest(
+                        &s,
+                        names
+                            .iter()
+                            .map(|n| &**n)
+                            .chain(STATEMENT_HELP.iter().map(|x| x.0)),
+                    );
                     return Err(error(
                         a.span_of(0),
-                        ErrorKind::UndefinedName { name: s.to_string(), suggestion: hint },
+                        ErrorKind::UndefinedName {
+                            name: s.to_string(),
+                            suggestion: hint,
+                        },
                     ));
                 }
             },
@@ -470,11 +698,22 @@ fn parse_int(s: &str, base: i64) -> Option<i64> {
                 (10, lower)
             }
         }
-        2..=36 => (base as u32, lower.strip_prefix("0x").filter(|_| base == 16).map(str::to_string).unwrap_or(lower)),
+        2..=36 => (
+            base as u32,
+            lower
+                .strip_prefix("0x")
+                .filter(|_| base == 16)
+                .map(str::to_string)
+                .unwrap_or(lower),
+        ),
         _ => return None,
     };
     let v = i64::from_str_radix(&digits, radix).ok()?;
-    if neg { v.checked_neg() } else { Some(v) }
+    if neg {
+        v.checked_neg()
+    } else {
+        Some(v)
+    }
 }
 
 fn items_of(a: &mut Args) -> Result<Vec<Value>> {
@@ -487,9 +726,17 @@ fn items_of(a: &mut Args) -> Result<Vec<Value>> {
                         return Err(a.err("range too long"));
                     }
                     let end = if *inc { *y } else { y.saturating_sub(1) };
-                    Ok(if range_len(*x, *y, *inc) == 0 { vec![] } else { (*x..=end).map(Value::Int).collect() })
+                    Ok(if range_len(*x, *y, *inc) == 0 {
+                        vec![]
+                    } else {
+                        (*x..=end).map(Value::Int).collect()
+                    })
                 }
-                other => Err(a.err(format!("{}() takes a list or several values, not a {}", a.name, other.type_name()))),
+                other => Err(a.err(format!(
+                    "{}() takes a list or several values, not a {}",
+                    a.name,
+                    other.type_name()
+                ))),
             };
         }
     }
@@ -504,9 +751,20 @@ fn minmax(a: &mut Args, min: bool) -> Result<Value> {
         best = Some(match best {
             None => v,
             Some(b) => {
-                let o = compare(&v, &b).ok_or_else(|| a.err(format!("{}(): cannot compare {} and {}", a.name, v.type_name(), b.type_name())))?;
+                let o = compare(&v, &b).ok_or_else(|| {
+                    a.err(format!(
+                        "{}(): cannot compare {} and {}",
+                        a.name,
+                        v.type_name(),
+                        b.type_name()
+                    ))
+                })?;
                 let take = if min { o.is_lt() } else { o.is_gt() };
-                if take { v } else { b }
+                if take {
+                    v
+                } else {
+                    b
+                }
             }
         });
     }
@@ -528,7 +786,11 @@ fn one_packet(a: &mut Args, i: usize, name: &str) -> Result<Packet> {
     let v = a.require(i, name)?;
     match v.as_packet() {
         Some(p) => Ok(p.clone()),
-        None => Err(a.err(format!("{}() takes a packet, not {}", a.name, v.type_name()))),
+        None => Err(a.err(format!(
+            "{}() takes a packet, not {}",
+            a.name,
+            v.type_name()
+        ))),
     }
 }
 
@@ -542,11 +804,23 @@ pub fn to_packets(v: &Value, span: Span) -> Result<Vec<Packet>> {
             .iter()
             .map(|x| {
                 x.as_packet().cloned().ok_or_else(|| {
-                    error(span, ErrorKind::Type(format!("expected packets, found a {} in the list", x.type_name())))
+                    error(
+                        span,
+                        ErrorKind::Type(format!(
+                            "expected packets, found a {} in the list",
+                            x.type_name()
+                        )),
+                    )
                 })
             })
             .collect(),
-        other => Err(error(span, ErrorKind::Type(format!("expected a packet or a list of packets, not {}", other.type_name())))),
+        other => Err(error(
+            span,
+            ErrorKind::Type(format!(
+                "expected a packet or a list of packets, not {}",
+                other.type_name()
+            )),
+        )),
     }
 }
 
@@ -558,7 +832,11 @@ fn send_opts(a: &mut Args) -> Result<SendOpts> {
     if !(0.0..=3600.0).contains(&inter) {
         return Err(a.err("inter must be 0..=3600 seconds"));
     }
-    Ok(SendOpts { count, inter, iface })
+    Ok(SendOpts {
+        count,
+        inter,
+        iface,
+    })
 }
 
 fn sr_opts(a: &mut Args) -> Result<SrOpts> {
@@ -569,7 +847,11 @@ fn sr_opts(a: &mut Args) -> Result<SrOpts> {
         return Err(a.err("timeout must be 0..=86400 seconds"));
     }
     let retry = u32::try_from(retry).map_err(|_| a.err("retry must not be negative"))?;
-    Ok(SrOpts { send, timeout, retry })
+    Ok(SrOpts {
+        send,
+        timeout,
+        retry,
+    })
 }
 
 fn net_err(span: Span, e: NetError) -> super::error::Error {
@@ -581,26 +863,25 @@ fn net_err(span: Span, e: NetError) -> super::error::Error {
 }
 
 fn read_pcap(file: &str) -> std::result::Result<Value, String> {
-    use pcap_file::pcap::PcapReader;
-    use pcap_file::DataLink;
-    let f = std::fs::File::open(file).map_err(|e| e.to_string())?;
-    let mut r = PcapReader::new(std::io::BufReader::new(f)).map_err(|e| e.to_string())?;
-    let link = match r.header().datalink {
-        DataLink::ETHERNET => LinkType::Ethernet,
-        DataLink::LINUX_SLL => LinkType::Sll,
-        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => LinkType::RawIp,
-        other => return Err(format!("link type {other:?} is not supported")),
-    };
+    let mut r = crate::pcap::Reader::open(std::path::Path::new(file)).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    while let Some(p) = r.next_packet() {
-        let p = p.map_err(|e| e.to_string())?;
-        out.push(Value::packet(Packet::parse(&p.data, link).0));
+    while let Some(rec) = r.next_record() {
+        let rec = rec.map_err(|e| e.to_string())?;
+        let link = crate::pcap::link_of(rec.linktype)
+            .ok_or_else(|| format!("link type {} is not supported", rec.linktype))?;
+        out.push(Value::packet(Packet::parse(&rec.data, link).0));
     }
     Ok(Value::list(out))
 }
 
 /// Methods of lists, strings, bytes and dicts (`l.append(x)`, `s.split(",")`).
-pub fn call_method(it: &mut Interp, obj: Value, method: &str, a: &mut Args, span: Span) -> Result<Value> {
+pub fn call_method(
+    it: &mut Interp,
+    obj: Value,
+    method: &str,
+    a: &mut Args,
+    span: Span,
+) -> Result<Value> {
     let _ = it;
     let no_method = |ty: &str, names: &[&str]| {
         error(
@@ -614,7 +895,9 @@ pub fn call_method(it: &mut Interp, obj: Value, method: &str, a: &mut Args, span
     };
     match &obj {
         Value::List(l) => {
-            const NAMES: &[&str] = &["append", "pop", "extend", "insert", "index", "copy", "clear"];
+            const NAMES: &[&str] = &[
+                "append", "pop", "extend", "insert", "index", "copy", "clear",
+            ];
             match method {
                 "append" => {
                     let v = a.require(0, "value")?;
@@ -638,7 +921,9 @@ pub fn call_method(it: &mut Interp, obj: Value, method: &str, a: &mut Args, span
                     Ok(Value::None)
                 }
                 "insert" => {
-                    let i = a.int(0, "index")?.ok_or_else(|| a.err("insert(index, value)"))?;
+                    let i = a
+                        .int(0, "index")?
+                        .ok_or_else(|| a.err("insert(index, value)"))?;
                     let v = a.require(1, "value")?;
                     a.finish(2)?;
                     let len = l.borrow().len() as i64;
@@ -661,15 +946,27 @@ pub fn call_method(it: &mut Interp, obj: Value, method: &str, a: &mut Args, span
             }
         }
         Value::Str(s) => {
-            const NAMES: &[&str] =
-                &["split", "strip", "upper", "lower", "startswith", "endswith", "replace", "join", "encode", "find"];
+            const NAMES: &[&str] = &[
+                "split",
+                "strip",
+                "upper",
+                "lower",
+                "startswith",
+                "endswith",
+                "replace",
+                "join",
+                "encode",
+                "find",
+            ];
             let s = s.to_string();
             match method {
                 "split" => {
                     let sep = a.string(0, "sep")?;
                     a.finish(1)?;
                     let parts: Vec<Value> = match sep {
-                        Some(sep) if !sep.is_empty() => s.split(sep.as_str()).map(Value::str).collect(),
+                        Some(sep) if !sep.is_empty() => {
+                            s.split(sep.as_str()).map(Value::str).collect()
+                        }
                         _ => s.split_whitespace().map(Value::str).collect(),
                     };
                     Ok(Value::list(parts))
@@ -680,12 +977,18 @@ pub fn call_method(it: &mut Interp, obj: Value, method: &str, a: &mut Args, span
                 "startswith" | "endswith" => {
                     let p = a.string(0, "prefix")?.unwrap_or_default();
                     a.finish(1)?;
-                    Ok(Value::Bool(if method == "startswith" { s.starts_with(&p) } else { s.ends_with(&p) }))
+                    Ok(Value::Bool(if method == "startswith" {
+                        s.starts_with(&p)
+                    } else {
+                        s.ends_with(&p)
+                    }))
                 }
                 "find" => {
                     let p = a.string(0, "sub")?.unwrap_or_default();
                     a.finish(1)?;
-                    Ok(Value::Int(s.find(&p).map_or(-1, |i| s[..i].chars().count() as i64)))
+                    Ok(Value::Int(
+                        s.find(&p).map_or(-1, |i| s[..i].chars().count() as i64),
+                    ))
                 }
                 "replace" => {
                     let from = a.string(0, "old")?.unwrap_or_default();
@@ -700,7 +1003,13 @@ pub fn call_method(it: &mut Interp, obj: Value, method: &str, a: &mut Args, span
                     let v = a.require(0, "values")?;
                     a.finish(1)?;
                     let items = it.iterate(&v, a.span)?;
-                    Ok(Value::str(&items.iter().map(|x| x.to_display()).collect::<Vec<_>>().join(&s)))
+                    Ok(Value::str(
+                        &items
+                            .iter()
+                            .map(|x| x.to_display())
+                            .collect::<Vec<_>>()
+                            .join(&s),
+                    ))
                 }
                 "encode" => Ok(Value::bytes(s.as_bytes())),
                 _ => Err(no_method("str", NAMES)),
@@ -712,17 +1021,31 @@ pub fn call_method(it: &mut Interp, obj: Value, method: &str, a: &mut Args, span
             _ => Err(no_method("bytes", &["hex", "decode"])),
         },
         Value::Dict(d) => match method {
-            "keys" => Ok(Value::list(d.borrow().iter().map(|(k, _)| Value::Str(k.clone())).collect())),
-            "values" => Ok(Value::list(d.borrow().iter().map(|(_, v)| v.clone()).collect())),
+            "keys" => Ok(Value::list(
+                d.borrow()
+                    .iter()
+                    .map(|(k, _)| Value::Str(k.clone()))
+                    .collect(),
+            )),
+            "values" => Ok(Value::list(
+                d.borrow().iter().map(|(_, v)| v.clone()).collect(),
+            )),
             "get" => {
                 let k = a.string(0, "key")?.unwrap_or_default();
                 let def = a.get(1, "default").unwrap_or(Value::None);
                 a.finish(2)?;
-                Ok(d.borrow().iter().find(|(kk, _)| **kk == *k).map_or(def, |(_, v)| v.clone()))
+                Ok(d.borrow()
+                    .iter()
+                    .find(|(kk, _)| **kk == *k)
+                    .map_or(def, |(_, v)| v.clone()))
             }
             _ => {
                 // a function stored in a dict: d.f(x)
-                let f = d.borrow().iter().find(|(k, _)| &**k == method).map(|(_, v)| v.clone());
+                let f = d
+                    .borrow()
+                    .iter()
+                    .find(|(k, _)| &**k == method)
+                    .map(|(_, v)| v.clone());
                 match f {
                     Some(f) => it.call_value(&f, a),
                     None => Err(no_method("dict", &["keys", "values", "get"])),

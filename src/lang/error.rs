@@ -95,15 +95,26 @@ pub enum ErrorKind {
     /// `break`/`continue` outside a loop, `return` outside a function.
     Misplaced(&'static str),
     /// A name that is neither a variable nor a builtin.
-    UndefinedName { name: String, suggestion: Option<String> },
+    UndefinedName {
+        name: String,
+        suggestion: Option<String>,
+    },
     /// A field or attribute that the value does not have.
-    NoAttribute { ty: String, name: String, suggestion: Option<String> },
+    NoAttribute {
+        ty: String,
+        name: String,
+        suggestion: Option<String>,
+    },
     /// An operation applied to values of the wrong type.
     Type(String),
     /// A value of the right type that is not acceptable (bad address, bad flag letter …).
     Value(String),
     /// A header field set to a number that does not fit in it.
-    FieldRange { field: String, value: String, range: String },
+    FieldRange {
+        field: String,
+        value: String,
+        range: String,
+    },
     /// A call with wrong arguments (count, unknown keyword …).
     Arguments(String),
     /// Division or remainder by zero.
@@ -229,7 +240,11 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or("");
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col = text.get(line_start..offset).map(|s| s.chars().count()).unwrap_or(0) + 1;
+    let col = text
+        .get(line_start..offset)
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -253,12 +268,18 @@ pub fn render(err: &Error, sources: &Sources, color: bool) -> String {
         "{bold}{}:{}:{}:{reset} {red}error{reset}{bold}: {}{reset}\n",
         src.name, shown_line, col, err.kind
     );
-    let line_start = text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
+    let line_start = text
+        .get(..start)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |i| i + 1);
     let line_end = text
         .get(start..)
         .and_then(|s| s.find('\n'))
         .map_or(text.len(), |i| start + i);
-    let src_line = text.get(line_start..line_end).unwrap_or("").trim_end_matches('\r');
+    let src_line = text
+        .get(line_start..line_end)
+        .unwrap_or("")
+        .trim_end_matches('\r');
     let num = shown_line.to_string();
     let pad = " ".repeat(num.len());
     out.push_str(&format!("{blue}{num} |{reset} {src_line}\n"));
@@ -283,7 +304,12 @@ pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(name: &str, candidates: I) -
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = edit_distance(name, c);
-        let limit = (name.chars().count().max(c.chars().count()) / 3).max(1);
+        let limit = name
+            .chars()
+            .count()
+            .max(c.chars().count())
+            .div_ceil(3)
+            .max(1);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }

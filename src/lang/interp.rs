@@ -26,6 +26,21 @@ pub struct Limits {
     pub max_steps: u64,
     /// Longest list, string or bytes value a single operation may build.
     pub max_len: usize,
+    /// No file access (`include`, `wrpcap`, `rdpcap`) and no `sleep`: for fuzzing
+    /// and for evaluating text nobody vouches for.
+    pub sandbox: bool,
+}
+
+impl Limits {
+    /// Tight limits for untrusted input (the fuzz targets use these).
+    pub fn untrusted() -> Limits {
+        Limits {
+            max_call_depth: 40,
+            max_steps: 20_000,
+            max_len: 1 << 16,
+            sandbox: true,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -34,6 +49,7 @@ impl Default for Limits {
             max_call_depth: 200,
             max_steps: u64::MAX,
             max_len: 1 << 28,
+            sandbox: false,
         }
     }
 }
@@ -160,7 +176,11 @@ impl Args {
             None | Some(Value::None) => Ok(None),
             Some(Value::Int(n)) => Ok(Some(n)),
             Some(Value::Bool(b)) => Ok(Some(i64::from(b))),
-            Some(v) => Err(self.err(format!("{}(): `{name}` must be an integer, not {}", self.name, v.type_name()))),
+            Some(v) => Err(self.err(format!(
+                "{}(): `{name}` must be an integer, not {}",
+                self.name,
+                v.type_name()
+            ))),
         }
     }
     pub fn float(&mut self, i: usize, name: &str) -> Result<Option<f64>> {
@@ -168,14 +188,22 @@ impl Args {
             None | Some(Value::None) => Ok(None),
             Some(Value::Int(n)) => Ok(Some(n as f64)),
             Some(Value::Float(f)) => Ok(Some(f)),
-            Some(v) => Err(self.err(format!("{}(): `{name}` must be a number, not {}", self.name, v.type_name()))),
+            Some(v) => Err(self.err(format!(
+                "{}(): `{name}` must be a number, not {}",
+                self.name,
+                v.type_name()
+            ))),
         }
     }
     pub fn string(&mut self, i: usize, name: &str) -> Result<Option<String>> {
         match self.get(i, name) {
             None | Some(Value::None) => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s.to_string())),
-            Some(v) => Err(self.err(format!("{}(): `{name}` must be a string, not {}", self.name, v.type_name()))),
+            Some(v) => Err(self.err(format!(
+                "{}(): `{name}` must be a string, not {}",
+                self.name,
+                v.type_name()
+            ))),
         }
     }
 }
@@ -270,7 +298,8 @@ impl Interp {
             help: Rc::from(help),
             f: Rc::new(f),
         };
-        self.builtins.insert(Rc::from(name), Value::Builtin(Rc::new(b)));
+        self.builtins
+            .insert(Rc::from(name), Value::Builtin(Rc::new(b)));
     }
 
     /// Add a builtin constant or class value.
@@ -321,7 +350,12 @@ impl Interp {
 
     /// Parse and run `text` as source `name`. Returns the value of the last
     /// statement when it is an expression (the REPL echoes it).
-    pub fn run_source(&mut self, name: &str, text: &str, first_line: usize) -> Result<Option<Value>> {
+    pub fn run_source(
+        &mut self,
+        name: &str,
+        text: &str,
+        first_line: usize,
+    ) -> Result<Option<Value>> {
         let file = self.sources.add(name, text, first_line);
         let stmts = parser::parse(text, file)?;
         let env = self.globals.clone();
@@ -346,7 +380,10 @@ impl Interp {
         if self.steps > self.limits.max_steps {
             return Err(error(
                 span,
-                ErrorKind::Limit(format!("loop step limit of {} reached", self.limits.max_steps)),
+                ErrorKind::Limit(format!(
+                    "loop step limit of {} reached",
+                    self.limits.max_steps
+                )),
             ));
         }
         if interrupted() {
@@ -398,11 +435,17 @@ impl Interp {
             StmtKind::For { var, iter, body } => {
                 let it = self.eval(iter, env)?;
                 if let Value::Range(a, b, inc) = it {
-                    let end = if inc { i128::from(b) + 1 } else { i128::from(b) };
+                    let end = if inc {
+                        i128::from(b) + 1
+                    } else {
+                        i128::from(b)
+                    };
                     let mut i = i128::from(a);
                     while i < end {
                         self.tick(s.span)?;
-                        env.borrow_mut().vars.insert(var.clone(), Value::Int(i as i64));
+                        env.borrow_mut()
+                            .vars
+                            .insert(var.clone(), Value::Int(i as i64));
                         match self.exec_block(body, env)? {
                             Flow::Break => break,
                             Flow::Return(v) => return Ok(Flow::Return(v)),
@@ -459,7 +502,12 @@ impl Interp {
     }
 
     fn include(&mut self, path: &str, span: Span, env: &Env) -> Result<()> {
-        let here = self.sources.get(span.file).map(|s| s.name.clone()).unwrap_or_default();
+        self.check_sandbox("include", span)?;
+        let here = self
+            .sources
+            .get(span.file)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
         let base = if here.starts_with('<') {
             std::path::PathBuf::from(".")
         } else {
@@ -470,7 +518,10 @@ impl Interp {
         };
         let full = base.join(path);
         let text = std::fs::read_to_string(&full).map_err(|e| {
-            error(span, ErrorKind::Io(format!("cannot include {}: {e}", full.display())))
+            error(
+                span,
+                ErrorKind::Io(format!("cannot include {}: {e}", full.display())),
+            )
         })?;
         self.enter_call(span)?;
         let name = full.display().to_string();
@@ -483,6 +534,17 @@ impl Interp {
         });
         self.depth -= 1;
         res
+    }
+
+    /// Refuse `what` when running sandboxed (see [`Limits::sandbox`]).
+    pub fn check_sandbox(&self, what: &str, span: Span) -> Result<()> {
+        if self.limits.sandbox {
+            return Err(error(
+                span,
+                ErrorKind::Limit(format!("{what} is not allowed in the sandbox")),
+            ));
+        }
+        Ok(())
     }
 
     fn enter_call(&mut self, span: Span) -> Result<()> {
@@ -536,7 +598,14 @@ impl Interp {
         }
     }
 
-    pub fn set_attr(&mut self, obj: Value, name: &str, v: Value, span: Span, vspan: Span) -> Result<Value> {
+    pub fn set_attr(
+        &mut self,
+        obj: Value,
+        name: &str,
+        v: Value,
+        span: Span,
+        vspan: Span,
+    ) -> Result<Value> {
         match obj {
             Value::Packet(mut p) => {
                 packets::set_attr(self, Rc::make_mut(&mut p), name, v, span, vspan)?;
@@ -573,9 +642,8 @@ impl Interp {
         match (&obj, &idx) {
             (Value::List(l), Value::Int(i)) => {
                 let len = l.borrow().len();
-                let k = norm_index(*i, len).ok_or_else(|| {
-                    error(span, ErrorKind::IndexOutOfRange { index: *i, len })
-                })?;
+                let k = norm_index(*i, len)
+                    .ok_or_else(|| error(span, ErrorKind::IndexOutOfRange { index: *i, len }))?;
                 if let Some(slot) = l.borrow_mut().get_mut(k) {
                     *slot = v;
                 }
@@ -591,7 +659,11 @@ impl Interp {
             }
             _ => Err(error(
                 span,
-                ErrorKind::Type(format!("cannot assign to {}[{}]", obj.type_name(), idx.type_name())),
+                ErrorKind::Type(format!(
+                    "cannot assign to {}[{}]",
+                    obj.type_name(),
+                    idx.type_name()
+                )),
             )),
         }
     }
@@ -603,21 +675,42 @@ impl Interp {
             Value::Range(a, b, inc) => {
                 let n = range_len(*a, *b, *inc);
                 if n > self.limits.max_len as u64 {
-                    return Err(error(span, ErrorKind::Limit(format!("range of {n} values is too long"))));
+                    return Err(error(
+                        span,
+                        ErrorKind::Limit(format!("range of {n} values is too long")),
+                    ));
                 }
                 let end = if *inc { *b } else { b.saturating_sub(1) };
-                if n == 0 { Vec::new() } else { (*a..=end).map(Value::Int).collect() }
+                if n == 0 {
+                    Vec::new()
+                } else {
+                    (*a..=end).map(Value::Int).collect()
+                }
             }
-            Value::Str(s) => s.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect(),
+            Value::Str(s) => s
+                .chars()
+                .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
+                .collect(),
             Value::Bytes(b) => b.iter().map(|&x| Value::Int(i64::from(x))).collect(),
-            Value::Dict(d) => d.borrow().iter().map(|(k, _)| Value::Str(k.clone())).collect(),
+            Value::Dict(d) => d
+                .borrow()
+                .iter()
+                .map(|(k, _)| Value::Str(k.clone()))
+                .collect(),
             Value::Packet(p) => p
                 .layers
                 .iter()
-                .map(|l| Value::packet(crate::packet::Packet { layers: vec![l.clone()] }))
+                .map(|l| {
+                    Value::packet(crate::packet::Packet {
+                        layers: vec![l.clone()],
+                    })
+                })
                 .collect(),
             Value::Handle(h) => h.items().ok_or_else(|| {
-                error(span, ErrorKind::Type(format!("cannot iterate over a {}", h.type_name())))
+                error(
+                    span,
+                    ErrorKind::Type(format!("cannot iterate over a {}", h.type_name())),
+                )
             })?,
             other => {
                 return Err(error(
@@ -668,7 +761,10 @@ impl Interp {
                         other => {
                             return Err(error(
                                 k.span,
-                                ErrorKind::Type(format!("dict keys are strings, not {}", other.type_name())),
+                                ErrorKind::Type(format!(
+                                    "dict keys are strings, not {}",
+                                    other.type_name()
+                                )),
                             ))
                         }
                     };
@@ -685,7 +781,10 @@ impl Interp {
                 match op {
                     UnOp::Not => Ok(Value::Bool(!v.truthy())),
                     UnOp::Neg => match v {
-                        Value::Int(n) => n.checked_neg().map(Value::Int).ok_or_else(|| overflow(e.span)),
+                        Value::Int(n) => n
+                            .checked_neg()
+                            .map(Value::Int)
+                            .ok_or_else(|| overflow(e.span)),
                         Value::Float(f) => Ok(Value::Float(-f)),
                         other => Err(error(
                             e.span,
@@ -713,7 +812,11 @@ impl Interp {
                 let b = self.eval(r, env)?;
                 self.binop(*op, a, b, e.span)
             }
-            ExprKind::Range { start, end, inclusive } => {
+            ExprKind::Range {
+                start,
+                end,
+                inclusive,
+            } => {
                 let a = self.eval(start, env)?;
                 let b = self.eval(end, env)?;
                 match (a, b) {
@@ -749,7 +852,11 @@ impl Interp {
                 };
                 slice(&v, lo, hi, e.span)
             }
-            ExprKind::Call { callee, args, kwargs } => self.eval_call(callee, args, kwargs, e.span, env),
+            ExprKind::Call {
+                callee,
+                args,
+                kwargs,
+            } => self.eval_call(callee, args, kwargs, e.span, env),
         }
     }
 
@@ -780,11 +887,25 @@ impl Interp {
         ))
     }
 
-    fn eval_call(&mut self, callee: &Expr, args: &[Expr], kwargs: &[KwArg], span: Span, env: &Env) -> Result<Value> {
+    fn eval_call(
+        &mut self,
+        callee: &Expr,
+        args: &[Expr],
+        kwargs: &[KwArg],
+        span: Span,
+        env: &Env,
+    ) -> Result<Value> {
         // `obj.method(...)` on values that have methods
         if let ExprKind::Attr(base, method) = &callee.kind {
             let obj = self.eval(base, env)?;
-            if matches!(obj, Value::Handle(_) | Value::List(_) | Value::Str(_) | Value::Bytes(_) | Value::Dict(_)) {
+            if matches!(
+                obj,
+                Value::Handle(_)
+                    | Value::List(_)
+                    | Value::Str(_)
+                    | Value::Bytes(_)
+                    | Value::Dict(_)
+            ) {
                 let mut a = self.eval_args(args, kwargs, span, method, env)?;
                 return self.call_method(obj, method, &mut a, callee.span);
             }
@@ -801,7 +922,14 @@ impl Interp {
         self.call_value(&f, &mut a)
     }
 
-    fn eval_args(&mut self, args: &[Expr], kwargs: &[KwArg], span: Span, name: &Rc<str>, env: &Env) -> Result<Args> {
+    fn eval_args(
+        &mut self,
+        args: &[Expr],
+        kwargs: &[KwArg],
+        span: Span,
+        name: &Rc<str>,
+        env: &Env,
+    ) -> Result<Args> {
         let mut pos = Vec::with_capacity(args.len());
         let mut pos_spans = Vec::with_capacity(args.len());
         for a in args {
@@ -810,7 +938,11 @@ impl Interp {
         }
         let mut kw = Vec::with_capacity(kwargs.len());
         for k in kwargs {
-            kw.push((k.name.clone(), self.eval(&k.value, env)?, k.span.to(k.value.span)));
+            kw.push((
+                k.name.clone(),
+                self.eval(&k.value, env)?,
+                k.span.to(k.value.span),
+            ));
         }
         Ok(Args {
             pos,
@@ -852,14 +984,19 @@ impl Interp {
                 )),
             ));
         }
-        if let Some((k, _, span)) = a.kw.iter().find(|(k, _, _)| !def.params.iter().any(|p| p.name == *k)) {
+        if let Some((k, _, span)) =
+            a.kw.iter()
+                .find(|(k, _, _)| !def.params.iter().any(|p| p.name == *k))
+        {
             let suggestion = suggest(k, def.params.iter().map(|p| &*p.name));
             return Err(error(
                 *span,
                 ErrorKind::Arguments(format!(
                     "{}() has no parameter `{k}`{}",
                     def.name,
-                    suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+                    suggestion
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default()
                 )),
             ));
         }
@@ -875,7 +1012,10 @@ impl Interp {
                     (Some(_), Some(k)) => {
                         return Err(error(
                             a.kw.get(k).map_or(a.span, |x| x.2),
-                            ErrorKind::Arguments(format!("{}(): `{}` given twice", def.name, p.name)),
+                            ErrorKind::Arguments(format!(
+                                "{}(): `{}` given twice",
+                                def.name, p.name
+                            )),
                         ))
                     }
                     (Some(v), None) => v.clone(),
@@ -885,7 +1025,10 @@ impl Interp {
                         None => {
                             return Err(error(
                                 a.span,
-                                ErrorKind::Arguments(format!("{}() needs the argument `{}`", def.name, p.name)),
+                                ErrorKind::Arguments(format!(
+                                    "{}() needs the argument `{}`",
+                                    def.name, p.name
+                                )),
                             ))
                         }
                     },
@@ -898,8 +1041,6 @@ impl Interp {
             }
         })();
         self.depth -= 1;
-        // break reference cycles between a frame and functions defined in it
-        frame.borrow_mut().vars.clear();
         res
     }
 
@@ -964,7 +1105,11 @@ impl Interp {
                 "name" => Ok(Value::str(k.name())),
                 _ => Err(error(
                     span,
-                    ErrorKind::NoAttribute { ty: format!("layer class {}", k.name()), name: name.into(), suggestion: None },
+                    ErrorKind::NoAttribute {
+                        ty: format!("layer class {}", k.name()),
+                        name: name.into(),
+                        suggestion: None,
+                    },
                 )),
             },
             other => Err(error(
@@ -983,7 +1128,9 @@ impl Interp {
         match (v, i) {
             (Value::List(l), Value::Int(n)) => {
                 let l = l.borrow();
-                norm_index(*n, l.len()).and_then(|k| l.get(k).cloned()).ok_or_else(|| oob(*n, l.len()))
+                norm_index(*n, l.len())
+                    .and_then(|k| l.get(k).cloned())
+                    .ok_or_else(|| oob(*n, l.len()))
             }
             (Value::Str(s), Value::Int(n)) => {
                 let chars: Vec<char> = s.chars().collect();
@@ -999,16 +1146,24 @@ impl Interp {
             (Value::Range(a, b, inc), Value::Int(n)) => {
                 let len = range_len(*a, *b, *inc);
                 let len = usize::try_from(len).unwrap_or(usize::MAX);
-                norm_index(*n, len).map(|k| Value::Int(a.saturating_add(k as i64))).ok_or_else(|| oob(*n, len))
+                norm_index(*n, len)
+                    .map(|k| Value::Int(a.saturating_add(k as i64)))
+                    .ok_or_else(|| oob(*n, len))
             }
             (Value::Dict(_), Value::Str(k)) => self.get_attr(v, k, span),
             (Value::Packet(_) | Value::Reply(_), _) => {
-                let p = v.as_packet().ok_or_else(|| error(span, ErrorKind::Type("not a packet".into())))?;
+                let p = v
+                    .as_packet()
+                    .ok_or_else(|| error(span, ErrorKind::Type("not a packet".into())))?;
                 packets::index(p, i, span)
             }
             _ => Err(error(
                 span,
-                ErrorKind::Type(format!("cannot index a {} with a {}", v.type_name(), i.type_name())),
+                ErrorKind::Type(format!(
+                    "cannot index a {} with a {}",
+                    v.type_name(),
+                    i.type_name()
+                )),
             )),
         }
     }
@@ -1028,7 +1183,12 @@ impl Interp {
             )
         };
         let max_len = self.limits.max_len;
-        let too_long = || error(span, ErrorKind::Limit(format!("value longer than {max_len} would be built")));
+        let too_long = || {
+            error(
+                span,
+                ErrorKind::Limit(format!("value longer than {max_len} would be built")),
+            )
+        };
         Ok(match op {
             BinOp::Eq => Bool(equals(&a, &b)),
             BinOp::Ne => Bool(!equals(&a, &b)),
@@ -1095,15 +1255,21 @@ impl Interp {
                     return r;
                 }
                 match (&a, &b) {
-                    (Int(_) | Float(_), Int(0)) => return Err(error(span, ErrorKind::DivisionByZero)),
-                    (Int(_) | Float(_), Float(y)) if *y == 0.0 => return Err(error(span, ErrorKind::DivisionByZero)),
+                    (Int(_) | Float(_), Int(0)) => {
+                        return Err(error(span, ErrorKind::DivisionByZero))
+                    }
+                    (Int(_) | Float(_), Float(y)) if *y == 0.0 => {
+                        return Err(error(span, ErrorKind::DivisionByZero))
+                    }
                     _ => num_op(&a, &b, |x, y| x / y).ok_or_else(|| type_err(&a, &b))?,
                 }
             }
             BinOp::Rem => match (&a, &b) {
                 (Int(_), Int(0)) => return Err(error(span, ErrorKind::DivisionByZero)),
                 (Int(x), Int(y)) => Int(x.checked_rem_euclid(*y).ok_or_else(|| overflow(span))?),
-                (Float(_) | Int(_), Float(y)) if *y == 0.0 => return Err(error(span, ErrorKind::DivisionByZero)),
+                (Float(_) | Int(_), Float(y)) if *y == 0.0 => {
+                    return Err(error(span, ErrorKind::DivisionByZero))
+                }
                 _ => num_op(&a, &b, |x, y| x.rem_euclid(y)).ok_or_else(|| type_err(&a, &b))?,
             },
             BinOp::Pow => match (&a, &b) {
@@ -1118,7 +1284,10 @@ impl Interp {
 }
 
 fn overflow(span: Span) -> super::error::Error {
-    error(span, ErrorKind::Value("integer overflow (integers are 64-bit)".into()))
+    error(
+        span,
+        ErrorKind::Value("integer overflow (integers are 64-bit)".into()),
+    )
 }
 
 /// Float arithmetic for mixed int/float operands (ints convert).
@@ -1157,10 +1326,17 @@ fn slice(v: &Value, lo: Option<Value>, hi: Option<Value>, span: Span) -> Result<
             None | Some(Value::None) => Ok(default),
             Some(Value::Int(i)) => {
                 let len_i = i64::try_from(len).unwrap_or(i64::MAX);
-                let k = if i < 0 { (i.saturating_add(len_i)).max(0) } else { i.min(len_i) };
+                let k = if i < 0 {
+                    (i.saturating_add(len_i)).max(0)
+                } else {
+                    i.min(len_i)
+                };
                 Ok(usize::try_from(k).unwrap_or(0))
             }
-            Some(o) => Err(error(span, ErrorKind::Type(format!("slice bounds are integers, not {}", o.type_name())))),
+            Some(o) => Err(error(
+                span,
+                ErrorKind::Type(format!("slice bounds are integers, not {}", o.type_name())),
+            )),
         }
     };
     match v {
@@ -1179,9 +1355,18 @@ fn slice(v: &Value, lo: Option<Value>, hi: Option<Value>, span: Span) -> Result<
             let chars: Vec<char> = s.chars().collect();
             let a = bound(lo, chars.len(), 0)?;
             let b = bound(hi, chars.len(), chars.len())?;
-            Ok(Value::str(&chars.get(a..b.max(a)).unwrap_or(&[]).iter().collect::<String>()))
+            Ok(Value::str(
+                &chars
+                    .get(a..b.max(a))
+                    .unwrap_or(&[])
+                    .iter()
+                    .collect::<String>(),
+            ))
         }
-        other => Err(error(span, ErrorKind::Type(format!("cannot slice a {}", other.type_name())))),
+        other => Err(error(
+            span,
+            ErrorKind::Type(format!("cannot slice a {}", other.type_name())),
+        )),
     }
 }
 
@@ -1198,7 +1383,8 @@ fn contains(hay: &Value, needle: &Value, span: Span) -> Result<bool> {
         (Range(a, b, inc), Int(n)) => *n >= *a && (if *inc { *n <= *b } else { *n < *b }),
         (Dict(d), Str(k)) => d.borrow().iter().any(|(kk, _)| kk == k),
         (Flags(f), Str(s)) => {
-            let want = crate::packet::TcpFlags::parse(s).map_err(|m| error(span, ErrorKind::Value(m)))?;
+            let want =
+                crate::packet::TcpFlags::parse(s).map_err(|m| error(span, ErrorKind::Value(m)))?;
             f.0 & want.0 == want.0
         }
         (Flags(f), Flags(w)) => f.0 & w.0 == w.0,
@@ -1208,17 +1394,28 @@ fn contains(hay: &Value, needle: &Value, span: Span) -> Result<bool> {
             f & want == want
         }
         (Packet(_) | Reply(_), LayerClass(k)) => {
-            let p = hay.as_packet().map(|p| p.layers.iter().any(|l| packets::layer_kind(l) == Some(*k)));
+            let p = hay
+                .as_packet()
+                .map(|p| p.layers.iter().any(|l| packets::layer_kind(l) == Some(*k)));
             p.unwrap_or(false)
         }
         (Handle(h), x) => match h.items() {
             Some(items) => items.iter().any(|v| equals(v, x)),
-            Option::None => return Err(error(span, ErrorKind::Type(format!("`in` does not work on a {}", h.type_name())))),
+            Option::None => {
+                return Err(error(
+                    span,
+                    ErrorKind::Type(format!("`in` does not work on a {}", h.type_name())),
+                ))
+            }
         },
         _ => {
             return Err(error(
                 span,
-                ErrorKind::Type(format!("`in` does not work on {} in {}", needle.type_name(), hay.type_name())),
+                ErrorKind::Type(format!(
+                    "`in` does not work on {} in {}",
+                    needle.type_name(),
+                    hay.type_name()
+                )),
             ))
         }
     })

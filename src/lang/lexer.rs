@@ -78,7 +78,11 @@ pub enum Tok {
 pub enum FPiece {
     Lit(String),
     /// Text of the expression (and of an optional `:spec`), and its byte offset.
-    Expr { text: String, offset: usize, spec: Option<String> },
+    Expr {
+        text: String,
+        offset: usize,
+        spec: Option<String>,
+    },
 }
 
 impl Tok {
@@ -156,8 +160,8 @@ impl Tok {
 
 /// Keywords, for completion and for the manual.
 pub const KEYWORDS: &[&str] = &[
-    "if", "else", "for", "in", "while", "break", "continue", "fn", "return", "assert",
-    "include", "true", "false", "none", "and", "or", "not",
+    "if", "else", "for", "in", "while", "break", "continue", "fn", "return", "assert", "include",
+    "true", "false", "none", "and", "or", "not",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -240,7 +244,11 @@ impl Lexer<'_> {
                 }
                 c if c == b'_' || c.is_ascii_alphabetic() => self.ident(),
                 c if c >= 0x80 => {
-                    let ch = self.text.get(self.pos..).and_then(|s| s.chars().next()).unwrap_or('?');
+                    let ch = self
+                        .text
+                        .get(self.pos..)
+                        .and_then(|s| s.chars().next())
+                        .unwrap_or('?');
                     self.pos += ch.len_utf8().max(1);
                     self.push(Tok::Error(ErrorKind::BadChar(ch)), start);
                 }
@@ -432,7 +440,10 @@ impl Lexer<'_> {
                     Ok(v) => out.extend_from_slice(&v),
                     Err(e) => {
                         // skip to the end of the string so lexing can go on
-                        while self.pos < self.src.len() && self.peek() != quote && self.peek() != b'\n' {
+                        while self.pos < self.src.len()
+                            && self.peek() != quote
+                            && self.peek() != b'\n'
+                        {
                             self.pos += 1;
                         }
                         if self.peek() == quote {
@@ -475,7 +486,8 @@ impl Lexer<'_> {
         match e {
             b'x' => {
                 let h = self.text.get(self.pos..self.pos + 2).unwrap_or("");
-                let v = u8::from_str_radix(h, 16).map_err(|_| ErrorKind::BadEscape(format!("\\x{h}")))?;
+                let v = u8::from_str_radix(h, 16)
+                    .map_err(|_| ErrorKind::BadEscape(format!("\\x{h}")))?;
                 self.pos += 2;
                 if bytes {
                     Ok(vec![v])
@@ -485,7 +497,9 @@ impl Lexer<'_> {
             }
             b'u' if !bytes && self.peek() == b'{' => {
                 let rest = self.text.get(self.pos + 1..).unwrap_or("");
-                let close = rest.find('}').ok_or_else(|| ErrorKind::BadEscape("\\u{".into()))?;
+                let close = rest
+                    .find('}')
+                    .ok_or_else(|| ErrorKind::BadEscape("\\u{".into()))?;
                 let hexs = rest.get(..close).unwrap_or("");
                 let ch = u32::from_str_radix(hexs, 16)
                     .ok()
@@ -495,7 +509,11 @@ impl Lexer<'_> {
                 Ok(ch.to_string().into_bytes())
             }
             other => {
-                let shown = if other == 0 { String::new() } else { (other as char).to_string() };
+                let shown = if other == 0 {
+                    String::new()
+                } else {
+                    (other as char).to_string()
+                };
                 Err(ErrorKind::BadEscape(format!("\\{shown}")))
             }
         }
@@ -550,8 +568,13 @@ impl Lexer<'_> {
                         self.pos += 1;
                     }
                     let inner_end = colon.unwrap_or(self.pos);
-                    let text = self.text.get(inner_start..inner_end).unwrap_or("").to_string();
-                    let spec = colon.map(|c| self.text.get(c + 1..self.pos).unwrap_or("").to_string());
+                    let text = self
+                        .text
+                        .get(inner_start..inner_end)
+                        .unwrap_or("")
+                        .to_string();
+                    let spec =
+                        colon.map(|c| self.text.get(c + 1..self.pos).unwrap_or("").to_string());
                     pieces.push(FPiece::Expr {
                         text,
                         offset: self.base + inner_start,
@@ -586,17 +609,32 @@ mod tests {
 
     #[test]
     fn numbers_and_ranges() {
-        assert_eq!(toks("1..=10"), vec![Tok::Int(1), Tok::DotDotEq, Tok::Int(10), Tok::Eof]);
-        assert_eq!(toks("0xff 1.5 2e3"), vec![Tok::Int(255), Tok::Float(1.5), Tok::Float(2000.0), Tok::Eof]);
-        assert!(matches!(toks("12ab")[0], Tok::Error(ErrorKind::BadNumber(_))));
+        assert_eq!(
+            toks("1..=10"),
+            vec![Tok::Int(1), Tok::DotDotEq, Tok::Int(10), Tok::Eof]
+        );
+        assert_eq!(
+            toks("0xff 1.5 2e3"),
+            vec![Tok::Int(255), Tok::Float(1.5), Tok::Float(2000.0), Tok::Eof]
+        );
+        assert!(matches!(
+            toks("12ab")[0],
+            Tok::Error(ErrorKind::BadNumber(_))
+        ));
         assert!(matches!(toks("99999999999999999999")[0], Tok::Error(_)));
     }
 
     #[test]
     fn strings_and_escapes() {
-        assert_eq!(toks(r#""a\r\n\x41\t\\\"""#)[0], Tok::Str("a\r\nA\t\\\"".into()));
+        assert_eq!(
+            toks(r#""a\r\n\x41\t\\\"""#)[0],
+            Tok::Str("a\r\nA\t\\\"".into())
+        );
         assert_eq!(toks(r#"b"\x00\xff""#)[0], Tok::Bytes(vec![0, 255]));
-        assert_eq!(toks(r#""\q""#)[0], Tok::Error(ErrorKind::BadEscape("\\q".into())));
+        assert_eq!(
+            toks(r#""\q""#)[0],
+            Tok::Error(ErrorKind::BadEscape("\\q".into()))
+        );
         assert_eq!(toks("\"abc")[0], Tok::Error(ErrorKind::UnterminatedString));
     }
 
@@ -626,7 +664,11 @@ mod tests {
             t[0],
             Tok::FStr(vec![
                 FPiece::Lit("a".into()),
-                FPiece::Expr { text: "x + 1".into(), offset: 3, spec: Some("04x".into()) },
+                FPiece::Expr {
+                    text: "x + 1".into(),
+                    offset: 4,
+                    spec: Some("04x".into())
+                },
                 FPiece::Lit("b{".into()),
             ])
         );

@@ -19,3 +19,6 @@ pub use error::{Error, ErrorKind, Span};
 pub use interp::{Args, Interp, Limits, Options};
 pub use net::{Net, Reply};
 pub use value::{Object, Value};
+
+#[cfg(test)]
+mod tests;

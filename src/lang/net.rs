@@ -198,22 +198,29 @@ impl Net for DryRun {
 /// to write as a pcap file (`--pcap`).
 pub struct Recorder {
     inner: Box<dyn Net>,
-    /// (wall-clock time, wire bytes)
-    pub packets: Vec<(Duration, Vec<u8>)>,
+    log: PcapLog,
 }
 
+/// Packets recorded by a [`Recorder`]: (wall-clock time, wire bytes).
+pub type PcapLog = std::rc::Rc<std::cell::RefCell<Vec<(Duration, Vec<u8>)>>>;
+
 impl Recorder {
-    pub fn new(inner: Box<dyn Net>) -> Recorder {
-        Recorder {
-            inner,
-            packets: Vec::new(),
-        }
+    /// Wrap `inner`; the returned log fills as packets pass.
+    pub fn new(inner: Box<dyn Net>) -> (Recorder, PcapLog) {
+        let log = PcapLog::default();
+        (
+            Recorder {
+                inner,
+                log: log.clone(),
+            },
+            log,
+        )
     }
     fn record(&mut self, p: &Packet) {
         let ts = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
-        self.packets.push((ts, p.to_bytes()));
+        self.log.borrow_mut().push((ts, p.to_bytes()));
     }
 }
 
@@ -264,21 +271,11 @@ impl Net for Recorder {
 
 /// Write raw-IP packets (LINKTYPE_RAW) as a pcap file readable by tcpdump/Wireshark.
 pub fn write_pcap(path: &std::path::Path, packets: &[(Duration, Vec<u8>)]) -> std::io::Result<()> {
-    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-    use pcap_file::DataLink;
-    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let header = PcapHeader {
-        datalink: DataLink::RAW,
-        ..PcapHeader::default()
-    };
-    let to_io = |e: pcap_file::PcapError| std::io::Error::other(e.to_string());
-    let mut w = PcapWriter::with_header(file, header).map_err(to_io)?;
+    let mut w = crate::pcap::Writer::create(path, crate::pcap::linktype::RAW)?;
     for (ts, data) in packets {
-        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        w.write_packet(&PcapPacket::new(*ts, len, data)).map_err(to_io)?;
+        w.write(*ts, data)?;
     }
-    let mut inner = w.into_writer();
-    std::io::Write::flush(&mut inner)
+    w.flush()
 }
 
 /// Wait `secs` seconds in small steps, giving up early on Ctrl-C.

@@ -9,7 +9,8 @@ use super::error::{error, suggest, Error, ErrorKind, Result, Span};
 use super::interp::{Args, Interp};
 use super::value::*;
 use crate::packet::{
-    EtherRepr, IcmpRepr, Ipv4Repr, Ipv6Repr, Layer, LinkType, Packet, TcpFlags, TcpOption, TcpRepr, UdpRepr,
+    EtherRepr, IcmpRepr, Ipv4Repr, Ipv6Repr, Layer, LinkType, Packet, TcpFlags, TcpOption, TcpRepr,
+    UdpRepr,
 };
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
@@ -69,12 +70,22 @@ pub struct FieldInfo {
 }
 
 const fn f(name: &'static str, ty: Ty, default: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo { name, ty, default, help }
+    FieldInfo {
+        name,
+        ty,
+        default,
+        help,
+    }
 }
 
 const IP_FIELDS: &[FieldInfo] = &[
     f("version", Ty::U(4), "4", "IP version"),
-    f("ihl", Ty::Auto(4), "none (auto)", "header length in 32-bit words"),
+    f(
+        "ihl",
+        Ty::Auto(4),
+        "none (auto)",
+        "header length in 32-bit words",
+    ),
     f("tos", Ty::U(8), "0", "type of service (DSCP+ECN)"),
     f("len", Ty::Auto(16), "none (auto)", "total length"),
     f("id", Ty::U(16), "1", "identification"),
@@ -102,13 +113,28 @@ const TCP_FIELDS: &[FieldInfo] = &[
     f("dport", Ty::U(16), "80", "destination port"),
     f("seq", Ty::Seq, "random", "sequence number"),
     f("ack", Ty::Seq, "0", "acknowledgment number"),
-    f("dataofs", Ty::Auto(4), "none (auto)", "header length in 32-bit words"),
+    f(
+        "dataofs",
+        Ty::Auto(4),
+        "none (auto)",
+        "header length in 32-bit words",
+    ),
     f("reserved", Ty::U(3), "0", "reserved bits"),
-    f("flags", Ty::TcpFlags, "S", "F S R P A U E C N, e.g. \"SA\", \"S|A\", \"SYN,ACK\""),
+    f(
+        "flags",
+        Ty::TcpFlags,
+        "S",
+        "F S R P A U E C N, e.g. \"SA\", \"S|A\", \"SYN,ACK\"",
+    ),
     f("window", Ty::U(16), "64240", "receive window"),
     f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
     f("urgptr", Ty::U(16), "0", "urgent pointer"),
-    f("options", Ty::Options, "[]", "mss() wscale() sackok() sack() ts() nop() eol() opt()"),
+    f(
+        "options",
+        Ty::Options,
+        "[]",
+        "mss() wscale() sackok() sack() ts() nop() eol() opt()",
+    ),
 ];
 const UDP_FIELDS: &[FieldInfo] = &[
     f("sport", Ty::U(16), "random (49152..=65535)", "source port"),
@@ -183,41 +209,65 @@ pub fn install(it: &mut Interp) {
     for k in LayerKind::ALL {
         it.register_value(k.name(), Value::LayerClass(k));
     }
-    it.register("mss", "mss(n): TCP maximum segment size option (kind 2)", |_, a| {
-        let n = opt_int(a, 0, "n", 16)?;
-        a.finish(1)?;
-        Ok(opt(TcpOption::Mss(n as u16)))
-    });
-    it.register("wscale", "wscale(n): TCP window scale option (kind 3)", |_, a| {
-        let n = opt_int(a, 0, "n", 8)?;
-        a.finish(1)?;
-        Ok(opt(TcpOption::Wscale(n as u8)))
-    });
-    it.register("sackok", "sackok(): TCP SACK-permitted option (kind 4)", |_, a| {
-        a.finish(0)?;
-        Ok(opt(TcpOption::SackOk))
-    });
-    it.register("sack", "sack(l1, r1, l2, r2, …): TCP SACK option (kind 5) with edge pairs", |_, a| {
-        if a.pos.len() % 2 != 0 {
-            return Err(a.err("sack() takes pairs of edges: sack(left1, right1, …)"));
-        }
-        let mut blocks = Vec::new();
-        let mut i = 0;
-        while i + 1 < a.pos.len() {
-            let l = opt_int(a, i, "left", 32)?;
-            let r = opt_int(a, i + 1, "right", 32)?;
-            blocks.push((l as u32, r as u32));
-            i += 2;
-        }
-        a.finish(usize::MAX)?;
-        Ok(opt(TcpOption::Sack(blocks)))
-    });
-    it.register("ts", "ts(val, ecr=0): TCP timestamps option (kind 8)", |_, a| {
-        let v = opt_int(a, 0, "val", 32)?;
-        let e = if a.pos.len() > 1 || a.kw_span("ecr").is_some() { opt_int(a, 1, "ecr", 32)? } else { 0 };
-        a.finish(2)?;
-        Ok(opt(TcpOption::Timestamp(v as u32, e as u32)))
-    });
+    it.register(
+        "mss",
+        "mss(n): TCP maximum segment size option (kind 2)",
+        |_, a| {
+            let n = opt_int(a, 0, "n", 16)?;
+            a.finish(1)?;
+            Ok(opt(TcpOption::Mss(n as u16)))
+        },
+    );
+    it.register(
+        "wscale",
+        "wscale(n): TCP window scale option (kind 3)",
+        |_, a| {
+            let n = opt_int(a, 0, "n", 8)?;
+            a.finish(1)?;
+            Ok(opt(TcpOption::Wscale(n as u8)))
+        },
+    );
+    it.register(
+        "sackok",
+        "sackok(): TCP SACK-permitted option (kind 4)",
+        |_, a| {
+            a.finish(0)?;
+            Ok(opt(TcpOption::SackOk))
+        },
+    );
+    it.register(
+        "sack",
+        "sack(l1, r1, l2, r2, …): TCP SACK option (kind 5) with edge pairs",
+        |_, a| {
+            if a.pos.len() % 2 != 0 {
+                return Err(a.err("sack() takes pairs of edges: sack(left1, right1, …)"));
+            }
+            let mut blocks = Vec::new();
+            let mut i = 0;
+            while i + 1 < a.pos.len() {
+                let l = opt_int(a, i, "left", 32)?;
+                let r = opt_int(a, i + 1, "right", 32)?;
+                blocks.push((l as u32, r as u32));
+                i += 2;
+            }
+            a.finish(usize::MAX)?;
+            Ok(opt(TcpOption::Sack(blocks)))
+        },
+    );
+    it.register(
+        "ts",
+        "ts(val, ecr=0): TCP timestamps option (kind 8)",
+        |_, a| {
+            let v = opt_int(a, 0, "val", 32)?;
+            let e = if a.pos.len() > 1 || a.kw_span("ecr").is_some() {
+                opt_int(a, 1, "ecr", 32)?
+            } else {
+                0
+            };
+            a.finish(2)?;
+            Ok(opt(TcpOption::Timestamp(v as u32, e as u32)))
+        },
+    );
     it.register("nop", "nop(): TCP no-operation option (kind 1)", |_, a| {
         a.finish(0)?;
         Ok(opt(TcpOption::Nop))
@@ -226,22 +276,31 @@ pub fn install(it: &mut Interp) {
         a.finish(0)?;
         Ok(opt(TcpOption::Eol))
     });
-    it.register("opt", "opt(kind, data=b\"\"): any TCP option, length byte computed", |_, a| {
-        let kind = opt_int(a, 0, "kind", 8)?;
-        let data = match a.get(1, "data") {
-            None => Vec::new(),
-            Some(v) => to_bytes(&v).ok_or_else(|| a.err("opt(): data must be bytes or a string"))?,
-        };
-        a.finish(2)?;
-        if data.len() > 253 {
-            return Err(a.err("opt(): data longer than 253 bytes does not fit an option"));
-        }
-        Ok(opt(match kind {
-            0 if data.is_empty() => TcpOption::Eol,
-            1 if data.is_empty() => TcpOption::Nop,
-            k => TcpOption::Unknown { kind: k as u8, data },
-        }))
-    });
+    it.register(
+        "opt",
+        "opt(kind, data=b\"\"): any TCP option, length byte computed",
+        |_, a| {
+            let kind = opt_int(a, 0, "kind", 8)?;
+            let data = match a.get(1, "data") {
+                None => Vec::new(),
+                Some(v) => {
+                    to_bytes(&v).ok_or_else(|| a.err("opt(): data must be bytes or a string"))?
+                }
+            };
+            a.finish(2)?;
+            if data.len() > 253 {
+                return Err(a.err("opt(): data longer than 253 bytes does not fit an option"));
+            }
+            Ok(opt(match kind {
+                0 if data.is_empty() => TcpOption::Eol,
+                1 if data.is_empty() => TcpOption::Nop,
+                k => TcpOption::Unknown {
+                    kind: k as u8,
+                    data,
+                },
+            }))
+        },
+    );
     it.register("ls", "ls(TCP) lists a layer's fields, types and defaults; ls(p) a packet's values; ls() the layers", ls);
 }
 
@@ -266,7 +325,11 @@ pub fn to_bytes(v: &Value) -> Option<Vec<u8>> {
 }
 
 fn to_uint(v: &Value, field: &str, bits: u32) -> std::result::Result<u64, ErrorKind> {
-    let max: u64 = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let max: u64 = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     let n = match v {
         Value::Int(n) => *n,
         Value::Bool(b) => i64::from(*b),
@@ -292,21 +355,35 @@ fn to_uint(v: &Value, field: &str, bits: u32) -> std::result::Result<u64, ErrorK
 fn parse_v4(v: &Value, field: &str) -> std::result::Result<Ipv4Addr, ErrorKind> {
     match v {
         Value::Str(s) => s.trim().parse().map_err(|_| {
-            ErrorKind::Value(format!("{field}: {s:?} is not an IPv4 address (names are not resolved)"))
+            ErrorKind::Value(format!(
+                "{field}: {s:?} is not an IPv4 address (names are not resolved)"
+            ))
         }),
-        other => Err(ErrorKind::Type(format!("{field} expects an address string, not {}", other.type_name()))),
+        other => Err(ErrorKind::Type(format!(
+            "{field} expects an address string, not {}",
+            other.type_name()
+        ))),
     }
 }
 fn parse_v6(v: &Value, field: &str) -> std::result::Result<Ipv6Addr, ErrorKind> {
     match v {
         Value::Str(s) => s.trim().parse().map_err(|_| {
-            ErrorKind::Value(format!("{field}: {s:?} is not an IPv6 address (names are not resolved)"))
+            ErrorKind::Value(format!(
+                "{field}: {s:?} is not an IPv6 address (names are not resolved)"
+            ))
         }),
-        other => Err(ErrorKind::Type(format!("{field} expects an address string, not {}", other.type_name()))),
+        other => Err(ErrorKind::Type(format!(
+            "{field} expects an address string, not {}",
+            other.type_name()
+        ))),
     }
 }
 fn parse_mac(v: &Value, field: &str) -> std::result::Result<[u8; 6], ErrorKind> {
-    let bad = || ErrorKind::Value(format!("{field}: expected a MAC address like \"02:00:00:00:00:01\""));
+    let bad = || {
+        ErrorKind::Value(format!(
+            "{field}: expected a MAC address like \"02:00:00:00:00:01\""
+        ))
+    };
     let Value::Str(s) = v else { return Err(bad()) };
     let parts: Vec<&str> = s.split([':', '-']).collect();
     if parts.len() != 6 {
@@ -324,7 +401,10 @@ fn conv_flags(v: &Value) -> std::result::Result<TcpFlags, ErrorKind> {
         Value::Flags(f) => Ok(*f),
         Value::Str(s) => TcpFlags::parse(s).map_err(ErrorKind::Value),
         Value::Int(_) => Ok(TcpFlags(to_uint(v, "flags", 9)? as u16)),
-        other => Err(ErrorKind::Type(format!("flags expects \"SA\", \"S|A\", \"SYN,ACK\" or an integer, not {}", other.type_name()))),
+        other => Err(ErrorKind::Type(format!(
+            "flags expects \"SA\", \"S|A\", \"SYN,ACK\" or an integer, not {}",
+            other.type_name()
+        ))),
     }
 }
 fn conv_ip_flags(v: &Value) -> std::result::Result<u8, ErrorKind> {
@@ -332,7 +412,10 @@ fn conv_ip_flags(v: &Value) -> std::result::Result<u8, ErrorKind> {
         Value::IpFlags(f) => Ok(*f),
         Value::Str(s) => parse_ip_flags(s).map_err(ErrorKind::Value),
         Value::Int(_) => Ok(to_uint(v, "flags", 3)? as u8),
-        other => Err(ErrorKind::Type(format!("flags expects \"DF\", \"MF\" or an integer, not {}", other.type_name()))),
+        other => Err(ErrorKind::Type(format!(
+            "flags expects \"DF\", \"MF\" or an integer, not {}",
+            other.type_name()
+        ))),
     }
 }
 fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind> {
@@ -354,7 +437,10 @@ fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind> {
     }
 }
 
-fn auto<T>(v: &Value, conv: impl FnOnce(&Value) -> std::result::Result<T, ErrorKind>) -> std::result::Result<Option<T>, ErrorKind> {
+fn auto<T>(
+    v: &Value,
+    conv: impl FnOnce(&Value) -> std::result::Result<T, ErrorKind>,
+) -> std::result::Result<Option<T>, ErrorKind> {
     match v {
         Value::None => Ok(None),
         other => conv(other).map(Some),
@@ -364,7 +450,10 @@ fn auto<T>(v: &Value, conv: impl FnOnce(&Value) -> std::result::Result<T, ErrorK
 fn seq32(v: &Value, field: &str) -> std::result::Result<u32, ErrorKind> {
     match v {
         Value::Int(n) => Ok(n.rem_euclid(1 << 32) as u32),
-        other => Err(ErrorKind::Type(format!("{field} expects an integer, not {}", other.type_name()))),
+        other => Err(ErrorKind::Type(format!(
+            "{field} expects an integer, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -387,9 +476,12 @@ fn set_field(l: &mut Layer, name: &str, v: &Value) -> std::result::Result<(), Op
             "src" => ip.src = auto(v, |x| parse_v4(x, name)).map_err(Some)?,
             "dst" => ip.dst = parse_v4(v, name).map_err(Some)?,
             "options" => {
-                let b = to_bytes(v).ok_or_else(|| Some(ErrorKind::Type("IP options are raw bytes".into())))?;
+                let b = to_bytes(v)
+                    .ok_or_else(|| Some(ErrorKind::Type("IP options are raw bytes".into())))?;
                 if b.len() > 40 {
-                    return Err(Some(ErrorKind::Value("IP options are at most 40 bytes".into())));
+                    return Err(Some(ErrorKind::Value(
+                        "IP options are at most 40 bytes".into(),
+                    )));
                 }
                 ip.options = b;
             }
@@ -436,7 +528,10 @@ fn set_field(l: &mut Layer, name: &str, v: &Value) -> std::result::Result<(), Op
             _ => return Err(None),
         },
         Layer::Raw(b) => match name {
-            "load" => *b = to_bytes(v).ok_or_else(|| Some(ErrorKind::Type("load expects bytes or a string".into())))?,
+            "load" => {
+                *b = to_bytes(v)
+                    .ok_or_else(|| Some(ErrorKind::Type("load expects bytes or a string".into())))?
+            }
             _ => return Err(None),
         },
         Layer::Ether(e) => match name {
@@ -451,7 +546,10 @@ fn set_field(l: &mut Layer, name: &str, v: &Value) -> std::result::Result<(), Op
 }
 
 fn mac_text(m: &[u8; 6]) -> String {
-    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 fn opt_int_value<T: Into<i64>>(v: Option<T>) -> Value {
@@ -500,7 +598,9 @@ fn get_field(l: &Layer, name: &str) -> Option<Value> {
             "window" => i(t.window.into()),
             "chksum" => Some(opt_int_value(t.chksum)),
             "urgptr" => i(t.urgptr.into()),
-            "options" => Some(Value::list(t.options.iter().map(|o| opt(o.clone())).collect())),
+            "options" => Some(Value::list(
+                t.options.iter().map(|o| opt(o.clone())).collect(),
+            )),
             _ => None,
         },
         Layer::Udp(u) => match name {
@@ -540,7 +640,12 @@ fn search_order(p: &Packet) -> Vec<usize> {
     let t = p
         .layers
         .iter()
-        .position(|l| matches!(l, Layer::Tcp(_) | Layer::Udp(_) | Layer::Icmp(_) | Layer::Icmpv6(_)))
+        .position(|l| {
+            matches!(
+                l,
+                Layer::Tcp(_) | Layer::Udp(_) | Layer::Icmp(_) | Layer::Icmpv6(_)
+            )
+        })
         .unwrap_or(n.saturating_sub(1));
     let mut order: Vec<usize> = (0..=t.min(n.saturating_sub(1))).rev().collect();
     order.extend(t + 1..n);
@@ -551,7 +656,9 @@ fn search_order(p: &Packet) -> Vec<usize> {
 }
 
 fn layer_by_attr(p: &Packet, name: &str) -> Option<usize> {
-    let kind = LayerKind::ALL.into_iter().find(|k| layer_attr_name(*k) == name)?;
+    let kind = LayerKind::ALL
+        .into_iter()
+        .find(|k| layer_attr_name(*k) == name)?;
     p.layers.iter().position(|l| layer_kind(l) == Some(kind))
 }
 
@@ -578,13 +685,17 @@ pub fn get_attr(p: &Packet, name: &str, span: Span) -> Result<Value> {
     match name {
         "payload" | "load" => return Ok(Value::bytes(p.payload())),
         "layers" => {
-            return Ok(Value::list(p.layers.iter().map(|l| Value::str(l.name())).collect()));
+            return Ok(Value::list(
+                p.layers.iter().map(|l| Value::str(l.name())).collect(),
+            ));
         }
         _ => {}
     }
     if LayerKind::ALL.iter().any(|k| layer_attr_name(*k) == name) {
         return Ok(match layer_by_attr(p, name).and_then(|i| p.layers.get(i)) {
-            Some(l) => Value::packet(Packet { layers: vec![l.clone()] }),
+            Some(l) => Value::packet(Packet {
+                layers: vec![l.clone()],
+            }),
             None => Value::None,
         });
     }
@@ -598,11 +709,20 @@ pub fn get_attr(p: &Packet, name: &str, span: Span) -> Result<Value> {
 
 fn no_field(p: &Packet, name: &str, span: Span) -> Error {
     let names = all_names(p);
-    let ty = p.layers.iter().map(|l| l.name()).collect::<Vec<_>>().join("/");
+    let ty = p
+        .layers
+        .iter()
+        .map(|l| l.name())
+        .collect::<Vec<_>>()
+        .join("/");
     error(
         span,
         ErrorKind::NoAttribute {
-            ty: if ty.is_empty() { "empty packet".into() } else { ty },
+            ty: if ty.is_empty() {
+                "empty packet".into()
+            } else {
+                ty
+            },
             name: name.into(),
             suggestion: suggest(name, names),
         },
@@ -611,11 +731,28 @@ fn no_field(p: &Packet, name: &str, span: Span) -> Error {
 
 /// `p.name = v`. `span` is the target (for unknown fields), `vspan` the value
 /// (for range errors).
-pub fn set_attr(it: &mut Interp, p: &mut Packet, name: &str, v: Value, span: Span, vspan: Span) -> Result<()> {
+pub fn set_attr(
+    it: &mut Interp,
+    p: &mut Packet,
+    name: &str,
+    v: Value,
+    span: Span,
+    vspan: Span,
+) -> Result<()> {
     let _ = it;
     if name == "payload" || name == "load" {
-        let b = to_bytes(&v).ok_or_else(|| error(vspan, ErrorKind::Type("payload expects bytes or a string".into())))?;
-        match p.layers.iter_mut().rev().find(|l| matches!(l, Layer::Raw(_))) {
+        let b = to_bytes(&v).ok_or_else(|| {
+            error(
+                vspan,
+                ErrorKind::Type("payload expects bytes or a string".into()),
+            )
+        })?;
+        match p
+            .layers
+            .iter_mut()
+            .rev()
+            .find(|l| matches!(l, Layer::Raw(_)))
+        {
             Some(Layer::Raw(r)) => *r = b,
             _ => p.layers.push(Layer::Raw(b)),
         }
@@ -623,18 +760,26 @@ pub fn set_attr(it: &mut Interp, p: &mut Packet, name: &str, v: Value, span: Spa
     }
     if LayerKind::ALL.iter().any(|k| layer_attr_name(*k) == name) {
         let Value::Packet(newp) = v else {
-            return Err(error(vspan, ErrorKind::Type(format!("`{name}` expects a layer, not {}", v.type_name()))));
+            return Err(error(
+                vspan,
+                ErrorKind::Type(format!("`{name}` expects a layer, not {}", v.type_name())),
+            ));
         };
         return match layer_by_attr(p, name) {
             Some(i) => {
                 p.layers.splice(i..=i, newp.layers.iter().cloned());
                 Ok(())
             }
-            None => Err(error(span, ErrorKind::Value(format!("the packet has no {} layer", name)))),
+            None => Err(error(
+                span,
+                ErrorKind::Value(format!("the packet has no {} layer", name)),
+            )),
         };
     }
     for i in search_order(p) {
-        let Some(l) = p.layers.get_mut(i) else { continue };
+        let Some(l) = p.layers.get_mut(i) else {
+            continue;
+        };
         match set_field(l, name, &v) {
             Ok(()) => return Ok(()),
             Err(None) => continue,
@@ -648,15 +793,36 @@ pub fn set_attr(it: &mut Interp, p: &mut Packet, name: &str, v: Value, span: Spa
 pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
     match i {
         Value::Int(n) => {
-            let k = super::interp::norm_index(*n, p.layers.len())
-                .ok_or_else(|| error(span, ErrorKind::IndexOutOfRange { index: *n, len: p.layers.len() }))?;
-            Ok(p.layers.get(k).map_or(Value::None, |l| Value::packet(Packet { layers: vec![l.clone()] })))
+            let k = super::interp::norm_index(*n, p.layers.len()).ok_or_else(|| {
+                error(
+                    span,
+                    ErrorKind::IndexOutOfRange {
+                        index: *n,
+                        len: p.layers.len(),
+                    },
+                )
+            })?;
+            Ok(p.layers.get(k).map_or(Value::None, |l| {
+                Value::packet(Packet {
+                    layers: vec![l.clone()],
+                })
+            }))
         }
-        Value::LayerClass(k) => Ok(match p.layers.iter().position(|l| layer_kind(l) == Some(*k)) {
-            Some(pos) => Value::packet(Packet { layers: p.layers.get(pos..).unwrap_or(&[]).to_vec() }),
-            None => Value::None,
-        }),
-        other => Err(error(span, ErrorKind::Type(format!("index a packet with a number or a layer class, not {}", other.type_name())))),
+        Value::LayerClass(k) => Ok(
+            match p.layers.iter().position(|l| layer_kind(l) == Some(*k)) {
+                Some(pos) => Value::packet(Packet {
+                    layers: p.layers.get(pos..).unwrap_or(&[]).to_vec(),
+                }),
+                None => Value::None,
+            },
+        ),
+        other => Err(error(
+            span,
+            ErrorKind::Type(format!(
+                "index a packet with a number or a layer class, not {}",
+                other.type_name()
+            )),
+        )),
     }
 }
 
@@ -668,7 +834,11 @@ pub fn flags_attr(f: TcpFlags, name: &str, span: Span) -> Result<Value> {
         Ok(w) if !name.is_empty() => Ok(Value::Bool(f.0 & w.0 == w.0)),
         _ => Err(error(
             span,
-            ErrorKind::NoAttribute { ty: "tcp flags".into(), name: name.into(), suggestion: None },
+            ErrorKind::NoAttribute {
+                ty: "tcp flags".into(),
+                name: name.into(),
+                suggestion: None,
+            },
         )),
     }
 }
@@ -679,10 +849,14 @@ pub fn option_attr(o: &TcpOption, name: &str, span: Span) -> Result<Value> {
         "value" => Ok(match o {
             TcpOption::Mss(n) => Value::Int((*n).into()),
             TcpOption::Wscale(n) => Value::Int((*n).into()),
-            TcpOption::Timestamp(a, b) => Value::list(vec![Value::Int((*a).into()), Value::Int((*b).into())]),
+            TcpOption::Timestamp(a, b) => {
+                Value::list(vec![Value::Int((*a).into()), Value::Int((*b).into())])
+            }
             TcpOption::Sack(bl) => Value::list(
                 bl.iter()
-                    .map(|(l, r)| Value::list(vec![Value::Int((*l).into()), Value::Int((*r).into())]))
+                    .map(|(l, r)| {
+                        Value::list(vec![Value::Int((*l).into()), Value::Int((*r).into())])
+                    })
                     .collect(),
             ),
             TcpOption::Unknown { data, .. } | TcpOption::Raw(data) => Value::bytes(data),
@@ -690,7 +864,11 @@ pub fn option_attr(o: &TcpOption, name: &str, span: Span) -> Result<Value> {
         }),
         _ => Err(error(
             span,
-            ErrorKind::NoAttribute { ty: "tcp option".into(), name: name.into(), suggestion: suggest(name, ["kind", "value"]) },
+            ErrorKind::NoAttribute {
+                ty: "tcp option".into(),
+                name: name.into(),
+                suggestion: suggest(name, ["kind", "value"]),
+            },
         )),
     }
 }
@@ -698,7 +876,10 @@ pub fn option_attr(o: &TcpOption, name: &str, span: Span) -> Result<Value> {
 /// A layer with the language's defaults (random ports and ISN from `it.rng`).
 pub fn default_layer(it: &mut Interp, kind: LayerKind) -> Layer {
     match kind {
-        LayerKind::Ip => Layer::Ipv4(Ipv4Repr { flags: 0b010, ..Ipv4Repr::default() }),
+        LayerKind::Ip => Layer::Ipv4(Ipv4Repr {
+            flags: 0b010,
+            ..Ipv4Repr::default()
+        }),
         LayerKind::Ipv6 => Layer::Ipv6(Ipv6Repr::default()),
         LayerKind::Tcp => Layer::Tcp(TcpRepr {
             sport: it.rng.range(EPHEMERAL.0, EPHEMERAL.1) as u16,
@@ -718,52 +899,85 @@ pub fn default_layer(it: &mut Interp, kind: LayerKind) -> Layer {
 }
 
 /// Values a set-valued field takes: lists, ranges, and CIDR strings for addresses.
-fn expand_set(it: &mut Interp, name: &str, ty: Ty, v: &Value, span: Span) -> Result<Option<Vec<Value>>> {
+fn expand_set(
+    it: &mut Interp,
+    name: &str,
+    ty: Ty,
+    v: &Value,
+    span: Span,
+) -> Result<Option<Vec<Value>>> {
     match (v, ty) {
         (Value::List(_), Ty::Options) | (Value::Range(..), Ty::Options) => Ok(None),
         (Value::List(l), _) => Ok(Some(l.borrow().clone())),
         (Value::Range(..), _) => Ok(Some(it.iterate(v, span)?)),
-        (Value::Str(s), Ty::V4 | Ty::V4Auto) if s.contains('/') => Ok(Some(cidr_v4(name, s, span)?)),
+        (Value::Str(s), Ty::V4 | Ty::V4Auto) if s.contains('/') => {
+            Ok(Some(cidr_v4(name, s, span)?))
+        }
         _ => Ok(None),
     }
 }
 
 fn cidr_v4(name: &str, s: &str, span: Span) -> Result<Vec<Value>> {
     let bad = |m: String| error(span, ErrorKind::Value(m));
-    let (addr, bits) = s.split_once('/').ok_or_else(|| bad(format!("{name}: bad network {s:?}")))?;
-    let addr: Ipv4Addr = addr.trim().parse().map_err(|_| bad(format!("{name}: {s:?} is not an IPv4 network")))?;
-    let bits: u32 = bits.trim().parse().map_err(|_| bad(format!("{name}: {s:?} has a bad prefix length")))?;
+    let (addr, bits) = s
+        .split_once('/')
+        .ok_or_else(|| bad(format!("{name}: bad network {s:?}")))?;
+    let addr: Ipv4Addr = addr
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("{name}: {s:?} is not an IPv4 network")))?;
+    let bits: u32 = bits
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("{name}: {s:?} has a bad prefix length")))?;
     if !(16..=32).contains(&bits) {
-        return Err(bad(format!("{name}: prefix /{bits} is out of range /16../32")));
+        return Err(bad(format!(
+            "{name}: prefix /{bits} is out of range /16../32"
+        )));
     }
-    let mask = if bits == 32 { u32::MAX } else { !(u32::MAX >> bits) };
+    let mask = if bits == 32 {
+        u32::MAX
+    } else {
+        !(u32::MAX >> bits)
+    };
     let base = u32::from(addr) & mask;
     let count = 1u64 << (32 - bits);
-    Ok((0..count).map(|i| Value::str(&Ipv4Addr::from(base.wrapping_add(i as u32)).to_string())).collect())
+    Ok((0..count)
+        .map(|i| Value::str(&Ipv4Addr::from(base.wrapping_add(i as u32)).to_string()))
+        .collect())
 }
 
 /// `IP(...)`, `TCP(...)` …: a layer with keyword fields; set-valued fields (lists,
 /// ranges, CIDR networks) give the list of every combination.
 pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value> {
-    let mut base = Packet { layers: vec![default_layer(it, kind)] };
+    let mut base = Packet {
+        layers: vec![default_layer(it, kind)],
+    };
     if let Some(first) = a.pos.first().cloned() {
         if a.pos.len() > 1 {
-            return Err(error(a.span_of(1), ErrorKind::Arguments(format!("{}() takes fields as name=value", kind.name()))));
+            return Err(error(
+                a.span_of(1),
+                ErrorKind::Arguments(format!("{}() takes fields as name=value", kind.name())),
+            ));
         }
         match (kind, &first) {
             (LayerKind::Raw, v) => {
                 let b = to_bytes(v).ok_or_else(|| a.err("Raw() takes bytes or a string"))?;
-                base = Packet { layers: vec![Layer::Raw(b)] };
+                base = Packet {
+                    layers: vec![Layer::Raw(b)],
+                };
             }
-            (LayerKind::Ip | LayerKind::Ipv6, Value::Bytes(b)) => base = Packet::parse(b, LinkType::RawIp).0,
+            (LayerKind::Ip | LayerKind::Ipv6, Value::Bytes(b)) => {
+                base = Packet::parse(b, LinkType::RawIp).0
+            }
             (LayerKind::Ether, Value::Bytes(b)) => base = Packet::parse(b, LinkType::Ethernet).0,
             _ => {
                 return Err(error(
                     a.span_of(0),
                     ErrorKind::Arguments(format!(
-                        "{}() takes fields as name=value (or wire bytes to dissect, for IP/IPv6/Ether)",
-                        kind.name()
-                    )),
+                    "{}() takes fields as name=value (or wire bytes to dissect, for IP/IPv6/Ether)",
+                    kind.name()
+                )),
                 ))
             }
         }
@@ -791,13 +1005,17 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
     if sets.is_empty() {
         return Ok(Value::packet(base));
     }
-    let total = sets.iter().try_fold(1usize, |acc, (_, v, _)| acc.checked_mul(v.len()));
+    let total = sets
+        .iter()
+        .try_fold(1usize, |acc, (_, v, _)| acc.checked_mul(v.len()));
     match total {
         Some(n) if n <= MAX_EXPANSION => {}
         _ => {
             return Err(error(
                 a.span,
-                ErrorKind::Limit(format!("field sets would make more than {MAX_EXPANSION} packets")),
+                ErrorKind::Limit(format!(
+                    "field sets would make more than {MAX_EXPANSION} packets"
+                )),
             ))
         }
     }
@@ -817,11 +1035,20 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
 }
 
 fn set_in_first(p: &mut Packet, name: &str, v: &Value, span: Span) -> Result<()> {
-    let Some(l) = p.layers.first_mut() else { return Ok(()) };
+    let Some(l) = p.layers.first_mut() else {
+        return Ok(());
+    };
     match set_field(l, name, v) {
         Ok(()) => Ok(()),
         Err(Some(k)) => Err(error(span, k)),
-        Err(None) => Err(error(span, ErrorKind::NoAttribute { ty: l.name().into(), name: name.into(), suggestion: None })),
+        Err(None) => Err(error(
+            span,
+            ErrorKind::NoAttribute {
+                ty: l.name().into(),
+                name: name.into(),
+                suggestion: None,
+            },
+        )),
     }
 }
 
@@ -841,9 +1068,16 @@ fn to_packet(it: &mut Interp, v: &Value, span: Span) -> Result<Packet> {
     match v {
         Value::Packet(p) => Ok((**p).clone()),
         Value::Reply(r) => Ok(r.packet.clone()),
-        Value::LayerClass(k) => Ok(Packet { layers: vec![default_layer(it, *k)] }),
-        Value::Str(_) | Value::Bytes(_) => Ok(Packet { layers: vec![Layer::Raw(to_bytes(v).unwrap_or_default())] }),
-        other => Err(error(span, ErrorKind::Type(format!("cannot stack a {} on a packet", other.type_name())))),
+        Value::LayerClass(k) => Ok(Packet {
+            layers: vec![default_layer(it, *k)],
+        }),
+        Value::Str(_) | Value::Bytes(_) => Ok(Packet {
+            layers: vec![Layer::Raw(to_bytes(v).unwrap_or_default())],
+        }),
+        other => Err(error(
+            span,
+            ErrorKind::Type(format!("cannot stack a {} on a packet", other.type_name())),
+        )),
     }
 }
 
@@ -885,13 +1119,27 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
     match v {
         None => {
             for k in LayerKind::ALL {
-                out.push_str(&format!("{:<8} {} fields: {}\n", k.name(), fields(k).len(),
-                    fields(k).iter().map(|f| f.name).collect::<Vec<_>>().join(" ")));
+                out.push_str(&format!(
+                    "{:<8} {} fields: {}\n",
+                    k.name(),
+                    fields(k).len(),
+                    fields(k)
+                        .iter()
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
             }
         }
         Some(Value::LayerClass(k)) => {
             for fi in fields(k) {
-                out.push_str(&format!("{:<10}: {:<22} = {:<24} # {}\n", fi.name, fi.ty.describe(), fi.default, fi.help));
+                out.push_str(&format!(
+                    "{:<10}: {:<22} = {:<24} # {}\n",
+                    fi.name,
+                    fi.ty.describe(),
+                    fi.default,
+                    fi.help
+                ));
             }
         }
         Some(v) if v.as_packet().is_some() => {
@@ -901,12 +1149,22 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
                 if let Some(k) = layer_kind(l) {
                     for fi in fields(k) {
                         let val = get_field(l, fi.name).unwrap_or(Value::None);
-                        out.push_str(&format!("{:<10}: {:<22} = {}\n", fi.name, fi.ty.describe(), val.repr()));
+                        out.push_str(&format!(
+                            "{:<10}: {:<22} = {}\n",
+                            fi.name,
+                            fi.ty.describe(),
+                            val.repr()
+                        ));
                     }
                 }
             }
         }
-        Some(other) => return Err(a.err(format!("ls() takes a layer class or a packet, not {}", other.type_name()))),
+        Some(other) => {
+            return Err(a.err(format!(
+                "ls() takes a layer class or a packet, not {}",
+                other.type_name()
+            )))
+        }
     }
     let _ = std::io::Write::write_all(&mut it.out, out.as_bytes());
     Ok(Value::None)

@@ -253,9 +253,15 @@ impl Parser {
             Tok::Return => {
                 let span = self.bump().span;
                 if self.fns == 0 {
-                    return Err(error(span, ErrorKind::Misplaced("`return` outside a function")));
+                    return Err(error(
+                        span,
+                        ErrorKind::Misplaced("`return` outside a function"),
+                    ));
                 }
-                if matches!(self.peek(), Tok::Newline | Tok::Semi | Tok::Eof | Tok::RBrace) {
+                if matches!(
+                    self.peek(),
+                    Tok::Newline | Tok::Semi | Tok::Eof | Tok::RBrace
+                ) {
                     StmtKind::Return(None)
                 } else {
                     StmtKind::Return(Some(self.expr()?))
@@ -463,7 +469,15 @@ impl Parser {
                     let span = left.span.to(end);
                     match lo {
                         Some(i) => mk(ExprKind::Index(Box::new(left), Box::new(i)), span),
-                        None => return Err(error(end, ErrorKind::Unexpected { found: "`]`".into(), expected: "an index".into() })),
+                        None => {
+                            return Err(error(
+                                end,
+                                ErrorKind::Unexpected {
+                                    found: "`]`".into(),
+                                    expected: "an index".into(),
+                                },
+                            ))
+                        }
                     }
                 };
                 self.leave();
@@ -551,12 +565,16 @@ impl Parser {
             if matches!(self.peek(), Tok::RParen) {
                 break;
             }
-            if let (Tok::Ident(name), Tok::Assign) = (self.peek().clone(), self.peek_at(1).clone()) {
+            if let (Tok::Ident(name), Tok::Assign) = (self.peek().clone(), self.peek_at(1).clone())
+            {
                 let span = self.bump().span;
                 self.bump();
                 let value = self.expr()?;
                 if kwargs.iter().any(|k| &*k.name == name.as_str()) {
-                    return Err(error(span, ErrorKind::Arguments(format!("keyword `{name}` given twice"))));
+                    return Err(error(
+                        span,
+                        ErrorKind::Arguments(format!("keyword `{name}` given twice")),
+                    ));
                 }
                 kwargs.push(KwArg {
                     name: Rc::from(name.as_str()),
@@ -612,7 +630,8 @@ impl Parser {
                         FPiece::Lit(s) => parts.push(FPart::Lit(Rc::from(s.as_str()))),
                         FPiece::Expr { text, offset, spec } => {
                             let e = parse_expr_at(&text, self.file, offset, self.depth + 1)?;
-                            parts.push(FPart::Expr(Box::new(e), spec.map(|s| Rc::from(s.as_str()))));
+                            parts
+                                .push(FPart::Expr(Box::new(e), spec.map(|s| Rc::from(s.as_str()))));
                         }
                     }
                 }
@@ -716,13 +735,30 @@ mod tests {
             ExprKind::Unary(UnOp::Not, e) => format!("(!{})", show(e)),
             ExprKind::And(l, r) => format!("({} && {})", show(l), show(r)),
             ExprKind::Or(l, r) => format!("({} || {})", show(l), show(r)),
-            ExprKind::Range { start, end, inclusive } => {
-                format!("({}{}{})", show(start), if *inclusive { "..=" } else { ".." }, show(end))
+            ExprKind::Range {
+                start,
+                end,
+                inclusive,
+            } => {
+                format!(
+                    "({}{}{})",
+                    show(start),
+                    if *inclusive { "..=" } else { ".." },
+                    show(end)
+                )
             }
             ExprKind::Attr(b, n) => format!("{}.{n}", show(b)),
-            ExprKind::Call { callee, args, kwargs } => {
+            ExprKind::Call {
+                callee,
+                args,
+                kwargs,
+            } => {
                 let mut a: Vec<String> = args.iter().map(show).collect();
-                a.extend(kwargs.iter().map(|k| format!("{}={}", k.name, show(&k.value))));
+                a.extend(
+                    kwargs
+                        .iter()
+                        .map(|k| format!("{}={}", k.name, show(&k.value))),
+                );
                 format!("{}({})", show(callee), a.join(", "))
             }
             ExprKind::Index(b, i) => format!("{}[{}]", show(b), show(i)),
@@ -747,7 +783,10 @@ mod tests {
         assert_eq!(expr("1..n+1"), "(1..(n + 1))");
         assert_eq!(expr("\"S\" in r.flags"), "(\"S\" in r.flags)");
         assert_eq!(expr("x not in y"), "(x not in y)");
-        assert_eq!(expr("IP(dst=d)/TCP(dport=80)/\"x\""), "((IP(dst=d) / TCP(dport=80)) / \"x\")");
+        assert_eq!(
+            expr("IP(dst=d)/TCP(dport=80)/\"x\""),
+            "((IP(dst=d) / TCP(dport=80)) / \"x\")"
+        );
         assert_eq!(expr("a.b(1)[2].c"), "a.b(1)[2].c");
     }
 

@@ -101,6 +101,9 @@ impl LayerKind {
     }
 }
 
+/// The shared, ordered entries of a dict value.
+pub type DictRef = Rc<RefCell<Vec<(Rc<str>, Value)>>>;
+
 #[derive(Debug, Clone)]
 pub enum Value {
     None,
@@ -113,7 +116,7 @@ pub enum Value {
     /// `start..end` (end excluded) or `start..=end`.
     Range(i64, i64, bool),
     /// Ordered string-keyed record (results such as `sr`'s answered/unanswered).
-    Dict(Rc<RefCell<Vec<(Rc<str>, Value)>>>),
+    Dict(DictRef),
     Func(Rc<Function>),
     Builtin(Rc<Builtin>),
     LayerClass(LayerKind),
@@ -215,7 +218,7 @@ impl Value {
 
     fn write_repr(&self, out: &mut String, depth: usize) {
         if depth > 32 {
-            out.push_str("…");
+            out.push('…');
             return;
         }
         match self {
@@ -281,7 +284,11 @@ pub fn fmt_float(f: f64) -> String {
     } else if f.is_nan() {
         "nan".into()
     } else if f.is_infinite() {
-        if f > 0.0 { "inf".into() } else { "-inf".into() }
+        if f > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else {
         format!("{f}")
     }
@@ -328,7 +335,11 @@ pub fn parse_ip_flags(s: &str) -> std::result::Result<u8, String> {
             "DF" => 0b010,
             "MF" => 0b001,
             "EVIL" | "RESERVED" | "RB" => 0b100,
-            other => return Err(format!("unknown IPv4 flag {other:?} (expected DF, MF or evil)")),
+            other => {
+                return Err(format!(
+                    "unknown IPv4 flag {other:?} (expected DF, MF or evil)"
+                ))
+            }
         };
     }
     Ok(f)
@@ -353,7 +364,11 @@ pub fn option_text(o: &TcpOption) -> String {
 }
 
 pub fn range_len(a: i64, b: i64, inclusive: bool) -> u64 {
-    let end = if inclusive { i128::from(b) + 1 } else { i128::from(b) };
+    let end = if inclusive {
+        i128::from(b) + 1
+    } else {
+        i128::from(b)
+    };
     let n = end - i128::from(a);
     if n <= 0 {
         0
@@ -365,7 +380,17 @@ pub fn range_len(a: i64, b: i64, inclusive: bool) -> u64 {
 /// Equality as `==` sees it: numbers across int/float, text and bytes by their
 /// UTF-8 bytes, flags against strings and ints as sets.
 pub fn equals(a: &Value, b: &Value) -> bool {
+    equals_depth(a, b, 0)
+}
+
+/// Nested lists can contain themselves; past this depth they compare unequal.
+const MAX_COMPARE_DEPTH: usize = 64;
+
+fn equals_depth(a: &Value, b: &Value, depth: usize) -> bool {
     use Value::*;
+    if depth > MAX_COMPARE_DEPTH {
+        return false;
+    }
     match (a, b) {
         (None, None) => true,
         (Bool(x), Bool(y)) => x == y,
@@ -378,20 +403,30 @@ pub fn equals(a: &Value, b: &Value) -> bool {
         (List(x), List(y)) => {
             Rc::ptr_eq(x, y) || {
                 let (x, y) = (x.borrow(), y.borrow());
-                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| equals(a, b))
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y.iter())
+                        .all(|(a, b)| equals_depth(a, b, depth + 1))
             }
         }
         (Range(a1, b1, i1), Range(a2, b2, i2)) => (a1, b1, i1) == (a2, b2, i2),
         (Dict(x), Dict(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && equals(v, v2)))
+                && x.iter().all(|(k, v)| {
+                    y.iter()
+                        .any(|(k2, v2)| k == k2 && equals_depth(v, v2, depth + 1))
+                })
         }
         (Flags(x), Flags(y)) => x.0 == y.0,
-        (Flags(f), Str(s)) | (Str(s), Flags(f)) => TcpFlags::parse(s).map(|p| p.0 == f.0).unwrap_or(false),
+        (Flags(f), Str(s)) | (Str(s), Flags(f)) => {
+            TcpFlags::parse(s).map(|p| p.0 == f.0).unwrap_or(false)
+        }
         (Flags(f), Int(n)) | (Int(n), Flags(f)) => i64::from(f.0) == *n,
         (IpFlags(x), IpFlags(y)) => x == y,
-        (IpFlags(f), Str(s)) | (Str(s), IpFlags(f)) => parse_ip_flags(s).map(|p| p == *f).unwrap_or(false),
+        (IpFlags(f), Str(s)) | (Str(s), IpFlags(f)) => {
+            parse_ip_flags(s).map(|p| p == *f).unwrap_or(false)
+        }
         (IpFlags(f), Int(n)) | (Int(n), IpFlags(f)) => i64::from(*f) == *n,
         (TcpOpt(x), TcpOpt(y)) => x == y,
         (LayerClass(x), LayerClass(y)) => x == y,
@@ -407,7 +442,14 @@ pub fn equals(a: &Value, b: &Value) -> bool {
 
 /// `<`, `<=` … : numbers, strings, bytes and lists; `Option::None` when unordered.
 pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    compare_depth(a, b, 0)
+}
+
+fn compare_depth(a: &Value, b: &Value, depth: usize) -> Option<std::cmp::Ordering> {
     use Value::*;
+    if depth > MAX_COMPARE_DEPTH {
+        return Option::None;
+    }
     match (a, b) {
         (Int(x), Int(y)) => Some(x.cmp(y)),
         (Int(x), Float(y)) => (*x as f64).partial_cmp(y),
@@ -419,7 +461,7 @@ pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
         (List(x), List(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
             for (a, b) in x.iter().zip(y.iter()) {
-                match compare(a, b)? {
+                match compare_depth(a, b, depth + 1)? {
                     std::cmp::Ordering::Equal => continue,
                     o => return Some(o),
                 }
@@ -453,7 +495,10 @@ pub fn format_spec(v: &Value, spec: &str, span: Span) -> Result<String> {
     }
     let mut width = 0usize;
     while let Some(d) = chars.get(i).and_then(|c| c.to_digit(10)) {
-        width = width.saturating_mul(10).saturating_add(d as usize).min(1000);
+        width = width
+            .saturating_mul(10)
+            .saturating_add(d as usize)
+            .min(1000);
         i += 1;
     }
     let mut prec: Option<usize> = Option::None;
@@ -476,7 +521,13 @@ pub fn format_spec(v: &Value, spec: &str, span: Span) -> Result<String> {
             Value::Bool(b) => Ok(i64::from(*b)),
             Value::Flags(f) => Ok(i64::from(f.0)),
             Value::IpFlags(f) => Ok(i64::from(*f)),
-            _ => Err(error(span, ErrorKind::Type(format!("format {spec:?} needs an integer, got {}", v.type_name())))),
+            _ => Err(error(
+                span,
+                ErrorKind::Type(format!(
+                    "format {spec:?} needs an integer, got {}",
+                    v.type_name()
+                )),
+            )),
         }
     };
     let body = match ty {
@@ -489,7 +540,15 @@ pub fn format_spec(v: &Value, spec: &str, span: Span) -> Result<String> {
             let f = match v {
                 Value::Int(n) => *n as f64,
                 Value::Float(f) => *f,
-                _ => return Err(error(span, ErrorKind::Type(format!("format {spec:?} needs a number, got {}", v.type_name())))),
+                _ => {
+                    return Err(error(
+                        span,
+                        ErrorKind::Type(format!(
+                            "format {spec:?} needs a number, got {}",
+                            v.type_name()
+                        )),
+                    ))
+                }
             };
             let p = prec.unwrap_or(6);
             match ty {
@@ -545,7 +604,10 @@ mod tests {
         let s = Span::default();
         assert_eq!(format_spec(&Value::Int(255), "04x", s).unwrap(), "00ff");
         assert_eq!(format_spec(&Value::Int(-5), "04d", s).unwrap(), "-005");
-        assert_eq!(format_spec(&Value::Float(1.23456), ".2f", s).unwrap(), "1.23");
+        assert_eq!(
+            format_spec(&Value::Float(1.23456), ".2f", s).unwrap(),
+            "1.23"
+        );
         assert_eq!(format_spec(&Value::str("ab"), ">4", s).unwrap(), "  ab");
         assert_eq!(format_spec(&Value::str("ab"), "*^6", s).unwrap(), "**ab**");
         assert!(format_spec(&Value::str("ab"), "q", s).is_err());

@@ -16,6 +16,9 @@ pub struct Frame {
     pub data: Vec<u8>,
     /// Wall-clock receive time from the kernel (CLOCK_REALTIME since the epoch).
     pub time: Duration,
+    /// The same instant on CLOCK_MONOTONIC (the kernel stamp moved by the offset between
+    /// the clocks read right now), for round-trip times that a clock step cannot break.
+    pub mono: Duration,
     pub ifindex: u32,
 }
 
@@ -45,6 +48,21 @@ impl Capture {
         })
     }
 
+    /// Replace the filter. Cheap (no socket re-bind, which costs an RCU grace period of
+    /// ~10 ms in the kernel), so one socket serves many `sr` calls.
+    pub fn set_filter(&mut self, filter: &[SockFilter]) -> io::Result<()> {
+        sys::attach_filter(&self.fd, filter)
+    }
+
+    /// Throw away everything queued (packets accepted by an earlier filter).
+    pub fn drain(&mut self) -> io::Result<usize> {
+        let mut n = 0;
+        while sys::recv_packet(&self.fd, &mut self.buf)?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// The next packet already queued, without waiting.
     pub fn try_next(&mut self) -> io::Result<Option<Frame>> {
         loop {
@@ -54,11 +72,14 @@ impl Capture {
             if r.pkttype == PACKET_OUTGOING {
                 continue;
             }
-            let time = r.stamp.unwrap_or_else(|| sys::clocks().0);
+            let (real_now, mono_now) = sys::clocks();
+            let time = r.stamp.unwrap_or(real_now);
+            let mono = mono_now.saturating_sub(real_now.saturating_sub(time));
             let data = self.buf.get(..r.len).unwrap_or_default().to_vec();
             return Ok(Some(Frame {
                 data,
                 time,
+                mono,
                 ifindex: r.ifindex,
             }));
         }

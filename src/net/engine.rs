@@ -4,11 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufWriter};
-use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::capture::{Capture, Frame};
@@ -43,7 +42,8 @@ impl NetError {
     }
 
     fn io(what: impl Into<String>, source: io::Error) -> NetError {
-        if source.raw_os_error() == Some(libc::EPERM) || source.raw_os_error() == Some(libc::EACCES) {
+        if source.raw_os_error() == Some(libc::EPERM) || source.raw_os_error() == Some(libc::EACCES)
+        {
             return NetError::Permission(permission_message());
         }
         NetError::Io {
@@ -110,7 +110,8 @@ pub struct Reply {
     pub bytes: Vec<u8>,
     /// Index of the probe it answers (in the list given to `sr`).
     pub probe: usize,
-    /// From the probe leaving (last transmission) to the kernel receiving the reply.
+    /// From the probe leaving (last transmission) to the kernel receiving the reply, on
+    /// CLOCK_MONOTONIC.
     pub rtt: Duration,
     /// Wall-clock receive time (since the Unix epoch).
     pub time: Duration,
@@ -168,7 +169,18 @@ pub struct Engine {
     pcap: Option<pcap::Writer<BufWriter<File>>>,
     /// Why packets went out at the link layer (shown once per reason by callers).
     pub notes: Vec<String>,
+    /// Capture sockets kept open per interface index (0 = all): opening and closing an
+    /// AF_PACKET socket waits for an RCU grace period (~10 ms), which would dominate sr1.
+    captures: HashMap<u32, Capture>,
 }
+
+/// A filter that accepts nothing: parked capture sockets cost nothing while idle.
+const REJECT_ALL: [sys::SockFilter; 1] = [sys::SockFilter {
+    code: 0x06,
+    jt: 0,
+    jf: 0,
+    k: 0,
+}];
 
 /// Capture buffer for `sr`/`sniff`: 64 MiB holds ~80,000 replies of stall.
 const RCVBUF: usize = 64 << 20;
@@ -211,11 +223,45 @@ impl Engine {
             routes: HashMap::new(),
             pcap,
             notes: Vec::new(),
+            captures: HashMap::new(),
         })
     }
 
+    /// A capture socket on `ifindex` armed with `program` and emptied: what it returns
+    /// from now on passed this filter. Reused across calls.
+    fn armed_capture(
+        &mut self,
+        ifindex: u32,
+        program: &[sys::SockFilter],
+    ) -> Result<Capture, NetError> {
+        let mut cap = match self.captures.remove(&ifindex) {
+            Some(mut c) => {
+                c.set_filter(program)
+                    .map_err(|e| NetError::io("arming the capture filter", e))?;
+                c
+            }
+            None => Capture::open(ifindex, program, RCVBUF)
+                .map_err(|e| NetError::io("opening the capture socket", e))?,
+        };
+        cap.drain().map_err(|e| NetError::io("capturing", e))?;
+        let _ = cap.drops(); // reset the kernel's drop counter
+        Ok(cap)
+    }
+
+    /// Park a capture socket for the next call, accepting nothing meanwhile.
+    fn park_capture(&mut self, ifindex: u32, mut cap: Capture) {
+        if cap.set_filter(&REJECT_ALL).is_ok() && cap.drain().is_ok() {
+            self.captures.insert(ifindex, cap);
+        }
+    }
+
     /// The route to `dst` (cached), as `ip route get` would say.
-    pub fn route(&mut self, dst: IpAddr, src: Option<IpAddr>, iface: Option<&str>) -> Result<Route, NetError> {
+    pub fn route(
+        &mut self,
+        dst: IpAddr,
+        src: Option<IpAddr>,
+        iface: Option<&str>,
+    ) -> Result<Route, NetError> {
         let key = (dst, src, iface.map(str::to_string));
         if let Some(r) = self.routes.get(&key) {
             return Ok(r.clone());
@@ -264,7 +310,8 @@ impl Engine {
     /// Flush the pcap file.
     pub fn flush(&mut self) -> Result<(), NetError> {
         if let Some(w) = self.pcap.as_mut() {
-            w.flush().map_err(|e| NetError::io("writing the pcap file", e))?;
+            w.flush()
+                .map_err(|e| NetError::io("writing the pcap file", e))?;
         }
         Ok(())
     }
@@ -281,7 +328,12 @@ impl Engine {
     /// Send packets, `count` rounds of the whole list, waiting `inter` between packets.
     /// A long burst without `inter` goes out in sendmmsg(2) batches at the link layer.
     /// Returns how many packets left.
-    pub fn send(&mut self, probes: &[Probe], count: usize, inter: Duration) -> Result<usize, NetError> {
+    pub fn send(
+        &mut self,
+        probes: &[Probe],
+        count: usize,
+        inter: Duration,
+    ) -> Result<usize, NetError> {
         let prepared: Vec<Prepared> = probes
             .iter()
             .map(|p| self.prepare(p))
@@ -293,13 +345,22 @@ impl Engine {
         if inter.is_zero() && total >= 64 && same_route && self.pcap.is_none() {
             if let Some(first) = prepared.first() {
                 let route = first.route.clone();
-                let frames: Vec<&[u8]> = prepared.iter().map(|p| p.bytes.as_slice()).collect();
+                // Batches of up to 1,024 frames, cycling through the list `count` times.
+                let len = prepared.len();
                 let mut sent = 0;
-                for _ in 0..count {
-                    sent += self
+                while sent < total {
+                    let n = (total - sent).min(1024);
+                    let batch: Vec<&[u8]> = (sent..sent + n)
+                        .filter_map(|k| prepared.get(k % len).map(|p| p.bytes.as_slice()))
+                        .collect();
+                    let done = self
                         .sender
-                        .send_batch(&frames, &route)
+                        .send_batch(&batch, &route)
                         .map_err(|e| NetError::io(format!("sending to {}", route.dst), e))?;
+                    if done == 0 {
+                        break;
+                    }
+                    sent += done;
                 }
                 return Ok(sent);
             }
@@ -320,20 +381,27 @@ impl Engine {
 
     /// Send one probe and wait up to `timeout` for its answer.
     pub fn sr1(&mut self, probe: &Probe, timeout: Duration) -> Result<Option<Reply>, NetError> {
-        let r = self.sr(std::slice::from_ref(probe), timeout, 0, Duration::ZERO, None)?;
+        let r = self.sr(
+            std::slice::from_ref(probe),
+            timeout,
+            0,
+            Duration::ZERO,
+            &|| false,
+        )?;
         Ok(r.answered.into_iter().next())
     }
 
     /// Send probes, capture and match their answers. Each unanswered probe is sent again
     /// up to `retry` more times; the wait ends `timeout` after the last probe left, or as
-    /// soon as every probe has its answer. `stop` (e.g. set by Ctrl-C) ends it early.
+    /// soon as every probe has its answer. `stop` (e.g. "was Ctrl-C pressed?") is asked
+    /// every 50 ms at most and ends it early.
     pub fn sr(
         &mut self,
         probes: &[Probe],
         timeout: Duration,
         retry: usize,
         inter: Duration,
-        stop: Option<&AtomicBool>,
+        stop: &dyn Fn() -> bool,
     ) -> Result<SrResult, NetError> {
         let prepared: Vec<Prepared> = probes
             .iter()
@@ -358,8 +426,7 @@ impl Engine {
         };
         let filter = candidate_filter(&prepared);
         let program = super::filter::compile(&filter).map_err(NetError::BadPacket)?;
-        let mut cap = Capture::open(ifindex, &program, RCVBUF)
-            .map_err(|e| NetError::io("opening the capture socket", e))?;
+        let mut cap = self.armed_capture(ifindex, &program)?;
 
         let n = prepared.len();
         let mut answered = vec![false; n];
@@ -374,7 +441,7 @@ impl Engine {
             result: &mut result,
             pcap: self.pcap.as_mut(),
         };
-        let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+        let stopped = || stop();
         'rounds: for _round in 0..=retry {
             let todo: Vec<usize> = (0..n).filter(|&i| !state.answered[i]).collect();
             if todo.is_empty() {
@@ -400,8 +467,11 @@ impl Engine {
                     }
                 }
                 let p = &prepared[i];
-                let t = sys::clocks().0;
-                if let Err(e) = self.sender.send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref()) {
+                let (t, t_mono) = sys::clocks();
+                if let Err(e) =
+                    self.sender
+                        .send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref())
+                {
                     if e.raw_os_error() == Some(libc::ENOBUFS) {
                         // The queue is full: drain replies, then try once more.
                         std::thread::sleep(Duration::from_micros(200));
@@ -412,7 +482,7 @@ impl Engine {
                         return Err(NetError::io(format!("sending to {}", p.route.dst), e));
                     }
                 }
-                state.sent_at[i] = t;
+                state.sent_at[i] = t_mono;
                 if let Some(w) = state.pcap.as_mut() {
                     let _ = w.write(t, &p.bytes);
                 }
@@ -447,6 +517,7 @@ impl Engine {
         }
         result.unanswered = (0..n).filter(|&i| !answered[i]).collect();
         result.drops = cap.drops();
+        self.park_capture(ifindex, cap);
         self.flush()?;
         Ok(result)
     }
@@ -459,7 +530,7 @@ impl Engine {
         timeout: Option<Duration>,
         filter: Option<&str>,
         iface: Option<&str>,
-        stop: Option<&AtomicBool>,
+        stop: &dyn Fn() -> bool,
     ) -> Result<Vec<Sniffed>, NetError> {
         let f = Filter::new(filter.unwrap_or("")).map_err(NetError::Filter)?;
         let ifindex = match iface {
@@ -471,13 +542,12 @@ impl Engine {
             })?,
             None => 0,
         };
-        let mut cap = Capture::open(ifindex, &f.program, RCVBUF)
-            .map_err(|e| NetError::io("opening the capture socket", e))?;
+        let mut cap = self.armed_capture(ifindex, &f.program)?;
         let start = Instant::now();
         let mut out = Vec::new();
         let mut names: HashMap<u32, String> = HashMap::new();
         while count == 0 || out.len() < count {
-            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            if stop() {
                 break;
             }
             let wait = match timeout {
@@ -500,6 +570,7 @@ impl Engine {
                 });
             }
         }
+        self.park_capture(ifindex, cap);
         self.flush()?;
         Ok(out)
     }
@@ -529,7 +600,10 @@ impl Collect<'_> {
             return;
         };
         let answered = &*self.answered;
-        match self.matcher.classify(&s, |i| answered.get(i).copied().unwrap_or(true)) {
+        match self
+            .matcher
+            .classify(&s, |i| answered.get(i).copied().unwrap_or(true))
+        {
             Outcome::Answer(i, kind) => {
                 if let Some(a) = self.answered.get_mut(i) {
                     *a = true;
@@ -537,7 +611,7 @@ impl Collect<'_> {
                 *self.left = self.left.saturating_sub(1);
                 let sent = self.sent_at.get(i).copied().unwrap_or_default();
                 self.result.answered.push(Reply {
-                    rtt: f.time.saturating_sub(sent),
+                    rtt: f.mono.saturating_sub(sent),
                     time: f.time,
                     bytes: f.data,
                     probe: i,

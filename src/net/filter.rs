@@ -245,9 +245,8 @@ impl Parser {
                 }
                 if proto.is_none() && dir == Dir::Either {
                     // A bare value repeats the previous kind.
-                    match (self.last, self.peek()) {
-                        (Some((d, p, k)), Some(_)) => return self.value(d, p, k),
-                        _ => {}
+                    if let (Some((d, p, k)), Some(_)) = (self.last, self.peek()) {
+                        return self.value(d, p, k);
                     }
                 }
                 if dir != Dir::Either && proto.is_none() {

@@ -29,6 +29,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// Socket mark of tcpcraft's raw sockets ("tcrf"): packets carrying it pass the guard.
@@ -316,6 +317,22 @@ impl Drop for RstGuard {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The guard shared by every session of the process: made on first use (in the
+/// network namespace of that caller), removed when the last session lets go of it.
+/// The flag is true when this call installed it (time to print its summary).
+pub fn shared() -> Result<(Arc<Mutex<RstGuard>>, bool), GuardError> {
+    static SHARED: Mutex<Weak<Mutex<RstGuard>>> = Mutex::new(Weak::new());
+    let mut slot = SHARED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(g) = slot.upgrade() {
+        return Ok((g, false));
+    }
+    let g = Arc::new(Mutex::new(RstGuard::new()?));
+    *slot = Arc::downgrade(&g);
+    Ok((g, true))
 }
 
 /// `nft`, also where root's PATH has it when the caller's PATH does not.

@@ -2,12 +2,27 @@
 //!
 //! Pure parts (matching, filters, BPF, the byte-level wire facts) are unit-tested with
 //! byte vectors; the socket parts are exercised by `tests/net_*.rs` in the test bed.
+//!
+//! Map:
+//! - [`engine::Engine`]: `send`, `sr1`, `sr`, `sniff` over IP packets as bytes, with
+//!   routes, capture, matching and `--pcap` ([`lang_net::RawNet`] puts it behind the
+//!   language's `Net` trait).
+//! - [`send`]: raw IPv4 (IP_HDRINCL) and IPv6 sockets; AF_PACKET when the kernel would
+//!   rewrite a field the user set; [`send::BatchSender`] (sendmmsg) for bulk traffic.
+//! - [`capture::Capture`] (one AF_PACKET socket, BPF armed before bind) and
+//!   [`ring::Ring`] (TPACKET_V3) for high rates; [`filter`] compiles tcpdump-style
+//!   filters to classic BPF ([`bpf`] also interprets them).
+//! - [`route`] / [`netlink`]: `ip route get` and the neighbour table.
+//! - [`matching`] / [`wire`]: which captured packet answers which probe, and why not.
+//! - [`testbed`] / [`lab`]: namespaces with real listeners; `tcpcraft lab`.
 
 pub mod bpf;
 pub mod capture;
 pub mod engine;
 pub mod filter;
 pub mod guard;
+pub mod lab;
+pub mod lang_net;
 pub mod matching;
 pub mod netlink;
 pub mod ring;
@@ -18,7 +33,7 @@ pub mod testbed;
 pub mod wire;
 
 pub use engine::{
-    check_privileges, permission_message, Engine, EngineOptions, NetError, Probe, Reply,
-    SrResult, Sniffed, Unmatched,
+    check_privileges, permission_message, Engine, EngineOptions, NetError, Probe, Reply, Sniffed,
+    SrResult, Unmatched,
 };
 pub use matching::AnswerKind;

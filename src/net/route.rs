@@ -26,7 +26,10 @@ pub struct Route {
 pub fn resolve(dst: IpAddr, src: Option<IpAddr>, iface: Option<&str>) -> io::Result<Route> {
     let oif = match iface {
         Some(name) => Some(sys::if_nametoindex(name).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotFound, format!("no interface named {name}"))
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no interface named {name}"),
+            )
         })?),
         None => None,
     };
@@ -52,11 +55,10 @@ pub fn resolve(dst: IpAddr, src: Option<IpAddr>, iface: Option<&str>) -> io::Res
     })
 }
 
-/// The ARPHRD type of an interface (1 Ethernet, 772 loopback, 65534 none).
-pub fn hw_type(ifname: &str) -> Option<u32> {
-    std::fs::read_to_string(format!("/sys/class/net/{ifname}/type"))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
+/// The ARPHRD type of an interface (1 Ethernet, 772 loopback, 65534 none), asked of the
+/// kernel in this thread's network namespace.
+pub fn hw_type(ifname: &str) -> Option<u16> {
+    sys::if_hwaddr(ifname).ok().map(|(t, _)| t)
 }
 
 /// The next hop's MAC address for link-layer sending: `Ok(None)` when the interface has no

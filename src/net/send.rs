@@ -27,14 +27,6 @@ pub struct Sender {
     macs: HashMap<(u32, IpAddr), Option<[u8; 6]>>,
 }
 
-fn ethertype(bytes: &[u8]) -> u16 {
-    if bytes.first().map(|b| b >> 4) == Some(6) {
-        ETH_P_IPV6
-    } else {
-        ETH_P_IP
-    }
-}
-
 impl Sender {
     pub fn new() -> Sender {
         Sender::default()
@@ -62,6 +54,9 @@ impl Sender {
         if self.link.is_none() {
             // Protocol 0: this socket only sends, it never receives a copy of anything.
             let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
+            let one: libc::c_int = 1;
+            // Straight to the driver: no queueing discipline in the way at high rates.
+            let _ = sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_QDISC_BYPASS, &one);
             let big: libc::c_int = 4 << 20;
             let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
             self.link = Some(fd);
@@ -87,11 +82,21 @@ impl Sender {
         } else {
             ETH_P_IP
         };
-        Ok(RawSockAddr::from_ll(sys::sockaddr_ll(route.ifindex, proto, mac)))
+        Ok(RawSockAddr::from_ll(sys::sockaddr_ll(
+            route.ifindex,
+            proto,
+            mac,
+        )))
     }
 
     /// Send one IP packet (bytes start at the IP header).
-    pub fn send(&mut self, bytes: &[u8], route: &Route, path: Path, bind: Option<&str>) -> io::Result<()> {
+    pub fn send(
+        &mut self,
+        bytes: &[u8],
+        route: &Route,
+        path: Path,
+        bind: Option<&str>,
+    ) -> io::Result<()> {
         match path {
             Path::RawIp => {
                 let v6 = route.dst.is_ipv6();
@@ -104,10 +109,8 @@ impl Sender {
                 sys::sendto(fd, bytes, &addr).map(|_| ())
             }
             Path::Link => {
-                let mut addr = self.link_addr(route)?;
-                let _ = &mut addr;
+                let addr = self.link_addr(route)?;
                 let fd = self.link_socket()?;
-                let _ = ethertype(bytes);
                 sys::sendto(fd, bytes, &addr).map(|_| ())
             }
         }
@@ -118,5 +121,39 @@ impl Sender {
         let addr = self.link_addr(route)?;
         let fd = self.link_socket()?;
         sys::sendmmsg(fd, frames, &addr)
+    }
+}
+
+/// A link-layer sender bound to one route, for bulk traffic (the scanner): prebuilt IP
+/// packets go out in sendmmsg(2) batches on an AF_PACKET socket that skips the qdisc.
+pub struct BatchSender {
+    fd: OwnedFd,
+    addr: RawSockAddr,
+}
+
+impl BatchSender {
+    /// Resolve the next hop of `route` and open the socket.
+    pub fn new(route: &Route) -> io::Result<BatchSender> {
+        let mac = route::next_hop_mac(route)?;
+        let proto = if route.dst.is_ipv6() {
+            ETH_P_IPV6
+        } else {
+            ETH_P_IP
+        };
+        let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
+        let one: libc::c_int = 1;
+        // Straight to the driver: no queueing discipline in the way at high rates.
+        let _ = sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_QDISC_BYPASS, &one);
+        let big: libc::c_int = 8 << 20;
+        let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
+        Ok(BatchSender {
+            fd,
+            addr: RawSockAddr::from_ll(sys::sockaddr_ll(route.ifindex, proto, mac)),
+        })
+    }
+
+    /// Send every packet (bytes start at the IP header); returns how many left.
+    pub fn send(&self, packets: &[&[u8]]) -> io::Result<usize> {
+        sys::sendmmsg(&self.fd, packets, &self.addr)
     }
 }

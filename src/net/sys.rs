@@ -562,3 +562,36 @@ pub fn recv_timeout(fd: &OwnedFd, buf: &mut [u8], timeout: Duration) -> io::Resu
         )
     })
 }
+
+/// The hardware type (ARPHRD_*) and address of an interface, via SIOCGIFHWADDR in the
+/// current network namespace (/sys may show another namespace's interfaces).
+pub fn if_hwaddr(name: &str) -> io::Result<(u16, [u8; 6])> {
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct IfReq {
+        name: [u8; 16],
+        family: u16,
+        data: [u8; 14],
+        _pad: [u8; 8],
+    }
+    let mut req = IfReq {
+        name: [0; 16],
+        family: 0,
+        data: [0; 14],
+        _pad: [0; 8],
+    };
+    let bytes = name.as_bytes();
+    if bytes.len() >= 16 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "interface name too long",
+        ));
+    }
+    req.name[..bytes.len()].copy_from_slice(bytes);
+    let fd = socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
+    #[allow(unsafe_code)] // reason: req is a writable ifreq-sized buffer
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFHWADDR, &mut req as *mut IfReq) })?;
+    let mut mac = [0u8; 6];
+    mac.copy_from_slice(&req.data[..6]);
+    Ok((req.family, mac))
+}

@@ -76,7 +76,10 @@ fn run(cmd: &mut Command) -> io::Result<()> {
     let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
         io::Error::new(
             e.kind(),
-            format!("running {:?}: {e} (is iproute2 installed?)", cmd.get_program()),
+            format!(
+                "running {:?}: {e} (is iproute2 installed?)",
+                cmd.get_program()
+            ),
         )
     })?;
     if out.status.success() {
@@ -113,7 +116,10 @@ pub fn fault_rules(f: &Faults) -> String {
         s += &format!("    numgen random mod 100 < {} drop\n", f.loss);
     }
     if !f.drop.is_empty() {
-        s += &format!("    meta l4proto {{ tcp, udp }} th dport {{ {} }} drop\n", list(&f.drop));
+        s += &format!(
+            "    meta l4proto {{ tcp, udp }} th dport {{ {} }} drop\n",
+            list(&f.drop)
+        );
     }
     if !f.reject.is_empty() {
         s += &format!(
@@ -133,7 +139,12 @@ impl Bed {
     /// Build the network, start the listeners, add the faults. Any earlier bed with the
     /// same id is removed first, so this is idempotent.
     pub fn up(cfg: &BedConfig) -> io::Result<Bed> {
-        if cfg.id.is_empty() || !cfg.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        if cfg.id.is_empty()
+            || !cfg
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "a test bed id is lower-case letters and digits",
@@ -172,9 +183,35 @@ impl Bed {
         }
         ip(&["-n", &client, "addr", "add", "198.18.0.1/24", "dev", "tc0"])?;
         ip(&["-n", &server, "addr", "add", "198.18.0.2/24", "dev", "tc0"])?;
-        ip(&["-n", &client, "addr", "add", "2001:db8:198:18::1/64", "dev", "tc0", "nodad"])?;
-        ip(&["-n", &server, "addr", "add", "2001:db8:198:18::2/64", "dev", "tc0", "nodad"])?;
-        ip(&["-n", &client, "route", "add", SILENT_NET, "via", "198.18.0.2"])?;
+        ip(&[
+            "-n",
+            &client,
+            "addr",
+            "add",
+            "2001:db8:198:18::1/64",
+            "dev",
+            "tc0",
+            "nodad",
+        ])?;
+        ip(&[
+            "-n",
+            &server,
+            "addr",
+            "add",
+            "2001:db8:198:18::2/64",
+            "dev",
+            "tc0",
+            "nodad",
+        ])?;
+        ip(&[
+            "-n",
+            &client,
+            "route",
+            "add",
+            SILENT_NET,
+            "via",
+            "198.18.0.2",
+        ])?;
         bed.set_faults(&cfg.faults)?;
         let script = dir.join("server.py");
         std::fs::write(&script, SERVER_PY)?;
@@ -185,11 +222,14 @@ impl Bed {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // The server must not outlive us, even if we are killed.
-        #[allow(unsafe_code)] // reason: prctl is async-signal-safe, as pre_exec requires
+        // The server must not outlive us, even if we are killed; and it gets a process
+        // group of its own, so Ctrl-C at the lab's terminal reaches tcpcraft, not it.
+        #[allow(unsafe_code)]
+        // reason: prctl and setpgid are async-signal-safe, as pre_exec requires
         unsafe {
             cmd.pre_exec(|| {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                libc::setpgid(0, 0);
                 Ok(())
             });
         }
@@ -223,7 +263,14 @@ impl Bed {
     /// Replace the nftables faults in the server namespace.
     pub fn set_faults(&self, f: &Faults) -> io::Result<()> {
         let _ = run(Command::new("ip").args([
-            "netns", "exec", &self.server, "nft", "delete", "table", "inet", "tcpcraft_faults",
+            "netns",
+            "exec",
+            &self.server,
+            "nft",
+            "delete",
+            "table",
+            "inet",
+            "tcpcraft_faults",
         ]));
         if f == &Faults::default() {
             return Ok(());
@@ -318,7 +365,13 @@ pub fn remove_by_id(id: &str) -> bool {
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok())
     {
-        any |= sys::kill(pid, libc::SIGTERM);
+        // Only our server: the pid may have been reused since a crash.
+        let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains("server.py"))
+            .unwrap_or(false);
+        if ours {
+            any |= sys::kill(pid, libc::SIGTERM);
+        }
     }
     for ns in [&client, &server] {
         if ns_exists(ns) {

@@ -410,3 +410,38 @@ mod tests {
         assert_eq!(bad[..36], good[..36]);
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::net::matching::{answers, Matcher};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Anything captured: parsing, matching and source filling never panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..200), v in 0u8..2) {
+            let mut b = b;
+            if let Some(first) = b.first_mut() {
+                *first = if v == 0 { 0x45 | (*first & 0x0f) } else { 0x60 };
+            }
+            let s = summarize(&b);
+            if let Some(s) = &s {
+                let _ = answers(s, s);
+                let m = Matcher::new(vec![Some(s.clone())]);
+                let _ = m.classify(s, |_| false);
+            }
+            let _ = kernel_would_rewrite_v4(&b);
+            let _ = fill_source(&mut b, "198.18.0.1".parse().unwrap());
+            let _ = fill_source(&mut b, "2001:db8:198:18::1".parse().unwrap());
+        }
+
+        /// Any filter text: an error or a program, and the program runs on any bytes.
+        #[test]
+        fn arbitrary_filters_never_panic(text in "[a-z0-9 ().:/!&|]{0,40}", pkt in proptest::collection::vec(any::<u8>(), 0..80)) {
+            if let Ok(f) = crate::net::filter::Filter::new(&text) {
+                let _ = f.matches(&pkt);
+            }
+        }
+    }
+}

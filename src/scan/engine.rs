@@ -20,7 +20,7 @@ use super::result::{ScanResults, ScanType};
 use super::targets::Targets;
 use super::ScanError;
 use crate::net::bpf::{Asm, ABS, AND, B, H, IND, JEQ, JMP, K, LD, LDX, MSH, RET};
-use crate::net::ring::Ring;
+use crate::net::ring::{Ring, RingConfig};
 use crate::net::route::{self, Route};
 use crate::net::send::{Path, Sender};
 use crate::net::sys::{self, SockFilter};
@@ -40,9 +40,9 @@ pub const DEFAULT_RATE: u64 = 1_000_000;
 const MIN_RATE: u64 = 500;
 /// Receive ring: 128 blocks of 128 KiB (16 MiB, about 140,000 replies of stall), a
 /// block handed over after at most 2 ms.
-const RING_BLOCK: usize = 128 << 10;
-const RING_BLOCKS: usize = 128;
-const RING_RETIRE: Duration = Duration::from_millis(2);
+const RING_BLOCK: u32 = 128 << 10;
+const RING_BLOCKS: u32 = 128;
+const RING_RETIRE_MS: u32 = 2;
 
 /// How to run a scan. `Default` is a SYN scan at an adaptive rate.
 #[derive(Clone, Debug)]
@@ -488,7 +488,7 @@ fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
         }
     };
     while !ctx.stop_rx.load(Ordering::Relaxed) {
-        let r = ring.next_block(Duration::from_millis(5), |p| handle(p.data));
+        let r = ring.poll(Duration::from_millis(5), |f| handle(f.data));
         if let Err(e) = r {
             if e.kind() != io::ErrorKind::Interrupted {
                 ctx.fail(ScanError::System(format!("capturing answers: {e}")));
@@ -496,17 +496,17 @@ fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
             }
         }
         if last_drops.elapsed() > Duration::from_millis(10) {
-            ctx.drops.fetch_add(ring.drops(), Ordering::Relaxed);
+            ctx.drops.fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
             last_drops = Instant::now();
         }
     }
     // Whatever is still in the ring.
-    while let Ok(n) = ring.next_block(Duration::ZERO, |p| handle(p.data)) {
+    while let Ok(n) = ring.poll(Duration::ZERO, |f| handle(f.data)) {
         if n == 0 {
             break;
         }
     }
-    ctx.drops.fetch_add(ring.drops(), Ordering::Relaxed);
+    ctx.drops.fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
 }
 
 /// Round-trip estimate as TCP keeps it (RFC 6298): smoothed RTT and its variation; the
@@ -740,7 +740,16 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         _ => wire::PROTO_TCP,
     };
     let filter = capture_filter(proto, sport).map_err(ScanError::System)?;
-    let cap = Ring::open(0, &filter, RING_BLOCK, RING_BLOCKS, RING_RETIRE)
+    let cap = Ring::open(
+        0,
+        &filter,
+        RingConfig {
+            block_size: RING_BLOCK,
+            block_count: RING_BLOCKS,
+            frame_size: 2048,
+            retire_ms: RING_RETIRE_MS,
+        },
+    )
         .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
     let pcap = match &cfg.pcap {
         Some(p) => Some(Mutex::new(

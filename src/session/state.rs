@@ -477,10 +477,11 @@ impl Endpoint {
         let before_handshake = !(self.state.is_synchronized()
             || (self.state == State::SynReceived && f.ack() && !f.syn()));
         if seg.len > 0 && before_handshake {
-            problems.push(format!(
-                "data before the handshake completed ({})",
-                self.state
-            ));
+            problems.push(if self.state == State::Closed && self.syn_sent {
+                "data after the connection closed (CLOSED)".to_string()
+            } else {
+                format!("data before the handshake completed ({})", self.state)
+            });
         }
         if f.syn() {
             if !self.syn_sent {
@@ -642,6 +643,24 @@ impl Endpoint {
                     self.state
                 ));
                 self.owes = Some(Owed::ChallengeAck);
+            } else if seg.len == 0
+                && !f.fin()
+                && !f.rst()
+                && f.ack()
+                && seg.seq == self.rcv_nxt.wrapping_sub(1)
+            {
+                // Linux probes a zero window (and keeps a connection alive) with an
+                // empty segment one before RCV.NXT, which forces an ACK.
+                let what = if self.rcv_wnd == 0 {
+                    "zero-window probe"
+                } else {
+                    "keep-alive probe"
+                };
+                r.info.push(format!(
+                    "{what}: seq {} is rcv_nxt - 1, an ACK answers (window {})",
+                    seg.seq, self.rcv_wnd
+                ));
+                self.owes = Some(Owed::ProbeAck);
             } else if old && !f.rst() {
                 r.info.push(format!(
                     "retransmission: {whose} side already has it (rcv_nxt {}), an ACK answers",
@@ -866,6 +885,8 @@ pub struct Machine {
     pub us: Endpoint,
     pub peer: Endpoint,
     pub history: Vec<Step>,
+    /// Our state and the peer's before the first segment (row 0 of the ladder).
+    pub initial: (State, State),
     /// How long TIME_WAIT lasts (2 MSL; Linux uses 60 s).
     pub time_wait: Duration,
 }
@@ -877,6 +898,7 @@ impl Machine {
             us: Endpoint::new(Side::Us, State::Closed, isn, window),
             peer: Endpoint::new(Side::Peer, State::Listen, 0, 0),
             history: Vec::new(),
+            initial: (State::Closed, State::Listen),
             time_wait: Duration::from_secs(60),
         }
     }
@@ -887,6 +909,7 @@ impl Machine {
             us: Endpoint::new(Side::Us, State::Listen, isn, window),
             peer: Endpoint::new(Side::Peer, State::Closed, 0, 0),
             history: Vec::new(),
+            initial: (State::Listen, State::Closed),
             time_wait: Duration::from_secs(60),
         }
     }

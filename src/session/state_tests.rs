@@ -924,3 +924,31 @@ fn expect_matching() {
         Err("expected window 1, got 29200; expected data \"pong\\n\" (5 bytes), got \"ping\\n\" (5 bytes); expected mss 1460, got none; expected sackok present, got none".to_string())
     );
 }
+
+#[test]
+fn linux_style_probes_are_named() {
+    let mut m = established();
+    let probe = Segment {
+        seq: PEER_ISN,
+        ..PEER_ACK
+    };
+    let r = recv(&mut m, probe);
+    assert!(
+        r.notes[0].starts_with("keep-alive probe: seq 5000 is rcv_nxt - 1"),
+        "{r:?}"
+    );
+    send_spec(
+        &mut m,
+        SendSpec {
+            flags: flags("A"),
+            window: Some(0),
+            ..SendSpec::default()
+        },
+    );
+    let r = recv(&mut m, probe);
+    assert!(
+        r.notes[0].starts_with("zero-window probe: seq 5000"),
+        "{r:?}"
+    );
+    assert!(r.warnings.is_empty());
+}

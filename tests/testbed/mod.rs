@@ -5,17 +5,23 @@
 //!
 //! Without root (or iproute2/nftables/python3) a test skips with a message, except under
 //! `CI=true`, where it fails: CI runs as root and must run every network test.
-#![allow(dead_code)] // reason: each test binary uses a different part of the helper
+#![allow(dead_code, unused_imports)] // reason: each test binary uses a different part of the helper
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use tcpcraft::net::testbed::{Bed, BedConfig, Faults, CLIENT_V4, CLIENT_V6, SERVER_V4, SERVER_V6};
+pub use tcpcraft::net::testbed::{
+    Bed, BedConfig, Faults, CLIENT_V4, CLIENT_V6, SERVER_V4, SERVER_V6,
+};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A unique id per bed: the test process id and a counter.
 fn fresh_id() -> String {
-    format!("t{}x{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t{}x{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// `None` means "skip this test" (already reported on stderr).
@@ -34,7 +40,14 @@ fn can_run(test: &str) -> bool {
 
 /// The standard bed: HTTP 80, echo 7 (TCP and UDP), 8443 dropped, 81 rejected with ICMP.
 pub fn standard(test: &str) -> Option<Bed> {
-    with(test, Faults { drop: vec![8443], reject: vec![81], loss: 0 })
+    with(
+        test,
+        Faults {
+            drop: vec![8443],
+            reject: vec![81],
+            loss: 0,
+        },
+    )
 }
 
 /// A bed with the standard listeners and the given faults.

@@ -1,0 +1,229 @@
+//! Running the language from the command line: script files, `-c CODE`, stdin.
+//!
+//! `main.rs` parses the arguments and calls [`run`] (or `crate::repl::run`) with a
+//! [`Config`]; everything after that — choosing the network backend, `--pcap`,
+//! rendering errors, the exit status — happens here.
+
+use super::error::ErrorKind;
+use super::interp::{Interp, Options};
+use super::net::{
+    DryRun, Net, NetError, PcapLog, Recorder, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
+};
+use super::value::Value;
+use crate::packet::{display, Packet};
+use std::path::PathBuf;
+
+/// Exit statuses (documented in tcpcraft(1)).
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// An `assert` or an expectation failed.
+    pub const FAILED: u8 = 1;
+    /// A script error (syntax, type, name …) or a command-line error.
+    pub const USAGE: u8 = 2;
+    /// A system error: privileges, interface, file.
+    pub const SYSTEM: u8 = 3;
+}
+
+/// Global options, as parsed by `main.rs`.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub dry_run: bool,
+    pub pcap: Option<PathBuf>,
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    /// Colour already decided (`--color`, NO_COLOR, terminal).
+    pub color: bool,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// `tcpcraft run FILE [ARGS…]`
+    File(PathBuf, Vec<String>),
+    /// `tcpcraft -c CODE [ARGS…]`
+    Code(String, Vec<String>),
+    /// statements piped on standard input
+    Stdin,
+}
+
+/// Where modules outside `lang` register their builtins (`session()`, `listen()`,
+/// `scan()` …). Add one line per module here; keep it the only such place.
+pub fn install_extensions(it: &mut Interp) {
+    let _ = it;
+}
+
+/// Stand-in used until the raw-socket engine is handed in: behaves as dry-run and
+/// says so once, the first time a script touches the network.
+struct NoEngine {
+    inner: DryRun,
+    told: bool,
+    quiet: bool,
+}
+
+impl NoEngine {
+    fn tell(&mut self) {
+        if !self.told && !self.quiet {
+            eprintln!("tcpcraft: the raw-socket engine is not built in yet; running as --dry-run (nothing is sent)");
+        }
+        self.told = true;
+    }
+}
+
+impl Net for NoEngine {
+    fn send(&mut self, pkts: &[Packet], opts: &SendOpts) -> Result<usize, NetError> {
+        self.tell();
+        self.inner.send(pkts, opts)
+    }
+    fn sr(&mut self, pkts: &[Packet], opts: &SrOpts) -> Result<SrResult, NetError> {
+        self.tell();
+        self.inner.sr(pkts, opts)
+    }
+    fn sr1(&mut self, pkt: &Packet, opts: &SrOpts) -> Result<Option<Reply>, NetError> {
+        self.tell();
+        self.inner.sr1(pkt, opts)
+    }
+    fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
+        self.tell();
+        self.inner.sniff(opts)
+    }
+    fn name(&self) -> &'static str {
+        "dry-run"
+    }
+    fn is_dry_run(&self) -> bool {
+        true
+    }
+}
+
+/// The dry-run backend printing "would send: <summary>" on standard output
+/// (nothing with `-q`; JSON with `--json`).
+pub fn dry_run_backend(cfg: &Config) -> DryRun {
+    let quiet = cfg.quiet;
+    let json = cfg.json;
+    DryRun::new(Box::new(move |p: &Packet| {
+        if quiet {
+            return;
+        }
+        use std::io::Write;
+        let line = if json {
+            display::json(p).to_string()
+        } else {
+            format!("would send: {}", display::summary(p))
+        };
+        let _ = writeln!(std::io::stdout(), "{line}");
+    }))
+}
+
+/// Build an interpreter for `cfg`. `engine` is the raw-socket backend (None until
+/// it exists, or with `--dry-run`). The returned log is `Some` with `--pcap`.
+pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Option<PcapLog>) {
+    let net: Box<dyn Net> = match (cfg.dry_run, engine) {
+        (false, Some(e)) => e,
+        (true, _) => Box::new(dry_run_backend(cfg)),
+        (false, None) => Box::new(NoEngine {
+            inner: dry_run_backend(cfg),
+            told: false,
+            quiet: cfg.quiet,
+        }),
+    };
+    let (net, log): (Box<dyn Net>, Option<PcapLog>) = if cfg.pcap.is_some() {
+        let (r, log) = Recorder::new(net);
+        (Box::new(r), Some(log))
+    } else {
+        (net, None)
+    };
+    let mut it = Interp::new(net, Box::new(std::io::stdout()));
+    it.opts = Options {
+        quiet: cfg.quiet,
+        verbose: cfg.verbose,
+        json: cfg.json,
+        color: cfg.color,
+    };
+    install_extensions(&mut it);
+    // `tcpcraft lab` predefines `target` and `target6` this way (src/net/lab.rs).
+    if let Ok(prelude) = std::env::var("TCPCRAFT_PRELUDE") {
+        let _ = it.run_source("<lab>", &prelude, 1);
+    }
+    (it, log)
+}
+
+/// Write the `--pcap` file; an error is reported and turns into exit status 3.
+pub fn finish_pcap(cfg: &Config, log: Option<PcapLog>) -> Option<u8> {
+    let (Some(path), Some(log)) = (&cfg.pcap, log) else {
+        return None;
+    };
+    let recs = log.borrow();
+    match super::net::write_pcap(path, &recs) {
+        Ok(()) => None,
+        Err(e) => {
+            eprintln!("tcpcraft: --pcap {}: {e}", path.display());
+            Some(exit::SYSTEM)
+        }
+    }
+}
+
+/// Run a script, `-c` code or stdin; return the exit status. The interpreter runs
+/// on a thread with a large stack so deep (but limited) recursion is safe.
+pub fn run(cfg: Config, input: Input, engine: Option<Box<dyn Net + Send>>) -> u8 {
+    let handle = std::thread::Builder::new()
+        .name("tcpcraft-lang".into())
+        .stack_size(256 << 20)
+        .spawn(move || run_here(&cfg, input, engine.map(|e| e as Box<dyn Net>)));
+    match handle.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("tcpcraft: internal error: the interpreter thread failed");
+            exit::SYSTEM
+        }
+    }
+}
+
+/// [`run`] on the current thread.
+pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 {
+    let (name, text, args) = match input {
+        Input::File(path, args) => match std::fs::read_to_string(&path) {
+            Ok(t) => (path.display().to_string(), t, args),
+            Err(e) => {
+                eprintln!("tcpcraft: cannot read {}: {e}", path.display());
+                return if e.kind() == std::io::ErrorKind::NotFound {
+                    exit::USAGE
+                } else {
+                    exit::SYSTEM
+                };
+            }
+        },
+        Input::Code(code, args) => ("<-c>".to_string(), code, args),
+        Input::Stdin => {
+            let mut t = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut t) {
+                eprintln!("tcpcraft: cannot read standard input: {e}");
+                return exit::SYSTEM;
+            }
+            ("<stdin>".to_string(), t, Vec::new())
+        }
+    };
+    let (mut it, log) = make_interp(cfg, engine);
+    it.set_var(
+        "args",
+        Value::list(args.iter().map(|a| Value::str(a)).collect()),
+    );
+    let res = it.run_source(&name, &text, 1);
+    let _ = std::io::Write::flush(&mut it.out);
+    let code = match res {
+        Ok(_) => exit::OK,
+        Err(e) => {
+            eprint!("{}", it.render_error(&e));
+            if e.kind == ErrorKind::Interrupted {
+                130
+            } else {
+                e.kind.exit_code()
+            }
+        }
+    };
+    let pcap_code = finish_pcap(cfg, log);
+    if code == exit::OK {
+        pcap_code.unwrap_or(code)
+    } else {
+        code
+    }
+}

@@ -1,0 +1,240 @@
+//! The engine behind the language's [`Net`] trait: `send`, `sr1`, `sr`, `sniff` in
+//! scripts and the REPL go out over raw sockets through this adapter.
+//!
+//! The engine is opened on first use, so a script that never touches the network runs
+//! without privileges; the first network call without CAP_NET_RAW fails with the message
+//! that names the capability and the fix (exit status 3).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::engine::{Engine, EngineOptions, NetError as EngineError, Probe, Unmatched};
+use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
+use crate::packet::{Layer, LinkType, Packet};
+
+/// Raw-socket backend for the language.
+pub struct RawNet {
+    opts: EngineOptions,
+    engine: Option<Engine>,
+    /// Captured packets of the last `sr`/`sr1` that answered no probe, with the reason.
+    pub last_unmatched: Vec<Unmatched>,
+    /// Notes already shown (e.g. why a packet went out at the link layer).
+    shown: usize,
+    quiet: bool,
+}
+
+impl RawNet {
+    /// `opts.pcap`: the engine records every packet sent and received there, with kernel
+    /// timestamps.
+    pub fn new(opts: EngineOptions, quiet: bool) -> RawNet {
+        // The pcap file exists (empty) even if the script never touches the network;
+        // the engine rewrites it when it opens. A failure here shows again at that point.
+        if let Some(p) = &opts.pcap {
+            let _ = crate::pcap::Writer::create(p, crate::pcap::linktype::RAW);
+        }
+        RawNet {
+            opts,
+            engine: None,
+            last_unmatched: Vec::new(),
+            shown: 0,
+            quiet,
+        }
+    }
+
+    fn engine(&mut self) -> Result<&mut Engine, NetError> {
+        if self.engine.is_none() {
+            self.engine = Some(Engine::new(self.opts.clone()).map_err(convert)?);
+        }
+        self.engine
+            .as_mut()
+            .ok_or_else(|| NetError::System("the engine could not start".into()))
+    }
+
+    /// Print, once each, the engine's notes (what it did on the user's behalf).
+    fn notes(&mut self) {
+        let Some(e) = self.engine.as_ref() else {
+            return;
+        };
+        if !self.quiet {
+            for n in e.notes.iter().skip(self.shown) {
+                eprintln!("tcpcraft: {n}");
+            }
+        }
+        self.shown = e.notes.len();
+    }
+}
+
+fn convert(e: EngineError) -> NetError {
+    match e {
+        EngineError::Permission(m) => NetError::Permission(m),
+        EngineError::Io { .. } => NetError::System(e.to_string()),
+        EngineError::Filter(_) | EngineError::BadPacket(_) => NetError::Refused(e.to_string()),
+    }
+}
+
+/// The wire bytes of a packet the language built. A missing source address is set in the
+/// packet itself from the route, so that computed checksums come out right while any
+/// checksum the user set stays exactly as given.
+fn probe(e: &mut Engine, p: &Packet, iface: &Option<String>) -> Result<Probe, NetError> {
+    let mut p = p.clone();
+    match p.layers.first_mut() {
+        Some(Layer::Ipv4(ip)) => {
+            if ip.src.is_none() {
+                let r = e
+                    .route(IpAddr::V4(ip.dst), None, iface.as_deref())
+                    .map_err(convert)?;
+                if let IpAddr::V4(s) = r.src {
+                    ip.src = Some(s);
+                }
+            }
+        }
+        Some(Layer::Ipv6(ip)) => {
+            if ip.src.is_none() {
+                let r = e
+                    .route(IpAddr::V6(ip.dst), None, iface.as_deref())
+                    .map_err(convert)?;
+                if let IpAddr::V6(s) = r.src {
+                    ip.src = Some(s);
+                }
+            }
+        }
+        Some(l) => {
+            return Err(NetError::Refused(format!(
+            "a packet to send starts with IP() or IPv6(), not {} (link-layer frames are not sent)",
+            l.name()
+        )))
+        }
+        None => return Err(NetError::Refused("an empty packet cannot be sent".into())),
+    }
+    Ok(Probe {
+        bytes: p.to_bytes(),
+        iface: iface.clone(),
+    })
+}
+
+fn probes(e: &mut Engine, pkts: &[Packet], iface: &Option<String>) -> Result<Vec<Probe>, NetError> {
+    pkts.iter().map(|p| probe(e, p, iface)).collect()
+}
+
+fn secs(s: f64) -> Duration {
+    if s.is_finite() && s > 0.0 {
+        Duration::from_secs_f64(s.min(1e6))
+    } else {
+        Duration::ZERO
+    }
+}
+
+fn parse(bytes: &[u8]) -> Packet {
+    Packet::parse(bytes, LinkType::RawIp).0
+}
+
+impl Net for RawNet {
+    fn send(&mut self, pkts: &[Packet], opts: &SendOpts) -> Result<usize, NetError> {
+        let count = opts.count as usize;
+        let inter = secs(opts.inter);
+        let e = self.engine()?;
+        let probes = probes(e, pkts, &opts.iface)?;
+        // Long waits between packets must still yield to Ctrl-C: send one at a time.
+        let n = if inter > Duration::from_millis(50) {
+            let mut n = 0;
+            'outer: for round in 0..count {
+                for (i, p) in probes.iter().enumerate() {
+                    if round + i > 0 {
+                        crate::lang::net::interruptible_sleep(inter.as_secs_f64())?;
+                    }
+                    if interrupted() {
+                        break 'outer;
+                    }
+                    n += e
+                        .send(std::slice::from_ref(p), 1, Duration::ZERO)
+                        .map_err(convert)?;
+                }
+            }
+            n
+        } else {
+            e.send(&probes, count, inter).map_err(convert)?
+        };
+        self.notes();
+        Ok(n)
+    }
+
+    fn sr(&mut self, pkts: &[Packet], opts: &SrOpts) -> Result<SrResult, NetError> {
+        let e = self.engine()?;
+        let probes = probes(e, pkts, &opts.send.iface)?;
+        let r = e
+            .sr(
+                &probes,
+                secs(opts.timeout),
+                opts.retry as usize,
+                secs(opts.send.inter),
+                &interrupted,
+            )
+            .map_err(convert)?;
+        self.notes();
+        // When something went unanswered, say what was captured instead and why it did
+        // not count ("ack 1 ≠ expected 1001"), so a user can see why nothing matched.
+        if !r.unanswered.is_empty() && !self.quiet {
+            let shown: Vec<&Unmatched> = r
+                .unmatched
+                .iter()
+                .filter(|u| !u.reason.starts_with("another answer"))
+                .collect();
+            for u in shown.iter().take(3) {
+                eprintln!(
+                    "tcpcraft: captured but not an answer: {} — {}",
+                    crate::packet::display::summary(&parse(&u.bytes)),
+                    u.reason
+                );
+            }
+            if shown.len() > 3 {
+                eprintln!(
+                    "tcpcraft: … and {} more captured packets that answered nothing",
+                    shown.len() - 3
+                );
+            }
+        }
+        self.last_unmatched = r.unmatched;
+        if interrupted() {
+            return Err(NetError::Interrupted);
+        }
+        let sent: Vec<Packet> = r.sent.iter().map(|b| parse(b)).collect();
+        let answered = r
+            .answered
+            .iter()
+            .map(|a| Reply {
+                packet: parse(&a.bytes),
+                probe: sent.get(a.probe).cloned().unwrap_or_default(),
+                rtt: a.rtt.as_secs_f64(),
+            })
+            .collect();
+        let unanswered = r
+            .unanswered
+            .iter()
+            .filter_map(|&i| sent.get(i).cloned())
+            .collect();
+        Ok(SrResult {
+            answered,
+            unanswered,
+        })
+    }
+
+    fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
+        let timeout = opts.timeout.map(secs);
+        let e = self.engine()?;
+        // Ctrl-C ends the capture and keeps what was caught, as scapy does.
+        let got = e
+            .sniff(
+                opts.count,
+                timeout,
+                opts.filter.as_deref(),
+                opts.iface.as_deref(),
+                &interrupted,
+            )
+            .map_err(convert)?;
+        Ok(got.iter().map(|s| parse(&s.bytes)).collect())
+    }
+
+    fn name(&self) -> &'static str {
+        "raw sockets"
+    }
+}

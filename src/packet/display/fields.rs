@@ -1,0 +1,587 @@
+//! Every field of every layer, with scapy's names, as both text (for `show`) and JSON
+//! (for `json`). One list feeds both displays so they never disagree.
+//!
+//! Computed fields are shown with the value that goes on the wire (`Packet::filled`). For
+//! checksums and lengths the value the field *should* have is computed too (by building
+//! the packet again with that layer's computed fields cleared), so a deliberately wrong
+//! checksum or lying length is marked as such.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::packet::tcp::TcpOption;
+use crate::packet::{icmp, ipv4, Layer, Packet, TcpFlags};
+
+/// One field: scapy's name, the text `show` prints, the value `json` writes, and extra
+/// JSON keys (e.g. `chksum_ok`).
+pub(super) struct Field {
+    pub name: &'static str,
+    pub text: String,
+    pub json: Value,
+    pub extra: Option<(&'static str, Value)>,
+}
+
+fn f(name: &'static str, text: impl Into<String>, json: Value) -> Field {
+    Field {
+        name,
+        text: text.into(),
+        json,
+        extra: None,
+    }
+}
+
+fn num(name: &'static str, v: impl Into<u64> + Copy) -> Field {
+    let v: u64 = v.into();
+    f(name, v.to_string(), json!(v))
+}
+
+/// A layer, described.
+pub(super) struct LayerFields {
+    /// scapy's name for it (`IP`, `TCP`, `IP in ICMP`, …).
+    pub name: String,
+    /// The short name used as `"layer"` in JSON (`IP`, `TCP`, …).
+    pub short: &'static str,
+    pub fields: Vec<Field>,
+}
+
+/// All layers of `p`, described. Never panics, whatever `p` holds.
+pub(super) fn describe(p: &Packet) -> Vec<LayerFields> {
+    let filled = p.filled();
+    let mut out = Vec::with_capacity(p.layers.len());
+    // Inside an ICMP error, scapy calls the quoted layers "IP in ICMP", "UDP in ICMP", …
+    let mut quoted: Option<&'static str> = None;
+    for (i, layer) in filled.layers.iter().enumerate() {
+        let given = p.layers.get(i);
+        let should_len = should_be(p, i, true);
+        let should_sum = should_be(p, i, false);
+        let suffix = match (quoted, layer) {
+            (Some(q), Layer::Ipv4(_) | Layer::Ipv6(_) | Layer::Tcp(_) | Layer::Udp(_))
+            | (Some(q), Layer::Icmp(_) | Layer::Icmpv6(_)) => format!(" in {q}"),
+            _ => String::new(),
+        };
+        let fields = match layer {
+            Layer::Ether(e) => vec![
+                f("dst", mac(&e.dst), json!(mac(&e.dst))),
+                f("src", mac(&e.src), json!(mac(&e.src))),
+                ethertype("type", e.ethertype.unwrap_or(0)),
+            ],
+            Layer::Sll(s) => vec![
+                f(
+                    "pkttype",
+                    format!("{} ({})", s.pkttype, sll_pkttype(s.pkttype)),
+                    json!(s.pkttype),
+                ),
+                f("lladdrtype", format!("0x{:x}", s.hatype), json!(s.hatype)),
+                num("lladdrlen", s.halen),
+                f(
+                    "src",
+                    mac(&s.addr[..usize::from(s.halen).min(8)]),
+                    json!(mac(&s.addr[..usize::from(s.halen).min(8)])),
+                ),
+                ethertype("proto", s.proto.unwrap_or(0)),
+            ],
+            Layer::Ipv4(ip) => {
+                let sh = match &should_len {
+                    Some(Layer::Ipv4(x)) => Some(x),
+                    _ => None,
+                };
+                let ss = match &should_sum {
+                    Some(Layer::Ipv4(x)) => Some(x),
+                    _ => None,
+                };
+                let proto = ip.proto.unwrap_or(0);
+                vec![
+                    num("version", ip.version),
+                    checked_num(
+                        "ihl",
+                        ip.ihl.unwrap_or(0).into(),
+                        sh.and_then(|x| x.ihl).map(u16::from),
+                    ),
+                    f("tos", format!("0x{:x}", ip.tos), json!(ip.tos)),
+                    checked_num("len", ip.len.unwrap_or(0), sh.and_then(|x| x.len)),
+                    num("id", ip.id),
+                    f(
+                        "flags",
+                        if ip.flags == 0 {
+                            "0 (none)".to_string()
+                        } else {
+                            ip_flags(ip.flags)
+                        },
+                        json!(ip_flags(ip.flags)),
+                    ),
+                    num("frag", ip.frag),
+                    num("ttl", ip.ttl),
+                    f(
+                        "proto",
+                        named(u64::from(proto), ip_proto_name(proto)),
+                        json!(proto),
+                    ),
+                    chksum(ip.chksum.unwrap_or(0), ss.and_then(|x| x.chksum)),
+                    addr(
+                        "src",
+                        ip.src.map(|a| a.to_string()),
+                        given.is_some_and(|g| matches!(g, Layer::Ipv4(x) if x.src.is_none())),
+                        "0.0.0.0",
+                    ),
+                    f("dst", ip.dst.to_string(), json!(ip.dst.to_string())),
+                    f(
+                        "options",
+                        if ip.options.is_empty() {
+                            "[]".to_string()
+                        } else {
+                            hex::encode(&ip.options)
+                        },
+                        json!(hex::encode(&ip.options)),
+                    ),
+                ]
+            }
+            Layer::Ipv6(ip) => {
+                let sh = match &should_len {
+                    Some(Layer::Ipv6(x)) => Some(x),
+                    _ => None,
+                };
+                let nh = ip.nh.unwrap_or(0);
+                vec![
+                    num("version", ip.version),
+                    f("tc", format!("0x{:x}", ip.tc), json!(ip.tc)),
+                    f("fl", format!("0x{:x}", ip.fl), json!(ip.fl)),
+                    checked_num("plen", ip.plen.unwrap_or(0), sh.and_then(|x| x.plen)),
+                    f("nh", named(u64::from(nh), ip_proto_name(nh)), json!(nh)),
+                    num("hlim", ip.hlim),
+                    addr(
+                        "src",
+                        ip.src.map(|a| super::ip6_string(&a.octets())),
+                        given.is_some_and(|g| matches!(g, Layer::Ipv6(x) if x.src.is_none())),
+                        "::",
+                    ),
+                    f(
+                        "dst",
+                        super::ip6_string(&ip.dst.octets()),
+                        json!(super::ip6_string(&ip.dst.octets())),
+                    ),
+                ]
+            }
+            Layer::Tcp(t) => {
+                let sh = match &should_len {
+                    Some(Layer::Tcp(x)) => Some(x),
+                    _ => None,
+                };
+                let ss = match &should_sum {
+                    Some(Layer::Tcp(x)) => Some(x),
+                    _ => None,
+                };
+                let mut v = vec![
+                    num("sport", t.sport),
+                    num("dport", t.dport),
+                    num("seq", t.seq),
+                    num("ack", t.ack),
+                    checked_num(
+                        "dataofs",
+                        t.dataofs.unwrap_or(0).into(),
+                        sh.and_then(|x| x.dataofs).map(u16::from),
+                    ),
+                    num("reserved", t.reserved),
+                    tcp_flags(t.flags),
+                    num("window", t.window),
+                    chksum(t.chksum.unwrap_or(0), ss.and_then(|x| x.chksum)),
+                    num("urgptr", t.urgptr),
+                    f(
+                        "options",
+                        tcp_options_text(&t.options),
+                        Value::Array(t.options.iter().map(tcp_option_json).collect()),
+                    ),
+                ];
+                if let Some(pad) = &t.padding {
+                    if pad.iter().any(|&b| b != 0) {
+                        v.push(f("padding", py_bytes(pad), json!(hex::encode(pad))));
+                    }
+                }
+                v
+            }
+            Layer::Udp(u) => {
+                let sh = match &should_len {
+                    Some(Layer::Udp(x)) => Some(x),
+                    _ => None,
+                };
+                let ss = match &should_sum {
+                    Some(Layer::Udp(x)) => Some(x),
+                    _ => None,
+                };
+                let over_v4 = matches!(
+                    i.checked_sub(1).and_then(|j| filled.layers.get(j)),
+                    Some(Layer::Ipv4(_))
+                );
+                let c = u.chksum.unwrap_or(0);
+                vec![
+                    num("sport", u.sport),
+                    num("dport", u.dport),
+                    checked_num("len", u.len.unwrap_or(0), sh.and_then(|x| x.len)),
+                    if c == 0 && over_v4 {
+                        let mut fl = f("chksum", "0x0000 (none)", json!(0));
+                        fl.extra = Some(("chksum_ok", json!(true)));
+                        fl
+                    } else {
+                        chksum(c, ss.and_then(|x| x.chksum))
+                    },
+                ]
+            }
+            Layer::Icmp(c) | Layer::Icmpv6(c) => {
+                let v6 = matches!(layer, Layer::Icmpv6(_));
+                let ss = match &should_sum {
+                    Some(Layer::Icmp(x) | Layer::Icmpv6(x)) => Some(x),
+                    _ => None,
+                };
+                let (tname, cname) = if v6 {
+                    icmp6_names(c.r#type, c.code)
+                } else {
+                    icmp_names(c.r#type, c.code)
+                };
+                let mut v = vec![
+                    f("type", named(u64::from(c.r#type), tname), json!(c.r#type)),
+                    f("code", named(u64::from(c.code), cname), json!(c.code)),
+                    chksum(c.chksum.unwrap_or(0), ss.and_then(|x| x.chksum)),
+                    num("id", c.id),
+                    num("seq", c.seq),
+                ];
+                v.extend(icmp_rest(c, v6));
+                v
+            }
+            Layer::Raw(b) | Layer::Padding(b) => {
+                vec![f("load", py_bytes(b), json!(hex::encode(b)))]
+            }
+        };
+        let short = match layer {
+            Layer::Ether(_) => "Ether",
+            other => other.name(),
+        };
+        let base = match layer {
+            Layer::Ether(_) => "Ethernet",
+            Layer::Sll(_) => "cooked linux",
+            other => other.name(),
+        };
+        out.push(LayerFields {
+            name: format!("{base}{suffix}"),
+            short,
+            fields,
+        });
+        match layer {
+            Layer::Icmp(c) if icmp::v4::is_error(c.r#type) => quoted = Some("ICMP"),
+            Layer::Icmpv6(c) if icmp::v6::is_error(c.r#type) => quoted = Some("ICMPv6"),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Layer `i` as it would be built with some of its computed fields cleared, the rest
+/// of the packet as it is: what those fields should be. Lengths and checksums are
+/// checked apart, so a checksum that is right for a header with a lying length is
+/// called right.
+fn should_be(p: &Packet, i: usize, lengths: bool) -> Option<Layer> {
+    let mut q = p.clone();
+    match q.layers.get_mut(i)? {
+        Layer::Ipv4(ip) if lengths => {
+            // Options that are not a multiple of four bytes would be padded once ihl is
+            // cleared, shifting everything after them: no verdict then.
+            if ip.options.len() % 4 != 0 {
+                return None;
+            }
+            ip.ihl = None;
+            ip.len = None;
+        }
+        Layer::Ipv4(ip) => ip.chksum = None,
+        Layer::Ipv6(ip) if lengths => ip.plen = None,
+        Layer::Tcp(t) if lengths => t.dataofs = None,
+        Layer::Tcp(t) => t.chksum = None,
+        Layer::Udp(u) if lengths => u.len = None,
+        Layer::Udp(u) => u.chksum = None,
+        Layer::Icmp(c) | Layer::Icmpv6(c) if !lengths => c.chksum = None,
+        _ => return None,
+    }
+    q.filled().layers.get(i).cloned()
+}
+
+/// A length field, with what it should be if that differs (a crafted lie).
+fn checked_num(name: &'static str, v: u16, should: Option<u16>) -> Field {
+    let mut fl = num(name, v);
+    if let Some(s) = should {
+        if s != v {
+            let _ = write!(fl.text, " (wrong, should be {s})");
+        }
+    }
+    fl
+}
+
+fn chksum(v: u16, should: Option<u16>) -> Field {
+    let mut fl = f("chksum", format!("0x{v:04x}"), json!(v));
+    if let Some(s) = should {
+        if s == v {
+            fl.text.push_str(" (correct)");
+        } else {
+            let _ = write!(fl.text, " (wrong, should be 0x{s:04x})");
+        }
+        fl.extra = Some(("chksum_ok", json!(s == v)));
+    }
+    fl
+}
+
+fn addr(name: &'static str, a: Option<String>, unset: bool, zero: &str) -> Field {
+    match a {
+        Some(a) => f(name, a.clone(), json!(a)),
+        None if unset => f(
+            name,
+            format!("{zero} (unset: the route's source when sent)"),
+            Value::Null,
+        ),
+        None => f(name, zero, json!(zero)),
+    }
+}
+
+fn named(v: u64, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{v} ({n})"),
+        None => v.to_string(),
+    }
+}
+
+fn mac(b: &[u8]) -> String {
+    let parts: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
+    parts.join(":")
+}
+
+fn ethertype(name: &'static str, et: u16) -> Field {
+    let n = match et {
+        0x0800 => " (IPv4)",
+        0x86dd => " (IPv6)",
+        0x0806 => " (ARP)",
+        0x8100 => " (802.1Q)",
+        _ => "",
+    };
+    f(name, format!("0x{et:04x}{n}"), json!(et))
+}
+
+fn sll_pkttype(t: u16) -> &'static str {
+    match t {
+        0 => "unicast",
+        1 => "broadcast",
+        2 => "multicast",
+        3 => "unicast-to-another-host",
+        4 => "sent-by-us",
+        _ => "unknown",
+    }
+}
+
+/// scapy's spelling: `MF+DF+evil` in bit order, empty when none is set.
+fn ip_flags(v: u8) -> String {
+    let mut parts = Vec::new();
+    if v & ipv4::flag::MF != 0 {
+        parts.push("MF");
+    }
+    if v & ipv4::flag::DF != 0 {
+        parts.push("DF");
+    }
+    if v & ipv4::flag::EVIL != 0 {
+        parts.push("evil");
+    }
+    parts.join("+")
+}
+
+fn ip_proto_name(p: u8) -> Option<&'static str> {
+    Some(match p {
+        0 => "hopopt",
+        1 => "icmp",
+        2 => "igmp",
+        4 => "ipv4",
+        6 => "tcp",
+        17 => "udp",
+        41 => "ipv6",
+        43 => "ipv6-route",
+        44 => "ipv6-frag",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "ipv6-icmp",
+        59 => "ipv6-nonxt",
+        60 => "ipv6-opts",
+        132 => "sctp",
+        _ => return None,
+    })
+}
+
+fn tcp_flags(fl: TcpFlags) -> Field {
+    let letters = fl.to_string();
+    let text = if fl.0 == 0 {
+        "0 (none)".to_string()
+    } else {
+        format!("{letters} ({})", fl.names())
+    };
+    f("flags", text, json!(letters))
+}
+
+/// Bytes the way Python writes a `bytes` literal, without the `b`: `'GET /\r\n'`.
+pub(super) fn py_bytes(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() + 2);
+    s.push('\'');
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'\'' => s.push_str("\\'"),
+            b'\t' => s.push_str("\\t"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            0x20..=0x7e => s.push(char::from(c)),
+            _ => {
+                let _ = write!(s, "\\x{c:02x}");
+            }
+        }
+    }
+    s.push('\'');
+    s
+}
+
+/// scapy's list of option tuples: `[('MSS', 1460), ('NOP', None), (99, b'ab')]`.
+fn tcp_options_text(opts: &[TcpOption]) -> String {
+    let items: Vec<String> = opts
+        .iter()
+        .map(|o| match o {
+            TcpOption::Eol => "('EOL', None)".to_string(),
+            TcpOption::Nop => "('NOP', None)".to_string(),
+            TcpOption::Mss(v) => format!("('MSS', {v})"),
+            TcpOption::Wscale(v) => format!("('WScale', {v})"),
+            TcpOption::SackOk => "('SAckOK', b'')".to_string(),
+            TcpOption::Sack(blocks) => {
+                let v: Vec<String> = blocks
+                    .iter()
+                    .flat_map(|(l, r)| [l.to_string(), r.to_string()])
+                    .collect();
+                if v.len() == 1 {
+                    format!("('SAck', ({},))", v.join(", "))
+                } else {
+                    format!("('SAck', ({}))", v.join(", "))
+                }
+            }
+            TcpOption::Timestamp(a, b) => format!("('Timestamp', ({a}, {b}))"),
+            TcpOption::Unknown { kind, data } => format!("({kind}, b{})", py_bytes(data)),
+            TcpOption::Raw(b) => format!("('Raw', b{})", py_bytes(b)),
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// One option as JSON, named the way the language writes them (`mss(1460)`, `opt(99, …)`).
+fn tcp_option_json(o: &TcpOption) -> Value {
+    match o {
+        TcpOption::Eol => json!({"kind": "eol"}),
+        TcpOption::Nop => json!({"kind": "nop"}),
+        TcpOption::Mss(v) => json!({"kind": "mss", "value": v}),
+        TcpOption::Wscale(v) => json!({"kind": "wscale", "value": v}),
+        TcpOption::SackOk => json!({"kind": "sackok"}),
+        TcpOption::Sack(blocks) => {
+            let v: Vec<Value> = blocks.iter().map(|(l, r)| json!([l, r])).collect();
+            json!({"kind": "sack", "value": v})
+        }
+        TcpOption::Timestamp(a, b) => json!({"kind": "ts", "value": [a, b]}),
+        TcpOption::Unknown { kind, data } => {
+            json!({"kind": "opt", "number": kind, "data": hex::encode(data)})
+        }
+        TcpOption::Raw(b) => json!({"kind": "raw", "data": hex::encode(b)}),
+    }
+}
+
+/// Fields that bytes 4..8 of an ICMP header mean for some types (scapy shows them).
+fn icmp_rest(c: &icmp::IcmpRepr, v6: bool) -> Vec<Field> {
+    match (v6, c.r#type, c.code) {
+        (false, icmp::v4::DEST_UNREACH, 4) => vec![num("nexthopmtu", c.seq)],
+        (false, icmp::v4::REDIRECT, _) => {
+            let gw = std::net::Ipv4Addr::from(c.rest()).to_string();
+            vec![f("gw", gw.clone(), json!(gw))]
+        }
+        (false, icmp::v4::PARAM_PROBLEM, _) => vec![num("ptr", (c.id >> 8) as u8)],
+        (true, icmp::v6::PACKET_TOO_BIG, _) => vec![num("mtu", c.rest())],
+        (true, icmp::v6::PARAM_PROBLEM, _) => vec![num("ptr", c.rest())],
+        _ => Vec::new(),
+    }
+}
+
+fn icmp_names(t: u8, code: u8) -> (Option<&'static str>, Option<&'static str>) {
+    let tn = match t {
+        0 => "echo-reply",
+        3 => "dest-unreach",
+        4 => "source-quench",
+        5 => "redirect",
+        8 => "echo-request",
+        9 => "router-advertisement",
+        10 => "router-solicitation",
+        11 => "time-exceeded",
+        12 => "parameter-problem",
+        13 => "timestamp-request",
+        14 => "timestamp-reply",
+        15 => "information-request",
+        16 => "information-response",
+        17 => "address-mask-request",
+        18 => "address-mask-reply",
+        _ => return (None, None),
+    };
+    let cn = match (t, code) {
+        (3, 0) => "network-unreachable",
+        (3, 1) => "host-unreachable",
+        (3, 2) => "protocol-unreachable",
+        (3, 3) => "port-unreachable",
+        (3, 4) => "fragmentation-needed",
+        (3, 5) => "source-route-failed",
+        (3, 6) => "network-unknown",
+        (3, 7) => "host-unknown",
+        (3, 8) => "source-host-isolated",
+        (3, 9) => "network-prohibited",
+        (3, 10) => "host-prohibited",
+        (3, 11) => "TOS-network-unreachable",
+        (3, 12) => "TOS-host-unreachable",
+        (3, 13) => "communication-prohibited",
+        (3, 14) => "host-precedence-violation",
+        (3, 15) => "precedence-cutoff",
+        (5, 0) => "network-redirect",
+        (5, 1) => "host-redirect",
+        (5, 2) => "TOS-network-redirect",
+        (5, 3) => "TOS-host-redirect",
+        (11, 0) => "ttl-zero-during-transit",
+        (11, 1) => "ttl-zero-during-reassembly",
+        (12, 0) => "ip-header-bad",
+        (12, 1) => "required-option-missing",
+        _ => return (Some(tn), None),
+    };
+    (Some(tn), Some(cn))
+}
+
+fn icmp6_names(t: u8, code: u8) -> (Option<&'static str>, Option<&'static str>) {
+    let tn = match t {
+        1 => "Destination unreachable",
+        2 => "Packet too big",
+        3 => "Time exceeded",
+        4 => "Parameter problem",
+        128 => "Echo Request",
+        129 => "Echo Reply",
+        133 => "Router Solicitation",
+        134 => "Router Advertisement",
+        135 => "Neighbor Solicitation",
+        136 => "Neighbor Advertisement",
+        137 => "Redirect Message",
+        _ => return (None, None),
+    };
+    let cn = match (t, code) {
+        (1, 0) => "No route to destination",
+        (1, 1) => "Communication with destination administratively prohibited",
+        (1, 2) => "Beyond scope of source address",
+        (1, 3) => "Address unreachable",
+        (1, 4) => "Port unreachable",
+        (1, 5) => "Source address failed ingress/egress policy",
+        (1, 6) => "Reject route to destination",
+        (3, 0) => "hop limit exceeded in transit",
+        (3, 1) => "fragment reassembly time exceeded",
+        (4, 0) => "erroneous header field encountered",
+        (4, 1) => "unrecognized Next Header type encountered",
+        (4, 2) => "unrecognized IPv6 option encountered",
+        _ => return (Some(tn), None),
+    };
+    (Some(tn), Some(cn))
+}

@@ -1,0 +1,408 @@
+//! The interactive shell: rustyline with history, completion, hints and
+//! multi-line input decided by the parser.
+//!
+//! A statement continues on the next line when the parser reports "unexpected end
+//! of input" (an open `{`, `(`, `[`, a string, a trailing operator) — the
+//! [`Validator`] asks the parser instead of guessing from a trailing backslash.
+//! Errors are rendered and the session goes on; Ctrl-C cancels the line being
+//! edited, Ctrl-D leaves. The last value shown is kept in `_`.
+
+use crate::lang::cli::{self, exit, Config, Input};
+use crate::lang::lexer::KEYWORDS;
+use crate::lang::value::{LayerKind, Value};
+use crate::lang::{net, packets, parser, Interp, Net};
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Context, Editor, Helper};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+/// Ctrl-C while a script runs: ask it to stop (loops, `sleep` and network waits check
+/// the flag). A second Ctrl-C before it stops restores the default, so a third ends
+/// tcpcraft even if something does not look at the flag.
+extern "C" fn on_sigint(_sig: libc::c_int) {
+    if net::interrupted() {
+        crate::net::sys::default_signals(&[libc::SIGINT]);
+    }
+    net::request_interrupt();
+}
+
+/// Route SIGINT to the language's interrupt flag (scripts, `-c`, stdin and the REPL).
+pub fn install_sigint() {
+    crate::net::sys::on_signals(&[libc::SIGINT], on_sigint);
+}
+
+/// Start the REPL (or, when standard input is not a terminal, run it as a script).
+pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>) -> u8 {
+    if !std::io::stdin().is_terminal() {
+        return cli::run(cfg, Input::Stdin, engine);
+    }
+    let handle = std::thread::Builder::new()
+        .name("tcpcraft-repl".into())
+        .stack_size(256 << 20)
+        .spawn(move || repl(&cfg, engine.map(|e| e as Box<dyn Net>)));
+    match handle.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => exit::SYSTEM,
+    }
+}
+
+/// Where the history lives: `$XDG_STATE_HOME/tcpcraft/history`, else
+/// `~/.local/state/tcpcraft/history`.
+pub fn history_path() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => PathBuf::from(x),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".local/state"),
+    };
+    Some(base.join("tcpcraft").join("history"))
+}
+
+fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
+    let (it, log) = cli::make_interp(cfg, engine);
+    let it = Rc::new(RefCell::new(it));
+    let helper = ReplHelper {
+        it: it.clone(),
+        color: cfg.color,
+    };
+    let config = rustyline::Config::builder().auto_add_history(false).build();
+    let mut ed: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("tcpcraft: cannot start the line editor: {e}");
+            return exit::SYSTEM;
+        }
+    };
+    ed.set_helper(Some(helper));
+    let hist = history_path();
+    if let Some(h) = &hist {
+        let _ = ed.load_history(h);
+    }
+    if !cfg.quiet {
+        let mode = if it.borrow().net.is_dry_run() {
+            " (dry-run: nothing is sent)"
+        } else {
+            ""
+        };
+        println!(
+            "tcpcraft {} — scapy-style packet crafting{mode}\n`help` lists builtins, ls(TCP) shows fields, Ctrl-D leaves.",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    let mut line_no = 1usize;
+    loop {
+        net::clear_interrupt();
+        install_sigint();
+        match ed.readline(">>> ") {
+            Ok(line) => {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let _ = ed.add_history_entry(line.as_str());
+                let trimmed = line.trim();
+                let code = match trimmed {
+                    "help" => "help()".to_string(),
+                    "exit" | "quit" => break,
+                    _ => line.clone(),
+                };
+                let mut i = it.borrow_mut();
+                match i.run_source("<stdin>", &code, line_no) {
+                    Ok(Some(v)) => {
+                        if !matches!(v, Value::None) {
+                            let text = match (v.as_packet(), i.opts.json) {
+                                (Some(p), true) => crate::packet::display::json(p).to_string(),
+                                _ => v.repr(),
+                            };
+                            i.println(&text);
+                            i.set_var("_", v);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => eprint!("{}", i.render_error(&e)),
+                }
+                let _ = std::io::Write::flush(&mut i.out);
+                line_no += line.matches('\n').count() + 1;
+            }
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("tcpcraft: {e}");
+                break;
+            }
+        }
+    }
+    if let Some(h) = &hist {
+        if let Some(dir) = h.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = ed.save_history(h);
+    }
+    cli::finish_pcap(cfg, log).unwrap_or(exit::OK)
+}
+
+struct ReplHelper {
+    it: Rc<RefCell<Interp>>,
+    color: bool,
+}
+
+impl Helper for ReplHelper {}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        match parser::parse(ctx.input(), 0) {
+            Err(e) if e.kind.is_incomplete() => Ok(ValidationResult::Incomplete),
+            _ => Ok(ValidationResult::Valid(None)),
+        }
+    }
+}
+
+fn is_ident(c: char) -> bool {
+    c == '_' || c.is_ascii_alphanumeric()
+}
+
+/// The identifier (or dotted chain) ending at byte `end` of `line`.
+fn word_start(line: &str, end: usize) -> usize {
+    let head = line.get(..end).unwrap_or("");
+    head.char_indices()
+        .rev()
+        .take_while(|(_, c)| is_ident(*c))
+        .last()
+        .map_or(end, |(i, _)| i)
+}
+
+const LIST_METHODS: &[&str] = &[
+    "append", "pop", "extend", "insert", "index", "copy", "clear",
+];
+const STR_METHODS: &[&str] = &[
+    "split",
+    "strip",
+    "upper",
+    "lower",
+    "startswith",
+    "endswith",
+    "replace",
+    "join",
+    "encode",
+    "find",
+];
+
+impl ReplHelper {
+    /// Candidate names for the word at `start..pos`.
+    fn candidates(&self, line: &str, start: usize) -> Vec<String> {
+        let before = line.get(..start).unwrap_or("");
+        // attribute: `expr.`
+        if let Some(chain_end) = before.strip_suffix('.').map(|s| s.len()) {
+            let mut chain_start = chain_end;
+            let bytes: Vec<char> = before.chars().collect();
+            let _ = bytes;
+            while chain_start > 0 {
+                let prev = before.get(..chain_start).and_then(|s| s.chars().last());
+                match prev {
+                    Some(c) if is_ident(c) || c == '.' => chain_start -= c.len_utf8(),
+                    _ => break,
+                }
+            }
+            let chain = before.get(chain_start..chain_end).unwrap_or("");
+            return self.attr_names(chain);
+        }
+        // field name inside a layer constructor: `TCP(dport=80, fl`
+        if let Some(layer) = open_call(before) {
+            if let Some(k) = LayerKind::ALL.into_iter().find(|k| k.name() == layer) {
+                let after = before.trim_end();
+                if after.ends_with('(') || after.ends_with(',') {
+                    return packets::fields(k)
+                        .iter()
+                        .map(|f| format!("{}=", f.name))
+                        .collect();
+                }
+            }
+        }
+        let it = self.it.borrow();
+        let mut names: Vec<String> = it.builtin_names().iter().map(|s| s.to_string()).collect();
+        names.extend(it.global_names().iter().map(|s| s.to_string()));
+        names.extend(KEYWORDS.iter().map(|s| s.to_string()));
+        names
+    }
+
+    fn attr_names(&self, chain: &str) -> Vec<String> {
+        let mut it = self.it.borrow_mut();
+        let mut parts = chain.split('.');
+        let Some(first) = parts.next() else {
+            return Vec::new();
+        };
+        let Some(mut v) = it.get_var(first) else {
+            return Vec::new();
+        };
+        for p in parts {
+            match it.get_attr(&v, p, crate::lang::Span::default()) {
+                Ok(x) => v = x,
+                Err(_) => return Vec::new(),
+            }
+        }
+        let names: Vec<&str> = match &v {
+            Value::Packet(p) => packets::attr_names(p),
+            Value::Reply(r) => {
+                let mut n = packets::attr_names(&r.packet);
+                n.extend(["rtt", "probe", "packet"]);
+                n
+            }
+            Value::Handle(h) => h.names(),
+            Value::List(_) => LIST_METHODS.to_vec(),
+            Value::Str(_) => STR_METHODS.to_vec(),
+            Value::Bytes(_) => vec!["hex", "decode"],
+            Value::Dict(d) => {
+                return d
+                    .borrow()
+                    .iter()
+                    .map(|(k, _)| k.to_string())
+                    .chain(["keys", "values", "get"].map(String::from))
+                    .collect()
+            }
+            Value::Flags(_) => vec!["F", "S", "R", "P", "A", "U", "E", "C", "N", "value"],
+            Value::TcpOpt(_) => vec!["kind", "value"],
+            _ => Vec::new(),
+        };
+        names.into_iter().map(String::from).collect()
+    }
+}
+
+/// Name of the innermost call still open at the end of `s` (`TCP(dport=1, ` → TCP).
+fn open_call(s: &str) -> Option<&str> {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices().rev() {
+        match c {
+            ')' | ']' => depth += 1,
+            '[' => depth -= 1,
+            '(' if depth == 0 => {
+                let name_start = word_start(s, i);
+                return s.get(name_start..i);
+            }
+            '(' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = word_start(line, pos);
+        let prefix = line.get(start..pos).unwrap_or("");
+        let mut c: Vec<String> = self
+            .candidates(line, start)
+            .into_iter()
+            .filter(|n| n.starts_with(prefix))
+            .collect();
+        c.sort();
+        c.dedup();
+        Ok((
+            start,
+            c.into_iter()
+                .map(|n| Pair {
+                    display: n.clone(),
+                    replacement: n,
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+    fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<String> {
+        if pos < line.len() {
+            return None;
+        }
+        // `sr1(` → the parameters from the builtin's help
+        if let Some(name) = line
+            .strip_suffix('(')
+            .map(|s| s.get(word_start(s, s.len())..).unwrap_or(""))
+        {
+            let it = self.it.borrow();
+            if let Some(Value::Builtin(b)) = it.builtin(name) {
+                let help = &*b.help;
+                let open = help.find('(')?;
+                let close = help.get(open..)?.find(')')? + open;
+                return help
+                    .get(open + 1..=close)
+                    .map(String::from)
+                    .filter(|s| s.len() > 1);
+            }
+            return None;
+        }
+        let start = word_start(line, pos);
+        let prefix = line.get(start..pos)?;
+        if prefix.len() < 2 || line.get(..start).is_some_and(|b| b.ends_with('.')) {
+            return None;
+        }
+        let c: Vec<String> = self
+            .candidates(line, start)
+            .into_iter()
+            .filter(|n| n.starts_with(prefix) && n != prefix)
+            .collect();
+        match c.as_slice() {
+            [one] => one.get(prefix.len()..).map(String::from),
+            _ => None,
+        }
+    }
+}
+
+impl Highlighter for ReplHelper {
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        if self.color {
+            Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+        } else {
+            Cow::Borrowed(hint)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_open_constructor() {
+        assert_eq!(open_call("p = IP()/TCP(dport=80, "), Some("TCP"));
+        assert_eq!(open_call("print(x"), Some("print"));
+        assert_eq!(open_call("x = 1"), None);
+    }
+
+    #[test]
+    fn completes_fields_attributes_and_names() {
+        let (it, _) = cli::make_interp(
+            &Config {
+                dry_run: true,
+                quiet: true,
+                ..Config::default()
+            },
+            None,
+        );
+        let it = Rc::new(RefCell::new(it));
+        let h = ReplHelper {
+            it: it.clone(),
+            color: false,
+        };
+        let _ = it.borrow_mut().run_source("<t>", "pkt = IP()/TCP()", 1);
+        let c = h.candidates("TCP(dp", 4);
+        assert!(c.contains(&"dport=".to_string()));
+        let c = h.candidates("pkt.", 4);
+        assert!(c.contains(&"window".to_string()) && c.contains(&"tcp".to_string()));
+        let c = h.candidates("pkt.tcp.", 8);
+        assert!(c.contains(&"seq".to_string()));
+        let c = h.candidates("pr", 0);
+        assert!(c.contains(&"print".to_string()) && c.contains(&"pkt".to_string()));
+    }
+}

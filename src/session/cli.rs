@@ -1,0 +1,251 @@
+//! The `tcpcraft handshake HOST:PORT` command: arguments and output. The exchange
+//! itself is [`super::handshake::run`].
+
+use std::io::{IsTerminal, Write};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::handshake::{self, Close, HandshakeOptions};
+use super::rawio::RawIo;
+use super::{SessionError, SessionOptions};
+use crate::net::guard;
+
+/// `tcpcraft handshake` arguments.
+#[derive(clap::Args, Debug)]
+pub struct HandshakeArgs {
+    /// The peer: HOST:PORT, or [IPV6]:PORT
+    #[arg(value_name = "HOST:PORT")]
+    pub target: String,
+    /// After the handshake send TEXT (escapes \r \n \t \\ \xNN) and print the answer
+    #[arg(long, value_name = "TEXT")]
+    pub data: Option<String>,
+    /// How to end: active (we send the first FIN), passive (the peer does), rst
+    #[arg(long, value_name = "HOW", default_value = "active")]
+    pub close: Close,
+    /// Use IPv6 when HOST has both kinds of address
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// Our source port (default: random, outside the kernel's ephemeral range)
+    #[arg(long, value_name = "PORT")]
+    pub sport: Option<u16>,
+    /// Our initial sequence number (default: random)
+    #[arg(long, value_name = "N")]
+    pub isn: Option<u32>,
+    /// Seconds to wait for each answer
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub timeout: f64,
+    /// Do not keep the kernel from answering our peer with RST
+    #[arg(long)]
+    pub no_rst_guard: bool,
+    /// Absolute sequence numbers in the ladder (default: relative to the ISNs)
+    #[arg(long)]
+    pub absolute: bool,
+    /// Draw the ladder in ASCII (default on a terminal: Unicode box drawing)
+    #[arg(long)]
+    pub ascii: bool,
+    /// Also write the ladder as an SVG picture to FILE
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
+
+/// Exit statuses (tcpcraft(1)).
+const OK: u8 = 0;
+const FAILED: u8 = 1;
+const USAGE: u8 = 2;
+const SYSTEM: u8 = 3;
+
+/// Runs the command; prints the steps, the answer and the ladder on stdout, errors
+/// on stderr; returns the exit status.
+pub fn run(args: HandshakeArgs) -> u8 {
+    let mut err = std::io::stderr();
+    let (dst, port) = match resolve(&args.target, args.ipv6) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "tcpcraft handshake: {e}");
+            return USAGE;
+        }
+    };
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout < 3600.0) {
+        let _ = writeln!(
+            err,
+            "tcpcraft handshake: --timeout must be between 0 and 3600 seconds"
+        );
+        return USAGE;
+    }
+    let data = match args.data.as_deref().map(unescape).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "tcpcraft handshake: --data: {e}");
+            return USAGE;
+        }
+    };
+    let io = match RawIo::new(None) {
+        Ok(io) => io,
+        Err(e) => {
+            let _ = writeln!(err, "tcpcraft handshake: {e}");
+            return SYSTEM;
+        }
+    };
+    let guard = if args.no_rst_guard {
+        None
+    } else {
+        match guard::shared() {
+            Ok((g, _)) => Some(g),
+            Err(e) => {
+                let _ = writeln!(err, "tcpcraft handshake: {e}");
+                return SYSTEM;
+            }
+        }
+    };
+    let opts = HandshakeOptions {
+        data,
+        close: args.close,
+        timeout: Duration::from_secs_f64(args.timeout),
+        session: SessionOptions {
+            sport: args.sport,
+            isn: args.isn,
+            guard,
+            ..SessionOptions::default()
+        },
+        ..HandshakeOptions::default()
+    };
+    let sink = Box::new(|line: &str| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    });
+    let outcome = match handshake::run(Box::new(io), dst, port, opts, sink) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = writeln!(err, "tcpcraft handshake: {e}");
+            return status(&e);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if args.data.is_some() {
+        let _ = writeln!(
+            out,
+            "answer ({} bytes):\n{}",
+            outcome.answer.len(),
+            String::from_utf8_lossy(&outcome.answer).trim_end()
+        );
+    }
+    let ascii = args.ascii || !std::io::stdout().is_terminal();
+    let _ = writeln!(out, "\n{}", outcome.session.ladder(args.absolute, ascii));
+    if let Some(path) = &args.svg {
+        if let Err(e) = std::fs::write(path, outcome.session.ladder_svg(args.absolute)) {
+            let _ = writeln!(err, "tcpcraft handshake: writing {}: {e}", path.display());
+            return SYSTEM;
+        }
+    }
+    match outcome.result {
+        Ok(()) => OK,
+        Err(e) => {
+            let _ = writeln!(err, "tcpcraft handshake: {e}");
+            status(&e)
+        }
+    }
+}
+
+fn status(e: &SessionError) -> u8 {
+    match e {
+        SessionError::Timeout(_) | SessionError::Mismatch(_) => FAILED,
+        SessionError::Usage(_) => USAGE,
+        SessionError::Io(_) => SYSTEM,
+    }
+}
+
+/// `HOST:PORT` or `[V6]:PORT` to an address, preferring IPv4 unless `v6`.
+fn resolve(target: &str, v6: bool) -> Result<(IpAddr, u16), String> {
+    let (host, port) = match target.strip_prefix('[') {
+        Some(rest) => rest
+            .split_once("]:")
+            .ok_or_else(|| format!("{target:?}: expected [IPV6]:PORT"))?,
+        None => target
+            .rsplit_once(':')
+            .ok_or_else(|| format!("{target:?}: expected HOST:PORT"))?,
+    };
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| format!("{target:?}: the port must be 1..=65535"))?;
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok((ip, port));
+    }
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("{host}: {e}"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv6() == v6)
+        .or_else(|| addrs.first())
+        .map(|a| (a.ip(), port))
+        .ok_or_else(|| format!("{host}: no address"))
+}
+
+/// `\r`, `\n`, `\t`, `\\` and `\xNN` in `--data`, as shells pass them literally.
+fn unescape(s: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(b'r') => out.push(b'\r'),
+            Some(b'n') => out.push(b'\n'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'\\') => out.push(b'\\'),
+            Some(b'x') => {
+                let hex: Vec<u8> = bytes.by_ref().take(2).collect();
+                let v = std::str::from_utf8(&hex)
+                    .ok()
+                    .filter(|h| h.len() == 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| "\\x needs two hex digits".to_string())?;
+                out.push(v);
+            }
+            Some(c) => return Err(format!("unknown escape \\{}", char::from(c))),
+            None => return Err("a lone \\ at the end".to_string()),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(
+            resolve("198.18.0.2:80", false),
+            Ok(("198.18.0.2".parse().expect("ip"), 80))
+        );
+        assert_eq!(
+            resolve("[2001:db8:198:18::2]:7", false),
+            Ok(("2001:db8:198:18::2".parse().expect("ip"), 7))
+        );
+        assert_eq!(
+            resolve("127.0.0.1:0", false),
+            Err("\"127.0.0.1:0\": the port must be 1..=65535".into())
+        );
+        assert!(resolve("198.18.0.2", false).is_err());
+        assert!(resolve("[::1]7", false).is_err());
+    }
+
+    #[test]
+    fn data_escapes() {
+        assert_eq!(
+            unescape(r"GET / HTTP/1.0\r\n\r\n").as_deref(),
+            Ok(&b"GET / HTTP/1.0\r\n\r\n"[..])
+        );
+        assert_eq!(unescape(r"\x00\\a").as_deref(), Ok(&b"\x00\\a"[..]));
+        assert!(unescape(r"\q").is_err());
+        assert!(unescape(r"\x4").is_err());
+        assert!(unescape("\\").is_err());
+    }
+}
