@@ -19,8 +19,10 @@ import os
 import subprocess
 import sys
 
-from scapy.all import (IP, IPv6, TCP, UDP, ICMP, Raw, Ether, CookedLinux, ARP,
+from scapy.all import (IP, IPv6, TCP, UDP, ICMP, Raw, Ether, CookedLinux, ARP, Dot1Q,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, ICMPv6ND_Redirect,
+                       RouterAlert, ICMPv6MLQuery, ICMPv6MLReport, ICMPv6MLDone, ICMPv6MLQuery2,
+                       ICMPv6MLReport2, ICMPv6MLDMultAddrRec,
                        ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6DestUnreach,
                        ICMPv6PacketTooBig, ICMPv6TimeExceeded, ICMPv6ParamProblem,
                        ICMPv6ND_RS, ICMPv6ND_RA, ICMPv6ND_NS, ICMPv6ND_NA,
@@ -38,6 +40,75 @@ HTTP_REQ = b"GET / HTTP/1.0\r\n\r\n"
 
 def opts_syn():
     return [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)]
+
+
+def dns_messages():
+    """DNS messages, well-formed and not, as bytes."""
+    import random
+    from scapy.all import DNS, DNSQR, DNSRR, DNSRROPT, DNSRRMX, DNSRRSRV, DNSRRSOA
+    rng = random.Random(7)
+    q = lambda name, qtype="A", qclass="IN": DNSQR(qname=name, qtype=qtype, qclass=qclass)
+    m = [
+        DNS(id=0x1234, rd=1, qd=q("example.com")),
+        DNS(id=7, qd=q("example.com", "AAAA")),
+        DNS(id=8, rd=1, cd=1, qd=q("example.com", "MX")),
+        DNS(id=9, qd=q("version.bind", "TXT", "CH")),
+        DNS(id=10, qd=q(".", "NS")),
+        DNS(id=11, qd=q("x.example", 65280, 77)),
+        DNS(id=12, rd=1, qd=q("example.com"), ar=DNSRROPT(rclass=1232)),
+        DNS(id=13, rd=1, qd=q("example.com"), ar=DNSRROPT(rclass=4096, z=0x8000)),
+        DNS(id=14, qd=[q("a.example"), q("b.example", "AAAA")]),
+        DNS(id=15, opcode=1, qd=q("example.com")),
+        DNS(id=16, opcode=4, aa=1, qd=q("example.com", "SOA")),
+        DNS(id=17, opcode=5, qd=q("example.com", "SOA")),
+        DNS(id=0x1234, qr=1, rd=1, ra=1, qd=q("example.com"), an=DNSRR(rrname="example.com", rdata="198.18.0.9")),
+        DNS(id=18, qr=1, rd=1, ra=1, qd=q("www.example.com"),
+            an=DNSRR(rrname="www.example.com", type="CNAME", rdata="web.example.com") / DNSRR(rrname="web.example.com", rdata="198.18.0.10") / DNSRR(rrname="web.example.com", rdata="198.18.0.11")),
+        DNS(id=19, qr=1, aa=1, qd=q("example.com", "AAAA"), an=DNSRR(rrname="example.com", type="AAAA", rdata="2001:db8:198:18::9")),
+        DNS(id=20, qr=1, ra=1, qd=q("example.com", "MX"), an=DNSRRMX(rrname="example.com", preference=10, exchange="mx.example.com")),
+        DNS(id=21, qr=1, ra=1, qd=q("example.com", "TXT"), an=DNSRR(rrname="example.com", type="TXT", rdata=[b"v=spf1 -all", b"two \x01\xff"])),
+        DNS(id=22, qr=1, ra=1, qd=q("_sip._udp.example.com", "SRV"), an=DNSRRSRV(rrname="_sip._udp.example.com", priority=1, weight=2, port=5060, target="sip.example.com")),
+        DNS(id=23, qr=1, ra=1, qd=q("example.com", "NS"), an=DNSRR(rrname="example.com", type="NS", rdata="ns1.example.com") / DNSRR(rrname="example.com", type="NS", rdata="ns2.example.com")),
+        DNS(id=24, qr=1, ra=1, qd=q("example.com", "SOA"), an=DNSRRSOA(rrname="example.com", mname="ns1.example.com", rname="hostmaster.example.com")),
+        DNS(id=25, qr=1, ra=1, qd=q("9.0.18.198.in-addr.arpa", "PTR"), an=DNSRR(rrname="9.0.18.198.in-addr.arpa", type="PTR", rdata="host.example.com")),
+        DNS(id=26, qr=1, rcode=3, qd=q("nx.example.com")),
+        DNS(id=27, qr=1, rcode=2, ra=1, tc=1, ad=1, qd=q("example.com")),
+        DNS(id=28, qr=1, rcode=5, qd=None),
+        DNS(id=29, qr=1, rcode=1, ra=1, qd=q("example.com"), ar=DNSRROPT(rclass=1232, extrcode=1)),
+        DNS(id=30, qr=1, ra=1, qd=q("example.com"), an=DNSRR(rrname="example.com", rdata="198.18.0.9"), ns=DNSRR(rrname="example.com", type="NS", rdata="ns1.example.com"), ar=DNSRROPT(rclass=512)),
+        DNS(id=31, qr=1, ra=1, qd=q("example.com", "ANY"), an=DNSRR(rrname="example.com", type="HINFO", rdata=b"\x03cpu\x02os") / DNSRR(rrname="example.com", type=99, rdata=b"spf") / DNSRR(rrname="example.com", type=4242, rdata=b"x")),
+        DNS(id=32, qr=1, ra=1, qd=q("example.com"), an=DNSRR(rrname="example.com", rclass="CH", rdata="198.18.0.9")),
+        DNS(id=33, qd=q("we\x01ird.ex am\xffple.")),
+        DNS(id=34, qd=q(".".join(["a" * 63] * 5))),
+    ]
+    out = [bytes(x) for x in m]
+    # Compression pointers: one forward (bad), one to itself (bad), one good.
+    hdr = bytes.fromhex("0023 0100 0001 0000 0000 0000")
+    out.append(hdr + b"\xc0\x20\x00\x01\x00\x01")
+    out.append(hdr + b"\xc0\x0c\x00\x01\x00\x01")
+    out.append(bytes.fromhex("0024 8180 0001 0001 0000 0000") + b"\x07example\x03com\x00\x00\x01\x00\x01" + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc6\x12\x00\x09")
+    out.append(hdr + b"\x41\x08\xab\x00\x00\x01\x00\x01")
+    out.append(hdr + b"\x42\x00\x00\x01\x00\x01")
+    out.append(hdr + b"\x81abc\x00\x00\x01\x00\x01")
+    out.append(hdr + b"\x03abc")
+    # OPT records in the answer section, with every EDNS option tcpdump names.
+    ans = bytes.fromhex("0005 8180 0000 0001 0000 0000")
+    def opt(rdata, cls=1232, ttl=0):
+        return b"\x00\x00\x29" + cls.to_bytes(2, "big") + ttl.to_bytes(4, "big") + len(rdata).to_bytes(2, "big") + rdata
+    for rdata, ttl in [(b"", 0), (b"", 0x8000), ("000a 0008 0102030405060708", 0), ("000a 0010" + "11" * 16, 0),
+                       ("000a 0004 01020304", 0), ("0003 0002 6162 000c 0002 0000", 0), ("0008 0007 0001 1800 c61200", 0),
+                       ("0008 0004 0002 0000", 0), ("0008 0006 0003 0800 0102", 0), ("0008 0005 0001 0800 01", 0),
+                       ("0063 0001 ff", 0), ("000b 0002 0064", 0), ("000b 0001 00", 0), ("0009 0004 00000e10", 0),
+                       ("000e 0004 4a5b 0001", 0), ("000e 0003 010203", 0), ("0005 0004 080d0fc8", 0),
+                       ("0006 0002 0209", 0), ("0007 0002 0102", 0), ("000d 0005 0161 0000 00", 0),
+                       ("0001 0000 0002 0000", 0), ("000a 0008 0102", 0), ("000a", 0)]:
+        rd = rdata if isinstance(rdata, bytes) else bytes.fromhex(rdata.replace(" ", ""))
+        out.append(ans + opt(rd, ttl=ttl))
+    out.append(b"hello world!")
+    out.append(b"hello world! and then some more text")
+    for n in [12, 13, 20, 31, 48, 64]:
+        out.append(bytes(rng.randrange(256) for _ in range(n)))
+    return out
 
 
 def ip4_raw():
@@ -78,6 +149,21 @@ def ip4_raw():
     add(IP(src=S, dst=D) / TCP(sport=40001, dport=80, flags="PA", seq=1, ack=1) / Raw(b" GET / HTTP/1.0\r\n"))
     add(IP(src=S, dst=D) / TCP(sport=40001, dport=80, flags="PA", seq=1, ack=1) / Raw(b"\r\n"))
     add(IP(src=S, dst=D) / TCP(sport=40001, dport=80, flags="PA", seq=1, ack=1) / Raw(b"A" * 300 + b"\r\n"))
+    # Text protocols tcpdump prints the first line of: SSH banners, FTP, SMTP, whois, RTSP.
+    for port, load in [(22, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"), (22, b"SSH-1.99-x\n"), (22, b"SSH-2.0-no-line-end"),
+                       (22, b"SSH-2.0-cr\rx\n"), (22, b"\x00\x00\x01\x0c\x0a\x14"), (22, b"SS"), (22, b"SSH"), (22, b"SSH-"),
+                       (22, b"ssh-2.0-lower\r\n"), (22, b"SSH-2.0-tab\there\r\n"),
+                       (21, b"220 ProFTPD Server ready.\r\n"), (21, b"USER anonymous\r\n"), (21, b"\x01\x02"), (21, b"no end"),
+                       (25, b"EHLO client.example\r\n"), (25, b"250-first\nsecond\n"), (25, b"\r\n"),
+                       (43, b"example.com\r\n"),
+                       (554, b"OPTIONS rtsp://198.18.0.2/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"), (554, b"RTSP/1.0 200 OK\r\n"),
+                       (554, b"NOTACMD x\r\n"), (8554, b"PLAY rtsp://x RTSP/1.0\r\n"),
+                       (2049, b"\x80\x00\x00\x28"), (9000, b"SSH-2.0-not-ssh-port\r\n")]:
+        add(IP(src=S, dst=D) / TCP(sport=40000, dport=port, flags="PA", seq=1, ack=1) / Raw(load))
+    add(IP(src=D, dst=S) / TCP(sport=22, dport=40000, flags="PA", seq=1, ack=1) / Raw(b"SSH-2.0-server\r\n"))
+    add(IP(src=S, dst=D) / TCP(sport=25, dport=80, flags="PA", seq=1, ack=1) / Raw(b"GET / HTTP/1.0\r\n"))
+    add(IP(src=S, dst=D) / TCP(sport=22, dport=21, flags="PA", seq=1, ack=1) / Raw(b"USER x\r\n"))
+    add(IPv6(src=S6, dst=D6) / TCP(sport=40000, dport=22, flags="PA", seq=1, ack=1) / Raw(b"SSH-2.0-v6\r\n"))
     add(IP(src=S, dst=D) / TCP(sport=40000, dport=80, flags="FA", seq=1019, ack=5040))
     add(IP(src=D, dst=S) / TCP(sport=80, dport=40000, flags="FA", seq=5040, ack=1020))
     add(IP(src=S, dst=D) / TCP(sport=40000, dport=80, flags="A", seq=1020, ack=5041))
@@ -146,9 +232,37 @@ def ip4_raw():
         [(15, b"\x01\x02\x03")],
         [(27, b"\x01\x02\x03\x04\x05\x06")],
         [(69, b"\x01\x02")],
+        # Multipath TCP: every subtype, in the segments it belongs to and in others.
+        [(30, bytes.fromhex("0181"))],
+        [(30, bytes.fromhex("0081") + bytes(range(8)))],
+        [(30, bytes.fromhex("0001") + bytes(range(8)))],
+        [(30, bytes.fromhex("0581"))],
+        [(30, bytes.fromhex("1005") + bytes.fromhex("deadbeef 01020304"))],
+        [(30, bytes.fromhex("1105") + bytes.fromhex("deadbeef"))],
+        [(30, bytes.fromhex("2001"))],
+        [(30, bytes.fromhex("3001 c6120009"))],
+        [(30, bytes.fromhex("4001 02"))],
+        [(30, bytes.fromhex("5001"))],
+        [(30, bytes.fromhex("f0"))],
     ]
     for i, o in enumerate(O):
         add(IP(src=S, dst=D, id=1000 + i) / TCP(sport=40000, dport=9000, flags="S", seq=i, options=o))
+    # Multipath TCP on SYN-ACK and ACK segments.
+    for f, o in [("SA", bytes.fromhex("0181")), ("SA", bytes.fromhex("1100") + bytes(range(12))),
+                 ("A", bytes.fromhex("0081") + bytes(range(16))), ("A", bytes.fromhex("0081") + bytes(range(18))),
+                 ("A", bytes.fromhex("1000") + bytes(range(20))), ("A", bytes.fromhex("2001") + bytes.fromhex("00000064")),
+                 ("A", bytes.fromhex("2003") + bytes(8)), ("A", bytes.fromhex("201f") + bytes(range(18))),
+                 ("A", bytes.fromhex("2005") + bytes(range(10))), ("A", bytes.fromhex("2004") + bytes(range(10))),
+                 ("A", bytes.fromhex("2005") + bytes(range(12))), ("A", bytes.fromhex("2001")),
+                 ("A", bytes.fromhex("3001 c6120009") + bytes(range(8))), ("A", bytes.fromhex("3007 c6120009 1f90")),
+                 ("A", bytes.fromhex("3003 c6120009 1f90") + bytes(range(8))),
+                 ("A", bytes.fromhex("3102") + bytes(range(16))), ("A", bytes.fromhex("3602") + bytes(range(16)) + b"\x00\x50"),
+                 ("A", bytes.fromhex("3002") + bytes(range(24))), ("A", bytes.fromhex("3902") + bytes(range(26))),
+                 ("A", bytes.fromhex("4001 020304")), ("A", bytes.fromhex("4001")), ("A", bytes.fromhex("5101")),
+                 ("A", bytes.fromhex("50")), ("A", bytes.fromhex("6000") + bytes(range(8))),
+                 ("A", bytes.fromhex("7000") + bytes(range(8))), ("A", bytes.fromhex("6000") + bytes(range(4))),
+                 ("A", bytes.fromhex("8000") + bytes(range(4))), ("A", b"\x00"), ("R", bytes.fromhex("0181"))]:
+        add(IP(src=S, dst=D) / TCP(sport=40000, dport=9000, flags=f, seq=1, ack=2, options=[(30, o)]))
     # Options again on data segments with ACK.
     add(IP(src=S, dst=D) / TCP(sport=40000, dport=9000, flags="PA", seq=5, ack=6,
                               options=[("NOP", None), ("NOP", None), ("Timestamp", (11, 12))]) / Raw(b"hello"))
@@ -230,11 +344,18 @@ def ip4_raw():
                          (1, 2, b"z"), (33434, 33435, b"\x00" * 32), (40000, 12345, b"hello world")]:
         add(IP(src=S, dst=D) / UDP(sport=sp, dport=dp) / Raw(load))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, chksum=0) / Raw(b"no checksum"))
-    # DNS is not decoded by tcpcraft, but a payload too short for its header prints the
-    # same one-liner as tcpdump (scapy's UDP() defaults to port 53).
+    # DNS (scapy's UDP() defaults to port 53): queries, responses, odd and garbage ones.
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=53) / Raw(bytes.fromhex("deadbeef")))
     add(IP(src=S, dst=D) / UDP())
     add(IPv6(src=S6, dst=D6) / UDP(sport=53, dport=40000) / Raw(b"\x00" * 11))
+    for d in dns_messages():
+        add(IP(src=S, dst=D) / UDP(sport=40000, dport=53) / Raw(d))
+        add(IP(src=D, dst=S) / UDP(sport=53, dport=40000) / Raw(d[:len(d) * 2 // 3]))
+    for d in dns_messages()[:6]:
+        add(IPv6(src=S6, dst=D6) / TCP(sport=40000, dport=53, flags="PA", seq=1, ack=1) / Raw(len(d).to_bytes(2, "big") + d))
+    add(IP(src=S, dst=D) / TCP(sport=40000, dport=53, flags="PA", seq=1, ack=1) / Raw(b"\x00\x05abc"))
+    add(IP(src=S, dst=D) / TCP(sport=40000, dport=53, flags="PA", seq=1, ack=1) / Raw(b"\x00"))
+    add(IP(src=S, dst=D) / TCP(sport=40000, dport=53, flags="PA", seq=1, ack=1) / Raw(b"\x00\x03abc"))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=100) / Raw(b"short"))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=4) / Raw(b"short"))
     add(IP(src=S, dst=D) / UDP(sport=40000, dport=9000, len=9) / Raw(b"longer than that"))
@@ -279,7 +400,7 @@ def ip4_raw():
     # ICMP bodies cut short, and odd values.
     for t, c in [(11, 0), (5, 1), (12, 0), (12, 1), (3, 4), (4, 0), (13, 0), (17, 0), (9, 0), (0, 0)]:
         # (Not 14 or 18: tcpdump 4.99 reads past the captured bytes for those.)
-        add(IP(src=R, dst=S) / ICMP(type=t, code=c) / Raw(b"\x45\x00\x00"))
+        add(IP(src=R, dst=S) / ICMP(type=t, code=c, ts_ori=0, ts_rx=0, ts_tx=0) / Raw(b"\x45\x00\x00"))
     add(IP(src=D, dst=S) / ICMP(type=14, id=1, seq=2, ts_ori=86399999, ts_rx=86400000, ts_tx=0xffffffff))
     for body in ["0202 0708 c6120001 00000001 c6120002 ffffffff", "0102 0e10 c6120001", "0002 003c", "0002 003b",
                  "0102 0e0f", "0302 0001 c6120001 00000001", "0104 0001 c6120001 00000001"]:
@@ -364,6 +485,22 @@ def ip6_raw():
     add(IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=255, nh=58) / Raw(b"\x87\x00\x00\x00\x00\x00\x00\x00\x20\x01"))
     add(IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=255, nh=58) / Raw(bytes(ICMPv6ND_NA(tgt=D6))[:10]))
     add(IPv6(src="fe80::fe", dst="fe80::1", hlim=255) / ICMPv6ND_Redirect(tgt="2001:db8:198:18::9", dst=D6))
+    # Multicast listener discovery, as a host on the test bed sends it when a link comes up.
+    add(IPv6(src="fe80::1", dst="ff02::16", hlim=1) / IPv6ExtHdrHopByHop(options=RouterAlert()) /
+        ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(dst="ff02::1:ff00:1"), ICMPv6MLDMultAddrRec(rtype=3, dst="ff02::fb")]))
+    add(IPv6(src="fe80::1", dst="ff02::16", hlim=1) / ICMPv6MLReport2())
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1) / ICMPv6MLQuery(mrd=10000))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1) / ICMPv6MLQuery(mladdr="ff02::1:ff00:2"))
+    add(IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=1) / ICMPv6MLReport(mladdr="ff02::1:ff00:2"))
+    add(IPv6(src="fe80::1", dst="ff02::2", hlim=1) / ICMPv6MLDone(mladdr="ff02::1:ff00:2"))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1) / ICMPv6MLQuery2(mrd=10000))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1) / ICMPv6MLQuery2(mladdr="ff02::1:ff00:2", sources=["2001:db8:198:18::1"]))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1, nh=58) / Raw(bytes(ICMPv6MLQuery())[:10]))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1, nh=58) / Raw(bytes(ICMPv6MLQuery()) + b"\x00" * 2))
+    add(IPv6(src="fe80::1", dst="ff02::1", hlim=1, nh=58) / Raw(bytes(ICMPv6MLQuery2(sources=["::1", "::2"]))[:44]))
+    add(IPv6(src="fe80::1", dst="ff02::16", hlim=1, nh=58) / Raw(b"\x8f\x00\x00\x00\x00\x00"))
+    for t in [144, 146, 147]:
+        add(IPv6(src=S6, dst=D6, nh=58) / Raw(bytes([t, 0, 0, 0, 0x12, 0x34, 0xc0, 0])))
     add(IPv6(src="::2", dst=D6) / UDP(sport=1, dport=2))
     # Extension headers tcpdump names on one line: fragments, hop-by-hop, destination options.
     add(IPv6(src=S6, dst=D6) / IPv6ExtHdrFragment(id=5, m=1) / UDP(sport=1, dport=2) / Raw(b"abc"))
@@ -375,6 +512,116 @@ def ip6_raw():
     add(IPv6(src=S6, dst=D6) / IPv6ExtHdrDestOpt() / TCP(sport=40000, dport=9000, flags="S"))
     add(IPv6(src=S6, dst=D6, nh=0) / Raw(b"\x11\x05"))
     add(IPv6(src=S6, dst=D6, nh=44) / Raw(b"\x11\x00"))
+    return out
+
+
+# UDP ports whose payload tcpdump 4.99 hands to a protocol printer (found by probing
+# tcpdump with every port); tcpcraft decodes only DNS (53) among them.
+TCPDUMP_UDP_PORTS = {53, 67, 68, 69, 88, 123, 161, 162, 319, 320, 496, 500, 514, 520, 521, 525, 546,
+                     547, 646, 654, 698, 701, 750, 921, 1589, 1645, 1646, 1700, 1701, 1812, 1813, 1985,
+                     2049, 2103, 2104, 3456, 3503, 3784, 3785, 3799, 4342, 4500, 4567, 4784, 4789, 4790,
+                     5060, 5353, 5359, 6081, 6343, 6635, 6696, 6697, 6784, 7000, 7001, 7002, 7003, 7004,
+                     7005, 7006, 7007, 7008, 7009, 7500, 8231, 8472, 8500, 12222, 12223, 17754, 30490}
+# TCP ports whose payload tcpdump decodes and tcpcraft does not (telnet, BGP, RPKI-RTR,
+# MSDP, PPTP, NFS, Redis, OpenFlow, BEEP); found by probing tcpdump with every port.
+TCPDUMP_TCP_PORTS = {23, 179, 323, 639, 1723, 2049, 6379, 6633, 6653, 10288}
+# ICMPv6 types tcpdump decodes further than tcpcraft (router renumbering, node
+# information, inverse ND, home agent address discovery replies, RPL).
+TCPDUMP_ICMP6_TYPES = {138, 139, 140, 141, 142, 145, 155}
+
+
+def tcpcraft_decodes(b):
+    """Whether every protocol in a raw-IP packet is one tcpcraft prints as tcpdump does
+    (so a mutated packet that lands on, say, SNMP is left out of mutated.pcap)."""
+    if len(b) < 20:
+        return True
+    v = b[0] >> 4
+    if v == 4:
+        hl, proto = (b[0] & 15) * 4, b[9]
+        off = int.from_bytes(b[6:8], "big") & 0x1fff
+        if off:
+            return True
+    elif v == 6:
+        hl, proto = 40, b[6]
+        if proto in (0, 60, 44):
+            return True  # extension headers: checked by hand in varied.pcap
+    else:
+        return True
+    t = b[hl:]
+    if proto == 17 and len(t) >= 4:
+        ports = {int.from_bytes(t[0:2], "big"), int.from_bytes(t[2:4], "big")}
+        return not (ports & (TCPDUMP_UDP_PORTS - {53}))
+    if proto == 6 and len(t) >= 4:
+        ports = {int.from_bytes(t[0:2], "big"), int.from_bytes(t[2:4], "big")}
+        return not (ports & TCPDUMP_TCP_PORTS)
+    if proto == 58 and v == 6 and t:
+        return t[0] not in TCPDUMP_ICMP6_TYPES
+    if proto in (4, 41):
+        return tcpcraft_decodes(bytes(t))
+    return proto in (1, 6, 17, 58, 59)
+
+
+def mutated(frames, n, seed, link=0):
+    """Random damage to well-formed packets: one to three bytes changed (not the link
+    type field, IP version, IPv6 next header or IPv4 protocol), and a third of them cut
+    short. `link`: bytes of link header before the IP header (0, 14 or 16)."""
+    import random
+    rng = random.Random(seed)
+    keep = {link, link + 6, link + 9} | ({link - 2, link - 1} if link else set())
+    out = []
+    while len(out) < n:
+        b = bytearray(rng.choice(frames))
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(b)) if b else 0
+            if b and i not in keep:
+                b[i] = rng.randrange(256)
+        if rng.random() < 0.3 and len(b) > 1:
+            b = b[:rng.randrange(1, len(b))]
+        et = int.from_bytes(b[link - 2:link], "big") if link and len(b) >= link else 0
+        if not link or et in (0x0800, 0x86dd):
+            ok = tcpcraft_decodes(bytes(b[link:]))
+        else:
+            ok = True
+        if ok:
+            out.append(bytes(b))
+    return out
+
+
+def random_dns(n, seed):
+    """DNS over UDP and TCP made of random parts: names, pointers, records of every type
+    tcpdump prints, garbage; a fifth of the UDP ones cut short."""
+    import random
+    rng = random.Random(seed)
+
+    def part():
+        r = rng.random()
+        if r < 0.15:
+            return b"\x00"
+        if r < 0.3:
+            return bytes([0xc0 | rng.randrange(4), rng.randrange(256)])
+        if r < 0.45:
+            k = rng.randrange(64)
+            return bytes([k]) + bytes(rng.choice(b"abc.-\x00\xff ") for _ in range(k))
+        if r < 0.6:
+            t = rng.choice([1, 2, 5, 6, 12, 15, 16, 28, 33, 38, 41, 104, 250, 256, rng.randrange(65536)])
+            rd = bytes(rng.randrange(256) for _ in range(rng.randrange(20)))
+            return (t.to_bytes(2, "big") + rng.choice([1, 3, 255, 1232]).to_bytes(2, "big") + bytes(4)
+                    + len(rd).to_bytes(2, "big") + rd)
+        if r < 0.7:
+            return bytes([0x41, rng.randrange(256)]) + bytes(rng.randrange(256) for _ in range(rng.randrange(10)))
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 12)))
+
+    out = []
+    for _ in range(n):
+        head = bytes(rng.randrange(256) for _ in range(4)) + b"".join(bytes([0, rng.randrange(4)]) for _ in range(4))
+        body = head + b"".join(part() for _ in range(rng.randrange(12)))
+        if rng.random() < 0.2:
+            out.append(bytes(IP(src=S, dst=D) / TCP(sport=40000, dport=53, flags="PA") / Raw(len(body).to_bytes(2, "big") + body)))
+        else:
+            p = bytes(IP(src=D, dst=S) / UDP(sport=53, dport=40000) / Raw(body))
+            if rng.random() < 0.2:
+                p = p[:rng.randrange(28, len(p) + 1)]
+            out.append(p)
     return out
 
 
@@ -398,6 +645,8 @@ def main():
     v4 = ip4_raw()
     v6 = ip6_raw()
     write_pcap("varied.pcap", 101, v4 + v6)
+    write_pcap("mutated.pcap", 101, mutated(v4 + v6, 3000, 1))
+    write_pcap("dns_random.pcap", 101, random_dns(1500, 1))
 
     eth = []
     for p in v4[:: max(1, len(v4) // 40)] + v6[:: max(1, len(v6) // 20)]:
@@ -408,6 +657,22 @@ def main():
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / IP(src=S, dst=D) / UDP(sport=40000, dport=9000) / Raw(b"pad me")) + b"\x00" * 12)
     eth.append(bytes(Ether(src=MAC_A, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=MAC_A, psrc=S, pdst=D)))
     eth.append(bytes(Ether(src=MAC_B, dst=MAC_A) / ARP(op=2, hwsrc=MAC_B, psrc=D, hwdst=MAC_A, pdst=S)))
+    # VLAN tags (tcpdump without -e prints only what they carry) and every ARP operation.
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=100) / IP(src=S, dst=D) / TCP(sport=40000, dport=9000, flags="S")))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=100, prio=3) / IPv6(src=S6, dst=D6) / UDP(sport=1, dport=2)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x88a8) / Dot1Q(vlan=5) / Dot1Q(vlan=6) / IP(src=S, dst=D) / ICMP()))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=7) / ARP(psrc=S, pdst=D, hwsrc=MAC_A)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x8100) / Raw(b"\x00\x64")))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=100) / Raw(b"\x45\x00")))
+    for op in [1, 2, 3, 4, 8, 9]:
+        eth.append(bytes(Ether(src=MAC_A, dst=MAC_B) / ARP(op=op, psrc=S, pdst=D, hwsrc=MAC_A, hwdst=MAC_B)))
+    eth.append(bytes(Ether(src=MAC_A, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, psrc=S, pdst=D, hwsrc=MAC_A) / Raw(b"\x00" * 18)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes(ARP(op=1, psrc=S, pdst=D, hwsrc=MAC_A))[:20])))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("000108000604"))))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("0001 86dd 0610 0001") + b"\x02" * 6 + b"\x00" * 16 + b"\x02" * 6 + b"\x00" * 16)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("0006 0800 0004 0001") + b"\x00" * 16)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("0001 1000 0604 0001") + b"\x01" * 20)))
+    eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0806) / Raw(bytes.fromhex("0001 0800 0404 0002") + b"\x07" * 16)))
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x88b5) / Raw(b"local experimental ethertype")))
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x0800) / Raw(b"\x45\x00")))
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x86dd) / Raw(b"\x60\x00")))
@@ -415,6 +680,9 @@ def main():
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B, type=0x86dd) / IP(src=S, dst=D) / UDP(sport=1, dport=2)))
     eth.append(bytes(Ether(src=MAC_A, dst=MAC_B))[:10])
     write_pcap("ether.pcap", 1, eth)
+    # Damaged frames, VLAN-tagged ones excluded (their inner type would need keeping too).
+    plain = [f for f in eth if len(f) >= 14 and f[12:14] in (b"\x08\x00", b"\x86\xdd", b"\x08\x06")]
+    write_pcap("ether_mutated.pcap", 1, mutated(plain, 1000, 2, link=14))
 
     sll = []
     for k, p in enumerate(v4[:: max(1, len(v4) // 30)] + v6[:: max(1, len(v6) // 15)]):
@@ -424,10 +692,13 @@ def main():
                                      proto=proto) / Raw(p)))
     sll.append(bytes(CookedLinux(pkttype=0, lladdrtype=772, lladdrlen=0, src=b"\x00" * 8, proto=0x0800) / IP(src="127.0.0.1", dst="127.0.0.1") / TCP(sport=40000, dport=9000, flags="S")))
     sll.append(bytes(CookedLinux(pkttype=1, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\xc6\x12\x00\x01\x00\x00", proto=0x0806) / ARP(op=1, hwsrc=MAC_A, psrc=S, pdst=D)))
+    sll.append(bytes(CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\xc6\x12\x00\x02\x00\x00", proto=0x0806) / ARP(op=2, hwsrc=MAC_B, psrc=D, hwdst=MAC_A, pdst=S)))
     sll.append(bytes(CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\xc6\x12\x00\x01\x00\x00", proto=0x88b5) / Raw(b"experimental")))
     sll.append(bytes(CookedLinux(pkttype=1, lladdrtype=772, lladdrlen=0, src=b"\x00" * 8, proto=0x88b5) / Raw(b"x")))
     sll.append(bytes(CookedLinux(pkttype=0, lladdrtype=1, lladdrlen=6, src=b"\x00" * 8, proto=0x0800))[:12])
     write_pcap("sll.pcap", 113, sll)
+    plain = [f for f in sll if len(f) >= 16 and f[14:16] in (b"\x08\x00", b"\x86\xdd", b"\x08\x06")]
+    write_pcap("sll_mutated.pcap", 113, mutated(plain, 500, 3, link=16))
 
 
 if __name__ == "__main__":

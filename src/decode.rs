@@ -90,22 +90,34 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     hex::decode(&digits).map_err(|e| e.to_string())
 }
 
-/// Writes one packet in the chosen format, with truncation notes where parsing stopped.
+/// Writes one packet in the chosen format. `wire_len` is the length on the wire (a pcap
+/// record's original length): the summary line prints it, as tcpdump does, even when the
+/// capture kept fewer bytes.
 fn print_packet(
     out: &mut dyn Write,
     bytes: &[u8],
+    wire_len: usize,
     link: LinkType,
     format: Format,
 ) -> io::Result<()> {
-    let (p, _notes) = Packet::parse(bytes, link);
     match format {
-        Format::Summary => writeln!(out, "{}", display::summary(&p)),
-        Format::Show => write!(out, "{}", display::show(&p)),
+        Format::Summary => writeln!(out, "{}", display::summary_captured(bytes, wire_len, link)),
+        Format::Show => write!(out, "{}", display::show(&Packet::parse(bytes, link).0)),
         Format::Hexdump => {
-            writeln!(out, "{}", display::summary(&p))?;
+            writeln!(out, "{}", display::summary_captured(bytes, wire_len, link))?;
             write!(out, "{}", display::hexdump(bytes))
         }
-        Format::Json => writeln!(out, "{}", display::json(&p)),
+        Format::Json => {
+            let mut v = display::json(&Packet::parse(bytes, link).0);
+            // The summary is tcpdump's line for the captured bytes, as in the other formats.
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert(
+                    "summary".into(),
+                    display::summary_captured(bytes, wire_len, link).into(),
+                );
+            }
+            writeln!(out, "{v}")
+        }
     }
 }
 
@@ -123,6 +135,7 @@ pub fn run(
             print_packet(
                 out,
                 &bytes,
+                bytes.len(),
                 link_override.unwrap_or(guess_link(&bytes)),
                 format,
             )
@@ -139,6 +152,7 @@ pub fn run(
             print_packet(
                 out,
                 &bytes,
+                bytes.len(),
                 link_override.unwrap_or(guess_link(&bytes)),
                 format,
             )
@@ -162,7 +176,8 @@ pub fn run(
                     )))
                     }
                 };
-                print_packet(out, &rec.data, link, format).map_err(io_err)?;
+                print_packet(out, &rec.data, rec.orig_len as usize, link, format)
+                    .map_err(io_err)?;
                 n += 1;
             }
             Ok(n)

@@ -59,6 +59,9 @@ struct GlobalOpts {
     /// More detail
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Sessions: do not keep the kernel from answering hand-driven connections with RST
+    #[arg(long, global = true)]
+    no_rst_guard: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
     color: ColorWhen,
@@ -150,6 +153,7 @@ enum LinkArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
+    tcpcraft::session::lang::set_rst_guard(!cli.global.no_rst_guard);
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
         (Some(mut code), _) => {
@@ -186,6 +190,7 @@ fn main() -> ExitCode {
                 (g.json, "--json"),
                 (g.quiet, "-q"),
                 (g.verbose, "-v"),
+                (g.no_rst_guard, "--no-rst-guard"),
             ] {
                 if on {
                     global.push(flag.into());
@@ -202,7 +207,9 @@ fn main() -> ExitCode {
                 quiet: g.quiet,
             }))
         }
-        Command::Handshake(args) => ExitCode::from(tcpcraft::session::cli::run(args)),
+        Command::Handshake(args) => {
+            ExitCode::from(tcpcraft::session::cli::run(args, cli.global.dry_run))
+        }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());
@@ -230,6 +237,8 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
 
 /// Scripts, `-c` and stdin, over the raw-socket engine (unless --dry-run).
 fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
+    // Ctrl-C stops a script with "interrupted" (exit 130), --dry-run included.
+    tcpcraft::repl::install_sigint();
     let engine = engine_for(&mut cfg);
     ExitCode::from(lang::run(cfg, input, engine))
 }

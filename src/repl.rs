@@ -71,7 +71,11 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         it: it.clone(),
         color: cfg.color,
     };
-    let config = rustyline::Config::builder().auto_add_history(false).build();
+    // List mode: Tab completes the common prefix, a second Tab lists every candidate (as bash).
+    let config = rustyline::Config::builder()
+        .auto_add_history(false)
+        .completion_type(rustyline::CompletionType::List)
+        .build();
     let mut ed: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
@@ -96,6 +100,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         );
     }
     let mut line_no = 1usize;
+    let mut status = exit::OK;
     loop {
         net::clear_interrupt();
         install_sigint();
@@ -124,6 +129,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                         }
                     }
                     Ok(None) => {}
+                    Err(e) if matches!(e.kind, crate::lang::ErrorKind::Exit(_)) => {
+                        status = e.kind.exit_code();
+                        break;
+                    }
                     Err(e) => eprint!("{}", i.render_error(&e)),
                 }
                 let _ = std::io::Write::flush(&mut i.out);
@@ -143,7 +152,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         }
         let _ = ed.save_history(h);
     }
-    cli::finish_pcap(cfg, log).unwrap_or(exit::OK)
+    cli::finish_pcap(cfg, log).unwrap_or(status)
 }
 
 struct ReplHelper {

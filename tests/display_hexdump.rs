@@ -11,7 +11,7 @@ fn empty_is_empty() {
 fn one_byte_pads_the_row() {
     assert_eq!(
         hexdump(b"A"),
-        "0000  41                                                A"
+        "0000  41                                                A\n"
     );
 }
 
@@ -26,7 +26,8 @@ fn a_syn_with_options() {
 0000  45 00 00 3c 00 01 00 00  40 06 ee 93 c6 12 00 01  E..<....@.......
 0010  c6 12 00 02 9c 40 00 50  00 00 03 e8 00 00 00 00  .....@.P........
 0020  a0 02 fa f0 20 6e 00 00  02 04 05 b4 04 02 08 0a  .... n..........
-0030  00 00 00 01 00 00 00 00  01 03 03 07              ............";
+0030  00 00 00 01 00 00 00 00  01 03 03 07              ............
+";
     assert_eq!(hexdump(&b), want);
 }
 
@@ -35,12 +36,12 @@ fn exactly_sixteen_and_the_eighth_byte_gap() {
     let b: Vec<u8> = (0x20..0x30).collect();
     assert_eq!(
         hexdump(&b),
-        "0000  20 21 22 23 24 25 26 27  28 29 2a 2b 2c 2d 2e 2f   !\"#$%&'()*+,-./"
+        "0000  20 21 22 23 24 25 26 27  28 29 2a 2b 2c 2d 2e 2f   !\"#$%&'()*+,-./\n"
     );
     let nine: Vec<u8> = (0x61..0x6a).collect();
     assert_eq!(
         hexdump(&nine),
-        "0000  61 62 63 64 65 66 67 68  69                       abcdefghi"
+        "0000  61 62 63 64 65 66 67 68  69                       abcdefghi\n"
     );
 }
 

@@ -47,7 +47,8 @@ fn synack_tree() {
      window    = 65160
      chksum    = 0x304f (correct)
      urgptr    = 0
-     options   = [('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b''), ('NOP', None), ('WScale', 7)]";
+     options   = [('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b''), ('NOP', None), ('WScale', 7)]
+";
     assert_eq!(show(&parsed("synack", LinkType::RawIp)), want);
 }
 
@@ -94,7 +95,8 @@ fn icmp_error_nests_the_quote_like_scapy() {
            len       = 12
            chksum    = 0xe2e9 (correct)
 ###[ Raw ]###
-              load      = 'ping'";
+              load      = 'ping'
+";
     assert_eq!(
         show(&parsed("icmp_port_unreach_udp", LinkType::RawIp)),
         want
@@ -120,7 +122,8 @@ fn ipv6_icmpv6_echo_tree() {
      id        = 5
      seq       = 6
 ###[ Raw ]###
-        load      = '0123456789'";
+        load      = '0123456789'
+";
     assert_eq!(show(&parsed("ipv6_icmp_echo", LinkType::RawIp)), want);
 }
 

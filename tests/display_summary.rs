@@ -311,3 +311,253 @@ proptest! {
         let _ = hexdump(&b);
     }
 }
+
+/// A chain of IPv6-in-IPv6 headers filling a packet: dissecting and printing it must not
+/// recurse once per header (1,600 levels overflowed the stack in `Packet::parse`).
+#[test]
+fn deep_tunnels_do_not_exhaust_the_stack() {
+    let n = 1600usize;
+    let mut b = Vec::with_capacity(n * 40);
+    for i in 0..n {
+        let plen = u16::try_from((n - i - 1) * 40).expect("fits");
+        b.extend_from_slice(&[0x60, 0, 0, 0]);
+        b.extend_from_slice(&plen.to_be_bytes());
+        b.extend_from_slice(&[41, 64]);
+        b.extend_from_slice(&[0u8; 32]);
+    }
+    let s = summary_bytes(&b, LinkType::RawIp);
+    assert!(s.starts_with("IP6 :: > ::: IP6 :: > ::: "), "{s}");
+    assert!(s.ends_with(" [|ip6]"), "{s}");
+    let (p, _) = Packet::parse(&b, LinkType::RawIp);
+    assert_eq!(p.to_bytes(), b);
+    assert_eq!(summary(&p), s);
+    let _ = show(&p);
+    let _ = json(&p);
+    // IPv4 in IPv4 too (the model keeps those as raw; the printer follows them).
+    let v4: Vec<u8> = (0..3000usize)
+        .flat_map(|i| {
+            let len = u16::try_from((3000 - i) * 20).expect("fits");
+            let mut h = vec![0x45, 0];
+            h.extend_from_slice(&len.to_be_bytes());
+            h.extend_from_slice(&[0, 0, 0, 0, 64, 4, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2]);
+            h
+        })
+        .collect();
+    let s = summary_bytes(&v4, LinkType::RawIp);
+    assert!(s.ends_with(" [|ip]"), "{s}");
+}
+
+/// Any layer, with any field values, set or left to be computed.
+fn any_layer() -> impl Strategy<Value = Layer> {
+    let opt = prop_oneof![
+        Just(TcpOption::Nop),
+        Just(TcpOption::Eol),
+        any::<u16>().prop_map(TcpOption::Mss),
+        any::<u8>().prop_map(TcpOption::Wscale),
+        Just(TcpOption::SackOk),
+        proptest::collection::vec(any::<(u32, u32)>(), 0..6).prop_map(TcpOption::Sack),
+        any::<(u32, u32)>().prop_map(|(a, b)| TcpOption::Timestamp(a, b)),
+        (any::<u8>(), proptest::collection::vec(any::<u8>(), 0..20))
+            .prop_map(|(kind, data)| TcpOption::Unknown { kind, data }),
+        proptest::collection::vec(any::<u8>(), 0..5).prop_map(TcpOption::Raw),
+    ];
+    prop_oneof![
+        (
+            any::<(u8, Option<u8>, u8, Option<u16>, u16, u8, u16, u8)>(),
+            any::<(Option<u8>, Option<u16>, Option<[u8; 4]>, [u8; 4])>(),
+            proptest::collection::vec(any::<u8>(), 0..12)
+        )
+            .prop_map(
+                |(
+                    (version, ihl, tos, len, id, flags, frag, ttl),
+                    (proto, chksum, src, dst),
+                    options,
+                )| {
+                    Layer::Ipv4(Ipv4Repr {
+                        version,
+                        ihl,
+                        tos,
+                        len,
+                        id,
+                        flags: flags & 7,
+                        frag: frag & 0x1fff,
+                        ttl,
+                        proto,
+                        chksum,
+                        src: src.map(Ipv4Addr::from),
+                        dst: Ipv4Addr::from(dst),
+                        options,
+                    })
+                }
+            ),
+        any::<(
+            u8,
+            u8,
+            u32,
+            Option<u16>,
+            Option<u8>,
+            u8,
+            Option<[u8; 16]>,
+            [u8; 16]
+        )>()
+        .prop_map(
+            |(version, tc, fl, plen, nh, hlim, src, dst)| Layer::Ipv6(Ipv6Repr {
+                version,
+                tc,
+                fl: fl & 0xfffff,
+                plen,
+                nh,
+                hlim,
+                src: src.map(Ipv6Addr::from),
+                dst: Ipv6Addr::from(dst),
+            })
+        ),
+        (
+            any::<(u16, u16, u32, u32, Option<u8>, u8, u16, u16)>(),
+            any::<(Option<u16>, u16)>(),
+            proptest::collection::vec(opt, 0..6),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..6))
+        )
+            .prop_map(
+                |(
+                    (sport, dport, seq, ack, dataofs, reserved, flags, window),
+                    (chksum, urgptr),
+                    options,
+                    padding,
+                )| {
+                    Layer::Tcp(TcpRepr {
+                        sport,
+                        dport,
+                        seq,
+                        ack,
+                        dataofs: dataofs.map(|d| d & 0x0f),
+                        reserved: reserved & 7,
+                        flags: TcpFlags(flags & 0x1ff),
+                        window,
+                        chksum,
+                        urgptr,
+                        options,
+                        padding,
+                    })
+                }
+            ),
+        any::<(u16, u16, Option<u16>, Option<u16>)>().prop_map(|(sport, dport, len, chksum)| {
+            Layer::Udp(UdpRepr {
+                sport,
+                dport,
+                len,
+                chksum,
+            })
+        }),
+        any::<(u8, u8, Option<u16>, u16, u16, bool)>().prop_map(
+            |(t, code, chksum, id, seq, v6)| {
+                let c = IcmpRepr {
+                    r#type: t,
+                    code,
+                    chksum,
+                    id,
+                    seq,
+                };
+                if v6 {
+                    Layer::Icmpv6(c)
+                } else {
+                    Layer::Icmp(c)
+                }
+            }
+        ),
+        proptest::collection::vec(any::<u8>(), 0..30).prop_map(Layer::Raw),
+        proptest::collection::vec(any::<u8>(), 0..8).prop_map(Layer::Padding),
+        any::<([u8; 6], [u8; 6], Option<u16>)>().prop_map(|(dst, src, ethertype)| {
+            Layer::Ether(EtherRepr {
+                dst,
+                src,
+                ethertype,
+            })
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// What a script can build (any layers in any order, any values) displays without
+    /// panicking, and the summary is one ASCII line.
+    #[test]
+    fn hand_built_stacks_never_panic(layers in proptest::collection::vec(any_layer(), 0..6)) {
+        let p = Packet::new(layers);
+        let s = summary(&p);
+        prop_assert!(s.is_ascii() && !s.contains('\n'), "{s:?}");
+        let t = show(&p);
+        prop_assert_eq!(t.matches("###[ ").count(), p.layers.len());
+        let j = json(&p);
+        prop_assert_eq!(j["layers"].as_array().map_or(0, Vec::len), p.layers.len());
+        let _ = hexdump(&p.to_bytes());
+    }
+}
+
+/// DNS messages: a header with small counts, then names, pointers and records made of
+/// random bytes, so every path of the DNS printer is walked.
+fn dns_payload() -> impl Strategy<Value = Vec<u8>> {
+    (
+        any::<[u8; 4]>(),
+        proptest::collection::vec(0u8..4, 4),
+        proptest::collection::vec(
+            prop_oneof![
+                Just(vec![0u8]),
+                Just(vec![0xc0, 12]),
+                Just(vec![0, 41, 4, 0xd0, 0, 0, 0x80, 0]),
+                proptest::collection::vec(any::<u8>(), 1..12),
+                (0u8..64).prop_map(|n| {
+                    let mut v = vec![n];
+                    v.extend(std::iter::repeat_n(b'a', usize::from(n)));
+                    v
+                }),
+            ],
+            0..12,
+        ),
+    )
+        .prop_map(|(head, counts, parts)| {
+            let mut v = head.to_vec();
+            for c in counts {
+                v.extend_from_slice(&[0, c]);
+            }
+            for p in parts {
+                v.extend(p);
+            }
+            v
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn dns_never_panics(payload in dns_payload(), over_tcp in any::<bool>(), cut in 0usize..80) {
+        let mut l = vec![ip(S, D)];
+        if over_tcp {
+            l.push(Layer::Tcp(TcpRepr {
+                sport: 40000,
+                dport: 53,
+                flags: TcpFlags::parse("PA").expect("flags"),
+                ..Default::default()
+            }));
+            let mut framed = u16::try_from(payload.len()).unwrap_or(0).to_be_bytes().to_vec();
+            framed.extend(&payload);
+            l.push(Layer::Raw(framed));
+        } else {
+            l.push(Layer::Udp(UdpRepr {
+                sport: 53,
+                dport: 40000,
+                ..Default::default()
+            }));
+            l.push(Layer::Raw(payload));
+        }
+        let p = Packet::new(l);
+        let s = summary(&p);
+        prop_assert!(s.is_ascii() && !s.contains('\n'), "{s:?}");
+        let b = p.to_bytes();
+        let cut = b.len().saturating_sub(cut);
+        let s = summary_captured(&b[..cut], b.len(), LinkType::RawIp);
+        prop_assert!(s.is_ascii() && !s.contains('\n'), "{s:?}");
+    }
+}

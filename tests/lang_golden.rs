@@ -277,3 +277,33 @@ fn packets_match_scapy_bytes() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn json_and_verbose_dry_run_output() {
+    let bin = env!("CARGO_BIN_EXE_tcpcraft");
+    let out = Command::new(bin)
+        .args([
+            "--dry-run",
+            "--json",
+            "-c",
+            "send(IP(dst=\"198.18.0.2\")/TCP(dport=80)); print(IP())",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).expect("each line is JSON");
+        assert!(v.get("layers").is_some(), "{l}");
+    }
+    let out = Command::new(bin)
+        .args(["--dry-run", "-v", "-c", "send(IP()/UDP(sport=1))"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("would send: ") && text.contains("\n0000  45 00 00 1c"),
+        "{text}"
+    );
+}

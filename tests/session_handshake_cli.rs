@@ -148,3 +148,35 @@ fn handshake_command_end_to_end() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("expected HOST:PORT"));
 }
+
+#[test]
+fn handshake_dry_run_sends_nothing() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args([
+            "--dry-run",
+            "handshake",
+            "198.18.0.2:80",
+            "--sport",
+            "61400",
+        ])
+        .output()
+        .expect("tcpcraft runs");
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("would send: IP 0.0.0.0.61400 > 198.18.0.2.80: Flags [S]"),
+        "{stdout}"
+    );
+    assert_eq!(lines[1], "  CLOSED → SYN_SENT (active open: SYN sent)");
+    assert_eq!(
+        lines[2],
+        "dry run: nothing is received, so the exchange stops after the SYN"
+    );
+    assert!(!stdout.contains("rst-guard"), "nothing installed: {stdout}");
+}

@@ -1,12 +1,11 @@
 //! Hand-driven sessions against real Linux TCP stacks in namespaces made here.
 //!
-//! The transport is a minimal raw-socket `SegmentIo` local to this test (the engine
-//! lives elsewhere): packets go out through an IPPROTO_RAW socket (marked, so that
-//! our own RSTs pass the guard) and come back through an AF_PACKET socket on the
-//! client's veth end. The kernel-RST guard keeps the client kernel quiet. Addresses
-//! are 198.18.0.1/2 and 2001:db8:198:18::1/2 only. Needs root: fails under CI=true
-//! when it cannot run, skips elsewhere.
-#![allow(unsafe_code)] // raw sockets via libc, for the test transport only
+//! The transport is `session::rawio::RawIo`: packets go out through IPPROTO_RAW
+//! sockets (marked, so that our own RSTs pass the guard) and come back through an
+//! AF_PACKET socket on the client's veth end (or loopback). The kernel-RST guard
+//! keeps the client kernel quiet. Addresses are 198.18.0.1/2 and
+//! 2001:db8:198:18::1/2 only. Needs root: fails under CI=true when it cannot run,
+//! skips elsewhere.
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -15,10 +14,11 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tcpcraft::net::guard::{mark_socket, RstGuard};
-use tcpcraft::packet::{LinkType, Packet, TcpFlags};
+use tcpcraft::net::guard::RstGuard;
+use tcpcraft::packet::TcpFlags;
+use tcpcraft::session::rawio::RawIo;
 use tcpcraft::session::state::{Expectation, State};
-use tcpcraft::session::{SegmentIo, SendRequest, Session, SessionError, SessionOptions};
+use tcpcraft::session::{SendRequest, Session, SessionOptions};
 
 mod session_bed;
 use session_bed::{can_run, in_netns, Bed};
@@ -28,145 +28,6 @@ const S4: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
 const C6: IpAddr = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x198, 0x18, 0, 0, 0, 1));
 const S6: IpAddr = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x198, 0x18, 0, 0, 0, 2));
 const WAIT: Duration = Duration::from_secs(3);
-
-/// Raw IP out, AF_PACKET in.
-struct RawIo {
-    tx4: i32,
-    tx6: i32,
-    rx: i32,
-}
-
-fn check(rc: i32, what: &str) -> i32 {
-    assert!(rc >= 0, "{what}: {}", std::io::Error::last_os_error());
-    rc
-}
-
-impl RawIo {
-    fn new(iface: &str) -> RawIo {
-        unsafe {
-            let tx4 = check(
-                libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW),
-                "raw v4",
-            );
-            let tx6 = check(
-                libc::socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_RAW),
-                "raw v6",
-            );
-            mark_socket(tx4).expect("mark v4");
-            mark_socket(tx6).expect("mark v6");
-            let proto = (libc::ETH_P_ALL as u16).to_be();
-            let rx = check(
-                libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM, i32::from(proto)),
-                "packet socket",
-            );
-            let name = std::ffi::CString::new(iface).expect("name");
-            let mut sll: libc::sockaddr_ll = std::mem::zeroed();
-            sll.sll_family = libc::AF_PACKET as u16;
-            sll.sll_protocol = proto;
-            sll.sll_ifindex = libc::if_nametoindex(name.as_ptr()) as i32;
-            check(
-                libc::bind(
-                    rx,
-                    (&sll as *const libc::sockaddr_ll).cast(),
-                    std::mem::size_of::<libc::sockaddr_ll>() as u32,
-                ),
-                "bind packet socket",
-            );
-            RawIo { tx4, tx6, rx }
-        }
-    }
-}
-
-impl Drop for RawIo {
-    fn drop(&mut self) {
-        unsafe {
-            libc::close(self.tx4);
-            libc::close(self.tx6);
-            libc::close(self.rx);
-        }
-    }
-}
-
-impl SegmentIo for RawIo {
-    fn send(&mut self, pkt: &Packet) -> Result<Packet, SessionError> {
-        let bytes = pkt.to_bytes();
-        let Some((_, dst)) = pkt.addrs() else {
-            return Err(SessionError::Io("no IP layer".into()));
-        };
-        let rc = unsafe {
-            match dst {
-                IpAddr::V4(d) => {
-                    let mut sa: libc::sockaddr_in = std::mem::zeroed();
-                    sa.sin_family = libc::AF_INET as u16;
-                    sa.sin_addr.s_addr = u32::from_ne_bytes(d.octets());
-                    libc::sendto(
-                        self.tx4,
-                        bytes.as_ptr().cast(),
-                        bytes.len(),
-                        0,
-                        (&sa as *const libc::sockaddr_in).cast(),
-                        std::mem::size_of::<libc::sockaddr_in>() as u32,
-                    )
-                }
-                IpAddr::V6(d) => {
-                    let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
-                    sa.sin6_family = libc::AF_INET6 as u16;
-                    sa.sin6_addr.s6_addr = d.octets();
-                    libc::sendto(
-                        self.tx6,
-                        bytes.as_ptr().cast(),
-                        bytes.len(),
-                        0,
-                        (&sa as *const libc::sockaddr_in6).cast(),
-                        std::mem::size_of::<libc::sockaddr_in6>() as u32,
-                    )
-                }
-            }
-        };
-        if rc < 0 {
-            return Err(SessionError::Io(
-                std::io::Error::last_os_error().to_string(),
-            ));
-        }
-        Ok(pkt.filled())
-    }
-
-    fn recv(&mut self, timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError> {
-        let deadline = Instant::now() + timeout;
-        let mut buf = [0u8; 65536];
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let mut pfd = libc::pollfd {
-                fd: self.rx,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
-            if unsafe { libc::poll(&mut pfd, 1, ms) } <= 0 {
-                return Ok(None);
-            }
-            let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-            let mut len = std::mem::size_of::<libc::sockaddr_ll>() as u32;
-            let n = unsafe {
-                libc::recvfrom(
-                    self.rx,
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    0,
-                    (&mut from as *mut libc::sockaddr_ll).cast(),
-                    &mut len,
-                )
-            };
-            if n <= 0 || from.sll_pkttype == libc::PACKET_OUTGOING {
-                continue;
-            }
-            let (p, _) = Packet::parse(&buf[..n as usize], LinkType::RawIp);
-            if p.tcp().is_some() {
-                return Ok(Some((p, Instant::now())));
-            }
-        }
-    }
-}
 
 fn flags(f: &str) -> TcpFlags {
     TcpFlags::parse(f).expect("flags")
@@ -248,8 +109,14 @@ fn active_close(bed: &Bed, src: IpAddr, dst: IpAddr, port: u16) -> (String, Stri
             guard: Some(guard),
             ..SessionOptions::default()
         };
-        let mut s =
-            Session::connect(Box::new(RawIo::new(&iface)), dst, port, opts, sink).expect("session");
+        let mut s = Session::connect(
+            Box::new(RawIo::new(Some(&iface)).expect("raw sockets")),
+            dst,
+            port,
+            opts,
+            sink,
+        )
+        .expect("session");
         s.send(SendRequest::flags(flags("S"))).expect("SYN");
         s.expect(
             &Expectation {
@@ -376,8 +243,14 @@ fn linux_client_connects_to_listen_answered_by_hand() {
             guard: Some(guard),
             ..SessionOptions::default()
         };
-        let mut s =
-            Session::listen(Box::new(RawIo::new(&iface)), 8081, WAIT, opts, sink).expect("a SYN");
+        let mut s = Session::listen(
+            Box::new(RawIo::new(Some(&iface)).expect("raw sockets")),
+            8081,
+            WAIT,
+            opts,
+            sink,
+        )
+        .expect("a SYN");
         s.send(SendRequest::flags(flags("SA"))).expect("SYN-ACK");
         recv_until(&mut s, |s| {
             s.rcv_nxt() == s.peer_isn().unwrap_or(0).wrapping_add(7)
@@ -438,8 +311,14 @@ where
             guard: Some(guard),
             ..SessionOptions::default()
         };
-        let mut s =
-            Session::connect(Box::new(RawIo::new(&iface)), S4, port, opts, sink).expect("session");
+        let mut s = Session::connect(
+            Box::new(RawIo::new(Some(&iface)).expect("raw sockets")),
+            S4,
+            port,
+            opts,
+            sink,
+        )
+        .expect("session");
         s.send(SendRequest::flags(flags("S"))).expect("SYN");
         s.expect(&exp("SA"), WAIT).expect("SYN-ACK");
         s.send(SendRequest {
@@ -595,7 +474,7 @@ fn handshake_command_logic_against_linux() {
                 ..HandshakeOptions::default()
             };
             let o = run(
-                Box::new(RawIo::new(&iface)),
+                Box::new(RawIo::new(Some(&iface)).expect("raw sockets")),
                 S4,
                 port,
                 opts,
@@ -637,7 +516,7 @@ fn simultaneous_open_and_close_of_two_sessions_on_loopback() {
                 ..SessionOptions::default()
             };
             Session::connect(
-                Box::new(RawIo::new("lo")),
+                Box::new(RawIo::new(Some("lo")).expect("raw sockets")),
                 lo,
                 dport,
                 opts,

@@ -136,6 +136,8 @@ pub enum StmtKind {
     },
     For {
         var: Rc<str>,
+        /// `for snd, rcv in ans`: further names; each item is unpacked.
+        more: Vec<Rc<str>>,
         iter: Expr,
         body: Vec<Stmt>,
     },

@@ -393,6 +393,16 @@ pub fn install(it: &mut Interp) {
     );
     it.register_value("args", Value::list(Vec::new()));
     it.register(
+        "exit",
+        "exit(status=0): stop the script (or leave the shell) with this exit status, 0-255",
+        |_, a| {
+            let n = a.int(0, "status")?.unwrap_or(0);
+            a.finish(1)?;
+            let n = u8::try_from(n).map_err(|_| a.err("exit(): status must be 0..=255"))?;
+            Err(error(a.span, ErrorKind::Exit(n)))
+        },
+    );
+    it.register(
         "wrpcap",
         "wrpcap(file, packets): write packets to a pcap file (raw IP)",
         |it, a| {
@@ -464,21 +474,15 @@ pub fn install(it: &mut Interp) {
             a.finish(1)?;
             let pkts = to_packets(&v, a.span_of(0))?;
             let r = it.net.sr(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
-            Ok(Value::dict(vec![
-                (
-                    "answered",
-                    Value::list(
-                        r.answered
-                            .into_iter()
-                            .map(|x| Value::Reply(Rc::new(x)))
-                            .collect(),
-                    ),
+            Ok(Value::Handle(Rc::new(SrAnswer {
+                answered: Value::list(
+                    r.answered
+                        .into_iter()
+                        .map(|x| Value::Reply(Rc::new(x)))
+                        .collect(),
                 ),
-                (
-                    "unanswered",
-                    Value::list(r.unanswered.into_iter().map(Value::packet).collect()),
-                ),
-            ]))
+                unanswered: Value::list(r.unanswered.into_iter().map(Value::packet).collect()),
+            })))
         },
     );
     it.register(
@@ -506,6 +510,47 @@ pub fn install(it: &mut Interp) {
             Ok(Value::list(r.into_iter().map(Value::packet).collect()))
         },
     );
+}
+
+/// What `sr` returns: `.answered` (replies, each with `.probe`) and `.unanswered`
+/// (packets); it also unpacks as scapy's pair: `ans, unans = sr(probes)`.
+#[derive(Debug)]
+struct SrAnswer {
+    answered: Value,
+    unanswered: Value,
+}
+
+impl Object for SrAnswer {
+    fn type_name(&self) -> &'static str {
+        "sr result"
+    }
+    fn display(&self) -> String {
+        let n = |v: &Value| match v {
+            Value::List(l) => l.borrow().len(),
+            _ => 0,
+        };
+        format!(
+            "<sr: {} answered, {} unanswered>",
+            n(&self.answered),
+            n(&self.unanswered)
+        )
+    }
+    fn get(&self, _: &mut Interp, name: &str) -> Option<Result<Value>> {
+        match name {
+            "answered" => Some(Ok(self.answered.clone())),
+            "unanswered" => Some(Ok(self.unanswered.clone())),
+            _ => None,
+        }
+    }
+    fn call(&self, _: &mut Interp, _: &str, _: &mut Args) -> Option<Result<Value>> {
+        None
+    }
+    fn names(&self) -> Vec<&'static str> {
+        vec!["answered", "unanswered"]
+    }
+    fn items(&self) -> Option<Vec<Value>> {
+        Some(vec![self.answered.clone(), self.unanswered.clone()])
+    }
 }
 
 fn write_out(it: &mut Interp, s: &str) {

@@ -50,7 +50,7 @@ pub enum Input {
 /// Where modules outside `lang` register their builtins (`session()`, `listen()`,
 /// `scan()` …). Add one line per module here; keep it the only such place.
 pub fn install_extensions(it: &mut Interp) {
-    let _ = it;
+    crate::session::lang::install(it);
 }
 
 /// Stand-in used until the raw-socket engine is handed in: behaves as dry-run and
@@ -96,10 +96,11 @@ impl Net for NoEngine {
 }
 
 /// The dry-run backend printing "would send: <summary>" on standard output
-/// (nothing with `-q`; JSON with `--json`).
+/// (nothing with `-q`; JSON with `--json`; the hexdump too with `-v`).
 pub fn dry_run_backend(cfg: &Config) -> DryRun {
     let quiet = cfg.quiet;
     let json = cfg.json;
+    let verbose = cfg.verbose;
     DryRun::new(Box::new(move |p: &Packet| {
         if quiet {
             return;
@@ -110,7 +111,11 @@ pub fn dry_run_backend(cfg: &Config) -> DryRun {
         } else {
             format!("would send: {}", display::summary(p))
         };
-        let _ = writeln!(std::io::stdout(), "{line}");
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        if verbose && !json {
+            let _ = write!(out, "{}", display::hexdump(&p.to_bytes()));
+        }
     }))
 }
 
@@ -212,12 +217,10 @@ pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 
     let code = match res {
         Ok(_) => exit::OK,
         Err(e) => {
-            eprint!("{}", it.render_error(&e));
-            if e.kind == ErrorKind::Interrupted {
-                130
-            } else {
-                e.kind.exit_code()
+            if !matches!(e.kind, ErrorKind::Exit(_)) {
+                eprint!("{}", it.render_error(&e));
             }
+            e.kind.exit_code()
         }
     };
     let pcap_code = finish_pcap(cfg, log);

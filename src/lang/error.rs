@@ -133,6 +133,8 @@ pub enum ErrorKind {
     Io(String),
     /// The system refused (privileges, interface, socket), exit status 3.
     System(String),
+    /// `exit(n)`: not an error; stops the script with status `n`, printing nothing.
+    Exit(u8),
 }
 
 impl ErrorKind {
@@ -143,6 +145,7 @@ impl ErrorKind {
             ErrorKind::AssertionFailed(_) | ErrorKind::Expectation(_) => 1,
             ErrorKind::Io(_) | ErrorKind::System(_) => 3,
             ErrorKind::Interrupted => 130,
+            ErrorKind::Exit(n) => *n,
             _ => 2,
         }
     }
@@ -208,6 +211,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::AssertionFailed(m) => write!(f, "assertion failed: {m}"),
             ErrorKind::Expectation(m) => write!(f, "expectation failed: {m}"),
             ErrorKind::Interrupted => write!(f, "interrupted"),
+            ErrorKind::Exit(n) => write!(f, "exit({n})"),
         }
     }
 }

@@ -432,9 +432,15 @@ impl Interp {
                     }
                 }
             }
-            StmtKind::For { var, iter, body } => {
+            StmtKind::For {
+                var,
+                more,
+                iter,
+                body,
+            } => {
                 let it = self.eval(iter, env)?;
-                if let Value::Range(a, b, inc) = it {
+                if let (Value::Range(a, b, inc), true) = (&it, more.is_empty()) {
+                    let (a, b, inc) = (*a, *b, *inc);
                     let end = if inc {
                         i128::from(b) + 1
                     } else {
@@ -457,7 +463,15 @@ impl Interp {
                     let items = self.iterate(&it, iter.span)?;
                     for item in items {
                         self.tick(s.span)?;
-                        env.borrow_mut().vars.insert(var.clone(), item);
+                        if more.is_empty() {
+                            env.borrow_mut().vars.insert(var.clone(), item);
+                        } else {
+                            let parts = self.unpack(&item, 1 + more.len(), iter.span)?;
+                            let mut f = env.borrow_mut();
+                            for (name, v) in std::iter::once(var).chain(more.iter()).zip(parts) {
+                                f.vars.insert(name.clone(), v);
+                            }
+                        }
                         match self.exec_block(body, env)? {
                             Flow::Break => break,
                             Flow::Return(v) => return Ok(Flow::Return(v)),
@@ -580,11 +594,34 @@ impl Interp {
                 let updated = self.set_index(obj, i, v, target.span)?;
                 self.store_back(base, updated, env, vspan)
             }
+            ExprKind::List(targets) => {
+                let parts = self.unpack(&v, targets.len(), vspan)?;
+                for (t, part) in targets.iter().zip(parts) {
+                    self.assign(t, part, env, vspan)?;
+                }
+                Ok(())
+            }
             _ => Err(error(
                 target.span,
                 ErrorKind::Type("cannot assign to this expression".into()),
             )),
         }
+    }
+
+    /// The `n` values of `v` for an unpacking assignment or loop.
+    fn unpack(&mut self, v: &Value, n: usize, span: Span) -> Result<Vec<Value>> {
+        let items = self.iterate(v, span)?;
+        if items.len() != n {
+            return Err(error(
+                span,
+                ErrorKind::Value(format!(
+                    "cannot unpack {} value{} into {n} names",
+                    items.len(),
+                    if items.len() == 1 { "" } else { "s" }
+                )),
+            ));
+        }
+        Ok(items)
     }
 
     fn store_back(&mut self, base: &Expr, updated: Value, env: &Env, vspan: Span) -> Result<()> {
@@ -706,6 +743,11 @@ impl Interp {
                     })
                 })
                 .collect(),
+            // `for snd, rcv in ans.answered`, as in scapy
+            Value::Reply(r) => vec![
+                Value::packet(r.probe.clone()),
+                Value::packet(r.packet.clone()),
+            ],
             Value::Handle(h) => h.items().ok_or_else(|| {
                 error(
                     span,
@@ -1041,6 +1083,7 @@ impl Interp {
             }
         })();
         self.depth -= 1;
+        release_frame(&frame);
         res
     }
 
@@ -1251,9 +1294,10 @@ impl Interp {
                 _ => num_op(&a, &b, |x, y| x * y).ok_or_else(|| type_err(&a, &b))?,
             },
             BinOp::Div => {
-                if let Some(r) = packets::stack(self, &a, &b, span) {
-                    return r;
-                }
+                let (a, b) = match packets::stack(self, a, b, span) {
+                    Ok(r) => return r,
+                    Err(operands) => operands,
+                };
                 match (&a, &b) {
                     (Int(_) | Float(_), Int(0)) => {
                         return Err(error(span, ErrorKind::DivisionByZero))
@@ -1307,6 +1351,38 @@ fn num_op(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Option<Value> {
         return Some(Value::Float(f(x, y)));
     }
     Some(Value::Float(f(x, y)))
+}
+
+/// Break the reference cycle between a finished call's frame and the functions
+/// defined in it (frame → function → frame), unless one of them escaped (was
+/// returned or stored elsewhere), in which case the frame must live on.
+fn release_frame(frame: &Env) {
+    let own = {
+        let f = frame.borrow();
+        let mut n = 0usize;
+        for v in f.vars.values() {
+            if let Value::Func(func) = v {
+                if Rc::ptr_eq(&func.env, frame) {
+                    if Rc::strong_count(func) > 1 {
+                        return;
+                    }
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    if Rc::strong_count(frame) == 1 + own {
+        frame.borrow_mut().vars.clear();
+    }
+}
+
+impl Drop for Interp {
+    /// Global functions hold the global scope (their defining environment): clear it
+    /// so the cycle does not outlive the interpreter.
+    fn drop(&mut self) {
+        self.globals.borrow_mut().vars.clear();
+    }
 }
 
 /// Python-style index: negative counts from the end.

@@ -554,8 +554,23 @@ impl Lexer<'_> {
                     let mut colon = None;
                     loop {
                         let d = self.peek();
-                        if self.pos >= self.src.len() || d == b'\n' || d == quote {
+                        if self.pos >= self.src.len() || d == b'\n' {
                             return Tok::Error(ErrorKind::UnterminatedString);
+                        }
+                        // a string inside the braces (`f"{d["k"]}"`), skipped whole
+                        if d == b'"' || d == b'\'' {
+                            self.pos += 1;
+                            loop {
+                                let e = self.peek();
+                                if self.pos >= self.src.len() || e == b'\n' {
+                                    return Tok::Error(ErrorKind::UnterminatedString);
+                                }
+                                self.pos += if e == b'\\' { 2 } else { 1 };
+                                if e == d {
+                                    break;
+                                }
+                            }
+                            continue;
                         }
                         match d {
                             b'(' | b'[' | b'{' => depth += 1,

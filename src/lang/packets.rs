@@ -396,7 +396,7 @@ fn parse_mac(v: &Value, field: &str) -> std::result::Result<[u8; 6], ErrorKind> 
     Ok(out)
 }
 
-fn conv_flags(v: &Value) -> std::result::Result<TcpFlags, ErrorKind> {
+pub fn conv_flags(v: &Value) -> std::result::Result<TcpFlags, ErrorKind> {
     match v {
         Value::Flags(f) => Ok(*f),
         Value::Str(s) => TcpFlags::parse(s).map_err(ErrorKind::Value),
@@ -418,7 +418,7 @@ fn conv_ip_flags(v: &Value) -> std::result::Result<u8, ErrorKind> {
         ))),
     }
 }
-fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind> {
+pub fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind> {
     match v {
         Value::List(l) => l
             .borrow()
@@ -1052,16 +1052,34 @@ fn set_in_first(p: &mut Packet, name: &str, v: &Value, span: Span) -> Result<()>
     }
 }
 
-/// `a / b` when either side is packet-like; `None` lets numbers divide.
-pub fn stack(it: &mut Interp, a: &Value, b: &Value, span: Span) -> Option<Result<Value>> {
+/// `a / b` when the left side is packet-like; otherwise the operands come back
+/// (`Err`) so that numbers divide.
+pub fn stack(
+    it: &mut Interp,
+    a: Value,
+    b: Value,
+    span: Span,
+) -> std::result::Result<Result<Value>, (Value, Value)> {
     let packetish = |v: &Value| {
         matches!(v, Value::Packet(_) | Value::LayerClass(_) | Value::Reply(_))
             || matches!(v, Value::List(l) if l.borrow().iter().any(|x| matches!(x, Value::Packet(_) | Value::Reply(_))))
     };
-    if !packetish(a) {
-        return None;
+    if !packetish(&a) {
+        return Err((a, b));
     }
-    Some(stack_values(it, a, b, span))
+    // the common case, `IP(...) / TCP(...)` on temporaries: reuse the left packet
+    match (a, b) {
+        (Value::Packet(pa), b) if !matches!(b, Value::List(_)) => {
+            let q = match to_packet(it, &b, span) {
+                Ok(q) => q,
+                Err(e) => return Ok(Err(e)),
+            };
+            let mut p = Rc::try_unwrap(pa).unwrap_or_else(|rc| (*rc).clone());
+            p.layers.extend(q.layers);
+            Ok(Ok(Value::packet(p)))
+        }
+        (a, b) => Ok(stack_values(it, &a, &b, span)),
+    }
 }
 
 fn to_packet(it: &mut Interp, v: &Value, span: Span) -> Result<Packet> {

@@ -214,6 +214,10 @@ impl Parser {
             Tok::For => {
                 self.bump();
                 let (var, _) = self.ident("a loop variable name")?;
+                let mut more = Vec::new();
+                while self.eat(&Tok::Comma) {
+                    more.push(self.ident("another loop variable name")?.0);
+                }
                 self.expect(&Tok::In, "`in`")?;
                 let iter = self.expr_no_brace()?;
                 self.loops += 1;
@@ -221,6 +225,7 @@ impl Parser {
                 self.loops -= 1;
                 StmtKind::For {
                     var,
+                    more,
                     iter,
                     body: body?,
                 }
@@ -289,7 +294,39 @@ impl Parser {
                 }
             }
             _ => {
-                let target = self.expr()?;
+                let mut target = self.expr()?;
+                if matches!(self.peek(), Tok::Comma) {
+                    // `ans, unans = sr(...)`: unpacking assignment
+                    let mut targets = vec![target];
+                    while self.eat(&Tok::Comma) {
+                        targets.push(self.expr()?);
+                    }
+                    if let Some(bad) = targets.iter().find(|t| {
+                        !matches!(
+                            t.kind,
+                            ExprKind::Name(_) | ExprKind::Attr(..) | ExprKind::Index(..)
+                        )
+                    }) {
+                        return Err(error(
+                            bad.span,
+                            ErrorKind::Unexpected {
+                                found: "an expression".into(),
+                                expected: "names to unpack into (`a, b = …`)".into(),
+                            },
+                        ));
+                    }
+                    if !matches!(self.peek(), Tok::Assign) {
+                        return Err(self.unexpected("`=` after the names to unpack into"));
+                    }
+                    let span = targets
+                        .first()
+                        .map_or(start, |t| t.span)
+                        .to(self.prev_span());
+                    target = Expr {
+                        kind: ExprKind::List(targets),
+                        span,
+                    };
+                }
                 let op = match self.peek() {
                     Tok::Assign => Some(None),
                     Tok::PlusAssign => Some(Some(BinOp::Add)),
@@ -302,10 +339,13 @@ impl Parser {
                 match op {
                     Some(op) => {
                         let op_span = self.bump().span;
-                        if !matches!(
-                            target.kind,
-                            ExprKind::Name(_) | ExprKind::Attr(..) | ExprKind::Index(..)
-                        ) {
+                        let unpack = matches!(target.kind, ExprKind::List(_)) && op.is_none();
+                        if !unpack
+                            && !matches!(
+                                target.kind,
+                                ExprKind::Name(_) | ExprKind::Attr(..) | ExprKind::Index(..)
+                            )
+                        {
                             return Err(error(
                                 target.span.to(op_span),
                                 ErrorKind::Unexpected {

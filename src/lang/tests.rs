@@ -173,3 +173,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn replies_read_like_packets_and_unpack_as_pairs() {
+    use super::net::Reply;
+    use crate::packet::Packet;
+    use std::rc::Rc;
+    let mut it = interp(Limits::default());
+    let mk = |src: &str, it: &mut Interp| {
+        let v = it.run_source("<t>", src, 1).ok().flatten();
+        v.and_then(|v| v.as_packet().cloned())
+            .unwrap_or(Packet { layers: vec![] })
+    };
+    let probe = mk(
+        "IP(dst=\"198.18.0.2\")/TCP(sport=40000, dport=80, seq=1)",
+        &mut it,
+    );
+    let packet = mk(
+        "IP(src=\"198.18.0.2\")/TCP(sport=80, dport=40000, flags=\"SA\", seq=77, ack=2)",
+        &mut it,
+    );
+    let r = Value::Reply(Rc::new(Reply {
+        packet,
+        probe,
+        rtt: 0.002,
+    }));
+    it.set_var("r", r.clone());
+    it.set_var("ans", Value::list(vec![r]));
+    let v = it
+        .run_source(
+            "<t>",
+            "out = []\nfor snd, rcv in ans { out.append([snd.seq, rcv.seq]) }\n\
+             [r.flags == \"SA\", \"S\" in r.flags, r.seq, r.ack, r.sport, r.src, r.rtt, r.probe.dport, out]",
+            1,
+        )
+        .ok()
+        .flatten()
+        .map(|v| v.repr());
+    assert_eq!(
+        v.as_deref(),
+        Some("[true, true, 77, 2, 80, \"198.18.0.2\", 0.002, 80, [[1, 77]]]")
+    );
+}

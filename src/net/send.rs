@@ -40,6 +40,9 @@ impl Sender {
             let fd = sys::socket(domain, libc::SOCK_RAW, libc::IPPROTO_RAW)?;
             let big: libc::c_int = 4 << 20;
             let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
+            // The user's own RSTs must pass the kernel-RST guard of a live session (best
+            // effort: marking needs CAP_NET_ADMIN, and without a guard it changes nothing).
+            let _ = super::guard::mark_socket(std::os::fd::AsRawFd::as_raw_fd(&fd));
             if let Some(name) = bind {
                 sys::bind_to_device(&fd, name)?;
             }

@@ -318,6 +318,7 @@ impl Packet {
             layers: Vec::new(),
             notes: Vec::new(),
             trailer: Vec::new(),
+            tunnels: 0,
         };
         match link {
             LinkType::Ethernet => match EtherRepr::parse(bytes, &mut p.notes) {
@@ -460,6 +461,9 @@ struct Parser {
     layers: Vec<Layer>,
     notes: Vec<Note>,
     trailer: Vec<Vec<u8>>,
+    /// IPv6 headers dissected inside IP headers so far: a crafted chain of them would
+    /// otherwise recurse once per 40 bytes and exhaust the stack.
+    tunnels: usize,
 }
 
 impl Parser {
@@ -580,7 +584,10 @@ impl Parser {
                 }
                 None => self.raw(b),
             },
-            ipv4::proto::IPV6 if !quoted => self.ipv6(b, base, false),
+            ipv4::proto::IPV6 if !quoted && self.tunnels < 32 => {
+                self.tunnels += 1;
+                self.ipv6(b, base, false)
+            }
             _ => self.raw(b),
         }
         self.absorb(notes, quoted);

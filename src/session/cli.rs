@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::handshake::{self, Close, HandshakeOptions};
+use super::mock::DryIo;
 use super::rawio::RawIo;
-use super::{SessionError, SessionOptions};
+use super::{SegmentIo, SessionError, SessionOptions};
 use crate::net::guard;
 
 /// `tcpcraft handshake` arguments.
@@ -56,8 +57,9 @@ const USAGE: u8 = 2;
 const SYSTEM: u8 = 3;
 
 /// Runs the command; prints the steps, the answer and the ladder on stdout, errors
-/// on stderr; returns the exit status.
-pub fn run(args: HandshakeArgs) -> u8 {
+/// on stderr; returns the exit status. A dry run sends nothing and installs nothing:
+/// it shows the SYN that would open the connection and stops there.
+pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
     let mut err = std::io::stderr();
     let (dst, port) = match resolve(&args.target, args.ipv6) {
         Ok(t) => t,
@@ -80,14 +82,18 @@ pub fn run(args: HandshakeArgs) -> u8 {
             return USAGE;
         }
     };
-    let io = match RawIo::new(None) {
-        Ok(io) => io,
-        Err(e) => {
-            let _ = writeln!(err, "tcpcraft handshake: {e}");
-            return SYSTEM;
+    let io: Box<dyn SegmentIo> = if dry_run {
+        Box::new(DryIo)
+    } else {
+        match RawIo::new(None) {
+            Ok(io) => Box::new(io),
+            Err(e) => {
+                let _ = writeln!(err, "tcpcraft handshake: {e}");
+                return SYSTEM;
+            }
         }
     };
-    let guard = if args.no_rst_guard {
+    let guard = if args.no_rst_guard || dry_run {
         None
     } else {
         match guard::shared() {
@@ -110,11 +116,15 @@ pub fn run(args: HandshakeArgs) -> u8 {
         },
         ..HandshakeOptions::default()
     };
-    let sink = Box::new(|line: &str| {
+    let sink = Box::new(move |line: &str| {
+        let line = match line.strip_prefix("> ") {
+            Some(rest) if dry_run => format!("would send: {rest}"),
+            _ => line.to_string(),
+        };
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
     });
-    let outcome = match handshake::run(Box::new(io), dst, port, opts, sink) {
+    let outcome = match handshake::run(io, dst, port, opts, sink) {
         Ok(o) => o,
         Err(e) => {
             let _ = writeln!(err, "tcpcraft handshake: {e}");
@@ -122,6 +132,13 @@ pub fn run(args: HandshakeArgs) -> u8 {
         }
     };
     let mut out = std::io::stdout().lock();
+    if dry_run {
+        let _ = writeln!(
+            out,
+            "dry run: nothing is received, so the exchange stops after the SYN"
+        );
+        return OK;
+    }
     if args.data.is_some() {
         let _ = writeln!(
             out,
@@ -152,6 +169,7 @@ fn status(e: &SessionError) -> u8 {
         SessionError::Timeout(_) | SessionError::Mismatch(_) => FAILED,
         SessionError::Usage(_) => USAGE,
         SessionError::Io(_) => SYSTEM,
+        SessionError::Interrupted => 130,
     }
 }
 

@@ -27,6 +27,8 @@ pub struct LadderOptions {
     /// Column titles: our end and the peer's (an address, or "us"/"peer").
     pub left: String,
     pub right: String,
+    /// Mark segments sent with warnings and list the warnings below.
+    pub warnings: bool,
 }
 
 impl Default for LadderOptions {
@@ -36,6 +38,7 @@ impl Default for LadderOptions {
             ascii: false,
             left: "us".to_string(),
             right: "peer".to_string(),
+            warnings: true,
         }
     }
 }
@@ -63,7 +66,7 @@ fn rows(m: &Machine, opts: &LadderOptions) -> (Vec<Row>, Vec<String>) {
     }];
     let mut notes = Vec::new();
     for step in &m.history {
-        let note = (!step.warnings.is_empty()).then(|| {
+        let note = (opts.warnings && !step.warnings.is_empty()).then(|| {
             notes.push(step.warnings.join("; "));
             notes.len()
         });
@@ -336,6 +339,7 @@ mod tests {
             ascii: true,
             left: "198.18.0.1:61000".into(),
             right: "198.18.0.2:80".into(),
+            warnings: true,
         };
         let want = &r#"
     198.18.0.1:61000                                           198.18.0.2:80

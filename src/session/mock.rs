@@ -92,6 +92,19 @@ impl SegmentIo for MockIo {
     }
 }
 
+/// Sends nothing and receives nothing: the transport of `--dry-run`.
+#[derive(Debug, Default)]
+pub struct DryIo;
+
+impl SegmentIo for DryIo {
+    fn send(&mut self, pkt: &Packet) -> Result<Packet, SessionError> {
+        Ok(pkt.filled())
+    }
+    fn recv(&mut self, _timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError> {
+        Ok(None)
+    }
+}
+
 /// A TCP segment from `src:sport` to `dst:dport` (IPv4 or IPv6 by the addresses).
 #[allow(clippy::too_many_arguments)] // mirrors the header fields one to one
 pub fn segment(

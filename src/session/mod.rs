@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod handshake;
 pub mod ladder;
+pub mod lang;
 pub mod mock;
 pub mod rawio;
 pub mod state;
@@ -52,6 +53,8 @@ pub enum SessionError {
     Mismatch(String),
     /// The call makes no sense in this state (e.g. `recv` before a peer is known).
     Usage(String),
+    /// The cancel hook (Ctrl-C) stopped a wait.
+    Interrupted,
 }
 
 impl fmt::Display for SessionError {
@@ -61,6 +64,7 @@ impl fmt::Display for SessionError {
             | SessionError::Timeout(m)
             | SessionError::Mismatch(m)
             | SessionError::Usage(m) => f.write_str(m),
+            SessionError::Interrupted => f.write_str("interrupted"),
         }
     }
 }
@@ -79,8 +83,8 @@ pub struct SessionOptions {
     pub isn: Option<u32>,
     /// The window we advertise (the header field); `None`: 64240, as Linux.
     pub window: Option<u16>,
-    /// Options of our SYN (or SYN-ACK); `None`: mss 1460, sackOK, wscale 7 as Linux
-    /// sends them (no timestamps: they would need a clock on every segment).
+    /// Options of our SYN (or SYN-ACK); `None`: mss 1460, sackOK, wscale 7 in Linux's
+    /// order (no timestamps: they would need a clock on every segment).
     pub options: Option<Vec<TcpOption>>,
     /// Our address; `None`: the engine picks it by route.
     pub src: Option<IpAddr>,
@@ -128,6 +132,8 @@ pub struct Session {
     sink: Sink,
     /// Packets as sent and received, in order (for `--pcap` and `s.history`).
     packets: Vec<Packet>,
+    /// Asked between short waits; true stops the wait (Ctrl-C in the REPL).
+    cancel: Option<Box<dyn Fn() -> bool>>,
 }
 
 impl fmt::Debug for Session {
@@ -141,10 +147,12 @@ impl fmt::Debug for Session {
     }
 }
 
-/// Linux's SYN options: what a peer expects from an ordinary client.
+/// Linux's SYN options without timestamps, in Linux's order (12 bytes, no padding).
 pub fn default_syn_options() -> Vec<TcpOption> {
     vec![
         TcpOption::Mss(1460),
+        TcpOption::Nop,
+        TcpOption::Nop,
         TcpOption::SackOk,
         TcpOption::Nop,
         TcpOption::Wscale(7),
@@ -220,6 +228,7 @@ impl Session {
             guard: opts.guard,
             sink,
             packets: Vec::new(),
+            cancel: None,
         }
     }
 
@@ -247,6 +256,12 @@ impl Session {
     /// Replaces where the step lines go.
     pub fn set_sink(&mut self, sink: Sink) {
         self.sink = sink;
+    }
+
+    /// Waits are cut into slices of at most 100 ms, and `cancel` is asked between
+    /// them: when it says true the wait ends with [`SessionError::Interrupted`].
+    pub fn set_cancel(&mut self, cancel: Box<dyn Fn() -> bool>) {
+        self.cancel = Some(cancel);
     }
 
     /// `s.send(flags, data=, seq=, ack=, window=, options=)`: fills in what is not
@@ -289,10 +304,19 @@ impl Session {
     /// `s.recv(timeout=)`: the next segment of this connection, unchecked; `None`
     /// when nothing came in time.
     pub fn recv(&mut self, timeout: Duration) -> Result<Option<Step>, SessionError> {
+        const SLICE: Duration = Duration::from_millis(100);
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let Some((pkt, at)) = self.io.recv(left)? else {
+            let wait = match &self.cancel {
+                Some(cancel) if cancel() => return Err(SessionError::Interrupted),
+                Some(_) => left.min(SLICE),
+                None => left,
+            };
+            let Some((pkt, at)) = self.io.recv(wait)? else {
+                if wait < left {
+                    continue;
+                }
                 self.tick(Instant::now());
                 return Ok(None);
             };
@@ -483,7 +507,9 @@ impl Session {
         ladder::svg(&self.machine, &self.ladder_options(absolute, false))
     }
 
-    fn ladder_options(&self, absolute: bool, ascii: bool) -> LadderOptions {
+    /// The ladder options this session draws with (titles from its two ends), for
+    /// callers that change some of them.
+    pub fn ladder_options(&self, absolute: bool, ascii: bool) -> LadderOptions {
         let end = |addr: Option<IpAddr>, port: u16| match addr {
             Some(IpAddr::V6(a)) => format!("[{a}]:{port}"),
             Some(a) => format!("{a}:{port}"),
@@ -496,6 +522,7 @@ impl Session {
             right: self
                 .remote
                 .map_or_else(|| "peer".to_string(), |(a, p)| end(Some(a), p)),
+            warnings: true,
         }
     }
 }

@@ -147,7 +147,9 @@ pub struct Segment {
 impl Segment {
     /// Length in sequence space: the payload plus one for SYN and one for FIN.
     pub fn seq_len(&self) -> u32 {
-        self.len + u32::from(self.flags.syn()) + u32::from(self.flags.fin())
+        self.len
+            .saturating_add(u32::from(self.flags.syn()))
+            .saturating_add(u32::from(self.flags.fin()))
     }
 }
 

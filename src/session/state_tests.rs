@@ -952,3 +952,46 @@ fn linux_style_probes_are_named() {
     );
     assert!(r.warnings.is_empty());
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any mix of segments in either direction, any numbers, any flags: the
+        /// machine keeps going and every recorded change is a real change.
+        #[test]
+        fn any_exchange(
+            passive in any::<bool>(),
+            steps in prop::collection::vec(
+                (any::<bool>(), 0u16..0x200, any::<u32>(), any::<u32>(), 0u32..3000, any::<u16>(),
+                 proptest::option::of(0u8..20), any::<bool>(), any::<u64>()),
+                0..40,
+            ),
+        ) {
+            let mut m = if passive { Machine::passive(ISN, WIN) } else { Machine::active(ISN, WIN) };
+            for (send, bits, seq, ack, len, window, wscale, fill, secs) in steps {
+                let options = SegOptions { wscale, ..SegOptions::default() };
+                let seg = if fill {
+                    m.fill(&SendSpec { flags: TcpFlags(bits), len, options, ..SendSpec::default() })
+                } else {
+                    Segment { flags: TcpFlags(bits), seq, ack, len, window, options }
+                };
+                let step = if send {
+                    m.sent(seg, Vec::new(), at(secs % 1000)).clone()
+                } else {
+                    m.received(seg, Vec::new(), at(secs % 1000)).clone()
+                };
+                for t in &step.transitions {
+                    prop_assert_ne!(t.from, t.to);
+                }
+                m.tick(at(secs % 1000 + 61));
+            }
+            // Whatever happened can be drawn.
+            let text = crate::session::ladder::text(&m, &Default::default());
+            prop_assert_eq!(text.lines().count() >= m.history.len() + 2, true);
+            let svg = crate::session::ladder::svg(&m, &Default::default());
+            prop_assert!(svg.ends_with("</svg>\n"));
+        }
+    }
+}

@@ -3,8 +3,8 @@
 /// Rows of `0000  45 00 00 3c 00 01 00 00  40 06 ee 93 c6 12 00 01  E..<....@.......`:
 /// the offset (four hex digits, more when the data is longer than 64 KiB), sixteen bytes
 /// with an extra space after the eighth, and the bytes as ASCII with `.` for anything not
-/// printable. The last row is padded so its ASCII column lines up. No trailing newline;
-/// empty input gives an empty string.
+/// printable. The last row is padded so its ASCII column lines up. Every row ends with
+/// `\n`; empty input gives an empty string.
 pub fn hexdump(bytes: &[u8]) -> String {
     let width = if bytes.len() > 0x1_0000 {
         format!("{:x}", bytes.len() - 1).len()
@@ -13,9 +13,6 @@ pub fn hexdump(bytes: &[u8]) -> String {
     };
     let mut s = String::with_capacity(bytes.len().div_ceil(16) * (width + 70));
     for (i, row) in bytes.chunks(16).enumerate() {
-        if i > 0 {
-            s.push('\n');
-        }
         s.push_str(&format!("{:0width$x}  ", i * 16));
         let hex = hex::encode(row);
         for j in 0..16 {
@@ -36,6 +33,7 @@ pub fn hexdump(bytes: &[u8]) -> String {
                 '.'
             }
         }));
+        s.push('\n');
     }
     s
 }

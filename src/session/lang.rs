@@ -1,0 +1,504 @@
+//! Sessions in the language: `session(dst, dport, …)` and `listen(port, …)` return a
+//! value whose methods (`s.send`, `s.expect`, `s.recv`, `s.ladder`) and attributes
+//! (`s.state`, `s.snd_nxt`, …) drive a [`Session`].
+//!
+//! Every step's lines go to the interpreter's output (none with `-q`). With
+//! `--dry-run` nothing is sent or installed: a sent segment prints as
+//! `would send: …` (as `send()` does), the state machine follows our own segments,
+//! and `expect`/`recv` return none at once after saying what they would wait for.
+
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write as _};
+use std::net::IpAddr;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::mock::DryIo;
+use super::rawio::RawIo;
+use super::state::{Dir, Expectation, SegOptions};
+use super::{seg_options, SegmentIo, SendRequest, Session, SessionError, SessionOptions};
+use crate::lang::error::{error, ErrorKind, Result, Span};
+use crate::lang::net::interrupted;
+use crate::lang::packets::{conv_flags, conv_options, to_bytes};
+use crate::lang::{Args, Interp, Object, Value};
+use crate::net::guard;
+use crate::packet::TcpOption;
+
+/// Whether sessions install the kernel-RST guard (`--no-rst-guard` turns it off).
+static RST_GUARD: AtomicBool = AtomicBool::new(true);
+
+/// Called by the command line for `--no-rst-guard`.
+pub fn set_rst_guard(on: bool) {
+    RST_GUARD.store(on, Ordering::Relaxed);
+}
+
+/// Adds `session()` and `listen()` to an interpreter.
+pub fn install(it: &mut Interp) {
+    it.register(
+        "session",
+        "session(dst, dport, sport=, isn=, window=, options=, ttl=, src=): drive a TCP connection by hand",
+        open_session,
+    );
+    it.register(
+        "listen",
+        "listen(port, timeout=, isn=, window=, options=, ttl=): wait for a SYN and answer it by hand",
+        open_listener,
+    );
+}
+
+/// A session as a script value.
+struct Handle {
+    session: RefCell<Session>,
+    /// Step lines waiting to be written to the interpreter's output.
+    lines: Rc<RefCell<Vec<String>>>,
+    dry_run: bool,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+fn err(span: Span, e: SessionError) -> crate::lang::Error {
+    let kind = match e {
+        SessionError::Timeout(m) | SessionError::Mismatch(m) => ErrorKind::Expectation(m),
+        SessionError::Io(m) => ErrorKind::System(m),
+        SessionError::Usage(m) => ErrorKind::Value(m),
+        SessionError::Interrupted => ErrorKind::Interrupted,
+    };
+    error(span, kind)
+}
+
+/// Writes the pending step lines to the interpreter's output.
+fn flush(it: &mut Interp, lines: &RefCell<Vec<String>>) {
+    let pending = std::mem::take(&mut *lines.borrow_mut());
+    if it.opts.quiet {
+        return;
+    }
+    for l in pending {
+        let _ = writeln!(it.out, "{l}");
+    }
+}
+
+fn int_in(a: &mut Args, i: usize, name: &str, max: i64) -> Result<Option<i64>> {
+    match a.int(i, name)? {
+        Some(v) if !(0..=max).contains(&v) => Err(error(
+            a.kw_span(name).unwrap_or(a.span),
+            ErrorKind::Value(format!("{}(): `{name}` must be 0..={max}, got {v}", a.name)),
+        )),
+        v => Ok(v),
+    }
+}
+
+/// A sequence number: any integer, taken modulo 2^32 (as `seq=` fields are).
+fn seq_arg(a: &mut Args, name: &str) -> Result<Option<u32>> {
+    Ok(a.int(usize::MAX, name)?
+        .map(|n| n.rem_euclid(1 << 32) as u32))
+}
+
+fn options_arg(a: &mut Args, name: &str) -> Result<Option<Vec<TcpOption>>> {
+    match a.kw(name) {
+        None => Ok(None),
+        Some(v) => conv_options(&v).map(Some).map_err(|k| error(a.span, k)),
+    }
+}
+
+fn timeout_arg(a: &mut Args, i: usize, default: f64) -> Result<Duration> {
+    let t = a.float(i, "timeout")?.unwrap_or(default);
+    if !(t.is_finite() && (0.0..=86_400.0).contains(&t)) {
+        return Err(error(
+            a.span,
+            ErrorKind::Value(format!("{}(): timeout must be 0..=86400 seconds", a.name)),
+        ));
+    }
+    Ok(Duration::from_secs_f64(t))
+}
+
+/// Options shared by `session()` and `listen()`; the transport for this run.
+fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn SegmentIo>, bool)> {
+    let dry_run = it.net.is_dry_run();
+    let mut opts = SessionOptions {
+        isn: seq_arg(a, "isn")?,
+        window: int_in(a, usize::MAX, "window", 65535)?.map(|w| w as u16),
+        options: options_arg(a, "options")?,
+        ttl: int_in(a, usize::MAX, "ttl", 255)?.map(|t| t as u8),
+        ..SessionOptions::default()
+    };
+    if let Some(src) = a.string(usize::MAX, "src")? {
+        opts.src = Some(src.parse::<IpAddr>().map_err(|_| {
+            error(
+                a.span,
+                ErrorKind::Value(format!("src {src:?} is not an IP address")),
+            )
+        })?);
+    }
+    if dry_run {
+        return Ok((opts, Box::new(DryIo), true));
+    }
+    let io = RawIo::new(None).map_err(|e| err(a.span, e))?;
+    if RST_GUARD.load(Ordering::Relaxed) {
+        let (g, _) =
+            guard::shared().map_err(|e| error(a.span, ErrorKind::System(e.to_string())))?;
+        opts.guard = Some(g);
+    }
+    Ok((opts, Box::new(io), false))
+}
+
+/// The sink every session writes its lines into. A dry run names sends as `send()`
+/// does and leaves out the warnings and the peer's inferred changes: with nothing
+/// received they would only say that no answer came.
+fn sink(lines: &Rc<RefCell<Vec<String>>>, dry_run: bool) -> super::Sink {
+    let l = lines.clone();
+    Box::new(move |s: &str| {
+        let line = match (dry_run, s.strip_prefix("> ")) {
+            (true, Some(rest)) => format!("would send: {rest}"),
+            (true, None)
+                if s.starts_with("  warning:")
+                    || s.starts_with("  note:")
+                    || s.starts_with("  peer:") =>
+            {
+                return
+            }
+            _ => s.to_string(),
+        };
+        l.borrow_mut().push(line);
+    })
+}
+
+fn wrap(
+    it: &mut Interp,
+    mut session: Session,
+    lines: Rc<RefCell<Vec<String>>>,
+    dry_run: bool,
+) -> Value {
+    session.set_cancel(Box::new(interrupted));
+    flush(it, &lines);
+    Value::Handle(Rc::new(Handle {
+        session: RefCell::new(session),
+        lines,
+        dry_run,
+    }))
+}
+
+fn open_session(it: &mut Interp, a: &mut Args) -> Result<Value> {
+    let dst_text = match a.require(0, "dst")? {
+        Value::Str(s) => s.to_string(),
+        v => {
+            return Err(a.err(format!(
+                "session(): dst must be an address string, not {}",
+                v.type_name()
+            )))
+        }
+    };
+    let dst: IpAddr = dst_text.parse().map_err(|_| {
+        error(
+            a.span_of(0),
+            ErrorKind::Value(format!("session(): {dst_text:?} is not an IP address")),
+        )
+    })?;
+    let dport = int_in(a, 1, "dport", 65535)?.ok_or_else(|| {
+        error(
+            a.span,
+            ErrorKind::Arguments("session() needs the argument `dport`".into()),
+        )
+    })?;
+    let sport = int_in(a, usize::MAX, "sport", 65535)?;
+    let (mut opts, io, dry_run) = common(it, a)?;
+    opts.sport = sport.map(|p| p as u16);
+    a.finish(2)?;
+    let lines = Rc::new(RefCell::new(Vec::new()));
+    let s = Session::connect(io, dst, dport as u16, opts, sink(&lines, dry_run))
+        .map_err(|e| err(a.span, e))?;
+    Ok(wrap(it, s, lines, dry_run))
+}
+
+fn open_listener(it: &mut Interp, a: &mut Args) -> Result<Value> {
+    let port = int_in(a, 0, "port", 65535)?.ok_or_else(|| {
+        error(
+            a.span,
+            ErrorKind::Arguments("listen() needs the argument `port`".into()),
+        )
+    })?;
+    let timeout = timeout_arg(a, 1, 30.0)?;
+    let (opts, io, dry_run) = common(it, a)?;
+    a.finish(2)?;
+    let lines = Rc::new(RefCell::new(Vec::new()));
+    // A dry run cannot wait for a SYN: the listener is returned still listening.
+    let wait = if dry_run { Duration::ZERO } else { timeout };
+    let result = Session::listen(io, port as u16, wait, opts, sink(&lines, dry_run));
+    flush(it, &lines);
+    let s = result.map_err(|e| err(a.span, e))?;
+    Ok(wrap(it, s, lines, dry_run))
+}
+
+impl Handle {
+    fn send(&self, it: &mut Interp, a: &mut Args) -> Result<Value> {
+        let flags = conv_flags(&a.require(0, "flags")?).map_err(|k| error(a.span_of(0), k))?;
+        let data = match a.kw("data") {
+            None | Some(Value::None) => Vec::new(),
+            Some(v) => to_bytes(&v).ok_or_else(|| {
+                a.err(format!(
+                    "send(): data must be a string or bytes, not {}",
+                    v.type_name()
+                ))
+            })?,
+        };
+        let req = SendRequest {
+            flags,
+            data,
+            seq: seq_arg(a, "seq")?,
+            ack: seq_arg(a, "ack")?,
+            window: int_in(a, usize::MAX, "window", 65535)?.map(|w| w as u16),
+            options: options_arg(a, "options")?,
+        };
+        a.finish(1)?;
+        if self.dry_run && self.session.borrow().remote().is_none() {
+            self.lines.borrow_mut().push(format!(
+                "would send {flags} to the listener's peer (dry run: no SYN was received)"
+            ));
+            flush(it, &self.lines);
+            return Ok(Value::None);
+        }
+        let result = self.session.borrow_mut().send(req);
+        flush(it, &self.lines);
+        result.map_err(|e| err(a.span, e))?;
+        // The segment was just printed as a step; returning it too would print it twice at
+        // the prompt (scapy's send() returns None as well). `s.history` keeps every segment.
+        Ok(Value::None)
+    }
+
+    fn expect(&self, it: &mut Interp, a: &mut Args) -> Result<Value> {
+        let flags = match a.get(0, "flags") {
+            None | Some(Value::None) => None,
+            Some(v) => Some(conv_flags(&v).map_err(|k| error(a.span_of(0), k))?),
+        };
+        let data = match a.kw("data") {
+            None | Some(Value::None) => None,
+            Some(v) => Some(to_bytes(&v).ok_or_else(|| {
+                a.err(format!(
+                    "expect(): data must be a string or bytes, not {}",
+                    v.type_name()
+                ))
+            })?),
+        };
+        let exp = Expectation {
+            flags,
+            seq: seq_arg(a, "seq")?,
+            ack: seq_arg(a, "ack")?,
+            data,
+            window: int_in(a, usize::MAX, "window", 65535)?.map(|w| w as u16),
+            options: options_arg(a, "options")?.map(|o| seg_options(&o)),
+        };
+        let timeout = timeout_arg(a, 1, 2.0)?;
+        a.finish(2)?;
+        if self.dry_run {
+            let what = flags.map_or_else(|| "a segment".to_string(), |f| f.to_string());
+            self.lines.borrow_mut().push(format!(
+                "would expect {what} (dry run: nothing is received)"
+            ));
+            flush(it, &self.lines);
+            return Ok(Value::None);
+        }
+        let result = self.session.borrow_mut().expect(&exp, timeout);
+        flush(it, &self.lines);
+        result.map_err(|e| err(a.span, e))?;
+        Ok(self.last_received())
+    }
+
+    fn recv(&self, it: &mut Interp, a: &mut Args) -> Result<Value> {
+        let timeout = timeout_arg(a, 0, 2.0)?;
+        a.finish(1)?;
+        if self.dry_run {
+            self.lines
+                .borrow_mut()
+                .push("would receive (dry run: nothing is received)".to_string());
+            flush(it, &self.lines);
+            return Ok(Value::None);
+        }
+        let result = self.session.borrow_mut().recv(timeout);
+        flush(it, &self.lines);
+        match result.map_err(|e| err(a.span, e))? {
+            Some(_) => Ok(self.last_received()),
+            None => Ok(Value::None),
+        }
+    }
+
+    fn ladder(&self, a: &mut Args) -> Result<Value> {
+        let absolute = matches!(a.kw("absolute"), Some(Value::Bool(true)));
+        let ascii = match a.kw("ascii") {
+            Some(Value::Bool(b)) => b,
+            _ => !std::io::stdout().is_terminal(),
+        };
+        let file = a.string(usize::MAX, "file")?;
+        a.finish(0)?;
+        let s = self.session.borrow();
+        let mut opts = s.ladder_options(absolute, ascii);
+        // A dry run's warnings only say that no answer came.
+        opts.warnings = !self.dry_run;
+        let machine = s.machine();
+        match file {
+            Some(path) => {
+                let text = if path.ends_with(".svg") {
+                    super::ladder::svg(machine, &opts)
+                } else {
+                    super::ladder::text(machine, &opts)
+                };
+                std::fs::write(&path, text)
+                    .map_err(|e| error(a.span, ErrorKind::Io(format!("writing {path}: {e}"))))?;
+                Ok(Value::None)
+            }
+            None => Ok(Value::str(super::ladder::text(machine, &opts).trim_end())),
+        }
+    }
+
+    fn last_received(&self) -> Value {
+        let s = self.session.borrow();
+        s.history()
+            .iter()
+            .zip(s.packets())
+            .rev()
+            .find(|(h, _)| h.dir == Dir::Received)
+            .map_or(Value::None, |(_, p)| Value::packet(p.clone()))
+    }
+
+    fn history(&self) -> Value {
+        let s = self.session.borrow();
+        let items = s
+            .history()
+            .iter()
+            .zip(s.packets())
+            .map(|(h, p)| {
+                let texts = |v: &[String]| Value::list(v.iter().map(|t| Value::str(t)).collect());
+                Value::dict(vec![
+                    (
+                        "dir",
+                        Value::str(match h.dir {
+                            Dir::Sent => "sent",
+                            Dir::Received => "received",
+                        }),
+                    ),
+                    ("packet", Value::packet(p.clone())),
+                    ("state", Value::str(h.us.name())),
+                    ("peer_state", Value::str(h.peer.name())),
+                    ("warnings", texts(&h.warnings)),
+                    ("notes", texts(&h.notes)),
+                ])
+            })
+            .collect();
+        Value::list(items)
+    }
+}
+
+fn options_value(o: SegOptions) -> Value {
+    let mut v = Vec::new();
+    if let Some(m) = o.mss {
+        v.push(TcpOption::Mss(m));
+    }
+    if o.sackok {
+        v.push(TcpOption::SackOk);
+    }
+    if let Some((a, b)) = o.ts {
+        v.push(TcpOption::Timestamp(a, b));
+    }
+    if let Some(w) = o.wscale {
+        v.push(TcpOption::Wscale(w));
+    }
+    Value::list(v.into_iter().map(|o| Value::TcpOpt(Rc::new(o))).collect())
+}
+
+const NAMES: [&str; 17] = [
+    "send",
+    "expect",
+    "recv",
+    "ladder",
+    "state",
+    "peer_state",
+    "snd_nxt",
+    "snd_una",
+    "rcv_nxt",
+    "isn",
+    "peer_isn",
+    "peer_options",
+    "history",
+    "sport",
+    "dport",
+    "dst",
+    "src",
+];
+
+impl Object for Handle {
+    fn type_name(&self) -> &'static str {
+        "session"
+    }
+
+    fn display(&self) -> String {
+        let s = self.session.borrow();
+        let peer = s
+            .remote()
+            .map_or_else(|| "(no peer yet)".to_string(), |(a, p)| format!("{a}.{p}"));
+        format!(
+            "<session port {} → {peer} {}, peer {}>",
+            s.local_port(),
+            s.state(),
+            s.peer_state()
+        )
+    }
+
+    fn get(&self, _it: &mut Interp, name: &str) -> Option<Result<Value>> {
+        let s = self.session.borrow();
+        let int = |v: u32| Value::Int(i64::from(v));
+        let v = match name {
+            "state" => Value::str(s.state().name()),
+            "peer_state" => Value::str(s.peer_state().name()),
+            "snd_nxt" => int(s.snd_nxt()),
+            "snd_una" => int(s.snd_una()),
+            "rcv_nxt" => int(s.rcv_nxt()),
+            "isn" => int(s.isn()),
+            "peer_isn" => s.peer_isn().map_or(Value::None, int),
+            "peer_options" => options_value(s.peer_options()),
+            "sport" => Value::Int(i64::from(s.local_port())),
+            "dport" => s
+                .remote()
+                .map_or(Value::None, |(_, p)| Value::Int(i64::from(p))),
+            "dst" => s
+                .remote()
+                .map_or(Value::None, |(a, _)| Value::str(&a.to_string())),
+            "src" => s
+                .packets()
+                .iter()
+                .find_map(|p| p.addrs())
+                .and_then(|(src, dst)| {
+                    // Ours is the source of what we sent, the destination of what came.
+                    let first_sent = s.history().first().map(|h| h.dir == Dir::Sent);
+                    if first_sent == Some(true) {
+                        src
+                    } else {
+                        Some(dst)
+                    }
+                })
+                .map_or(Value::None, |a| Value::str(&a.to_string())),
+            "history" => {
+                drop(s);
+                return Some(Ok(self.history()));
+            }
+            _ => return None,
+        };
+        Some(Ok(v))
+    }
+
+    fn call(&self, it: &mut Interp, method: &str, a: &mut Args) -> Option<Result<Value>> {
+        Some(match method {
+            "send" => self.send(it, a),
+            "expect" => self.expect(it, a),
+            "recv" => self.recv(it, a),
+            "ladder" => self.ladder(a),
+            _ => return None,
+        })
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        NAMES.to_vec()
+    }
+}
