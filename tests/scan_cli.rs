@@ -63,3 +63,33 @@ fn a_udp_only_port_list_for_a_tcp_scan_is_an_error() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("no tcp ports in the port list"), "{err}");
 }
+
+#[test]
+fn the_language_scan_in_a_dry_run_sends_nothing() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args([
+            "--dry-run",
+            "-c",
+            "r = scan(\"198.18.0.0/24\", \"80,443\")\nprint(r.open, len(r))",
+        ])
+        .output()
+        .expect("run tcpcraft");
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        s.contains("would scan 256 hosts x 2 tcp ports (syn scan)"),
+        "{s}"
+    );
+    assert!(s.contains("[] 0"), "{s}");
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args(["--dry-run", "-c", "scan(\"198.18.0.2\", ports=\"1-\")"])
+        .output()
+        .expect("run tcpcraft");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad range 1-"));
+}

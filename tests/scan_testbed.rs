@@ -488,3 +488,24 @@ fn ctrl_c_prints_what_is_known_and_exits_130() {
         }
     }
 }
+
+#[test]
+fn scan_from_the_language() {
+    let Some(bed) = bed("scan_from_the_language", 0) else {
+        return;
+    };
+    let script = "res = scan(\"198.18.0.2\", ports=\"1-100,8443\")\n\
+                  print(res.open)\n\
+                  print(res.state(81), res.state(8443), res.state(2))\n\
+                  assert 22 in res.open, \"ssh\"\n\
+                  u = scan(\"2001:db8:198:18::2\", \"50-60\", type=\"udp\")\n\
+                  print(u.open, u.results[0][\"reason\"])\n";
+    let out = tcpcraft(&bed, &["-c", script]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(
+        s.contains("[1, 7, 22, 80]\nfiltered filtered closed\n"),
+        "{s}"
+    );
+    assert!(s.contains("[53] icmp6-unreach code 4"), "{s}");
+}

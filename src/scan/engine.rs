@@ -496,7 +496,8 @@ fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
             }
         }
         if last_drops.elapsed() > Duration::from_millis(10) {
-            ctx.drops.fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
+            ctx.drops
+                .fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
             last_drops = Instant::now();
         }
     }
@@ -506,7 +507,8 @@ fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
             break;
         }
     }
-    ctx.drops.fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
+    ctx.drops
+        .fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
 }
 
 /// Round-trip estimate as TCP keeps it (RFC 6298): smoothed RTT and its variation; the
@@ -750,7 +752,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             retire_ms: RING_RETIRE_MS,
         },
     )
-        .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
+    .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
     let pcap = match &cfg.pcap {
         Some(p) => Some(Mutex::new(
             pcap::Writer::create(p, pcap::linktype::RAW)

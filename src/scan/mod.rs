@@ -8,6 +8,7 @@ pub mod cli;
 pub mod connect;
 pub mod cookie;
 pub mod engine;
+pub mod lang;
 pub mod output;
 pub mod perm;
 pub mod ports;
