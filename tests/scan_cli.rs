@@ -44,6 +44,10 @@ fn bad_values_say_what_is_wrong() {
         ),
         (&["198.18.0.2", "--udp", "--ack"], "cannot be used with"),
         (
+            &["198.18.0.0/15", "-p-"],
+            "pairs is more than one scan holds",
+        ),
+        (
             &["-iL", "/nonexistent/targets"],
             "cannot read target list /nonexistent/targets",
         ),

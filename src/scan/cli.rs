@@ -4,7 +4,7 @@
 //! 130 interrupted (after printing what is known).
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -239,6 +239,5 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
     if res.interrupted {
         return Ok(130);
     }
-    let _ = io::stderr().is_terminal();
     Ok(if res.any_open() { 0 } else { 1 })
 }

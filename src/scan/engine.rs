@@ -679,11 +679,6 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     crate::net::check_privileges().map_err(|e| ScanError::Permission(e.to_string()))?;
     let mut res = ScanResults::new(cfg.kind, targets, ports);
     let n = res.targets.len().saturating_mul(res.ports.len() as u64);
-    if n > (1 << 32) {
-        return Err(ScanError::Usage(format!(
-            "{n} (host, port) pairs is more than one scan holds (2^32); split it with --shard"
-        )));
-    }
     let started = Instant::now();
     let sport = cfg.source_port.unwrap_or_else(|| {
         40000 + (cfg.seed.wrapping_add(super::cookie::Key::random().0) % 20000) as u16
@@ -827,6 +822,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             // come for one retransmission timeout (srtt + 4·rttvar) after the last probe.
             let sent_at = Instant::now();
             let waited = wait_for_answers(&ctx, cfg.wait, sent_at);
+            // A trace of the rounds for whoever tunes the engine (not a user option).
             if std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some() {
                 eprintln!(
                     "round {round}: sent {} by {:?}, replies {}, rto {} us, max rtt {} us, waited {:?}",

@@ -73,6 +73,12 @@ fn run(it: &mut Interp, a: &mut Args) -> Result<Value> {
             )))
         }
     };
+    if t.len().saturating_mul(p.len() as u64) > super::MAX_PAIRS {
+        return Err(value(format!(
+            "scan(): more than {} (host, port) pairs in one scan",
+            super::MAX_PAIRS
+        )));
+    }
     if it.net.is_dry_run() {
         it.println(&format!(
             "would scan {} host{} x {} {} port{} ({} scan)",

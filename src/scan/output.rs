@@ -77,9 +77,8 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub fn table(res: &ScanResults, all: bool, reason: bool, w: &mut dyn Write) -> io::Result<()> {
     let proto = res.kind.proto();
     let mut answered_hosts = 0u64;
-    for (h, host) in res.targets.iter().enumerate() {
+    for host in res.targets.iter() {
         let rows = res.host(host);
-        let _ = h;
         let any_answer = rows.iter().any(|r| r.rtt.is_some());
         if any_answer {
             answered_hosts += 1;
