@@ -17,9 +17,14 @@ pub fn progress_bar(enabled: bool, total: Option<u64>) -> Option<ProgressBar> {
     }
     let b = ProgressBar::new(total.unwrap_or(0));
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} probes {per_sec} ETA {eta} {msg}",
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} probes {rate} ETA {eta} {msg}",
     ) {
-        b.set_style(style);
+        b.set_style(style.with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", s.per_sec());
+            },
+        ));
     }
     b.enable_steady_tick(Duration::from_millis(100));
     Some(b)
