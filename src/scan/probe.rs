@@ -8,8 +8,29 @@ use super::cookie::{self, Key};
 use super::result::{Reason, ScanType};
 use crate::net::wire::{self, L4, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 
-/// Largest probe: IPv6 (40) + TCP with MSS (24).
-pub const MAX_PROBE: usize = 64;
+/// Largest probe: IPv6 (40) + UDP (8) + the longest payload (NTP, 48).
+pub const MAX_PROBE: usize = 96;
+
+/// UDP payloads for services that ignore an empty datagram (after nmap's
+/// nmap-payloads): an answer to any of them means open.
+pub fn udp_payload(port: u16) -> &'static [u8] {
+    match port {
+        // DNS: a status request (opcode 2, no questions); servers answer, if only NOTIMP.
+        53 => &[0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        // NTP: a version 4 client request.
+        123 => &[
+            0xe3, 0, 4, 0xfa, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+        // SNMP v1 get-request for sysDescr.0, community "public".
+        161 => &[
+            0x30, 0x29, 0x02, 0x01, 0x00, 0x04, 0x06, b'p', b'u', b'b', b'l', b'i', b'c', 0xa0,
+            0x1c, 0x02, 0x04, 0, 0, 0, 1, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0e, 0x30,
+            0x0c, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00,
+        ],
+        _ => &[],
+    }
+}
 /// How many source ports a UDP scan spreads over (its cookie lives in the port).
 pub const UDP_PORTS: u16 = 1024;
 
@@ -71,7 +92,16 @@ impl Prober {
     pub fn build(&self, src: IpAddr, dst: IpAddr, dport: u16, buf: &mut [u8; MAX_PROBE]) -> usize {
         let c = self.cookie(src, dst, dport);
         let proto = self.proto();
-        let l4len: usize = if proto == PROTO_TCP { 24 } else { 8 };
+        let payload = if proto == PROTO_UDP {
+            udp_payload(dport)
+        } else {
+            &[]
+        };
+        let l4len: usize = if proto == PROTO_TCP {
+            24
+        } else {
+            8 + payload.len()
+        };
         let ip_len = match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 let total = 20 + l4len;
@@ -114,8 +144,11 @@ impl Prober {
         } else {
             put16(l4, 0, self.udp_sport(c));
             put16(l4, 2, dport);
-            put16(l4, 4, 8);
+            put16(l4, 4, l4len as u16);
             put16(l4, 6, 0);
+            if let Some(d) = l4.get_mut(8..8 + payload.len()) {
+                d.copy_from_slice(payload);
+            }
         }
         let l4 = &mut l4[..l4len];
         let pseudo = addr_sum(src) + addr_sum(dst) + u32::from(proto) + l4len as u32;
@@ -399,6 +432,29 @@ mod tests {
             u.classify(&e, |a: IpAddr| a == me6),
             Some((them6, 161, Reason::Icmp6Unreach(4)))
         );
+    }
+
+    #[test]
+    fn udp_payloads_for_services_that_ignore_empty_datagrams() {
+        let u = prober(ScanType::Udp);
+        let mut buf = [0xa5u8; MAX_PROBE];
+        let (me, them) = (ip("2001:db8:198:18::1"), ip("2001:db8:198:18::2"));
+        for (port, len) in [(53u16, 12usize), (123, 48), (161, 43), (7, 0)] {
+            let n = u.build(me, them, port, &mut buf);
+            assert_eq!(n, 40 + 8 + len, "port {port}");
+            assert_eq!(udp_payload(port).len(), len);
+            assert_eq!(&buf[48..n], udp_payload(port));
+            let pseudo = addr_sum(me) + addr_sum(them) + 17 + (8 + len) as u32;
+            assert_eq!(
+                wire::fold(pseudo + wire::ones_sum(&buf[40..n])),
+                0,
+                "checksum, port {port}"
+            );
+        }
+        // The SNMP message's BER lengths add up.
+        let snmp = udp_payload(161);
+        assert_eq!(usize::from(snmp[1]) + 2, snmp.len());
+        assert_eq!(usize::from(snmp[14]) + 15, snmp.len());
     }
 
     #[test]
