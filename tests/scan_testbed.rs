@@ -509,3 +509,17 @@ fn scan_from_the_language() {
     );
     assert!(s.contains("[53] icmp6-unreach code 4"), "{s}");
 }
+
+#[test]
+fn the_truth_through_twenty_percent_loss_each_way() {
+    let Some(bed) = bed("the_truth_through_twenty_percent_loss_each_way", 20) else {
+        return;
+    };
+    let all: Vec<u16> = (1..=65535).collect();
+    let out = tcpcraft(
+        &bed,
+        &["scan", V4, V6, "-p-", "--json", "--all", "-q", "-v"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    check(&parse(&out), truth_tcp, &all);
+}

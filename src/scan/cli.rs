@@ -93,7 +93,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub rate: Option<u64>,
     /// At most this many retries of an unanswered probe (fewer when no loss is seen)
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 16)]
     pub max_retries: u32,
     /// Wait this long for answers after each round (default: from measured round trips)
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
@@ -104,7 +104,7 @@ pub struct ScanArgs {
     /// Scan only shard I of N (0-based, zmap's convention); shards cover the scan once
     #[arg(long, value_name = "I/N", value_parser = perm::parse_shard)]
     pub shard: Option<(u64, u64)>,
-    /// TCP source port (UDP uses 1024 ports from here)
+    /// TCP source port of the first pass (retries use the next ones; UDP uses 1024 from here)
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..=64511))]
     pub source_port: Option<u16>,
     /// Sender threads (default: one per CPU)

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::perm::Cycle;
-use super::probe::{Prober, MAX_PROBE, UDP_PORTS};
+use super::probe::{Prober, MAX_PROBE, TCP_PORTS, UDP_PORTS};
 use super::result::{ScanResults, ScanType};
 use super::targets::Targets;
 use super::ScanError;
@@ -75,7 +75,7 @@ impl Default for ScanConfig {
         ScanConfig {
             kind: ScanType::Syn,
             rate: None,
-            max_retries: 10,
+            max_retries: 16,
             wait: None,
             seed: 0,
             shard: (0, 1),
@@ -185,19 +185,21 @@ pub fn capture_filter(proto: u8, sport: u16) -> Result<Vec<SockFilter>, String> 
     a.op(LD | H | ABS, 42);
     // The destination port is in A.
     a.place(port);
-    if proto == wire::PROTO_UDP {
-        let l = next(&mut a);
-        a.jump_if(JMP | JGE | K, u32::from(sport), l, reject);
-        a.place(l);
-        a.jump_if(
-            JMP | JGT | K,
-            u32::from(sport) + u32::from(UDP_PORTS) - 1,
-            reject,
-            accept,
-        );
+    // Our ports: the UDP cookie window, or one TCP source port per try.
+    let span = if proto == wire::PROTO_UDP {
+        UDP_PORTS
     } else {
-        a.jump_if(JMP | JEQ | K, u32::from(sport), accept, reject);
-    }
+        TCP_PORTS
+    };
+    let l = next(&mut a);
+    a.jump_if(JMP | JGE | K, u32::from(sport), l, reject);
+    a.place(l);
+    a.jump_if(
+        JMP | JGT | K,
+        u32::from(sport) + u32::from(span) - 1,
+        reject,
+        accept,
+    );
     a.place(accept);
     a.op(RET | K, 0xffff);
     a.place(reject);
@@ -441,7 +443,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
         let (Some(buf), Some(len)) = (frames.get_mut(n), lens.get_mut(n)) else {
             continue;
         };
-        *len = ctx.prober.build(slot.route.src, host, port, buf);
+        *len = ctx.prober.build(slot.route.src, host, port, round, buf);
         if *len == 0 {
             continue;
         }
@@ -576,10 +578,10 @@ fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) ->
 /// Loss: with a constant per-try loss `q`, each retry round finds `q` times the answers
 /// of the round before (whatever the number of silent, filtered pairs), so `q` is
 /// estimated as `a_k / a_(k-1)`, the answering pairs still missing as `a_k·q/(1-q)`,
-/// and rounds go on until fewer than 0.01 are expected (at most `max_retries`).
+/// and rounds go on until fewer than 0.001 are expected (at most `max_retries`).
 ///
 /// Throttling: random loss of more than half is implausible; when a retry round still
-/// misses more than half of what the round before found (and found at least 100), the
+/// misses more than half of what the round before found (and found at least 10), the
 /// target is limiting us (ICMP rate limits, a policer). That round does not count as a
 /// retry, and the caller lowers the rate to the answer rate it saw.
 #[derive(Clone, Debug, Default)]
@@ -600,6 +602,9 @@ pub enum Next {
     /// Retry, slower: the target answered only part of what it could.
     RetrySlower,
 }
+
+/// Retries stop when fewer answering pairs than this are expected to be still missing.
+const MISSING_OK: f64 = 0.001;
 
 /// At most this many rounds are granted for throttling on top of the retries.
 const MAX_THROTTLE_ROUNDS: u32 = 12;
@@ -632,12 +637,14 @@ impl RetryPolicy {
             } else {
                 0.0
             };
-            if got < 0.5 && ratio > 0.5 && answers >= 100 && self.extra < MAX_THROTTLE_ROUNDS {
+            if got < 0.5 && ratio > 0.5 && answers >= 10 && self.extra < MAX_THROTTLE_ROUNDS {
                 throttled = true;
                 self.extra += 1;
             } else {
+                // The highest loss seen in a round with enough answers to tell: an
+                // estimate that is too low stops the retries too early.
                 if prev >= 20 || k == 1 {
-                    self.q = ratio.min(1.0 - got).clamp(0.0, 0.9);
+                    self.q = self.q.max(ratio.min(1.0 - got).clamp(0.0, 0.9));
                 }
                 self.missing = if answers > 0 {
                     answers as f64 * self.q / (1.0 - self.q)
@@ -651,7 +658,7 @@ impl RetryPolicy {
         }
         if throttled {
             Next::RetrySlower
-        } else if k == 0 || self.missing >= 0.01 {
+        } else if k == 0 || self.missing >= MISSING_OK {
             // Always one retry (a lost probe to a filtered-looking port); then by the estimate.
             Next::Retry
         } else {
@@ -910,7 +917,11 @@ mod tests {
         ]);
         assert_ne!(bpf::run(&prog, &syn_ack), 0);
         let mut other = syn_ack.clone();
-        other[23] = 0x41; // to port 40001
+        other[22..24].copy_from_slice(&(40000u16 + TCP_PORTS).to_be_bytes());
+        assert_eq!(bpf::run(&prog, &other), 0);
+        other[22..24].copy_from_slice(&(40000u16 + TCP_PORTS - 1).to_be_bytes());
+        assert_ne!(bpf::run(&prog, &other), 0, "the last try's port");
+        other[22..24].copy_from_slice(&39999u16.to_be_bytes());
         assert_eq!(bpf::run(&prog, &other), 0);
         let mut icmp = syn_ack.clone();
         icmp[9] = 1;

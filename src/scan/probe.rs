@@ -33,13 +33,18 @@ pub fn udp_payload(port: u16) -> &'static [u8] {
 }
 /// How many source ports a UDP scan spreads over (its cookie lives in the port).
 pub const UDP_PORTS: u16 = 1024;
+/// TCP probes change source port with each try (round), so a retry is a new connection
+/// to the target: a listener that still holds a half-open connection from a lost
+/// SYN-ACK (or a lost RST of ours) would otherwise ignore the retry as a duplicate SYN
+/// for up to a second (Linux rate-limits its answers to those). As nmap does.
+pub const TCP_PORTS: u16 = 32;
 
 /// What every probe of one scan shares.
 #[derive(Clone, Debug)]
 pub struct Prober {
     pub kind: ScanType,
     pub key: Key,
-    /// TCP source port; the first of `UDP_PORTS` for UDP.
+    /// The first TCP source port (of `TCP_PORTS`, one per try), or of `UDP_PORTS` for UDP.
     pub sport: u16,
 }
 
@@ -88,8 +93,26 @@ impl Prober {
         self.sport.wrapping_add((c % u32::from(UDP_PORTS)) as u16)
     }
 
-    /// Write the probe into `buf`; returns its length (0 if the families differ).
-    pub fn build(&self, src: IpAddr, dst: IpAddr, dport: u16, buf: &mut [u8; MAX_PROBE]) -> usize {
+    /// The TCP source port of try number `try_no` (0 = the first pass).
+    pub fn tcp_sport(&self, try_no: u32) -> u16 {
+        self.sport
+            .wrapping_add((try_no % u32::from(TCP_PORTS)) as u16)
+    }
+
+    fn is_our_tcp_port(&self, p: u16) -> bool {
+        p.wrapping_sub(self.sport) < TCP_PORTS
+    }
+
+    /// Write try `try_no` of the probe into `buf`; returns its length (0 if the
+    /// families differ).
+    pub fn build(
+        &self,
+        src: IpAddr,
+        dst: IpAddr,
+        dport: u16,
+        try_no: u32,
+        buf: &mut [u8; MAX_PROBE],
+    ) -> usize {
         let c = self.cookie(src, dst, dport);
         let proto = self.proto();
         let payload = if proto == PROTO_UDP {
@@ -129,7 +152,7 @@ impl Prober {
         let _ = h;
         if proto == PROTO_TCP {
             let flags = self.tcp_flags();
-            put16(l4, 0, self.sport);
+            put16(l4, 0, self.tcp_sport(try_no));
             put16(l4, 2, dport);
             // The cookie is the sequence number; an ACK probe carries it in the ack
             // field too, because the RST it draws has seq = our ack.
@@ -186,7 +209,7 @@ impl Prober {
                 },
                 k,
             ) if k != ScanType::Udp => {
-                if *dport != self.sport || !ours(s.dst) {
+                if !self.is_our_tcp_port(*dport) || !ours(s.dst) {
                     return None;
                 }
                 let c = self.cookie(s.dst, s.src, *sport);
@@ -251,7 +274,8 @@ impl Prober {
                         k,
                     ) if k != ScanType::Udp => {
                         let c = self.cookie(q.src, target, *dport);
-                        (*sport == self.sport && *seq == c).then_some((target, *dport, reason))
+                        (self.is_our_tcp_port(*sport) && *seq == c)
+                            .then_some((target, *dport, reason))
                     }
                     (L4::Udp { sport, dport }, ScanType::Udp) => {
                         let c = self.cookie(q.src, target, *dport);
@@ -303,7 +327,7 @@ mod tests {
     fn syn_probe_is_a_valid_packet() {
         let p = prober(ScanType::Syn);
         let mut buf = [0xa5u8; MAX_PROBE];
-        let n = p.build(ip("198.18.0.1"), ip("198.18.0.2"), 80, &mut buf);
+        let n = p.build(ip("198.18.0.1"), ip("198.18.0.2"), 80, 0, &mut buf);
         assert_eq!(n, 44);
         let d = Dissection::new(&buf[..n], LinkType::RawIp).unwrap();
         assert_eq!(d.ports(), (40000, 80));
@@ -316,14 +340,16 @@ mod tests {
             ip("2001:db8:198:18::1"),
             ip("2001:db8:198:18::2"),
             443,
+            3,
             &mut buf,
         );
         assert_eq!(n6, 64);
+        assert_eq!(&buf[40..42], &40003u16.to_be_bytes(), "try 3's source port");
         let pseudo6 =
             addr_sum(ip("2001:db8:198:18::1")) + addr_sum(ip("2001:db8:198:18::2")) + 6 + 24;
         assert_eq!(wire::fold(pseudo6 + wire::ones_sum(&buf[40..64])), 0);
         assert_eq!(
-            p.build(ip("198.18.0.1"), ip("2001:db8:198:18::2"), 1, &mut buf),
+            p.build(ip("198.18.0.1"), ip("2001:db8:198:18::2"), 1, 0, &mut buf),
             0
         );
     }
@@ -334,7 +360,7 @@ mod tests {
         let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
         let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
-        let n = p.build(me, them, 80, &mut buf);
+        let n = p.build(me, them, 80, 0, &mut buf);
         let c = p.cookie(me, them, 80);
         let sa = tcp_reply(&buf[..n], false, 0x12, 777, c.wrapping_add(1));
         assert_eq!(p.classify(&sa, src_of), Some((them, 80, Reason::SynAck)));
@@ -347,6 +373,11 @@ mod tests {
             p.classify(&not_ours, |a: IpAddr| a == ip("198.18.0.9")),
             None
         );
+        // An answer to a retry (another source port of ours) validates too.
+        let n1 = p.build(me, them, 80, 5, &mut buf);
+        let sa1 = tcp_reply(&buf[..n1], false, 0x12, 778, c.wrapping_add(1));
+        assert_eq!(p.classify(&sa1, src_of), Some((them, 80, Reason::SynAck)));
+        let n = p.build(me, them, 80, 0, &mut buf);
         let bare = tcp_reply(&buf[..n], false, 0x02, 5, 0);
         assert_eq!(p.classify(&bare, src_of), Some((them, 80, Reason::Syn)));
         // Our own probe, seen on the wire, is not a reply.
@@ -360,12 +391,12 @@ mod tests {
         let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
         let a = prober(ScanType::Ack);
-        let n = a.build(me, them, 22, &mut buf);
+        let n = a.build(me, them, 22, 0, &mut buf);
         let c = a.cookie(me, them, 22);
         let rst = tcp_reply(&buf[..n], true, 0x04, c, 0);
         assert_eq!(a.classify(&rst, src_of), Some((them, 22, Reason::Reset)));
         let f = prober(ScanType::Flags(0x29));
-        let n = f.build(me, them, 22, &mut buf);
+        let n = f.build(me, them, 22, 0, &mut buf);
         let c = f.cookie(me, them, 22);
         let ra = tcp_reply(&buf[..n], true, 0x14, 0, c.wrapping_add(1));
         assert_eq!(f.classify(&ra, src_of), Some((them, 22, Reason::Reset)));
@@ -402,7 +433,7 @@ mod tests {
         let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
         let u = prober(ScanType::Udp);
-        let n = u.build(me, them, 53, &mut buf);
+        let n = u.build(me, them, 53, 0, &mut buf);
         let e = icmp_error(false, me, them, 3, 3, &buf[..n]);
         assert_eq!(
             u.classify(&e, src_of),
@@ -419,14 +450,14 @@ mod tests {
         let e = icmp_error(false, me, them, 3, 3, &other[..n]);
         assert_eq!(u.classify(&e, src_of), None);
         let s = prober(ScanType::Syn);
-        let n = s.build(me, them, 8443, &mut buf);
+        let n = s.build(me, them, 8443, 0, &mut buf);
         let e = icmp_error(false, me, them, 3, 13, &buf[..n]);
         assert_eq!(
             s.classify(&e, src_of),
             Some((them, 8443, Reason::IcmpUnreach(13)))
         );
         let (me6, them6) = (ip("2001:db8:198:18::1"), ip("2001:db8:198:18::2"));
-        let n = u.build(me6, them6, 161, &mut buf);
+        let n = u.build(me6, them6, 161, 0, &mut buf);
         let e = icmp_error(true, me6, them6, 1, 4, &buf[..n]);
         assert_eq!(
             u.classify(&e, |a: IpAddr| a == me6),
@@ -440,7 +471,7 @@ mod tests {
         let mut buf = [0xa5u8; MAX_PROBE];
         let (me, them) = (ip("2001:db8:198:18::1"), ip("2001:db8:198:18::2"));
         for (port, len) in [(53u16, 12usize), (123, 48), (161, 43), (7, 0)] {
-            let n = u.build(me, them, port, &mut buf);
+            let n = u.build(me, them, port, 0, &mut buf);
             assert_eq!(n, 40 + 8 + len, "port {port}");
             assert_eq!(udp_payload(port).len(), len);
             assert_eq!(&buf[48..n], udp_payload(port));
@@ -462,7 +493,7 @@ mod tests {
         let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
         let u = prober(ScanType::Udp);
         let mut buf = [0u8; MAX_PROBE];
-        let n = u.build(me, them, 7, &mut buf);
+        let n = u.build(me, them, 7, 0, &mut buf);
         let mut r = buf[..n].to_vec();
         r[12..16].copy_from_slice(&[198, 18, 0, 2]);
         r[16..20].copy_from_slice(&[198, 18, 0, 1]);
