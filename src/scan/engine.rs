@@ -1,9 +1,11 @@
-//! The raw-socket scan engine: sender threads walk their part of the permutation and send
-//! prebuilt frames in sendmmsg batches over AF_PACKET (a raw IP socket where the next
-//! hop's link address is unknown); one capture thread reads a BPF-filtered AF_PACKET
-//! socket and records cookie-validated answers in the shared table. Unanswered probes
-//! are retried in rounds until the measured loss says no answer is still missing; the
-//! rate halves when the capture socket drops or when retries keep finding answers.
+//! The raw-socket scan engine: sender threads (one per CPU, each with its own packet
+//! socket) walk their part of the permutation and send frames built from a template in
+//! sendmmsg batches over AF_PACKET with qdisc bypass (a raw IP socket where the next
+//! hop's link address is unknown); one capture thread reads a BPF-filtered TPACKET_V3
+//! ring and records cookie-validated answers in the shared table. Unanswered probes are
+//! retried in rounds (a new TCP source port each) until the measured loss says no answer
+//! is still missing; the rate drops when the ring drops packets or when the target
+//! answers only part of what it is sent (see [`RetryPolicy`]).
 
 use std::collections::HashMap;
 use std::fs::File;
