@@ -84,6 +84,11 @@ fn tcpcraft(bed: &Bed, args: &[&str]) -> Output {
 fn parse(out: &Output) -> HashMap<String, BTreeMap<u16, (String, String)>> {
     let mut m: HashMap<String, BTreeMap<u16, (String, String)>> = HashMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if line.starts_with("{\"stats\"") {
+            let v: serde_json::Value = serde_json::from_str(line).expect("stats line");
+            assert!(v["stats"]["capture_drops"].is_u64(), "{line}");
+            continue;
+        }
         let v: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         let host = v["host"].as_str().unwrap().to_string();

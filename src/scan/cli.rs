@@ -116,7 +116,8 @@ pub struct ScanArgs {
     /// No progress bar
     #[arg(short = 'q', long)]
     pub quiet: bool,
-    /// Print counters (probes, retry rounds, capture drops, loss, rate) on stderr
+    /// Print counters (probes, retry rounds, capture drops, loss, rate) on stderr, and
+    /// with --json as a last line {"stats": {…}}
     #[arg(short = 'v', long)]
     pub verbose: bool,
 }
@@ -206,7 +207,13 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = if a.json {
-        output::json(&res, a.all, &mut out)
+        output::json(&res, a.all, &mut out).and_then(|()| {
+            if a.verbose {
+                writeln!(out, "{}", output::json_stats(&res))
+            } else {
+                Ok(())
+            }
+        })
     } else {
         output::table(&res, a.all, a.reason, &mut out)
     };

@@ -214,6 +214,25 @@ pub fn json(res: &ScanResults, all: bool, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// The counters as one JSON object (`--json -v`, last line): probes sent, answers, retry
+/// rounds, packets the capture ring dropped (each retried), estimated loss, final rate.
+pub fn json_stats(res: &ScanResults) -> String {
+    let s = &res.stats;
+    serde_json::json!({
+        "stats": {
+            "probes": s.sent,
+            "answers": s.replies,
+            "retry_rounds": s.rounds,
+            "capture_drops": s.capture_drops,
+            "loss": (s.loss * 1000.0).round() / 1000.0,
+            "final_rate": s.final_rate,
+            "seconds": (s.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+            "interrupted": res.interrupted,
+        }
+    })
+    .to_string()
+}
+
 /// nmap's greppable format (-oG): one line per reported host.
 pub fn greppable(res: &ScanResults, all: bool, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "# tcpcraft scan ({} scan)", res.kind.name())?;
@@ -321,6 +340,13 @@ mod tests {
         let s = sample().to_string();
         assert!(s.starts_with("tcpcraft scan report for 198.18.0.2"), "{s}");
         assert!(s.contains("22/tcp") && s.contains("syn-ack"), "{s}");
+    }
+
+    #[test]
+    fn stats_line() {
+        let v: serde_json::Value = serde_json::from_str(&json_stats(&sample())).unwrap();
+        assert_eq!(v["stats"]["capture_drops"], 0);
+        assert_eq!(v["stats"]["interrupted"], false);
     }
 
     #[test]
