@@ -40,10 +40,18 @@ const PER_HOST_ROUTES: u64 = 4096;
 pub const DEFAULT_RATE: u64 = 1_000_000;
 /// The lowest rate back-off goes to.
 const MIN_RATE: u64 = 500;
-/// Receive ring: 128 blocks of 128 KiB (16 MiB, about 140,000 replies of stall), a
-/// block handed over after at most 2 ms.
+/// Receive ring: blocks of 128 KiB, handed over after at most 2 ms; as many as the
+/// whole scan's answers would fill (about 128 bytes each, so even a stalled capture
+/// thread loses none), from 8 (1 MiB) to 128 (16 MiB, about 140,000 answers). Mapping
+/// and locking the ring is most of a small scan's start-up time.
 const RING_BLOCK: u32 = 128 << 10;
-const RING_BLOCKS: u32 = 128;
+const RING_BLOCKS_MIN: u64 = 8;
+const RING_BLOCKS_MAX: u64 = 128;
+
+fn ring_blocks(pairs: u64) -> u32 {
+    (pairs.saturating_mul(128) / u64::from(RING_BLOCK)).clamp(RING_BLOCKS_MIN, RING_BLOCKS_MAX)
+        as u32
+}
 const RING_RETIRE_MS: u32 = 2;
 
 /// How to run a scan. `Default` is a SYN scan at an adaptive rate.
@@ -751,7 +759,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         &filter,
         RingConfig {
             block_size: RING_BLOCK,
-            block_count: RING_BLOCKS,
+            block_count: ring_blocks(n),
             frame_size: 2048,
             retire_ms: RING_RETIRE_MS,
         },
@@ -810,7 +818,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             // Watch the round: progress, Ctrl-C, and capture drops (halve the rate).
             let mut seen_drops = drops_before;
             while handles.iter().any(|h| !h.is_finished()) {
-                std::thread::sleep(Duration::from_millis(10));
+                std::thread::sleep(Duration::from_millis(2));
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     ctx.stop_send.store(true, Ordering::Relaxed);
                 }
@@ -943,6 +951,13 @@ mod tests {
         u[22..24].copy_from_slice(&(40000u16 + 1024).to_be_bytes());
         assert_eq!(bpf::run(&udp, &u), 0);
         assert_eq!(bpf::run(&prog, &u), 0);
+    }
+
+    #[test]
+    fn ring_size_follows_the_scan() {
+        assert_eq!(ring_blocks(1), 8);
+        assert_eq!(ring_blocks(65_535), 63);
+        assert_eq!(ring_blocks(655_360), 128);
     }
 
     #[test]
