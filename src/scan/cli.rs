@@ -4,7 +4,7 @@
 //! 130 interrupted (after printing what is known).
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -93,7 +93,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub rate: Option<u64>,
     /// At most this many retries of an unanswered probe (fewer when no loss is seen)
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 16)]
     pub max_retries: u32,
     /// Wait this long for answers after each round (default: from measured round trips)
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
@@ -104,7 +104,7 @@ pub struct ScanArgs {
     /// Scan only shard I of N (0-based, zmap's convention); shards cover the scan once
     #[arg(long, value_name = "I/N", value_parser = perm::parse_shard)]
     pub shard: Option<(u64, u64)>,
-    /// TCP source port (UDP uses 1024 ports from here)
+    /// TCP source port of the first pass (retries use the next ones; UDP uses 1024 from here)
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..=64511))]
     pub source_port: Option<u16>,
     /// Sender threads (default: one per CPU)
@@ -116,7 +116,8 @@ pub struct ScanArgs {
     /// No progress bar
     #[arg(short = 'q', long)]
     pub quiet: bool,
-    /// Print counters (probes, retry rounds, capture drops, loss, rate) on stderr
+    /// Print counters (probes, retry rounds, capture drops, loss, rate) on stderr, and
+    /// with --json as a last line {"stats": {…}}
     #[arg(short = 'v', long)]
     pub verbose: bool,
 }
@@ -206,7 +207,13 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = if a.json {
-        output::json(&res, a.all, &mut out)
+        output::json(&res, a.all, &mut out).and_then(|()| {
+            if a.verbose {
+                writeln!(out, "{}", output::json_stats(&res))
+            } else {
+                Ok(())
+            }
+        })
     } else {
         output::table(&res, a.all, a.reason, &mut out)
     };
@@ -239,6 +246,5 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
     if res.interrupted {
         return Ok(130);
     }
-    let _ = io::stderr().is_terminal();
     Ok(if res.any_open() { 0 } else { 1 })
 }
