@@ -3,7 +3,6 @@
 //! prints, and returns the exit status: 0 a port is open, 1 none, 2 usage, 3 system,
 //! 130 interrupted (after printing what is known).
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -134,7 +133,11 @@ pub fn rewrite_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<s
         .collect()
 }
 
-extern "C" fn on_interrupt(_: libc::c_int) {
+/// The signal that stopped the scan (0: none), for the conventional 128 + N status.
+static STOP_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    STOP_SIGNAL.store(sig, Ordering::Relaxed);
     INTERRUPTED.store(true, Ordering::Relaxed);
 }
 
@@ -202,7 +205,7 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
         pcap: a.pcap.clone(),
         progress: !a.quiet,
     };
-    crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM], on_interrupt);
+    crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_interrupt);
     let res = super::run(t, ports, &cfg)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -219,7 +222,8 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
     };
     let greppable = match &a.greppable {
         Some(p) if p.as_os_str() == "-" => output::greppable(&res, a.all, &mut out),
-        Some(p) => File::create(p)
+        // Under sudo, the file belongs to the invoking user (as pcaps and SVGs do).
+        Some(p) => crate::userfile::create(p)
             .and_then(|f| {
                 let mut w = BufWriter::new(f);
                 output::greppable(&res, a.all, &mut w)?;
@@ -244,7 +248,9 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
         );
     }
     if res.interrupted {
-        return Ok(130);
+        // 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP.
+        let sig = STOP_SIGNAL.load(Ordering::Relaxed);
+        return Ok(if sig > 0 { 128 + sig as u8 } else { 130 });
     }
     Ok(if res.any_open() { 0 } else { 1 })
 }
