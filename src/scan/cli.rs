@@ -41,6 +41,34 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// A whole number for `--max-retries` (0..=100), with a message that says what to give.
+fn parse_retries(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|v| *v <= 100)
+        .ok_or_else(|| format!("--max-retries takes a whole number 0-100, not {s:?}"))
+}
+
+/// A whole number for `--threads` (0 = one per CPU, at most 64).
+fn parse_threads(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|v| *v <= 64)
+        .ok_or_else(|| format!("--threads takes a whole number 0-64 (0: one per CPU), not {s:?}"))
+}
+
+/// A permutation seed: any unsigned 64-bit number, decimal or 0x-hex.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let v = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => t.parse::<u64>().ok(),
+    };
+    v.ok_or_else(|| format!("--seed takes a number 0-18446744073709551615 (or 0x…), not {s:?}"))
+}
+
 /// `tcpcraft scan TARGETS [-p PORTS] …`
 #[derive(Args, Debug, Clone)]
 #[command(group = ArgGroup::new("kind").args(["udp", "ack", "connect", "flags"]))]
@@ -92,13 +120,13 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub rate: Option<u64>,
     /// At most this many retries of an unanswered probe (fewer when no loss is seen)
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = parse_retries)]
     pub max_retries: u32,
     /// Wait this long for answers after each round (default: from measured round trips)
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub wait: Option<Duration>,
     /// Permutation seed; every shard of one scan must use the same
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Scan only shard I of N (0-based, zmap's convention); shards cover the scan once
     #[arg(long, value_name = "I/N", value_parser = perm::parse_shard)]
@@ -107,7 +135,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..=64511))]
     pub source_port: Option<u16>,
     /// Sender threads (default: one per CPU)
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
     /// Leave through this interface
     #[arg(short = 'i', long, value_name = "IFACE")]
