@@ -93,7 +93,7 @@ enum Command {
     /// Drive a whole TCP connection segment by segment and draw it as a ladder
     Handshake(tcpcraft::session::cli::HandshakeArgs),
     /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
-    Scan(tcpcraft::scan::cli::ScanArgs),
+    Scan(Box<tcpcraft::scan::cli::ScanArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -180,7 +180,7 @@ fn main() -> ExitCode {
         }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
-        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(args)),
+        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(*args)),
         Command::Lab(lab) => {
             let (file, file_args) = match lab.run {
                 Some(LabRun::Run { file, args }) => (Some(file), args),

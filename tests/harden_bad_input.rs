@@ -158,9 +158,26 @@ fn command_line_and_files() {
     case(&["handshake", "198.18.0.2:80", "--isn", "4294967296"], 2, "error: invalid value '4294967296' for '--isn <N>': 4294967296 is not in 0..=4294967295\n\nFor more information, try '--help'.\n"),
     case(&["handshake", "198.18.0.2:80", "--close", "sideways"], 2, "error: invalid value 'sideways' for '--close <HOW>': --close \"sideways\": expected active, passive or rst\n\nFor more information, try '--help'.\n"),
     case(&["handshake", "198.18.0.2:80", "--data", "\\xZZ"], 2, "tcpcraft handshake: --data: \\x needs two hex digits\n"),
-        // ---- scan: the lead adds the scan options here once `scan` is merged ----
-        // (ports 0, 70000, 1-, a; targets 300.1.1.1, ::g, bad CIDR; bad rates, bad
-        //  --shard; unknown flags), each as case(&["scan", …], status, "stderr").
+        // ---- scan ----
+    case(&["scan", "198.18.0.2", "-p", "0"], 2, "error: invalid value '0' for '--ports <PORTS>': port 0 out of range 1-65535\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "-p", "70000"], 2, "error: invalid value '70000' for '--ports <PORTS>': port 70000 out of range 1-65535\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "-p", "1-"], 2, "error: invalid value '1-' for '--ports <PORTS>': bad range 1-: write FIRST-LAST, e.g. 1-1024 (or - for every port)\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "-p", "a"], 2, "error: invalid value 'a' for '--ports <PORTS>': not a port: a (give numbers 1-65535, e.g. 22,80,8000-8100)\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "300.1.1.1", "-p", "80"], 2, "error: invalid value '300.1.1.1' for '[TARGETS]...': octet 300 out of range 0-255 in 300.1.1.1\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "::g", "-p", "80"], 2, "error: invalid value '::g' for '[TARGETS]...': not an IPv6 address: ::g\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.0/33", "-p", "80"], 2, "error: invalid value '198.18.0.0/33' for '[TARGETS]...': prefix /33 is longer than 32 bits\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--rate", "0"], 2, "error: invalid value '0' for '--rate <N>': --rate takes probes per second (a positive number), not \"0\"\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--rate", "fast"], 2, "error: invalid value 'fast' for '--rate <N>': --rate takes probes per second (a positive number), not \"fast\"\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--max-retries", "x"], 2, "error: invalid value 'x' for '--max-retries <N>': --max-retries takes a whole number 0-100, not \"x\"\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--shard", "3/2"], 2, "error: invalid value '3/2' for '--shard <I/N>': --shard 3/2: need 0 <= I < N (shards are numbered from 0)\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--top-ports", "0"], 2, "error: invalid value '0' for '--top-ports <N>': --top-ports takes a number 1-65535, not \"0\"\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--wait", "abc"], 2, "error: invalid value 'abc' for '--wait <SECS>': --wait takes seconds (0.2, 200ms), not \"abc\"\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--bogus"], 2, "error: unexpected argument '--bogus' found\n\n  tip: to pass '--bogus' as a value, use '-- --bogus'\n\nUsage: tcpcraft scan <TARGETS>...\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--threads", "x"], 2, "error: invalid value 'x' for '--threads <N>': --threads takes a whole number 0-64 (0: one per CPU), not \"x\"\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--seed", "z"], 2, "error: invalid value 'z' for '--seed <S>': --seed takes a number 0-18446744073709551615 (or 0x…), not \"z\"\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "198.18.0.2", "--flags", "Q"], 2, "error: invalid value 'Q' for '--flags <FLAGS>': unknown TCP flag 'Q' in \"Q\" (use F S R P A U E C)\n\nFor more information, try '--help'.\n"),
+    case(&["scan"], 2, "error: the following required arguments were not provided:\n  <TARGETS>...\n\nUsage: tcpcraft scan <TARGETS>...\n\nFor more information, try '--help'.\n"),
+    case(&["scan", "-iL", "missing.txt"], 2, "tcpcraft: scan: cannot read target list missing.txt: No such file or directory (os error 2)\n"),
         // ---- end of scan ----
     ];
     let mut failures: Vec<String> = table

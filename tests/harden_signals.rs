@@ -615,11 +615,7 @@ fn the_lab_repl_ends_cleanly_on_sigterm_and_hang_up() {
 }
 
 /// `tcpcraft scan` under each signal: partial results written, 130 / 143 / 129.
-/// Ignored until src/scan/cli.rs (another branch) handles SIGHUP and ends with
-/// 128 + the signal (today SIGTERM gives 130 and SIGHUP kills it without output):
-/// remove the `ignore` when it does.
 #[test]
-#[ignore = "scan: SIGTERM exits 130 and SIGHUP is unhandled (src/scan/cli.rs)"]
 fn signals_in_scan() {
     let Some(bed) = testbed::standard("signals in scan") else {
         return;

@@ -54,6 +54,7 @@ pub enum Input {
 /// `scan()` …). Add one line per module here; keep it the only such place.
 pub fn install_extensions(it: &mut Interp) {
     crate::session::lang::install(it);
+    crate::scan::lang::install(it);
 }
 
 /// Stand-in used until the raw-socket engine is handed in: behaves as dry-run and

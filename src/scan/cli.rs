@@ -3,8 +3,7 @@
 //! prints, and returns the exit status: 0 a port is open, 1 none, 2 usage, 3 system,
 //! 130 interrupted (after printing what is known).
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -40,6 +39,34 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         }
         _ => Err(format!("--wait takes seconds (0.2, 200ms), not {s:?}")),
     }
+}
+
+/// A whole number for `--max-retries` (0..=100), with a message that says what to give.
+fn parse_retries(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|v| *v <= 100)
+        .ok_or_else(|| format!("--max-retries takes a whole number 0-100, not {s:?}"))
+}
+
+/// A whole number for `--threads` (0 = one per CPU, at most 64).
+fn parse_threads(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|v| *v <= 64)
+        .ok_or_else(|| format!("--threads takes a whole number 0-64 (0: one per CPU), not {s:?}"))
+}
+
+/// A permutation seed: any unsigned 64-bit number, decimal or 0x-hex.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let v = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => t.parse::<u64>().ok(),
+    };
+    v.ok_or_else(|| format!("--seed takes a number 0-18446744073709551615 (or 0x…), not {s:?}"))
 }
 
 /// `tcpcraft scan TARGETS [-p PORTS] …`
@@ -93,22 +120,22 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub rate: Option<u64>,
     /// At most this many retries of an unanswered probe (fewer when no loss is seen)
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = parse_retries)]
     pub max_retries: u32,
     /// Wait this long for answers after each round (default: from measured round trips)
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub wait: Option<Duration>,
     /// Permutation seed; every shard of one scan must use the same
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Scan only shard I of N (0-based, zmap's convention); shards cover the scan once
     #[arg(long, value_name = "I/N", value_parser = perm::parse_shard)]
     pub shard: Option<(u64, u64)>,
-    /// TCP source port (UDP uses 1024 ports from here)
+    /// TCP source port of the first pass (retries use the next ones; UDP uses 1024 from here)
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..=64511))]
     pub source_port: Option<u16>,
     /// Sender threads (default: one per CPU)
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
     /// Leave through this interface
     #[arg(short = 'i', long, value_name = "IFACE")]
@@ -116,7 +143,8 @@ pub struct ScanArgs {
     /// No progress bar
     #[arg(short = 'q', long)]
     pub quiet: bool,
-    /// Print counters (probes, retry rounds, capture drops, loss, rate) on stderr
+    /// Print counters (probes, retry rounds, capture drops, loss, rate) on stderr, and
+    /// with --json as a last line {"stats": {…}}
     #[arg(short = 'v', long)]
     pub verbose: bool,
 }
@@ -133,7 +161,11 @@ pub fn rewrite_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<s
         .collect()
 }
 
-extern "C" fn on_interrupt(_: libc::c_int) {
+/// The signal that stopped the scan (0: none), for the conventional 128 + N status.
+static STOP_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    STOP_SIGNAL.store(sig, Ordering::Relaxed);
     INTERRUPTED.store(true, Ordering::Relaxed);
 }
 
@@ -201,18 +233,25 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
         pcap: a.pcap.clone(),
         progress: !a.quiet,
     };
-    crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM], on_interrupt);
+    crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_interrupt);
     let res = super::run(t, ports, &cfg)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = if a.json {
-        output::json(&res, a.all, &mut out)
+        output::json(&res, a.all, &mut out).and_then(|()| {
+            if a.verbose {
+                writeln!(out, "{}", output::json_stats(&res))
+            } else {
+                Ok(())
+            }
+        })
     } else {
         output::table(&res, a.all, a.reason, &mut out)
     };
     let greppable = match &a.greppable {
         Some(p) if p.as_os_str() == "-" => output::greppable(&res, a.all, &mut out),
-        Some(p) => File::create(p)
+        // Under sudo, the file belongs to the invoking user (as pcaps and SVGs do).
+        Some(p) => crate::userfile::create(p)
             .and_then(|f| {
                 let mut w = BufWriter::new(f);
                 output::greppable(&res, a.all, &mut w)?;
@@ -237,8 +276,9 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
         );
     }
     if res.interrupted {
-        return Ok(130);
+        // 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP.
+        let sig = STOP_SIGNAL.load(Ordering::Relaxed);
+        return Ok(if sig > 0 { 128 + sig as u8 } else { 130 });
     }
-    let _ = io::stderr().is_terminal();
     Ok(if res.any_open() { 0 } else { 1 })
 }

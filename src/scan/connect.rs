@@ -59,6 +59,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 let Ok(i) = usize::try_from(idx) else {
                     continue;
                 };
+                res.table.probed(i);
                 for _ in 0..tries {
                     let t0 = start.elapsed().as_micros() as u32;
                     if let Some(tm) = res.table.time.get(i) {

@@ -1,9 +1,11 @@
-//! The raw-socket scan engine: sender threads walk their part of the permutation and send
-//! prebuilt frames in sendmmsg batches over AF_PACKET (a raw IP socket where the next
-//! hop's link address is unknown); one capture thread reads a BPF-filtered AF_PACKET
-//! socket and records cookie-validated answers in the shared table. Unanswered probes
-//! are retried in rounds until the measured loss says no answer is still missing; the
-//! rate halves when the capture socket drops or when retries keep finding answers.
+//! The raw-socket scan engine: sender threads (one per CPU, each with its own packet
+//! socket) walk their part of the permutation and send frames built from a template in
+//! sendmmsg batches over AF_PACKET with qdisc bypass (a raw IP socket where the next
+//! hop's link address is unknown); one capture thread reads a BPF-filtered TPACKET_V3
+//! ring and records cookie-validated answers in the shared table. Unanswered probes are
+//! retried in rounds (a new TCP source port each) until the measured loss says no answer
+//! is still missing; the rate drops when the ring drops packets or when the target
+//! answers only part of what it is sent (see [`RetryPolicy`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -15,12 +17,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::perm::Cycle;
-use super::probe::{Prober, MAX_PROBE, UDP_PORTS};
+use super::probe::{Prober, MAX_PROBE, TCP_PORTS, UDP_PORTS};
 use super::result::{ScanResults, ScanType};
 use super::targets::Targets;
 use super::ScanError;
 use crate::net::bpf::{Asm, ABS, AND, B, H, IND, JEQ, JMP, K, LD, LDX, MSH, RET};
-use crate::net::capture::Capture;
+use crate::net::ring::{Ring, RingConfig};
 use crate::net::route::{self, Route};
 use crate::net::send::{Path, Sender};
 use crate::net::sys::{self, SockFilter};
@@ -38,8 +40,19 @@ const PER_HOST_ROUTES: u64 = 4096;
 pub const DEFAULT_RATE: u64 = 1_000_000;
 /// The lowest rate back-off goes to.
 const MIN_RATE: u64 = 500;
-/// Capture socket buffer: 64 MiB holds ~80,000 replies of stall.
-const RCVBUF: usize = 64 << 20;
+/// Receive ring: blocks of 128 KiB, handed over after at most 2 ms; as many as the
+/// whole scan's answers would fill (about 128 bytes each, so even a stalled capture
+/// thread loses none), from 8 (1 MiB) to 128 (16 MiB, about 140,000 answers). Mapping
+/// and locking the ring is most of a small scan's start-up time.
+const RING_BLOCK: u32 = 128 << 10;
+const RING_BLOCKS_MIN: u64 = 8;
+const RING_BLOCKS_MAX: u64 = 128;
+
+fn ring_blocks(pairs: u64) -> u32 {
+    (pairs.saturating_mul(128) / u64::from(RING_BLOCK)).clamp(RING_BLOCKS_MIN, RING_BLOCKS_MAX)
+        as u32
+}
+const RING_RETIRE_MS: u32 = 2;
 
 /// How to run a scan. `Default` is a SYN scan at an adaptive rate.
 #[derive(Clone, Debug)]
@@ -72,7 +85,7 @@ impl Default for ScanConfig {
         ScanConfig {
             kind: ScanType::Syn,
             rate: None,
-            max_retries: 10,
+            max_retries: 16,
             wait: None,
             seed: 0,
             shard: (0, 1),
@@ -89,6 +102,8 @@ impl Default for ScanConfig {
 struct Slot {
     route: Route,
     path: Path,
+    /// For `Path::Link`: the interface, ethertype and next hop's MAC.
+    ll: Option<libc::sockaddr_ll>,
 }
 
 /// State shared by every thread of one scan.
@@ -104,6 +119,10 @@ struct Ctx<'a> {
     replies: AtomicU64,
     drops: AtomicU64,
     max_rtt_us: AtomicU64,
+    /// Retransmission timeout from the RTT estimate, µs.
+    rto_us: AtomicU64,
+    /// When the last new answer came, µs since the start.
+    last_reply_us: AtomicU64,
     stop_send: AtomicBool,
     stop_rx: AtomicBool,
     pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
@@ -176,19 +195,21 @@ pub fn capture_filter(proto: u8, sport: u16) -> Result<Vec<SockFilter>, String> 
     a.op(LD | H | ABS, 42);
     // The destination port is in A.
     a.place(port);
-    if proto == wire::PROTO_UDP {
-        let l = next(&mut a);
-        a.jump_if(JMP | JGE | K, u32::from(sport), l, reject);
-        a.place(l);
-        a.jump_if(
-            JMP | JGT | K,
-            u32::from(sport) + u32::from(UDP_PORTS) - 1,
-            reject,
-            accept,
-        );
+    // Our ports: the UDP cookie window, or one TCP source port per try.
+    let span = if proto == wire::PROTO_UDP {
+        UDP_PORTS
     } else {
-        a.jump_if(JMP | JEQ | K, u32::from(sport), accept, reject);
-    }
+        TCP_PORTS
+    };
+    let l = next(&mut a);
+    a.jump_if(JMP | JGE | K, u32::from(sport), l, reject);
+    a.place(l);
+    a.jump_if(
+        JMP | JGT | K,
+        u32::from(sport) + u32::from(span) - 1,
+        reject,
+        accept,
+    );
     a.place(accept);
     a.op(RET | K, 0xffff);
     a.place(reject);
@@ -206,27 +227,112 @@ fn route_key(host: IpAddr, per_host: bool) -> IpAddr {
     }
 }
 
-/// Look up how to reach `host`: AF_PACKET when the next hop's link address is known
-/// (or the link has none), else a raw IP socket so the kernel resolves it.
-fn slot_for(host: IpAddr, iface: Option<&str>, per_host: bool) -> io::Result<Slot> {
+/// Look up how to reach `host`. Probes go out over AF_PACKET (batched, byte for byte)
+/// when the next hop's link address is in the kernel's neighbour table, else over a raw
+/// IP socket so the kernel routes and resolves them itself (loopback, tunnels, targets
+/// whose address does not resolve). Returns the slot and whether resolving the next hop
+/// is worth a try (it is not in the table yet).
+fn slot_for(host: IpAddr, iface: Option<&str>) -> io::Result<(Slot, bool)> {
     let route = route::resolve(host, None, iface)?;
-    let on_link = route.next_hop == host;
-    let path = if route.loopback || route::hw_type(&route.ifname) != Some(1) {
-        Path::Link
-    } else if on_link {
-        // An on-link target: only if its address is already resolved, and only when
-        // routes are per host (a /24 shares no link address).
-        match (per_host, netlink::neighbour(host, route.ifindex)?) {
-            (true, Some(_)) => Path::Link,
-            _ => Path::RawIp,
-        }
-    } else {
-        match route::next_hop_mac(&route) {
-            Ok(Some(_)) => Path::Link,
-            _ => Path::RawIp,
-        }
+    if route.loopback {
+        return Ok((
+            Slot {
+                route,
+                path: Path::RawIp,
+                ll: None,
+            },
+            false,
+        ));
+    }
+    let mut slot = Slot {
+        route,
+        path: Path::RawIp,
+        ll: None,
     };
-    Ok(Slot { route, path })
+    let found = link_of(&mut slot)?;
+    Ok((slot, !found))
+}
+
+/// Fill in the link-layer destination from the neighbour table; `true` if found.
+fn link_of(slot: &mut Slot) -> io::Result<bool> {
+    let r = &slot.route;
+    let Some(mac) = netlink::neighbour(r.next_hop, r.ifindex)? else {
+        return Ok(false);
+    };
+    let proto = if r.dst.is_ipv6() {
+        sys::ETH_P_IPV6
+    } else {
+        sys::ETH_P_IP
+    };
+    slot.ll = Some(sys::sockaddr_ll(r.ifindex, proto, Some(mac)));
+    slot.path = Path::Link;
+    Ok(true)
+}
+
+/// One AF_PACKET socket per sender thread, bypassing the qdisc layer.
+fn link_socket() -> io::Result<std::os::fd::OwnedFd> {
+    let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
+    let big: libc::c_int = 4 << 20;
+    let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
+    let one: libc::c_int = 1;
+    let _ = sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_QDISC_BYPASS, &one);
+    Ok(fd)
+}
+
+/// Keeps one thread at its share of the rate without sleeping for less than a
+/// millisecond (short sleeps overshoot on a busy machine and would cap the rate): it
+/// compares what was sent with what the rate allows since a checkpoint, and lets a
+/// thread that fell behind catch up by at most 10 ms worth of probes.
+struct Pacer {
+    since: Instant,
+    base: u64,
+    rate: u64,
+}
+
+impl Pacer {
+    fn new() -> Pacer {
+        Pacer {
+            since: Instant::now(),
+            base: 0,
+            rate: 0,
+        }
+    }
+
+    fn pace(&mut self, rate: u64, sent: u64) {
+        let rate = rate.max(1);
+        if rate != self.rate {
+            *self = Pacer {
+                since: Instant::now(),
+                base: sent,
+                rate,
+            };
+            return;
+        }
+        loop {
+            let el = self.since.elapsed();
+            let allowed = (el.as_secs_f64() * rate as f64) as u64;
+            let done = sent - self.base;
+            if done + (BATCH as u64) <= allowed {
+                if allowed - done - BATCH as u64 > (rate / 100).max(BATCH as u64) {
+                    // Fell behind by more than 10 ms: forget the debt.
+                    *self = Pacer {
+                        since: Instant::now(),
+                        base: sent,
+                        rate,
+                    };
+                }
+                return;
+            }
+            let ahead =
+                Duration::from_secs_f64((done + BATCH as u64 - allowed) as f64 / rate as f64);
+            if ahead < Duration::from_millis(1) {
+                std::hint::spin_loop();
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(ahead);
+            }
+        }
+    }
 }
 
 /// One sender thread's round: walk its part of the permutation and send every probe not
@@ -236,11 +342,19 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
     let np = res.ports.len() as u64;
     let per_host = res.targets.len() <= PER_HOST_ROUTES;
     let mut sender = Sender::new();
+    let link = match link_socket() {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            ctx.fail(ScanError::from_io("opening a packet socket", e));
+            return;
+        }
+    };
     let mut frames = vec![[0u8; MAX_PROBE]; BATCH];
     let mut lens = [0usize; BATCH];
     let mut n = 0usize;
     let mut cur: Option<Arc<Slot>> = None;
-    let mut deadline = Instant::now();
+    let mut pacer = Pacer::new();
+    let mut n_sent = 0u64;
     let mut since_check = 0usize;
     let (shard, shards) = ctx.cfg.shard;
 
@@ -264,9 +378,17 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
         }
         match slot.path {
             Path::Link => {
+                let (Some(ll), Some(fd)) = (slot.ll, link.as_ref()) else {
+                    return Err(io::Error::other("no link-layer route"));
+                };
+                let addr = sys::RawSockAddr::from_ll(ll);
                 let mut done = 0;
                 while done < refs.len() {
-                    done += sender.send_batch(refs.get(done..).unwrap_or_default(), &slot.route)?;
+                    let rest = refs.get(done..).unwrap_or_default();
+                    match sys::sendmmsg(fd, rest, &addr)? {
+                        0 => std::thread::yield_now(),
+                        k => done += k,
+                    }
                 }
             }
             Path::RawIp => {
@@ -317,17 +439,10 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
                     return;
                 }
             }
+            n_sent += n as u64;
             n = 0;
             cur = Some(slot.clone());
-            // Pace per batch: sleep until this thread's share of the rate allows more.
-            let rate = (ctx.rate.load(Ordering::Relaxed) / ctx.threads).max(1);
-            deadline += Duration::from_nanos(BATCH as u64 * 1_000_000_000 / rate);
-            let now = Instant::now();
-            if deadline > now + Duration::from_micros(50) {
-                std::thread::sleep(deadline - now);
-            } else if now > deadline + Duration::from_millis(5) {
-                deadline = now; // fell behind (a stall): no burst to catch up
-            }
+            pacer.pace(ctx.rate.load(Ordering::Relaxed) / ctx.threads, n_sent);
             since_check += 1;
             if since_check % 16 == 0
                 && (ctx.stop_send.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed))
@@ -338,13 +453,14 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
         let (Some(buf), Some(len)) = (frames.get_mut(n), lens.get_mut(n)) else {
             continue;
         };
-        *len = ctx.prober.build(slot.route.src, host, port, buf);
+        *len = ctx.prober.build(slot.route.src, host, port, round, buf);
         if *len == 0 {
             continue;
         }
         if let Some(tm) = res.table.time.get(i) {
             tm.store(ctx.now_us(), Ordering::Relaxed);
         }
+        res.table.probed(i);
         n += 1;
     }
     if let Some(c) = &cur {
@@ -355,93 +471,209 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
 }
 
 /// The capture thread: record every validated answer until told to stop.
-fn receive(ctx: &Ctx<'_>, mut cap: Capture) {
+fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let mut last_drops = Instant::now();
     let ours = |a: IpAddr| ctx.ours.contains(&a);
+    let mut rtt = Rtt::default();
+    let mut handle = |data: &[u8]| {
+        let Some((host, port, reason)) = ctx.prober.classify(data, ours) else {
+            return;
+        };
+        let (Some(h), Ok(p)) = (res.targets.index_of(host), res.ports.binary_search(&port)) else {
+            return;
+        };
+        let Ok(i) = usize::try_from(h * np + p as u64) else {
+            return;
+        };
+        ctx.record(data);
+        let now = ctx.now_us();
+        if res.table.record(i, reason, now) {
+            ctx.replies.fetch_add(1, Ordering::Relaxed);
+            ctx.last_reply_us.store(u64::from(now), Ordering::Relaxed);
+            if let Some(t) = res.table.time.get(i) {
+                let sample = u64::from(t.load(Ordering::Relaxed));
+                ctx.max_rtt_us.fetch_max(sample, Ordering::Relaxed);
+                ctx.rto_us.store(rtt.sample(sample), Ordering::Relaxed);
+            }
+        }
+    };
     while !ctx.stop_rx.load(Ordering::Relaxed) {
-        let frame = match cap.next(Duration::from_millis(5)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
-            Err(e) => {
+        let r = ring.poll(Duration::from_millis(5), |f| handle(f.data));
+        if let Err(e) = r {
+            if e.kind() != io::ErrorKind::Interrupted {
                 ctx.fail(ScanError::System(format!("capturing answers: {e}")));
                 return;
             }
-        };
+        }
         if last_drops.elapsed() > Duration::from_millis(10) {
             ctx.drops
-                .fetch_add(u64::from(cap.drops()), Ordering::Relaxed);
+                .fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
             last_drops = Instant::now();
         }
-        let Some(f) = frame else { continue };
-        let Some((host, port, reason)) = ctx.prober.classify(&f.data, ours) else {
-            continue;
-        };
-        let (Some(h), Ok(p)) = (res.targets.index_of(host), res.ports.binary_search(&port)) else {
-            continue;
-        };
-        let Ok(i) = usize::try_from(h * np + p as u64) else {
-            continue;
-        };
-        ctx.record(&f.data);
-        if res.table.record(i, reason, ctx.now_us()) {
-            ctx.replies.fetch_add(1, Ordering::Relaxed);
-            if let Some(t) = res.table.time.get(i) {
-                ctx.max_rtt_us
-                    .fetch_max(u64::from(t.load(Ordering::Relaxed)), Ordering::Relaxed);
-            }
+    }
+    // Whatever is still in the ring.
+    while let Ok(n) = ring.poll(Duration::ZERO, |f| handle(f.data)) {
+        if n == 0 {
+            break;
         }
     }
     ctx.drops
-        .fetch_add(u64::from(cap.drops()), Ordering::Relaxed);
+        .fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
 }
 
-/// Decides, after each round, whether another retry round is worth it: it estimates the
-/// per-try loss `q` from how many answers each retry round still found, and the number
-/// of answering ports still unanswered, and stops when fewer than 0.01 are expected.
+/// Round-trip estimate as TCP keeps it (RFC 6298): smoothed RTT and its variation; the
+/// time to wait for a late answer is `srtt + 4·rttvar`.
+#[derive(Default)]
+struct Rtt {
+    srtt: f64,
+    var: f64,
+    n: u64,
+}
+
+impl Rtt {
+    /// Add a sample (µs); returns the new timeout in µs.
+    fn sample(&mut self, us: u64) -> u64 {
+        let r = us as f64;
+        if self.n == 0 {
+            self.srtt = r;
+            self.var = r / 2.0;
+        } else {
+            self.var = 0.75 * self.var + 0.25 * (self.srtt - r).abs();
+            self.srtt = 0.875 * self.srtt + 0.125 * r;
+        }
+        self.n += 1;
+        (self.srtt + 4.0 * self.var) as u64
+    }
+}
+
+/// Wait after a round: `fixed` if given; otherwise until one timeout has passed since
+/// the last probe and since the last answer (answers still arriving mean the path or
+/// our capture is still catching up), at most 4 timeouts or 1 s, whichever is more.
+fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) -> Duration {
+    if let Some(w) = fixed {
+        let until = sent_at + w;
+        while Instant::now() < until && !INTERRUPTED.load(Ordering::Relaxed) {
+            std::thread::sleep(
+                Duration::from_millis(2).min(until.saturating_duration_since(Instant::now())),
+            );
+        }
+        return sent_at.elapsed();
+    }
+    loop {
+        let rto = if ctx.replies.load(Ordering::Relaxed) == 0 {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_micros(ctx.rto_us.load(Ordering::Relaxed).clamp(5_000, 1_000_000))
+        };
+        let waited = sent_at.elapsed();
+        let last = Duration::from_micros(ctx.last_reply_us.load(Ordering::Relaxed));
+        let quiet = ctx.start.elapsed().saturating_sub(last);
+        // Interrupted: still give the probes in flight a short while to be answered.
+        let stopping = INTERRUPTED.load(Ordering::Relaxed);
+        if (stopping && (waited >= rto.min(Duration::from_millis(200))))
+            || (waited >= rto && quiet >= rto)
+            || waited >= (4 * rto).max(Duration::from_secs(1))
+        {
+            return waited;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Decides, after each round, whether another retry round is worth it, and whether the
+/// last one shows that we send faster than the target answers.
+///
+/// Loss: with a constant per-try loss `q`, each retry round finds `q` times the answers
+/// of the round before (whatever the number of silent, filtered pairs), so `q` is
+/// estimated as `a_k / a_(k-1)`, the answering pairs still missing as `a_k·q/(1-q)`,
+/// and rounds go on until fewer than 0.001 are expected (at most `max_retries`).
+///
+/// Throttling: random loss of more than half is implausible; when a retry round still
+/// misses more than half of what the round before found (and found at least 10), the
+/// target is limiting us (ICMP rate limits, a policer). That round does not count as a
+/// retry, and the caller lowers the rate to the answer rate it saw.
 #[derive(Clone, Debug, Default)]
 pub struct RetryPolicy {
     answers: Vec<u64>,
     q: f64,
     missing: f64,
+    extra: u32,
+    /// Unanswered pairs after the last round: what the next round retries.
+    unanswered: u64,
 }
 
+/// What to do after a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    Stop,
+    Retry,
+    /// Retry, slower: the target answered only part of what it could.
+    RetrySlower,
+}
+
+/// Retries stop when fewer answering pairs than this are expected to be still missing.
+const MISSING_OK: f64 = 0.001;
+
+/// At most this many rounds are granted for throttling on top of the retries.
+const MAX_THROTTLE_ROUNDS: u32 = 12;
+
 impl RetryPolicy {
-    /// Record that a round found `answers` new answers; `true` = do another round.
-    pub fn another(
+    /// Record that a round found `answers` new answers, with `unanswered` probed pairs
+    /// left and `rounds_done` rounds behind us.
+    pub fn next(
         &mut self,
         answers: u64,
         unanswered: u64,
         rounds_done: u32,
         max_retries: u32,
-    ) -> bool {
+    ) -> Next {
         let k = self.answers.len();
+        let prev = k.checked_sub(1).and_then(|i| self.answers.get(i)).copied();
+        let retried = std::mem::replace(&mut self.unanswered, unanswered);
         self.answers.push(answers);
-        if k >= 1 {
-            let prev = self.answers.get(k - 1).copied().unwrap_or(0);
-            if k == 1 {
-                let first = prev + answers;
-                self.q = if first > 0 {
-                    answers as f64 / first as f64
-                } else {
-                    0.0
-                };
-            } else if prev >= 20 {
-                self.q = answers as f64 / prev as f64;
-            }
-            self.q = self.q.clamp(0.0, 0.9);
-            self.missing = if answers > 0 {
-                answers as f64 * self.q / (1.0 - self.q)
+        let mut throttled = false;
+        if let Some(prev) = prev {
+            // Of the pairs retried, the share answered now; and the answers relative to
+            // the round before.
+            let got = if retried > 0 {
+                answers as f64 / retried as f64
             } else {
-                self.missing * self.q
+                1.0
             };
+            let ratio = if prev > 0 {
+                answers as f64 / prev as f64
+            } else {
+                0.0
+            };
+            if got < 0.5 && ratio > 0.5 && answers >= 10 && self.extra < MAX_THROTTLE_ROUNDS {
+                throttled = true;
+                self.extra += 1;
+            } else {
+                // The highest loss seen in a round with enough answers to tell: an
+                // estimate that is too low stops the retries too early.
+                if prev >= 20 || k == 1 {
+                    self.q = self.q.max(ratio.min(1.0 - got).clamp(0.0, 0.9));
+                }
+                self.missing = if answers > 0 {
+                    answers as f64 * self.q / (1.0 - self.q)
+                } else {
+                    self.missing * self.q
+                };
+            }
         }
-        if unanswered == 0 || rounds_done > max_retries {
-            return false;
+        if unanswered == 0 || rounds_done > max_retries + self.extra {
+            return Next::Stop;
         }
-        // Always one retry (a lost probe to a filtered-looking port); then by the estimate.
-        k == 0 || self.missing >= 0.01 || (answers > 0 && k < 2)
+        if throttled {
+            Next::RetrySlower
+        } else if k == 0 || self.missing >= MISSING_OK {
+            // Always one retry (a lost probe to a filtered-looking port); then by the estimate.
+            Next::Retry
+        } else {
+            Next::Stop
+        }
     }
 
     /// The estimated per-try loss.
@@ -450,19 +682,13 @@ impl RetryPolicy {
     }
 }
 
-fn unanswered(res: &ScanResults, cycle: &Cycle, shard: (u64, u64)) -> u64 {
-    if shard.1 == 1 {
-        res.table
-            .answer
-            .iter()
-            .filter(|a| a.load(Ordering::Relaxed) == 0)
-            .count() as u64
-    } else {
-        cycle
-            .shard(shard.0, shard.1)
-            .filter(|&i| usize::try_from(i).is_ok_and(|i| !res.table.answered(i)))
-            .count() as u64
-    }
+/// Probed pairs still without an answer (another shard's pairs are not probed here).
+fn unanswered(res: &ScanResults) -> u64 {
+    res.table
+        .answer
+        .iter()
+        .filter(|a| a.load(Ordering::Relaxed) == 0)
+        .count() as u64
 }
 
 /// Run a raw-socket scan of `targets` × `ports`.
@@ -470,11 +696,6 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     crate::net::check_privileges().map_err(|e| ScanError::Permission(e.to_string()))?;
     let mut res = ScanResults::new(cfg.kind, targets, ports);
     let n = res.targets.len().saturating_mul(res.ports.len() as u64);
-    if n > (1 << 32) {
-        return Err(ScanError::Usage(format!(
-            "{n} (host, port) pairs is more than one scan holds (2^32); split it with --shard"
-        )));
-    }
     let started = Instant::now();
     let sport = cfg.source_port.unwrap_or_else(|| {
         40000 + (cfg.seed.wrapping_add(super::cookie::Key::random().0) % 20000) as u16
@@ -488,25 +709,62 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     let per_host = res.targets.len() <= PER_HOST_ROUTES;
     let mut slots: HashMap<IpAddr, Arc<Slot>> = HashMap::new();
     let mut ours: Vec<IpAddr> = Vec::new();
+    let mut unresolved: Vec<(IpAddr, Slot)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for host in res.targets.iter() {
         let key = route_key(host, per_host);
-        if slots.contains_key(&key) {
+        if !seen.insert(key) {
             continue;
         }
-        let slot = slot_for(host, cfg.interface.as_deref(), per_host)
+        let (slot, resolve) = slot_for(host, cfg.interface.as_deref())
             .map_err(|e| ScanError::System(format!("no route to {host}: {e}")))?;
         if !ours.contains(&slot.route.src) {
             ours.push(slot.route.src);
         }
-        slots.insert(key, Arc::new(slot));
+        // A next hop shared by a prefix (a gateway) or a single host's own address.
+        let own_hop = slot.route.next_hop == host;
+        if resolve && (per_host || !own_hop) {
+            unresolved.push((key, slot));
+        } else {
+            slots.insert(key, Arc::new(slot));
+        }
+    }
+    // Ask the kernel to resolve the missing next hops all at once, wait up to 300 ms;
+    // those still unresolved go by raw IP socket (the kernel keeps trying).
+    for (_, s) in &unresolved {
+        let _ = sys::poke_neighbour(s.route.next_hop, s.route.ifindex);
+    }
+    let deadline = Instant::now() + Duration::from_millis(300);
+    while !unresolved.is_empty() {
+        let mut left = Vec::new();
+        for (key, mut s) in unresolved {
+            if link_of(&mut s).unwrap_or(false) || Instant::now() >= deadline {
+                slots.insert(key, Arc::new(s));
+            } else {
+                left.push((key, s));
+            }
+        }
+        unresolved = left;
+        if !unresolved.is_empty() {
+            std::thread::sleep(Duration::from_millis(3));
+        }
     }
     let proto = match cfg.kind {
         ScanType::Udp => wire::PROTO_UDP,
         _ => wire::PROTO_TCP,
     };
     let filter = capture_filter(proto, sport).map_err(ScanError::System)?;
-    let cap = Capture::open(0, &filter, RCVBUF)
-        .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
+    let cap = Ring::open(
+        0,
+        &filter,
+        RingConfig {
+            block_size: RING_BLOCK,
+            block_count: ring_blocks(n),
+            frame_size: 2048,
+            retire_ms: RING_RETIRE_MS,
+        },
+    )
+    .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
     let pcap = match &cfg.pcap {
         Some(p) => Some(Mutex::new(
             pcap::Writer::create(p, pcap::linktype::RAW)
@@ -532,6 +790,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         replies: AtomicU64::new(0),
         drops: AtomicU64::new(0),
         max_rtt_us: AtomicU64::new(0),
+        rto_us: AtomicU64::new(0),
+        last_reply_us: AtomicU64::new(0),
         stop_send: AtomicBool::new(false),
         stop_rx: AtomicBool::new(false),
         pcap,
@@ -546,6 +806,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         let mut round = 0u32;
         loop {
             rounds = round;
+            let round_start = Instant::now();
             let replies_before = ctx.replies.load(Ordering::Relaxed);
             let drops_before = ctx.drops.load(Ordering::Relaxed);
             let handles: Vec<_> = (0..threads)
@@ -557,7 +818,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             // Watch the round: progress, Ctrl-C, and capture drops (halve the rate).
             let mut seen_drops = drops_before;
             while handles.iter().any(|h| !h.is_finished()) {
-                std::thread::sleep(Duration::from_millis(10));
+                std::thread::sleep(Duration::from_millis(2));
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     ctx.stop_send.store(true, Ordering::Relaxed);
                 }
@@ -574,18 +835,21 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             for h in handles {
                 let _ = h.join();
             }
-            // Wait for the round's last answers.
-            let wait = cfg.wait.unwrap_or_else(|| {
-                let rtt = ctx.max_rtt_us.load(Ordering::Relaxed);
-                if ctx.replies.load(Ordering::Relaxed) == 0 {
-                    Duration::from_millis(500)
-                } else {
-                    Duration::from_micros((3 * rtt).saturating_add(20_000).min(1_000_000))
-                }
-            });
-            let until = Instant::now() + wait;
-            while Instant::now() < until && !INTERRUPTED.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(2).min(until - Instant::now()));
+            // Wait for the round's last answers: a fixed --wait, or until nothing has
+            // come for one retransmission timeout (srtt + 4·rttvar) after the last probe.
+            let sent_at = Instant::now();
+            let waited = wait_for_answers(&ctx, cfg.wait, sent_at);
+            // A trace of the rounds for whoever tunes the engine (not a user option).
+            if std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some() {
+                eprintln!(
+                    "round {round}: sent {} by {:?}, replies {}, rto {} us, max rtt {} us, waited {:?}",
+                    ctx.sent.load(Ordering::Relaxed),
+                    sent_at.duration_since(ctx.start),
+                    ctx.replies.load(Ordering::Relaxed),
+                    ctx.rto_us.load(Ordering::Relaxed),
+                    ctx.max_rtt_us.load(Ordering::Relaxed),
+                    waited
+                );
             }
             if let Some(b) = &bar {
                 b.set_position(ctx.sent.load(Ordering::Relaxed));
@@ -594,16 +858,24 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 break;
             }
             let answers = ctx.replies.load(Ordering::Relaxed) - replies_before;
-            let left = unanswered(&res, &ctx.cycle, cfg.shard);
+            let left = unanswered(&res);
             round += 1;
-            if !policy.another(answers, left, round, cfg.max_retries) {
+            let next = policy.next(answers, left, round, cfg.max_retries);
+            if next == Next::Stop {
                 break;
             }
-            // Retries that still find answers, or capture drops, mean we were too fast.
+            // Capture drops, or a target answering only part of what it could: slower.
             let dropped = ctx.drops.load(Ordering::Relaxed) > drops_before;
-            if cfg.rate.is_none() && (dropped || (round > 1 && policy.loss() > 0.02)) {
+            if cfg.rate.is_none() && (dropped || next == Next::RetrySlower) {
                 let r = ctx.rate.load(Ordering::Relaxed);
-                ctx.rate.store((r / 2).max(MIN_RATE), Ordering::Relaxed);
+                let secs = round_start.elapsed().as_secs_f64().max(1e-3);
+                let answer_rate = (answers as f64 / secs) as u64;
+                let slower = if next == Next::RetrySlower {
+                    answer_rate.min(r / 2)
+                } else {
+                    r / 2
+                };
+                ctx.rate.store(slower.max(MIN_RATE), Ordering::Relaxed);
             }
             if let Some(b) = &bar {
                 b.set_message(format!("retry {round}: {left} unanswered"));
@@ -655,7 +927,11 @@ mod tests {
         ]);
         assert_ne!(bpf::run(&prog, &syn_ack), 0);
         let mut other = syn_ack.clone();
-        other[23] = 0x41; // to port 40001
+        other[22..24].copy_from_slice(&(40000u16 + TCP_PORTS).to_be_bytes());
+        assert_eq!(bpf::run(&prog, &other), 0);
+        other[22..24].copy_from_slice(&(40000u16 + TCP_PORTS - 1).to_be_bytes());
+        assert_ne!(bpf::run(&prog, &other), 0, "the last try's port");
+        other[22..24].copy_from_slice(&39999u16.to_be_bytes());
         assert_eq!(bpf::run(&prog, &other), 0);
         let mut icmp = syn_ack.clone();
         icmp[9] = 1;
@@ -678,32 +954,60 @@ mod tests {
     }
 
     #[test]
-    fn retry_policy_without_loss_retries_once() {
-        let mut p = RetryPolicy::default();
-        assert!(p.another(65530, 5, 1, 10)); // first pass: 5 filtered ports left
-        assert!(!p.another(0, 5, 2, 10));
-        assert_eq!(p.loss(), 0.0);
+    fn ring_size_follows_the_scan() {
+        assert_eq!(ring_blocks(1), 8);
+        assert_eq!(ring_blocks(65_535), 63);
+        assert_eq!(ring_blocks(655_360), 128);
     }
 
     #[test]
-    fn retry_policy_under_loss_keeps_going_until_nothing_is_expected() {
-        // 10% loss each way: 19% of tries fail; 65,535 answering ports.
-        let q: f64 = 0.19;
+    fn retry_policy_without_loss_retries_once() {
         let mut p = RetryPolicy::default();
-        let mut missing = 65535.0f64;
+        assert_eq!(p.next(65530, 5, 1, 10), Next::Retry); // 5 filtered ports left
+        assert_eq!(p.next(0, 5, 2, 10), Next::Stop);
+        assert_eq!(p.loss(), 0.0);
+    }
+
+    /// Rounds of a simulated scan: `answering` pairs answer each try with probability
+    /// `1 - q`, `silent` never do. Returns (rounds, estimated loss).
+    fn simulate(answering: f64, silent: u64, q: f64, max_retries: u32) -> (u32, f64) {
+        let mut p = RetryPolicy::default();
+        let mut missing = answering;
         let mut round = 0;
         loop {
             let answers = (missing * (1.0 - q)).round() as u64;
             missing -= answers as f64;
             round += 1;
-            if !p.another(answers, missing as u64 + 3, round, 20) {
-                break;
+            if p.next(answers, missing as u64 + silent, round, max_retries) == Next::Stop {
+                return (round, p.loss());
             }
         }
-        assert!(round >= 9, "stopped after {round} rounds");
-        assert!((p.loss() - q).abs() < 0.1, "loss {}", p.loss());
-        let mut capped = RetryPolicy::default();
-        assert!(capped.another(100, 50, 1, 1));
-        assert!(!capped.another(40, 10, 2, 1));
+    }
+
+    #[test]
+    fn retry_policy_under_loss_keeps_going_until_nothing_is_expected() {
+        // 10% loss each way: 19% of tries fail; 131,070 answering pairs.
+        let (rounds, q) = simulate(131_070.0, 4, 0.19, 20);
+        assert!(rounds >= 9, "stopped after {rounds} rounds");
+        assert!((q - 0.19).abs() < 0.05, "loss {q}");
+        assert_eq!(simulate(131_070.0, 4, 0.19, 3).0, 4, "the cap holds");
+        assert_eq!(simulate(1000.0, 0, 0.0, 10).0, 1, "nothing left: no retry");
+    }
+
+    #[test]
+    fn retry_policy_sees_throttling() {
+        let mut p = RetryPolicy::default();
+        // An ICMP-limited target: 12,000 of 131,000 answered, then 11,000 of the rest.
+        assert_eq!(p.next(12_000, 119_000, 1, 5), Next::Retry);
+        assert_eq!(p.next(11_000, 108_000, 2, 5), Next::RetrySlower);
+        // Slower now: most of the rest answer.
+        assert_eq!(p.next(87_000, 21_000, 3, 5), Next::Retry);
+        assert_eq!(p.next(17_000, 4_000, 4, 5), Next::Retry);
+        assert_eq!(
+            p.next(3_200, 800, 7, 5),
+            Next::Stop,
+            "budget: 5 retries + 1 throttled round"
+        );
+        assert!(p.loss() < 0.3);
     }
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod connect;
 pub mod cookie;
 pub mod engine;
+pub mod lang;
 pub mod output;
 pub mod perm;
 pub mod ports;
@@ -65,6 +66,10 @@ pub fn privileged() -> bool {
     crate::net::check_privileges().is_ok()
 }
 
+/// The most (host, port) pairs one scan takes: its answer table holds 5 bytes per pair
+/// (1.25 GiB at this size), also when only a shard of them is probed here.
+pub const MAX_PAIRS: u64 = 1 << 28;
+
 /// Scan resolved `targets` × `ports` as `cfg` says (raw engine, or connect()).
 pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanResults, ScanError> {
     if ports.is_empty() {
@@ -74,6 +79,13 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         return Err(ScanError::Usage(
             "no targets to scan (all excluded?)".into(),
         ));
+    }
+    let pairs = targets.len().saturating_mul(ports.len() as u64);
+    if pairs > MAX_PAIRS {
+        return Err(ScanError::Usage(format!(
+            "{pairs} (host, port) pairs is more than one scan holds ({MAX_PAIRS}, 5 bytes each): \
+             scan fewer targets or ports at a time"
+        )));
     }
     match cfg.kind {
         ScanType::Connect => connect::run(targets, ports, cfg),

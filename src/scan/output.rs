@@ -17,9 +17,14 @@ pub fn progress_bar(enabled: bool, total: Option<u64>) -> Option<ProgressBar> {
     }
     let b = ProgressBar::new(total.unwrap_or(0));
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} probes {per_sec} ETA {eta} {msg}",
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} probes {rate} ETA {eta} {msg}",
     ) {
-        b.set_style(style);
+        b.set_style(style.with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", s.per_sec());
+            },
+        ));
     }
     b.enable_steady_tick(Duration::from_millis(100));
     Some(b)
@@ -77,9 +82,8 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub fn table(res: &ScanResults, all: bool, reason: bool, w: &mut dyn Write) -> io::Result<()> {
     let proto = res.kind.proto();
     let mut answered_hosts = 0u64;
-    for (h, host) in res.targets.iter().enumerate() {
+    for host in res.targets.iter() {
         let rows = res.host(host);
-        let _ = h;
         let any_answer = rows.iter().any(|r| r.rtt.is_some());
         if any_answer {
             answered_hosts += 1;
@@ -98,7 +102,7 @@ pub fn table(res: &ScanResults, all: bool, reason: bool, w: &mut dyn Write) -> i
             }
         }
         if !groups.is_empty() {
-            groups.sort_by(|a, b| b.2.cmp(&a.2));
+            groups.sort_by_key(|g| std::cmp::Reverse(g.2));
             let parts: Vec<String> = groups
                 .iter()
                 .map(|(s, why, n)| {
@@ -120,11 +124,7 @@ pub fn table(res: &ScanResults, all: bool, reason: bool, w: &mut dyn Write) -> i
             continue;
         }
         if reason {
-            writeln!(
-                w,
-                "{:<10} {:<14} {:<14} {}",
-                "PORT", "STATE", "SERVICE", "REASON"
-            )?;
+            writeln!(w, "{:<10} {:<14} {:<14} REASON", "PORT", "STATE", "SERVICE")?;
         } else {
             writeln!(w, "{:<10} {:<14} SERVICE", "PORT", "STATE")?;
         }
@@ -214,6 +214,25 @@ pub fn json(res: &ScanResults, all: bool, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// The counters as one JSON object (`--json -v`, last line): probes sent, answers, retry
+/// rounds, packets the capture ring dropped (each retried), estimated loss, final rate.
+pub fn json_stats(res: &ScanResults) -> String {
+    let s = &res.stats;
+    serde_json::json!({
+        "stats": {
+            "probes": s.sent,
+            "answers": s.replies,
+            "retry_rounds": s.rounds,
+            "capture_drops": s.capture_drops,
+            "loss": (s.loss * 1000.0).round() / 1000.0,
+            "final_rate": s.final_rate,
+            "seconds": (s.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+            "interrupted": res.interrupted,
+        }
+    })
+    .to_string()
+}
+
 /// nmap's greppable format (-oG): one line per reported host.
 pub fn greppable(res: &ScanResults, all: bool, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "# tcpcraft scan ({} scan)", res.kind.name())?;
@@ -269,6 +288,7 @@ mod tests {
             Targets::from_addrs(&[h]),
             vec![22, 80, 81, 443],
         );
+        (0..4).for_each(|i| r.table.probed(i));
         r.table.record(0, Reason::SynAck, 1500);
         r.table.record(1, Reason::SynAck, 2000);
         r.table.record(2, Reason::IcmpUnreach(13), 100);
@@ -313,6 +333,20 @@ mod tests {
         assert_eq!(lines[0]["rtt_ms"], 1.5);
         assert_eq!(lines[3]["state"], "filtered");
         assert!(lines[3]["rtt_ms"].is_null());
+    }
+
+    #[test]
+    fn results_display_as_the_table() {
+        let s = sample().to_string();
+        assert!(s.starts_with("tcpcraft scan report for 198.18.0.2"), "{s}");
+        assert!(s.contains("22/tcp") && s.contains("syn-ack"), "{s}");
+    }
+
+    #[test]
+    fn stats_line() {
+        let v: serde_json::Value = serde_json::from_str(&json_stats(&sample())).unwrap();
+        assert_eq!(v["stats"]["capture_drops"], 0);
+        assert_eq!(v["stats"]["interrupted"], false);
     }
 
     #[test]

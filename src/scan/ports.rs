@@ -60,7 +60,9 @@ impl PortSpec {
 fn port(s: &str) -> Result<u16, String> {
     let t = s.trim();
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("not a port: {t}"));
+        return Err(format!(
+            "not a port: {t} (give numbers 1-65535, e.g. 22,80,8000-8100)"
+        ));
     }
     match t.parse::<u32>() {
         Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
@@ -103,7 +105,9 @@ pub fn parse_ports(spec: &str) -> Result<PortSpec, String> {
             list.extend(1..=65535);
         } else if let Some((a, b)) = item.split_once('-') {
             if a.trim().is_empty() || b.trim().is_empty() {
-                return Err(format!("bad range {item}"));
+                return Err(format!(
+                    "bad range {item}: write FIRST-LAST, e.g. 1-1024 (or - for every port)"
+                ));
             }
             let lo = port(a)?;
             let hi = port(b)?;
@@ -200,9 +204,15 @@ mod tests {
             "port 70000 out of range 1-65535"
         );
         assert_eq!(parse_ports("0").unwrap_err(), "port 0 out of range 1-65535");
-        assert_eq!(parse_ports("1-").unwrap_err(), "bad range 1-");
-        assert_eq!(parse_ports("a").unwrap_err(), "not a port: a");
-        assert_eq!(parse_ports("80,x9").unwrap_err(), "not a port: x9");
+        assert!(parse_ports("1-")
+            .unwrap_err()
+            .starts_with("bad range 1-: write FIRST-LAST"));
+        assert!(parse_ports("a")
+            .unwrap_err()
+            .starts_with("not a port: a (give numbers"));
+        assert!(parse_ports("80,x9")
+            .unwrap_err()
+            .starts_with("not a port: x9 "));
         assert_eq!(
             parse_ports("99999999999999999999").unwrap_err(),
             "port 99999999999999999999 out of range 1-65535"

@@ -8,17 +8,43 @@ use super::cookie::{self, Key};
 use super::result::{Reason, ScanType};
 use crate::net::wire::{self, L4, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 
-/// Largest probe: IPv6 (40) + TCP with MSS (24).
-pub const MAX_PROBE: usize = 64;
+/// Largest probe: IPv6 (40) + UDP (8) + the longest payload (NTP, 48).
+pub const MAX_PROBE: usize = 96;
+
+/// UDP payloads for services that ignore an empty datagram (after nmap's
+/// nmap-payloads): an answer to any of them means open.
+pub fn udp_payload(port: u16) -> &'static [u8] {
+    match port {
+        // DNS: a status request (opcode 2, no questions); servers answer, if only NOTIMP.
+        53 => &[0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        // NTP: a version 4 client request.
+        123 => &[
+            0xe3, 0, 4, 0xfa, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+        // SNMP v1 get-request for sysDescr.0, community "public".
+        161 => &[
+            0x30, 0x29, 0x02, 0x01, 0x00, 0x04, 0x06, b'p', b'u', b'b', b'l', b'i', b'c', 0xa0,
+            0x1c, 0x02, 0x04, 0, 0, 0, 1, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0e, 0x30,
+            0x0c, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00,
+        ],
+        _ => &[],
+    }
+}
 /// How many source ports a UDP scan spreads over (its cookie lives in the port).
 pub const UDP_PORTS: u16 = 1024;
+/// TCP probes change source port with each try (round), so a retry is a new connection
+/// to the target: a listener that still holds a half-open connection from a lost
+/// SYN-ACK (or a lost RST of ours) would otherwise ignore the retry as a duplicate SYN
+/// for up to a second (Linux rate-limits its answers to those). As nmap does.
+pub const TCP_PORTS: u16 = 32;
 
 /// What every probe of one scan shares.
 #[derive(Clone, Debug)]
 pub struct Prober {
     pub kind: ScanType,
     pub key: Key,
-    /// TCP source port; the first of `UDP_PORTS` for UDP.
+    /// The first TCP source port (of `TCP_PORTS`, one per try), or of `UDP_PORTS` for UDP.
     pub sport: u16,
 }
 
@@ -67,11 +93,38 @@ impl Prober {
         self.sport.wrapping_add((c % u32::from(UDP_PORTS)) as u16)
     }
 
-    /// Write the probe into `buf`; returns its length (0 if the families differ).
-    pub fn build(&self, src: IpAddr, dst: IpAddr, dport: u16, buf: &mut [u8; MAX_PROBE]) -> usize {
+    /// The TCP source port of try number `try_no` (0 = the first pass).
+    pub fn tcp_sport(&self, try_no: u32) -> u16 {
+        self.sport
+            .wrapping_add((try_no % u32::from(TCP_PORTS)) as u16)
+    }
+
+    fn is_our_tcp_port(&self, p: u16) -> bool {
+        p.wrapping_sub(self.sport) < TCP_PORTS
+    }
+
+    /// Write try `try_no` of the probe into `buf`; returns its length (0 if the
+    /// families differ).
+    pub fn build(
+        &self,
+        src: IpAddr,
+        dst: IpAddr,
+        dport: u16,
+        try_no: u32,
+        buf: &mut [u8; MAX_PROBE],
+    ) -> usize {
         let c = self.cookie(src, dst, dport);
         let proto = self.proto();
-        let l4len: usize = if proto == PROTO_TCP { 24 } else { 8 };
+        let payload = if proto == PROTO_UDP {
+            udp_payload(dport)
+        } else {
+            &[]
+        };
+        let l4len: usize = if proto == PROTO_TCP {
+            24
+        } else {
+            8 + payload.len()
+        };
         let ip_len = match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 let total = 20 + l4len;
@@ -99,7 +152,7 @@ impl Prober {
         let _ = h;
         if proto == PROTO_TCP {
             let flags = self.tcp_flags();
-            put16(l4, 0, self.sport);
+            put16(l4, 0, self.tcp_sport(try_no));
             put16(l4, 2, dport);
             // The cookie is the sequence number; an ACK probe carries it in the ack
             // field too, because the RST it draws has seq = our ack.
@@ -114,8 +167,11 @@ impl Prober {
         } else {
             put16(l4, 0, self.udp_sport(c));
             put16(l4, 2, dport);
-            put16(l4, 4, 8);
+            put16(l4, 4, l4len as u16);
             put16(l4, 6, 0);
+            if let Some(d) = l4.get_mut(8..8 + payload.len()) {
+                d.copy_from_slice(payload);
+            }
         }
         let l4 = &mut l4[..l4len];
         let pseudo = addr_sum(src) + addr_sum(dst) + u32::from(proto) + l4len as u32;
@@ -153,7 +209,7 @@ impl Prober {
                 },
                 k,
             ) if k != ScanType::Udp => {
-                if *dport != self.sport || !ours(s.dst) {
+                if !self.is_our_tcp_port(*dport) || !ours(s.dst) {
                     return None;
                 }
                 let c = self.cookie(s.dst, s.src, *sport);
@@ -218,7 +274,8 @@ impl Prober {
                         k,
                     ) if k != ScanType::Udp => {
                         let c = self.cookie(q.src, target, *dport);
-                        (*sport == self.sport && *seq == c).then_some((target, *dport, reason))
+                        (self.is_our_tcp_port(*sport) && *seq == c)
+                            .then_some((target, *dport, reason))
                     }
                     (L4::Udp { sport, dport }, ScanType::Udp) => {
                         let c = self.cookie(q.src, target, *dport);
@@ -270,7 +327,7 @@ mod tests {
     fn syn_probe_is_a_valid_packet() {
         let p = prober(ScanType::Syn);
         let mut buf = [0xa5u8; MAX_PROBE];
-        let n = p.build(ip("198.18.0.1"), ip("198.18.0.2"), 80, &mut buf);
+        let n = p.build(ip("198.18.0.1"), ip("198.18.0.2"), 80, 0, &mut buf);
         assert_eq!(n, 44);
         let d = Dissection::new(&buf[..n], LinkType::RawIp).unwrap();
         assert_eq!(d.ports(), (40000, 80));
@@ -283,14 +340,16 @@ mod tests {
             ip("2001:db8:198:18::1"),
             ip("2001:db8:198:18::2"),
             443,
+            3,
             &mut buf,
         );
         assert_eq!(n6, 64);
+        assert_eq!(&buf[40..42], &40003u16.to_be_bytes(), "try 3's source port");
         let pseudo6 =
             addr_sum(ip("2001:db8:198:18::1")) + addr_sum(ip("2001:db8:198:18::2")) + 6 + 24;
         assert_eq!(wire::fold(pseudo6 + wire::ones_sum(&buf[40..64])), 0);
         assert_eq!(
-            p.build(ip("198.18.0.1"), ip("2001:db8:198:18::2"), 1, &mut buf),
+            p.build(ip("198.18.0.1"), ip("2001:db8:198:18::2"), 1, 0, &mut buf),
             0
         );
     }
@@ -301,7 +360,7 @@ mod tests {
         let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
         let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
-        let n = p.build(me, them, 80, &mut buf);
+        let n = p.build(me, them, 80, 0, &mut buf);
         let c = p.cookie(me, them, 80);
         let sa = tcp_reply(&buf[..n], false, 0x12, 777, c.wrapping_add(1));
         assert_eq!(p.classify(&sa, src_of), Some((them, 80, Reason::SynAck)));
@@ -314,6 +373,11 @@ mod tests {
             p.classify(&not_ours, |a: IpAddr| a == ip("198.18.0.9")),
             None
         );
+        // An answer to a retry (another source port of ours) validates too.
+        let n1 = p.build(me, them, 80, 5, &mut buf);
+        let sa1 = tcp_reply(&buf[..n1], false, 0x12, 778, c.wrapping_add(1));
+        assert_eq!(p.classify(&sa1, src_of), Some((them, 80, Reason::SynAck)));
+        let n = p.build(me, them, 80, 0, &mut buf);
         let bare = tcp_reply(&buf[..n], false, 0x02, 5, 0);
         assert_eq!(p.classify(&bare, src_of), Some((them, 80, Reason::Syn)));
         // Our own probe, seen on the wire, is not a reply.
@@ -327,12 +391,12 @@ mod tests {
         let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
         let a = prober(ScanType::Ack);
-        let n = a.build(me, them, 22, &mut buf);
+        let n = a.build(me, them, 22, 0, &mut buf);
         let c = a.cookie(me, them, 22);
         let rst = tcp_reply(&buf[..n], true, 0x04, c, 0);
         assert_eq!(a.classify(&rst, src_of), Some((them, 22, Reason::Reset)));
         let f = prober(ScanType::Flags(0x29));
-        let n = f.build(me, them, 22, &mut buf);
+        let n = f.build(me, them, 22, 0, &mut buf);
         let c = f.cookie(me, them, 22);
         let ra = tcp_reply(&buf[..n], true, 0x14, 0, c.wrapping_add(1));
         assert_eq!(f.classify(&ra, src_of), Some((them, 22, Reason::Reset)));
@@ -369,7 +433,7 @@ mod tests {
         let src_of = |a: IpAddr| a == me;
         let mut buf = [0u8; MAX_PROBE];
         let u = prober(ScanType::Udp);
-        let n = u.build(me, them, 53, &mut buf);
+        let n = u.build(me, them, 53, 0, &mut buf);
         let e = icmp_error(false, me, them, 3, 3, &buf[..n]);
         assert_eq!(
             u.classify(&e, src_of),
@@ -386,14 +450,14 @@ mod tests {
         let e = icmp_error(false, me, them, 3, 3, &other[..n]);
         assert_eq!(u.classify(&e, src_of), None);
         let s = prober(ScanType::Syn);
-        let n = s.build(me, them, 8443, &mut buf);
+        let n = s.build(me, them, 8443, 0, &mut buf);
         let e = icmp_error(false, me, them, 3, 13, &buf[..n]);
         assert_eq!(
             s.classify(&e, src_of),
             Some((them, 8443, Reason::IcmpUnreach(13)))
         );
         let (me6, them6) = (ip("2001:db8:198:18::1"), ip("2001:db8:198:18::2"));
-        let n = u.build(me6, them6, 161, &mut buf);
+        let n = u.build(me6, them6, 161, 0, &mut buf);
         let e = icmp_error(true, me6, them6, 1, 4, &buf[..n]);
         assert_eq!(
             u.classify(&e, |a: IpAddr| a == me6),
@@ -402,11 +466,34 @@ mod tests {
     }
 
     #[test]
+    fn udp_payloads_for_services_that_ignore_empty_datagrams() {
+        let u = prober(ScanType::Udp);
+        let mut buf = [0xa5u8; MAX_PROBE];
+        let (me, them) = (ip("2001:db8:198:18::1"), ip("2001:db8:198:18::2"));
+        for (port, len) in [(53u16, 12usize), (123, 48), (161, 43), (7, 0)] {
+            let n = u.build(me, them, port, 0, &mut buf);
+            assert_eq!(n, 40 + 8 + len, "port {port}");
+            assert_eq!(udp_payload(port).len(), len);
+            assert_eq!(&buf[48..n], udp_payload(port));
+            let pseudo = addr_sum(me) + addr_sum(them) + 17 + (8 + len) as u32;
+            assert_eq!(
+                wire::fold(pseudo + wire::ones_sum(&buf[40..n])),
+                0,
+                "checksum, port {port}"
+            );
+        }
+        // The SNMP message's BER lengths add up.
+        let snmp = udp_payload(161);
+        assert_eq!(usize::from(snmp[1]) + 2, snmp.len());
+        assert_eq!(usize::from(snmp[14]) + 15, snmp.len());
+    }
+
+    #[test]
     fn udp_answers_come_back_to_the_cookie_port() {
         let (me, them) = (ip("198.18.0.1"), ip("198.18.0.2"));
         let u = prober(ScanType::Udp);
         let mut buf = [0u8; MAX_PROBE];
-        let n = u.build(me, them, 7, &mut buf);
+        let n = u.build(me, them, 7, 0, &mut buf);
         let mut r = buf[..n].to_vec();
         r[12..16].copy_from_slice(&[198, 18, 0, 2]);
         r[16..20].copy_from_slice(&[198, 18, 0, 1]);

@@ -238,6 +238,10 @@ pub struct PortResult {
     pub rtt: Option<Duration>,
 }
 
+/// A table entry for a pair that was never probed: another shard's, or one a Ctrl-C
+/// stopped before. Such pairs are not results and are never listed.
+pub(crate) const NOT_PROBED: u8 = 0xff;
+
 /// The shared answer table: written by the capture thread, read by the senders (to skip
 /// answered probes on retries). `time` holds the last send time in µs since the scan
 /// began until an answer comes, then the round trip in µs.
@@ -247,13 +251,22 @@ pub(crate) struct Table {
 }
 
 impl Table {
+    /// A table where nothing is probed yet: every entry [`NOT_PROBED`].
     pub fn new(n: usize) -> Table {
         Table {
-            answer: (0..n).map(|_| AtomicU8::new(0)).collect(),
+            answer: (0..n).map(|_| AtomicU8::new(NOT_PROBED)).collect(),
             time: (0..n).map(|_| AtomicU32::new(0)).collect(),
         }
     }
 
+    /// Mark `i` as probed (and so, until an answer, no-response).
+    pub fn probed(&self, i: usize) {
+        if let Some(a) = self.answer.get(i) {
+            let _ = a.compare_exchange(NOT_PROBED, 0, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+
+    /// Answered, or not ours to probe (another shard's, or never reached): skip on retry.
     pub fn answered(&self, i: usize) -> bool {
         self.answer
             .get(i)
@@ -321,9 +334,13 @@ impl ScanResults {
         }
     }
 
-    /// Number of (host, port) pairs.
+    /// Number of (host, port) pairs probed (a shard probes its part only).
     pub fn len(&self) -> usize {
-        self.table.answer.len()
+        self.table
+            .answer
+            .iter()
+            .filter(|a| a.load(Ordering::Relaxed) != NOT_PROBED)
+            .count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -334,6 +351,9 @@ impl ScanResults {
         let np = self.ports.len() as u64;
         let i = usize::try_from(host_idx * np + port_idx as u64).ok()?;
         let b = self.table.answer.get(i)?.load(Ordering::Relaxed);
+        if b == NOT_PROBED {
+            return None;
+        }
         let reason = Reason::from_byte(b);
         let rtt = (b != 0)
             .then(|| self.table.time.get(i).map(|t| t.load(Ordering::Relaxed)))
@@ -386,7 +406,11 @@ impl ScanResults {
     pub fn counts(&self) -> Vec<(State, u64)> {
         let mut c = [0u64; 5];
         for a in &self.table.answer {
-            let st = Reason::from_byte(a.load(Ordering::Relaxed)).state(self.kind);
+            let b = a.load(Ordering::Relaxed);
+            if b == NOT_PROBED {
+                continue;
+            }
+            let st = Reason::from_byte(b).state(self.kind);
             c[st as usize] += 1;
         }
         [
@@ -408,6 +432,27 @@ impl ScanResults {
             .answer
             .iter()
             .any(|a| Reason::from_byte(a.load(Ordering::Relaxed)).state(self.kind) == State::Open)
+    }
+}
+
+/// The nmap-like table of open ports and the summary line (what `print(res)` shows).
+impl fmt::Display for ScanResults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Vec::new();
+        super::output::table(self, false, true, &mut out).map_err(|_| fmt::Error)?;
+        f.write_str(String::from_utf8_lossy(&out).trim_end())
+    }
+}
+
+impl fmt::Debug for ScanResults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScanResults")
+            .field("kind", &self.kind)
+            .field("hosts", &self.targets.len())
+            .field("ports", &self.ports.len())
+            .field("interrupted", &self.interrupted)
+            .field("stats", &self.stats)
+            .finish()
     }
 }
 
@@ -471,6 +516,10 @@ mod tests {
     fn table_keeps_the_first_answer() {
         let t: Vec<IpAddr> = vec!["198.18.0.2".parse().unwrap()];
         let r = ScanResults::new(ScanType::Syn, Targets::from_addrs(&t), vec![22, 80, 443]);
+        assert_eq!(r.len(), 0);
+        assert!(!r.table.record(0, Reason::SynAck, 1), "never probed");
+        (0..3).for_each(|i| r.table.probed(i));
+        assert_eq!(r.len(), 3);
         r.table.time[1].store(100, Ordering::Relaxed);
         assert!(r.table.record(1, Reason::SynAck, 350));
         assert!(!r.table.record(1, Reason::Reset, 400));
