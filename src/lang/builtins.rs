@@ -467,7 +467,7 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "sr",
-        "sr(packets, timeout=2, retry=0): send probes; result .answered (replies) and .unanswered",
+        "sr(packets, timeout=2, retry=0): send probes; result .answered (replies), .unanswered, .unmatched ({packet, reason})",
         |it, a| {
             let v = a.require(0, "packets")?;
             let opts = sr_opts(a)?;
@@ -482,6 +482,17 @@ pub fn install(it: &mut Interp) {
                         .collect(),
                 ),
                 unanswered: Value::list(r.unanswered.into_iter().map(Value::packet).collect()),
+                unmatched: Value::list(
+                    r.unmatched
+                        .into_iter()
+                        .map(|(p, why)| {
+                            Value::dict(vec![
+                                ("packet", Value::packet(p)),
+                                ("reason", Value::Str(why.into())),
+                            ])
+                        })
+                        .collect(),
+                ),
             })))
         },
     );
@@ -553,6 +564,8 @@ fn hex_digits(digits: &str) -> std::result::Result<Vec<u8>, String> {
 struct SrAnswer {
     answered: Value,
     unanswered: Value,
+    /// `{packet, reason}` records: captured, but answering no probe.
+    unmatched: Value,
 }
 
 impl Object for SrAnswer {
@@ -574,6 +587,7 @@ impl Object for SrAnswer {
         match name {
             "answered" => Some(Ok(self.answered.clone())),
             "unanswered" => Some(Ok(self.unanswered.clone())),
+            "unmatched" => Some(Ok(self.unmatched.clone())),
             _ => None,
         }
     }
@@ -581,7 +595,7 @@ impl Object for SrAnswer {
         None
     }
     fn names(&self) -> Vec<&'static str> {
-        vec!["answered", "unanswered"]
+        vec!["answered", "unanswered", "unmatched"]
     }
     fn items(&self) -> Option<Vec<Value>> {
         Some(vec![self.answered.clone(), self.unanswered.clone()])

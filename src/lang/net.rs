@@ -50,6 +50,9 @@ pub struct Reply {
 pub struct SrResult {
     pub answered: Vec<Reply>,
     pub unanswered: Vec<Packet>,
+    /// Packets captured while waiting that answered no probe, each with the reason
+    /// ("ack 1 ≠ expected 1001", "ports differ"), so a user can see why nothing matched.
+    pub unmatched: Vec<(Packet, String)>,
 }
 
 /// Options common to the sending calls (`send(p, count=3, inter=0.5)`).
@@ -246,6 +249,7 @@ impl Net for DryRun {
         Ok(SrResult {
             answered: Vec::new(),
             unanswered: pkts.iter().map(|p| self.as_sent(p)).collect(),
+            unmatched: Vec::new(),
         })
     }
     fn sniff(&mut self, _opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {

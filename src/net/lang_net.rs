@@ -196,6 +196,12 @@ impl Net for RawNet {
                 );
             }
         }
+        let unmatched = r
+            .unmatched
+            .iter()
+            .filter(|u| !u.reason.starts_with("another answer"))
+            .map(|u| (parse(&u.bytes), u.reason.clone()))
+            .collect();
         self.last_unmatched = r.unmatched;
         if interrupted() {
             return Err(NetError::Interrupted);
@@ -218,6 +224,7 @@ impl Net for RawNet {
         Ok(SrResult {
             answered,
             unanswered,
+            unmatched,
         })
     }
 
