@@ -130,33 +130,20 @@ pub fn run(
 ) -> Result<u64, DecodeError> {
     let io_err = |e: io::Error| DecodeError(format!("writing output: {e}"));
     match input {
-        Input::Hex(text) => {
-            let bytes = parse_hex(&text).map_err(|e| DecodeError(format!("--hex: {e}")))?;
-            print_packet(
-                out,
-                &bytes,
-                bytes.len(),
-                link_override.unwrap_or(guess_link(&bytes)),
-                format,
-            )
-            .map_err(io_err)?;
-            Ok(1)
-        }
-        Input::HexStdin => {
-            let mut text = String::new();
-            io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| DecodeError(format!("standard input: {e}")))?;
-            let bytes =
-                parse_hex(&text).map_err(|e| DecodeError(format!("standard input: {e}")))?;
-            print_packet(
-                out,
-                &bytes,
-                bytes.len(),
-                link_override.unwrap_or(guess_link(&bytes)),
-                format,
-            )
-            .map_err(io_err)?;
+        Input::Hex(_) | Input::HexStdin => {
+            let (text, what) = match input {
+                Input::Hex(text) => (text, "--hex"),
+                _ => {
+                    let mut text = String::new();
+                    io::stdin()
+                        .read_to_string(&mut text)
+                        .map_err(|e| DecodeError(format!("standard input: {e}")))?;
+                    (text, "standard input")
+                }
+            };
+            let bytes = parse_hex(&text).map_err(|e| DecodeError(format!("{what}: {e}")))?;
+            let link = link_override.unwrap_or(guess_link(&bytes));
+            print_packet(out, &bytes, bytes.len(), link, format).map_err(io_err)?;
             Ok(1)
         }
         Input::File(path) => {

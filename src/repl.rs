@@ -272,21 +272,7 @@ fn word_start(line: &str, end: usize) -> usize {
         .map_or(end, |(i, _)| i)
 }
 
-const LIST_METHODS: &[&str] = &[
-    "append", "pop", "extend", "insert", "index", "copy", "clear",
-];
-const STR_METHODS: &[&str] = &[
-    "split",
-    "strip",
-    "upper",
-    "lower",
-    "startswith",
-    "endswith",
-    "replace",
-    "join",
-    "encode",
-    "find",
-];
+use crate::lang::builtins::{LIST_METHODS, STR_METHODS};
 
 impl ReplHelper {
     /// Candidate names for the word at `start..pos`.

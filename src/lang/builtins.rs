@@ -989,9 +989,7 @@ pub fn call_method(
     };
     match &obj {
         Value::List(l) => {
-            const NAMES: &[&str] = &[
-                "append", "pop", "extend", "insert", "index", "copy", "clear",
-            ];
+            const NAMES: &[&str] = LIST_METHODS;
             match method {
                 "append" => {
                     let v = a.require(0, "value")?;
@@ -1040,18 +1038,7 @@ pub fn call_method(
             }
         }
         Value::Str(s) => {
-            const NAMES: &[&str] = &[
-                "split",
-                "strip",
-                "upper",
-                "lower",
-                "startswith",
-                "endswith",
-                "replace",
-                "join",
-                "encode",
-                "find",
-            ];
+            const NAMES: &[&str] = STR_METHODS;
             let s = s.to_string();
             match method {
                 "split" => {
@@ -1149,3 +1136,21 @@ pub fn call_method(
         _ => Err(no_method(obj.type_name(), &[])),
     }
 }
+
+/// The methods of lists, for error messages and the shell's completion.
+pub const LIST_METHODS: &[&str] = &[
+    "append", "pop", "extend", "insert", "index", "copy", "clear",
+];
+/// The methods of strings, for error messages and the shell's completion.
+pub const STR_METHODS: &[&str] = &[
+    "split",
+    "strip",
+    "upper",
+    "lower",
+    "startswith",
+    "endswith",
+    "replace",
+    "join",
+    "encode",
+    "find",
+];
