@@ -3,6 +3,7 @@
 # Debian/Ubuntu (apt-get). Safe to run again: installs nothing that is already there.
 #   iproute2  (ip netns, veth)      nftables (RST guard, test-bed faults)
 #   tcpdump   (fixture comparison)  python3  (lab/test-bed servers)
+#   libcap2-bin, util-linux (setcap/setpriv: the privilege tests)  procps (sysctl, kill)
 set -euo pipefail
 
 need=()
@@ -10,6 +11,9 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v python3 >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(python3)
+command -v setcap >/dev/null 2>&1 || need+=(libcap2-bin)
+command -v sysctl >/dev/null 2>&1 && command -v kill >/dev/null 2>&1 || need+=(procps)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 if [ "${TCPCRAFT_BENCH_DEPS:-0}" = 1 ]; then
   command -v nmap >/dev/null 2>&1 || need+=(nmap)
   command -v hping3 >/dev/null 2>&1 || need+=(hping3)
