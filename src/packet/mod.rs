@@ -497,11 +497,7 @@ impl Parser {
         }
     }
 
-    fn notes_for(&mut self, quoted: bool) -> Vec<Note> {
-        let _ = quoted;
-        Vec::new()
-    }
-
+    /// Keeps the notes of an outermost layer; a quote's truncation is expected, not news.
     fn absorb(&mut self, notes: Vec<Note>, quoted: bool) {
         if !quoted {
             self.notes.extend(notes);
@@ -509,7 +505,7 @@ impl Parser {
     }
 
     fn ipv4(&mut self, b: &[u8], base: usize, quoted: bool) {
-        let mut notes = self.notes_for(quoted);
+        let mut notes = Vec::new();
         let parsed = Ipv4Repr::parse(b, &mut notes, base);
         self.absorb(notes, quoted);
         let Some((ip, hlen, plen)) = parsed else {
@@ -531,7 +527,7 @@ impl Parser {
     }
 
     fn ipv6(&mut self, b: &[u8], base: usize, quoted: bool) {
-        let mut notes = self.notes_for(quoted);
+        let mut notes = Vec::new();
         let parsed = Ipv6Repr::parse(b, &mut notes, base);
         self.absorb(notes, quoted);
         let Some((ip, plen)) = parsed else {
@@ -548,7 +544,7 @@ impl Parser {
     }
 
     fn transport(&mut self, proto: u8, b: &[u8], base: usize, quoted: bool, v6: bool) {
-        let mut notes = self.notes_for(quoted);
+        let mut notes = Vec::new();
         match proto {
             ipv4::proto::TCP => match TcpRepr::parse(b, &mut notes, base) {
                 Some((t, hlen)) => {
