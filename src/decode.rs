@@ -35,26 +35,30 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
+/// Drops a dump's offset column ("0000   45 00", "00000010: 4500", "0x0010:  45 00"): a
+/// first group of four or more hex digits followed by a colon or by two spaces, in a dump
+/// of several lines. One line of plain hex ("4500 003c") is all data.
+fn strip_offset(line: &str, multi_line: bool) -> &str {
+    let Some((first, rest)) = line.split_once(|c: char| c.is_whitespace() || c == ':') else {
+        return line;
+    };
+    let digits = first.trim_start_matches("0x");
+    let looks_like_offset = digits.len() >= 4 && digits.chars().all(|c| c.is_ascii_hexdigit());
+    let separated = line[first.len()..].starts_with(':') || rest.starts_with(' ');
+    if multi_line && looks_like_offset && separated && !rest.trim().is_empty() {
+        rest.trim_start_matches(':').trim()
+    } else {
+        line
+    }
+}
+
 /// Parses a pasted hex dump: accepts `45 00 00 3c`, `45:00`, `0x4500…`, `\x45\x00`, and
 /// `xxd`/Wireshark lines with an offset column and an ASCII column.
 pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let mut digits = String::new();
+    let multi_line = text.lines().count() > 1;
     for line in text.lines() {
-        let mut line = line.trim();
-        // Drop an offset column ("0000", "0x0010:", "00000010 ") when more follows.
-        if let Some((first, rest)) = line.split_once(|c: char| c.is_whitespace() || c == ':') {
-            let f = first.trim_start_matches("0x");
-            if !rest.trim().is_empty()
-                && f.len() >= 4
-                && f.chars().all(|c| c.is_ascii_hexdigit())
-                && (first.ends_with(':')
-                    || line[first.len()..].starts_with(':')
-                    || f.len() % 2 == 0 && f.len() >= 4 && rest.starts_with(' '))
-                && text.lines().count() > 1
-            {
-                line = rest.trim_start_matches(':').trim();
-            }
-        }
+        let mut line = strip_offset(line.trim(), multi_line);
         // Drop an ASCII column: two or more spaces then non-hex text (Wireshark/xxd style).
         if let Some(idx) = line.find("  ") {
             let tail = line[idx..].trim();
@@ -201,6 +205,11 @@ mod tests {
         let dump = "0000   45 00 00 3c 1c 46   E..<.F\n0006   40 00               @.\n";
         assert_eq!(
             parse_hex(dump).unwrap(),
+            vec![0x45, 0, 0, 0x3c, 0x1c, 0x46, 0x40, 0]
+        );
+        let tcpdump_x = "\t0x0000:  4500 003c 1c46\n\t0x0006:  4000\n";
+        assert_eq!(
+            parse_hex(tcpdump_x).unwrap(),
             vec![0x45, 0, 0, 0x3c, 0x1c, 0x46, 0x40, 0]
         );
         let xxd = "00000000: 4500 003c  E..<\n00000004: 1c46       .F\n";
