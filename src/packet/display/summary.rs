@@ -1268,44 +1268,32 @@ fn mptcp_print(nd: &mut Nd, opt: usize, len: usize, flags: u8) -> R<bool> {
             }
             let mut at = opt + 4;
             let mut left = len - 4;
+            // A DSS number is 4 or 8 bytes (by its flag bit); too few bytes end the option.
+            let num = |nd: &mut Nd, at: &mut usize, left: &mut usize, wide: bool| -> R<bool> {
+                let n = if wide { 8 } else { 4 };
+                if *left < n {
+                    return Ok(false);
+                }
+                let v = if wide {
+                    be64(nd, *at)?
+                } else {
+                    u64::from(nd.be32(*at)?)
+                };
+                let _ = write!(nd.out, "{v}");
+                *at += n;
+                *left -= n;
+                Ok(true)
+            };
             if f & 0x01 != 0 {
                 nd.p(" ack ");
-                if f & 0x02 != 0 {
-                    if left < 8 {
-                        return Ok(false);
-                    }
-                    let v = be64(nd, at)?;
-                    let _ = write!(nd.out, "{v}");
-                    at += 8;
-                    left -= 8;
-                } else {
-                    if left < 4 {
-                        return Ok(false);
-                    }
-                    let v = nd.be32(at)?;
-                    let _ = write!(nd.out, "{v}");
-                    at += 4;
-                    left -= 4;
+                if !num(nd, &mut at, &mut left, f & 0x02 != 0)? {
+                    return Ok(false);
                 }
             }
             if f & 0x04 != 0 {
                 nd.p(" seq ");
-                if f & 0x08 != 0 {
-                    if left < 8 {
-                        return Ok(false);
-                    }
-                    let v = be64(nd, at)?;
-                    let _ = write!(nd.out, "{v}");
-                    at += 8;
-                    left -= 8;
-                } else {
-                    if left < 4 {
-                        return Ok(false);
-                    }
-                    let v = nd.be32(at)?;
-                    let _ = write!(nd.out, "{v}");
-                    at += 4;
-                    left -= 4;
+                if !num(nd, &mut at, &mut left, f & 0x08 != 0)? {
+                    return Ok(false);
                 }
                 if left < 4 {
                     return Ok(false);
