@@ -528,40 +528,32 @@ fn lower(e: &Expr) -> Low {
     }
 }
 
+/// A short-circuit chain: for `and`, each term but the last jumps to `f` when false and on
+/// to the next when true; for `or`, to `t` when true and on when false. Empty: `and` is
+/// true, `or` false.
+fn emit_chain(asm: &mut Asm, xs: &[Low], t: Label, f: Label, and: bool) {
+    let Some((last, init)) = xs.split_last() else {
+        asm.ja(if and { t } else { f });
+        return;
+    };
+    for x in init {
+        let next = asm.label();
+        if and {
+            emit_low(asm, x, next, f);
+        } else {
+            emit_low(asm, x, t, next);
+        }
+        asm.place(next);
+    }
+    emit_low(asm, last, t, f);
+}
+
 fn emit_low(asm: &mut Asm, l: &Low, t: Label, f: Label) {
     match l {
         Low::True => asm.ja(t),
         Low::Not(x) => emit_low(asm, x, f, t),
-        Low::And(xs) => {
-            let n = xs.len();
-            for (i, x) in xs.iter().enumerate() {
-                if i + 1 == n {
-                    emit_low(asm, x, t, f);
-                } else {
-                    let next = asm.label();
-                    emit_low(asm, x, next, f);
-                    asm.place(next);
-                }
-            }
-            if n == 0 {
-                asm.ja(t);
-            }
-        }
-        Low::Or(xs) => {
-            let n = xs.len();
-            for (i, x) in xs.iter().enumerate() {
-                if i + 1 == n {
-                    emit_low(asm, x, t, f);
-                } else {
-                    let next = asm.label();
-                    emit_low(asm, x, t, next);
-                    asm.place(next);
-                }
-            }
-            if n == 0 {
-                asm.ja(f);
-            }
-        }
+        Low::And(xs) => emit_chain(asm, xs, t, f, true),
+        Low::Or(xs) => emit_chain(asm, xs, t, f, false),
         Low::Atom(Atom::Abs(size, off, mask, val)) => {
             asm.op(LD | *size | ABS, *off);
             if let Some(m) = mask {
