@@ -259,6 +259,22 @@ impl<R: Read> Reader<R> {
         Ok(())
     }
 
+    /// Reads a record or block header. `Err(None)`: a clean end of file before it;
+    /// `Err(Some(error))`: an I/O error or a header cut short.
+    fn header(
+        &mut self,
+        buf: &mut [u8],
+        record: u64,
+        what: &'static str,
+    ) -> Result<(), Option<Result<Record, Error>>> {
+        match read_full(&mut self.r, buf) {
+            Err(e) => Err(Some(Err(e.into()))),
+            Ok(Ok(false)) => Err(None),
+            Ok(Err(_)) => Err(Some(Err(Error::Truncated { record, what }))),
+            Ok(Ok(true)) => Ok(()),
+        }
+    }
+
     /// The next record, `None` at the end of the file.
     pub fn next_record(&mut self) -> Option<Result<Record, Error>> {
         match self.format {
@@ -279,16 +295,8 @@ impl<R: Read> Reader<R> {
     ) -> Option<Result<Record, Error>> {
         let mut h = [0u8; 16];
         let record = self.count + 1;
-        match read_full(&mut self.r, &mut h) {
-            Err(e) => return Some(Err(e.into())),
-            Ok(Ok(false)) => return None,
-            Ok(Err(_)) => {
-                return Some(Err(Error::Truncated {
-                    record,
-                    what: "record header",
-                }))
-            }
-            Ok(Ok(true)) => {}
+        if let Err(end) = self.header(&mut h, record, "record header") {
+            return end;
         }
         let (sec, frac) = (u32_at(&h, 0, swap), u32_at(&h, 4, swap));
         let (incl, orig) = (u32_at(&h, 8, swap), u32_at(&h, 12, swap));
@@ -328,16 +336,8 @@ impl<R: Read> Reader<R> {
             };
             let record = self.count + 1;
             let mut h = [0u8; 8];
-            match read_full(&mut self.r, &mut h) {
-                Err(e) => return Some(Err(e.into())),
-                Ok(Ok(false)) => return None,
-                Ok(Err(_)) => {
-                    return Some(Err(Error::Truncated {
-                        record,
-                        what: "block header",
-                    }))
-                }
-                Ok(Ok(true)) => {}
+            if let Err(end) = self.header(&mut h, record, "block header") {
+                return end;
             }
             let btype = u32_at(&h, 0, swap);
             if btype == 0x0a0d_0d0a {
