@@ -123,6 +123,10 @@ struct Ctx<'a> {
     rto_us: AtomicU64,
     /// When the last new answer came, µs since the start.
     last_reply_us: AtomicU64,
+    /// Every answer that reached the ring before this time (µs since the start) has
+    /// been read: the capture thread's own progress, so that a capture thread kept off
+    /// the CPU (a loaded machine) does not make its answers late.
+    rx_drained_us: AtomicU64,
     stop_send: AtomicBool,
     stop_rx: AtomicBool,
     pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
@@ -499,14 +503,21 @@ fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
             }
         }
     };
+    // A frame is handed over when its block retires (after RING_RETIRE_MS), so a poll
+    // that starts at t has read everything that arrived before t minus that (and a
+    // margin for the kernel's timer).
+    let lag_us = u64::from(RING_RETIRE_MS) * 1000 + 1000;
     while !ctx.stop_rx.load(Ordering::Relaxed) {
-        let r = ring.poll(Duration::from_millis(5), |f| handle(f.data));
+        let t0 = u64::from(ctx.now_us());
+        let r = ring.poll(Duration::from_millis(2), |f| handle(f.data));
         if let Err(e) = r {
             if e.kind() != io::ErrorKind::Interrupted {
                 ctx.fail(ScanError::System(format!("capturing answers: {e}")));
                 return;
             }
         }
+        ctx.rx_drained_us
+            .fetch_max(t0.saturating_sub(lag_us), Ordering::Relaxed);
         if last_drops.elapsed() > Duration::from_millis(10) {
             ctx.drops
                 .fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
@@ -550,7 +561,8 @@ impl Rtt {
 
 /// Wait after a round: `fixed` if given; otherwise until one timeout has passed since
 /// the last probe and since the last answer (answers still arriving mean the path or
-/// our capture is still catching up), at most 4 timeouts or 1 s, whichever is more.
+/// our capture is still catching up) and the capture thread has read everything that
+/// came in that timeout, at most 4 timeouts or 1 s, whichever is more.
 fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) -> Duration {
     if let Some(w) = fixed {
         let until = sent_at + w;
@@ -572,8 +584,10 @@ fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) ->
         let quiet = ctx.start.elapsed().saturating_sub(last);
         // Interrupted: still give the probes in flight a short while to be answered.
         let stopping = INTERRUPTED.load(Ordering::Relaxed);
+        let deadline = sent_at.saturating_duration_since(ctx.start) + rto;
+        let drained = Duration::from_micros(ctx.rx_drained_us.load(Ordering::Relaxed)) >= deadline;
         if (stopping && (waited >= rto.min(Duration::from_millis(200))))
-            || (waited >= rto && quiet >= rto)
+            || (waited >= rto && quiet >= rto && drained)
             || waited >= (4 * rto).max(Duration::from_secs(1))
         {
             return waited;
@@ -792,6 +806,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         max_rtt_us: AtomicU64::new(0),
         rto_us: AtomicU64::new(0),
         last_reply_us: AtomicU64::new(0),
+        rx_drained_us: AtomicU64::new(0),
         stop_send: AtomicBool::new(false),
         stop_rx: AtomicBool::new(false),
         pcap,
