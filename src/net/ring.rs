@@ -47,6 +47,10 @@ pub struct RingConfig {
     pub frame_size: u32,
     /// Hand a partly filled block over after this many milliseconds.
     pub retire_ms: u32,
+    /// Receive only: the kernel does not even copy our own outgoing packets to the
+    /// filter (on older kernels, where it cannot, the filter and PACKET_OUTGOING still
+    /// keep them out).
+    pub ignore_outgoing: bool,
 }
 
 impl Default for RingConfig {
@@ -57,6 +61,7 @@ impl Default for RingConfig {
             block_count: 64,
             frame_size: 2048,
             retire_ms: 2,
+            ignore_outgoing: false,
         }
     }
 }
@@ -134,6 +139,10 @@ impl Ring {
         } else {
             map
         };
+        if cfg.ignore_outgoing {
+            let one: libc::c_int = 1;
+            let _ = sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_IGNORE_OUTGOING, &one);
+        }
         sys::bind_packet(&fd, ifindex, ETH_P_ALL)?;
         Ok(Ring {
             fd,

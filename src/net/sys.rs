@@ -20,6 +20,8 @@ pub const PACKET_RX_RING: libc::c_int = 5;
 pub const PACKET_STATISTICS: libc::c_int = 6;
 pub const PACKET_VERSION: libc::c_int = 10;
 pub const PACKET_QDISC_BYPASS: libc::c_int = 20;
+/// Skip the packets this host sends (Linux 4.20): no copy of each one for the filter.
+pub const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 pub const TPACKET_V3: libc::c_int = 2;
 pub const PACKET_OUTGOING: u8 = 4;
 pub const ETH_P_ALL: u16 = 0x0003;

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::net::IpAddr;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -104,7 +105,18 @@ struct Slot {
     path: Path,
     /// For `Path::Link`: the interface, ethertype and next hop's MAC.
     ll: Option<libc::sockaddr_ll>,
+    /// For `Path::Link` on an Ethernet interface: the frame header (next hop's MAC, ours,
+    /// ethertype), written before each probe so that the kernel adds none.
+    eth: Option<[u8; ETH_HLEN]>,
 }
+
+const ETH_HLEN: usize = 14;
+/// ARPHRD_ETHER: the interface types whose frames start with an Ethernet header.
+const ARPHRD_ETHER: u16 = 1;
+
+/// Slots by host or prefix: looked up once per probe, so a fast hash (the keys are our
+/// own targets, not an attacker's).
+type Slots = HashMap<IpAddr, Arc<Slot>, foldhash::fast::FixedState>;
 
 /// State shared by every thread of one scan.
 struct Ctx<'a> {
@@ -244,6 +256,7 @@ fn slot_for(host: IpAddr, iface: Option<&str>) -> io::Result<(Slot, bool)> {
                 route,
                 path: Path::RawIp,
                 ll: None,
+                eth: None,
             },
             false,
         ));
@@ -252,6 +265,7 @@ fn slot_for(host: IpAddr, iface: Option<&str>) -> io::Result<(Slot, bool)> {
         route,
         path: Path::RawIp,
         ll: None,
+        eth: None,
     };
     let found = link_of(&mut slot)?;
     Ok((slot, !found))
@@ -269,13 +283,24 @@ fn link_of(slot: &mut Slot) -> io::Result<bool> {
         sys::ETH_P_IP
     };
     slot.ll = Some(sys::sockaddr_ll(r.ifindex, proto, Some(mac)));
+    slot.eth = match sys::if_hwaddr(&r.ifname) {
+        Ok((ARPHRD_ETHER, ours)) => {
+            let mut h = [0u8; ETH_HLEN];
+            h[..6].copy_from_slice(&mac);
+            h[6..12].copy_from_slice(&ours);
+            h[12..].copy_from_slice(&proto.to_be_bytes());
+            Some(h)
+        }
+        _ => None,
+    };
     slot.path = Path::Link;
     Ok(true)
 }
 
-/// One AF_PACKET socket per sender thread, bypassing the qdisc layer.
-fn link_socket() -> io::Result<std::os::fd::OwnedFd> {
-    let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
+/// One AF_PACKET socket per sender thread, bypassing the qdisc layer: SOCK_RAW for frames
+/// built whole (Ethernet), SOCK_DGRAM where the kernel adds the link header.
+fn link_socket(kind: libc::c_int) -> io::Result<std::os::fd::OwnedFd> {
+    let fd = sys::socket(libc::AF_PACKET, kind, 0)?;
     let big: libc::c_int = 4 << 20;
     let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
     let one: libc::c_int = 1;
@@ -341,29 +366,54 @@ impl Pacer {
 
 /// One sender thread's round: walk its part of the permutation and send every probe not
 /// yet answered (all of them in round 0).
-fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slot>>) {
+/// A sender thread's packet sockets, kept for the whole scan: closing one waits for an
+/// RCU grace period (tens of milliseconds on a busy machine), so they are opened once
+/// and closed together at the end (see [`close_together`]).
+struct LinkSockets {
+    /// For frames the kernel gives a link header (non-Ethernet links).
+    dgram: OwnedFd,
+    /// For whole Ethernet frames.
+    raw: OwnedFd,
+}
+
+impl LinkSockets {
+    fn open() -> io::Result<LinkSockets> {
+        Ok(LinkSockets {
+            dgram: link_socket(libc::SOCK_DGRAM)?,
+            raw: link_socket(libc::SOCK_RAW)?,
+        })
+    }
+}
+
+/// Close packet sockets (and rings) at once, each in its own thread, so that their
+/// grace periods overlap instead of adding up.
+fn close_together<T: Send>(items: Vec<T>) {
+    std::thread::scope(|s| {
+        for it in items {
+            s.spawn(move || drop(it));
+        }
+    });
+}
+
+fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &LinkSockets) {
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let per_host = res.targets.len() <= PER_HOST_ROUTES;
     let mut sender = Sender::new();
-    let link = match link_socket() {
-        Ok(fd) => Some(fd),
-        Err(e) => {
-            ctx.fail(ScanError::from_io("opening a packet socket", e));
-            return;
-        }
-    };
-    let mut frames = vec![[0u8; MAX_PROBE]; BATCH];
+    let (link, link_raw) = (Some(&socks.dgram), Some(&socks.raw));
+    // Each frame: room for an Ethernet header, then the probe as built.
+    let mut frames = vec![[0u8; ETH_HLEN + MAX_PROBE]; BATCH];
     let mut lens = [0usize; BATCH];
     let mut n = 0usize;
     let mut cur: Option<Arc<Slot>> = None;
     let mut pacer = Pacer::new();
     let mut n_sent = 0u64;
+    let mut batch_us = ctx.now_us();
     let mut since_check = 0usize;
     let (shard, shards) = ctx.cfg.shard;
 
     let flush = |sender: &mut Sender,
-                 frames: &[[u8; MAX_PROBE]],
+                 frames: &mut [[u8; ETH_HLEN + MAX_PROBE]],
                  lens: &[usize],
                  n: usize,
                  slot: &Slot|
@@ -371,21 +421,46 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
         if n == 0 {
             return Ok(());
         }
+        let whole = slot.path == Path::Link && slot.eth.is_some();
+        if let Some(h) = slot.eth.filter(|_| whole) {
+            for f in frames.iter_mut().take(n) {
+                f[..ETH_HLEN].copy_from_slice(&h);
+            }
+        }
         let refs: Vec<&[u8]> = frames
             .iter()
             .zip(lens)
             .take(n)
-            .map(|(f, &l)| f.get(..l).unwrap_or_default())
+            .map(|(f, &l)| f.get(ETH_HLEN..ETH_HLEN + l).unwrap_or_default())
             .collect();
         for r in &refs {
             ctx.record(r);
         }
         match slot.path {
             Path::Link => {
-                let (Some(ll), Some(fd)) = (slot.ll, link.as_ref()) else {
+                let (Some(ll), Some(fd)) = (
+                    slot.ll,
+                    if whole {
+                        link_raw
+                    } else {
+                        link
+                    },
+                ) else {
                     return Err(io::Error::other("no link-layer route"));
                 };
                 let addr = sys::RawSockAddr::from_ll(ll);
+                let framed: Vec<&[u8]>;
+                let refs = if whole {
+                    framed = frames
+                        .iter()
+                        .zip(lens)
+                        .take(n)
+                        .map(|(f, &l)| f.get(..ETH_HLEN + l).unwrap_or_default())
+                        .collect();
+                    &framed
+                } else {
+                    &refs
+                };
                 let mut done = 0;
                 while done < refs.len() {
                     let rest = refs.get(done..).unwrap_or_default();
@@ -414,6 +489,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
     };
 
     let walk = ctx.cycle.shard_part(shard, shards, t, ctx.threads);
+    let began = Instant::now();
     for idx in walk {
         let Ok(i) = usize::try_from(idx) else {
             continue;
@@ -438,7 +514,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
         });
         if !same || n == BATCH {
             if let Some(c) = &cur {
-                if let Err(e) = flush(&mut sender, &frames, &lens, n, c) {
+                if let Err(e) = flush(&mut sender, &mut frames, &lens, n, c) {
                     ctx.fail(ScanError::System(format!("sending probes: {e}")));
                     return;
                 }
@@ -447,6 +523,9 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
             n = 0;
             cur = Some(slot.clone());
             pacer.pace(ctx.rate.load(Ordering::Relaxed) / ctx.threads, n_sent);
+            // One timestamp per batch, taken before it is built: an RTT measured from
+            // it is never shorter than the real one.
+            batch_us = ctx.now_us();
             since_check += 1;
             if since_check % 16 == 0
                 && (ctx.stop_send.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed))
@@ -454,7 +533,13 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
                 return;
             }
         }
-        let (Some(buf), Some(len)) = (frames.get_mut(n), lens.get_mut(n)) else {
+        let (Some(frame), Some(len)) = (frames.get_mut(n), lens.get_mut(n)) else {
+            continue;
+        };
+        let Some(buf) = frame
+            .get_mut(ETH_HLEN..)
+            .and_then(|b| <&mut [u8; MAX_PROBE]>::try_from(b).ok())
+        else {
             continue;
         };
         *len = ctx.prober.build(slot.route.src, host, port, round, buf);
@@ -462,20 +547,30 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &HashMap<IpAddr, Arc<Slo
             continue;
         }
         if let Some(tm) = res.table.time.get(i) {
-            tm.store(ctx.now_us(), Ordering::Relaxed);
+            tm.store(batch_us, Ordering::Relaxed);
         }
         res.table.probed(i);
         n += 1;
     }
     if let Some(c) = &cur {
-        if let Err(e) = flush(&mut sender, &frames, &lens, n, c) {
+        if let Err(e) = flush(&mut sender, &mut frames, &lens, n, c) {
             ctx.fail(ScanError::System(format!("sending probes: {e}")));
         }
+    }
+    if std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some() {
+        let secs = began.elapsed().as_secs_f64();
+        let k = n_sent + n as u64;
+        eprintln!(
+            "thread {t}: {k} probes in {:.1} ms after {:.1} ms, {:.0}/s",
+            secs * 1e3,
+            began.duration_since(ctx.start).as_secs_f64() * 1e3,
+            k as f64 / secs
+        );
     }
 }
 
 /// The capture thread: record every validated answer until told to stop.
-fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
+fn receive(ctx: &Ctx<'_>, mut ring: Ring) -> Ring {
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let mut last_drops = Instant::now();
@@ -513,7 +608,7 @@ fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
         if let Err(e) = r {
             if e.kind() != io::ErrorKind::Interrupted {
                 ctx.fail(ScanError::System(format!("capturing answers: {e}")));
-                return;
+                return ring;
             }
         }
         ctx.rx_drained_us
@@ -532,6 +627,7 @@ fn receive(ctx: &Ctx<'_>, mut ring: Ring) {
     }
     ctx.drops
         .fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
+    ring
 }
 
 /// Round-trip estimate as TCP keeps it (RFC 6298): smoothed RTT and its variation; the
@@ -721,7 +817,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     };
     // Routes: once per host, or per /24 and /64 for large scans.
     let per_host = res.targets.len() <= PER_HOST_ROUTES;
-    let mut slots: HashMap<IpAddr, Arc<Slot>> = HashMap::new();
+    let mut slots = Slots::default();
     let mut ours: Vec<IpAddr> = Vec::new();
     let mut unresolved: Vec<(IpAddr, Slot)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -776,6 +872,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             block_count: ring_blocks(n),
             frame_size: 2048,
             retire_ms: RING_RETIRE_MS,
+            ignore_outgoing: true,
         },
     )
     .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
@@ -792,6 +889,10 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         cfg.threads
     }
     .clamp(1, 64) as u64;
+    let socks = (0..threads)
+        .map(|_| LinkSockets::open())
+        .collect::<io::Result<Vec<_>>>()
+        .map_err(|e| ScanError::from_io("opening a packet socket", e))?;
     let ctx = Ctx {
         res: &res,
         cfg,
@@ -816,7 +917,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     let bar = super::output::progress_bar(cfg.progress, Some(n / cfg.shard.1.max(1)));
     let mut policy = RetryPolicy::default();
     let mut rounds = 0u32;
-    std::thread::scope(|s| {
+    let ring = std::thread::scope(|s| {
         let rx = s.spawn(|| receive(&ctx, cap));
         let mut round = 0u32;
         loop {
@@ -825,9 +926,10 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             let replies_before = ctx.replies.load(Ordering::Relaxed);
             let drops_before = ctx.drops.load(Ordering::Relaxed);
             let handles: Vec<_> = (0..threads)
-                .map(|t| {
+                .zip(&socks)
+                .map(|(t, socks)| {
                     let (ctx, slots) = (&ctx, &slots);
-                    s.spawn(move || send_round(ctx, t, round, slots))
+                    s.spawn(move || send_round(ctx, t, round, slots, socks))
                 })
                 .collect();
             // Watch the round: progress, Ctrl-C, and capture drops (halve the rate).
@@ -897,7 +999,17 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             }
         }
         ctx.stop_rx.store(true, Ordering::Relaxed);
-        let _ = rx.join();
+        rx.join().ok()
+    });
+    // The ring and the packet sockets, closed at once (each close waits for the kernel).
+    let mut fds: Vec<OwnedFd> = Vec::new();
+    for l in socks {
+        fds.push(l.dgram);
+        fds.push(l.raw);
+    }
+    std::thread::scope(|c| {
+        c.spawn(move || drop(ring));
+        c.spawn(move || close_together(fds));
     });
     if let Some(b) = &bar {
         b.finish_and_clear();
