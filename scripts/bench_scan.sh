@@ -8,6 +8,11 @@
 #   4. the full SYN scan again through 10% random loss each way (nftables numgen in the
 #      server namespace): time against the lossless scan and agreement with the truth
 #      (nmap is not run there: it needed 908 s on this machine).
+#   5. the rates against the machine's own ceiling, measured in the same run:
+#      scripts/bench_ceiling.c sends prebuilt SYN frames with sendmmsg and does nothing
+#      else (no capture, no checks); tcpcraft's first-pass rate (sending only, from the
+#      first probe to the last) as a share of it, with replies (all threads) and alone
+#      (one thread, silent hosts), beside the absolute goals of issue 6.
 # Every figure is printed beside its peer as a ratio. Packets go only into the test bed.
 #
 #   sudo scripts/bench_scan.sh [RUNS]        (TCPCRAFT=path/to/tcpcraft to choose a binary)
@@ -66,6 +71,7 @@ else
     echo "result sets: DIFFER: open tcpcraft/nmap $(tr '\n' ' ' <"$TMP/t_open")/ $(tr '\n' ' ' <"$TMP/n_open"); filtered $(tr '\n' ' ' <"$TMP/t_filt")/ $(tr '\n' ' ' <"$TMP/n_filt"); closed $TC/$NC"
 fi
 P=$(sed -n 's/^tcpcraft: \([0-9]*\) probes.*/\1/p' "$TMP/t.err")
+first_pass() { sed -n 's/.*first pass \([0-9]*\) probes.*/\1/p' "$1"; }
 printf 'probes/s: tcpcraft %.0f, nmap %.0f (ratio %.2f)\n' "$(echo "$P / $T" | bc -l)" \
     "$(echo "65535 / $N" | bc -l)" "$(echo "($P / $T) / (65535 / $N)" | bc -l)"
 echo "tcpcraft counters: $(sed -n 's/^tcpcraft: //p' "$TMP/t.err")"
@@ -88,6 +94,45 @@ if [ -n "$R0" ]; then
     printf 'sending alone (first pass, no waits): %.0f probes/s over all threads\n' "$(echo "$1 / $secs" | bc -l)"
 fi
 echo "tcpcraft counters: $(sed -n 's/^tcpcraft: //p' "$TMP/s.err")"
+
+echo "== rates against this machine's ceiling (scripts/bench_ceiling.c), $RUNS runs each, interleaved"
+CEIL=""
+if command -v cc >/dev/null 2>&1 && cc -O2 -pthread -o "$TMP/ceiling" "$HERE/bench_ceiling.c" 2>"$TMP/cc.err"; then
+    CEIL="$TMP/ceiling"
+else
+    echo "(no C compiler: apt-get install -y gcc; the ceiling is skipped)"
+fi
+DMAC=$(ip -n tcpc-$ID-s -br link show tc0 | awk '{print $3}')
+SMAC=$(ip -n tcpc-$ID-c -br link show tc0 | awk '{print $3}')
+: >"$TMP/ra"; : >"$TMP/ca"; : >"$TMP/rs"; : >"$TMP/cs"
+THREADS=$(nproc)
+i=0
+while [ $i -lt "$RUNS" ]; do
+    i=$((i + 1))
+    inc "$BIN" scan $TARGET -p- -q -v >/dev/null 2>"$TMP/a.err" || true
+    first_pass "$TMP/a.err" >>"$TMP/ra"
+    inc "$BIN" scan 198.19.0.0/16 -p 1-10 --threads 1 --rate 100000000 --max-retries 0 --wait 0.05 -q -v \
+        >/dev/null 2>"$TMP/o.err" || true
+    first_pass "$TMP/o.err" >>"$TMP/rs"
+    if [ -n "$CEIL" ]; then
+        inc "$CEIL" answered "$THREADS" 65535 "$DMAC" "$SMAC" tc0 | sed 's/.*, \([0-9]*\) probes.s/\1/' >>"$TMP/ca"
+        inc "$CEIL" silent 1 655360 "$DMAC" "$SMAC" tc0 | sed 's/.*, \([0-9]*\) probes.s/\1/' >>"$TMP/cs"
+    fi
+done
+RA=$(median <"$TMP/ra"); RS=$(median <"$TMP/rs")
+printf 'with replies, %s threads: tcpcraft %s probes/s (first pass, every probe answered)' "$THREADS" "$RA"
+if [ -n "$CEIL" ]; then
+    CA=$(median <"$TMP/ca")
+    printf '; ceiling %s/s; share %.2f' "$CA" "$(echo "$RA / $CA" | bc -l)"
+fi
+printf '; goal 430000/s: %.2f of it\n' "$(echo "$RA / 430000" | bc -l)"
+printf 'sending alone, 1 thread: tcpcraft %s probes/s (655,360 probes to silent hosts)' "$RS"
+if [ -n "$CEIL" ]; then
+    CS=$(median <"$TMP/cs")
+    printf '; ceiling %s/s; share %.2f' "$CS" "$(echo "$RS / $CS" | bc -l)"
+fi
+printf '; goal 750000/s per core: %.2f of it\n' "$(echo "$RS / 750000" | bc -l)"
+echo "  (runs: tcpcraft with replies $(tr '\n' ' ' <"$TMP/ra")| ceiling $(tr '\n' ' ' <"$TMP/ca")| alone $(tr '\n' ' ' <"$TMP/rs")| ceiling $(tr '\n' ' ' <"$TMP/cs"))"
 
 echo "== full SYN scan through 10% random loss each way"
 sh "$HERE/testbed.sh" up $ID --loss 10 --drop 8443 --reject 81 --listen "$LISTEN" >/dev/null

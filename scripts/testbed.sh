@@ -8,7 +8,8 @@
 # Names are tagged: namespaces tcpc-ID-c (client) and tcpc-ID-s (server); ID defaults to "bed".
 # Addresses (never anything else): client 198.18.0.1/24 and 2001:db8:198:18::1/64,
 # server 198.18.0.2/24 and 2001:db8:198:18::2/64; 198.19.0.0/16 is routed from the client
-# into the server namespace, where nothing answers (for large scans of silent hosts).
+# into the server namespace, where nothing answers (for large scans of silent hosts; with
+# nftables there, they are dropped on arrival).
 # The server runs real kernel listeners (scripts/testbed_server.py): TCP 80 HTTP, TCP 7
 # echo, UDP 7 echo (change with --listen "http:80 echo:7 uecho:7 open:22"). Faults are
 # nftables rules in the server namespace: --drop 8443 (silently dropped, "filtered"),
@@ -68,6 +69,12 @@ up() {
     ip -n "$C" addr add 2001:db8:198:18::1/64 dev tc0 nodad
     ip -n "$S" addr add 2001:db8:198:18::2/64 dev tc0 nodad
     ip -n "$C" route add 198.19.0.0/16 via 198.18.0.2
+    # Silent hosts: dropped on arrival (netdev ingress), so that a large scan of them
+    # measures the sender, not the server kernel routing packets it cannot deliver.
+    if command -v nft >/dev/null 2>&1; then
+        echo "table netdev tcpcraft_silent { chain in { type filter hook ingress device tc0 priority -500; policy accept; ip daddr 198.19.0.0/16 drop; }; }" \
+            | ip netns exec "$S" nft -f - || die "nft failed (apt-get install -y nftables)"
+    fi
     if [ -n "$drop$reject" ] || [ "$loss" != 0 ]; then
         {
             echo "table inet tcpcraft_faults {"

@@ -184,17 +184,57 @@ impl Ring {
         };
     }
 
+    /// Open `count` rings in one fan-out group, each taking the packets that one CPU
+    /// receives (PACKET_FANOUT_CPU): no lock shared between CPUs that deliver packets at
+    /// the same time. One ring when `count` is 1 or fan-out is not available.
+    pub fn open_per_cpu(
+        ifindex: u32,
+        filter: &[SockFilter],
+        cfg: RingConfig,
+        count: usize,
+    ) -> io::Result<Vec<Ring>> {
+        let first = Ring::open(ifindex, filter, cfg)?;
+        if count <= 1 {
+            return Ok(vec![first]);
+        }
+        let want = sys::PACKET_FANOUT_CPU | sys::PACKET_FANOUT_FLAG_UNIQUEID;
+        if sys::setsockopt(
+            &first.fd,
+            libc::SOL_PACKET,
+            sys::PACKET_FANOUT,
+            &(want << 16),
+        )
+        .is_err()
+        {
+            return Ok(vec![first]);
+        }
+        let id = sys::getsockopt(&first.fd, libc::SOL_PACKET, sys::PACKET_FANOUT, 0u32)? & 0xffff;
+        let mut rings = vec![first];
+        for _ in 1..count {
+            let r = Ring::open(ifindex, filter, cfg)?;
+            let join = id | (sys::PACKET_FANOUT_CPU << 16);
+            sys::setsockopt(&r.fd, libc::SOL_PACKET, sys::PACKET_FANOUT, &join)?;
+            rings.push(r);
+        }
+        Ok(rings)
+    }
+
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+
     /// Hand every packet now in the ring to `f`; if none is there, wait up to `timeout`
     /// for one. Returns how many packets were seen.
-    pub fn poll(
-        &mut self,
-        timeout: Duration,
-        mut f: impl FnMut(RingFrame<'_>),
-    ) -> io::Result<usize> {
-        let mut seen = 0usize;
+    pub fn poll(&mut self, timeout: Duration, f: impl FnMut(RingFrame<'_>)) -> io::Result<usize> {
         if self.status(self.block) & TP_STATUS_USER == 0 {
             sys::poll_in(self.fd.as_raw_fd(), timeout)?;
         }
+        Ok(self.drain(f))
+    }
+
+    /// Hand every packet now in the ring to `f`, without waiting. Returns how many.
+    pub fn drain(&mut self, mut f: impl FnMut(RingFrame<'_>)) -> usize {
+        let mut seen = 0usize;
         while self.status(self.block) & TP_STATUS_USER != 0 {
             let blk = self.block_bytes(self.block);
             let rd = |at: usize| -> Option<u32> {
@@ -240,7 +280,7 @@ impl Ring {
             self.release(self.block);
             self.block = (self.block + 1) % self.cfg.block_count;
         }
-        Ok(seen)
+        seen
     }
 
     /// (packets, drops) counted by the kernel since the last call.

@@ -22,6 +22,11 @@ pub const PACKET_VERSION: libc::c_int = 10;
 pub const PACKET_QDISC_BYPASS: libc::c_int = 20;
 /// Skip the packets this host sends (Linux 4.20): no copy of each one for the filter.
 pub const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+pub const PACKET_FANOUT: libc::c_int = 18;
+/// Fan-out by the CPU that received the packet.
+pub const PACKET_FANOUT_CPU: u32 = 2;
+/// Let the kernel pick a group id no one else uses (Linux 4.13).
+pub const PACKET_FANOUT_FLAG_UNIQUEID: u32 = 0x2000;
 pub const TPACKET_V3: libc::c_int = 2;
 pub const PACKET_OUTGOING: u8 = 4;
 pub const ETH_P_ALL: u16 = 0x0003;
@@ -357,14 +362,22 @@ pub fn recv_packet(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Received>>
 
 /// `poll(2)` for readability on one descriptor. Returns true when readable.
 pub fn poll_in(fd: RawFd, timeout: Duration) -> io::Result<bool> {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
+    poll_any(&[fd], timeout)
+}
+
+/// `poll(2)` for readability on several descriptors. Returns true when one is readable.
+pub fn poll_any(fds: &[RawFd], timeout: Duration) -> io::Result<bool> {
+    let mut ps: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-    #[allow(unsafe_code)] // reason: p is one valid pollfd
-    let r = unsafe { libc::poll(&mut p, 1, ms) };
+    #[allow(unsafe_code)] // reason: ps is a valid array of pollfd of its length
+    let r = unsafe { libc::poll(ps.as_mut_ptr(), ps.len() as libc::nfds_t, ms) };
     if r < 0 {
         let e = io::Error::last_os_error();
         if e.kind() == io::ErrorKind::Interrupted {

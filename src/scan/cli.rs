@@ -271,8 +271,8 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
     if a.verbose {
         let s = &res.stats;
         eprintln!(
-            "tcpcraft: {} probes, {} answers, {} retry rounds, capture drops {}, estimated loss {:.1}%, final rate {}/s, {:.3} s",
-            s.sent, s.replies, s.rounds, s.capture_drops, s.loss * 100.0, s.final_rate, s.elapsed.as_secs_f64()
+            "tcpcraft: {} probes, {} answers, {} retry rounds, capture drops {}, estimated loss {:.1}%, final rate {}/s, first pass {} probes/s, {:.3} s",
+            s.sent, s.replies, s.rounds, s.capture_drops, s.loss * 100.0, s.final_rate, s.first_pass_rate, s.elapsed.as_secs_f64()
         );
     }
     if res.interrupted {

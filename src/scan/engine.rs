@@ -438,14 +438,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &LinkSock
         }
         match slot.path {
             Path::Link => {
-                let (Some(ll), Some(fd)) = (
-                    slot.ll,
-                    if whole {
-                        link_raw
-                    } else {
-                        link
-                    },
-                ) else {
+                let (Some(ll), Some(fd)) = (slot.ll, if whole { link_raw } else { link }) else {
                     return Err(io::Error::other("no link-layer route"));
                 };
                 let addr = sys::RawSockAddr::from_ll(ll);
@@ -570,7 +563,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &LinkSock
 }
 
 /// The capture thread: record every validated answer until told to stop.
-fn receive(ctx: &Ctx<'_>, mut ring: Ring) -> Ring {
+fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let mut last_drops = Instant::now();
@@ -602,32 +595,39 @@ fn receive(ctx: &Ctx<'_>, mut ring: Ring) -> Ring {
     // that starts at t has read everything that arrived before t minus that (and a
     // margin for the kernel's timer).
     let lag_us = u64::from(RING_RETIRE_MS) * 1000 + 1000;
+    let fds: Vec<_> = rings.iter().map(Ring::raw_fd).collect();
+    let drops = |rings: &[Ring]| rings.iter().map(|r| u64::from(r.stats().1)).sum::<u64>();
     while !ctx.stop_rx.load(Ordering::Relaxed) {
         let t0 = u64::from(ctx.now_us());
-        let r = ring.poll(Duration::from_millis(2), |f| handle(f.data));
-        if let Err(e) = r {
-            if e.kind() != io::ErrorKind::Interrupted {
+        let mut seen = 0;
+        for r in rings.iter_mut() {
+            seen += r.drain(|f| handle(f.data));
+        }
+        if seen == 0 {
+            if let Err(e) = sys::poll_any(&fds, Duration::from_millis(2)) {
                 ctx.fail(ScanError::System(format!("capturing answers: {e}")));
-                return ring;
+                return rings;
+            }
+            for r in rings.iter_mut() {
+                r.drain(|f| handle(f.data));
             }
         }
         ctx.rx_drained_us
             .fetch_max(t0.saturating_sub(lag_us), Ordering::Relaxed);
         if last_drops.elapsed() > Duration::from_millis(10) {
-            ctx.drops
-                .fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
+            ctx.drops.fetch_add(drops(&rings), Ordering::Relaxed);
             last_drops = Instant::now();
         }
     }
-    // Whatever is still in the ring.
-    while let Ok(n) = ring.poll(Duration::ZERO, |f| handle(f.data)) {
-        if n == 0 {
-            break;
-        }
-    }
-    ctx.drops
-        .fetch_add(u64::from(ring.stats().1), Ordering::Relaxed);
-    ring
+    // Whatever is still in the rings.
+    while rings
+        .iter_mut()
+        .map(|r| r.drain(|f| handle(f.data)))
+        .sum::<usize>()
+        > 0
+    {}
+    ctx.drops.fetch_add(drops(&rings), Ordering::Relaxed);
+    rings
 }
 
 /// Round-trip estimate as TCP keeps it (RFC 6298): smoothed RTT and its variation; the
@@ -864,16 +864,22 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         _ => wire::PROTO_TCP,
     };
     let filter = capture_filter(proto, sport).map_err(ScanError::System)?;
-    let cap = Ring::open(
+    // One ring per CPU (up to 4), each for the answers that CPU receives, sharing the
+    // memory one ring would have.
+    let cpus = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let cap = Ring::open_per_cpu(
         0,
         &filter,
         RingConfig {
             block_size: RING_BLOCK,
-            block_count: ring_blocks(n),
+            block_count: ring_blocks(n / cpus as u64),
             frame_size: 2048,
             retire_ms: RING_RETIRE_MS,
             ignore_outgoing: true,
         },
+        cpus,
     )
     .map_err(|e| ScanError::from_io("opening the capture socket", e))?;
     let pcap = match &cfg.pcap {
@@ -917,6 +923,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     let bar = super::output::progress_bar(cfg.progress, Some(n / cfg.shard.1.max(1)));
     let mut policy = RetryPolicy::default();
     let mut rounds = 0u32;
+    let mut first_pass_rate = 0u64;
     let ring = std::thread::scope(|s| {
         let rx = s.spawn(|| receive(&ctx, cap));
         let mut round = 0u32;
@@ -955,6 +962,10 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             // Wait for the round's last answers: a fixed --wait, or until nothing has
             // come for one retransmission timeout (srtt + 4·rttvar) after the last probe.
             let sent_at = Instant::now();
+            if round == 0 {
+                let secs = sent_at.duration_since(round_start).as_secs_f64().max(1e-6);
+                first_pass_rate = (ctx.sent.load(Ordering::Relaxed) as f64 / secs) as u64;
+            }
             let waited = wait_for_answers(&ctx, cfg.wait, sent_at);
             // A trace of the rounds for whoever tunes the engine (not a user option).
             if std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some() {
@@ -1007,8 +1018,9 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         fds.push(l.dgram);
         fds.push(l.raw);
     }
+    let rings = ring.unwrap_or_default();
     std::thread::scope(|c| {
-        c.spawn(move || drop(ring));
+        c.spawn(move || close_together(rings));
         c.spawn(move || close_together(fds));
     });
     if let Some(b) = &bar {
@@ -1029,6 +1041,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         capture_drops: ctx.drops.load(Ordering::Relaxed),
         loss: policy.loss(),
         final_rate: ctx.rate.load(Ordering::Relaxed),
+        first_pass_rate,
         elapsed: started.elapsed(),
     };
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);

@@ -226,6 +226,7 @@ pub fn json_stats(res: &ScanResults) -> String {
             "capture_drops": s.capture_drops,
             "loss": (s.loss * 1000.0).round() / 1000.0,
             "final_rate": s.final_rate,
+            "first_pass_rate": s.first_pass_rate,
             "seconds": (s.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
             "interrupted": res.interrupted,
         }

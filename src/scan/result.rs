@@ -262,7 +262,12 @@ impl Table {
     /// Mark `i` as probed (and so, until an answer, no-response).
     pub fn probed(&self, i: usize) {
         if let Some(a) = self.answer.get(i) {
-            let _ = a.compare_exchange(NOT_PROBED, 0, Ordering::Relaxed, Ordering::Relaxed);
+            // No locked instruction (this runs once per probe, at a random place in a
+            // large table): while a pair is NOT_PROBED nothing else writes it (answers
+            // are recorded only over 0), so a load and a store are enough.
+            if a.load(Ordering::Relaxed) == NOT_PROBED {
+                a.store(0, Ordering::Relaxed);
+            }
         }
     }
 
@@ -307,6 +312,9 @@ pub struct ScanStats {
     pub loss: f64,
     /// The send rate at the end, probes/s (lowered when loss was seen).
     pub final_rate: u64,
+    /// Probes per second over the first pass (every pair once), sending only: from the
+    /// first probe to the last, without start-up and the wait for late answers.
+    pub first_pass_rate: u64,
     pub elapsed: Duration,
 }
 
