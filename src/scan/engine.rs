@@ -35,6 +35,8 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Frames per sendmmsg call.
 const BATCH: usize = 64;
+/// Steps of the permutation a sender thread takes at a time.
+const WALK_PIECE: u64 = 1024;
 /// Above this many hosts, routes are looked up per /24 (IPv4) or /64 (IPv6).
 const PER_HOST_ROUTES: u64 = 4096;
 /// The rate a scan starts at when the user gives none (probes/s, all threads).
@@ -139,6 +141,8 @@ struct Ctx<'a> {
     /// been read: the capture thread's own progress, so that a capture thread kept off
     /// the CPU (a loaded machine) does not make its answers late.
     rx_drained_us: AtomicU64,
+    /// The next piece of the walk to send in this round.
+    next_piece: AtomicU64,
     stop_send: AtomicBool,
     stop_rx: AtomicBool,
     pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
@@ -481,8 +485,46 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &LinkSock
         Ok(())
     };
 
-    let walk = ctx.cycle.shard_part(shard, shards, t, ctx.threads);
+    // The shard's walk in pieces of WALK_PIECE steps, taken by whichever thread is free:
+    // threads slowed down by the capture thread or the peer's work (it runs on our CPUs
+    // over veth) do less, and all of them finish together.
+    let steps = ctx.cycle.shard_steps(shard, shards);
+    let mut walk = std::iter::from_fn(|| {
+        let from = ctx
+            .next_piece
+            .fetch_add(1, Ordering::Relaxed)
+            .checked_mul(WALK_PIECE)?;
+        (from < steps).then(|| ctx.cycle.shard_range(shard, shards, from, WALK_PIECE))
+    })
+    .flatten();
     let began = Instant::now();
+    // The walk in chunks: each chunk's table entries are read once first, all at once,
+    // so that their cache misses (random places in a large table) overlap instead of
+    // stalling one probe at a time.
+    let mut chunk: Vec<u64> = Vec::with_capacity(BATCH);
+    let mut touched = 0u32;
+    let walk = std::iter::from_fn(move || {
+        if chunk.is_empty() {
+            chunk.extend(walk.by_ref().take(BATCH));
+            chunk.reverse();
+            for &idx in &chunk {
+                let i = usize::try_from(idx).unwrap_or(usize::MAX);
+                let a = res
+                    .table
+                    .answer
+                    .get(i)
+                    .map_or(0, |a| a.load(Ordering::Relaxed));
+                let t = res
+                    .table
+                    .time
+                    .get(i)
+                    .map_or(0, |t| t.load(Ordering::Relaxed));
+                touched = touched.wrapping_add(u32::from(a) ^ t);
+            }
+            std::hint::black_box(touched);
+        }
+        chunk.pop()
+    });
     for idx in walk {
         let Ok(i) = usize::try_from(idx) else {
             continue;
@@ -874,7 +916,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         &filter,
         RingConfig {
             block_size: RING_BLOCK,
-            block_count: ring_blocks(n / cpus as u64),
+            block_count: (ring_blocks(n) / cpus as u32).max(RING_BLOCKS_MIN as u32),
             frame_size: 2048,
             retire_ms: RING_RETIRE_MS,
             ignore_outgoing: true,
@@ -914,6 +956,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         rto_us: AtomicU64::new(0),
         last_reply_us: AtomicU64::new(0),
         rx_drained_us: AtomicU64::new(0),
+        next_piece: AtomicU64::new(0),
         stop_send: AtomicBool::new(false),
         stop_rx: AtomicBool::new(false),
         pcap,
@@ -932,6 +975,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             let round_start = Instant::now();
             let replies_before = ctx.replies.load(Ordering::Relaxed);
             let drops_before = ctx.drops.load(Ordering::Relaxed);
+            ctx.next_piece.store(0, Ordering::Relaxed);
             let handles: Vec<_> = (0..threads)
                 .zip(&socks)
                 .map(|(t, socks)| {

@@ -236,6 +236,7 @@ impl Object for ScanValue {
                     ("retry_rounds", Value::Int(i64::from(s.rounds))),
                     ("capture_drops", Value::Int(s.capture_drops as i64)),
                     ("loss", Value::Float(s.loss)),
+                    ("first_pass_rate", Value::Int(s.first_pass_rate as i64)),
                     ("seconds", Value::Float(s.elapsed.as_secs_f64())),
                 ])
             }

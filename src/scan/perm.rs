@@ -5,8 +5,8 @@
 //!
 //! Sharding follows zmap: shard `i` of `N` (0-based) takes the cycle positions
 //! `k ≡ i (mod N)`. Every shard must use the same seed; together the shards visit every
-//! index exactly once, and no two shards share one. The same split is used again inside
-//! a shard for its sending threads.
+//! index exactly once, and no two shards share one. Inside a shard, sending threads take
+//! the walk in consecutive pieces ([`Cycle::shard_range`]) as they get free.
 
 /// A multiplicative-group permutation of `0..n`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +18,13 @@ pub struct Cycle {
 }
 
 fn mul_mod(a: u64, b: u64, m: u64) -> u64 {
-    ((u128::from(a) * u128::from(b)) % u128::from(m)) as u64
+    if m <= 1 << 32 {
+        // Both below 2^32: the product fits, and a 64-bit remainder is several times
+        // cheaper than a 128-bit one (this runs once per probe).
+        (a * b) % m
+    } else {
+        ((u128::from(a) * u128::from(b)) % u128::from(m)) as u64
+    }
 }
 
 fn pow_mod(mut b: u64, mut e: u64, m: u64) -> u64 {
@@ -130,30 +136,35 @@ impl Cycle {
 
     /// The walk of shard `shard` of `shards` (0-based, zmap's convention).
     pub fn shard(&self, shard: u64, shards: u64) -> Walk {
+        self.shard_range(shard, shards, 0, self.shard_steps(shard, shards))
+    }
+
+    /// How many cycle positions shard `shard` of `shards` holds: k = shard, shard + N,
+    /// … below the group order (some of them past `n`, skipped by the walk).
+    pub fn shard_steps(&self, shard: u64, shards: u64) -> u64 {
         let shards = shards.max(1);
         let order = self.p - 1;
-        // Cycle positions k = shard, shard + N, … below the group order.
-        let steps = if shard < order {
+        if shard < order {
             (order - shard).div_ceil(shards)
         } else {
             0
-        };
-        Walk {
-            n: self.n,
-            p: self.p,
-            x: mul_mod(self.start, pow_mod(self.g, shard, self.p), self.p),
-            step: pow_mod(self.g, shards, self.p),
-            left: steps,
         }
     }
 
-    /// Sub-walk `t` of `threads` inside shard `shard` of `shards`: positions
-    /// `shard + shards·(t + threads·m)`. The sub-walks of one shard partition it.
-    pub fn shard_part(&self, shard: u64, shards: u64, t: u64, threads: u64) -> Walk {
+    /// Steps `from..from + count` of shard `shard`'s walk: the same positions in the
+    /// same order, so that threads can take a shard in pieces as they get free.
+    pub fn shard_range(&self, shard: u64, shards: u64, from: u64, count: u64) -> Walk {
         let shards = shards.max(1);
-        let threads = threads.max(1);
-        let first = shard.saturating_add(shards.saturating_mul(t));
-        self.shard(first, shards.saturating_mul(threads))
+        let steps = self.shard_steps(shard, shards);
+        let from = from.min(steps);
+        let first = shard.saturating_add(shards.saturating_mul(from)) % (self.p - 1).max(1);
+        Walk {
+            n: self.n,
+            p: self.p,
+            x: mul_mod(self.start, pow_mod(self.g, first, self.p), self.p),
+            step: pow_mod(self.g, shards, self.p),
+            left: count.min(steps - from),
+        }
     }
 }
 
@@ -209,6 +220,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ranges_cover_a_shard_in_order() {
+        for (n, shards) in [(1000u64, 1u64), (65535, 3), (10, 4), (1, 1), (100_003, 7)] {
+            let c = Cycle::new(n, 42);
+            for shard in 0..shards {
+                let whole: Vec<u64> = c.shard(shard, shards).collect();
+                let steps = c.shard_steps(shard, shards);
+                let mut pieces = Vec::new();
+                let mut from = 0;
+                while from < steps {
+                    pieces.extend(c.shard_range(shard, shards, from, 97));
+                    from += 97;
+                }
+                assert_eq!(whole, pieces, "n {n}, shard {shard}/{shards}");
+                assert_eq!(c.shard_range(shard, shards, steps + 5, 10).count(), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn mul_mod_agrees_with_wide_arithmetic() {
+        for (a, b, m) in [
+            (4_294_967_310u64, 4_294_967_310u64, 4_294_967_311u64),
+            (123_456, 654_321, 65_537),
+            (1 << 40, (1 << 40) + 3, (1u64 << 61) - 1),
+        ] {
+            let wide = ((u128::from(a) * u128::from(b)) % u128::from(m)) as u64;
+            assert_eq!(mul_mod(a % m, b % m, m), wide);
+        }
+    }
+
+    #[test]
     fn primes() {
         let small: Vec<u64> = (0..40).filter(|&n| is_prime(n)).collect();
         assert_eq!(small, vec![2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]);
@@ -259,16 +301,6 @@ mod tests {
             }
             assert!(seen.iter().all(|&s| s == 1), "n={n} shards={shards}");
         }
-    }
-
-    #[test]
-    fn thread_parts_partition_a_shard() {
-        let c = Cycle::new(5000, 9);
-        let mut whole: Vec<u64> = c.shard(2, 3).collect();
-        let mut parts: Vec<u64> = (0..4).flat_map(|t| c.shard_part(2, 3, t, 4)).collect();
-        whole.sort_unstable();
-        parts.sort_unstable();
-        assert_eq!(whole, parts);
     }
 
     #[test]
