@@ -528,3 +528,81 @@ fn the_truth_through_twenty_percent_loss_each_way() {
     assert_eq!(out.status.code(), Some(0));
     check(&parse(&out), truth_tcp, &all);
 }
+
+#[test]
+fn reply_filter_is_there_during_a_large_scan_and_gone_after() {
+    let Some(bed) = bed(
+        "reply_filter_is_there_during_a_large_scan_and_gone_after",
+        0,
+    ) else {
+        return;
+    };
+    let tables = || {
+        let out = bed
+            .client_cmd("nft")
+            .args(["list", "tables"])
+            .output()
+            .expect("nft list tables");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // 8,000 pairs at 20,000 probes/s: long enough to see the table while it runs.
+    let ports: Vec<u16> = (1..=8000).collect();
+    // Output to a file: a pipe nobody reads while we poll would block the scan.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let json = dir.path().join("scan.json");
+    let mut child = bed
+        .client_cmd(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args([
+            "scan", V4, "-p", "1-8000", "--rate", "20000", "--json", "--all",
+        ])
+        .stdout(std::fs::File::create(&json).expect("json file"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tcpcraft");
+    let name = format!("table netdev tcpcraft_{}_scan", child.id());
+    let mut seen = false;
+    while child.try_wait().expect("wait").is_none() {
+        seen |= tables().contains(&name);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut out = child.wait_with_output().expect("scan output");
+    out.stdout = std::fs::read(&json).expect("scan.json");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(seen, "{name} never seen during the scan; stderr: {err}");
+    assert!(
+        err.contains(&name["table ".len()..]) && err.contains("--keep-rsts"),
+        "the scan must say what it changed: {err}"
+    );
+    assert!(!tables().contains("tcpcraft_"), "left behind: {}", tables());
+    // Every answer still counted: the filter drops RSTs only after capture.
+    let got = parse(&out);
+    let h = got.get(V4).expect("results for the v4 host");
+    let wrong: Vec<String> = ports
+        .iter()
+        .filter(|&&p| h.get(&p).map(|s| s.0.as_str()) != Some(truth_tcp(p)))
+        .map(|p| format!("{p}: {:?} (want {})", h.get(p), truth_tcp(*p)))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} wrong: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(10)]
+    );
+
+    // --keep-rsts: no table at all, nothing said.
+    let mut child = bed
+        .client_cmd(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args(["scan", V4, "-p", "1-8000", "--rate", "20000", "--keep-rsts"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tcpcraft");
+    let mut seen = false;
+    while child.try_wait().expect("wait").is_none() {
+        seen |= tables().contains("tcpcraft_");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("scan output");
+    assert!(!seen, "--keep-rsts installed a table");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("nftables"));
+}

@@ -140,6 +140,9 @@ pub struct ScanArgs {
     /// Leave through this interface
     #[arg(short = 'i', long, value_name = "IFACE")]
     pub interface: Option<String>,
+    /// Let the kernel process the RSTs answering the probes: no nftables reply filter
+    #[arg(long)]
+    pub keep_rsts: bool,
     /// No progress bar
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -232,6 +235,7 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
         interface: a.interface.clone(),
         pcap: a.pcap.clone(),
         progress: !a.quiet,
+        keep_rsts: a.keep_rsts,
     };
     crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_interrupt);
     let res = super::run(t, ports, &cfg)?;
@@ -267,6 +271,15 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
                 return Err(ScanError::System(format!("writing results: {e}")));
             }
         }
+    }
+    // The scan changed the firewall for a while: say so (the table is gone by now).
+    if let Some(line) = res
+        .stats
+        .reply_filter
+        .as_deref()
+        .filter(|_| !a.quiet || a.verbose)
+    {
+        eprintln!("tcpcraft: {line}");
     }
     if a.verbose {
         let s = &res.stats;

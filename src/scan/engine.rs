@@ -23,6 +23,7 @@ use super::result::{ScanResults, ScanType};
 use super::targets::Targets;
 use super::ScanError;
 use crate::net::bpf::{Asm, ABS, AND, B, H, IND, JEQ, JMP, K, LD, LDX, MSH, RET};
+use crate::net::guard::ReplyDrop;
 use crate::net::ring::{Ring, RingConfig};
 use crate::net::route::{self, Route};
 use crate::net::send::{Path, Sender};
@@ -32,6 +33,10 @@ use crate::pcap;
 
 /// Set from a SIGINT handler (or by a caller): stop sending, keep what is known.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Scans of at least this many pairs install the reply filter ([`ReplyDrop`]): below,
+/// starting `nft` costs more than it saves.
+const REPLY_DROP_MIN: u64 = 4096;
 
 /// Frames per sendmmsg call.
 const BATCH: usize = 64;
@@ -81,6 +86,9 @@ pub struct ScanConfig {
     pub pcap: Option<PathBuf>,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// Let the kernel process the RSTs that answer the probes (no nftables reply
+    /// filter, see [`ReplyDrop`]).
+    pub keep_rsts: bool,
 }
 
 impl Default for ScanConfig {
@@ -97,6 +105,7 @@ impl Default for ScanConfig {
             interface: None,
             pcap: None,
             progress: false,
+            keep_rsts: false,
         }
     }
 }
@@ -901,6 +910,16 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             std::thread::sleep(Duration::from_millis(3));
         }
     }
+    // The reply filter, installed while the scan starts (nft takes ~20 ms; until it is
+    // in place the kernel just sees the RSTs as before).
+    let reply_drop =
+        (cfg.kind != ScanType::Udp && !cfg.keep_rsts && n >= REPLY_DROP_MIN).then(|| {
+            let mut devices: Vec<String> = slots.values().map(|s| s.route.ifname.clone()).collect();
+            devices.sort();
+            devices.dedup();
+            let ports = (sport, sport.saturating_add(TCP_PORTS - 1));
+            std::thread::spawn(move || ReplyDrop::install(&devices, ports).ok())
+        });
     let proto = match cfg.kind {
         ScanType::Udp => wire::PROTO_UDP,
         _ => wire::PROTO_TCP,
@@ -1063,9 +1082,12 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         fds.push(l.raw);
     }
     let rings = ring.unwrap_or_default();
+    let reply_drop = reply_drop.and_then(|h| h.join().ok().flatten());
+    let reply_filter = reply_drop.as_ref().map(ReplyDrop::summary);
     std::thread::scope(|c| {
         c.spawn(move || close_together(rings));
         c.spawn(move || close_together(fds));
+        c.spawn(move || drop(reply_drop));
     });
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -1086,6 +1108,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         loss: policy.loss(),
         final_rate: ctx.rate.load(Ordering::Relaxed),
         first_pass_rate,
+        reply_filter,
         elapsed: started.elapsed(),
     };
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);

@@ -101,6 +101,8 @@ fn run(it: &mut Interp, a: &mut Args) -> Result<Value> {
         max_retries: retries.map_or(16, |r| r.clamp(0, 100) as u32),
         wait,
         seed: super::cookie::Key::random().0,
+        // A script changes no firewall behind its author's back.
+        keep_rsts: true,
         ..ScanConfig::default()
     };
     // The scan runs on its own thread; this one passes the script's Ctrl-C on to it.

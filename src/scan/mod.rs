@@ -112,6 +112,7 @@ pub fn scan(target: &str, ports: &str, kind: &str) -> Result<ScanResults, ScanEr
     }
     let cfg = ScanConfig {
         kind,
+        keep_rsts: true,
         ..ScanConfig::default()
     };
     run(t, p.for_proto(kind.proto()), &cfg)

@@ -315,6 +315,8 @@ pub struct ScanStats {
     /// Probes per second over the first pass (every pair once), sending only: from the
     /// first probe to the last, without start-up and the wait for late answers.
     pub first_pass_rate: u64,
+    /// What the nftables reply filter did, when one was installed (said to the user).
+    pub reply_filter: Option<String>,
     pub elapsed: Duration,
 }
 
