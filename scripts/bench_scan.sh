@@ -74,7 +74,7 @@ P=$(sed -n 's/^tcpcraft: \([0-9]*\) probes.*/\1/p' "$TMP/t.err")
 first_pass() { sed -n 's/.*first pass \([0-9]*\) probes.*/\1/p' "$1"; }
 printf 'probes/s: tcpcraft %.0f, nmap %.0f (ratio %.2f)\n' "$(echo "$P / $T" | bc -l)" \
     "$(echo "65535 / $N" | bc -l)" "$(echo "($P / $T) / (65535 / $N)" | bc -l)"
-echo "tcpcraft counters: $(sed -n 's/^tcpcraft: //p' "$TMP/t.err")"
+echo "tcpcraft counters: $(sed -n 's/^tcpcraft: \([0-9]* probes\)/\1/p' "$TMP/t.err")"
 
 echo "== 65,536 hosts x 10 ports of 198.19.0.0/16 (routed into the server namespace; nothing answers)"
 s=$(now)
@@ -93,7 +93,7 @@ if [ -n "$R0" ]; then
     secs=$2; [ "${3:-}" = m ] && secs=$(echo "$2 / 1000" | bc -l)
     printf 'sending alone (first pass, no waits): %.0f probes/s over all threads\n' "$(echo "$1 / $secs" | bc -l)"
 fi
-echo "tcpcraft counters: $(sed -n 's/^tcpcraft: //p' "$TMP/s.err")"
+echo "tcpcraft counters: $(sed -n 's/^tcpcraft: \([0-9]* probes\)/\1/p' "$TMP/s.err")"
 
 echo "== rates against this machine's ceiling (scripts/bench_ceiling.c), $RUNS runs each, interleaved"
 CEIL=""
@@ -151,4 +151,4 @@ else
 fi
 printf 'time %.2f s (%.1fx the lossless scan, %.3fx nmap without loss); result set: %s\n' \
     "$L" "$(echo "$L / $T" | bc -l)" "$(echo "$L / $N" | bc -l)" "$AGREE"
-echo "tcpcraft counters: $(sed -n 's/^tcpcraft: //p' "$TMP/l.err")"
+echo "tcpcraft counters: $(sed -n 's/^tcpcraft: \([0-9]* probes\)/\1/p' "$TMP/l.err")"

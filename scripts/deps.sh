@@ -19,6 +19,7 @@ if [ "${TCPCRAFT_BENCH_DEPS:-0}" = 1 ]; then
   command -v hping3 >/dev/null 2>&1 || need+=(hping3)
   /usr/bin/python3 -c 'import scapy' >/dev/null 2>&1 || need+=(python3-scapy)
   command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)
+  command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
