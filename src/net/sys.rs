@@ -250,32 +250,42 @@ pub fn sendto(fd: &OwnedFd, buf: &[u8], addr: &RawSockAddr) -> io::Result<usize>
 
 /// `sendmmsg(2)`: many datagrams to one address in one syscall. Returns how many left.
 pub fn sendmmsg(fd: &OwnedFd, bufs: &[&[u8]], addr: &RawSockAddr) -> io::Result<usize> {
-    let mut iovs: Vec<libc::iovec> = bufs
-        .iter()
-        .map(|b| libc::iovec {
-            iov_base: b.as_ptr() as *mut libc::c_void,
-            iov_len: b.len(),
-        })
-        .collect();
-    let mut msgs: Vec<libc::mmsghdr> = iovs
-        .iter_mut()
-        .map(|iov| {
-            #[allow(unsafe_code)] // reason: msghdr is plain old data, valid when zeroed
-            let mut h: libc::msghdr = unsafe { zeroed() };
-            h.msg_name = addr.ptr() as *mut libc::c_void;
-            h.msg_namelen = addr.len;
-            h.msg_iov = iov as *mut libc::iovec;
-            h.msg_iovlen = 1;
-            libc::mmsghdr {
-                msg_hdr: h,
-                msg_len: 0,
-            }
-        })
-        .collect();
+    // Up to 64 messages per call, their headers on the stack (no allocation per batch).
+    const MAX: usize = 64;
+    let mut sent = 0usize;
+    for chunk in bufs.chunks(MAX) {
+        let n = match sendmmsg_some(fd, chunk, addr) {
+            Ok(n) => n,
+            // What went out before the error counts; the caller sees the error next time.
+            Err(_) if sent > 0 => break,
+            Err(e) => return Err(e),
+        };
+        sent += n;
+        if n < chunk.len() {
+            break;
+        }
+    }
+    Ok(sent)
+}
+
+fn sendmmsg_some(fd: &OwnedFd, bufs: &[&[u8]], addr: &RawSockAddr) -> io::Result<usize> {
+    #[allow(unsafe_code)] // reason: iovec and mmsghdr are plain old data, valid when zeroed
+    let (mut iovs, mut msgs): ([libc::iovec; 64], [libc::mmsghdr; 64]) =
+        unsafe { (zeroed(), zeroed()) };
+    let count = bufs.len().min(iovs.len());
+    for ((iov, msg), b) in iovs.iter_mut().zip(msgs.iter_mut()).zip(bufs) {
+        iov.iov_base = b.as_ptr() as *mut libc::c_void;
+        iov.iov_len = b.len();
+        msg.msg_hdr.msg_name = addr.ptr() as *mut libc::c_void;
+        msg.msg_hdr.msg_namelen = addr.len;
+        msg.msg_hdr.msg_iov = iov as *mut libc::iovec;
+        msg.msg_hdr.msg_iovlen = 1;
+    }
+    let msgs = &mut msgs[..count];
     let mut done = 0usize;
     while done < msgs.len() {
         let rest = &mut msgs[done..];
-        let n = rest.len().min(1024) as libc::c_uint;
+        let n = rest.len() as libc::c_uint;
         #[allow(unsafe_code)] // reason: msgs point at live iovecs, buffers and addr
         let r = unsafe { libc::sendmmsg(fd.as_raw_fd(), rest.as_mut_ptr(), n, 0) };
         if r < 0 {
