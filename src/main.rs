@@ -213,11 +213,10 @@ fn main() -> ExitCode {
         }
         Command::Handshake(args) => {
             tcpcraft::repl::install_sigint();
-            if !cli.global.dry_run {
-                match shared_pcap(cli.global.pcap) {
-                    Ok(w) => tcpcraft::pcap::SharedWriter::set_global(w),
-                    Err(code) => return ExitCode::from(code),
-                }
+            // A dry run records what it would send, as scripts' dry runs do.
+            match shared_pcap(cli.global.pcap) {
+                Ok(w) => tcpcraft::pcap::SharedWriter::set_global(w),
+                Err(code) => return ExitCode::from(code),
             }
             let code = tcpcraft::session::cli::run(args, cli.global.dry_run);
             ExitCode::from(tcpcraft::repl::exit_status(code))

@@ -332,3 +332,68 @@ fn handshake_command_writes_pcap() {
     assert_eq!(sess.last().map(String::as_str), Some(">."), "{all}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A dry run sends nothing, but `--pcap` still holds what it would have sent, for
+/// sessions as for `send()` (scripts) and for `tcpcraft handshake`. No privileges.
+#[test]
+fn dry_run_sessions_record_what_they_would_send() {
+    let dir = scratch("dry_pcap");
+    let decode = |file: &Path| -> Vec<String> {
+        let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+            .arg("decode")
+            .arg(file)
+            .output()
+            .expect("decode");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let script = dir.join("s.tcs");
+    std::fs::write(
+        &script,
+        "send(IP(dst=\"198.18.0.2\")/TCP(dport=80, sport=1111, flags=\"S\"))\n\
+         s = session(\"198.18.0.2\", 7, sport=2222)\n\
+         s.send(\"S\")\ns.send(\"A\")\ns.send(\"FA\")\n",
+    )
+    .unwrap();
+    let pcap = dir.join("script.pcap");
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args(["--dry-run", "--pcap"])
+        .arg(&pcap)
+        .arg("run")
+        .arg(&script)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let lines = decode(&pcap);
+    let flags: Vec<&str> = lines
+        .iter()
+        .map(|l| {
+            l.split("Flags [")
+                .nth(1)
+                .and_then(|f| f.split(']').next())
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(flags, ["S", "S", ".", "F."], "{lines:#?}");
+    assert!(lines[0].contains(".1111 > 198.18.0.2.80:"), "{lines:#?}");
+    assert!(lines[1].contains(".2222 > 198.18.0.2.7:"), "{lines:#?}");
+
+    let pcap = dir.join("handshake.pcap");
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args(["--dry-run", "--pcap"])
+        .arg(&pcap)
+        .args(["handshake", "198.18.0.2:80"])
+        .output()
+        .expect("handshake");
+    assert!(out.status.success(), "{out:?}");
+    let lines = decode(&pcap);
+    assert!(
+        lines
+            .first()
+            .is_some_and(|l| l.contains("> 198.18.0.2.80: Flags [S]")),
+        "{lines:#?}"
+    );
+}

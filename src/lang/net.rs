@@ -161,6 +161,11 @@ pub trait Net {
     fn route_source(&mut self, _dst: IpAddr) -> Option<IpAddr> {
         None
     }
+    /// The `--pcap` log of a dry run, for parts that send without this trait (the
+    /// sessions of `session()` and `listen()`); `None` otherwise.
+    fn pcap_log(&self) -> Option<PcapLog> {
+        None
+    }
 }
 
 /// Chooses the source address the route would give a packet to a destination (the
@@ -345,6 +350,9 @@ impl Net for Recorder {
     }
     fn route_source(&mut self, dst: IpAddr) -> Option<IpAddr> {
         self.inner.route_source(dst)
+    }
+    fn pcap_log(&self) -> Option<PcapLog> {
+        Some(self.log.clone())
     }
 }
 

@@ -87,7 +87,12 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         }
     };
     let io: Box<dyn SegmentIo> = if dry_run {
-        Box::new(DryIo)
+        let record = crate::pcap::SharedWriter::global().map(|w| -> super::mock::DryRecord {
+            Box::new(move |t, bytes: &[u8]| {
+                let _ = w.write_now(t, bytes);
+            })
+        });
+        Box::new(DryIo::recording(record))
     } else {
         match RawIo::new(None) {
             Ok(io) => Box::new(io.with_pcap(crate::pcap::SharedWriter::global())),

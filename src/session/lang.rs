@@ -136,7 +136,10 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
         })?);
     }
     if dry_run {
-        return Ok((opts, Box::new(DryIo), true));
+        let record = it.net.pcap_log().map(|log| -> super::mock::DryRecord {
+            Box::new(move |t, bytes: &[u8]| log.borrow_mut().push((t, bytes.to_vec())))
+        });
+        return Ok((opts, Box::new(DryIo::recording(record)), true));
     }
     let io = RawIo::new(None)
         .map_err(|e| err(a.span, e))?

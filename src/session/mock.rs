@@ -92,13 +92,41 @@ impl SegmentIo for MockIo {
     }
 }
 
-/// Sends nothing and receives nothing: the transport of `--dry-run`.
-#[derive(Debug, Default)]
-pub struct DryIo;
+/// Where a dry run records what it would send: (wall-clock time, wire bytes).
+pub type DryRecord = Box<dyn FnMut(Duration, &[u8])>;
+
+/// Sends nothing and receives nothing: the transport of `--dry-run`. With `--pcap`,
+/// what it would have sent is recorded, as `send()` does in a dry run.
+#[derive(Default)]
+pub struct DryIo {
+    record: Option<DryRecord>,
+}
+
+impl std::fmt::Debug for DryIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DryIo")
+            .field("recording", &self.record.is_some())
+            .finish()
+    }
+}
+
+impl DryIo {
+    /// A dry run that hands every segment it would send to `record`.
+    pub fn recording(record: Option<DryRecord>) -> DryIo {
+        DryIo { record }
+    }
+}
 
 impl SegmentIo for DryIo {
     fn send(&mut self, pkt: &Packet) -> Result<Packet, SessionError> {
-        Ok(pkt.filled())
+        let p = pkt.filled();
+        if let Some(r) = self.record.as_mut() {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            r(now, &p.to_bytes());
+        }
+        Ok(p)
     }
     fn recv(&mut self, _timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError> {
         Ok(None)
