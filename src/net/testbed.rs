@@ -102,6 +102,25 @@ fn ns_exists(name: &str) -> bool {
     std::path::Path::new("/run/netns").join(name).exists()
 }
 
+/// `ip netns del NAME`, tried again for up to a second while the name is still there:
+/// a deletion can fail for a moment while another `ip netns` command (another bed being
+/// built) is changing the mounts under /run/netns.
+fn del_netns(name: &str) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let r = ip(&["netns", "del", name]);
+        if !ns_exists(name) {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return r.and(Err(io::Error::other(format!(
+                "network namespace {name} is still there"
+            ))));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// The nftables ruleset for `faults` (a table of its own, replaced as a whole).
 pub fn fault_rules(f: &Faults) -> String {
     let list = |ports: &[u16]| {
@@ -330,8 +349,8 @@ impl Bed {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = ip(&["netns", "del", &self.client]);
-        let _ = ip(&["netns", "del", &self.server]);
+        let _ = del_netns(&self.client);
+        let _ = del_netns(&self.server);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -376,7 +395,7 @@ pub fn remove_by_id(id: &str) -> bool {
     for ns in [&client, &server] {
         if ns_exists(ns) {
             any = true;
-            let _ = ip(&["netns", "del", ns]);
+            let _ = del_netns(ns);
         }
     }
     if dir.exists() {
