@@ -372,19 +372,24 @@ pub fn recv_packet(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Received>>
 
 /// `poll(2)` for readability on one descriptor. Returns true when readable.
 pub fn poll_in(fd: RawFd, timeout: Duration) -> io::Result<bool> {
-    poll_any(&[fd], timeout)
+    poll_fds(&mut [readable(fd)], timeout)
 }
 
 /// `poll(2)` for readability on several descriptors. Returns true when one is readable.
 pub fn poll_any(fds: &[RawFd], timeout: Duration) -> io::Result<bool> {
-    let mut ps: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
+    let mut ps: Vec<libc::pollfd> = fds.iter().map(|&fd| readable(fd)).collect();
+    poll_fds(&mut ps, timeout)
+}
+
+fn readable(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+fn poll_fds(ps: &mut [libc::pollfd], timeout: Duration) -> io::Result<bool> {
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
     #[allow(unsafe_code)] // reason: ps is a valid array of pollfd of its length
     let r = unsafe { libc::poll(ps.as_mut_ptr(), ps.len() as libc::nfds_t, ms) };

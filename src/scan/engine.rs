@@ -152,6 +152,9 @@ struct Ctx<'a> {
     rx_drained_us: AtomicU64,
     /// The next piece of the walk to send in this round.
     next_piece: AtomicU64,
+    /// TCPCRAFT_SCAN_DEBUG is set: trace rounds and threads on stderr for whoever tunes
+    /// the engine (not a user option).
+    debug: bool,
     stop_send: AtomicBool,
     stop_rx: AtomicBool,
     pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
@@ -312,7 +315,7 @@ fn link_of(slot: &mut Slot) -> io::Result<bool> {
 
 /// One AF_PACKET socket per sender thread, bypassing the qdisc layer: SOCK_RAW for frames
 /// built whole (Ethernet), SOCK_DGRAM where the kernel adds the link header.
-fn link_socket(kind: libc::c_int) -> io::Result<std::os::fd::OwnedFd> {
+fn link_socket(kind: libc::c_int) -> io::Result<OwnedFd> {
     let fd = sys::socket(libc::AF_PACKET, kind, 0)?;
     let big: libc::c_int = 4 << 20;
     let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
@@ -377,8 +380,6 @@ impl Pacer {
     }
 }
 
-/// One sender thread's round: walk its part of the permutation and send every probe not
-/// yet answered (all of them in round 0).
 /// A sender thread's packet sockets, kept for the whole scan: closing one waits for an
 /// RCU grace period (tens of milliseconds on a busy machine), so they are opened once
 /// and closed together at the end (see [`close_together`]).
@@ -400,7 +401,7 @@ impl LinkSockets {
 
 /// Close packet sockets (and rings) at once, each in its own thread, so that their
 /// grace periods overlap instead of adding up.
-fn close_together<T: Send>(items: Vec<T>) {
+fn close_together(items: Vec<Box<dyn Send>>) {
     std::thread::scope(|s| {
         for it in items {
             s.spawn(move || drop(it));
@@ -408,12 +409,13 @@ fn close_together<T: Send>(items: Vec<T>) {
     });
 }
 
+/// One sender thread's round: walk its part of the permutation and send every probe not
+/// yet answered (all of them in round 0).
 fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &LinkSockets) {
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let per_host = res.targets.len() <= PER_HOST_ROUTES;
     let mut sender = Sender::new();
-    let (link, link_raw) = (Some(&socks.dgram), Some(&socks.raw));
     // Each frame: room for an Ethernet header, then the probe as built.
     let mut frames = vec![[0u8; ETH_HLEN + MAX_PROBE]; BATCH];
     let mut lens = [0usize; BATCH];
@@ -434,39 +436,35 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &LinkSock
         if n == 0 {
             return Ok(());
         }
-        let whole = slot.path == Path::Link && slot.eth.is_some();
-        if let Some(h) = slot.eth.filter(|_| whole) {
+        // Whole Ethernet frames start at 0 with the slot's header; everything else at the
+        // IP header.
+        let eth = slot.eth.filter(|_| slot.path == Path::Link);
+        if let Some(h) = eth {
             for f in frames.iter_mut().take(n) {
                 f[..ETH_HLEN].copy_from_slice(&h);
             }
         }
+        let start = if eth.is_some() { 0 } else { ETH_HLEN };
         let refs: Vec<&[u8]> = frames
             .iter()
             .zip(lens)
             .take(n)
-            .map(|(f, &l)| f.get(ETH_HLEN..ETH_HLEN + l).unwrap_or_default())
+            .map(|(f, &l)| f.get(start..ETH_HLEN + l).unwrap_or_default())
             .collect();
         for r in &refs {
-            ctx.record(r);
+            ctx.record(r.get(ETH_HLEN - start..).unwrap_or_default());
         }
         match slot.path {
             Path::Link => {
-                let (Some(ll), Some(fd)) = (slot.ll, if whole { link_raw } else { link }) else {
+                let Some(ll) = slot.ll else {
                     return Err(io::Error::other("no link-layer route"));
                 };
-                let addr = sys::RawSockAddr::from_ll(ll);
-                let framed: Vec<&[u8]>;
-                let refs = if whole {
-                    framed = frames
-                        .iter()
-                        .zip(lens)
-                        .take(n)
-                        .map(|(f, &l)| f.get(..ETH_HLEN + l).unwrap_or_default())
-                        .collect();
-                    &framed
+                let fd = if eth.is_some() {
+                    &socks.raw
                 } else {
-                    &refs
+                    &socks.dgram
                 };
+                let addr = sys::RawSockAddr::from_ll(ll);
                 let mut done = 0;
                 while done < refs.len() {
                     let rest = refs.get(done..).unwrap_or_default();
@@ -601,7 +599,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &LinkSock
             ctx.fail(ScanError::System(format!("sending probes: {e}")));
         }
     }
-    if std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some() {
+    if ctx.debug {
         let secs = began.elapsed().as_secs_f64();
         let k = n_sent + n as u64;
         eprintln!(
@@ -976,6 +974,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         last_reply_us: AtomicU64::new(0),
         rx_drained_us: AtomicU64::new(0),
         next_piece: AtomicU64::new(0),
+        debug: std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some(),
         stop_send: AtomicBool::new(false),
         stop_rx: AtomicBool::new(false),
         pcap,
@@ -1030,8 +1029,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 first_pass_rate = (ctx.sent.load(Ordering::Relaxed) as f64 / secs) as u64;
             }
             let waited = wait_for_answers(&ctx, cfg.wait, sent_at);
-            // A trace of the rounds for whoever tunes the engine (not a user option).
-            if std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some() {
+            if ctx.debug {
                 eprintln!(
                     "round {round}: sent {} by {:?}, replies {}, rto {} us, max rtt {} us, waited {:?}",
                     ctx.sent.load(Ordering::Relaxed),
@@ -1075,20 +1073,22 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         ctx.stop_rx.store(true, Ordering::Relaxed);
         rx.join().ok()
     });
-    // The ring and the packet sockets, closed at once (each close waits for the kernel).
-    let mut fds: Vec<OwnedFd> = Vec::new();
-    for l in socks {
-        fds.push(l.dgram);
-        fds.push(l.raw);
-    }
-    let rings = ring.unwrap_or_default();
+    // The rings, the packet sockets and the reply filter, closed at once (each close
+    // waits for the kernel, or for nft).
     let reply_drop = reply_drop.and_then(|h| h.join().ok().flatten());
     let reply_filter = reply_drop.as_ref().map(ReplyDrop::summary);
-    std::thread::scope(|c| {
-        c.spawn(move || close_together(rings));
-        c.spawn(move || close_together(fds));
-        c.spawn(move || drop(reply_drop));
-    });
+    let mut closing: Vec<Box<dyn Send>> = Vec::new();
+    closing.extend(
+        ring.into_iter()
+            .flatten()
+            .map(|r| Box::new(r) as Box<dyn Send>),
+    );
+    for l in socks {
+        closing.push(Box::new(l.dgram));
+        closing.push(Box::new(l.raw));
+    }
+    closing.extend(reply_drop.map(|r| Box::new(r) as Box<dyn Send>));
+    close_together(closing);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
