@@ -606,3 +606,41 @@ fn reply_filter_is_there_during_a_large_scan_and_gone_after() {
     assert!(!seen, "--keep-rsts installed a table");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("nftables"));
 }
+
+/// Frames leave by the transmit ring by default and by sendmmsg when asked (or on a
+/// kernel without the ring): both find exactly the truth, over IPv4 and IPv6, TCP and
+/// UDP (the UDP probes carry payloads of different lengths).
+#[test]
+fn both_frame_senders_find_exactly_the_truth() {
+    let Some(bed) = bed("both_frame_senders_find_exactly_the_truth", 0) else {
+        return;
+    };
+    let tcp: Vec<u16> = (1..=10000).chain([31337, 50000, 65535]).collect();
+    for (env, via) in [(None, "transmit ring"), (Some("1"), "sendmmsg")] {
+        for udp in [false, true] {
+            let mut cmd = bed.client_cmd(env!("CARGO_BIN_EXE_tcpcraft"));
+            cmd.env("TCPCRAFT_SCAN_DEBUG", "1");
+            if let Some(v) = env {
+                cmd.env("TCPCRAFT_SCAN_SENDMMSG", v);
+            }
+            cmd.args(["scan", V4, V6, "--json", "--all", "-q", "-v"]);
+            if udp {
+                cmd.args(["--udp", "-p", UDP_SPEC]);
+            } else {
+                cmd.args(["-p", "1-10000,31337,50000,65535"]);
+            }
+            let out = cmd.output().expect("run tcpcraft");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("(frames by {via})")),
+                "frames should go by {via}: {err}"
+            );
+            assert_eq!(out.status.code(), Some(0), "{err}");
+            if udp {
+                check(&parse(&out), truth_udp, &udp_ports());
+            } else {
+                check(&parse(&out), truth_tcp, &tcp);
+            }
+        }
+    }
+}

@@ -11,7 +11,8 @@
 //!   rewrite a field the user set; [`send::BatchSender`] (sendmmsg) for bulk traffic.
 //! - [`capture::Capture`] (one AF_PACKET socket, BPF armed before bind) and
 //!   [`ring::Ring`] (TPACKET_V3) for high rates; [`filter`] compiles tcpdump-style
-//!   filters to classic BPF ([`bpf`] also interprets them).
+//!   filters to classic BPF ([`bpf`] also interprets them); [`txring::TxRing`]
+//!   (TPACKET_V2 with virtio-net headers) sends the scanner's frames.
 //! - [`route`] / [`netlink`]: `ip route get` and the neighbour table.
 //! - [`matching`] / [`wire`]: which captured packet answers which probe, and why not.
 //! - [`testbed`] / [`lab`]: namespaces with real listeners; `tcpcraft lab`.
@@ -30,6 +31,7 @@ pub mod route;
 pub mod send;
 pub mod sys;
 pub mod testbed;
+pub mod txring;
 pub mod wire;
 
 pub use engine::{

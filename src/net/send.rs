@@ -123,7 +123,7 @@ impl Sender {
     pub fn send_batch(&mut self, frames: &[&[u8]], route: &Route) -> io::Result<usize> {
         let addr = self.link_addr(route)?;
         let fd = self.link_socket()?;
-        sys::sendmmsg(fd, frames, &addr)
+        sys::sendmmsg(fd, frames, Some(&addr))
     }
 }
 
@@ -157,6 +157,6 @@ impl BatchSender {
 
     /// Send every packet (bytes start at the IP header); returns how many left.
     pub fn send(&self, packets: &[&[u8]]) -> io::Result<usize> {
-        sys::sendmmsg(&self.fd, packets, &self.addr)
+        sys::sendmmsg(&self.fd, packets, Some(&self.addr))
     }
 }

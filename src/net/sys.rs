@@ -1,6 +1,6 @@
 //! Thin, safe wrappers over the Linux syscalls the engine needs.
 //!
-//! Every `unsafe` block of tcpcraft lives in this file or in `ring.rs`; each one is a plain
+//! Every `unsafe` block of tcpcraft lives in this file, `ring.rs` or `txring.rs`; each one is a plain
 //! libc call whose pointer arguments come from live Rust references of the stated length.
 //! Nothing here interprets packet bytes: that is the pure modules' job.
 
@@ -249,7 +249,9 @@ pub fn sendto(fd: &OwnedFd, buf: &[u8], addr: &RawSockAddr) -> io::Result<usize>
 }
 
 /// `sendmmsg(2)`: many datagrams to one address in one syscall. Returns how many left.
-pub fn sendmmsg(fd: &OwnedFd, bufs: &[&[u8]], addr: &RawSockAddr) -> io::Result<usize> {
+/// With no address, the socket's own (a packet socket bound to its interface: the
+/// kernel then copies no address per message).
+pub fn sendmmsg(fd: &OwnedFd, bufs: &[&[u8]], addr: Option<&RawSockAddr>) -> io::Result<usize> {
     // Up to 64 messages per call, their headers on the stack (no allocation per batch).
     const MAX: usize = 64;
     let mut sent = 0usize;
@@ -268,7 +270,7 @@ pub fn sendmmsg(fd: &OwnedFd, bufs: &[&[u8]], addr: &RawSockAddr) -> io::Result<
     Ok(sent)
 }
 
-fn sendmmsg_some(fd: &OwnedFd, bufs: &[&[u8]], addr: &RawSockAddr) -> io::Result<usize> {
+fn sendmmsg_some(fd: &OwnedFd, bufs: &[&[u8]], addr: Option<&RawSockAddr>) -> io::Result<usize> {
     #[allow(unsafe_code)] // reason: iovec and mmsghdr are plain old data, valid when zeroed
     let (mut iovs, mut msgs): ([libc::iovec; 64], [libc::mmsghdr; 64]) =
         unsafe { (zeroed(), zeroed()) };
@@ -276,8 +278,10 @@ fn sendmmsg_some(fd: &OwnedFd, bufs: &[&[u8]], addr: &RawSockAddr) -> io::Result
     for ((iov, msg), b) in iovs.iter_mut().zip(msgs.iter_mut()).zip(bufs) {
         iov.iov_base = b.as_ptr() as *mut libc::c_void;
         iov.iov_len = b.len();
-        msg.msg_hdr.msg_name = addr.ptr() as *mut libc::c_void;
-        msg.msg_hdr.msg_namelen = addr.len;
+        if let Some(addr) = addr {
+            msg.msg_hdr.msg_name = addr.ptr() as *mut libc::c_void;
+            msg.msg_hdr.msg_namelen = addr.len;
+        }
         msg.msg_hdr.msg_iov = iov as *mut libc::iovec;
         msg.msg_hdr.msg_iovlen = 1;
     }
@@ -373,6 +377,18 @@ pub fn recv_packet(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Received>>
 /// `poll(2)` for readability on one descriptor. Returns true when readable.
 pub fn poll_in(fd: RawFd, timeout: Duration) -> io::Result<bool> {
     poll_fds(&mut [readable(fd)], timeout)
+}
+
+/// `poll(2)` for writability (a transmit ring with a free slot).
+pub fn poll_out(fd: RawFd, timeout: Duration) -> io::Result<bool> {
+    poll_fds(
+        &mut [libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        }],
+        timeout,
+    )
 }
 
 /// `poll(2)` for readability on several descriptors. Returns true when one is readable.
