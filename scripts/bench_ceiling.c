@@ -1,11 +1,16 @@
 /* The machine's ceiling for the scan benchmark (scripts/bench_scan.sh): the least a
  * SYN sender can do on Linux. Every frame (Ethernet + IPv4 + TCP SYN with MSS) is built
  * before the clock starts, then each thread sends its share over its own AF_PACKET
- * socket (qdisc bypass) with sendmmsg in batches of 64, and nothing is captured,
- * checked or retried. tcpcraft's rates are printed as a share of this one, measured in
- * the same run, because this VM's speed varies by a third from minute to minute.
+ * socket (qdisc bypass), and nothing is captured, checked or retried. Two ways to send:
+ *   sendmmsg  batches of 64 frames per call (the usual fast path);
+ *   ring      a TPACKET_V2 transmit ring with a virtio-net header per frame whose
+ *             hdr_len is the whole frame (so the kernel copies the frame into the packet
+ *             and never points into the ring), one send() per 64 frames: what tcpcraft
+ *             does since session 3.
+ * tcpcraft's rates are printed as a share of these, measured in the same run, because
+ * this VM's speed varies by a third from minute to minute.
  *
- *   bench_ceiling answered|silent THREADS PROBES DST_MAC SRC_MAC IFNAME
+ *   bench_ceiling answered|silent THREADS PROBES DST_MAC SRC_MAC IFNAME [sendmmsg|ring]
  *
  * answered: SYNs to 198.18.0.2 ports 1..65535 (every one answered by the test bed's
  * kernel); silent: 10 ports on each host of 198.19.0.0/16 (dropped on arrival).
@@ -21,10 +26,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <errno.h>
+#include <poll.h>
+#include <sys/mman.h>
 
 enum { FRAME = 58, BATCH = 64 };
 static unsigned char dmac[6], smac[6];
-static int ifindex, answered, per_thread;
+static int ifindex, answered, per_thread, ring;
 static pthread_barrier_t ready;
 
 static unsigned short csum(const unsigned char *p, int n, unsigned sum) {
@@ -79,6 +87,49 @@ static void *run(void *arg) {
         if (answered) build(fr[i], server, (int)(k % 65535) + 1);
         else build(fr[i], silent0 + (unsigned)((k / 10) % 65536), (int)(k % 10) + 1);
     }
+    if (ring) {
+        /* TPACKET_V2: 32-byte frame header, then the data; 10-byte virtio_net_hdr with
+         * hdr_len (bytes 2-3) = the frame's length. */
+        int v2 = 1, vnet = 1;
+        struct tpacket_req r = {1 << 16, 64, 256, (1 << 16) / 256 * 64};
+        struct sockaddr_ll b = {0};
+        b.sll_family = AF_PACKET;
+        b.sll_ifindex = ifindex;
+        if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof v2) ||
+            setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &vnet, sizeof vnet) ||
+            setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &r, sizeof r) ||
+            bind(fd, (struct sockaddr *)&b, sizeof b)) {
+            perror("bench_ceiling: transmit ring");
+            exit(1);
+        }
+        unsigned char *map = mmap(NULL, (size_t)r.tp_block_size * r.tp_block_nr,
+                                  PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) { perror("bench_ceiling: mmap"); exit(1); }
+        unsigned cur = 0;
+        pthread_barrier_wait(&ready);
+        for (int i = 0; i < per_thread; i++) {
+            unsigned char *slot = map + (size_t)cur * r.tp_frame_size;
+            unsigned *status = (unsigned *)slot;
+            while (__atomic_load_n(status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+                send(fd, NULL, 0, MSG_DONTWAIT);
+                struct pollfd p = {fd, POLLOUT, 0};
+                poll(&p, 1, 1);
+            }
+            unsigned char *d = slot + 32;
+            memset(d, 0, 10);
+            unsigned short hl = FRAME;
+            memcpy(d + 2, &hl, 2);
+            memcpy(d + 10, fr[i], FRAME);
+            unsigned len = FRAME + 10;
+            memcpy(slot + 4, &len, 4);
+            __atomic_store_n(status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+            cur = (cur + 1) % r.tp_frame_nr;
+            if (i % BATCH == BATCH - 1) send(fd, NULL, 0, MSG_DONTWAIT);
+        }
+        while (send(fd, NULL, 0, 0) < 0 && (errno == EAGAIN || errno == ENOBUFS)) {}
+        free(fr);
+        return NULL;
+    }
     struct mmsghdr m[BATCH];
     struct iovec v[BATCH];
     pthread_barrier_wait(&ready);
@@ -103,10 +154,11 @@ static void *run(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: bench_ceiling answered|silent THREADS PROBES DST_MAC SRC_MAC IFNAME\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: bench_ceiling answered|silent THREADS PROBES DST_MAC SRC_MAC IFNAME [sendmmsg|ring]\n");
         return 2;
     }
+    ring = argc == 8 && strcmp(argv[7], "ring") == 0;
     answered = strcmp(argv[1], "answered") == 0;
     int threads = atoi(argv[2]), probes = atoi(argv[3]);
     if (threads < 1 || threads > 64 || probes < threads) return 2;

@@ -9,9 +9,10 @@
 #      server namespace): time against the lossless scan and agreement with the truth
 #      (nmap is not run there: it needed 908 s on this machine).
 #   5. the rates against the machine's own ceiling, measured in the same run:
-#      scripts/bench_ceiling.c sends prebuilt SYN frames with sendmmsg and does nothing
-#      else (no capture, no checks); tcpcraft's first-pass rate (sending only, from the
-#      first probe to the last) as a share of it, with replies (all threads) and alone
+#      scripts/bench_ceiling.c sends prebuilt SYN frames and does nothing else (no
+#      capture, no checks), once with sendmmsg and once through a transmit ring as
+#      tcpcraft does; tcpcraft's first-pass rate (sending only, from the first probe to
+#      the last) as a share of the ring ceiling, with replies (all threads) and alone
 #      (one thread, silent hosts), beside the absolute goals of issue 6.
 # Every figure is printed beside its peer as a ratio. Packets go only into the test bed.
 #
@@ -104,8 +105,9 @@ else
 fi
 DMAC=$(ip -n tcpc-$ID-s -br link show tc0 | awk '{print $3}')
 SMAC=$(ip -n tcpc-$ID-c -br link show tc0 | awk '{print $3}')
-: >"$TMP/ra"; : >"$TMP/ca"; : >"$TMP/rs"; : >"$TMP/cs"
+: >"$TMP/ra"; : >"$TMP/ca"; : >"$TMP/rs"; : >"$TMP/cs"; : >"$TMP/ma"; : >"$TMP/ms"
 THREADS=$(nproc)
+rate() { sed 's/.*, \([0-9]*\) probes.s/\1/'; }
 i=0
 while [ $i -lt "$RUNS" ]; do
     i=$((i + 1))
@@ -115,24 +117,29 @@ while [ $i -lt "$RUNS" ]; do
         >/dev/null 2>"$TMP/o.err" || true
     first_pass "$TMP/o.err" >>"$TMP/rs"
     if [ -n "$CEIL" ]; then
-        inc "$CEIL" answered "$THREADS" 65535 "$DMAC" "$SMAC" tc0 | sed 's/.*, \([0-9]*\) probes.s/\1/' >>"$TMP/ca"
-        inc "$CEIL" silent 1 655360 "$DMAC" "$SMAC" tc0 | sed 's/.*, \([0-9]*\) probes.s/\1/' >>"$TMP/cs"
+        inc "$CEIL" answered "$THREADS" 65535 "$DMAC" "$SMAC" tc0 ring | rate >>"$TMP/ca"
+        inc "$CEIL" silent 1 655360 "$DMAC" "$SMAC" tc0 ring | rate >>"$TMP/cs"
+        inc "$CEIL" answered "$THREADS" 65535 "$DMAC" "$SMAC" tc0 sendmmsg | rate >>"$TMP/ma"
+        inc "$CEIL" silent 1 655360 "$DMAC" "$SMAC" tc0 sendmmsg | rate >>"$TMP/ms"
     fi
 done
 RA=$(median <"$TMP/ra"); RS=$(median <"$TMP/rs")
 printf 'with replies, %s threads: tcpcraft %s probes/s (first pass, every probe answered)' "$THREADS" "$RA"
 if [ -n "$CEIL" ]; then
-    CA=$(median <"$TMP/ca")
-    printf '; ceiling %s/s; share %.2f' "$CA" "$(echo "$RA / $CA" | bc -l)"
+    CA=$(median <"$TMP/ca"); MA=$(median <"$TMP/ma")
+    printf '; ring ceiling %s/s: share %.2f; sendmmsg ceiling %s/s: %.2fx' \
+        "$CA" "$(echo "$RA / $CA" | bc -l)" "$MA" "$(echo "$RA / $MA" | bc -l)"
 fi
 printf '; goal 430000/s: %.2f of it\n' "$(echo "$RA / 430000" | bc -l)"
 printf 'sending alone, 1 thread: tcpcraft %s probes/s (655,360 probes to silent hosts)' "$RS"
 if [ -n "$CEIL" ]; then
-    CS=$(median <"$TMP/cs")
-    printf '; ceiling %s/s; share %.2f' "$CS" "$(echo "$RS / $CS" | bc -l)"
+    CS=$(median <"$TMP/cs"); MS=$(median <"$TMP/ms")
+    printf '; ring ceiling %s/s: share %.2f; sendmmsg ceiling %s/s: %.2fx' \
+        "$CS" "$(echo "$RS / $CS" | bc -l)" "$MS" "$(echo "$RS / $MS" | bc -l)"
 fi
 printf '; goal 750000/s per core: %.2f of it\n' "$(echo "$RS / 750000" | bc -l)"
-echo "  (runs: tcpcraft with replies $(tr '\n' ' ' <"$TMP/ra")| ceiling $(tr '\n' ' ' <"$TMP/ca")| alone $(tr '\n' ' ' <"$TMP/rs")| ceiling $(tr '\n' ' ' <"$TMP/cs"))"
+echo "  (runs: tcpcraft with replies $(tr '\n' ' ' <"$TMP/ra")| ring $(tr '\n' ' ' <"$TMP/ca")| sendmmsg $(tr '\n' ' ' <"$TMP/ma")"
+echo "         alone $(tr '\n' ' ' <"$TMP/rs")| ring $(tr '\n' ' ' <"$TMP/cs")| sendmmsg $(tr '\n' ' ' <"$TMP/ms"))"
 
 echo "== full SYN scan through 10% random loss each way"
 sh "$HERE/testbed.sh" up $ID --loss 10 --drop 8443 --reject 81 --listen "$LISTEN" >/dev/null
