@@ -556,3 +556,59 @@ fn time_exceeded_from_a_router_matches_the_probe() {
     })
     .unwrap();
 }
+
+/// A long burst (send of 64 packets or more to one route) goes through the transmit
+/// ring: every packet reaches the peer byte for byte as built, small and MTU-sized,
+/// with a deliberately wrong checksum too, over IPv4 and IPv6.
+#[test]
+fn a_long_burst_leaves_through_the_ring_as_built() {
+    let Some(bed) = testbed::standard("burst_ring") else {
+        return;
+    };
+    for dst in targets() {
+        let mut built: Vec<Vec<u8>> = (0..200u16)
+            .map(|i| {
+                let mut p = syn(dst, 42000 + i, 9, u32::from(i) * 1000);
+                if i % 50 == 7 {
+                    // An MTU-sized one: 1,400 bytes of payload.
+                    p.bytes.extend(std::iter::repeat_n(i as u8, 1400));
+                    let n = p.bytes.len() as u16;
+                    match dst {
+                        IpAddr::V4(_) => p.bytes[2..4].copy_from_slice(&n.to_be_bytes()),
+                        IpAddr::V6(_) => p.bytes[4..6].copy_from_slice(&(n - 40).to_be_bytes()),
+                    }
+                }
+                p.bytes
+            })
+            .collect();
+        // Source addresses filled in as the engine would (the test bed's client).
+        for b in &mut built {
+            let src = match dst {
+                IpAddr::V4(_) => IpAddr::V4(testbed::CLIENT_V4),
+                IpAddr::V6(_) => IpAddr::V6(testbed::CLIENT_V6),
+            };
+            wire::fill_source(b, src);
+        }
+        // One with a wrong IPv4 checksum / TCP checksum as built.
+        built[3][if dst.is_ipv4() { 36 } else { 56 }] ^= 0xff;
+        let got = capture_in_server(&bed, "tcp port 9", || {
+            bed.in_client(|| {
+                let mut e = engine();
+                let probes: Vec<Probe> = built.iter().map(|b| Probe::new(b.clone())).collect();
+                assert_eq!(e.send(&probes, 1, Duration::ZERO).unwrap(), 200);
+                assert!(e.bursts_use_a_ring(), "the burst should use the ring");
+            })
+            .unwrap();
+        });
+        let missing: Vec<usize> = (0..built.len())
+            .filter(|&i| !got.contains(&built[i]))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{dst}: {} of 200 not seen as built (first {:?}); got {}",
+            missing.len(),
+            &missing[..missing.len().min(5)],
+            got.len()
+        );
+    }
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tcpcraft::net::filter::Filter;
 use tcpcraft::net::ring::{Ring, RingConfig};
 use tcpcraft::net::route;
-use tcpcraft::net::send::BatchSender;
+use tcpcraft::net::send::Sender;
 use tcpcraft::net::wire::{self, L4};
 use tcpcraft::packet::{Ipv4Repr, Ipv6Repr, Layer, Packet, TcpFlags, TcpRepr};
 
@@ -52,13 +52,18 @@ fn batch_send_and_ring_capture_lose_nothing() {
             assert_eq!(r.ifname, "tc0");
             let filter = Filter::new(&format!("src host {dst} and tcp")).unwrap();
             let mut ring = Ring::open(r.ifindex, &filter.program, RingConfig::default()).unwrap();
-            let sender = BatchSender::new(&r).unwrap();
+            let mut sender = Sender::new();
             // 4,096 SYNs to closed ports: every one is answered.
             let pkts: Vec<Vec<u8>> = (0..4096u16)
                 .map(|i| syn(r.src, dst, 30000 + i, 10000 + i))
                 .collect();
             let refs: Vec<&[u8]> = pkts.iter().map(Vec::as_slice).collect();
-            assert_eq!(sender.send(&refs).unwrap(), 4096);
+            let mut sent = 0;
+            while sent < refs.len() {
+                sent += sender.send_batch(&refs[sent..], &r).unwrap();
+            }
+            sender.flush().unwrap();
+            assert!(sender.ring_in_use(), "bulk frames go by the transmit ring");
             let mut seen = HashSet::new();
             let start = Instant::now();
             while seen.len() < 4096 && start.elapsed() < Duration::from_secs(3) {

@@ -621,7 +621,7 @@ fn both_frame_senders_find_exactly_the_truth() {
             let mut cmd = bed.client_cmd(env!("CARGO_BIN_EXE_tcpcraft"));
             cmd.env("TCPCRAFT_SCAN_DEBUG", "1");
             if let Some(v) = env {
-                cmd.env("TCPCRAFT_SCAN_SENDMMSG", v);
+                cmd.env("TCPCRAFT_SENDMMSG", v);
             }
             cmd.args(["scan", V4, V6, "--json", "--all", "-q", "-v"]);
             if udp {

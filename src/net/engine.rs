@@ -328,8 +328,14 @@ impl Engine {
         Ok(t)
     }
 
+    /// Whether a burst of [`send`](Self::send) went out through a transmit ring.
+    pub fn bursts_use_a_ring(&self) -> bool {
+        self.sender.ring_in_use()
+    }
+
     /// Send packets, `count` rounds of the whole list, waiting `inter` between packets.
-    /// A long burst without `inter` goes out in sendmmsg(2) batches at the link layer.
+    /// A long burst without `inter` goes out in batches at the link layer, through a
+    /// transmit ring on Ethernet (sendmmsg(2) elsewhere).
     /// Returns how many packets left.
     pub fn send(
         &mut self,
@@ -365,6 +371,9 @@ impl Engine {
                     }
                     sent += done;
                 }
+                self.sender
+                    .flush()
+                    .map_err(|e| NetError::io(format!("sending to {}", route.dst), e))?;
                 return Ok(sent);
             }
         }

@@ -8,7 +8,8 @@
 //!   routes, capture, matching and `--pcap` ([`lang_net::RawNet`] puts it behind the
 //!   language's `Net` trait).
 //! - [`send`]: raw IPv4 (IP_HDRINCL) and IPv6 sockets; AF_PACKET when the kernel would
-//!   rewrite a field the user set; [`send::BatchSender`] (sendmmsg) for bulk traffic.
+//!   rewrite a field the user set; bulk traffic through a transmit ring
+//!   ([`txring::TxRing`]) or sendmmsg.
 //! - [`capture::Capture`] (one AF_PACKET socket, BPF armed before bind) and
 //!   [`ring::Ring`] (TPACKET_V3) for high rates; [`filter`] compiles tcpdump-style
 //!   filters to classic BPF ([`bpf`] also interprets them); [`txring::TxRing`]

@@ -9,6 +9,7 @@ use std::os::fd::OwnedFd;
 
 use super::route::{self, Route};
 use super::sys::{self, RawSockAddr, ETH_P_IP, ETH_P_IPV6};
+use super::txring::{TxRing, MTU_SLOT};
 
 /// Which way a packet leaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,6 +26,23 @@ pub struct Sender {
     raw: HashMap<(bool, String), OwnedFd>,
     link: Option<OwnedFd>,
     macs: HashMap<(u32, IpAddr), Option<[u8; 6]>>,
+    /// Transmit rings for bulk sends, per Ethernet interface (None: not to be had there).
+    rings: HashMap<u32, Option<LinkRing>>,
+}
+
+/// A transmit ring on an Ethernet interface and that interface's own address.
+struct LinkRing {
+    ring: TxRing,
+    mac: [u8; 6],
+}
+
+/// Slots of each bulk-send ring: 512 of 2 KiB (1 MiB), kept while the sender lives.
+const RING_SLOTS: usize = 512;
+
+/// Whether bulk frames must go by sendmmsg(2) rather than a transmit ring
+/// (`TCPCRAFT_SENDMMSG` set, for comparison or a driver that mishandles the ring).
+pub fn sendmmsg_only() -> bool {
+    std::env::var_os("TCPCRAFT_SENDMMSG").is_some()
 }
 
 impl Sender {
@@ -69,22 +87,23 @@ impl Sender {
             .ok_or_else(|| io::Error::other("packet socket vanished"))
     }
 
-    /// The link-layer destination for a route (cached per next hop).
-    pub fn link_addr(&mut self, route: &Route) -> io::Result<RawSockAddr> {
+    /// The next hop's MAC address (cached; None where the link has none).
+    fn next_hop_mac(&mut self, route: &Route) -> io::Result<Option<[u8; 6]>> {
         let key = (route.ifindex, route.next_hop);
-        let mac = match self.macs.get(&key) {
+        Ok(match self.macs.get(&key) {
             Some(m) => *m,
             None => {
                 let m = route::next_hop_mac(route)?;
                 self.macs.insert(key, m);
                 m
             }
-        };
-        let proto = if route.dst.is_ipv6() {
-            ETH_P_IPV6
-        } else {
-            ETH_P_IP
-        };
+        })
+    }
+
+    /// The link-layer destination for a route (cached per next hop).
+    pub fn link_addr(&mut self, route: &Route) -> io::Result<RawSockAddr> {
+        let mac = self.next_hop_mac(route)?;
+        let proto = ethertype(route);
         Ok(RawSockAddr::from_ll(sys::sockaddr_ll(
             route.ifindex,
             proto,
@@ -119,44 +138,64 @@ impl Sender {
         }
     }
 
-    /// Send many IP packets to one route at the link layer with sendmmsg(2).
+    /// Send many IP packets to one route at the link layer: through a transmit ring
+    /// on an Ethernet interface (see [`TxRing`]), else with sendmmsg(2). Returns how
+    /// many left; call [`flush`](Self::flush) after the last batch.
     pub fn send_batch(&mut self, frames: &[&[u8]], route: &Route) -> io::Result<usize> {
+        if let Some(dst) = self.next_hop_mac(route)? {
+            if let Some(lr) = self.ring(route) {
+                if frames.iter().all(|f| f.len() + 14 <= lr.ring.frame_max()) {
+                    let mut h = [0u8; 14];
+                    h[..6].copy_from_slice(&dst);
+                    h[6..12].copy_from_slice(&lr.mac);
+                    h[12..].copy_from_slice(&ethertype(route).to_be_bytes());
+                    return lr.ring.send_with_header(&h, frames);
+                }
+            }
+        }
         let addr = self.link_addr(route)?;
         let fd = self.link_socket()?;
         sys::sendmmsg(fd, frames, Some(&addr))
     }
-}
 
-/// A link-layer sender bound to one route, for bulk traffic (the scanner): prebuilt IP
-/// packets go out in sendmmsg(2) batches on an AF_PACKET socket that skips the qdisc.
-pub struct BatchSender {
-    fd: OwnedFd,
-    addr: RawSockAddr,
-}
-
-impl BatchSender {
-    /// Resolve the next hop of `route` and open the socket.
-    pub fn new(route: &Route) -> io::Result<BatchSender> {
-        let mac = route::next_hop_mac(route)?;
-        let proto = if route.dst.is_ipv6() {
-            ETH_P_IPV6
-        } else {
-            ETH_P_IP
-        };
-        let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
-        let one: libc::c_int = 1;
-        // Straight to the driver: no queueing discipline in the way at high rates.
-        let _ = sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_QDISC_BYPASS, &one);
-        let big: libc::c_int = 8 << 20;
-        let _ = sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_SNDBUFFORCE, &big);
-        Ok(BatchSender {
-            fd,
-            addr: RawSockAddr::from_ll(sys::sockaddr_ll(route.ifindex, proto, mac)),
-        })
+    /// The bulk-send ring of the route's interface, opened on first use.
+    fn ring(&mut self, route: &Route) -> Option<&mut LinkRing> {
+        self.rings
+            .entry(route.ifindex)
+            .or_insert_with(|| {
+                if sendmmsg_only() {
+                    return None;
+                }
+                let (kind, mac) = sys::if_hwaddr(&route.ifname).ok()?;
+                // ARPHRD_ETHER: frames start with an Ethernet header.
+                if kind != 1 {
+                    return None;
+                }
+                let ring = TxRing::open(route.ifindex, RING_SLOTS, MTU_SLOT).ok()?;
+                Some(LinkRing { ring, mac })
+            })
+            .as_mut()
     }
 
-    /// Send every packet (bytes start at the IP header); returns how many left.
-    pub fn send(&self, packets: &[&[u8]]) -> io::Result<usize> {
-        sys::sendmmsg(&self.fd, packets, Some(&self.addr))
+    /// Wait (up to a second) until every frame queued in a transmit ring has been
+    /// taken by the kernel.
+    pub fn flush(&mut self) -> io::Result<()> {
+        for lr in self.rings.values_mut().flatten() {
+            lr.ring.flush(std::time::Duration::from_secs(1))?;
+        }
+        Ok(())
+    }
+
+    /// Whether some bulk send went through a transmit ring.
+    pub fn ring_in_use(&self) -> bool {
+        self.rings.values().any(Option::is_some)
+    }
+}
+
+fn ethertype(route: &Route) -> u16 {
+    if route.dst.is_ipv6() {
+        ETH_P_IPV6
+    } else {
+        ETH_P_IP
     }
 }

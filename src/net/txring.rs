@@ -41,10 +41,13 @@ const DATA: usize = 32;
 const VNET_HDR: usize = 10;
 const VNET_HDR_LEN: usize = 2;
 
-/// Bytes per ring slot: the headers and a frame of up to `FRAME_MAX` bytes.
-const SLOT: usize = 256;
-/// The largest frame this ring takes.
-pub const FRAME_MAX: usize = SLOT - DATA - VNET_HDR;
+/// Bytes per ring slot for the scanner's probes: the headers and a frame of up to
+/// `SMALL_FRAME_MAX` bytes.
+pub const SMALL_SLOT: usize = 256;
+/// The largest frame a ring of `SMALL_SLOT` slots takes.
+pub const SMALL_FRAME_MAX: usize = SMALL_SLOT - DATA - VNET_HDR;
+/// Bytes per slot for any frame of a 1,500-byte MTU (the engine's bulk sends).
+pub const MTU_SLOT: usize = 2048;
 
 /// Whether this kernel takes a virtio-net header with a transmit ring and honours its
 /// `hdr_len` (Linux 4.8 and later). On an older kernel the header would be sent as
@@ -86,6 +89,8 @@ pub struct TxRing {
     map: *mut u8,
     len: usize,
     slots: usize,
+    /// Bytes per slot.
+    slot_size: usize,
     /// The next slot to fill.
     cur: usize,
 }
@@ -95,9 +100,16 @@ pub struct TxRing {
 unsafe impl Send for TxRing {}
 
 impl TxRing {
-    /// Open a ring of `slots` frames (rounded to whole pages) on `ifindex`, bypassing the
-    /// qdisc layer as the scanner's other packet sockets do.
-    pub fn open(ifindex: u32, slots: usize) -> io::Result<TxRing> {
+    /// Open a ring of `slots` slots of `slot_size` bytes (a power of two from 64 to
+    /// 64 KiB; the ring is rounded up to whole 64 KiB blocks) on `ifindex`, bypassing
+    /// the qdisc layer as the scanner's other packet sockets do.
+    pub fn open(ifindex: u32, slots: usize, slot_size: usize) -> io::Result<TxRing> {
+        if !slot_size.is_power_of_two() || !(64..=1 << 16).contains(&slot_size) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "transmit ring slots must be a power of two from 64 to 65536 bytes",
+            ));
+        }
         if !supported() {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -121,12 +133,12 @@ impl TxRing {
             frame_nr: u32,
         }
         let block = 1usize << 16;
-        let per_block = block / SLOT;
+        let per_block = block / slot_size;
         let blocks = slots.div_ceil(per_block).clamp(1, 1024);
         let req = Req {
             block_size: block as u32,
             block_nr: blocks as u32,
-            frame_size: SLOT as u32,
+            frame_size: slot_size as u32,
             frame_nr: (per_block * blocks) as u32,
         };
         sys::setsockopt(&fd, libc::SOL_PACKET, PACKET_TX_RING, &req)?;
@@ -150,6 +162,7 @@ impl TxRing {
             map: map.cast(),
             len,
             slots: per_block * blocks,
+            slot_size,
             cur: 0,
         };
         // Protocol 0: the socket sends on this interface and receives nothing.
@@ -157,10 +170,15 @@ impl TxRing {
         Ok(ring)
     }
 
+    /// The largest frame this ring takes.
+    pub fn frame_max(&self) -> usize {
+        self.slot_size - DATA - VNET_HDR
+    }
+
     fn slot(&mut self, i: usize) -> &mut [u8] {
         #[allow(unsafe_code)] // reason: i < slots, so the slot lies inside our live mapping
         unsafe {
-            std::slice::from_raw_parts_mut(self.map.add(i * SLOT), SLOT)
+            std::slice::from_raw_parts_mut(self.map.add(i * self.slot_size), self.slot_size)
         }
     }
 
@@ -168,7 +186,7 @@ impl TxRing {
         #[allow(unsafe_code)] // reason: inside the mapping, 4-byte aligned, shared with the
         // kernel (which reads and writes it concurrently): accessed only atomically
         unsafe {
-            AtomicU32::from_ptr(self.map.add(i * SLOT + HDR_STATUS).cast())
+            AtomicU32::from_ptr(self.map.add(i * self.slot_size + HDR_STATUS).cast())
         }
     }
 
@@ -213,17 +231,28 @@ impl TxRing {
         }
     }
 
-    /// Queue every frame (at most [`FRAME_MAX`] bytes each; longer ones are an error) and
-    /// hand them to the kernel. Returns how many were queued.
+    /// Queue every frame (at most [`frame_max`](Self::frame_max) bytes each; a longer
+    /// one is an error, and what came before it is sent) and hand them to the kernel.
+    /// Returns how many were queued.
     pub fn send(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
-        for (k, f) in frames.iter().enumerate() {
-            if f.len() > FRAME_MAX {
+        self.send_with_header(&[], frames)
+    }
+
+    /// As [`send`](Self::send), each frame being `header` followed by a packet (an
+    /// Ethernet header before IP packets), put together in the ring itself.
+    pub fn send_with_header(&mut self, header: &[u8], packets: &[&[u8]]) -> io::Result<usize> {
+        for (k, p) in packets.iter().enumerate() {
+            let len = header.len() + p.len();
+            if len > self.frame_max() {
                 if k > 0 {
                     self.kick()?;
                 }
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    "frame too long for the transmit ring",
+                    format!(
+                        "a {len}-byte frame does not fit the transmit ring's {}",
+                        self.frame_max()
+                    ),
                 ));
             }
             let i = self.cur;
@@ -232,16 +261,18 @@ impl TxRing {
             let data = &mut slot[DATA..];
             data[..VNET_HDR].fill(0);
             // hdr_len: the kernel copies this much of the frame into the packet itself.
-            data[VNET_HDR_LEN..VNET_HDR_LEN + 2].copy_from_slice(&(f.len() as u16).to_ne_bytes());
-            data[VNET_HDR..VNET_HDR + f.len()].copy_from_slice(f);
-            let tp_len = (VNET_HDR + f.len()) as u32;
+            data[VNET_HDR_LEN..VNET_HDR_LEN + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+            let frame = &mut data[VNET_HDR..VNET_HDR + len];
+            frame[..header.len()].copy_from_slice(header);
+            frame[header.len()..].copy_from_slice(p);
+            let tp_len = (VNET_HDR + len) as u32;
             slot[HDR_LEN..HDR_LEN + 4].copy_from_slice(&tp_len.to_ne_bytes());
             self.status(i)
                 .store(TP_STATUS_SEND_REQUEST, Ordering::Release);
             self.cur = (i + 1) % self.slots;
         }
         self.kick()?;
-        Ok(frames.len())
+        Ok(packets.len())
     }
 
     /// Wait (up to `limit`) until the kernel has taken every queued frame.
@@ -291,7 +322,8 @@ mod tests {
 
     #[test]
     fn slot_layout() {
-        assert_eq!(FRAME_MAX, 214);
-        const { assert!(FRAME_MAX >= 14 + crate::scan::probe::MAX_PROBE) };
+        assert_eq!(SMALL_FRAME_MAX, 214);
+        const { assert!(SMALL_FRAME_MAX >= 14 + crate::scan::probe::MAX_PROBE) };
+        const { assert!(MTU_SLOT - DATA - VNET_HDR >= 14 + 1500) };
     }
 }

@@ -28,7 +28,7 @@ use crate::net::ring::{Ring, RingConfig};
 use crate::net::route::{self, Route};
 use crate::net::send::{Path, Sender};
 use crate::net::sys::{self, SockFilter};
-use crate::net::txring::TxRing;
+use crate::net::txring::{self, TxRing};
 use crate::net::{netlink, wire};
 use crate::pcap;
 
@@ -398,7 +398,7 @@ struct LinkSockets {
 /// How whole Ethernet frames leave: a transmit ring (see [`TxRing`]: about a third
 /// faster), or, where the kernel has none to give, sendmmsg on a socket bound to the
 /// interface with protocol 0 (no capture hook; sent without an address, so the kernel
-/// copies none per frame). `TCPCRAFT_SCAN_SENDMMSG=1` chooses the second.
+/// copies none per frame). `TCPCRAFT_SENDMMSG=1` chooses the second.
 enum FrameSender {
     Ring(TxRing),
     Socket(OwnedFd),
@@ -406,8 +406,8 @@ enum FrameSender {
 
 impl FrameSender {
     fn open(ifindex: u32) -> io::Result<FrameSender> {
-        if std::env::var_os("TCPCRAFT_SCAN_SENDMMSG").is_none() {
-            if let Ok(r) = TxRing::open(ifindex, TX_RING_SLOTS) {
+        if !crate::net::send::sendmmsg_only() {
+            if let Ok(r) = TxRing::open(ifindex, TX_RING_SLOTS, txring::SMALL_SLOT) {
                 return Ok(FrameSender::Ring(r));
             }
         }
