@@ -612,3 +612,35 @@ fn a_long_burst_leaves_through_the_ring_as_built() {
         );
     }
 }
+
+/// A capture's wait goes on past packets it skips (this host's own, outgoing): a SYN of
+/// ours to a silently dropped port wakes it at 50 ms, the RST answering a second SYN at
+/// 200 ms is what it must return.
+#[test]
+fn capture_waits_past_its_own_outgoing_packets() {
+    use tcpcraft::net::capture::Capture;
+    use tcpcraft::net::filter::Filter;
+    let Some(bed) = testbed::standard("capture_skips_outgoing") else {
+        return;
+    };
+    bed.in_client(|| {
+        let f = Filter::new("tcp port 8443 or tcp port 9").unwrap();
+        let mut cap = Capture::open(0, &f.program, 1 << 20).unwrap();
+        let dst = IpAddr::V4(testbed::SERVER_V4);
+        let sender = std::thread::spawn(move || {
+            let mut e = engine();
+            std::thread::sleep(Duration::from_millis(50));
+            e.send(&[syn(dst, 43001, 8443, 1)], 1, Duration::ZERO)
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            e.send(&[syn(dst, 43002, 9, 1)], 1, Duration::ZERO).unwrap();
+        });
+        let got = cap.next(Duration::from_millis(1000)).unwrap();
+        sender.join().unwrap();
+        let got = got.expect("the RST from port 9 within the wait");
+        let s = wire::summarize(&got.data).unwrap();
+        assert_eq!(s.src, dst, "the answer, not our own SYN");
+        assert!(matches!(s.l4, L4::Tcp { sport: 9, .. }), "{:?}", s.l4);
+    })
+    .unwrap();
+}

@@ -5,7 +5,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::sys::{self, SockFilter, ETH_P_ALL, PACKET_OUTGOING};
 
@@ -85,15 +85,20 @@ impl Capture {
         }
     }
 
-    /// The next packet, waiting at most `timeout`.
+    /// The next packet, waiting at most `timeout` (less only when a signal interrupts
+    /// the wait). A wake-up for a packet that is then skipped (one of this host's own,
+    /// outgoing) goes back to waiting for the rest of the time.
     pub fn next(&mut self, timeout: Duration) -> io::Result<Option<Frame>> {
-        if let Some(f) = self.try_next()? {
-            return Ok(Some(f));
+        let until = Instant::now() + timeout;
+        loop {
+            if let Some(f) = self.try_next()? {
+                return Ok(Some(f));
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() || !sys::poll_in(self.fd.as_raw_fd(), left)? {
+                return Ok(None);
+            }
         }
-        if !sys::poll_in(self.fd.as_raw_fd(), timeout)? {
-            return Ok(None);
-        }
-        self.try_next()
     }
 
     /// Packets the kernel dropped because the buffer was full, since the last call.

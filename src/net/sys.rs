@@ -406,7 +406,8 @@ fn readable(fd: RawFd) -> libc::pollfd {
 }
 
 fn poll_fds(ps: &mut [libc::pollfd], timeout: Duration) -> io::Result<bool> {
-    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // Rounded up: a wait of 0.4 ms is a wait, not a poll that returns at once.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
     #[allow(unsafe_code)] // reason: ps is a valid array of pollfd of its length
     let r = unsafe { libc::poll(ps.as_mut_ptr(), ps.len() as libc::nfds_t, ms) };
     if r < 0 {
