@@ -180,7 +180,7 @@ fn main() -> ExitCode {
         }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
-        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(*args)),
+        Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(*args, cli.global.dry_run)),
         Command::Lab(lab) => {
             let (file, file_args) = match lab.run {
                 Some(LabRun::Run { file, args }) => (Some(file), args),

@@ -97,3 +97,98 @@ fn the_language_scan_in_a_dry_run_sends_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad range 1-"));
 }
+
+/// `--dry-run` sends nothing: it says what it would scan and exits 0 (it used to be
+/// ignored by `scan`, which then really scanned).
+#[test]
+fn a_dry_run_says_what_it_would_scan_and_sends_nothing() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args(["--dry-run", "scan", "198.18.0.0/24", "-p", "80,443"])
+        .output()
+        .expect("run tcpcraft");
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("would scan 256 hosts (198.18.0.0 … 198.18.0.255) x 2 tcp ports")
+            && s.contains("nothing sent"),
+        "{s}"
+    );
+}
+
+/// What an nmap user types first works: the scan types, -Pn, -n, -T4, --open, -F, -e,
+/// -g, --max-rate; what tcpcraft has no counterpart for is an error that says what to
+/// use instead, and a value it takes is not mistaken for a target.
+#[test]
+fn nmap_spellings() {
+    let dry = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+            .arg("--dry-run")
+            .arg("scan")
+            .args(args)
+            .output()
+            .expect("run tcpcraft");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let works: &[(&[&str], &str)] = &[
+        (
+            &["-sS", "-Pn", "-n", "-T4", "--open", "-p", "80"],
+            "1 tcp port (syn scan)",
+        ),
+        (&["-sT", "-p", "80"], "(connect scan)"),
+        (&["-sA", "-p", "80"], "(ack scan)"),
+        (&["-sU", "-p", "53"], "1 udp port (udp scan)"),
+        (&["-sN", "-p", "80"], "(null scan)"),
+        (&["-sF", "-p", "80"], "(fin scan)"),
+        (&["-sX", "-p", "80"], "(xmas scan)"),
+        (&["--scanflags", "FPU", "-p", "80"], "(xmas scan)"),
+        (&["-F"], "100 tcp ports"),
+        (&["-T", "4", "-p", "80"], "1 tcp port"),
+        (&["-Taggressive", "-p", "80"], "1 tcp port"),
+        (
+            &["-g", "5353", "--max-rate", "100", "-p", "80"],
+            "1 tcp port",
+        ),
+        (&["-e", "lo", "-p", "80"], "1 tcp port"),
+        (&["-6", "-p", "80"], "1 tcp port"),
+    ];
+    for (args, want) in works {
+        let mut a = args.to_vec();
+        a.push(if args.contains(&"-6") {
+            "::1"
+        } else {
+            "198.18.0.2"
+        });
+        let (code, out) = dry(&a);
+        assert_eq!(code, Some(0), "{a:?}: {out}");
+        assert!(out.contains(want), "{a:?}: expected {want:?} in {out}");
+    }
+    let refused: &[(&[&str], &str)] = &[
+        (&["-sV"], "-sV: service, version and OS detection"),
+        (&["-O"], "-O: service, version and OS detection"),
+        (&["-oX", "out.xml"], "-oX: nmap's XML and normal output"),
+        (&["-oN", "out.txt"], "use --json"),
+        (
+            &["--min-rate", "1000"],
+            "--min-rate: tcpcraft has no rate floor",
+        ),
+        (&["--min-rate=1000"], "--rate N sets the rate"),
+        (&["-T2"], "-T2: for a slow scan, set the rate"),
+        (&["-T", "polite"], "-T2: for a slow scan"),
+        (&["-sn"], "-sn: there is no host discovery"),
+        (&["-sM"], "Maimon"),
+        (&["--script", "vuln"], "scripts are nmap's"),
+        (&["-sS", "-sU"], "'--syn' cannot be used with '--udp'"),
+    ];
+    for (args, want) in refused {
+        let mut a = args.to_vec();
+        a.push("198.18.0.2");
+        let (code, out) = dry(&a);
+        assert_eq!(code, Some(2), "{a:?}: {out}");
+        assert!(out.contains(want), "{a:?}: expected {want:?} in {out}");
+        assert!(!out.contains("would scan"), "{a:?}: {out}");
+    }
+}

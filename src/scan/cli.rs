@@ -71,7 +71,7 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 
 /// `tcpcraft scan TARGETS [-p PORTS] …`
 #[derive(Args, Debug, Clone)]
-#[command(group = ArgGroup::new("kind").args(["udp", "ack", "connect", "flags"]))]
+#[command(group = ArgGroup::new("kind").args(["syn", "udp", "ack", "connect", "flags"]))]
 #[command(group = ArgGroup::new("portsel").args(["ports", "top_ports"]))]
 pub struct ScanArgs {
     /// Addresses, host names, CIDR blocks (198.18.0.0/24), ranges (198.18.0.1-20, 198.18.0-3.1)
@@ -89,6 +89,12 @@ pub struct ScanArgs {
     /// Leave these targets out (repeatable, or comma separated)
     #[arg(long, value_name = "TARGETS", value_delimiter = ',', value_parser = targets::parse_target)]
     pub exclude: Vec<TargetSpec>,
+    /// Host names resolve to their IPv6 address (nmap -6)
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+    /// SYN scan, the default (nmap -sS)
+    #[arg(long)]
+    pub syn: bool,
     /// UDP scan: open (UDP answer), closed (ICMP port unreachable), filtered, open|filtered
     #[arg(long, short = 'U')]
     pub udp: bool,
@@ -150,18 +156,161 @@ pub struct ScanArgs {
     /// with --json as a last line {"stats": {…}}
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    /// nmap options tcpcraft does not have (set by [`rewrite_args`]): an error saying
+    /// what to use instead.
+    #[arg(
+        long = "nmap-unsupported",
+        hide = true,
+        value_name = "OPTION",
+        allow_hyphen_values = true
+    )]
+    pub nmap_unsupported: Vec<String>,
 }
 
-/// nmap spells some options as one dash and two letters; clap cannot, so they are
-/// rewritten before parsing (`-oG F` → `--greppable F`, `-iL F` → `--input-list F`).
+/// nmap's spellings, after the `scan` subcommand, rewritten before parsing (clap cannot
+/// have one dash and two letters): `-oG F` → `--greppable F`, `-iL F` → `--input-list F`,
+/// `-sS/-sU/-sT/-sA` → `--syn/--udp/--connect/--ack`, `-sN/-sF/-sX` → `--flags
+/// null/fin/xmas`, `--scanflags` → `--flags`, `-F` → `--top-ports 100`, `-e` →
+/// `--interface`, `-g` → `--source-port`, `--max-rate` → `--rate`. `-Pn`, `-n`,
+/// `--open` and `-T3`…`-T5` say what tcpcraft always does and are dropped. nmap options
+/// it has no counterpart for become `--nmap-unsupported OPTION`, an error that says
+/// what to use instead.
 pub fn rewrite_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    args.into_iter()
-        .map(|a| match a.to_str() {
-            Some("-oG") => "--greppable".into(),
-            Some("-iL") => "--input-list".into(),
-            _ => a,
-        })
-        .collect()
+    let mut out = Vec::new();
+    let mut in_scan = false;
+    let mut args = args.into_iter().peekable();
+    while let Some(mut a) = args.next() {
+        let Some(mut s) = a.to_str().filter(|_| in_scan).map(str::to_string) else {
+            in_scan |= a == "scan";
+            out.push(a);
+            continue;
+        };
+        // Timing templates: -T4, -T 4, -Taggressive.
+        if s == "-T" {
+            if let Some(level) = args.next_if(|n| n.to_str().is_some_and(timing_level)) {
+                s = format!("-T{}", level.to_string_lossy());
+            }
+        }
+        if let Some(level) = s.strip_prefix("-T").filter(|l| timing_level(l)) {
+            s = format!("-T{}", timing_number(level));
+        }
+        a = std::ffi::OsString::from(&s);
+        let with: &[&str] = match s.as_str() {
+            "-oG" => &["--greppable"],
+            "-iL" => &["--input-list"],
+            "-sS" => &["--syn"],
+            "-sU" => &["--udp"],
+            "-sT" => &["--connect"],
+            "-sA" => &["--ack"],
+            "-sN" => &["--flags", "null"],
+            "-sF" => &["--flags", "fin"],
+            "-sX" => &["--flags", "xmas"],
+            "--scanflags" => &["--flags"],
+            "-F" => &["--top-ports", "100"],
+            "-e" => &["--interface"],
+            "-g" => &["--source-port"],
+            "--max-rate" => &["--rate"],
+            "-Pn" | "-n" | "--open" | "-T3" | "-T4" | "-T5" => &[],
+            t if nmap_unsupported(t).is_some() => &["--nmap-unsupported"],
+            _ => {
+                out.push(a);
+                continue;
+            }
+        };
+        out.extend(with.iter().map(std::ffi::OsString::from));
+        if with == ["--nmap-unsupported"] {
+            // Its value (a file, a rate) goes with it, not into the targets.
+            if nmap_takes_value(&s) {
+                args.next();
+            }
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// nmap's timing template names and numbers.
+fn timing_level(l: &str) -> bool {
+    matches!(
+        l,
+        "0" | "1"
+            | "2"
+            | "3"
+            | "4"
+            | "5"
+            | "paranoid"
+            | "sneaky"
+            | "polite"
+            | "normal"
+            | "aggressive"
+            | "insane"
+    )
+}
+
+fn timing_number(l: &str) -> &str {
+    match l {
+        "paranoid" => "0",
+        "sneaky" => "1",
+        "polite" => "2",
+        "normal" => "3",
+        "aggressive" => "4",
+        "insane" => "5",
+        n => n,
+    }
+}
+
+/// The unsupported nmap options that take a separate value.
+fn nmap_takes_value(opt: &str) -> bool {
+    matches!(
+        opt,
+        "-oX"
+            | "-oN"
+            | "-oA"
+            | "-oS"
+            | "-oM"
+            | "--script"
+            | "--min-rate"
+            | "--scan-delay"
+            | "--max-scan-delay"
+            | "--version-intensity"
+            | "-sI"
+            | "-b"
+    )
+}
+
+/// What to say about an nmap option tcpcraft has no counterpart for (also in its
+/// `--option=value` form).
+pub fn nmap_unsupported(opt: &str) -> Option<String> {
+    let opt = opt.split_once('=').map_or(opt, |(o, _)| o);
+    let what = match opt {
+        "-oX" | "-oN" | "-oA" | "-oS" | "-oM" => {
+            "nmap's XML and normal output files are not written; use --json (JSON lines), \
+             -oG FILE (greppable) or redirect the table"
+        }
+        "-sV" | "-sC" | "--script" | "-O" | "-A" | "--version-intensity" | "--osscan-guess" => {
+            "service, version and OS detection and scripts are nmap's; tcpcraft scan finds \
+             open, closed and filtered ports (tcpcraft -c can script a probe by hand)"
+        }
+        "-sn" | "-sP" | "-PE" | "-PS" | "-PA" | "-PU" | "-PP" | "-PR" | "-sL" => {
+            "there is no host discovery: tcpcraft scan always probes the ports (as nmap -Pn)"
+        }
+        "--min-rate" => {
+            "tcpcraft has no rate floor: it sends as fast as the answers keep up (up to \
+             1,000,000/s by default) and slows down only on measured loss; --rate N sets \
+             the rate (nmap --max-rate)"
+        }
+        "-T0" | "-T1" | "-T2" | "--scan-delay" | "--max-scan-delay" => {
+            "for a slow scan, set the rate: --rate 1 is one probe a second"
+        }
+        "-sY" | "-sZ" | "-sO" | "-sI" | "-sW" | "-sM" | "-b" => {
+            "nmap's SCTP, IP protocol, idle, window, Maimon and FTP bounce scans are not \
+             implemented; \
+             tcpcraft scans TCP (--syn, --ack, --connect, --flags) and UDP (--udp)"
+        }
+        "-r" => "probes always go in a random order (--seed S makes it repeatable)",
+        _ => return None,
+    };
+    Some(format!("{opt}: {what}"))
 }
 
 /// The signal that stopped the scan (0: none), for the conventional 128 + N status.
@@ -186,9 +335,10 @@ fn kind_of(a: &ScanArgs) -> ScanType {
     }
 }
 
-/// Run `tcpcraft scan`; returns the exit status.
-pub fn run(a: ScanArgs) -> u8 {
-    match run_inner(a) {
+/// Run `tcpcraft scan` (with `dry_run`: say what it would scan, send nothing); returns
+/// the exit status.
+pub fn run(a: ScanArgs, dry_run: bool) -> u8 {
+    match run_inner(a, dry_run) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("tcpcraft: scan: {e}");
@@ -197,13 +347,18 @@ pub fn run(a: ScanArgs) -> u8 {
     }
 }
 
-fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
+fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
+    if let Some(opt) = a.nmap_unsupported.first() {
+        return Err(ScanError::Usage(
+            nmap_unsupported(opt).unwrap_or_else(|| format!("{opt}: not supported")),
+        ));
+    }
     let mut kind = kind_of(&a);
     let mut specs = a.targets.clone();
     if let Some(f) = &a.input_list {
         specs.extend(targets::read_list(f).map_err(ScanError::Usage)?);
     }
-    let t = targets::resolve(&specs, &a.exclude).map_err(ScanError::Usage)?;
+    let t = targets::resolve_family(&specs, &a.exclude, a.ipv6).map_err(ScanError::Usage)?;
     if kind == ScanType::Syn && !super::privileged() {
         eprintln!(
             "tcpcraft: no CAP_NET_RAW, so this is a connect() scan (nmap -sT: full handshakes \
@@ -222,6 +377,30 @@ fn run_inner(a: ScanArgs) -> Result<u8, ScanError> {
             kind.proto(),
             if kind == ScanType::Udp { "U" } else { "T" }
         )));
+    }
+    if dry_run {
+        super::check(&t, &ports)?;
+        let (n, p) = (t.len(), ports.len());
+        let hosts = if n <= 4 {
+            t.iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            let last = t.get(n - 1).map(|h| h.to_string()).unwrap_or_default();
+            format!(
+                "{} … {last}",
+                t.get(0).map(|h| h.to_string()).unwrap_or_default()
+            )
+        };
+        println!(
+            "would scan {n} host{} ({hosts}) x {p} {} port{} ({} scan); nothing sent (--dry-run)",
+            if n == 1 { "" } else { "s" },
+            kind.proto(),
+            if p == 1 { "" } else { "s" },
+            kind.name()
+        );
+        return Ok(0);
     }
     let cfg = ScanConfig {
         kind,

@@ -72,6 +72,16 @@ pub const MAX_PAIRS: u64 = 1 << 28;
 
 /// Scan resolved `targets` × `ports` as `cfg` says (raw engine, or connect()).
 pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanResults, ScanError> {
+    check(&targets, &ports)?;
+    match cfg.kind {
+        ScanType::Connect => connect::run(targets, ports, cfg),
+        _ => engine::run(targets, ports, cfg),
+    }
+}
+
+/// Whether a scan of these targets and ports can be run (something to scan, not too
+/// much of it).
+pub fn check(targets: &Targets, ports: &[u16]) -> Result<(), ScanError> {
     if ports.is_empty() {
         return Err(ScanError::Usage("no ports to scan".into()));
     }
@@ -87,10 +97,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
              scan fewer targets or ports at a time"
         )));
     }
-    match cfg.kind {
-        ScanType::Connect => connect::run(targets, ports, cfg),
-        _ => engine::run(targets, ports, cfg),
-    }
+    Ok(())
 }
 
 /// The language's `scan(target, ports="1-1024", type="syn")`: parse the target and port

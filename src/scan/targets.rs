@@ -205,13 +205,20 @@ pub struct Targets {
     count: u64,
 }
 
-fn lookup(name: &str) -> Result<IpAddr, String> {
+fn lookup(name: &str, v6: bool) -> Result<IpAddr, String> {
     let addrs: Vec<IpAddr> = (name, 0u16)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve host name {name}: {e}"))?
         .map(|sa| sa.ip())
         .collect();
-    // Like nmap: the first IPv4 address, else the first address.
+    // Like nmap: the first IPv4 address (with -6: the first IPv6 one, and only that).
+    if v6 {
+        return addrs
+            .iter()
+            .find(|a| a.is_ipv6())
+            .copied()
+            .ok_or_else(|| format!("host name {name} has no IPv6 address (-6)"));
+    }
     addrs
         .iter()
         .find(|a| a.is_ipv4())
@@ -220,16 +227,16 @@ fn lookup(name: &str) -> Result<IpAddr, String> {
         .ok_or_else(|| format!("host name {name} has no address"))
 }
 
-fn spans_of(specs: &[TargetSpec]) -> Result<Vec<Span>, String> {
+fn spans_of(specs: &[TargetSpec], v6: bool) -> Result<Vec<Span>, String> {
     let mut spans = Vec::new();
     for spec in specs {
         let pairs = match spec {
             TargetSpec::Addrs(p) => p.clone(),
             TargetSpec::Name(n, None) => {
-                let a = lookup(n)?;
+                let a = lookup(n, v6)?;
                 vec![(a, a)]
             }
-            TargetSpec::Name(n, Some(p)) => vec![block(lookup(n)?, *p)?],
+            TargetSpec::Name(n, Some(p)) => vec![block(lookup(n, v6)?, *p)?],
         };
         for (a, b) in pairs {
             let (v6, lo) = to_int(a);
@@ -281,7 +288,16 @@ fn subtract(spans: Vec<Span>, ex: &[Span]) -> Vec<Span> {
 
 /// Resolve targets against the system (host names) and remove the exclusions.
 pub fn resolve(specs: &[TargetSpec], exclude: &[TargetSpec]) -> Result<Targets, String> {
-    let spans = subtract(spans_of(specs)?, &spans_of(exclude)?);
+    resolve_family(specs, exclude, false)
+}
+
+/// As [`resolve`]; with `v6`, host names resolve to their IPv6 address (nmap's -6).
+pub fn resolve_family(
+    specs: &[TargetSpec],
+    exclude: &[TargetSpec],
+    v6: bool,
+) -> Result<Targets, String> {
+    let spans = subtract(spans_of(specs, v6)?, &spans_of(exclude, v6)?);
     let mut starts = Vec::with_capacity(spans.len());
     let mut count: u64 = 0;
     for s in &spans {
