@@ -496,6 +496,23 @@ pub fn install(it: &mut Interp) {
             })))
         },
     );
+    // scapy sends frames with sendp/srp/srp1; here send/sr/sr1 take both, and these
+    // names are the same functions.
+    it.register_alias(
+        "sendp",
+        "send",
+        "sendp(frame or [frame…], count=1, inter=0, iface=none): send Ether()/IP(...) frames (send() takes them too)",
+    );
+    it.register_alias(
+        "srp",
+        "sr",
+        "srp(frames, timeout=2, retry=0): sr() for Ether()/IP(...) frames (sr() takes them too)",
+    );
+    it.register_alias(
+        "srp1",
+        "sr1",
+        "srp1(frame, timeout=2, retry=0): sr1() for an Ether()/IP(...) frame (sr1() takes one too)",
+    );
     it.register(
         "sniff",
         "sniff(count=0, timeout=none, filter=none, iface=none, store=true): capture packets",

@@ -302,6 +302,21 @@ impl Interp {
             .insert(Rc::from(name), Value::Builtin(Rc::new(b)));
     }
 
+    /// Add `name` as another name of the builtin `of` (scapy's spellings), with its own
+    /// help line. Nothing happens if `of` is not a builtin function.
+    pub fn register_alias(&mut self, name: &str, of: &str, help: &str) {
+        let Some(Value::Builtin(b)) = self.builtins.get(of).cloned() else {
+            return;
+        };
+        let alias = Builtin {
+            name: Rc::from(name),
+            help: Rc::from(help),
+            f: b.f.clone(),
+        };
+        self.builtins
+            .insert(Rc::from(name), Value::Builtin(Rc::new(alias)));
+    }
+
     /// Add a builtin constant or class value.
     pub fn register_value(&mut self, name: &str, v: Value) {
         self.builtins.insert(Rc::from(name), v);

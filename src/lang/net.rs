@@ -184,7 +184,9 @@ impl std::fmt::Debug for RouteSource {
 /// user left unset are then computed over it; any the user set stay as given).
 pub fn fill_source(p: &Packet, mut route: impl FnMut(IpAddr) -> Option<IpAddr>) -> Packet {
     let mut p = p.clone();
-    match p.layers.first_mut() {
+    // The IP layer: first, or after the Ethernet header of a frame.
+    let at = usize::from(matches!(p.layers.first(), Some(Layer::Ether(_))));
+    match p.layers.get_mut(at) {
         Some(Layer::Ipv4(ip)) if ip.src.is_none() => {
             if let Some(IpAddr::V4(s)) = route(IpAddr::V4(ip.dst)) {
                 ip.src = Some(s);
@@ -300,7 +302,11 @@ impl Recorder {
         let ts = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
-        let p = fill_source(p, |dst| self.inner.route_source(dst));
+        let mut p = fill_source(p, |dst| self.inner.route_source(dst));
+        // The log is raw IP: a frame is recorded from its IP header on.
+        if matches!(p.layers.first(), Some(Layer::Ether(_))) {
+            p.layers.remove(0);
+        }
         self.log.borrow_mut().push((ts, p.to_bytes()));
     }
 }

@@ -94,13 +94,35 @@ pub struct Probe {
     pub bytes: Vec<u8>,
     /// `iface=`: leave through this interface.
     pub iface: Option<String>,
+    /// Send as an Ethernet frame with this header (scapy's sendp/srp), on the route's
+    /// interface; answers are still matched on the IP packet.
+    pub link: Option<LinkHeader>,
 }
 
 impl Probe {
     pub fn new(bytes: Vec<u8>) -> Probe {
-        Probe { bytes, iface: None }
+        Probe {
+            bytes,
+            iface: None,
+            link: None,
+        }
     }
 }
+
+/// The Ethernet header of a frame to send; what is unset is filled in from the route:
+/// the interface's own address, the next hop's address (resolved as the kernel does),
+/// the IP version's ethertype.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkHeader {
+    pub dst: Option<[u8; 6]>,
+    pub src: Option<[u8; 6]>,
+    pub ethertype: Option<u16>,
+}
+
+/// ARPHRD_ETHER and ARPHRD_LOOPBACK: interfaces whose frames start with an Ethernet
+/// header.
+const ARPHRD_ETHER: u16 = 1;
+const ARPHRD_LOOPBACK: u16 = 772;
 
 /// A reply matched to its probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +158,9 @@ pub struct SrResult {
     pub unmatched: Vec<Unmatched>,
     /// Each probe's bytes as they left (source filled in).
     pub sent: Vec<Vec<u8>>,
+    /// The Ethernet header each probe sent as a frame left with (addresses filled in);
+    /// `None` for IP probes.
+    pub sent_link: Vec<Option<[u8; 14]>>,
     /// Packets the capture socket dropped (buffer full); non-zero means answers may be lost.
     pub drops: u32,
 }
@@ -162,6 +187,16 @@ struct Prepared {
     bytes: Vec<u8>,
     route: Route,
     path: SendPath,
+    /// A frame's Ethernet header, filled in.
+    link: Option<[u8; 14]>,
+}
+
+/// Send one prepared probe: as a frame with its Ethernet header, or as an IP packet.
+fn send_one(sender: &mut Sender, p: &Prepared, iface: Option<&str>) -> std::io::Result<()> {
+    match &p.link {
+        Some(h) => sender.send_frame(h, &p.bytes, &p.route),
+        None => sender.send(&p.bytes, &p.route, p.path, iface),
+    }
 }
 
 /// The engine. One per process is enough; it caches routes and sockets.
@@ -285,7 +320,20 @@ impl Engine {
         if given.is_none() {
             wire::fill_source(&mut bytes, route.src);
         }
+        let link = match &p.link {
+            Some(h) => Some(self.link_header(h, &route, dst)?),
+            None => None,
+        };
+        if link.is_some() && matches!(dst, IpAddr::V4(d) if d.is_loopback()) {
+            let note = "Linux drops IPv4 frames to 127.0.0.0/8 that arrive on lo as martians \
+                        (unless net.ipv4.conf.lo.route_localnet=1): send IP(...) without Ether()"
+                .to_string();
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
         let path = match wire::kernel_would_rewrite_v4(&bytes) {
+            _ if link.is_some() => SendPath::Link,
             Some(why) => {
                 let note = format!("sent at the link layer so that it leaves as built: {why}");
                 if !self.notes.contains(&note) {
@@ -295,7 +343,47 @@ impl Engine {
             }
             None => SendPath::RawIp,
         };
-        Ok(Prepared { bytes, route, path })
+        Ok(Prepared {
+            bytes,
+            route,
+            path,
+            link,
+        })
+    }
+
+    /// A frame's Ethernet header with what the user left unset filled in.
+    fn link_header(
+        &mut self,
+        h: &LinkHeader,
+        route: &Route,
+        dst: IpAddr,
+    ) -> Result<[u8; 14], NetError> {
+        let (kind, ours) = sys::if_hwaddr(&route.ifname)
+            .map_err(|e| NetError::io(format!("reading {}'s address", route.ifname), e))?;
+        if kind != ARPHRD_ETHER && kind != ARPHRD_LOOPBACK {
+            return Err(NetError::BadPacket(format!(
+                "Ether() frames go out on Ethernet interfaces; {} is not one (send the IP packet instead)",
+                route.ifname
+            )));
+        }
+        let next_hop = match h.dst {
+            Some(m) => m,
+            None => self
+                .sender
+                .next_hop_mac(route)
+                .map_err(|e| NetError::io(format!("resolving the MAC address for {dst}"), e))?
+                .unwrap_or([0; 6]),
+        };
+        let ethertype = h.ethertype.unwrap_or(if dst.is_ipv6() {
+            sys::ETH_P_IPV6
+        } else {
+            sys::ETH_P_IP
+        });
+        let mut out = [0u8; 14];
+        out[..6].copy_from_slice(&next_hop);
+        out[6..12].copy_from_slice(&h.src.unwrap_or(ours));
+        out[12..].copy_from_slice(&ethertype.to_be_bytes());
+        Ok(out)
     }
 
     /// The bytes a probe will leave with (source filled in from the route).
@@ -321,8 +409,7 @@ impl Engine {
 
     fn transmit(&mut self, p: &Prepared, iface: Option<&str>) -> Result<Duration, NetError> {
         let t = sys::clocks().0;
-        self.sender
-            .send(&p.bytes, &p.route, p.path, iface)
+        send_one(&mut self.sender, p, iface)
             .map_err(|e| NetError::io(format!("sending to {}", p.route.dst), e))?;
         self.record(t, &p.bytes);
         Ok(t)
@@ -348,9 +435,8 @@ impl Engine {
             .map(|p| self.prepare(p))
             .collect::<Result<_, _>>()?;
         let total = prepared.len().saturating_mul(count);
-        let same_route = prepared
-            .windows(2)
-            .all(|w| w[0].route == w[1].route && probes.iter().all(|p| p.iface.is_none()));
+        let same_route = prepared.windows(2).all(|w| w[0].route == w[1].route)
+            && probes.iter().all(|p| p.iface.is_none() && p.link.is_none());
         if inter.is_zero() && total >= 64 && same_route && self.pcap.is_none() {
             if let Some(first) = prepared.first() {
                 let route = first.route.clone();
@@ -421,6 +507,7 @@ impl Engine {
             .collect::<Result<_, _>>()?;
         let mut result = SrResult {
             sent: prepared.iter().map(|p| p.bytes.clone()).collect(),
+            sent_link: prepared.iter().map(|p| p.link).collect(),
             ..SrResult::default()
         };
         if prepared.is_empty() {
@@ -480,15 +567,11 @@ impl Engine {
                 }
                 let p = &prepared[i];
                 let (t, t_mono) = sys::clocks();
-                if let Err(e) =
-                    self.sender
-                        .send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref())
-                {
+                if let Err(e) = send_one(&mut self.sender, p, probes[i].iface.as_deref()) {
                     if e.raw_os_error() == Some(libc::ENOBUFS) {
                         // The queue is full: drain replies, then try once more.
                         std::thread::sleep(Duration::from_micros(200));
-                        self.sender
-                            .send(&p.bytes, &p.route, p.path, probes[i].iface.as_deref())
+                        send_one(&mut self.sender, p, probes[i].iface.as_deref())
                             .map_err(|e| NetError::io(format!("sending to {}", p.route.dst), e))?;
                     } else {
                         return Err(NetError::io(format!("sending to {}", p.route.dst), e));

@@ -8,7 +8,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::engine::{Engine, EngineOptions, NetError as EngineError, Probe, StoreLimit, Unmatched};
+use super::engine::{
+    Engine, EngineOptions, LinkHeader, NetError as EngineError, Probe, StoreLimit, Unmatched,
+};
 use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
 use crate::packet::{Layer, LinkType, Packet};
 
@@ -80,6 +82,27 @@ fn convert(e: EngineError) -> NetError {
 /// checksum the user set stays exactly as given.
 fn probe(e: &mut Engine, p: &Packet, iface: &Option<String>) -> Result<Probe, NetError> {
     let mut p = p.clone();
+    // A frame (scapy's sendp/srp): its Ethernet header goes with the probe, addresses
+    // left at 00:00:00:00:00:00 to be filled in; the rest must be an IP packet.
+    let link = match p.layers.first() {
+        Some(Layer::Ether(eth)) => {
+            let set = |m: [u8; 6]| (m != [0; 6]).then_some(m);
+            let h = LinkHeader {
+                dst: set(eth.dst),
+                src: set(eth.src),
+                ethertype: eth.ethertype,
+            };
+            p.layers.remove(0);
+            if !matches!(p.layers.first(), Some(Layer::Ipv4(_) | Layer::Ipv6(_))) {
+                return Err(NetError::Refused(format!(
+                    "a frame to send is Ether()/IP(...) or Ether()/IPv6(...), not Ether()/{}",
+                    p.layers.first().map_or("nothing", |l| l.name())
+                )));
+            }
+            Some(h)
+        }
+        _ => None,
+    };
     match p.layers.first_mut() {
         Some(Layer::Ipv4(ip)) => {
             if ip.src.is_none() {
@@ -103,15 +126,16 @@ fn probe(e: &mut Engine, p: &Packet, iface: &Option<String>) -> Result<Probe, Ne
         }
         Some(l) => {
             return Err(NetError::Refused(format!(
-            "a packet to send starts with IP() or IPv6(), not {} (link-layer frames are not sent)",
-            l.name()
-        )))
+                "a packet to send starts with IP(), IPv6() or Ether(), not {}",
+                l.name()
+            )))
         }
         None => return Err(NetError::Refused("an empty packet cannot be sent".into())),
     }
     Ok(Probe {
         bytes: p.to_bytes(),
         iface: iface.clone(),
+        link,
     })
 }
 
@@ -206,7 +230,16 @@ impl Net for RawNet {
         if interrupted() {
             return Err(NetError::Interrupted);
         }
-        let sent: Vec<Packet> = r.sent.iter().map(|b| parse(b)).collect();
+        // Frames come back as frames: the Ethernet header as it left, then the packet.
+        let sent: Vec<Packet> = r
+            .sent
+            .iter()
+            .zip(r.sent_link.iter().chain(std::iter::repeat(&None)))
+            .map(|(b, link)| match link {
+                Some(h) => Packet::parse(&[h.as_slice(), b].concat(), LinkType::Ethernet).0,
+                None => parse(b),
+            })
+            .collect();
         let answered = r
             .answered
             .iter()

@@ -36,7 +36,7 @@ pub mod txring;
 pub mod wire;
 
 pub use engine::{
-    check_privileges, permission_message, Engine, EngineOptions, NetError, Probe, Reply, Sniffed,
-    SrResult, Unmatched,
+    check_privileges, permission_message, Engine, EngineOptions, LinkHeader, NetError, Probe,
+    Reply, Sniffed, SrResult, Unmatched,
 };
 pub use matching::AnswerKind;

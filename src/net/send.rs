@@ -25,6 +25,8 @@ pub enum Path {
 pub struct Sender {
     raw: HashMap<(bool, String), OwnedFd>,
     link: Option<OwnedFd>,
+    /// For whole Ethernet frames the user built.
+    frame: Option<OwnedFd>,
     macs: HashMap<(u32, IpAddr), Option<[u8; 6]>>,
     /// Transmit rings for bulk sends, per Ethernet interface (None: not to be had there).
     rings: HashMap<u32, Option<LinkRing>>,
@@ -88,7 +90,7 @@ impl Sender {
     }
 
     /// The next hop's MAC address (cached; None where the link has none).
-    fn next_hop_mac(&mut self, route: &Route) -> io::Result<Option<[u8; 6]>> {
+    pub fn next_hop_mac(&mut self, route: &Route) -> io::Result<Option<[u8; 6]>> {
         let key = (route.ifindex, route.next_hop);
         Ok(match self.macs.get(&key) {
             Some(m) => *m,
@@ -136,6 +138,27 @@ impl Sender {
                 sys::sendto(fd, bytes, &addr).map(|_| ())
             }
         }
+    }
+
+    /// Send one Ethernet frame, `header` then the IP packet `bytes`, on the route's
+    /// interface, exactly as given.
+    pub fn send_frame(&mut self, header: &[u8; 14], bytes: &[u8], route: &Route) -> io::Result<()> {
+        if self.frame.is_none() {
+            // Protocol 0: sends only. The kernel adds nothing to a SOCK_RAW frame.
+            self.frame = Some(sys::socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?);
+        }
+        let fd = self
+            .frame
+            .as_ref()
+            .ok_or_else(|| io::Error::other("packet socket vanished"))?;
+        let mut frame = Vec::with_capacity(header.len() + bytes.len());
+        frame.extend_from_slice(header);
+        frame.extend_from_slice(bytes);
+        let mut dst = [0u8; 6];
+        dst.copy_from_slice(&header[..6]);
+        let proto = u16::from_be_bytes([header[12], header[13]]);
+        let addr = RawSockAddr::from_ll(sys::sockaddr_ll(route.ifindex, proto, Some(dst)));
+        sys::sendto(fd, &frame, &addr).map(|_| ())
     }
 
     /// Send many IP packets to one route at the link layer: through a transmit ring
