@@ -251,10 +251,40 @@ impl Helper for ReplHelper {}
 
 impl Validator for ReplHelper {
     fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        match parser::parse(ctx.input(), 0) {
-            Err(e) if e.kind.is_incomplete() => Ok(ValidationResult::Incomplete),
-            _ => Ok(ValidationResult::Valid(None)),
+        Ok(if needs_more(ctx.input()) {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
+    }
+}
+
+/// Whether the shell should read another line before running `input`: the parser says
+/// it is unfinished, or it ends with an `if` block that an `else` on the next line may
+/// still continue (as in a script). An empty line runs it, as after a block in Python.
+fn needs_more(input: &str) -> bool {
+    match parser::parse(input, 0) {
+        Err(e) => e.kind.is_incomplete(),
+        Ok(stmts) => {
+            let last_line_blank = input
+                .rsplit('\n')
+                .next()
+                .is_none_or(|l| l.trim().is_empty());
+            !last_line_blank && stmts.last().is_some_and(open_if)
         }
+    }
+}
+
+/// An `if` (or the last `else if` of a chain) without an `else` yet.
+fn open_if(s: &crate::lang::ast::Stmt) -> bool {
+    use crate::lang::ast::StmtKind;
+    match &s.kind {
+        StmtKind::If { els: None, .. } => true,
+        StmtKind::If { els: Some(e), .. } => match e.as_slice() {
+            [inner] => matches!(inner.kind, StmtKind::If { .. }) && open_if(inner),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -454,6 +484,31 @@ impl Highlighter for ReplHelper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_if_block_waits_for_a_possible_else() {
+        // Unfinished input always waits.
+        assert!(needs_more("if x == 1 {"));
+        assert!(needs_more("p = IP(dst=\"198.18.0.2\","));
+        // A finished if waits for one more line: `else` may continue it...
+        assert!(needs_more("if x == 1 {\n  print(1)\n}"));
+        assert!(needs_more("if x == 1 { print(1) }"));
+        assert!(needs_more("if a { print(1) } else if b { print(2) }"));
+        // ...and runs on an empty line, or once it has its else.
+        assert!(!needs_more("if x == 1 {\n  print(1)\n}\n"));
+        assert!(!needs_more(
+            "if x == 1 {\n  print(1)\n}\nelse {\n  print(2)\n}"
+        ));
+        assert!(!needs_more(
+            "if a { print(1) } else if b { print(2) } else { print(3) }"
+        ));
+        // Anything else runs at once.
+        assert!(!needs_more("x = 1"));
+        assert!(!needs_more("for i in 1..=3 { print(i) }"));
+        assert!(!needs_more("print(1)"));
+        // A syntax error is shown at once, not waited on.
+        assert!(!needs_more("x = = 1"));
+    }
 
     #[test]
     fn finds_open_constructor() {
