@@ -302,7 +302,7 @@ fn word_start(line: &str, end: usize) -> usize {
         .map_or(end, |(i, _)| i)
 }
 
-use crate::lang::builtins::{LIST_METHODS, STR_METHODS};
+use crate::lang::builtins::{LIST_METHODS, PACKET_METHODS, STR_METHODS};
 
 impl ReplHelper {
     /// Candidate names for the word at `start..pos`.
@@ -358,10 +358,15 @@ impl ReplHelper {
             }
         }
         let names: Vec<&str> = match &v {
-            Value::Packet(p) => packets::attr_names(p),
+            Value::Packet(p) => {
+                let mut n = packets::attr_names(p);
+                n.extend(PACKET_METHODS);
+                n
+            }
             Value::Reply(r) => {
                 let mut n = packets::attr_names(&r.packet);
                 n.extend(["rtt", "probe", "packet"]);
+                n.extend(PACKET_METHODS);
                 n
             }
             Value::Handle(h) => h.names(),

@@ -81,6 +81,11 @@ pub fn install(it: &mut Interp) {
             }
         },
     );
+    it.register_alias(
+        "raw",
+        "bytes",
+        "raw(p): the wire bytes of a packet (scapy's name; bytes(p) is the same)",
+    );
     it.register(
         "len",
         "len(x): length of a string, bytes, list, dict, range; wire length of a packet",
@@ -1151,6 +1156,67 @@ pub fn call_method(
             }
         },
         _ => Err(no_method(obj.type_name(), &[])),
+    }
+}
+
+/// Methods of packets and replies, by scapy's names (`p.show()`, `p.summary()`…).
+/// Fields of the same name would win; no layer has one.
+pub const PACKET_METHODS: &[&str] = &[
+    "show", "show2", "summary", "hexdump", "copy", "haslayer", "getlayer",
+];
+
+/// `p.show()`, `p.summary()`, `p.haslayer(TCP)`… on a packet or a reply.
+pub fn packet_method(it: &mut Interp, obj: &Value, method: &str, a: &mut Args) -> Result<Value> {
+    let Some(p) = obj.as_packet() else {
+        return Err(a.err(format!("{method}() is a method of packets")));
+    };
+    let layer = |a: &mut Args| match a.require(0, "layer")? {
+        Value::LayerClass(k) => Ok(k),
+        // scapy also takes the name: p.haslayer("TCP")
+        Value::Str(s) => LayerKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(&s))
+            .ok_or_else(|| a.err(format!("{method}(): no layer named {s:?}"))),
+        other => Err(a.err(format!(
+            "{method}() takes a layer class such as TCP, not {}",
+            other.type_name()
+        ))),
+    };
+    match method {
+        // Our show fills in computed fields, as scapy's show2 does.
+        "show" | "show2" => {
+            a.finish(0)?;
+            write_out(it, &display::show(&p.filled()));
+            Ok(Value::None)
+        }
+        "summary" => {
+            a.finish(0)?;
+            Ok(Value::str(&display::summary(p)))
+        }
+        "hexdump" => {
+            a.finish(0)?;
+            write_out(it, &display::hexdump(&p.to_bytes()));
+            Ok(Value::None)
+        }
+        "copy" => {
+            a.finish(0)?;
+            Ok(Value::packet(p.clone()))
+        }
+        "haslayer" => {
+            let k = layer(a)?;
+            a.finish(1)?;
+            Ok(Value::Bool(
+                p.layers
+                    .iter()
+                    .any(|l| super::packets::layer_kind(l) == Some(k)),
+            ))
+        }
+        "getlayer" => {
+            let k = layer(a)?;
+            a.finish(1)?;
+            super::packets::index(p, &Value::LayerClass(k), a.span)
+        }
+        _ => Err(a.err(format!("packets have no method {method}()"))),
     }
 }
 

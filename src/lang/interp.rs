@@ -966,6 +966,12 @@ impl Interp {
                 let mut a = self.eval_args(args, kwargs, span, method, env)?;
                 return self.call_method(obj, method, &mut a, callee.span);
             }
+            if matches!(obj, Value::Packet(_) | Value::Reply(_))
+                && builtins::PACKET_METHODS.contains(&&**method)
+            {
+                let mut a = self.eval_args(args, kwargs, span, method, env)?;
+                return builtins::packet_method(self, &obj, method, &mut a);
+            }
             let f = self.get_attr(&obj, method, callee.span)?;
             let mut a = self.eval_args(args, kwargs, span, method, env)?;
             return self.call_value(&f, &mut a);
