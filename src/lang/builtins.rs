@@ -1013,6 +1013,31 @@ pub fn call_method(
         Value::List(l) => {
             const NAMES: &[&str] = LIST_METHODS;
             match method {
+                // scapy's result lists: one line per packet, "probe ==> reply" for
+                // replies; show/nsummary number them.
+                "summary" | "nsummary" | "show" => {
+                    a.finish(0)?;
+                    let numbered = method != "summary";
+                    let mut text = String::new();
+                    for (i, x) in l.borrow().iter().enumerate() {
+                        let line = match x {
+                            Value::Reply(r) => format!(
+                                "{} ==> {}",
+                                display::summary(&r.probe),
+                                display::summary(&r.packet)
+                            ),
+                            Value::Packet(p) => display::summary(p),
+                            other => other.to_display(),
+                        };
+                        if numbered {
+                            text.push_str(&format!("{i:04} "));
+                        }
+                        text.push_str(&line);
+                        text.push('\n');
+                    }
+                    write_out(it, &text);
+                    Ok(Value::None)
+                }
                 "append" => {
                     let v = a.require(0, "value")?;
                     a.finish(1)?;
@@ -1222,7 +1247,7 @@ pub fn packet_method(it: &mut Interp, obj: &Value, method: &str, a: &mut Args) -
 
 /// The methods of lists, for error messages and the shell's completion.
 pub const LIST_METHODS: &[&str] = &[
-    "append", "pop", "extend", "insert", "index", "copy", "clear",
+    "append", "pop", "extend", "insert", "index", "copy", "clear", "summary", "nsummary", "show",
 ];
 /// The methods of strings, for error messages and the shell's completion.
 pub const STR_METHODS: &[&str] = &[
