@@ -79,6 +79,15 @@ pub enum ExprKind {
     FStr(Vec<FPart>),
     Name(Rc<str>),
     List(Vec<Expr>),
+    /// `[elem for var, more… in iter if cond]`: the loop variables live in a scope of
+    /// their own.
+    ListComp {
+        elem: Box<Expr>,
+        var: Rc<str>,
+        more: Vec<Rc<str>>,
+        iter: Box<Expr>,
+        cond: Option<Box<Expr>>,
+    },
     Dict(Vec<(Expr, Expr)>),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),

@@ -810,6 +810,41 @@ impl Interp {
                 }
                 Ok(Value::list(v))
             }
+            ExprKind::ListComp {
+                elem,
+                var,
+                more,
+                iter,
+                cond,
+            } => {
+                let it = self.eval(iter, env)?;
+                let items = self.iterate(&it, iter.span)?;
+                let scope = Rc::new(RefCell::new(Frame {
+                    vars: HashMap::new(),
+                    parent: Some(env.clone()),
+                }));
+                let mut out = Vec::new();
+                for item in items {
+                    self.tick(e.span)?;
+                    if more.is_empty() {
+                        scope.borrow_mut().vars.insert(var.clone(), item);
+                    } else {
+                        let parts = self.unpack(&item, 1 + more.len(), iter.span)?;
+                        let mut f = scope.borrow_mut();
+                        for (name, v) in std::iter::once(var).chain(more.iter()).zip(parts) {
+                            f.vars.insert(name.clone(), v);
+                        }
+                    }
+                    if let Some(c) = cond {
+                        if !self.eval(c, &scope)?.truthy() {
+                            continue;
+                        }
+                    }
+                    out.push(self.eval(elem, &scope)?);
+                }
+                release_frame(&scope);
+                Ok(Value::list(out))
+            }
             ExprKind::Dict(items) => {
                 let mut v: Vec<(Rc<str>, Value)> = Vec::with_capacity(items.len());
                 for (k, x) in items {

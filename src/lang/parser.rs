@@ -695,6 +695,38 @@ impl Parser {
                         break;
                     }
                     items.push(self.expr()?);
+                    // `[elem for x in xs if cond]`
+                    if items.len() == 1 && matches!(self.peek(), Tok::For) {
+                        self.bump();
+                        let (var, _) = self.ident("a loop variable name")?;
+                        let mut more = Vec::new();
+                        while self.eat(&Tok::Comma) {
+                            more.push(self.ident("another loop variable name")?.0);
+                        }
+                        self.expect(&Tok::In, "`in`")?;
+                        let iter = self.expr()?;
+                        let cond = if self.eat(&Tok::If) {
+                            Some(Box::new(self.expr()?))
+                        } else {
+                            None
+                        };
+                        let end = self.expect(&Tok::RBracket, "`if` or `]`")?;
+                        self.leave();
+                        let elem = items
+                            .pop()
+                            .map(Box::new)
+                            .ok_or_else(|| self.unexpected("an expression"))?;
+                        return Ok(Expr {
+                            kind: ExprKind::ListComp {
+                                elem,
+                                var,
+                                more,
+                                iter: Box::new(iter),
+                                cond,
+                            },
+                            span: span.to(end),
+                        });
+                    }
                     if !self.eat(&Tok::Comma) {
                         break;
                     }
