@@ -680,7 +680,10 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
     if ctx.debug {
         let secs = began.elapsed().as_secs_f64();
         let k = n_sent + n as u64;
-        let via: Vec<&str> = socks.raw.iter().map(|(_, s)| s.name()).collect();
+        let mut via: Vec<&str> = socks.raw.iter().map(|(_, s)| s.name()).collect();
+        if via.is_empty() {
+            via.push("raw IP or link-layer sendmmsg (no Ethernet interface)");
+        }
         eprintln!(
             "thread {t}: {k} probes in {:.1} ms after {:.1} ms, {:.0}/s (frames by {})",
             secs * 1e3,
