@@ -13,6 +13,7 @@ pub mod lang;
 pub mod net;
 pub mod packet;
 pub mod pcap;
+pub mod ping;
 pub mod repl;
 pub mod scan;
 pub mod session;

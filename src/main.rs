@@ -94,6 +94,9 @@ enum Command {
     Handshake(tcpcraft::session::cli::HandshakeArgs),
     /// Test which ports are open: SYN scan by default; --udp, --ack, --flags, --connect
     Scan(Box<tcpcraft::scan::cli::ScanArgs>),
+    /// hping3-style probes: a TCP SYN (or -A -F -R -P -U, -1 ICMP, -2 UDP) every second,
+    /// each answer on a line, statistics at the end
+    Ping(Box<tcpcraft::ping::PingArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -181,6 +184,16 @@ fn main() -> ExitCode {
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
         Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(*args, cli.global.dry_run)),
+        Command::Ping(args) => match tcpcraft::ping::script_args(&args) {
+            Ok(v) => lang_run(
+                lang_cfg,
+                Input::Builtin(tcpcraft::ping::NAME, tcpcraft::ping::SCRIPT, v),
+            ),
+            Err(m) => {
+                eprintln!("tcpcraft: ping: {m}");
+                ExitCode::from(exit::USAGE)
+            }
+        },
         Command::Lab(lab) => {
             let (file, file_args) = match lab.run {
                 Some(LabRun::Run { file, args }) => (Some(file), args),

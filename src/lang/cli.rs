@@ -48,6 +48,9 @@ pub enum Input {
     Code(String, Vec<String>),
     /// statements piped on standard input
     Stdin,
+    /// A script built into tcpcraft (`tcpcraft ping`): its name for messages, its text
+    /// and its args.
+    Builtin(&'static str, &'static str, Vec<String>),
 }
 
 /// Where modules outside `lang` register their builtins (`session()`, `listen()`,
@@ -194,6 +197,8 @@ pub fn run(cfg: Config, input: Input, engine: Option<Box<dyn Net + Send>>) -> u8
 
 /// [`run`] on the current thread.
 pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 {
+    // A built-in script's errors are the command's, not lines of a file to show.
+    let builtin = matches!(input, Input::Builtin(..));
     let (name, text, args) = match input {
         Input::File(path, args) => match std::fs::read_to_string(&path) {
             Ok(t) => (path.display().to_string(), t, args),
@@ -207,6 +212,7 @@ pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 
             }
         },
         Input::Code(code, args) => ("<-c>".to_string(), code, args),
+        Input::Builtin(name, text, args) => (name.to_string(), text.to_string(), args),
         Input::Stdin => {
             let mut t = String::new();
             if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut t) {
@@ -226,7 +232,10 @@ pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 
     let code = match res {
         Ok(_) => exit::OK,
         Err(e) => {
-            if !matches!(e.kind, ErrorKind::Exit(_)) {
+            if matches!(e.kind, ErrorKind::Exit(_)) {
+            } else if builtin {
+                eprintln!("tcpcraft: {}: {}", name.trim_matches(['<', '>']), e.kind);
+            } else {
                 eprint!("{}", it.render_error(&e));
             }
             e.kind.exit_code()

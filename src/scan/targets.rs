@@ -205,6 +205,15 @@ pub struct Targets {
     count: u64,
 }
 
+/// One host: an address as given, or a name resolved (IPv4 first; with `v6` IPv6 only).
+pub fn resolve_host(host: &str, v6: bool) -> Result<IpAddr, String> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(a) => Ok(a),
+        Err(_) => lookup(bare, v6),
+    }
+}
+
 fn lookup(name: &str, v6: bool) -> Result<IpAddr, String> {
     let addrs: Vec<IpAddr> = (name, 0u16)
         .to_socket_addrs()
