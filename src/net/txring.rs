@@ -34,6 +34,7 @@ const TP_STATUS_WRONG_FORMAT: u32 = 4;
 /// Offsets in `struct tpacket2_hdr` (32 bytes: status, len, snaplen, mac, net, sec,
 /// nsec, vlan tci and tpid, padding); the frame data starts right after it.
 const HDR_STATUS: usize = 0;
+const STATUS_LEN: usize = 4;
 const HDR_LEN: usize = 4;
 const DATA: usize = 32;
 /// `struct virtio_net_hdr`: flags, gso_type, hdr_len, gso_size, csum_start,
@@ -175,10 +176,17 @@ impl TxRing {
         self.slot_size - DATA - VNET_HDR
     }
 
+    /// Slot `i` after its status word (which the kernel reads and writes concurrently,
+    /// so it is only ever touched through [`status`](Self::status)): byte 0 here is
+    /// byte 4 of the slot.
     fn slot(&mut self, i: usize) -> &mut [u8] {
-        #[allow(unsafe_code)] // reason: i < slots, so the slot lies inside our live mapping
+        #[allow(unsafe_code)] // reason: i < slots, so these bytes lie inside our live
+        // mapping, and they exclude the status word shared with the kernel
         unsafe {
-            std::slice::from_raw_parts_mut(self.map.add(i * self.slot_size), self.slot_size)
+            std::slice::from_raw_parts_mut(
+                self.map.add(i * self.slot_size + STATUS_LEN),
+                self.slot_size - STATUS_LEN,
+            )
         }
     }
 
@@ -258,7 +266,7 @@ impl TxRing {
             let i = self.cur;
             self.wait_free(i)?;
             let slot = self.slot(i);
-            let data = &mut slot[DATA..];
+            let data = &mut slot[DATA - STATUS_LEN..];
             data[..VNET_HDR].fill(0);
             // hdr_len: the kernel copies this much of the frame into the packet itself.
             data[VNET_HDR_LEN..VNET_HDR_LEN + 2].copy_from_slice(&(len as u16).to_ne_bytes());
@@ -266,7 +274,8 @@ impl TxRing {
             frame[..header.len()].copy_from_slice(header);
             frame[header.len()..].copy_from_slice(p);
             let tp_len = (VNET_HDR + len) as u32;
-            slot[HDR_LEN..HDR_LEN + 4].copy_from_slice(&tp_len.to_ne_bytes());
+            slot[HDR_LEN - STATUS_LEN..HDR_LEN - STATUS_LEN + 4]
+                .copy_from_slice(&tp_len.to_ne_bytes());
             self.status(i)
                 .store(TP_STATUS_SEND_REQUEST, Ordering::Release);
             self.cur = (i + 1) % self.slots;
