@@ -178,10 +178,29 @@ pub struct ScanArgs {
 pub fn rewrite_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let mut out = Vec::new();
     let mut in_scan = false;
+    // `scan` counts only as the command: the first word that is neither an option nor
+    // the value of a global option (`tcpcraft run x.tcs scan -n` keeps its args).
+    let mut seen_command = false;
+    let mut value_next = false;
     let mut args = args.into_iter().peekable();
+    // The program's own name.
+    out.extend(args.next());
     while let Some(mut a) = args.next() {
         let Some(mut s) = a.to_str().filter(|_| in_scan).map(str::to_string) else {
-            in_scan |= a == "scan";
+            let word = a.to_str().unwrap_or("");
+            if !seen_command {
+                if value_next {
+                    value_next = false;
+                } else if word == "--pcap" || word == "--color" {
+                    value_next = true;
+                } else if word == "-c" {
+                    // Code follows: no command at all.
+                    seen_command = true;
+                } else if !word.starts_with('-') {
+                    seen_command = true;
+                    in_scan = word == "scan";
+                }
+            }
             out.push(a);
             continue;
         };
@@ -473,4 +492,65 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
         return Ok(if sig > 0 { 128 + sig as u8 } else { 130 });
     }
     Ok(if res.any_open() { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite_args;
+
+    fn rw(v: &[&str]) -> Vec<String> {
+        rewrite_args(v.iter().map(std::ffi::OsString::from))
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn nmap_spellings_are_rewritten_only_for_the_scan_command() {
+        assert_eq!(
+            rw(&["tcpcraft", "--pcap", "scan", "scan", "-sS", "-Pn", "-T", "4", "-oG", "-", "x"]),
+            [
+                "tcpcraft",
+                "--pcap",
+                "scan",
+                "scan",
+                "--syn",
+                "--greppable",
+                "-",
+                "x"
+            ]
+        );
+        assert_eq!(
+            rw(&[
+                "tcpcraft",
+                "--dry-run",
+                "scan",
+                "-sN",
+                "-F",
+                "--min-rate",
+                "9",
+                "x"
+            ]),
+            [
+                "tcpcraft",
+                "--dry-run",
+                "scan",
+                "--flags",
+                "null",
+                "--top-ports",
+                "100",
+                "--nmap-unsupported",
+                "--min-rate",
+                "x"
+            ]
+        );
+        // A script's arguments, code, and other commands keep theirs.
+        for v in [
+            &["tcpcraft", "run", "x.tcs", "scan", "-n", "-sS"][..],
+            &["tcpcraft", "-c", "print(args)", "scan", "-n"],
+            &["tcpcraft", "handshake", "198.18.0.2:80", "-T4"],
+        ] {
+            assert_eq!(rw(v), v);
+        }
+    }
 }
