@@ -599,6 +599,24 @@ impl Interp {
                 Ok(())
             }
             ExprKind::Attr(base, name) => {
+                // `p[IP].ttl = 5`: the field of that layer (scapy's rule), written into
+                // `p` itself.
+                if let ExprKind::Index(outer, idx) = &base.kind {
+                    let obj = self.eval(outer, env)?;
+                    let i = self.eval(idx, env)?;
+                    if let (Value::Packet(p), Value::LayerClass(k)) = (&obj, &i) {
+                        if !p.layers.iter().any(|l| packets::layer_kind(l) == Some(*k)) {
+                            return Err(error(
+                                base.span,
+                                ErrorKind::Value(format!("the packet has no {} layer", k.name())),
+                            ));
+                        }
+                        let mut p = (**p).clone();
+                        if packets::set_indexed_field(&mut p, *k, name, &v, vspan)? {
+                            return self.store_back(outer, Value::packet(p), env, vspan);
+                        }
+                    }
+                }
                 let obj = self.eval(base, env)?;
                 let updated = self.set_attr(obj, name, v, target.span, vspan)?;
                 self.store_back(base, updated, env, vspan)
@@ -705,9 +723,32 @@ impl Interp {
                 let k = k.clone();
                 self.set_attr(obj, &k, v, span, span)
             }
-            (Value::Packet(_), Value::LayerClass(k)) => {
-                let name = k.name().to_ascii_lowercase();
-                self.set_attr(obj, &name, v, span, span)
+            // `p[TCP]` is "TCP and what follows": assigning it replaces all of that.
+            (Value::Packet(p), Value::LayerClass(k)) => {
+                let Value::Packet(newp) = &v else {
+                    return Err(error(
+                        span,
+                        ErrorKind::Type(format!(
+                            "p[{}] takes a packet, not {}",
+                            k.name(),
+                            v.type_name()
+                        )),
+                    ));
+                };
+                let mut p = (**p).clone();
+                let pos = p
+                    .layers
+                    .iter()
+                    .position(|l| packets::layer_kind(l) == Some(*k))
+                    .ok_or_else(|| {
+                        error(
+                            span,
+                            ErrorKind::Value(format!("the packet has no {} layer", k.name())),
+                        )
+                    })?;
+                p.layers.truncate(pos);
+                p.layers.extend(newp.layers.iter().cloned());
+                Ok(Value::packet(p))
             }
             _ => Err(error(
                 span,
@@ -924,6 +965,18 @@ impl Interp {
                 }
             }
             ExprKind::Attr(base, name) => {
+                // `p[IP].flags`: that layer's field first, as in scapy.
+                if let ExprKind::Index(outer, idx) = &base.kind {
+                    let obj = self.eval(outer, env)?;
+                    let i = self.eval(idx, env)?;
+                    if let (Some(p), Value::LayerClass(k)) = (obj.as_packet(), &i) {
+                        if let Some(v) = packets::indexed_field(p, *k, name) {
+                            return Ok(v);
+                        }
+                    }
+                    let v = self.index(&obj, &i, base.span)?;
+                    return self.get_attr(&v, name, e.span);
+                }
                 let v = self.eval(base, env)?;
                 self.get_attr(&v, name, e.span)
             }

@@ -789,6 +789,50 @@ pub fn set_attr(
     Err(no_field(p, name, span))
 }
 
+/// Names that [`get_attr`] answers for the whole packet, not from one layer's fields.
+fn whole_packet_name(name: &str) -> bool {
+    matches!(name, "payload" | "load" | "layers")
+        || LayerKind::ALL.iter().any(|k| layer_attr_name(*k) == name)
+}
+
+/// `p[X].name` as scapy reads it: the field of layer X if it has one, else of the first
+/// layer after X that has it (so `p[IP].flags` is IP's flags, `p[Ether].dst` the MAC).
+/// `None` when this rule does not apply (no layer X, or a whole-packet name): the caller
+/// then reads `p[X]` as any packet.
+pub fn indexed_field(p: &Packet, k: LayerKind, name: &str) -> Option<Value> {
+    if whole_packet_name(name) {
+        return None;
+    }
+    let pos = p.layers.iter().position(|l| layer_kind(l) == Some(k))?;
+    p.layers.get(pos..)?.iter().find_map(|l| get_field(l, name))
+}
+
+/// `p[X].name = v` as scapy writes it: into layer X if it has the field, else into the
+/// first layer after X that has it. `Ok(false)` when this rule does not apply (no layer
+/// X, a whole-packet name, or no such field from X on).
+pub fn set_indexed_field(
+    p: &mut Packet,
+    k: LayerKind,
+    name: &str,
+    v: &Value,
+    vspan: Span,
+) -> Result<bool> {
+    if whole_packet_name(name) {
+        return Ok(false);
+    }
+    let Some(pos) = p.layers.iter().position(|l| layer_kind(l) == Some(k)) else {
+        return Ok(false);
+    };
+    for l in p.layers.iter_mut().skip(pos) {
+        match set_field(l, name, v) {
+            Ok(()) => return Ok(true),
+            Err(None) => continue,
+            Err(Some(kind)) => return Err(error(vspan, kind)),
+        }
+    }
+    Ok(false)
+}
+
 /// `p[0]` (the first layer), `p[TCP]` (the TCP layer and what follows, as in scapy).
 pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
     match i {
