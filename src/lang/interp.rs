@@ -478,15 +478,7 @@ impl Interp {
                     let items = self.iterate(&it, iter.span)?;
                     for item in items {
                         self.tick(s.span)?;
-                        if more.is_empty() {
-                            env.borrow_mut().vars.insert(var.clone(), item);
-                        } else {
-                            let parts = self.unpack(&item, 1 + more.len(), iter.span)?;
-                            let mut f = env.borrow_mut();
-                            for (name, v) in std::iter::once(var).chain(more.iter()).zip(parts) {
-                                f.vars.insert(name.clone(), v);
-                            }
-                        }
+                        self.bind_loop_names(env, var, more, item, iter.span)?;
                         match self.exec_block(body, env)? {
                             Flow::Break => break,
                             Flow::Return(v) => return Ok(Flow::Return(v)),
@@ -639,6 +631,28 @@ impl Interp {
                 ErrorKind::Type("cannot assign to this expression".into()),
             )),
         }
+    }
+
+    /// Bind one item of a loop (or comprehension) to its names in `frame`: `var` alone,
+    /// or the item unpacked into `var` and `more`.
+    fn bind_loop_names(
+        &mut self,
+        frame: &Env,
+        var: &Rc<str>,
+        more: &[Rc<str>],
+        item: Value,
+        span: Span,
+    ) -> Result<()> {
+        if more.is_empty() {
+            frame.borrow_mut().vars.insert(var.clone(), item);
+            return Ok(());
+        }
+        let parts = self.unpack(&item, 1 + more.len(), span)?;
+        let mut f = frame.borrow_mut();
+        for (name, v) in std::iter::once(var).chain(more.iter()).zip(parts) {
+            f.vars.insert(name.clone(), v);
+        }
+        Ok(())
     }
 
     /// The `n` values of `v` for an unpacking assignment or loop.
@@ -867,15 +881,7 @@ impl Interp {
                 let mut out = Vec::new();
                 for item in items {
                     self.tick(e.span)?;
-                    if more.is_empty() {
-                        scope.borrow_mut().vars.insert(var.clone(), item);
-                    } else {
-                        let parts = self.unpack(&item, 1 + more.len(), iter.span)?;
-                        let mut f = scope.borrow_mut();
-                        for (name, v) in std::iter::once(var).chain(more.iter()).zip(parts) {
-                            f.vars.insert(name.clone(), v);
-                        }
-                    }
+                    self.bind_loop_names(&scope, var, more, item, iter.span)?;
                     if let Some(c) = cond {
                         if !self.eval(c, &scope)?.truthy() {
                             continue;

@@ -213,12 +213,7 @@ impl Parser {
             Tok::If => return self.if_stmt(),
             Tok::For => {
                 self.bump();
-                let (var, _) = self.ident("a loop variable name")?;
-                let mut more = Vec::new();
-                while self.eat(&Tok::Comma) {
-                    more.push(self.ident("another loop variable name")?.0);
-                }
-                self.expect(&Tok::In, "`in`")?;
+                let (var, more) = self.loop_names()?;
                 let iter = self.expr_no_brace()?;
                 self.loops += 1;
                 let body = self.block();
@@ -448,6 +443,18 @@ impl Parser {
 
     /// An expression before a block's `{`: a bare `{` there starts the block, so
     /// dict literals are not allowed at the top level (parenthesize them).
+    /// After `for`: the loop's names (`x` or `a, b`) and the `in`, for loops and list
+    /// comprehensions alike.
+    fn loop_names(&mut self) -> Result<(Rc<str>, Vec<Rc<str>>)> {
+        let (var, _) = self.ident("a loop variable name")?;
+        let mut more = Vec::new();
+        while self.eat(&Tok::Comma) {
+            more.push(self.ident("another loop variable name")?.0);
+        }
+        self.expect(&Tok::In, "`in`")?;
+        Ok((var, more))
+    }
+
     fn expr_no_brace(&mut self) -> Result<Expr> {
         self.expr()
     }
@@ -698,12 +705,7 @@ impl Parser {
                     // `[elem for x in xs if cond]`
                     if items.len() == 1 && matches!(self.peek(), Tok::For) {
                         self.bump();
-                        let (var, _) = self.ident("a loop variable name")?;
-                        let mut more = Vec::new();
-                        while self.eat(&Tok::Comma) {
-                            more.push(self.ident("another loop variable name")?.0);
-                        }
-                        self.expect(&Tok::In, "`in`")?;
+                        let (var, more) = self.loop_names()?;
                         let iter = self.expr()?;
                         let cond = if self.eat(&Tok::If) {
                             Some(Box::new(self.expr()?))

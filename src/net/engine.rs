@@ -119,11 +119,6 @@ pub struct LinkHeader {
     pub ethertype: Option<u16>,
 }
 
-/// ARPHRD_ETHER and ARPHRD_LOOPBACK: interfaces whose frames start with an Ethernet
-/// header.
-const ARPHRD_ETHER: u16 = 1;
-const ARPHRD_LOOPBACK: u16 = 772;
-
 /// A reply matched to its probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
@@ -358,9 +353,11 @@ impl Engine {
         route: &Route,
         dst: IpAddr,
     ) -> Result<[u8; 14], NetError> {
-        let (kind, ours) = sys::if_hwaddr(&route.ifname)
+        let (kind, ours) = self
+            .sender
+            .own_link(&route.ifname)
             .map_err(|e| NetError::io(format!("reading {}'s address", route.ifname), e))?;
-        if kind != ARPHRD_ETHER && kind != ARPHRD_LOOPBACK {
+        if kind != sys::ARPHRD_ETHER && kind != sys::ARPHRD_LOOPBACK {
             return Err(NetError::BadPacket(format!(
                 "Ether() frames go out on Ethernet interfaces; {} is not one (send the IP packet instead)",
                 route.ifname

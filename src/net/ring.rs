@@ -108,37 +108,7 @@ impl Ring {
         };
         sys::setsockopt(&fd, libc::SOL_PACKET, PACKET_RX_RING, &req)?;
         let len = cfg.block_size as usize * cfg.block_count as usize;
-        #[allow(unsafe_code)] // reason: mapping the ring the kernel just set up on fd
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_LOCKED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        let map = if map == libc::MAP_FAILED {
-            // MAP_LOCKED may exceed RLIMIT_MEMLOCK: retry without it.
-            #[allow(unsafe_code)] // reason: as above
-            let m = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_SHARED,
-                    fd.as_raw_fd(),
-                    0,
-                )
-            };
-            if m == libc::MAP_FAILED {
-                return Err(io::Error::last_os_error());
-            }
-            m
-        } else {
-            map
-        };
+        let map = sys::mmap_shared(&fd, len, true)?;
         if cfg.ignore_outgoing {
             let one: libc::c_int = 1;
             let _ = sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_IGNORE_OUTGOING, &one);
@@ -146,7 +116,7 @@ impl Ring {
         sys::bind_packet(&fd, ifindex, ETH_P_ALL)?;
         Ok(Ring {
             fd,
-            map: map.cast(),
+            map,
             len,
             cfg,
             block: 0,
@@ -309,9 +279,6 @@ impl Ring {
 
 impl Drop for Ring {
     fn drop(&mut self) {
-        #[allow(unsafe_code)] // reason: unmapping our own mapping exactly once
-        unsafe {
-            libc::munmap(self.map.cast(), self.len);
-        }
+        sys::munmap(self.map, self.len);
     }
 }

@@ -65,7 +65,7 @@ pub fn hw_type(ifname: &str) -> Option<u16> {
 /// link-layer addresses (loopback, tun); otherwise from the neighbour table, asking the
 /// kernel to resolve it (one empty UDP datagram to the discard port) when it is missing.
 pub fn next_hop_mac(route: &Route) -> io::Result<Option<[u8; 6]>> {
-    if route.loopback || hw_type(&route.ifname) != Some(1) {
+    if route.loopback || hw_type(&route.ifname) != Some(sys::ARPHRD_ETHER) {
         return Ok(None);
     }
     if let Some(m) = netlink::neighbour(route.next_hop, route.ifindex)? {

@@ -28,6 +28,8 @@ pub struct Sender {
     /// For whole Ethernet frames the user built.
     frame: Option<OwnedFd>,
     macs: HashMap<(u32, IpAddr), Option<[u8; 6]>>,
+    /// Each interface's hardware type and own address (cached).
+    hwaddrs: HashMap<String, (u16, [u8; 6])>,
     /// Transmit rings for bulk sends, per Ethernet interface (None: not to be had there).
     rings: HashMap<u32, Option<LinkRing>>,
 }
@@ -100,6 +102,16 @@ impl Sender {
                 m
             }
         })
+    }
+
+    /// An interface's hardware type (ARPHRD_*) and own address (cached).
+    pub fn own_link(&mut self, ifname: &str) -> io::Result<(u16, [u8; 6])> {
+        if let Some(h) = self.hwaddrs.get(ifname) {
+            return Ok(*h);
+        }
+        let h = sys::if_hwaddr(ifname)?;
+        self.hwaddrs.insert(ifname.to_string(), h);
+        Ok(h)
     }
 
     /// The link-layer destination for a route (cached per next hop).
@@ -183,21 +195,18 @@ impl Sender {
 
     /// The bulk-send ring of the route's interface, opened on first use.
     fn ring(&mut self, route: &Route) -> Option<&mut LinkRing> {
-        self.rings
-            .entry(route.ifindex)
-            .or_insert_with(|| {
-                if sendmmsg_only() {
-                    return None;
+        if !self.rings.contains_key(&route.ifindex) {
+            let ring = match self.own_link(&route.ifname) {
+                Ok((sys::ARPHRD_ETHER, mac)) if !sendmmsg_only() => {
+                    TxRing::open(route.ifindex, RING_SLOTS, MTU_SLOT)
+                        .ok()
+                        .map(|ring| LinkRing { ring, mac })
                 }
-                let (kind, mac) = sys::if_hwaddr(&route.ifname).ok()?;
-                // ARPHRD_ETHER: frames start with an Ethernet header.
-                if kind != 1 {
-                    return None;
-                }
-                let ring = TxRing::open(route.ifindex, RING_SLOTS, MTU_SLOT).ok()?;
-                Some(LinkRing { ring, mac })
-            })
-            .as_mut()
+                _ => None,
+            };
+            self.rings.insert(route.ifindex, ring);
+        }
+        self.rings.get_mut(&route.ifindex)?.as_mut()
     }
 
     /// Wait (up to a second) until every frame queued in a transmit ring has been

@@ -716,6 +716,50 @@ pub fn recv_timeout(fd: &OwnedFd, buf: &mut [u8], timeout: Duration) -> io::Resu
     })
 }
 
+/// `mmap(2)` of a packet ring the kernel set up on `fd`, shared and writable. With
+/// `lock`, the pages are locked in memory when RLIMIT_MEMLOCK allows (else mapped
+/// without). The caller owns the mapping and unmaps it with [`munmap`].
+pub fn mmap_shared(fd: &OwnedFd, len: usize, lock: bool) -> io::Result<*mut u8> {
+    let map = |flags: libc::c_int| {
+        #[allow(unsafe_code)] // reason: a fresh mapping of the kernel's ring on fd; no aliasing
+        unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                flags,
+                fd.as_raw_fd(),
+                0,
+            )
+        }
+    };
+    let mut m = libc::MAP_FAILED;
+    if lock {
+        m = map(libc::MAP_SHARED | libc::MAP_LOCKED);
+    }
+    if m == libc::MAP_FAILED {
+        m = map(libc::MAP_SHARED);
+    }
+    if m == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(m.cast())
+}
+
+/// Undo [`mmap_shared`]: `map` and `len` must be exactly what it returned and was given,
+/// and nothing may use the mapping afterwards.
+pub fn munmap(map: *mut u8, len: usize) {
+    #[allow(unsafe_code)] // reason: the caller's own mapping, unmapped exactly once
+    unsafe {
+        libc::munmap(map.cast(), len);
+    }
+}
+
+/// ARPHRD_ETHER: interfaces whose frames start with an Ethernet header.
+pub const ARPHRD_ETHER: u16 = 1;
+/// ARPHRD_LOOPBACK: `lo`, which takes an (all-zero) Ethernet header too.
+pub const ARPHRD_LOOPBACK: u16 = 772;
+
 /// The hardware type (ARPHRD_*) and address of an interface, via SIOCGIFHWADDR in the
 /// current network namespace (/sys may show another namespace's interfaces).
 pub fn if_hwaddr(name: &str) -> io::Result<(u16, [u8; 6])> {

@@ -144,23 +144,10 @@ impl TxRing {
         };
         sys::setsockopt(&fd, libc::SOL_PACKET, PACKET_TX_RING, &req)?;
         let len = block * blocks;
-        #[allow(unsafe_code)] // reason: mapping the ring the kernel just set up on fd
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if map == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        let map = sys::mmap_shared(&fd, len, false)?;
         let ring = TxRing {
             fd,
-            map: map.cast(),
+            map,
             len,
             slots: per_block * blocks,
             slot_size,
@@ -307,10 +294,7 @@ impl TxRing {
 
 impl Drop for TxRing {
     fn drop(&mut self) {
-        #[allow(unsafe_code)] // reason: unmapping our own mapping exactly once
-        unsafe {
-            libc::munmap(self.map.cast(), self.len);
-        }
+        sys::munmap(self.map, self.len);
     }
 }
 

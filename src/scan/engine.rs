@@ -127,8 +127,6 @@ struct Slot {
 }
 
 const ETH_HLEN: usize = 14;
-/// ARPHRD_ETHER: the interface types whose frames start with an Ethernet header.
-const ARPHRD_ETHER: u16 = 1;
 
 /// Slots by host or prefix: looked up once per probe, so a fast hash (the keys are our
 /// own targets, not an attacker's).
@@ -305,7 +303,7 @@ fn link_of(slot: &mut Slot) -> io::Result<bool> {
     };
     slot.ll = Some(sys::sockaddr_ll(r.ifindex, proto, Some(mac)));
     slot.eth = match sys::if_hwaddr(&r.ifname) {
-        Ok((ARPHRD_ETHER, ours)) => {
+        Ok((sys::ARPHRD_ETHER, ours)) => {
             let mut h = [0u8; ETH_HLEN];
             h[..6].copy_from_slice(&mac);
             h[6..12].copy_from_slice(&ours);
@@ -450,14 +448,6 @@ impl LinkSockets {
             raw,
         })
     }
-
-    /// The frame sender of interface `ifindex`.
-    fn raw(&mut self, ifindex: u32) -> Option<&mut FrameSender> {
-        self.raw
-            .iter_mut()
-            .find(|(i, _)| *i == ifindex)
-            .map(|(_, s)| s)
-    }
 }
 
 /// Close packet sockets (and rings) at once, each in its own thread, so that their
@@ -503,11 +493,17 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
         if n == 0 {
             return Ok(());
         }
-        // Whole Ethernet frames start at 0 with the slot's header; everything else at the
-        // IP header.
-        let eth = slot
-            .eth
-            .filter(|_| slot.path == Path::Link && socks.raw(slot.route.ifindex).is_some());
+        // Whole Ethernet frames (the interface's frame sender, found once per batch)
+        // start at 0 with the slot's header; everything else at the IP header.
+        let LinkSockets { dgram, raw } = socks;
+        let mut frame_sender = match slot.eth {
+            Some(h) if slot.path == Path::Link => raw
+                .iter_mut()
+                .find(|(i, _)| *i == slot.route.ifindex)
+                .map(|(_, s)| (h, s)),
+            _ => None,
+        };
+        let eth = frame_sender.as_ref().map(|(h, _)| *h);
         if let Some(h) = eth {
             for f in frames.iter_mut().take(n) {
                 f[..ETH_HLEN].copy_from_slice(&h);
@@ -529,16 +525,11 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
                     return Err(io::Error::other("no link-layer route"));
                 };
                 let addr = sys::RawSockAddr::from_ll(ll);
-                let LinkSockets { dgram, raw } = socks;
-                let mut frame_sender = raw
-                    .iter_mut()
-                    .find(|(i, _)| eth.is_some() && *i == slot.route.ifindex)
-                    .map(|(_, s)| s);
                 let mut done = 0;
                 while done < refs.len() {
                     let rest = refs.get(done..).unwrap_or_default();
                     let sent = match frame_sender.as_mut() {
-                        Some(s) => s.send(rest)?,
+                        Some((_, s)) => s.send(rest)?,
                         None => sys::sendmmsg(dgram, rest, Some(&addr))?,
                     };
                     match sent {
