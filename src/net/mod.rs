@@ -20,6 +20,7 @@
 
 pub mod bpf;
 pub mod capture;
+pub mod diag;
 pub mod engine;
 pub mod filter;
 pub mod guard;

@@ -792,3 +792,24 @@ pub fn if_hwaddr(name: &str) -> io::Result<(u16, [u8; 6])> {
     mac.copy_from_slice(&req.data[..6]);
     Ok((req.family, mac))
 }
+
+/// `recv(2)` of one whole datagram, waiting at most `timeout`. Returns the datagram's
+/// real length (MSG_TRUNC): a value above `buf.len()` means the kernel cut it, which a
+/// netlink reader must treat as an error rather than parse the half it got.
+pub fn recv_datagram(fd: &OwnedFd, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+    if !poll_in(fd.as_raw_fd(), timeout)? {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no answer from the kernel",
+        ));
+    }
+    #[allow(unsafe_code)] // reason: buf is writable for its length
+    cvt_size(unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+        )
+    })
+}
