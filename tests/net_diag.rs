@@ -6,8 +6,8 @@
 //! Needs root: fails under CI=true when it cannot run, skips (and says so) elsewhere.
 //! Nothing sleeps to pass: every check polls until the state appears, with a deadline.
 
-use std::io::Write;
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -271,4 +271,125 @@ fn request_sockets_show_as_syn_recv_and_open_here_works() {
     expect_state(&fd, &bed.server, port, from, Some(KernelState::Established));
     assert!(diag::open_in_netns("no/such").is_err());
     assert!(diag::open_in_netns("tcpc-no-such-namespace").is_err());
+}
+
+/// The listener kinds of scripts/testbed_server.py beyond http/echo/uecho.
+const KINDS: [&str; 7] = [
+    "pingpong:7001",
+    "greet:7002",
+    "lateclose:7003",
+    "halfclose:7004",
+    "acceptclose:7005",
+    "open:7006",
+    "slowack:7007",
+];
+
+/// Connects from the client namespace with a read timeout, so no test hangs.
+fn stream(bed: &Bed, ip: IpAddr, port: u16) -> TcpStream {
+    let s = connect(bed, ip, port);
+    s.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    s
+}
+
+/// Reads exactly `n` bytes (or fails at EOF / the read timeout).
+fn read_n(s: &mut TcpStream, n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    s.read_exact(&mut buf).expect("read");
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Reads to EOF.
+fn read_rest(s: &mut TcpStream) -> String {
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read to EOF");
+    out
+}
+
+#[test]
+fn server_kinds_behave_as_documented() {
+    if !can_run("server_kinds_behave_as_documented") {
+        return;
+    }
+    let bed = bed("kd", &KINDS);
+    let fd_s = diag::open_in_netns(&bed.server).expect("sock_diag in the server");
+    let fd_c = diag::open_in_netns(&bed.client).expect("sock_diag in the client");
+    for ip in [IpAddr::V4(SERVER_V4), IpAddr::V6(SERVER_V6)] {
+        // pingpong: one pong per line, also for lines that arrive together; closes
+        // when we do.
+        let mut s = stream(&bed, ip, 7001);
+        s.write_all(b"ping\n").expect("write");
+        assert_eq!(read_n(&mut s, 5), "pong\n");
+        s.write_all(b"a\nb\nc").expect("write");
+        assert_eq!(read_n(&mut s, 10), "pong\npong\n");
+        s.write_all(b"\n").expect("write");
+        assert_eq!(read_n(&mut s, 5), "pong\n");
+        s.shutdown(Shutdown::Write).expect("shutdown");
+        assert_eq!(
+            read_rest(&mut s),
+            "",
+            "pingpong closes after our FIN ({ip})"
+        );
+
+        // greet: hello, then the server closes first and waits in FIN-WAIT-2 for our
+        // FIN while our socket is in CLOSE-WAIT.
+        let mut s = stream(&bed, ip, 7002);
+        let me = s.local_addr().expect("addr");
+        assert_eq!(read_rest(&mut s), "hello\n", "greet ({ip})");
+        expect_state(&fd_s, &bed.server, 7002, me, Some(KernelState::FinWait2));
+        expect_state(
+            &fd_c,
+            &bed.client,
+            me.port(),
+            SocketAddr::new(ip, 7002),
+            Some(KernelState::CloseWait),
+        );
+        drop(s);
+
+        // lateclose: echoes; after our FIN the server sits in CLOSE-WAIT for a second
+        // before its own FIN.
+        let mut s = stream(&bed, ip, 7003);
+        let me = s.local_addr().expect("addr");
+        s.write_all(b"abc").expect("write");
+        assert_eq!(read_n(&mut s, 3), "abc");
+        s.shutdown(Shutdown::Write).expect("shutdown");
+        let fin = Instant::now();
+        expect_state(&fd_s, &bed.server, 7003, me, Some(KernelState::CloseWait));
+        assert_eq!(read_rest(&mut s), "", "lateclose ({ip})");
+        assert!(
+            fin.elapsed() >= Duration::from_millis(900),
+            "lateclose closed after {:?}, not 1 s",
+            fin.elapsed()
+        );
+
+        // halfclose: nothing before our FIN, then the count.
+        let mut s = stream(&bed, ip, 7004);
+        s.write_all(b"hello").expect("write");
+        s.write_all(&[b'x'; 3000]).expect("write");
+        s.set_nonblocking(true).expect("nonblocking");
+        let mut one = [0u8; 1];
+        assert!(
+            matches!(s.read(&mut one), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "halfclose answered before our FIN ({ip})"
+        );
+        s.set_nonblocking(false).expect("blocking");
+        s.shutdown(Shutdown::Write).expect("shutdown");
+        assert_eq!(read_rest(&mut s), "got 3005 bytes\n", "halfclose ({ip})");
+
+        // acceptclose and open: accepted, then closed at once.
+        for port in [7005, 7006] {
+            let mut s = stream(&bed, ip, port);
+            assert_eq!(read_rest(&mut s), "", "port {port} ({ip})");
+        }
+
+        // slowack: an echo that waits 300 ms.
+        let mut s = stream(&bed, ip, 7007);
+        let sent = Instant::now();
+        s.write_all(b"slow").expect("write");
+        assert_eq!(read_n(&mut s, 4), "slow");
+        assert!(
+            sent.elapsed() >= Duration::from_millis(250),
+            "slowack answered after {:?}",
+            sent.elapsed()
+        );
+    }
 }
