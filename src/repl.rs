@@ -147,6 +147,17 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         }
     };
     ed.set_helper(Some(helper));
+    // A live session's arrivals are printed above the prompt as they happen (while a
+    // command runs, the printer writes straight to the terminal).
+    if let Ok(printer) = ed.create_external_printer() {
+        use rustyline::ExternalPrinter as _;
+        let printer = std::sync::Mutex::new(printer);
+        it.borrow_mut().live = Some(std::sync::Arc::new(move |line: &str| {
+            if let Ok(mut p) = printer.lock() {
+                let _ = p.print(format!("{line}\n"));
+            }
+        }));
+    }
     let hist = history_path();
     if let Some(h) = &hist {
         let _ = ed.load_history(h);

@@ -273,6 +273,6 @@ fn a_failed_expectation_against_a_real_peer() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(
         err,
-        "<-c>:3:1: error: expectation failed: expected flags SA, got RA\n3 | s.expect(\"SA\", timeout=2)\n  | ^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        "<-c>:3:1: error: expectation failed: expected SA, got RA: the port is closed: the peer refused the connection\n3 | s.expect(\"SA\", timeout=2)\n  | ^^^^^^^^^^^^^^^^^^^^^^^^^\n"
     );
 }

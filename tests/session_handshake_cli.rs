@@ -138,7 +138,7 @@ fn handshake_command_end_to_end() {
     let out = handshake(&bed, &["198.18.0.2:9", "--timeout", "1"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert!(
-        text(&out.stderr).contains("expected flags SA, got RA"),
+        text(&out.stderr).contains("expected SA, got RA: the port is closed"),
         "{}",
         text(&out.stderr)
     );

@@ -261,7 +261,14 @@ pub struct Interp {
     pub start: Instant,
     /// Notices already given once (e.g. "no engine yet").
     pub noticed: Vec<&'static str>,
+    /// Where lines that come while nobody asks go (a live session's arrivals, from its
+    /// background receiver): the REPL sets its external printer (above the prompt);
+    /// `None` is standard output.
+    pub live: Option<LivePrinter>,
 }
+
+/// A printer usable from any thread: one line at a time.
+pub type LivePrinter = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Interp {
     /// An interpreter with every builtin, sending through `net`, printing to `out`.
@@ -280,6 +287,7 @@ impl Interp {
             script_args: Vec::new(),
             start: Instant::now(),
             noticed: Vec::new(),
+            live: None,
         };
         builtins::install(&mut it);
         packets::install(&mut it);
@@ -347,6 +355,17 @@ impl Interp {
     /// Render an error with the sources this interpreter has seen.
     pub fn render_error(&self, e: &super::error::Error) -> String {
         render(e, &self.sources, self.opts.color)
+    }
+
+    /// The printer for lines that come from other threads ([`Interp::live`]).
+    pub fn live_printer(&self) -> LivePrinter {
+        self.live.clone().unwrap_or_else(|| {
+            std::sync::Arc::new(|line: &str| {
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+            })
+        })
     }
 
     /// Write one line of output. A closed pipe is not an error.

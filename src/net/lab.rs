@@ -52,6 +52,20 @@ pub fn welcome() -> String {
     )
 }
 
+/// `tcp_synack_retries,tcp_fin_timeout` of the namespace this thread is in.
+fn server_timers() -> Option<String> {
+    let read = |name: &str| {
+        std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}"))
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    Some(format!(
+        "{},{}",
+        read("tcp_synack_retries")?,
+        read("tcp_fin_timeout")?
+    ))
+}
+
 /// A signal to pass on to the inner tcpcraft, or 0.
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
@@ -149,6 +163,31 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
     cmd.args(&args.global);
     cmd.env("TCPCRAFT_PRELUDE", prelude());
     cmd.env("TCPCRAFT_LAB", &bed.id);
+    // The truth beside the model: a sock_diag socket made inside the server's namespace,
+    // inherited by the inner tcpcraft (kept open here until it ends), and the server's
+    // give-up timers for the peer model.
+    let diag_fd = match super::diag::open_in_netns(&bed.server) {
+        Ok(fd) => match sys::set_inherited(&fd, true) {
+            Ok(()) => {
+                use std::os::fd::AsRawFd;
+                cmd.env(
+                    crate::session::kernel::DIAG_FD_ENV,
+                    fd.as_raw_fd().to_string(),
+                );
+                Some(fd)
+            }
+            Err(_) => None,
+        },
+        Err(e) => {
+            say(&format!(
+                "tcpcraft: lab: the server's socket states cannot be shown ({e})"
+            ));
+            None
+        }
+    };
+    if let Ok(Some(timers)) = bed.in_server(server_timers) {
+        cmd.env(crate::session::kernel::TIMERS_ENV, timers);
+    }
     match (&args.code, &args.file) {
         (Some(code), _) => {
             cmd.arg("-c").arg(code);
@@ -180,6 +219,8 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
             return 3;
         }
     };
+    // The child has its own copy now.
+    drop(diag_fd);
     let mut forwarded: Vec<libc::c_int> = Vec::new();
     loop {
         match child.try_wait() {

@@ -30,6 +30,7 @@ pub mod matching;
 pub mod netlink;
 pub mod ring;
 pub mod route;
+pub mod segrx;
 pub mod send;
 pub mod sys;
 pub mod testbed;

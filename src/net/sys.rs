@@ -813,3 +813,37 @@ pub fn recv_datagram(fd: &OwnedFd, buf: &mut [u8], timeout: Duration) -> io::Res
         )
     })
 }
+
+/// Whether `fd` is passed on to programs this process runs (`FD_CLOEXEC` off).
+pub fn set_inherited(fd: &OwnedFd, inherited: bool) -> io::Result<()> {
+    #[allow(unsafe_code)] // reason: fcntl on a descriptor we own
+    let flags = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) })?;
+    let flags = if inherited {
+        flags & !libc::FD_CLOEXEC
+    } else {
+        flags | libc::FD_CLOEXEC
+    };
+    #[allow(unsafe_code)] // reason: fcntl on a descriptor we own
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, flags) })?;
+    Ok(())
+}
+
+/// Takes ownership of a descriptor inherited from the parent (named in the
+/// environment), if it is open and a socket; marks it close-on-exec.
+pub fn adopt_inherited_socket(raw: RawFd) -> Option<OwnedFd> {
+    if raw < 3 {
+        return None;
+    }
+    #[allow(unsafe_code)] // reason: fstat only reads the descriptor's metadata
+    let is_socket = unsafe {
+        let mut st: libc::stat = zeroed();
+        libc::fstat(raw, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
+    };
+    if !is_socket {
+        return None;
+    }
+    #[allow(unsafe_code)] // reason: the parent handed this descriptor to us alone, by name
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let _ = set_inherited(&fd, false);
+    Some(fd)
+}

@@ -128,11 +128,12 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
                 None
             },
             guard,
+            dry_run,
             ..SessionOptions::default()
         },
         ..HandshakeOptions::default()
     };
-    let sink = Box::new(move |line: &str| {
+    let sink: crate::session::Sink = std::sync::Arc::new(move |line: &str| {
         let line = match line.strip_prefix("> ") {
             Some(rest) if dry_run => format!("would send: {rest}"),
             _ => line.to_string(),
@@ -224,6 +225,11 @@ fn resolve(target: &str, v6: bool) -> Result<(IpAddr, u16), String> {
         format!("{target:?}: the port must be a number in 1..=65535, not {port:?}")
     })?;
     if let Ok(ip) = host.parse::<IpAddr>() {
+        if v6 && ip.is_ipv4() {
+            return Err(format!(
+                "-6 asks for IPv6, but {host} is an IPv4 address: give an IPv6 address ([ADDRESS]:PORT) or leave out -6"
+            ));
+        }
         return Ok((ip, port));
     }
     // Something shaped like an address that does not parse is a typo, not a host name.
@@ -245,9 +251,15 @@ fn resolve(target: &str, v6: bool) -> Result<(IpAddr, u16), String> {
     addrs
         .iter()
         .find(|a| a.is_ipv6() == v6)
-        .or_else(|| addrs.first())
+        .or_else(|| if v6 { None } else { addrs.first() })
         .map(|a| (a.ip(), port))
-        .ok_or_else(|| format!("{host}: no address"))
+        .ok_or_else(|| {
+            if v6 {
+                format!("{host}: no IPv6 address (-6)")
+            } else {
+                format!("{host}: no address")
+            }
+        })
 }
 
 /// `\r`, `\n`, `\t`, `\\` and `\xNN` in `--data`, as shells pass them literally.

@@ -90,6 +90,10 @@ pub fn run(
         result: Ok(()),
     };
     out.result = drive(&mut out.session, &mut out.answer, &opts);
+    if out.result.is_err() {
+        // A failed exchange leaves nothing open on the peer.
+        out.session.reset_if_open("the exchange failed");
+    }
     Ok(out)
 }
 
@@ -140,14 +144,24 @@ fn drive(
                 }
                 break;
             };
+            if step.step.seg.flags.contains(TcpFlags::RST) {
+                return Err(reset_error("the answer", s));
+            }
             answer.extend_from_slice(&step.data);
-            if !step.data.is_empty() || step.seg.flags.contains(TcpFlags::FIN) {
+            let fin = step.step.seg.flags.contains(TcpFlags::FIN);
+            if !step.data.is_empty() || fin {
                 send(s, "A")?;
             }
-            if s.state() == State::CloseWait {
+            // Live sessions take segments as they come: the state may say CLOSE_WAIT
+            // before the data that came ahead of the FIN was read here.
+            if fin && s.state() == State::CloseWait {
                 break;
             }
         }
+    }
+    if s.state() == State::Closed {
+        // The peer reset the connection meanwhile: nothing is left to close.
+        return Err(reset_error("the close", s));
     }
     match opts.close {
         Close::Rst => send(s, "R"),
@@ -164,6 +178,14 @@ fn drive(
             last_ack(s, answer, opts)
         }
     }
+}
+
+/// The peer reset the connection while we waited for `what`.
+fn reset_error(what: &str, s: &Session) -> SessionError {
+    SessionError::Mismatch(format!(
+        "the peer reset the connection before {what} (we are in {})",
+        s.state()
+    ))
 }
 
 /// In CLOSE_WAIT (the peer's FIN already acknowledged): our FIN, then its ACK.
@@ -186,7 +208,7 @@ fn receive_until(
 ) -> Result<(), SessionError> {
     let mut deadline = Instant::now() + opts.timeout;
     let mut tries = 0;
-    while s.state() != want {
+    while s.state() != want || !s.pending().is_empty() {
         let left = deadline.saturating_duration_since(Instant::now());
         let Some(step) = s.recv(left)? else {
             if tries < opts.retries {
@@ -202,14 +224,14 @@ fn receive_until(
                 s.state()
             )));
         };
-        if step.seg.flags.contains(TcpFlags::RST) {
+        if step.step.seg.flags.contains(TcpFlags::RST) {
             return Err(SessionError::Mismatch(format!(
                 "expected {what}, got a RST (we are in {})",
                 s.state()
             )));
         }
         answer.extend_from_slice(&step.data);
-        if !step.data.is_empty() || step.seg.flags.contains(TcpFlags::FIN) {
+        if !step.data.is_empty() || step.step.seg.flags.contains(TcpFlags::FIN) {
             send(s, "A")?;
         }
     }
@@ -242,7 +264,14 @@ mod tests {
         o: HandshakeOptions,
     ) -> Outcome {
         let (io, _) = MockIo::new(US4, script);
-        run(Box::new(io), PEER4, port, o, Box::new(|_| {})).expect("opens")
+        run(
+            Box::new(io),
+            PEER4,
+            port,
+            o,
+            std::sync::Arc::new(|_: &str| {}),
+        )
+        .expect("opens")
     }
 
     fn states(o: &Outcome) -> Vec<State> {
@@ -290,7 +319,9 @@ mod tests {
         let o = run_against(echo_server(7, 5000), 8, opts(None, Close::Active));
         assert_eq!(
             o.result,
-            Err(SessionError::Mismatch("expected flags SA, got RA".into()))
+            Err(SessionError::Mismatch(
+                "expected SA, got RA: the port is closed: the peer refused the connection".into()
+            ))
         );
         assert_eq!(o.session.state(), State::Closed);
     }

@@ -12,12 +12,15 @@ use std::io::{IsTerminal, Write as _};
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::mock::DryIo;
 use super::rawio::RawIo;
 use super::state::{Dir, Expectation, SegOptions};
-use super::{seg_options, SegmentIo, SendRequest, Session, SessionError, SessionOptions};
+use super::{
+    seg_options, ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions,
+};
 use crate::lang::error::{error, ErrorKind, Result, Span};
 use crate::lang::net::interrupted;
 use crate::lang::packets::{conv_flags, conv_options, to_bytes};
@@ -38,21 +41,42 @@ pub fn set_rst_guard(on: bool) {
 pub fn install(it: &mut Interp) {
     it.register(
         "session",
-        "session(dst, dport, sport=, isn=, window=, options=, ttl=, src=): drive a TCP connection by hand",
+        "session(dst, dport, sport=, isn=, window=, options=, ttl=, src=, keep_open=): drive a TCP connection by hand",
         open_session,
     );
     it.register(
         "listen",
-        "listen(port, timeout=, isn=, window=, options=, ttl=): wait for a SYN and answer it by hand",
+        "listen(port, timeout=, isn=, window=, options=, ttl=, keep_open=): wait for a SYN and answer it by hand",
         open_listener,
     );
 }
 
+/// Help lines of the session methods (`help(s.send)`, the REPL's hints).
+pub const METHOD_HELP: [(&str, &str); 4] = [
+    (
+        "send",
+        "s.send(flags, data=, seq=, ack=, window=, options=): send one segment; unset fields come from the session",
+    ),
+    (
+        "expect",
+        "s.expect(flags, timeout=2, seq=, ack=, data=, window=, options=, retry=, strict=): wait for the events the flags name (S SYN, A an acknowledgement, P data, F FIN, R RST)",
+    ),
+    (
+        "recv",
+        "s.recv(timeout=2): the next segment no expect has taken, unchecked; none if nothing comes",
+    ),
+    (
+        "ladder",
+        "s.ladder(absolute=, ascii=, file=): the exchange as a ladder diagram (file=x.svg: SVG)",
+    ),
+];
+
 /// A session as a script value.
 struct Handle {
     session: RefCell<Session>,
-    /// Step lines waiting to be written to the interpreter's output.
-    lines: Rc<RefCell<Vec<String>>>,
+    /// Step lines waiting to be written to the interpreter's output (a dry run, or
+    /// where no live printer is set); live sessions print as segments arrive.
+    lines: Arc<Mutex<Vec<String>>>,
     dry_run: bool,
 }
 
@@ -73,8 +97,8 @@ fn err(span: Span, e: SessionError) -> crate::lang::Error {
 }
 
 /// Writes the pending step lines to the interpreter's output.
-fn flush(it: &mut Interp, lines: &RefCell<Vec<String>>) {
-    let pending = std::mem::take(&mut *lines.borrow_mut());
+fn flush(it: &mut Interp, lines: &Mutex<Vec<String>>) {
+    let pending = std::mem::take(&mut *lines.lock().unwrap_or_else(|e| e.into_inner()));
     if it.opts.quiet {
         return;
     }
@@ -97,6 +121,22 @@ fn int_in(a: &mut Args, i: usize, name: &str, max: i64) -> Result<Option<i64>> {
 fn seq_arg(a: &mut Args, name: &str) -> Result<Option<u32>> {
     Ok(a.int(usize::MAX, name)?
         .map(|n| n.rem_euclid(1 << 32) as u32))
+}
+
+/// A `name=true|false` keyword argument.
+fn bool_kw(a: &mut Args, name: &str) -> Result<Option<bool>> {
+    match a.kw(name) {
+        None | Some(Value::None) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(v) => Err(error(
+            a.kw_span(name).unwrap_or(a.span),
+            ErrorKind::Value(format!(
+                "{}(): `{name}` must be true or false, not {}",
+                a.name,
+                v.type_name()
+            )),
+        )),
+    }
 }
 
 fn options_arg(a: &mut Args, name: &str) -> Result<Option<Vec<TcpOption>>> {
@@ -125,6 +165,8 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
         window: int_in(a, usize::MAX, "window", 65535)?.map(|w| w as u16),
         options: options_arg(a, "options")?,
         ttl: int_in(a, usize::MAX, "ttl", 255)?.map(|t| t as u8),
+        keep_open: bool_kw(a, "keep_open")?.unwrap_or(false),
+        dry_run,
         ..SessionOptions::default()
     };
     if let Some(src) = a.string(usize::MAX, "src")? {
@@ -152,12 +194,20 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
     Ok((opts, Box::new(io), false))
 }
 
-/// The sink every session writes its lines into. A dry run names sends as `send()`
-/// does and leaves out the warnings and the peer's inferred changes: with nothing
-/// received they would only say that no answer came.
-fn sink(lines: &Rc<RefCell<Vec<String>>>, dry_run: bool) -> super::Sink {
+/// The sink every session writes its lines into. A live session prints each line at
+/// once through the interpreter's live printer (the REPL's external printer, above
+/// the prompt; standard output in a script), from whichever thread made it. A dry run
+/// names sends as `send()` does and leaves out the warnings and the peer's inferred
+/// changes: with nothing received they would only say that no answer came.
+fn sink(it: &Interp, lines: &Arc<Mutex<Vec<String>>>, dry_run: bool) -> super::Sink {
+    if !dry_run {
+        if it.opts.quiet {
+            return Arc::new(|_: &str| {});
+        }
+        return it.live_printer();
+    }
     let l = lines.clone();
-    Box::new(move |s: &str| {
+    Arc::new(move |s: &str| {
         let line = match (dry_run, s.strip_prefix("> ")) {
             (true, Some(rest)) => format!("would send: {rest}"),
             (true, None)
@@ -169,17 +219,25 @@ fn sink(lines: &Rc<RefCell<Vec<String>>>, dry_run: bool) -> super::Sink {
             }
             _ => s.to_string(),
         };
-        l.borrow_mut().push(line);
+        l.lock().unwrap_or_else(|e| e.into_inner()).push(line);
     })
 }
 
 fn wrap(
     it: &mut Interp,
     mut session: Session,
-    lines: Rc<RefCell<Vec<String>>>,
+    lines: Arc<Mutex<Vec<String>>>,
     dry_run: bool,
 ) -> Value {
     session.set_cancel(Box::new(interrupted));
+    if !dry_run {
+        if let Some(view) = super::kernel::lab_view() {
+            session.set_kernel(view);
+        }
+        if let Some(timers) = super::kernel::lab_timers() {
+            session.set_peer_timers(timers);
+        }
+    }
     flush(it, &lines);
     Value::Handle(Rc::new(Handle {
         session: RefCell::new(session),
@@ -218,8 +276,8 @@ fn open_session(it: &mut Interp, a: &mut Args) -> Result<Value> {
         opts.src = it.net.route_source(dst);
     }
     a.finish(2)?;
-    let lines = Rc::new(RefCell::new(Vec::new()));
-    let s = Session::connect(io, dst, dport as u16, opts, sink(&lines, dry_run))
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let s = Session::connect(io, dst, dport as u16, opts, sink(it, &lines, dry_run))
         .map_err(|e| err(a.span, e))?;
     Ok(wrap(it, s, lines, dry_run))
 }
@@ -234,12 +292,24 @@ fn open_listener(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let timeout = timeout_arg(a, 1, 30.0)?;
     let (opts, io, dry_run) = common(it, a)?;
     a.finish(2)?;
-    let lines = Rc::new(RefCell::new(Vec::new()));
+    let lines = Arc::new(Mutex::new(Vec::new()));
     // A dry run cannot wait for a SYN: the listener is returned still listening.
     let wait = if dry_run { Duration::ZERO } else { timeout };
-    let result = Session::listen(io, port as u16, wait, opts, sink(&lines, dry_run));
+    let result = Session::listen(
+        io,
+        port as u16,
+        Duration::ZERO,
+        opts,
+        sink(it, &lines, dry_run),
+    );
     flush(it, &lines);
-    let s = result.map_err(|e| err(a.span, e))?;
+    let mut s = result.map_err(|e| err(a.span, e))?;
+    if !wait.is_zero() {
+        s.set_cancel(Box::new(interrupted));
+        let r = s.wait_peer(wait);
+        flush(it, &lines);
+        r.map_err(|e| err(a.span, e))?;
+    }
     Ok(wrap(it, s, lines, dry_run))
 }
 
@@ -265,9 +335,12 @@ impl Handle {
         };
         a.finish(1)?;
         if self.dry_run && self.session.borrow().remote().is_none() {
-            self.lines.borrow_mut().push(format!(
-                "would send {flags} to the listener's peer (dry run: no SYN was received)"
-            ));
+            self.lines
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!(
+                    "would send {flags} to the listener's peer (dry run: no SYN was received)"
+                ));
             flush(it, &self.lines);
             return Ok(Value::None);
         }
@@ -304,19 +377,31 @@ impl Handle {
         let timeout = timeout_arg(a, 1, 2.0)?;
         // retry=N: send our last segment again when nothing comes, up to N times.
         let retry = int_in(a, usize::MAX, "retry", 100)?.unwrap_or(0) as u32;
+        // strict=true: exactly the next segment, flags and all (packetdrill's rule).
+        let strict = bool_kw(a, "strict")?.unwrap_or(false);
         a.finish(2)?;
         if self.dry_run {
             let what = flags.map_or_else(|| "a segment".to_string(), |f| f.to_string());
-            self.lines.borrow_mut().push(format!(
-                "would expect {what} (dry run: nothing is received)"
-            ));
+            self.lines
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!(
+                    "would expect {what} (dry run: nothing is received)"
+                ));
             flush(it, &self.lines);
             return Ok(Value::None);
         }
-        let result = self.session.borrow_mut().expect_retry(&exp, timeout, retry);
+        let result = self.session.borrow_mut().expect_with(
+            &exp,
+            ExpectOptions {
+                timeout,
+                retry,
+                strict,
+            },
+        );
         flush(it, &self.lines);
-        result.map_err(|e| err(a.span, e))?;
-        Ok(self.last_received())
+        let got = result.map_err(|e| err(a.span, e))?;
+        Ok(Value::packet(got.packet))
     }
 
     fn recv(&self, it: &mut Interp, a: &mut Args) -> Result<Value> {
@@ -324,7 +409,8 @@ impl Handle {
         a.finish(1)?;
         if self.dry_run {
             self.lines
-                .borrow_mut()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
                 .push("would receive (dry run: nothing is received)".to_string());
             flush(it, &self.lines);
             return Ok(Value::None);
@@ -332,7 +418,7 @@ impl Handle {
         let result = self.session.borrow_mut().recv(timeout);
         flush(it, &self.lines);
         match result.map_err(|e| err(a.span, e))? {
-            Some(_) => Ok(self.last_received()),
+            Some(got) => Ok(Value::packet(got.packet)),
             None => Ok(Value::None),
         }
     }
@@ -350,6 +436,7 @@ impl Handle {
         // A dry run's warnings only say that no answer came.
         opts.warnings = !self.dry_run;
         let machine = s.machine();
+        let machine = &machine;
         match file {
             Some(path) => {
                 let text = if path.ends_with(".svg") {
@@ -365,14 +452,15 @@ impl Handle {
         }
     }
 
-    fn last_received(&self) -> Value {
+    /// `s.pending`: the received segments no `expect` has taken yet.
+    fn pending(&self) -> Value {
         let s = self.session.borrow();
-        s.history()
-            .iter()
-            .zip(s.packets())
-            .rev()
-            .find(|(h, _)| h.dir == Dir::Received)
-            .map_or(Value::None, |(_, p)| Value::packet(p.clone()))
+        Value::list(
+            s.pending()
+                .into_iter()
+                .map(|(p, _)| Value::packet(p))
+                .collect(),
+        )
     }
 
     fn history(&self) -> Value {
@@ -396,6 +484,7 @@ impl Handle {
                     ("peer_state", Value::str(h.peer.name())),
                     ("warnings", texts(&h.warnings)),
                     ("notes", texts(&h.notes)),
+                    ("kernel_state", h.kernel.map_or(Value::None, Value::str)),
                 ])
             })
             .collect();
@@ -420,11 +509,12 @@ fn options_value(o: SegOptions) -> Value {
     Value::list(v.into_iter().map(|o| Value::TcpOpt(Rc::new(o))).collect())
 }
 
-const NAMES: [&str; 17] = [
+const NAMES: [&str; 18] = [
     "send",
     "expect",
     "recv",
     "ladder",
+    "pending",
     "state",
     "peer_state",
     "snd_nxt",
@@ -494,6 +584,10 @@ impl Object for Handle {
             "history" => {
                 drop(s);
                 return Some(Ok(self.history()));
+            }
+            "pending" => {
+                drop(s);
+                return Some(Ok(self.pending()));
             }
             _ => return None,
         };

@@ -12,38 +12,65 @@
 //! ESTABLISHED`), and one line per warning or note.
 
 pub mod cli;
+pub mod events;
 pub mod handshake;
+pub mod kernel;
 pub mod ladder;
 pub mod lang;
 pub mod mock;
 pub mod rawio;
 pub mod state;
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crate::net::guard::RstGuard;
+use crate::net::segrx::{Subscriber, Subscription};
 use crate::packet::{display, Ipv4Repr, Ipv6Repr, Layer, Packet, TcpFlags, TcpOption, TcpRepr};
+use events::{Events, Found, Pending, Want};
 use ladder::LadderOptions;
-use state::{Dir, Expectation, Machine, SegOptions, Segment, SendSpec, Side, State, Step};
+use state::{
+    seq_gt, seq_le, Dir, Expectation, Machine, SegOptions, Segment, SendSpec, Side, State, Step,
+};
 
-/// The transport under a session: sends whole packets, returns the next received
-/// packet of the connection. The engine implements it over raw sockets (capturing
-/// what arrives for the session's local port); tests use [`mock::MockIo`].
+/// The transport under a session: sends whole packets; received packets either come
+/// from a background receiver ([`SegmentIo::subscribe`], the raw-socket transport) or
+/// are pulled with [`SegmentIo::recv`] (the in-memory [`mock::MockIo`]).
 pub trait SegmentIo {
     /// Sends `pkt` as given (computed fields left `None` are filled in, and a `None`
     /// source address is chosen by the route). Returns the packet as it went out.
     fn send(&mut self, pkt: &Packet) -> Result<Packet, SessionError>;
     /// The next TCP packet addressed to the session's local port, with the time it
-    /// arrived, or `None` when `timeout` passes first. Packets of other flows may be
-    /// returned; the session ignores them.
+    /// arrived, or `None` when `timeout` passes first (a transport that pushes packets
+    /// to its subscriber is never asked).
     fn recv(&mut self, timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError>;
-    /// The session took the packet `recv` returned last as a segment of its connection.
-    /// A transport that records `--pcap` writes it now (packets of other flows that
-    /// `recv` passed up are left out of the file).
-    fn accepted(&mut self, _pkt: &Packet) {}
+    /// A live transport starts handing every TCP packet for `port` to `sub` the moment
+    /// it arrives, until the subscription is dropped. `None`: this transport is pulled.
+    fn subscribe(
+        &mut self,
+        _port: u16,
+        _sub: Weak<dyn Subscriber>,
+    ) -> Result<Option<Subscription>, SessionError> {
+        Ok(None)
+    }
+}
+
+/// The peer kernel's real socket state, where tcpcraft can read it (the lab owns the
+/// server's namespace and asks sock_diag there, as `ss` does).
+pub trait KernelView: Send {
+    /// The state of the peer's socket for the connection `peer` ↔ `us`, as `ss` names
+    /// it; `Ok(None)` when the kernel holds no such socket.
+    fn state(&mut self, peer: SocketAddr, us: SocketAddr) -> Result<Option<KernelState>, String>;
+}
+
+/// A kernel socket state: `ss`'s name and the RFC state it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelState {
+    pub ss: &'static str,
+    pub rfc: State,
 }
 
 /// Why a session step failed.
@@ -75,8 +102,10 @@ impl fmt::Display for SessionError {
 
 impl std::error::Error for SessionError {}
 
-/// Where a session's step lines go (the REPL's output, stdout, a test's buffer).
-pub type Sink = Box<dyn FnMut(&str)>;
+/// Where a session's step lines go (the REPL's external printer, stdout, a test's
+/// buffer). Lines of received segments are written from the background receiver, so
+/// the sink is shared between threads.
+pub type Sink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The optional arguments of `session(...)` and `listen(...)`.
 #[derive(Clone, Debug, Default)]
@@ -97,6 +126,10 @@ pub struct SessionOptions {
     /// The kernel-RST guard to register our port with (none in dry-run or with
     /// `--no-rst-guard`).
     pub guard: Option<Arc<Mutex<RstGuard>>>,
+    /// Leave the peer's side open when the session ends (no RST).
+    pub keep_open: bool,
+    /// Nothing is really sent (dry run): no RST at the end either.
+    pub dry_run: bool,
 }
 
 /// What `s.send(...)` asks for; unset fields are filled in from the session.
@@ -121,30 +154,33 @@ impl SendRequest {
     }
 }
 
-/// A hand-driven TCP connection.
-pub struct Session {
-    io: Box<dyn SegmentIo>,
-    machine: Machine,
-    local_port: u16,
-    /// The peer's address and port (known from the start when active, from its SYN
-    /// when listening).
-    remote: Option<(IpAddr, u16)>,
-    src: Option<IpAddr>,
-    ttl: u8,
-    syn_options: Vec<TcpOption>,
-    guard: Option<Arc<Mutex<RstGuard>>>,
-    sink: Sink,
-    /// Packets as sent and received, in order (for `--pcap` and `s.history`).
-    packets: Vec<Packet>,
-    /// Asked between short waits; true stops the wait (Ctrl-C in the REPL).
-    cancel: Option<Box<dyn Fn() -> bool>>,
-    /// The last segment we sent, for `expect(…, retry=N)` to send again…
-    last_sent: Option<Packet>,
-    /// …unless one that takes sequence space (SYN, FIN, data) is still unacknowledged:
-    /// TCP retransmits that one, never a bare ACK sent after it.
-    last_unacked: Option<Packet>,
-    /// History entries dropped to keep a long session's memory bounded.
-    dropped: usize,
+/// How `expect` waits and matches.
+#[derive(Clone, Copy, Debug)]
+pub struct ExpectOptions {
+    pub timeout: Duration,
+    /// Send our last segment again when nothing comes in `timeout`, up to this often.
+    pub retry: u32,
+    /// packetdrill's rule: exactly the next segment, flags and all.
+    pub strict: bool,
+}
+
+impl ExpectOptions {
+    pub fn timeout(timeout: Duration) -> ExpectOptions {
+        ExpectOptions {
+            timeout,
+            retry: 0,
+            strict: false,
+        }
+    }
+}
+
+/// A segment an `expect` or `recv` took: its history entry, the packet, and the new
+/// data it (and the segments passed over to reach it) brought.
+#[derive(Clone, Debug)]
+pub struct Got {
+    pub step: Step,
+    pub packet: Packet,
+    pub data: Vec<u8>,
 }
 
 /// A session keeps at most this many segments in its history (`s.history`, the ladder);
@@ -152,11 +188,121 @@ pub struct Session {
 /// (a loop sending data) uses bounded memory.
 pub const MAX_HISTORY: usize = 50_000;
 
+/// At most this many received segments wait for an `expect` (the oldest go first).
+const MAX_PENDING: usize = 10_000;
+
+/// Where the peer's retransmissions are counted from.
+#[derive(Clone, Copy, Debug, Default)]
+struct Repeats {
+    /// The peer's SYN (or SYN-ACK): its sequence number, first arrival, copies since.
+    syn: Option<(u32, Instant, u32)>,
+    /// The peer's FIN: its sequence number, first arrival, copies since.
+    fin: Option<(u32, Instant, u32)>,
+}
+
+/// Everything about the connection, shared by the person's thread and the background
+/// receiver (which moves it the moment a segment arrives).
+struct Core {
+    machine: Machine,
+    /// Packets as sent and received, in order (for `--pcap` and `s.history`).
+    packets: Vec<Packet>,
+    local_port: u16,
+    /// The peer's address and port (known from the start when active, from its SYN
+    /// when listening).
+    remote: Option<(IpAddr, u16)>,
+    src: Option<IpAddr>,
+    sink: Sink,
+    /// Received segments with events no `expect` has taken yet.
+    pending: VecDeque<Pending>,
+    /// Time zero of the printed offsets: the first segment.
+    epoch: Option<Instant>,
+    /// The last segment we sent, for `expect(…, retry=N)` to send again…
+    last_sent: Option<Packet>,
+    /// …unless one that takes sequence space (SYN, FIN, data) is still unacknowledged:
+    /// TCP retransmits that one, never a bare ACK sent after it.
+    last_unacked: Option<Packet>,
+    /// History entries dropped to keep a long session's memory bounded.
+    dropped: usize,
+    repeats: Repeats,
+    /// The peer kernel's truth, where it can be read.
+    kernel: Option<Box<dyn KernelView>>,
+    /// The model's and the kernel's state shown last (a line is printed when they change).
+    kernel_last: Option<(State, &'static str)>,
+    /// A step happened since the kernel was last read.
+    kernel_due: bool,
+    /// Print time offsets (not in a dry run, where nothing is timed).
+    timed: bool,
+}
+
+/// The shared core and the condition `expect` waits on.
+struct Shared {
+    core: Mutex<Core>,
+    arrived: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Subscriber for Shared {
+    fn deliver(&self, pkt: Packet, at: Instant, record: &dyn Fn()) -> bool {
+        let mut c = self.lock();
+        let took = c.on_packet(pkt, at);
+        if took {
+            record();
+            drop(c);
+            self.arrived.notify_all();
+        }
+        took
+    }
+    fn settled(&self) {
+        // Everything that arrived is taken: the kernel's state now matches the model,
+        // unless a segment is still on the wire (a few tries, 2 ms apart).
+        for i in 0..3 {
+            let mut c = self.lock();
+            if !c.kernel_due || c.check_kernel(i == 2) {
+                return;
+            }
+            drop(c);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    fn tick(&self, now: Instant) {
+        let mut c = self.lock();
+        let changed = c.tick(now);
+        if c.kernel_due {
+            c.check_kernel(true);
+        }
+        drop(c);
+        if changed {
+            self.arrived.notify_all();
+        }
+    }
+}
+
+/// A hand-driven TCP connection.
+pub struct Session {
+    io: Box<dyn SegmentIo>,
+    shared: Arc<Shared>,
+    /// The background receiver's registration (`None`: the transport is pulled).
+    sub: Option<Subscription>,
+    local_port: u16,
+    ttl: u8,
+    syn_options: Vec<TcpOption>,
+    guard: Option<Arc<Mutex<RstGuard>>>,
+    /// Asked between short waits; true stops the wait (Ctrl-C in the REPL).
+    cancel: Option<Box<dyn Fn() -> bool>>,
+    keep_open: bool,
+    dry_run: bool,
+}
+
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("local_port", &self.local_port)
-            .field("remote", &self.remote)
+            .field("remote", &self.remote())
             .field("state", &self.state())
             .field("peer_state", &self.peer_state())
             .finish_non_exhaustive()
@@ -177,6 +323,9 @@ pub fn default_syn_options() -> Vec<TcpOption> {
 
 const DEFAULT_WINDOW: u16 = 64240;
 
+/// Waits are cut into slices this long, so Ctrl-C is noticed.
+const SLICE: Duration = Duration::from_millis(100);
+
 impl Session {
     /// `session(dst, dport, …)`: an active opener, CLOSED until the user sends a SYN.
     pub fn connect(
@@ -193,16 +342,17 @@ impl Session {
             None => pick_port(ephemeral_range(), random_u32(isn)),
         };
         let mut s = Session::new(io, machine, local_port, opts, sink);
-        s.remote = Some((dst, dport));
+        s.shared.lock().remote = Some((dst, dport));
         s.guard_port()?;
+        s.go_live()?;
         Ok(s)
     }
 
     /// `listen(port, timeout=…)`: waits for a SYN to `port` and records it; the
     /// session stays in LISTEN until the user answers with `send("SA")`. With a zero
     /// timeout it returns at once, still listening: the first SYN to `port` that
-    /// `recv`/`expect` sees then becomes the peer (a script can start its own client
-    /// after the listener).
+    /// arrives then becomes the peer (a script can start its own client after the
+    /// listener).
     pub fn listen(
         io: Box<dyn SegmentIo>,
         port: u16,
@@ -214,11 +364,18 @@ impl Session {
         let machine = Machine::passive(isn, opts.window.unwrap_or(DEFAULT_WINDOW));
         let mut s = Session::new(io, machine, port, opts, sink);
         s.guard_port()?;
-        if timeout.is_zero() {
-            return Ok(s);
+        s.go_live()?;
+        if !timeout.is_zero() {
+            s.wait_peer(timeout)?;
         }
-        match s.recv(timeout)? {
-            Some(_) => Ok(s),
+        Ok(s)
+    }
+
+    /// A listener waits (at most `timeout`) for the SYN that makes its peer.
+    pub fn wait_peer(&mut self, timeout: Duration) -> Result<(), SessionError> {
+        let port = self.local_port;
+        match self.wait(timeout, |c| c.remote.map(Ok))? {
+            Some(_) => Ok(()),
             None => Err(SessionError::Timeout(format!(
                 "no SYN to port {port} within {}",
                 seconds(timeout)
@@ -233,22 +390,52 @@ impl Session {
         opts: SessionOptions,
         sink: Sink,
     ) -> Session {
-        Session {
-            io,
+        let core = Core {
             machine,
+            packets: Vec::new(),
             local_port,
             remote: None,
             src: opts.src,
-            ttl: opts.ttl.unwrap_or(64),
-            syn_options: opts.options.unwrap_or_else(default_syn_options),
-            guard: opts.guard,
             sink,
-            packets: Vec::new(),
-            cancel: None,
+            pending: VecDeque::new(),
+            epoch: None,
             last_sent: None,
             last_unacked: None,
             dropped: 0,
+            repeats: Repeats::default(),
+            kernel: None,
+            kernel_last: None,
+            kernel_due: false,
+            timed: !opts.dry_run,
+        };
+        Session {
+            io,
+            shared: Arc::new(Shared {
+                core: Mutex::new(core),
+                arrived: Condvar::new(),
+            }),
+            sub: None,
+            local_port,
+            ttl: opts.ttl.unwrap_or(64),
+            syn_options: opts.options.unwrap_or_else(default_syn_options),
+            guard: opts.guard,
+            cancel: None,
+            keep_open: opts.keep_open,
+            dry_run: opts.dry_run,
         }
+    }
+
+    /// Asks the transport to push this connection's packets from now on.
+    fn go_live(&mut self) -> Result<(), SessionError> {
+        let weak: Weak<Shared> = Arc::downgrade(&self.shared);
+        let weak: Weak<dyn Subscriber> = weak;
+        self.sub = self.io.subscribe(self.local_port, weak)?;
+        Ok(())
+    }
+
+    /// Whether segments are taken in the background as they arrive.
+    pub fn is_live(&self) -> bool {
+        self.sub.is_some()
     }
 
     /// Registers our port with the RST guard; says so once per guard.
@@ -265,8 +452,9 @@ impl Session {
         if first {
             let lines: Vec<String> = g.notes().iter().cloned().chain([g.summary()]).collect();
             drop(g);
+            let sink = self.shared.lock().sink.clone();
             for l in lines {
-                (self.sink)(&l);
+                sink(&l);
             }
         }
         Ok(())
@@ -274,7 +462,17 @@ impl Session {
 
     /// Replaces where the step lines go.
     pub fn set_sink(&mut self, sink: Sink) {
-        self.sink = sink;
+        self.shared.lock().sink = sink;
+    }
+
+    /// Shows the peer kernel's real state beside the model after every step.
+    pub fn set_kernel(&mut self, view: Box<dyn KernelView>) {
+        self.shared.lock().kernel = Some(view);
+    }
+
+    /// The peer model's timers (the lab sets them from the server's settings).
+    pub fn set_peer_timers(&mut self, timers: state::PeerTimers) {
+        self.shared.lock().machine.timers = timers;
     }
 
     /// Waits are cut into slices of at most 100 ms, and `cancel` is asked between
@@ -283,68 +481,81 @@ impl Session {
         self.cancel = Some(cancel);
     }
 
+    /// Leave (or not) the peer's side open when the session ends.
+    pub fn set_keep_open(&mut self, keep: bool) {
+        self.keep_open = keep;
+    }
+
     /// `s.send(flags, data=, seq=, ack=, window=, options=)`: fills in what is not
-    /// given, sends exactly that, prints it, and returns the step (with warnings when
-    /// the peer will not take the segment as it is).
+    /// given from everything received so far, sends exactly that, prints it, and
+    /// returns the step (with warnings when the peer will not take the segment as it is).
     pub fn send(&mut self, req: SendRequest) -> Result<Step, SessionError> {
-        let (dst, dport) = self.remote.ok_or_else(|| {
-            SessionError::Usage("no peer yet: listen() has not seen a SYN".into())
-        })?;
-        self.tick(Instant::now());
-        let syn = req.flags.contains(TcpFlags::SYN);
-        let options = req.options.clone().unwrap_or_else(|| {
-            if syn {
-                self.syn_options.clone()
-            } else {
-                Vec::new()
-            }
-        });
-        let seg = self.machine.fill(&SendSpec {
-            flags: req.flags,
-            len: u32::try_from(req.data.len()).unwrap_or(u32::MAX),
-            seq: req.seq,
-            ack: req.ack,
-            window: req.window,
-            options: seg_options(&options),
-        });
-        let pkt = self.build(dst, dport, &seg, &req.data, options);
-        let sent = self.io.send(&pkt)?;
         let now = Instant::now();
-        if self.src.is_none() {
-            self.src = sent.addrs().and_then(|(src, _)| src);
-        }
-        self.show(Dir::Sent, &sent);
-        self.last_sent = Some(sent.clone());
-        if syn || req.flags.contains(TcpFlags::FIN) || !req.data.is_empty() {
-            self.last_unacked = Some(sent.clone());
-        }
-        self.packets.push(sent);
-        let step = self.machine.sent(seg, req.data, now).clone();
-        self.bound_history();
-        self.show_step(&step);
+        let step = {
+            let mut c = self.shared.lock();
+            let (dst, dport) = c.remote.ok_or_else(|| {
+                SessionError::Usage("no peer yet: listen() has not seen a SYN".into())
+            })?;
+            c.tick(now);
+            let syn = req.flags.contains(TcpFlags::SYN);
+            let options = req.options.clone().unwrap_or_else(|| {
+                if syn {
+                    self.syn_options.clone()
+                } else {
+                    Vec::new()
+                }
+            });
+            let seg = c.machine.fill(&SendSpec {
+                flags: req.flags,
+                len: u32::try_from(req.data.len()).unwrap_or(u32::MAX),
+                seq: req.seq,
+                ack: req.ack,
+                window: req.window,
+                options: seg_options(&options),
+            });
+            let pkt = build(
+                c.src,
+                self.local_port,
+                self.ttl,
+                dst,
+                dport,
+                &seg,
+                &req.data,
+                options,
+            );
+            // Sent under the lock: the answer cannot be taken before the segment it
+            // answers is recorded.
+            let sent = self.io.send(&pkt)?;
+            c.on_sent(sent, seg, req.data, Instant::now())
+        };
+        self.shared.arrived.notify_all();
+        self.settle_kernel();
         Ok(step)
     }
 
-    /// Drops the oldest tenth of the history once it holds [`MAX_HISTORY`] segments.
-    fn bound_history(&mut self) {
-        if self.packets.len() <= MAX_HISTORY {
-            return;
+    /// After a send, the peer's kernel takes our segment a moment later: wait (at most
+    /// 30 ms, while answers are taken meanwhile) for it to agree with the model, then
+    /// show its state.
+    fn settle_kernel(&self) {
+        let deadline = Instant::now() + Duration::from_millis(30);
+        let mut c = self.shared.lock();
+        while c.kernel_due {
+            let last = Instant::now() >= deadline;
+            if c.check_kernel(last) || last {
+                break;
+            }
+            c = self
+                .shared
+                .arrived
+                .wait_timeout(c, Duration::from_millis(2))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
-        let n = MAX_HISTORY / 10;
-        self.packets.drain(..n.min(self.packets.len()));
-        let h = &mut self.machine.history;
-        h.drain(..n.min(h.len()));
-        if self.dropped == 0 {
-            (self.sink)(&format!(
-                "  note: the history keeps the last {MAX_HISTORY} segments; older ones are dropped"
-            ));
-        }
-        self.dropped += n;
     }
 
     /// Segments dropped from the history to bound memory (see [`MAX_HISTORY`]).
     pub fn dropped(&self) -> usize {
-        self.dropped
+        self.shared.lock().dropped
     }
 
     /// Sends a segment again, exactly as it left (a retransmission: the state machine
@@ -352,110 +563,387 @@ impl Session {
     /// takes sequence space while the peer has not acknowledged all we sent, else the
     /// last one.
     pub fn resend(&mut self, attempt: u32, of: u32) -> Result<(), SessionError> {
-        let unacked = self.machine.us.snd_una != self.machine.us.snd_nxt;
-        let pick = match (&self.last_unacked, unacked) {
-            (Some(p), true) => Some(p.clone()),
-            _ => self.last_sent.clone(),
+        let pick = {
+            let c = self.shared.lock();
+            let unacked = c.machine.us.snd_una != c.machine.us.snd_nxt;
+            match (&c.last_unacked, unacked) {
+                (Some(p), true) => Some(p.clone()),
+                _ => c.last_sent.clone(),
+            }
         };
         let Some(pkt) = pick else {
             return Err(SessionError::Usage(
                 "nothing to send again: no segment sent yet".into(),
             ));
         };
+        let c = self.shared.lock();
         let sent = self.io.send(&pkt)?;
-        self.show(Dir::Sent, &sent);
-        (self.sink)(&format!(
+        c.show(Dir::Sent, &sent, Instant::now());
+        c.say(&format!(
             "  note: sent again, no answer in time (retry {attempt} of {of})"
         ));
         Ok(())
     }
 
-    /// `s.expect(…, retry=N)`: like [`Session::expect`], but when nothing comes in
-    /// `timeout`, the last segment we sent is sent again, up to `retry` times; a
-    /// segment the peer sent before (its own retransmission, e.g. a SYN-ACK repeated
-    /// because our ACK was lost) is passed over instead of failing the expectation.
+    /// Waits until `f` (asked under the lock, after every arrival) returns something,
+    /// for at most `timeout`. Pulled transports are read here; live ones fill the core
+    /// in the background.
+    fn wait<T>(
+        &mut self,
+        timeout: Duration,
+        mut f: impl FnMut(&mut Core) -> Option<Result<T, SessionError>>,
+    ) -> Result<Option<T>, SessionError> {
+        let deadline = Instant::now() + timeout;
+        let shared = self.shared.clone();
+        let live = self.sub.is_some();
+        let mut c = shared.lock();
+        loop {
+            if let Some(r) = f(&mut c) {
+                return r.map(Some);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                c.tick(Instant::now());
+                return match f(&mut c) {
+                    Some(r) => r.map(Some),
+                    None => Ok(None),
+                };
+            }
+            if self.cancel.as_ref().is_some_and(|cancel| cancel()) {
+                return Err(SessionError::Interrupted);
+            }
+            let slice = if self.cancel.is_some() {
+                left.min(SLICE)
+            } else {
+                left
+            };
+            if live {
+                c = shared
+                    .arrived
+                    .wait_timeout(c, slice)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            } else {
+                drop(c);
+                let got = self.io.recv(slice)?;
+                c = shared.lock();
+                match got {
+                    Some((pkt, at)) => {
+                        c.on_packet(pkt, at);
+                    }
+                    // A pulled transport has nothing more: the wait is over.
+                    None if slice >= left => {}
+                    None => {
+                        drop(c);
+                        c = shared.lock();
+                        if !self.io_may_deliver_later() {
+                            c.tick(Instant::now());
+                            return match f(&mut c) {
+                                Some(r) => r.map(Some),
+                                None => Ok(None),
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The in-memory transports answer at once or never.
+    fn io_may_deliver_later(&self) -> bool {
+        false
+    }
+
+    /// `s.expect(flags, timeout=, seq=, …)`: waits for the events the flags name (see
+    /// [`events`]) and checks the other fields on the segment that brought them.
+    pub fn expect(&mut self, exp: &Expectation, timeout: Duration) -> Result<Got, SessionError> {
+        self.expect_with(exp, ExpectOptions::timeout(timeout))
+    }
+
+    /// `s.expect(…, retry=N)`: when nothing comes in `timeout`, the last segment we
+    /// sent is sent again, up to `retry` times.
     pub fn expect_retry(
         &mut self,
         exp: &Expectation,
         timeout: Duration,
         retry: u32,
-    ) -> Result<Step, SessionError> {
-        if retry == 0 {
-            return self.expect(exp, timeout);
+    ) -> Result<Got, SessionError> {
+        self.expect_with(
+            exp,
+            ExpectOptions {
+                timeout,
+                retry,
+                strict: false,
+            },
+        )
+    }
+
+    /// `expect` with every option.
+    pub fn expect_with(
+        &mut self,
+        exp: &Expectation,
+        o: ExpectOptions,
+    ) -> Result<Got, SessionError> {
+        let mut want = Want::from_flags(exp.flags);
+        if let (Some(w), Some(_)) = (want.as_mut(), &exp.data) {
+            // `data=` names data even when the flags do not (`expect("A", data=…)`).
+            w.data = true;
         }
         let mut attempt = 0;
         loop {
-            let Some(step) = self.recv(timeout)? else {
-                if attempt < retry && self.last_sent.is_some() {
-                    attempt += 1;
-                    self.resend(attempt, retry)?;
-                    continue;
-                }
-                let what = exp
-                    .flags
-                    .map_or_else(|| "a segment".to_string(), |f| format!("{f}"));
-                return Err(SessionError::Timeout(format!(
-                    "expected {what} within {} ({} tries), nothing came",
-                    seconds(timeout),
-                    attempt + 1
-                )));
-            };
-            match state::check(exp, &step.seg, &step.data) {
-                Ok(()) => return Ok(step),
-                Err(_) if self.seen_before(&step.seg) => {
-                    (self.sink)(
-                        "  note: the peer sent this before (a retransmission): still waiting",
-                    );
-                }
-                Err(m) => return Err(SessionError::Mismatch(m)),
+            let got = self.wait(o.timeout, |c| c.try_expect(exp, want, o.strict))?;
+            if let Some(g) = got {
+                return Ok(g);
             }
+            let has_sent = self.shared.lock().last_sent.is_some();
+            if attempt < o.retry && has_sent {
+                attempt += 1;
+                self.resend(attempt, o.retry)?;
+                continue;
+            }
+            let c = self.shared.lock();
+            return Err(SessionError::Timeout(c.timeout_text(exp, o, attempt)));
         }
     }
 
-    /// Whether the peer already sent a segment with these flags, seq, ack and length
-    /// (the entry just recorded for it is not counted).
-    fn seen_before(&self, seg: &Segment) -> bool {
-        let h = &self.machine.history;
-        let earlier = &h[..h.len().saturating_sub(1)];
-        earlier.iter().any(|s| {
-            s.dir == Dir::Received
-                && s.seg.flags == seg.flags
-                && s.seg.seq == seg.seq
-                && s.seg.ack == seg.ack
-                && s.seg.len == seg.len
+    /// `s.recv(timeout=)`: the next segment of this connection that no `expect` took,
+    /// unchecked; `None` when nothing came in time.
+    pub fn recv(&mut self, timeout: Duration) -> Result<Option<Got>, SessionError> {
+        self.wait(timeout, |c| {
+            if c.pending.is_empty() {
+                return None;
+            }
+            events::take(&mut c.pending, None, 0).map(|(p, data)| {
+                Ok(Got {
+                    step: p.step,
+                    packet: p.packet,
+                    data,
+                })
+            })
         })
     }
 
-    /// `s.recv(timeout=)`: the next segment of this connection, unchecked; `None`
-    /// when nothing came in time.
-    pub fn recv(&mut self, timeout: Duration) -> Result<Option<Step>, SessionError> {
-        const SLICE: Duration = Duration::from_millis(100);
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let wait = match &self.cancel {
-                Some(cancel) if cancel() => return Err(SessionError::Interrupted),
-                Some(_) => left.min(SLICE),
-                None => left,
-            };
-            let Some((pkt, at)) = self.io.recv(wait)? else {
-                if wait < left {
-                    continue;
-                }
-                self.tick(Instant::now());
-                return Ok(None);
-            };
-            if self.take(&pkt) {
-                self.io.accepted(&pkt);
-                self.tick(at);
-                return Ok(Some(self.record_received(pkt, at)));
+    /// Our state (`s.state`).
+    pub fn state(&self) -> State {
+        self.shared.lock().machine.state()
+    }
+    /// The peer's state as inferred from the exchange (`s.peer_state`).
+    pub fn peer_state(&self) -> State {
+        self.shared.lock().machine.peer_state()
+    }
+    pub fn snd_nxt(&self) -> u32 {
+        self.shared.lock().machine.us.snd_nxt
+    }
+    pub fn snd_una(&self) -> u32 {
+        self.shared.lock().machine.us.snd_una
+    }
+    pub fn rcv_nxt(&self) -> u32 {
+        self.shared.lock().machine.us.rcv_nxt
+    }
+    /// Our ISN (what our SYN carried, or will carry).
+    pub fn isn(&self) -> u32 {
+        self.shared.lock().machine.us.iss
+    }
+    /// The peer's ISN, once its SYN came.
+    pub fn peer_isn(&self) -> Option<u32> {
+        self.shared.lock().machine.us.irs
+    }
+    /// The peer's SYN options (MSS, window scale, SACK-permitted, timestamps).
+    pub fn peer_options(&self) -> SegOptions {
+        self.shared.lock().machine.us.other_opts
+    }
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+    pub fn remote(&self) -> Option<(IpAddr, u16)> {
+        self.shared.lock().remote
+    }
+    /// Our address, once known.
+    pub fn src(&self) -> Option<IpAddr> {
+        self.shared.lock().src
+    }
+    /// Every segment with the states after it (`s.history`).
+    pub fn history(&self) -> Vec<Step> {
+        self.shared.lock().machine.history.clone()
+    }
+    /// Every packet as sent or received, in order.
+    pub fn packets(&self) -> Vec<Packet> {
+        self.shared.lock().packets.clone()
+    }
+    /// The received segments no `expect` has taken, with what they still bring.
+    pub fn pending(&self) -> Vec<(Packet, Events)> {
+        self.shared
+            .lock()
+            .pending
+            .iter()
+            .map(|p| (p.packet.clone(), p.events.clone()))
+            .collect()
+    }
+    /// A copy of the state machine, for callers that want all the variables.
+    pub fn machine(&self) -> Machine {
+        self.shared.lock().machine.clone()
+    }
+
+    /// `s.ladder()`: the exchange as a ladder diagram, titled with the two ends.
+    pub fn ladder(&self, absolute: bool, ascii: bool) -> String {
+        let opts = self.ladder_options(absolute, ascii);
+        ladder::text(&self.shared.lock().machine, &opts)
+    }
+
+    /// `s.ladder(file="x.svg")`: the same as a standalone SVG.
+    pub fn ladder_svg(&self, absolute: bool) -> String {
+        let opts = self.ladder_options(absolute, false);
+        ladder::svg(&self.shared.lock().machine, &opts)
+    }
+
+    /// The ladder options this session draws with (titles from its two ends), for
+    /// callers that change some of them.
+    pub fn ladder_options(&self, absolute: bool, ascii: bool) -> LadderOptions {
+        let end = |addr: Option<IpAddr>, port: u16| match addr {
+            Some(IpAddr::V6(a)) => format!("[{a}]:{port}"),
+            Some(a) => format!("{a}:{port}"),
+            None => format!("port {port}"),
+        };
+        let c = self.shared.lock();
+        LadderOptions {
+            absolute,
+            ascii,
+            left: end(c.src, self.local_port),
+            right: c
+                .remote
+                .map_or_else(|| "peer".to_string(), |(a, p)| end(Some(a), p)),
+            warnings: true,
+            ..LadderOptions::default()
+        }
+    }
+
+    /// Whether the peer (as modelled) still holds a connection with us.
+    pub fn peer_open(&self) -> bool {
+        peer_holds(self.peer_state())
+    }
+
+    /// Resets the peer's side when it is still open (the end of a session that was not
+    /// closed, unless told to keep it). Says so in one line. Returns whether a RST went.
+    pub fn reset_if_open(&mut self, why: &str) -> bool {
+        if self.dry_run || self.keep_open || !self.peer_open() {
+            return false;
+        }
+        let peer = self.peer_state();
+        let seq = self.snd_nxt();
+        let rst = SendRequest {
+            seq: Some(seq),
+            ..SendRequest::flags(TcpFlags(TcpFlags::RST))
+        };
+        let sink = self.shared.lock().sink.clone();
+        sink(&format!(
+            "reset: {why}, the peer's side was still open ({peer}): sent a RST so that it is not left behind (keep_open=true keeps it)"
+        ));
+        self.send(rst).is_ok()
+    }
+}
+
+/// States in which the peer holds a socket for this connection.
+fn peer_holds(s: State) -> bool {
+    matches!(
+        s,
+        State::SynReceived
+            | State::Established
+            | State::FinWait1
+            | State::FinWait2
+            | State::CloseWait
+            | State::LastAck
+            | State::Closing
+    )
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.reset_if_open("the session ended");
+        self.sub = None;
+        if let Some(g) = &self.guard {
+            if let Ok(mut g) = g.lock() {
+                let _ = g.remove_port(self.local_port);
             }
         }
+    }
+}
+
+impl Core {
+    /// One line to wherever the session's lines go.
+    fn say(&self, line: &str) {
+        (self.sink)(line);
+    }
+
+    /// Seconds since the session's first segment.
+    fn offset(&mut self, at: Instant) -> f64 {
+        let epoch = *self.epoch.get_or_insert(at);
+        at.saturating_duration_since(epoch).as_secs_f64()
+    }
+
+    fn show(&self, dir: Dir, pkt: &Packet, at: Instant) {
+        let arrow = match dir {
+            Dir::Sent => ">",
+            Dir::Received => "<",
+        };
+        if !self.timed {
+            self.say(&format!("{arrow} {}", display::summary(pkt)));
+            return;
+        }
+        let t = self
+            .epoch
+            .map_or(0.0, |e| at.saturating_duration_since(e).as_secs_f64());
+        self.say(&format!("{arrow} {t:.3}s {}", display::summary(pkt)));
+    }
+
+    fn show_step(&self, step: &Step) {
+        for t in &step.transitions {
+            self.say(&transition_line(t));
+        }
+        for w in &step.warnings {
+            self.say(&format!("  warning: {w}"));
+        }
+        for n in &step.notes {
+            self.say(&format!("  note: {n}"));
+        }
+    }
+
+    /// Runs the timers (TIME_WAIT, the peer giving up) and prints what they changed.
+    /// Returns whether anything changed.
+    fn tick(&mut self, now: Instant) -> bool {
+        let changes = self.machine.tick(now);
+        for t in &changes {
+            self.say(&transition_line(t));
+        }
+        if !changes.is_empty() && self.kernel.is_some() {
+            self.kernel_due = true;
+        }
+        !changes.is_empty()
+    }
+
+    /// Records a segment we sent; prints it and what it changed.
+    fn on_sent(&mut self, sent: Packet, seg: Segment, data: Vec<u8>, now: Instant) -> Step {
+        self.tick(now);
+        if self.src.is_none() {
+            self.src = sent.addrs().and_then(|(src, _)| src);
+        }
+        self.offset(now);
+        self.show(Dir::Sent, &sent, now);
+        self.last_sent = Some(sent.clone());
+        let f = seg.flags;
+        if f.contains(TcpFlags::SYN) || f.contains(TcpFlags::FIN) || !data.is_empty() {
+            self.last_unacked = Some(sent.clone());
+        }
+        self.packets.push(sent);
+        let step = self.machine.sent(seg, data, now).clone();
+        self.show_step(&step);
+        self.kernel_due = self.kernel.is_some();
+        self.bound_history();
+        step
     }
 
     /// Whether a received packet belongs to this connection. A listener without a
     /// peer takes the first SYN to its port, and that SYN's sender becomes the peer.
-    fn take(&mut self, pkt: &Packet) -> bool {
+    fn takes(&mut self, pkt: &Packet) -> bool {
         let (Some(t), Some((src, dst))) = (pkt.tcp(), pkt.addrs()) else {
             return false;
         };
@@ -476,192 +964,461 @@ impl Session {
         }
     }
 
-    /// `s.expect(flags, timeout=, seq=, …)`: the next segment, checked. A timeout or
-    /// a mismatch is an error whose text says what was expected and what came; a
-    /// mismatching segment is still recorded in the history.
-    pub fn expect(&mut self, exp: &Expectation, timeout: Duration) -> Result<Step, SessionError> {
-        let Some(step) = self.recv(timeout)? else {
-            let what = exp
-                .flags
-                .map_or_else(|| "a segment".to_string(), |f| format!("{f}"));
-            return Err(SessionError::Timeout(format!(
-                "expected {what} within {}, nothing came",
-                seconds(timeout)
-            )));
-        };
-        state::check(exp, &step.seg, &step.data).map_err(SessionError::Mismatch)?;
-        Ok(step)
-    }
-
-    fn record_received(&mut self, pkt: Packet, at: Instant) -> Step {
+    /// A packet arrived (from the background receiver or a pulled transport): if it is
+    /// ours, the state machine takes it now, it is shown with what it means, and its
+    /// events wait for an `expect`.
+    fn on_packet(&mut self, pkt: Packet, at: Instant) -> bool {
+        if !self.takes(&pkt) {
+            return false;
+        }
+        self.tick(at);
         let seg = segment_of(&pkt);
-        let data = pkt.payload().to_vec();
-        self.show(Dir::Received, &pkt);
-        self.packets.push(pkt);
-        let step = self.machine.received(seg, data, at).clone();
-        self.bound_history();
+        let payload = pkt.payload().to_vec();
+        let before = self.machine.us.clone();
+        let peer_before = self.machine.peer.state;
+        let repeat = self.repeat_note(&seg, at);
+        let mut step = self.machine.received(seg, payload.clone(), at).clone();
+        let after = &self.machine.us;
+        let events = events_of(&seg, &payload, &before, after);
+        if let Some(note) = repeat {
+            // A copy of something already taken: say what it is and why it came,
+            // instead of what a receiver would do with an unexpected segment.
+            step.notes = vec![note];
+        } else {
+            step.notes
+                .extend(explain(&seg, &before, after, peer_before, &self.machine));
+        }
+        if let Some(last) = self.machine.history.last_mut() {
+            last.notes = step.notes.clone();
+        }
+        self.offset(at);
+        self.show(Dir::Received, &pkt, at);
         self.show_step(&step);
-        step
-    }
-
-    /// Runs the timers (TIME_WAIT) and prints what they changed.
-    fn tick(&mut self, now: Instant) {
-        for t in self.machine.tick(now) {
-            let line = transition_line(&t);
-            (self.sink)(&line);
+        self.kernel_due = self.kernel.is_some();
+        self.packets.push(pkt.clone());
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.pop_front();
         }
-    }
-
-    fn build(
-        &self,
-        dst: IpAddr,
-        dport: u16,
-        seg: &Segment,
-        data: &[u8],
-        options: Vec<TcpOption>,
-    ) -> Packet {
-        let ip = match dst {
-            IpAddr::V4(d) => Layer::Ipv4(Ipv4Repr {
-                dst: d,
-                src: match self.src {
-                    Some(IpAddr::V4(s)) => Some(s),
-                    _ => None,
-                },
-                ttl: self.ttl,
-                flags: 0b010, // DF, as Linux sends TCP
-                ..Ipv4Repr::default()
-            }),
-            IpAddr::V6(d) => Layer::Ipv6(Ipv6Repr {
-                dst: d,
-                src: match self.src {
-                    Some(IpAddr::V6(s)) => Some(s),
-                    _ => None,
-                },
-                hlim: self.ttl,
-                ..Ipv6Repr::default()
-            }),
-        };
-        let tcp = Layer::Tcp(TcpRepr {
-            sport: self.local_port,
-            dport,
-            seq: seg.seq,
-            ack: seg.ack,
-            flags: seg.flags,
-            window: seg.window,
-            options,
-            ..TcpRepr::default()
+        self.pending.push_back(Pending {
+            step,
+            packet: pkt,
+            events,
         });
-        let mut layers = vec![ip, tcp];
-        if !data.is_empty() {
-            layers.push(Layer::Raw(data.to_vec()));
-        }
-        Packet::new(layers)
+        self.bound_history();
+        true
     }
 
-    fn show(&mut self, dir: Dir, pkt: &Packet) {
-        let arrow = match dir {
-            Dir::Sent => ">",
-            Dir::Received => "<",
+    /// Recognises the peer's retransmission of its SYN (SYN-ACK), FIN or data, and says
+    /// why it came. Counts them.
+    fn repeat_note(&mut self, seg: &Segment, at: Instant) -> Option<String> {
+        let f = seg.flags;
+        if f.contains(TcpFlags::RST) {
+            return None;
+        }
+        let (irs, rcv_nxt) = (self.machine.us.irs, self.machine.us.rcv_nxt);
+        if f.contains(TcpFlags::SYN) {
+            let what = if f.contains(TcpFlags::ACK) {
+                "SYN-ACK"
+            } else {
+                "SYN"
+            };
+            let acks_new = f.contains(TcpFlags::ACK)
+                && seq_gt(seg.ack, self.machine.us.snd_una)
+                && seq_le(seg.ack, self.machine.us.snd_nxt);
+            if irs != Some(seg.seq) || acks_new {
+                if irs.is_none() {
+                    self.repeats.syn = Some((seg.seq, at, 0));
+                }
+                return None;
+            }
+            let (_, first, n) = self.repeats.syn.get_or_insert((seg.seq, at, 0));
+            *n += 1;
+            let (first, n) = (*first, *n);
+            let dt = at.saturating_duration_since(first).as_secs_f64();
+            let answer = if what == "SYN" { "SYN-ACK" } else { "ACK" };
+            let why = if acked_since(&self.machine, first, seg.seq) {
+                format!("it has not received your {answer} (lost, or crossed it on the wire)")
+            } else {
+                format!("it is waiting for your {answer}: you have not sent it yet")
+            };
+            return Some(format!(
+                "retransmission {n} of the peer's {what}, {dt:.1} s after the first: {why}"
+            ));
+        }
+        if f.contains(TcpFlags::FIN) {
+            let fin_at = seg.seq.wrapping_add(seg.len);
+            match self.repeats.fin {
+                Some((seq, first, n)) if seq == fin_at => {
+                    self.repeats.fin = Some((seq, first, n + 1));
+                    let dt = at.saturating_duration_since(first).as_secs_f64();
+                    let why = if acked_since(&self.machine, first, fin_at) {
+                        "it has not received your ACK of it (lost, or crossed it on the wire)"
+                    } else {
+                        "it is waiting for your ACK of it: you have not sent one yet"
+                    };
+                    let what = if seg.len > 0 {
+                        format!("its {} bytes and FIN", seg.len)
+                    } else {
+                        "FIN".to_string()
+                    };
+                    return Some(format!(
+                        "retransmission {} of the peer's {what}, {dt:.1} s after the first: {why}",
+                        n + 1
+                    ));
+                }
+                _ if seq_le(rcv_nxt, fin_at) => {
+                    self.repeats.fin = Some((fin_at, at, 0));
+                }
+                _ => {}
+            }
+        }
+        let end = seg.seq.wrapping_add(seg.len);
+        if seg.len > 0 && irs.is_some() && seq_le(end, rcv_nxt) {
+            let why = if acked_since(&self.machine, self.epoch.unwrap_or(at), end.wrapping_sub(1)) {
+                "it has not received your ACK of them (lost, or crossed it on the wire)"
+            } else {
+                "it is waiting for your ACK of them: you have not sent one yet"
+            };
+            return Some(format!(
+                "retransmission of {} bytes you already have: {why}",
+                seg.len
+            ));
+        }
+        None
+    }
+
+    /// Reads the peer kernel's state for this connection and compares it with the
+    /// model. When they agree (or `last` says not to wait any more) the step is done: a
+    /// line shows both (when they changed since the last one, or disagree, flagged) and
+    /// the latest history entry keeps the kernel's state. Returns whether it is done.
+    fn check_kernel(&mut self, last: bool) -> bool {
+        let (Some((peer, pport)), Some(src), Some(view)) =
+            (self.remote, self.src, self.kernel.as_mut())
+        else {
+            self.kernel_due = false;
+            return true;
         };
-        let line = format!("{arrow} {}", display::summary(pkt));
-        (self.sink)(&line);
-    }
-
-    fn show_step(&mut self, step: &Step) {
-        let mut lines: Vec<String> = step.transitions.iter().map(transition_line).collect();
-        lines.extend(step.warnings.iter().map(|w| format!("  warning: {w}")));
-        lines.extend(step.notes.iter().map(|n| format!("  note: {n}")));
-        for l in lines {
-            (self.sink)(&l);
-        }
-    }
-
-    /// Our state (`s.state`).
-    pub fn state(&self) -> State {
-        self.machine.state()
-    }
-    /// The peer's state as inferred from the exchange (`s.peer_state`).
-    pub fn peer_state(&self) -> State {
-        self.machine.peer_state()
-    }
-    pub fn snd_nxt(&self) -> u32 {
-        self.machine.us.snd_nxt
-    }
-    pub fn snd_una(&self) -> u32 {
-        self.machine.us.snd_una
-    }
-    pub fn rcv_nxt(&self) -> u32 {
-        self.machine.us.rcv_nxt
-    }
-    /// Our ISN (what our SYN carried, or will carry).
-    pub fn isn(&self) -> u32 {
-        self.machine.us.iss
-    }
-    /// The peer's ISN, once its SYN came.
-    pub fn peer_isn(&self) -> Option<u32> {
-        self.machine.us.irs
-    }
-    /// The peer's SYN options (MSS, window scale, SACK-permitted, timestamps).
-    pub fn peer_options(&self) -> SegOptions {
-        self.machine.us.other_opts
-    }
-    pub fn local_port(&self) -> u16 {
-        self.local_port
-    }
-    pub fn remote(&self) -> Option<(IpAddr, u16)> {
-        self.remote
-    }
-    /// Every segment with the states after it (`s.history`).
-    pub fn history(&self) -> &[Step] {
-        &self.machine.history
-    }
-    /// Every packet as sent or received, in order.
-    pub fn packets(&self) -> &[Packet] {
-        &self.packets
-    }
-    /// The state machine, for callers that want all the variables.
-    pub fn machine(&self) -> &Machine {
-        &self.machine
-    }
-
-    /// `s.ladder()`: the exchange as a ladder diagram, titled with the two ends.
-    pub fn ladder(&self, absolute: bool, ascii: bool) -> String {
-        ladder::text(&self.machine, &self.ladder_options(absolute, ascii))
-    }
-
-    /// `s.ladder(file="x.svg")`: the same as a standalone SVG.
-    pub fn ladder_svg(&self, absolute: bool) -> String {
-        ladder::svg(&self.machine, &self.ladder_options(absolute, false))
-    }
-
-    /// The ladder options this session draws with (titles from its two ends), for
-    /// callers that change some of them.
-    pub fn ladder_options(&self, absolute: bool, ascii: bool) -> LadderOptions {
-        let end = |addr: Option<IpAddr>, port: u16| match addr {
-            Some(IpAddr::V6(a)) => format!("[{a}]:{port}"),
-            Some(a) => format!("{a}:{port}"),
-            None => format!("port {port}"),
+        let model = self.machine.peer.state;
+        let got = view.state(
+            SocketAddr::new(peer, pport),
+            SocketAddr::new(src, self.local_port),
+        );
+        let k = match got {
+            Err(e) => {
+                self.kernel_due = false;
+                self.say(&format!(
+                    "  kernel: cannot read the server's socket state: {e}"
+                ));
+                return true;
+            }
+            Ok(k) => k,
         };
-        LadderOptions {
-            absolute,
-            ascii,
-            left: end(self.src, self.local_port),
-            right: self
-                .remote
-                .map_or_else(|| "peer".to_string(), |(a, p)| end(Some(a), p)),
-            warnings: true,
+        let agrees = kernel_agrees(model, k);
+        if !agrees && !last {
+            return false;
         }
+        self.kernel_due = false;
+        let name = k.map_or("no socket", |k| k.ss);
+        if let Some(h) = self.machine.history.last_mut() {
+            h.kernel = Some(name);
+        }
+        if !agrees {
+            self.say(&format!(
+                "  peer: {model} (kernel: {name}) ≠ the model and the server's kernel disagree: the kernel is right"
+            ));
+        } else if self.kernel_last != Some((model, name)) {
+            self.say(&format!("  peer: {model} (kernel: {name})"));
+        }
+        self.kernel_last = Some((model, name));
+        true
     }
-}
 
-impl Drop for Session {
-    fn drop(&mut self) {
-        if let Some(g) = &self.guard {
-            if let Ok(mut g) = g.lock() {
-                let _ = g.remove_port(self.local_port);
+    /// Drops the oldest tenth of the history once it holds [`MAX_HISTORY`] segments.
+    fn bound_history(&mut self) {
+        if self.packets.len() <= MAX_HISTORY {
+            return;
+        }
+        let n = MAX_HISTORY / 10;
+        self.packets.drain(..n.min(self.packets.len()));
+        let h = &mut self.machine.history;
+        h.drain(..n.min(h.len()));
+        if self.dropped == 0 {
+            self.say(&format!(
+                "  note: the history keeps the last {MAX_HISTORY} segments; older ones are dropped"
+            ));
+        }
+        self.dropped += n;
+    }
+
+    /// One attempt of `expect`: `None` while the events are not there yet.
+    fn try_expect(
+        &mut self,
+        exp: &Expectation,
+        want: Option<Want>,
+        strict: bool,
+    ) -> Option<Result<Got, SessionError>> {
+        if strict {
+            let (p, data) = events::take(&mut self.pending, None, 0)?;
+            return Some(
+                state::check(exp, &p.step.seg, &p.packet.payload().to_vec())
+                    .map_err(SessionError::Mismatch)
+                    .map(|()| Got {
+                        step: p.step,
+                        packet: p.packet,
+                        data,
+                    }),
+            );
+        }
+        match events::find(&self.pending, want, self.machine.us.snd_nxt) {
+            Found::NotYet => None,
+            Found::Reset(i) => {
+                let p = self.pending.get(i)?.clone();
+                let _ = events::take(&mut self.pending, None, i);
+                let what = exp
+                    .flags
+                    .map_or_else(|| "a segment".to_string(), |f| f.to_string());
+                let refused = self
+                    .machine
+                    .history
+                    .iter()
+                    .any(|h| h.dir == Dir::Sent && h.seg.flags.contains(TcpFlags::SYN))
+                    && self.machine.us.irs.is_none();
+                let why = if refused {
+                    "the port is closed: the peer refused the connection"
+                } else {
+                    "the peer reset the connection"
+                };
+                Some(Err(SessionError::Mismatch(format!(
+                    "expected {what}, got {}: {why}",
+                    p.step.seg.flags
+                ))))
+            }
+            Found::Match(i) => {
+                // The fields are checked on the segment that brought the events; a
+                // mismatch leaves them pending.
+                let p = self.pending.get(i)?;
+                let mut check_exp = exp.clone();
+                check_exp.flags = None;
+                if let Err(m) = state::check(&check_exp, &p.step.seg, p.packet.payload()) {
+                    let flags = p.step.seg.flags;
+                    return Some(Err(SessionError::Mismatch(format!(
+                        "{m} (in the {flags} segment that brought what was expected)"
+                    ))));
+                }
+                let (p, data) = events::take(&mut self.pending, want, i)?;
+                Some(Ok(Got {
+                    step: p.step,
+                    packet: p.packet,
+                    data,
+                }))
             }
         }
     }
+
+    /// What a timed-out `expect` says: what it waited for and what came meanwhile.
+    fn timeout_text(&self, exp: &Expectation, o: ExpectOptions, attempt: u32) -> String {
+        let what = exp
+            .flags
+            .map_or_else(|| "a segment".to_string(), |f| format!("{f}"));
+        let tries = if o.retry > 0 {
+            format!(" ({} tries)", attempt + 1)
+        } else {
+            String::new()
+        };
+        let came: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|p| !p.events.is_empty())
+            .map(|p| format!("{} ({})", p.step.seg.flags, p.events.describe()))
+            .collect();
+        let mut text = if came.is_empty() {
+            format!(
+                "expected {what} within {}{tries}, nothing came",
+                seconds(o.timeout)
+            )
+        } else {
+            format!(
+                "expected {what} within {}{tries}; came meanwhile, not taken: {}",
+                seconds(o.timeout),
+                came.join("; ")
+            )
+        };
+        let want = Want::from_flags(exp.flags);
+        if want.is_some_and(|w| w.ack && !w.syn && !w.data && !w.fin && !w.rst) {
+            let us = &self.machine.us;
+            if us.snd_una != us.snd_nxt {
+                text.push_str(&format!(
+                    " (waiting for an ACK of everything sent, {}; the peer acknowledged up to {})",
+                    us.snd_nxt, us.snd_una
+                ));
+            }
+        }
+        text
+    }
+}
+
+/// Whether we sent, at or after `since`, an ACK of everything up to and including `seq`.
+fn acked_since(m: &Machine, since: Instant, seq: u32) -> bool {
+    m.history.iter().any(|h| {
+        h.dir == Dir::Sent
+            && h.at >= since
+            && h.seg.flags.contains(TcpFlags::ACK)
+            && !h.seg.flags.contains(TcpFlags::RST)
+            && seq_gt(h.seg.ack, seq)
+    })
+}
+
+/// An IPv4 or IPv6 packet with our TCP segment.
+#[allow(clippy::too_many_arguments)] // the header fields a session fills, one to one
+fn build(
+    src: Option<IpAddr>,
+    sport: u16,
+    ttl: u8,
+    dst: IpAddr,
+    dport: u16,
+    seg: &Segment,
+    data: &[u8],
+    options: Vec<TcpOption>,
+) -> Packet {
+    let ip = match dst {
+        IpAddr::V4(d) => Layer::Ipv4(Ipv4Repr {
+            dst: d,
+            src: match src {
+                Some(IpAddr::V4(s)) => Some(s),
+                _ => None,
+            },
+            ttl,
+            flags: 0b010, // DF, as Linux sends TCP
+            ..Ipv4Repr::default()
+        }),
+        IpAddr::V6(d) => Layer::Ipv6(Ipv6Repr {
+            dst: d,
+            src: match src {
+                Some(IpAddr::V6(s)) => Some(s),
+                _ => None,
+            },
+            hlim: ttl,
+            ..Ipv6Repr::default()
+        }),
+    };
+    let tcp = Layer::Tcp(TcpRepr {
+        sport,
+        dport,
+        seq: seg.seq,
+        ack: seg.ack,
+        flags: seg.flags,
+        window: seg.window,
+        options,
+        ..TcpRepr::default()
+    });
+    let mut layers = vec![ip, tcp];
+    if !data.is_empty() {
+        layers.push(Layer::Raw(data.to_vec()));
+    }
+    Packet::new(layers)
+}
+
+/// Whether the kernel's socket state is what the model says.
+fn kernel_agrees(model: State, k: Option<KernelState>) -> bool {
+    match k {
+        None => matches!(model, State::Closed | State::Listen),
+        Some(k) => k.rfc == model,
+    }
+}
+
+/// The events a received segment brings: `before` and `after` are our endpoint around it.
+fn events_of(
+    seg: &Segment,
+    payload: &[u8],
+    before: &state::Endpoint,
+    after: &state::Endpoint,
+) -> Events {
+    let f = seg.flags;
+    // A SYN not seen before (a retransmission repeats the ISN already taken), or the
+    // SYN-ACK of a simultaneous open, which repeats the SYN but acknowledges ours.
+    let acks_new = f.contains(TcpFlags::ACK) && seq_gt(seg.ack, before.snd_una);
+    let syn = f.contains(TcpFlags::SYN)
+        && !f.contains(TcpFlags::RST)
+        && (before.irs != Some(seg.seq) || acks_new);
+    let _ = after.irs;
+    let fin_at = seg.seq.wrapping_add(seg.len);
+    let fin = f.contains(TcpFlags::FIN)
+        && !f.contains(TcpFlags::RST)
+        && before.rcv_nxt != after.rcv_nxt
+        && after.rcv_nxt == fin_at.wrapping_add(1);
+    let mut data = Vec::new();
+    if seg.len > 0 && after.irs.is_some() && before.irs.is_some() {
+        let data_end = after.rcv_nxt.wrapping_sub(u32::from(fin));
+        let start = if seq_gt(before.rcv_nxt, seg.seq) {
+            before.rcv_nxt
+        } else {
+            seg.seq
+        };
+        if seq_gt(data_end, start) {
+            let from = start.wrapping_sub(seg.seq) as usize;
+            let to = data_end.wrapping_sub(seg.seq) as usize;
+            if let Some(bytes) = payload.get(from..to.min(payload.len())) {
+                data = bytes.to_vec();
+            }
+        }
+    }
+    Events {
+        syn,
+        ack: events::ack_event(f, seg.ack, seg.len, before.snd_una, before.snd_nxt),
+        data,
+        fin,
+        rst: f.contains(TcpFlags::RST),
+    }
+}
+
+/// Notes that say what a received segment means for the person.
+fn explain(
+    seg: &Segment,
+    before: &state::Endpoint,
+    after: &state::Endpoint,
+    peer_before: State,
+    m: &Machine,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let f = seg.flags;
+    if f.contains(TcpFlags::RST) {
+        return notes;
+    }
+    let acked = f.contains(TcpFlags::ACK) && seq_gt(seg.ack, before.snd_una);
+    let fin_acked = acked && !before.fin_acked && after.fin_acked;
+    let fin_new = f.contains(TcpFlags::FIN) && after.rcv_nxt != before.rcv_nxt;
+    if fin_acked && fin_new {
+        notes.push(
+            "the peer acknowledged your FIN and sent its own in one segment: its application closed at once, so this close takes three segments, not four"
+                .to_string(),
+        );
+    } else if fin_acked && m.peer.state == State::CloseWait {
+        notes.push(
+            "acknowledges your FIN: the peer is in CLOSE_WAIT, and its FIN comes when its application closes"
+                .to_string(),
+        );
+    } else if fin_new && peer_before == State::Established {
+        notes.push(
+            "the peer closed its side first (its application called close()): you are in CLOSE_WAIT until you send your FIN"
+                .to_string(),
+        );
+    }
+    if acked && !f.contains(TcpFlags::SYN) && seg.len == 0 && !f.contains(TcpFlags::FIN) {
+        let mut bytes = seg.ack.wrapping_sub(before.snd_una);
+        if before
+            .fin_seq
+            .is_some_and(|fs| seq_gt(seg.ack, fs) && !before.fin_acked)
+        {
+            bytes = bytes.saturating_sub(1);
+        }
+        if bytes > 0 && !fin_acked {
+            notes.push(format!(
+                "acknowledges your {bytes} byte{}; the answer may follow",
+                if bytes == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    notes
 }
 
 /// `SYN_SENT → ESTABLISHED (reason)`, or `peer: LISTEN → SYN_RECEIVED (reason)`.

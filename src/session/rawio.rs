@@ -1,10 +1,7 @@
-//! A minimal [`SegmentIo`] over the engine's safe syscall wrappers (`net::sys`):
-//! IP packets leave through IPPROTO_RAW sockets (marked, so the RST guard lets our
-//! own RSTs pass) and come back through an AF_PACKET socket, from which only packets
-//! arriving at this host are taken (loopback shows every packet twice).
-//!
-//! It is what `tcpcraft handshake` uses until the engine offers a session transport
-//! of its own; it has no unsafe code.
+//! The raw-socket [`SegmentIo`]: segments leave through the process's shared raw IP
+//! sockets (marked, so the RST guard lets our own RSTs pass) and arrive through the
+//! shared background receiver (`net::segrx`), which hands each one to its session the
+//! moment it arrives. Opening a session costs no socket of its own.
 //!
 //! With `--pcap`, every segment sent and every received segment the session takes as
 //! its own goes into the file the engine writes too (one shared writer), with the
@@ -14,25 +11,26 @@
 use std::io;
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use super::{SegmentIo, SessionError};
-use crate::net::guard::mark_socket;
+use crate::net::segrx::{self, Subscriber, Subscription, Tx};
 use crate::net::sys;
 use crate::packet::{Layer, LinkType, Packet};
 use crate::pcap::SharedWriter;
 
-/// Raw IP out, AF_PACKET in.
+/// Raw IP out, the shared background receiver in.
 pub struct RawIo {
-    tx4: OwnedFd,
-    tx6: OwnedFd,
-    rx: OwnedFd,
+    tx: Arc<Tx>,
+    /// A capture socket of its own, opened when the transport is pulled ([`RawIo::recv`],
+    /// for tools and tests that read packets themselves) instead of subscribed.
+    rx: Option<OwnedFd>,
     buf: Vec<u8>,
+    /// Whether a session subscribed (then nothing is pulled).
+    subscribed: bool,
     /// Where `--pcap` goes, if given.
     pcap: Option<SharedWriter>,
-    /// The last packet `recv` returned and its kernel receive time, written to the pcap
-    /// file once the session says it is one of its own ([`SegmentIo::accepted`]).
-    last: Option<(std::time::Duration, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for RawIo {
@@ -45,7 +43,6 @@ impl std::fmt::Debug for RawIo {
 fn open_error(what: &str, e: io::Error) -> SessionError {
     if e.kind() == io::ErrorKind::PermissionDenied {
         // The one wording the engine uses too: names CAP_NET_RAW and the fix.
-        let _ = what;
         SessionError::Io(crate::net::engine::permission_message())
     } else {
         SessionError::Io(format!("{what}: {e}"))
@@ -53,35 +50,16 @@ fn open_error(what: &str, e: io::Error) -> SessionError {
 }
 
 impl RawIo {
-    /// Opens the sockets; captures on `iface` (all interfaces when `None`).
-    pub fn new(iface: Option<&str>) -> Result<RawIo, SessionError> {
-        let raw = |domain| {
-            let fd = sys::socket(domain, libc::SOCK_RAW, libc::IPPROTO_RAW)
-                .map_err(|e| open_error("raw socket", e))?;
-            mark_socket(fd.as_raw_fd()).map_err(|e| open_error("marking the raw socket", e))?;
-            Ok::<OwnedFd, SessionError>(fd)
-        };
-        let tx4 = raw(libc::AF_INET)?;
-        let tx6 = raw(libc::AF_INET6)?;
-        let all = libc::ETH_P_ALL as u16;
-        let rx = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, i32::from(all.to_be()))
-            .map_err(|e| open_error("capture socket", e))?;
-        let ifindex = match iface {
-            Some(name) => sys::if_nametoindex(name)
-                .ok_or_else(|| SessionError::Io(format!("no interface {name:?}")))?,
-            None => 0,
-        };
-        let one: libc::c_int = 1;
-        sys::setsockopt(&rx, libc::SOL_SOCKET, sys::SO_TIMESTAMPNS, &one)
-            .map_err(|e| open_error("capture socket", e))?;
-        sys::bind_packet(&rx, ifindex, all).map_err(|e| open_error("capture socket", e))?;
+    /// The shared send sockets (opened on first use). `_iface` is kept for callers
+    /// that name one: the receiver listens on every interface.
+    pub fn new(_iface: Option<&str>) -> Result<RawIo, SessionError> {
+        let tx = segrx::tx().map_err(|e| open_error("raw socket", e))?;
         Ok(RawIo {
-            tx4,
-            tx6,
-            rx,
-            buf: vec![0; 65536],
+            tx,
+            rx: None,
+            buf: Vec::new(),
+            subscribed: false,
             pcap: None,
-            last: None,
         })
     }
 
@@ -90,13 +68,15 @@ impl RawIo {
         self.pcap = pcap;
         self
     }
+}
 
-    /// Writes one record; a failing write must not stop the session (the engine
-    /// reports pcap errors when it flushes).
-    fn record(&self, time: std::time::Duration, bytes: &[u8]) {
-        if let Some(w) = &self.pcap {
-            let _ = w.write_now(time, bytes);
+impl RawIo {
+    fn open_rx(&mut self) -> Result<(), SessionError> {
+        if self.rx.is_none() {
+            self.rx = Some(segrx::capture_socket().map_err(|e| open_error("capture socket", e))?);
+            self.buf = vec![0; 65536];
         }
+        Ok(())
     }
 }
 
@@ -120,29 +100,42 @@ impl SegmentIo for RawIo {
                 }
             }
         }
+        if !self.subscribed {
+            // Pulled: the capture must be open before the answer can come.
+            self.open_rx()?;
+        }
         let bytes = p.to_bytes();
-        let fd = if dst.is_ipv4() { &self.tx4 } else { &self.tx6 };
         let time = sys::clocks().0;
-        sys::sendto(fd, &bytes, &sys::RawSockAddr::from_ip(dst, 0, 0))
+        self.tx
+            .send(&bytes, dst)
             .map_err(|e| SessionError::Io(format!("sending to {dst}: {e}")))?;
-        self.record(time, &bytes);
+        if let Some(w) = &self.pcap {
+            // A failing write must not stop the session (the engine reports pcap
+            // errors when it flushes).
+            let _ = w.write_now(time, &bytes);
+        }
         Ok(p.filled())
     }
 
     fn recv(&mut self, timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError> {
+        self.open_rx()?;
+        let Some(rx) = &self.rx else {
+            return Ok(None);
+        };
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let ready = sys::poll_in(self.rx.as_raw_fd(), left)
+            let ready = sys::poll_in(rx.as_raw_fd(), left)
                 .map_err(|e| SessionError::Io(format!("capture: {e}")))?;
             if !ready {
                 return Ok(None);
             }
-            let Some(got) = sys::recv_packet(&self.rx, &mut self.buf)
+            let Some(got) = sys::recv_packet(rx, &mut self.buf)
                 .map_err(|e| SessionError::Io(format!("capture: {e}")))?
             else {
                 continue;
             };
+            // Loopback shows every packet twice: keep the arriving copy.
             if got.pkttype == libc::PACKET_OUTGOING {
                 continue;
             }
@@ -151,18 +144,20 @@ impl SegmentIo for RawIo {
             };
             let (p, _) = Packet::parse(bytes, LinkType::RawIp);
             if p.tcp().is_some() {
-                if self.pcap.is_some() {
-                    let time = got.stamp.unwrap_or_else(|| sys::clocks().0);
-                    self.last = Some((time, bytes.to_vec()));
-                }
                 return Ok(Some((p, Instant::now())));
             }
         }
     }
 
-    fn accepted(&mut self, _pkt: &Packet) {
-        if let Some((time, bytes)) = self.last.take() {
-            self.record(time, &bytes);
-        }
+    fn subscribe(
+        &mut self,
+        port: u16,
+        sub: Weak<dyn Subscriber>,
+    ) -> Result<Option<Subscription>, SessionError> {
+        self.subscribed = true;
+        self.rx = None;
+        segrx::subscribe(port, sub, self.pcap.clone())
+            .map(Some)
+            .map_err(|e| open_error("capture socket", e))
     }
 }

@@ -165,6 +165,10 @@ pub fn seq_le(a: u32, b: u32) -> bool {
 pub fn seq_gt(a: u32, b: u32) -> bool {
     seq_lt(b, a)
 }
+/// `a >= b` in sequence space.
+pub fn seq_ge(a: u32, b: u32) -> bool {
+    seq_le(b, a)
+}
 
 /// Which end of the connection an [`Endpoint`] models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,6 +254,10 @@ enum Event {
     RecvRst,
     /// 2 MSL passed in TIME_WAIT.
     TimeWaitExpired,
+    /// SYN_RECEIVED too long: the SYN-ACK was retransmitted as often as allowed.
+    SynAckGiveUp,
+    /// FIN_WAIT_2 too long with the application gone (Linux's tcp_fin_timeout).
+    FinWait2Timeout,
 }
 
 /// One end of the connection: its state and the RFC 9293 §3.3.1 variables.
@@ -289,6 +297,8 @@ pub struct Endpoint {
     pub owes: Option<Owed>,
     /// When TIME_WAIT began.
     pub time_wait_since: Option<Instant>,
+    /// When the current state began (the peer model's timers count from it).
+    pub state_since: Option<Instant>,
 }
 
 /// What an endpoint made of a received segment.
@@ -325,6 +335,7 @@ impl Endpoint {
             other_opts: SegOptions::default(),
             owes: None,
             time_wait_since: None,
+            state_since: None,
         }
     }
 
@@ -352,6 +363,7 @@ impl Endpoint {
             reason,
         });
         self.state = to;
+        self.state_since = Some(now);
         self.time_wait_since = (to == State::TimeWait).then_some(now);
     }
 
@@ -409,6 +421,17 @@ impl Endpoint {
             (LastAck, RecvAckOfFin) => Some((Closed, "our FIN acknowledged")),
             // §3.10.8 time-wait timeout: 2 MSL passed, delete the TCB.
             (TimeWait, TimeWaitExpired) => Some((Closed, "2 MSL passed")),
+            // §3.8.3 (R2): the SYN-ACK retransmitted until the limit, then the
+            // half-open connection is dropped (Linux: net.ipv4.tcp_synack_retries).
+            (SynReceived, SynAckGiveUp) => Some((
+                Closed,
+                "gave up: its SYN-ACK was never acknowledged (Linux: 5 retransmissions, about 63 s; other systems differ)",
+            )),
+            // Linux drops an orphaned FIN-WAIT-2 socket after tcp_fin_timeout (60 s).
+            (FinWait2, FinWait2Timeout) => Some((
+                Closed,
+                "gave up waiting for your FIN (Linux: net.ipv4.tcp_fin_timeout, 60 s, once its application closed)",
+            )),
             // §3.10.7.4 second check, SYN-RECEIVED from a passive OPEN: back to LISTEN.
             (SynReceived, RecvRst) if self.passive => {
                 Some((Listen, "RST received: back to listening"))
@@ -552,6 +575,18 @@ impl Endpoint {
         match self.state {
             // §3.10.7.1: everything is for no connection; a RST answers anything but a RST.
             State::Closed => {
+                // A hand-driven session that has not sent its SYN yet keeps the peer's
+                // SYN, so that sending one now makes a simultaneous open (a kernel in
+                // CLOSED would answer it with a RST).
+                if self.side == Side::Us && !self.syn_sent && f.syn() && !f.ack() && !f.rst() {
+                    self.take_syn(seg);
+                    r.info.push(
+                        "SYN while you are CLOSED: kept, so that your SYN makes this a simultaneous open (a kernel would answer with RST)"
+                            .to_string(),
+                    );
+                    r.accepted = true;
+                    return r;
+                }
                 if !f.rst() {
                     r.problems
                         .push(format!("{whose} side is CLOSED: it answers with RST"));
@@ -835,12 +870,29 @@ impl Endpoint {
         r
     }
 
-    /// The TIME_WAIT timer (time passed in).
-    fn tick(&mut self, now: Instant, time_wait: Duration, out: &mut Vec<Transition>) {
+    /// The TIME_WAIT timer, and for the peer model the give-up timers of its half-open
+    /// and its orphaned FIN_WAIT_2 connection (time passed in).
+    fn tick(&mut self, now: Instant, timers: &PeerTimers, out: &mut Vec<Transition>) {
         if let (State::TimeWait, Some(since)) = (self.state, self.time_wait_since) {
-            if now.saturating_duration_since(since) >= time_wait {
+            if now.saturating_duration_since(since) >= timers.time_wait {
                 self.step(Event::TimeWaitExpired, now, out);
             }
+        }
+        if self.side != Side::Peer {
+            return;
+        }
+        let Some(since) = self.state_since else {
+            return;
+        };
+        let held = now.saturating_duration_since(since);
+        match self.state {
+            State::SynReceived if held >= timers.synack_give_up => {
+                self.step(Event::SynAckGiveUp, now, out)
+            }
+            State::FinWait2 if held >= timers.fin_timeout => {
+                self.step(Event::FinWait2Timeout, now, out)
+            }
+            _ => {}
         }
     }
 }
@@ -868,6 +920,9 @@ pub struct Step {
     pub warnings: Vec<String>,
     /// Everything else worth saying (a challenge ACK recognised, a probe …).
     pub notes: Vec<String>,
+    /// The peer kernel's real state after this segment (`ss`'s name), where tcpcraft
+    /// can read it (the lab's server namespace).
+    pub kernel: Option<&'static str>,
 }
 
 /// What the user asks to send; `None` fields are filled in from the session.
@@ -889,8 +944,39 @@ pub struct Machine {
     pub history: Vec<Step>,
     /// Our state and the peer's before the first segment (row 0 of the ladder).
     pub initial: (State, State),
-    /// How long TIME_WAIT lasts (2 MSL; Linux uses 60 s).
+    /// How long TIME_WAIT lasts, and when the peer model gives up.
+    pub timers: PeerTimers,
+}
+
+/// The peer model's timers: what Linux does by default. Another system, or other
+/// settings, give up at other times; the notes say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerTimers {
+    /// TIME_WAIT (2 MSL; Linux: 60 s).
     pub time_wait: Duration,
+    /// A half-open connection is dropped after its SYN-ACK went unacknowledged this long
+    /// (Linux: tcp_synack_retries = 5 retransmissions at 1, 3, 7, 15, 31 s, dropped at 63 s).
+    pub synack_give_up: Duration,
+    /// An orphaned FIN_WAIT_2 is dropped after this (Linux: tcp_fin_timeout, 60 s).
+    pub fin_timeout: Duration,
+}
+
+impl Default for PeerTimers {
+    fn default() -> Self {
+        PeerTimers {
+            time_wait: Duration::from_secs(60),
+            synack_give_up: Duration::from_secs(63),
+            fin_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl PeerTimers {
+    /// Linux's give-up time for `retries` SYN-ACK retransmissions: the timer starts at
+    /// 1 s and doubles, and the last one is waited out too: 2^(retries+1) - 1 seconds.
+    pub fn synack_give_up_for(retries: u32) -> Duration {
+        Duration::from_secs((1u64 << (retries.min(20) + 1)) - 1)
+    }
 }
 
 impl Machine {
@@ -901,7 +987,7 @@ impl Machine {
             peer: Endpoint::new(Side::Peer, State::Listen, 0, 0),
             history: Vec::new(),
             initial: (State::Closed, State::Listen),
-            time_wait: Duration::from_secs(60),
+            timers: PeerTimers::default(),
         }
     }
 
@@ -912,7 +998,7 @@ impl Machine {
             peer: Endpoint::new(Side::Peer, State::Closed, 0, 0),
             history: Vec::new(),
             initial: (State::Listen, State::Closed),
-            time_wait: Duration::from_secs(60),
+            timers: PeerTimers::default(),
         }
     }
 
@@ -990,8 +1076,8 @@ impl Machine {
     /// Advances timers (TIME_WAIT) to `now`; returns the changes.
     pub fn tick(&mut self, now: Instant) -> Vec<Transition> {
         let mut out = Vec::new();
-        self.us.tick(now, self.time_wait, &mut out);
-        self.peer.tick(now, self.time_wait, &mut out);
+        self.us.tick(now, &self.timers, &mut out);
+        self.peer.tick(now, &self.timers, &mut out);
         out
     }
 
@@ -1016,6 +1102,7 @@ impl Machine {
             transitions,
             warnings,
             notes,
+            kernel: None,
         });
         let last = self.history.len() - 1;
         &self.history[last]

@@ -2,8 +2,6 @@
 
 use super::mock::{echo_server, segment, MockHandle, MockIo, PEER4, PEER6, US4, US6};
 use super::*;
-use std::cell::RefCell;
-use std::rc::Rc;
 
 const T: Duration = Duration::from_millis(10);
 
@@ -23,11 +21,11 @@ fn exp(f: &str) -> Expectation {
 }
 
 /// A sink that keeps the printed lines.
-fn capture() -> (Sink, Rc<RefCell<Vec<String>>>) {
-    let lines = Rc::new(RefCell::new(Vec::new()));
+fn capture() -> (Sink, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let l = lines.clone();
     (
-        Box::new(move |s: &str| l.borrow_mut().push(s.to_string())),
+        std::sync::Arc::new(move |s: &str| l.lock().unwrap().push(s.to_string())),
         lines,
     )
 }
@@ -36,7 +34,11 @@ fn active(
     dst: IpAddr,
     local: IpAddr,
     dport: u16,
-) -> (Session, MockHandle, Rc<RefCell<Vec<String>>>) {
+) -> (
+    Session,
+    MockHandle,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
     let (io, handle) = MockIo::new(local, echo_server(80, 5000));
     let (sink, lines) = capture();
     let opts = SessionOptions {
@@ -55,7 +57,7 @@ fn open_exchange_and_close_actively() {
     s.send(req("S")).expect("send");
     assert_eq!(s.state(), State::SynSent);
     let r = s.expect(&exp("SA"), T).expect("SA");
-    assert_eq!((r.seg.seq, r.seg.ack), (5000, 1001));
+    assert_eq!((r.step.seg.seq, r.step.seg.ack), (5000, 1001));
     assert_eq!(s.peer_isn(), Some(5000));
     assert_eq!(s.peer_options().mss, Some(1460));
     s.send(req("A")).expect("send");
@@ -102,7 +104,7 @@ fn open_exchange_and_close_actively() {
             TimeWait
         ]
     );
-    let printed = lines.borrow().join("\n");
+    let printed = lines.lock().unwrap().join("\n");
     for want in [
         "  CLOSED → SYN_SENT (active open: SYN sent)",
         "  SYN_SENT → ESTABLISHED (our SYN acknowledged and the other SYN received)",
@@ -163,7 +165,9 @@ fn expect_reports_mismatch_and_timeout() {
         .expect_err("a closed port");
     assert_eq!(
         err,
-        SessionError::Mismatch("expected flags SA, got RA; expected seq 5000, got 0".into())
+        SessionError::Mismatch(
+            "expected SA, got RA: the port is closed: the peer refused the connection".into()
+        )
     );
     assert_eq!(s.state(), State::Closed, "the RST is still taken");
     assert_eq!(s.history().len(), 2);
@@ -199,7 +203,8 @@ fn given_values_are_sent_exactly_with_warnings() {
         step.warnings
     );
     assert!(lines
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .any(|l| l.starts_with("  warning: seq 90000")));
     assert_eq!(s.snd_nxt(), 1001);
@@ -238,7 +243,7 @@ fn passive_open_answered_by_hand_then_passive_close() {
         (s.state(), s.peer_state()),
         (State::Closed, State::TimeWait)
     );
-    let printed = lines.borrow().join("\n");
+    let printed = lines.lock().unwrap().join("\n");
     assert!(
         printed.contains("  LISTEN → SYN_RECEIVED (SYN received and SYN-ACK sent)"),
         "{printed}"
