@@ -458,6 +458,27 @@ impl Hinter for ReplHelper {
             .strip_suffix('(')
             .map(|s| s.get(word_start(s, s.len())..).unwrap_or(""))
         {
+            // `s.send(`: a method of a value (a session's), not the builtin `send(`.
+            let head = line.get(..line.len() - 1 - name.len()).unwrap_or("");
+            if let Some(chain) = head.strip_suffix('.') {
+                let owner = chain.get(word_start(chain, chain.len())..).unwrap_or("");
+                let is_session = matches!(
+                    self.it.borrow().get_var(owner),
+                    Some(Value::Handle(h)) if h.type_name() == "session"
+                );
+                if !is_session {
+                    return None;
+                }
+                let (_, help) = crate::session::lang::METHOD_HELP
+                    .iter()
+                    .find(|(m, _)| *m == name)?;
+                let open = help.find('(')?;
+                let close = help.get(open..)?.find(')')? + open;
+                return help
+                    .get(open + 1..=close)
+                    .map(String::from)
+                    .filter(|s| s.len() > 1);
+            }
             let it = self.it.borrow();
             if let Some(Value::Builtin(b)) = it.builtin(name) {
                 let help = &*b.help;

@@ -52,6 +52,9 @@ pub struct HandshakeArgs {
     /// Also write the ladder as an SVG picture to FILE
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// In the SVG, space the arrows by time (pauses show, crossing FINs cross)
+    #[arg(long, requires = "svg")]
+    pub by_time: bool,
 }
 
 /// Exit statuses (tcpcraft(1)).
@@ -167,7 +170,10 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
     let ascii = args.ascii || !std::io::stdout().is_terminal();
     let _ = writeln!(out, "\n{}", outcome.session.ladder(args.absolute, ascii));
     if let Some(path) = &args.svg {
-        if let Err(e) = crate::userfile::write(path, outcome.session.ladder_svg(args.absolute)) {
+        if let Err(e) = crate::userfile::write(
+            path,
+            outcome.session.ladder_svg(args.absolute, args.by_time),
+        ) {
             let _ = writeln!(err, "tcpcraft handshake: writing {}: {e}", path.display());
             return SYSTEM;
         }

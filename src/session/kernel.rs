@@ -40,7 +40,7 @@ struct Diagnosed {
 impl KernelView for Diagnosed {
     fn state(&mut self, peer: SocketAddr, us: SocketAddr) -> Result<Option<KernelState>, String> {
         let fd = self.fd.lock().unwrap_or_else(|e| e.into_inner());
-        let got = diag::connection_state(&fd, peer.port(), us).map_err(|e| e.to_string())?;
+        let got = diag::lookup(&fd, peer, us).map_err(|e| e.to_string())?;
         Ok(got.map(|k| KernelState {
             ss: k.ss_name(),
             rfc: rfc_state(k),

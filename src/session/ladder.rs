@@ -29,6 +29,11 @@ pub struct LadderOptions {
     pub right: String,
     /// Mark segments sent with warnings and list the warnings below.
     pub warnings: bool,
+    /// A column with each segment's time, in seconds from the first.
+    pub times: bool,
+    /// SVG: space the arrows by time (a pause is a long gap; arrows slant by the
+    /// one-way delay, so FINs that crossed on the wire cross in the picture).
+    pub by_time: bool,
 }
 
 impl Default for LadderOptions {
@@ -39,6 +44,8 @@ impl Default for LadderOptions {
             left: "us".to_string(),
             right: "peer".to_string(),
             warnings: true,
+            times: false,
+            by_time: false,
         }
     }
 }
@@ -52,6 +59,10 @@ struct Row {
     peer: State,
     /// Index into the footnotes, for a segment sent with warnings.
     note: Option<usize>,
+    /// Seconds since the first segment.
+    time: Option<f64>,
+    /// The peer kernel's state, where it was read.
+    kernel: Option<&'static str>,
 }
 
 /// Turns the history into rows and footnotes (the warnings, one per sent segment).
@@ -63,19 +74,28 @@ fn rows(m: &Machine, opts: &LadderOptions) -> (Vec<Row>, Vec<String>) {
         us: m.initial.0,
         peer: m.initial.1,
         note: None,
+        time: None,
+        kernel: None,
     }];
     let mut notes = Vec::new();
+    let epoch = m.history.first().map(|h| h.at);
     for step in &m.history {
         let note = (opts.warnings && !step.warnings.is_empty()).then(|| {
             notes.push(step.warnings.join("; "));
             notes.len()
         });
+        let mut label = label(step, our_isn, peer_isn, opts.absolute);
+        for mark in &step.marks {
+            let _ = write!(label, " ({mark})");
+        }
         rows.push(Row {
             dir: Some(step.dir),
-            label: label(step, our_isn, peer_isn, opts.absolute),
+            label,
             us: step.us,
             peer: step.peer,
             note,
+            time: epoch.map(|e| step.at.saturating_duration_since(e).as_secs_f64()),
+            kernel: step.kernel,
         });
     }
     let (us, peer) = (m.state(), m.peer_state());
@@ -86,6 +106,8 @@ fn rows(m: &Machine, opts: &LadderOptions) -> (Vec<Row>, Vec<String>) {
             us,
             peer,
             note: None,
+            time: None,
+            kernel: None,
         });
     }
     (rows, notes)
@@ -140,7 +162,17 @@ pub fn text(m: &Machine, opts: &LadderOptions) -> String {
         ('─', '▶', '◀')
     };
     let mut out = String::new();
-    let pad = " ".repeat(num_w + 2);
+    let time_w = if opts.times {
+        rows.iter()
+            .filter_map(|r| r.time)
+            .map(|t| format!("{t:.3}").len())
+            .max()
+            .unwrap_or(0)
+            + 2
+    } else {
+        0
+    };
+    let pad = " ".repeat(num_w + 2 + time_w);
     let _ = writeln!(
         out,
         "{pad} {:<state_w$}   {:arrow_w$}   {}",
@@ -163,9 +195,21 @@ pub fn text(m: &Machine, opts: &LadderOptions) -> String {
                 }
             }
         };
+        let time = match (opts.times, row.time) {
+            (false, _) => String::new(),
+            (true, Some(t)) => format!("{:>w$}  ", format!("{t:.3}"), w = time_w - 2),
+            (true, None) => " ".repeat(time_w),
+        };
+        let peer = match row.kernel {
+            Some(k) if !crate::session::kernel_name_agrees(row.peer, k) => {
+                format!("{} (kernel: {k} ≠)", row.peer)
+            }
+            Some(k) => format!("{} (kernel: {k})", row.peer),
+            None => row.peer.to_string(),
+        };
         let line = format!(
-            "{i:>num_w$}.  {:<state_w$}   {arrow}   {}",
-            row.us, row.peer
+            "{i:>num_w$}.  {time}{:<state_w$}   {arrow}   {peer}",
+            row.us
         );
         let _ = writeln!(out, "{}", line.trim_end());
     }
@@ -197,8 +241,29 @@ pub fn svg(m: &Machine, opts: &LadderOptions) -> String {
     const ROW: usize = 44;
     const TOP: usize = 60;
     let (xl, xr) = (170usize, 530usize);
-    let width = 700usize;
-    let height = TOP + rows.len() * ROW + notes.len() * 18 + 30;
+    let width = 760usize;
+    // Where each row's arrow starts: evenly spaced, or by time (at least a row's
+    // height per second, at most 900 pixels for the whole exchange).
+    let total = rows.iter().filter_map(|r| r.time).fold(0.0f64, f64::max);
+    let scale = if total > 0.0 {
+        (900.0 / total).min(ROW as f64 * 4.0)
+    } else {
+        0.0
+    };
+    let mut ys: Vec<usize> = Vec::with_capacity(rows.len());
+    let mut prev = TOP;
+    for (i, row) in rows.iter().enumerate() {
+        let even = TOP + i * ROW;
+        let y = match (opts.by_time, row.time) {
+            (true, Some(t)) => (TOP + ROW + (t * scale) as usize).max(prev + ROW / 2),
+            (true, None) if i > 0 => prev + ROW,
+            _ => even,
+        };
+        ys.push(y);
+        prev = y;
+    }
+    let bottom = ys.last().copied().unwrap_or(TOP) + ROW;
+    let height = bottom + notes.len() * 18 + 30;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -217,12 +282,18 @@ pub fn svg(m: &Machine, opts: &LadderOptions) -> String {
         );
         let _ = writeln!(
             s,
-            r#"<line x1="{x}" y1="40" x2="{x}" y2="{}" stroke="black"/>"#,
-            TOP + rows.len() * ROW
+            r#"<line x1="{x}" y1="40" x2="{x}" y2="{bottom}" stroke="black"/>"#
         );
     }
     for (i, row) in rows.iter().enumerate() {
-        let y = TOP + i * ROW;
+        let y = ys.get(i).copied().unwrap_or(TOP + i * ROW);
+        if let (true, Some(t)) = (opts.times, row.time) {
+            let _ = writeln!(
+                s,
+                r#"<text x="8" y="{}" font-size="11" fill="gray">{t:.3} s</text>"#,
+                y + 4
+            );
+        }
         // States at the end of the row's arrow: where each side is after it.
         let ys = y + ROW / 2;
         let _ = writeln!(
@@ -231,7 +302,11 @@ pub fn svg(m: &Machine, opts: &LadderOptions) -> String {
             xl - 8,
             row.us
         );
-        let _ = writeln!(s, r#"<text x="{}" y="{ys}">{}</text>"#, xr + 8, row.peer);
+        let peer = match row.kernel {
+            Some(k) => format!("{} (kernel: {k})", row.peer),
+            None => row.peer.to_string(),
+        };
+        let _ = writeln!(s, r#"<text x="{}" y="{ys}">{}</text>"#, xr + 8, xml(&peer));
         let Some(dir) = row.dir else { continue };
         let (x1, x2) = match dir {
             Dir::Sent => (xl, xr),
@@ -257,7 +332,7 @@ pub fn svg(m: &Machine, opts: &LadderOptions) -> String {
         let _ = writeln!(
             s,
             r#"<text x="20" y="{}" font-size="11">[{}] {}</text>"#,
-            TOP + rows.len() * ROW + 20 + n * 18,
+            bottom + 20 + n * 18,
             n + 1,
             xml(note)
         );
@@ -340,6 +415,7 @@ mod tests {
             left: "198.18.0.1:61000".into(),
             right: "198.18.0.2:80".into(),
             warnings: true,
+            ..LadderOptions::default()
         };
         let want = &r#"
     198.18.0.1:61000                                           198.18.0.2:80

@@ -430,9 +430,14 @@ impl Handle {
             _ => !std::io::stdout().is_terminal(),
         };
         let file = a.string(usize::MAX, "file")?;
+        // times=false leaves out the time column; by_time=true spaces an SVG by time.
+        let times = bool_kw(a, "times")?.unwrap_or(true);
+        let by_time = bool_kw(a, "by_time")?.unwrap_or(false);
         a.finish(0)?;
         let s = self.session.borrow();
         let mut opts = s.ladder_options(absolute, ascii);
+        opts.times = times;
+        opts.by_time = by_time;
         // A dry run's warnings only say that no answer came.
         opts.warnings = !self.dry_run;
         let machine = s.machine();

@@ -791,8 +791,9 @@ impl Session {
     }
 
     /// `s.ladder(file="x.svg")`: the same as a standalone SVG.
-    pub fn ladder_svg(&self, absolute: bool) -> String {
-        let opts = self.ladder_options(absolute, false);
+    pub fn ladder_svg(&self, absolute: bool, by_time: bool) -> String {
+        let mut opts = self.ladder_options(absolute, false);
+        opts.by_time = by_time;
         ladder::svg(&self.shared.lock().machine, &opts)
     }
 
@@ -813,6 +814,7 @@ impl Session {
                 .remote
                 .map_or_else(|| "peer".to_string(), |(a, p)| end(Some(a), p)),
             warnings: true,
+            times: true,
             ..LadderOptions::default()
         }
     }
@@ -980,6 +982,15 @@ impl Core {
         let mut step = self.machine.received(seg, payload.clone(), at).clone();
         let after = &self.machine.us;
         let events = events_of(&seg, &payload, &before, after);
+        let fin_acked = !before.fin_acked && after.fin_acked;
+        let fin_taken = events.fin;
+        if repeat.is_some() {
+            step.marks.push("retransmission");
+        } else if fin_acked && fin_taken {
+            step.marks.push("ACK+FIN");
+        } else if fin_taken && before.fin_seq.is_some() && !after.fin_acked {
+            step.marks.push("crossed");
+        }
         if let Some(note) = repeat {
             // A copy of something already taken: say what it is and why it came,
             // instead of what a receiver would do with an unexpected segment.
@@ -990,6 +1001,7 @@ impl Core {
         }
         if let Some(last) = self.machine.history.last_mut() {
             last.notes = step.notes.clone();
+            last.marks = step.marks.clone();
         }
         self.offset(at);
         self.show(Dir::Received, &pkt, at);
@@ -1119,7 +1131,11 @@ impl Core {
         }
         self.kernel_due = false;
         let name = k.map_or("no socket", |k| k.ss);
-        if let Some(h) = self.machine.history.last_mut() {
+        // The steps since the last reading that left the model where it is now.
+        for h in self.machine.history.iter_mut().rev() {
+            if h.kernel.is_some() || h.peer != model {
+                break;
+            }
             h.kernel = Some(name);
         }
         if !agrees {
@@ -1318,6 +1334,24 @@ fn build(
     Packet::new(layers)
 }
 
+/// Whether an `ss` state name is what the model's state is (for the ladder).
+pub fn kernel_name_agrees(model: State, ss: &str) -> bool {
+    let rfc = match ss {
+        "ESTAB" => State::Established,
+        "SYN-SENT" => State::SynSent,
+        "SYN-RECV" => State::SynReceived,
+        "FIN-WAIT-1" => State::FinWait1,
+        "FIN-WAIT-2" => State::FinWait2,
+        "TIME-WAIT" => State::TimeWait,
+        "CLOSE-WAIT" => State::CloseWait,
+        "LAST-ACK" => State::LastAck,
+        "LISTEN" => State::Listen,
+        "CLOSING" => State::Closing,
+        _ => return matches!(model, State::Closed | State::Listen),
+    };
+    rfc == model
+}
+
 /// Whether the kernel's socket state is what the model says.
 fn kernel_agrees(model: State, k: Option<KernelState>) -> bool {
     match k {
@@ -1425,7 +1459,14 @@ fn explain(
 fn transition_line(t: &state::Transition) -> String {
     match t.side {
         Side::Us => format!("  {t}"),
-        Side::Peer => format!("  peer: {t}"),
+        // The reasons are written from the changing side's point of view ("our FIN
+        // acknowledged"); on the peer's line "our" would read as tcpcraft's.
+        Side::Peer => format!(
+            "  peer: {} → {} ({})",
+            t.from,
+            t.to,
+            t.reason.replace("ours", "its own").replace("our ", "its ")
+        ),
     }
 }
 

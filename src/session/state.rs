@@ -923,6 +923,10 @@ pub struct Step {
     /// The peer kernel's real state after this segment (`ss`'s name), where tcpcraft
     /// can read it (the lab's server namespace).
     pub kernel: Option<&'static str>,
+    /// What the ladder marks on this segment's arrow: `retransmission`, `ACK+FIN`
+    /// (the peer acknowledged our FIN and sent its own in one segment), `crossed` (the
+    /// FINs crossed on the wire).
+    pub marks: Vec<&'static str>,
 }
 
 /// What the user asks to send; `None` fields are filled in from the session.
@@ -1103,6 +1107,7 @@ impl Machine {
             warnings,
             notes,
             kernel: None,
+            marks: Vec::new(),
         });
         let last = self.history.len() - 1;
         &self.history[last]
