@@ -79,6 +79,11 @@ pub struct Pending {
     pub step: Step,
     pub packet: Packet,
     pub events: Events,
+    /// When the session's segment before this one was sent or received (`after=` and
+    /// `before=` time a segment from it).
+    pub prev_at: Option<std::time::Instant>,
+    /// Arrival number in the session (1, 2, …), so a wait can tell new arrivals.
+    pub serial: u64,
 }
 
 /// What an expectation's flags ask for.
@@ -213,6 +218,40 @@ pub fn take(
                 e.ack = AckEvent::None;
             }
         }
+    }
+    let mut index = 0;
+    pending.retain(|p| {
+        let keep = index > last || !p.events.is_empty();
+        index += 1;
+        keep
+    });
+    Some((matched, data))
+}
+
+/// Where `len` bytes of new data are complete: the index of the segment that brings
+/// the last of them, `Err(i)` for a RST before that, `None` while they are not all here.
+pub fn find_len(pending: &VecDeque<Pending>, len: usize) -> Option<Result<usize, usize>> {
+    let mut have = 0usize;
+    for (i, p) in pending.iter().enumerate() {
+        if p.events.rst {
+            return Some(Err(i));
+        }
+        have += p.events.data.len();
+        if have >= len && !p.events.data.is_empty() {
+            return Some(Ok(i));
+        }
+    }
+    None
+}
+
+/// Takes the data (and the acknowledgements) of every segment up to `last`, in order;
+/// segments left with no events are removed. Returns the last segment and the data.
+pub fn take_data(pending: &mut VecDeque<Pending>, last: usize) -> Option<(Pending, Vec<u8>)> {
+    let matched = pending.get(last)?.clone();
+    let mut data = Vec::new();
+    for p in pending.iter_mut().take(last + 1) {
+        data.append(&mut p.events.data);
+        p.events.ack = AckEvent::None;
     }
     let mut index = 0;
     pending.retain(|p| {

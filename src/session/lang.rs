@@ -18,9 +18,7 @@ use std::time::Duration;
 use super::mock::DryIo;
 use super::rawio::RawIo;
 use super::state::{Dir, Expectation, SegOptions};
-use super::{
-    seg_options, ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions,
-};
+use super::{ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions};
 use crate::lang::error::{error, ErrorKind, Result, Span};
 use crate::lang::net::interrupted;
 use crate::lang::packets::{conv_flags, conv_options, to_bytes};
@@ -52,14 +50,18 @@ pub fn install(it: &mut Interp) {
 }
 
 /// Help lines of the session methods (`help(s.send)`, the REPL's hints).
-pub const METHOD_HELP: [(&str, &str); 4] = [
+pub const METHOD_HELP: [(&str, &str); 5] = [
     (
         "send",
-        "s.send(flags, data=, seq=, ack=, window=, options=): send one segment; unset fields come from the session",
+        "s.send(flags, data=, seq=, ack=, window=, rwnd=, options=): send one segment; unset fields come from the session",
     ),
     (
         "expect",
-        "s.expect(flags, timeout=2, seq=, ack=, data=, window=, options=, retry=, strict=): wait for the events the flags name (S SYN, A an acknowledgement, P data, F FIN, R RST)",
+        "s.expect(flags, timeout=2, seq=, ack=, data=, len=, window=, options=, exact=, after=, before=, retry=, strict=): wait for the events the flags name (S SYN, A an acknowledgement, P data, F FIN, R RST)",
+    ),
+    (
+        "expect_none",
+        "s.expect_none(timeout): pass when nothing (no SYN, ACK, data, FIN or RST) arrives for timeout seconds",
     ),
     (
         "recv",
@@ -331,6 +333,7 @@ impl Handle {
             seq: seq_arg(a, "seq")?,
             ack: seq_arg(a, "ack")?,
             window: int_in(a, usize::MAX, "window", 65535)?.map(|w| w as u16),
+            rwnd: int_in(a, usize::MAX, "rwnd", i64::from(u32::MAX))?.map(|w| w as u32),
             options: options_arg(a, "options")?,
         };
         a.finish(1)?;
@@ -366,13 +369,26 @@ impl Handle {
                 ))
             })?),
         };
+        let seconds_kw = |a: &mut Args, name: &str| -> Result<Option<Duration>> {
+            match a.float(usize::MAX, name)? {
+                None => Ok(None),
+                Some(t) if t.is_finite() && (0.0..=86_400.0).contains(&t) => {
+                    Ok(Some(Duration::from_secs_f64(t)))
+                }
+                Some(_) => Err(a.err(format!("expect(): {name} must be 0..=86400 seconds"))),
+            }
+        };
         let exp = Expectation {
             flags,
             seq: seq_arg(a, "seq")?,
             ack: seq_arg(a, "ack")?,
             data,
             window: int_in(a, usize::MAX, "window", 65535)?.map(|w| w as u16),
-            options: options_arg(a, "options")?.map(|o| seg_options(&o)),
+            options: options_arg(a, "options")?,
+            exact: bool_kw(a, "exact")?.unwrap_or(false),
+            len: int_in(a, usize::MAX, "len", 1 << 30)?.map(|n| n as usize),
+            after: seconds_kw(a, "after")?,
+            before: seconds_kw(a, "before")?,
         };
         let timeout = timeout_arg(a, 1, 2.0)?;
         // retry=N: send our last segment again when nothing comes, up to N times.
@@ -402,6 +418,18 @@ impl Handle {
         flush(it, &self.lines);
         let got = result.map_err(|e| err(a.span, e))?;
         Ok(Value::packet(got.packet))
+    }
+
+    fn expect_none(&self, it: &mut Interp, a: &mut Args) -> Result<Value> {
+        let timeout = timeout_arg(a, 0, 1.0)?;
+        a.finish(1)?;
+        if self.dry_run {
+            return Ok(Value::None);
+        }
+        let result = self.session.borrow_mut().expect_none(timeout);
+        flush(it, &self.lines);
+        result.map_err(|e| err(a.span, e))?;
+        Ok(Value::None)
     }
 
     fn recv(&self, it: &mut Interp, a: &mut Args) -> Result<Value> {
@@ -470,8 +498,9 @@ impl Handle {
 
     fn history(&self) -> Value {
         let s = self.session.borrow();
-        let items = s
-            .history()
+        let history = s.history();
+        let epoch = history.first().map(|h| h.at);
+        let items = history
             .iter()
             .zip(s.packets())
             .map(|(h, p)| {
@@ -485,6 +514,12 @@ impl Handle {
                         }),
                     ),
                     ("packet", Value::packet(p.clone())),
+                    (
+                        "time",
+                        Value::Float(
+                            epoch.map_or(0.0, |e| h.at.saturating_duration_since(e).as_secs_f64()),
+                        ),
+                    ),
                     ("state", Value::str(h.us.name())),
                     ("peer_state", Value::str(h.peer.name())),
                     ("warnings", texts(&h.warnings)),
@@ -514,9 +549,10 @@ fn options_value(o: SegOptions) -> Value {
     Value::list(v.into_iter().map(|o| Value::TcpOpt(Rc::new(o))).collect())
 }
 
-const NAMES: [&str; 18] = [
+const NAMES: [&str; 19] = [
     "send",
     "expect",
+    "expect_none",
     "recv",
     "ladder",
     "pending",
@@ -604,6 +640,7 @@ impl Object for Handle {
             "send" => self.send(it, a),
             "expect" => self.expect(it, a),
             "recv" => self.recv(it, a),
+            "expect_none" => self.expect_none(it, a),
             "ladder" => self.ladder(a),
             _ => return None,
         })

@@ -140,7 +140,10 @@ pub struct SendRequest {
     pub seq: Option<u32>,
     pub ack: Option<u32>,
     pub window: Option<u16>,
-    /// TCP options; `None`: the session's SYN options on a SYN, none otherwise.
+    /// The window in bytes (shifted by our window scale once it is agreed).
+    pub rwnd: Option<u32>,
+    /// TCP options; `None`: the session's SYN options on a SYN; otherwise the
+    /// timestamps option when both SYNs carried it, else none.
     pub options: Option<Vec<TcpOption>>,
 }
 
@@ -232,6 +235,12 @@ struct Core {
     kernel_due: bool,
     /// Print time offsets (not in a dry run, where nothing is timed).
     timed: bool,
+    /// Received segments so far (numbers the pending ones).
+    serial: u64,
+    /// The peer's latest TSval, echoed in our TSecr (RFC 7323 §4.3).
+    peer_tsval: Option<u32>,
+    /// Our timestamp clock: TSval = base + milliseconds since the session began.
+    ts_base: u32,
 }
 
 /// The shared core and the condition `expect` waits on.
@@ -371,9 +380,19 @@ impl Session {
         Ok(s)
     }
 
-    /// A listener waits (at most `timeout`) for the SYN that makes its peer.
+    /// A listener waits (at most `timeout`) for the SYN that makes its peer. It says
+    /// so first, in one line a test harness can wait for before it starts its client.
     pub fn wait_peer(&mut self, timeout: Duration) -> Result<(), SessionError> {
         let port = self.local_port;
+        {
+            let c = self.shared.lock();
+            if c.remote.is_none() {
+                c.say(&format!(
+                    "listening on port {port}: waiting up to {} for a SYN",
+                    seconds(timeout)
+                ));
+            }
+        }
         match self.wait(timeout, |c| c.remote.map(Ok))? {
             Some(_) => Ok(()),
             None => Err(SessionError::Timeout(format!(
@@ -407,6 +426,9 @@ impl Session {
             kernel_last: None,
             kernel_due: false,
             timed: !opts.dry_run,
+            serial: 0,
+            peer_tsval: None,
+            ts_base: random_u32(local_port.into()) & 0x0fff_ffff,
         };
         Session {
             io,
@@ -501,16 +523,26 @@ impl Session {
             let options = req.options.clone().unwrap_or_else(|| {
                 if syn {
                     self.syn_options.clone()
-                } else {
+                } else if req.flags.contains(TcpFlags::RST) {
+                    // As Linux sends them: a RST carries no options.
                     Vec::new()
+                } else {
+                    c.timestamps(now)
                 }
+            });
+            // rwnd= is in bytes: the field carries it shifted once scaling is agreed.
+            let window = req.window.or_else(|| {
+                req.rwnd.map(|bytes| {
+                    let shift = c.machine.us.scaling().map_or(0, |(_, r)| r);
+                    u16::try_from(bytes >> shift).unwrap_or(u16::MAX)
+                })
             });
             let seg = c.machine.fill(&SendSpec {
                 flags: req.flags,
                 len: u32::try_from(req.data.len()).unwrap_or(u32::MAX),
                 seq: req.seq,
                 ack: req.ack,
-                window: req.window,
+                window,
                 options: seg_options(&options),
             });
             let pkt = build(
@@ -706,6 +738,25 @@ impl Session {
         }
     }
 
+    /// `s.expect_none(timeout)`: passes when no segment bringing anything (SYN, an
+    /// acknowledgement, data, FIN, RST) arrives for `timeout`; fails naming what came.
+    pub fn expect_none(&mut self, timeout: Duration) -> Result<(), SessionError> {
+        let since = self.shared.lock().serial;
+        let came = self.wait(timeout, |c| {
+            c.pending
+                .iter()
+                .find(|p| p.serial > since && !p.events.is_empty())
+                .map(|p| Ok(format!("{} ({})", p.step.seg.flags, p.events.describe())))
+        })?;
+        match came {
+            None => Ok(()),
+            Some(what) => Err(SessionError::Mismatch(format!(
+                "expected nothing for {}, got {what}",
+                seconds(timeout)
+            ))),
+        }
+    }
+
     /// `s.recv(timeout=)`: the next segment of this connection that no `expect` took,
     /// unchecked; `None` when nothing came in time.
     pub fn recv(&mut self, timeout: Duration) -> Result<Option<Got>, SessionError> {
@@ -871,6 +922,29 @@ impl Drop for Session {
 }
 
 impl Core {
+    /// The options of a segment we send without naming any: the timestamps option
+    /// (NOP, NOP, TS) when both SYNs carried it, with TSval from the session's clock
+    /// and TSecr the peer's latest TSval (RFC 7323).
+    fn timestamps(&self, now: Instant) -> Vec<TcpOption> {
+        let us = &self.machine.us;
+        if us.own_opts.ts.is_none() || us.other_opts.ts.is_none() {
+            return Vec::new();
+        }
+        vec![
+            TcpOption::Nop,
+            TcpOption::Nop,
+            TcpOption::Timestamp(self.ts_value(now), self.peer_tsval.unwrap_or(0)),
+        ]
+    }
+
+    /// Our timestamp clock: milliseconds since the first segment, from a random base.
+    pub fn ts_value(&self, now: Instant) -> u32 {
+        let ms = self
+            .epoch
+            .map_or(0, |e| now.saturating_duration_since(e).as_millis() as u32);
+        self.ts_base.wrapping_add(ms)
+    }
+
     /// One line to wherever the session's lines go.
     fn say(&self, line: &str) {
         (self.sink)(line);
@@ -975,6 +1049,9 @@ impl Core {
         }
         self.tick(at);
         let seg = segment_of(&pkt);
+        if let Some((tsval, _)) = seg.options.ts {
+            self.peer_tsval = Some(tsval);
+        }
         let payload = pkt.payload().to_vec();
         let before = self.machine.us.clone();
         let peer_before = self.machine.peer.state;
@@ -1011,10 +1088,14 @@ impl Core {
         if self.pending.len() >= MAX_PENDING {
             self.pending.pop_front();
         }
+        self.serial += 1;
+        let prev_at = self.machine.history.iter().rev().nth(1).map(|h| h.at);
         self.pending.push_back(Pending {
             step,
             packet: pkt,
             events,
+            prev_at,
+            serial: self.serial,
         });
         self.bound_history();
         true
@@ -1174,18 +1255,27 @@ impl Core {
         strict: bool,
     ) -> Option<Result<Got, SessionError>> {
         if strict {
+            let p = self.pending.front()?;
+            if let Err(m) = check_all(exp, p) {
+                let _ = events::take(&mut self.pending, None, 0);
+                return Some(Err(SessionError::Mismatch(m)));
+            }
             let (p, data) = events::take(&mut self.pending, None, 0)?;
-            return Some(
-                state::check(exp, &p.step.seg, &p.packet.payload().to_vec())
-                    .map_err(SessionError::Mismatch)
-                    .map(|()| Got {
-                        step: p.step,
-                        packet: p.packet,
-                        data,
-                    }),
-            );
+            return Some(Ok(Got {
+                step: p.step,
+                packet: p.packet,
+                data,
+            }));
         }
-        match events::find(&self.pending, want, self.machine.us.snd_nxt) {
+        let found = match exp.len {
+            Some(n) => match events::find_len(&self.pending, n) {
+                None => Found::NotYet,
+                Some(Ok(i)) => Found::Match(i),
+                Some(Err(i)) => Found::Reset(i),
+            },
+            None => events::find(&self.pending, want, self.machine.us.snd_nxt),
+        };
+        match found {
             Found::NotYet => None,
             Found::Reset(i) => {
                 let p = self.pending.get(i)?.clone();
@@ -1210,18 +1300,38 @@ impl Core {
                 ))))
             }
             Found::Match(i) => {
-                // The fields are checked on the segment that brought the events; a
-                // mismatch leaves them pending.
+                // The fields are checked on the segment that brought the events (the
+                // flags by their events, unless exact); a mismatch leaves them pending.
                 let p = self.pending.get(i)?;
                 let mut check_exp = exp.clone();
-                check_exp.flags = None;
-                if let Err(m) = state::check(&check_exp, &p.step.seg, p.packet.payload()) {
+                if !exp.exact {
+                    check_exp.flags = None;
+                }
+                if exp.len.is_some() {
+                    // The data is checked whole, below.
+                    check_exp.data = None;
+                }
+                if let Err(m) = check_all(&check_exp, p) {
                     let flags = p.step.seg.flags;
                     return Some(Err(SessionError::Mismatch(format!(
                         "{m} (in the {flags} segment that brought what was expected)"
                     ))));
                 }
-                let (p, data) = events::take(&mut self.pending, want, i)?;
+                let (p, data) = if exp.len.is_some() {
+                    events::take_data(&mut self.pending, i)?
+                } else {
+                    events::take(&mut self.pending, want, i)?
+                };
+                if let (Some(n), Some(want)) = (exp.len, &exp.data) {
+                    let got = data.get(..n.min(data.len())).unwrap_or(&[]);
+                    if got != want.as_slice() {
+                        return Some(Err(SessionError::Mismatch(format!(
+                            "the {n} bytes that came differ from data= (first {} bytes: {:?})",
+                            got.len().min(40),
+                            String::from_utf8_lossy(got.get(..got.len().min(40)).unwrap_or(&[]))
+                        ))));
+                    }
+                }
                 Some(Ok(Got {
                     step: p.step,
                     packet: p.packet,
@@ -1332,6 +1442,42 @@ fn build(
         layers.push(Layer::Raw(data.to_vec()));
     }
     Packet::new(layers)
+}
+
+/// The field checks of `expect` on one pending segment, its arrival time included.
+fn check_all(exp: &Expectation, p: &Pending) -> Result<(), String> {
+    let options = p.packet.tcp().map(|t| t.options.as_slice()).unwrap_or(&[]);
+    let mut result = state::check(exp, &p.step.seg, p.packet.payload(), options);
+    if exp.after.is_some() || exp.before.is_some() {
+        let gap = p
+            .prev_at
+            .map(|prev| p.step.at.saturating_duration_since(prev));
+        let mut late = Vec::new();
+        if let Some(gap) = gap {
+            if exp.after.is_some_and(|a| gap < a) {
+                late.push(format!(
+                    "came {:.3} s after the segment before it, earlier than after={}",
+                    gap.as_secs_f64(),
+                    exp.after.map_or(0.0, |a| a.as_secs_f64())
+                ));
+            }
+            if exp.before.is_some_and(|b| gap > b) {
+                late.push(format!(
+                    "came {:.3} s after the segment before it, later than before={}",
+                    gap.as_secs_f64(),
+                    exp.before.map_or(0.0, |b| b.as_secs_f64())
+                ));
+            }
+        }
+        if !late.is_empty() {
+            let text = late.join("; ");
+            result = match result {
+                Ok(()) => Err(text),
+                Err(m) => Err(format!("{m}; {text}")),
+            };
+        }
+    }
+    result
 }
 
 /// Whether an `ss` state name is what the model's state is (for the ladder).

@@ -14,7 +14,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::packet::TcpFlags;
+use crate::packet::{TcpFlags, TcpOption};
 
 /// The eleven connection states of RFC 9293 §3.3.2, displayed with their RFC names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1034,7 +1034,12 @@ impl Machine {
             seq: spec.seq.unwrap_or(auto_seq),
             ack: spec.ack.unwrap_or(if f.ack() { us.rcv_nxt } else { 0 }),
             len: spec.len,
-            window: spec.window.unwrap_or(us.window),
+            // Our default window is in bytes: once scaling is agreed (RFC 7323 §2.2),
+            // the field carries it shifted, as a kernel advertises it.
+            window: spec.window.unwrap_or(match (f.syn(), us.scaling()) {
+                (false, Some((_, shift))) => (us.window >> shift).max(1),
+                _ => us.window,
+            }),
             options: spec.options,
         }
     }
@@ -1044,9 +1049,31 @@ impl Machine {
     pub fn sent(&mut self, seg: Segment, data: Vec<u8>, now: Instant) -> &Step {
         let (mut transitions, mut theirs) = (Vec::new(), Vec::new());
         let r = self.peer.on_recv(&seg, now, &mut theirs);
-        let mut warnings = self.us.on_send(&seg, r.accepted, now, &mut transitions);
+        // Once the peer is known (its SYN seen and ours taken), a segment with data or
+        // a FIN that it will drop does not move our side either: what we believe the
+        // connection is stays what the peer believes (a test of a stack sends such
+        // segments on purpose, and the next ones must still be judged right).
+        let judged = self.peer.syn_sent && self.peer.irs.is_some();
+        let f = seg.flags;
+        let dropped = judged
+            && !r.accepted
+            && !r.problems.is_empty()
+            && !f.rst()
+            && !f.syn()
+            && (seg.len > 0 || f.fin());
+        let mut warnings = if dropped {
+            Vec::new()
+        } else {
+            self.us.on_send(&seg, r.accepted, now, &mut transitions)
+        };
         transitions.extend(theirs);
         warnings.extend(r.problems);
+        if dropped {
+            warnings.push(
+                "not counted: the peer drops this segment, so our snd_nxt and state stay as they were"
+                    .to_string(),
+            );
+        }
         let notes = r.info;
         self.push(Dir::Sent, seg, data, now, transitions, warnings, notes)
     }
@@ -1142,19 +1169,33 @@ pub struct Expectation {
     pub ack: Option<u32>,
     pub data: Option<Vec<u8>>,
     pub window: Option<u16>,
-    /// Each option set here must be present with that value (`sackok: true` must be
-    /// present); options not set are not checked.
-    pub options: Option<SegOptions>,
+    /// Options the segment must carry, each with its value (NOPs and EOLs counted);
+    /// an empty list: no options at all. With `exact`, the whole list in wire order.
+    pub options: Option<Vec<TcpOption>>,
+    /// The flags exactly as named (PSH included), the options exactly as listed.
+    pub exact: bool,
+    /// New data to collect, however the peer's stack segmented it (bytes).
+    pub len: Option<usize>,
+    /// When the segment must arrive, after the session's segment before it.
+    pub after: Option<Duration>,
+    pub before: Option<Duration>,
 }
 
-/// Checks a received segment against an expectation. PSH need not be named: a
-/// segment with PSH matches flags without it. The error lists each field that
-/// differs: `expected flags SA, got RA; expected ack 1001, got 1`.
-pub fn check(exp: &Expectation, seg: &Segment, data: &[u8]) -> Result<(), String> {
+/// Checks a received segment against an expectation (its `options` as received, in
+/// wire order). PSH need not be named unless `exact`: a segment with PSH matches flags
+/// without it. The error lists each field that differs: `expected flags SA, got RA;
+/// expected ack 1001, got 1`.
+pub fn check(
+    exp: &Expectation,
+    seg: &Segment,
+    data: &[u8],
+    options: &[TcpOption],
+) -> Result<(), String> {
     let mut diffs = Vec::new();
     if let Some(flags) = exp.flags {
         let got = seg.flags;
-        if got != flags && TcpFlags(got.0 & !TcpFlags::PSH) != flags {
+        let psh_free = !exp.exact && TcpFlags(got.0 & !TcpFlags::PSH) == flags;
+        if got != flags && !psh_free {
             diffs.push(format!("expected flags {flags}, got {got}"));
         }
     }
@@ -1177,41 +1218,75 @@ pub fn check(exp: &Expectation, seg: &Segment, data: &[u8]) -> Result<(), String
             ));
         }
     }
-    if let Some(o) = exp.options {
-        let got = seg.options;
-        let mut opt = |name: &str, want: Option<String>, have: Option<String>| {
-            if let Some(w) = want {
-                if Some(&w) != have.as_ref() {
-                    let h = have.unwrap_or_else(|| "none".to_string());
-                    diffs.push(format!("expected {name} {w}, got {h}"));
-                }
-            }
-        };
-        opt(
-            "mss",
-            o.mss.map(|v| v.to_string()),
-            got.mss.map(|v| v.to_string()),
-        );
-        opt(
-            "wscale",
-            o.wscale.map(|v| v.to_string()),
-            got.wscale.map(|v| v.to_string()),
-        );
-        opt(
-            "sackok",
-            o.sackok.then(|| "present".to_string()),
-            got.sackok.then(|| "present".to_string()),
-        );
-        opt(
-            "ts",
-            o.ts.map(|(v, e)| format!("{v}/{e}")),
-            got.ts.map(|(v, e)| format!("{v}/{e}")),
-        );
+    if let Some(want) = &exp.options {
+        if let Err(m) = check_options(want, options, exp.exact) {
+            diffs.push(m);
+        }
     }
     if diffs.is_empty() {
         Ok(())
     } else {
         Err(diffs.join("; "))
+    }
+}
+
+/// The options check: `exact` (or an empty list) compares the whole list in order;
+/// otherwise each wanted option must be present with its value, once per mention.
+pub fn check_options(want: &[TcpOption], got: &[TcpOption], exact: bool) -> Result<(), String> {
+    let list = |o: &[TcpOption]| {
+        if o.is_empty() {
+            "none".to_string()
+        } else {
+            o.iter().map(option_text).collect::<Vec<_>>().join(", ")
+        }
+    };
+    if exact || want.is_empty() {
+        if want != got {
+            return Err(format!(
+                "expected options exactly [{}], got [{}]",
+                list(want),
+                list(got)
+            ));
+        }
+        return Ok(());
+    }
+    let mut left: Vec<&TcpOption> = got.iter().collect();
+    let mut missing = Vec::new();
+    for w in want {
+        match left.iter().position(|g| *g == w) {
+            Some(i) => {
+                left.remove(i);
+            }
+            None => missing.push(option_text(w)),
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected option{} {} (got [{}])",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            list(got)
+        ))
+    }
+}
+
+/// An option as the language writes it: `mss(1460)`, `sack(1, 2)`, `opt(99, b"x")`.
+pub fn option_text(o: &TcpOption) -> String {
+    match o {
+        TcpOption::Eol => "eol()".to_string(),
+        TcpOption::Nop => "nop()".to_string(),
+        TcpOption::Mss(v) => format!("mss({v})"),
+        TcpOption::Wscale(v) => format!("wscale({v})"),
+        TcpOption::SackOk => "sackok()".to_string(),
+        TcpOption::Sack(blocks) => {
+            let v: Vec<String> = blocks.iter().map(|(l, r)| format!("{l}, {r}")).collect();
+            format!("sack({})", v.join(", "))
+        }
+        TcpOption::Timestamp(a, b) => format!("ts({a}, {b})"),
+        TcpOption::Unknown { kind, data } => format!("opt({kind}, hex(\"{}\"))", hex::encode(data)),
+        TcpOption::Raw(b) => format!("raw option bytes {}", hex::encode(b)),
     }
 }
 

@@ -868,8 +868,9 @@ fn window_scaling_applies_after_both_syns() {
         m.peer.rcv_wnd, 4000,
         "the peer model scales its own window too"
     );
-    assert_eq!(m.us.rcv_wnd, u32::from(WIN) << 7);
-    assert_eq!(m.peer.snd_wnd, u32::from(WIN) << 7);
+    // Our default window is bytes: the field carries it shifted (not 64240 << 7, 8 MB).
+    assert_eq!(m.us.rcv_wnd, (u32::from(WIN) >> 7) << 7);
+    assert_eq!(m.peer.snd_wnd, (u32::from(WIN) >> 7) << 7);
 }
 
 #[test]
@@ -892,8 +893,21 @@ fn expect_matching() {
         flags: Some(flags(f)),
         ..Expectation::default()
     };
-    assert_eq!(check(&exp("A"), &seg, b""), Ok(()), "PSH need not be named");
-    assert_eq!(check(&exp("PA"), &seg, b""), Ok(()));
+    assert_eq!(
+        check(&exp("A"), &seg, b"", &[]),
+        Ok(()),
+        "PSH need not be named"
+    );
+    assert_eq!(check(&exp("PA"), &seg, b"", &[]), Ok(()));
+    let exact = Expectation {
+        exact: true,
+        ..exp("A")
+    };
+    assert_eq!(
+        check(&exact, &seg, b"", &[]),
+        Err("expected flags A, got PA".to_string()),
+        "exact: PSH must be absent"
+    );
     let rst = Segment {
         flags: flags("RA"),
         ack: 1,
@@ -906,23 +920,110 @@ fn expect_matching() {
         ..Expectation::default()
     };
     assert_eq!(
-        check(&e, &rst, b""),
+        check(&e, &rst, b"", &[]),
         Err("expected flags SA, got RA; expected ack 1001, got 1".to_string())
     );
     let e = Expectation {
         data: Some(b"pong\n".to_vec()),
         window: Some(1),
-        options: Some(SegOptions {
-            mss: Some(1460),
-            sackok: true,
-            ..SegOptions::default()
-        }),
+        options: Some(vec![TcpOption::Mss(1460), TcpOption::SackOk]),
         ..Expectation::default()
     };
     assert_eq!(
-        check(&e, &seg, b"ping\n"),
-        Err("expected window 1, got 29200; expected data \"pong\\n\" (5 bytes), got \"ping\\n\" (5 bytes); expected mss 1460, got none; expected sackok present, got none".to_string())
+        check(&e, &seg, b"ping\n", &[]),
+        Err("expected window 1, got 29200; expected data \"pong\\n\" (5 bytes), got \"ping\\n\" (5 bytes); expected options mss(1460), sackok() (got [none])".to_string())
     );
+}
+
+#[test]
+fn option_expectations_fail_on_what_is_missing() {
+    let got = [
+        TcpOption::Mss(1460),
+        TcpOption::Nop,
+        TcpOption::Nop,
+        TcpOption::SackOk,
+        TcpOption::Nop,
+        TcpOption::Wscale(7),
+    ];
+    let ok = |want: &[TcpOption], exact: bool| check_options(want, &got, exact);
+    // Present with their values, in any order; NOPs counted.
+    assert_eq!(
+        ok(&[TcpOption::Wscale(7), TcpOption::Mss(1460)], false),
+        Ok(())
+    );
+    assert_eq!(
+        ok(&[TcpOption::Nop, TcpOption::Nop, TcpOption::Nop], false),
+        Ok(())
+    );
+    assert!(
+        ok(&vec![TcpOption::Nop; 4], false).is_err(),
+        "only three NOPs"
+    );
+    // Every kind the issue named fails when absent.
+    for missing in [
+        TcpOption::Sack(vec![(1, 2)]),
+        TcpOption::Unknown {
+            kind: 99,
+            data: b"x".to_vec(),
+        },
+        TcpOption::Eol,
+        TcpOption::Timestamp(1, 0),
+        TcpOption::Mss(536),
+    ] {
+        let e = ok(std::slice::from_ref(&missing), false).expect_err("absent");
+        assert!(e.contains(&option_text(&missing)), "{e}");
+    }
+    // An empty list means none at all; exact compares the layout in order.
+    assert_eq!(
+        ok(&[], false),
+        Err("expected options exactly [none], got [mss(1460), nop(), nop(), sackok(), nop(), wscale(7)]".to_string())
+    );
+    assert_eq!(check_options(&[], &[], false), Ok(()));
+    assert_eq!(ok(&got, true), Ok(()));
+    let mut reordered = got.to_vec();
+    reordered.swap(0, 5);
+    assert!(ok(&reordered, true).is_err());
+    assert_eq!(ok(&reordered, false), Ok(()));
+    // SACK blocks are compared.
+    let sack = [TcpOption::Sack(vec![(1, 2), (5, 9)])];
+    assert_eq!(check_options(&sack, &sack, false), Ok(()));
+    assert!(check_options(&[TcpOption::Sack(vec![(1, 2)])], &sack, false).is_err());
+}
+
+#[test]
+fn a_segment_the_peer_drops_does_not_move_our_state() {
+    // Data without ACK: the peer drops it; snd_nxt stays.
+    let mut m = established();
+    let before = m.us.snd_nxt;
+    let s = send_spec(
+        &mut m,
+        SendSpec {
+            flags: flags("P"),
+            len: 5,
+            ..SendSpec::default()
+        },
+    );
+    assert!(
+        s.warnings.iter().any(|w| w.starts_with("not counted")),
+        "{s:?}"
+    );
+    assert_eq!(m.us.snd_nxt, before);
+    // A FIN whose ACK acknowledges what the peer never sent: no FIN_WAIT_1.
+    let beyond = m.us.rcv_nxt.wrapping_add(5000);
+    let s = send_spec(
+        &mut m,
+        SendSpec {
+            flags: flags("FA"),
+            ack: Some(beyond),
+            ..SendSpec::default()
+        },
+    );
+    assert!(
+        s.warnings.iter().any(|w| w.starts_with("not counted")),
+        "{s:?}"
+    );
+    assert_eq!(m.state(), Established);
+    assert_eq!(m.us.fin_seq, None);
 }
 
 #[test]
