@@ -43,7 +43,9 @@ pub fn welcome() -> String {
     format!(
         "tcpcraft lab: a practice network. You are in the client (198.18.0.1); the server \
          {SERVER_V4} / {SERVER_V6}\nruns real Linux listeners: TCP 80 (HTTP), TCP 7 and UDP 7 \
-         (echo); TCP 8443 is silently dropped; every other port is closed.\n\
+         (echo), TCP 9 (answers only after your FIN), TCP 13 (greets, then closes first),\n\
+         TCP 17 (closes 1 s after your FIN), TCP 19 (\"pong\" to each line); TCP 8443 is \
+         silently dropped; every other port is closed.\n\
          `target` and `target6` hold its addresses. Three things to try:\n  \
          r = sr1(IP(dst=target)/TCP(dport=80, flags=\"S\"), timeout=1)      # a SYN-ACK: open\n  \
          sr1(IP(dst=target)/TCP(dport=8443, flags=\"S\"), timeout=1)         # none: filtered\n  \

@@ -9,13 +9,14 @@
 //! `tcp_fin_timeout` (`TCPCRAFT_LAB_TIMERS`), so that the peer model gives up when the
 //! server does.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::state::{PeerTimers, State};
 use super::{KernelState, KernelView};
 use crate::net::diag::{self, KernelState as Diag};
+use crate::net::testbed::{SERVER_V4, SERVER_V6};
 
 /// The environment variable naming the inherited sock_diag descriptor.
 pub const DIAG_FD_ENV: &str = "TCPCRAFT_LAB_DIAG_FD";
@@ -45,6 +46,10 @@ impl KernelView for Diagnosed {
             ss: k.ss_name(),
             rfc: rfc_state(k),
         }))
+    }
+
+    fn covers(&self, peer: IpAddr) -> bool {
+        peer == IpAddr::V4(SERVER_V4) || peer == IpAddr::V6(SERVER_V6)
     }
 }
 

@@ -464,7 +464,8 @@ impl Handle {
         a.finish(0)?;
         let s = self.session.borrow();
         let mut opts = s.ladder_options(absolute, ascii);
-        opts.times = times;
+        // A dry run times nothing.
+        opts.times = times && !self.dry_run;
         opts.by_time = by_time;
         // A dry run's warnings only say that no answer came.
         opts.warnings = !self.dry_run;

@@ -64,6 +64,8 @@ pub trait KernelView: Send {
     /// The state of the peer's socket for the connection `peer` ↔ `us`, as `ss` names
     /// it; `Ok(None)` when the kernel holds no such socket.
     fn state(&mut self, peer: SocketAddr, us: SocketAddr) -> Result<Option<KernelState>, String>;
+    /// Whether this view sees the kernel of `peer` (the lab sees its server only).
+    fn covers(&self, peer: IpAddr) -> bool;
 }
 
 /// A kernel socket state: `ss`'s name and the RFC state it is.
@@ -1191,6 +1193,10 @@ impl Core {
             self.kernel_due = false;
             return true;
         };
+        if !view.covers(peer) {
+            self.kernel_due = false;
+            return true;
+        }
         let model = self.machine.peer.state;
         let got = view.state(
             SocketAddr::new(peer, pport),
