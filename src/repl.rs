@@ -109,6 +109,8 @@ pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>) -> u8 {
         }
         if ending_signal().is_some() && AT_PROMPT.load(Ordering::SeqCst) {
             crate::net::sys::restore_tty();
+            // The shell's thread does not unwind: reset its open sessions from here.
+            crate::session::reset_open_sessions("tcpcraft is ending (signal)");
             // The terminal may be gone (SIGHUP): a failed write must not panic.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), b"\n");
             return exit_status(exit::OK);

@@ -129,7 +129,7 @@ pub fn run(args: &LabArgs) -> u8 {
     // Signals first, so a SIGTERM during setup still leads to cleanup.
     sys::on_signals_info(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT], on_signal);
     let id = format!("lab{}", std::process::id());
-    let bed = match Bed::up(&BedConfig::standard(&id)) {
+    let bed = match Bed::up(&BedConfig::lab(&id)) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("tcpcraft: lab: building the practice network failed: {e}");

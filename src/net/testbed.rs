@@ -49,27 +49,30 @@ pub struct Faults {
 }
 
 impl BedConfig {
-    /// The lab's standard network: HTTP on 80, echo on TCP and UDP 7, a server that
-    /// answers only after your FIN on 9 (a half-close), one that greets and closes
-    /// first on 13, one that closes 1 s after your FIN on 17, ping-pong on 19; 8443
-    /// filtered.
+    /// The tests' standard network: HTTP on 80, echo on TCP and UDP 7, 8443 filtered.
     pub fn standard(id: &str) -> BedConfig {
         BedConfig {
             id: id.to_string(),
-            listen: vec![
-                "http:80".into(),
-                "echo:7".into(),
-                "uecho:7".into(),
-                "halfclose:9".into(),
-                "greet:13".into(),
-                "lateclose:17".into(),
-                "pingpong:19".into(),
-            ],
+            listen: vec!["http:80".into(), "echo:7".into(), "uecho:7".into()],
             faults: Faults {
                 drop: vec![8443],
                 ..Faults::default()
             },
         }
+    }
+
+    /// The lab's network: the standard one, and the servers the lessons need: one that
+    /// answers only after your FIN on 9 (a half-close), one that greets and closes
+    /// first on 13, one that closes 1 s after your FIN on 17, ping-pong on 19.
+    pub fn lab(id: &str) -> BedConfig {
+        let mut cfg = BedConfig::standard(id);
+        cfg.listen.extend([
+            "halfclose:9".into(),
+            "greet:13".into(),
+            "lateclose:17".into(),
+            "pingpong:19".into(),
+        ]);
+        cfg
     }
 }
 
