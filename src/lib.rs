@@ -14,6 +14,7 @@ pub mod net;
 pub mod packet;
 pub mod pcap;
 pub mod ping;
+pub mod privileges;
 pub mod repl;
 pub mod scan;
 pub mod session;

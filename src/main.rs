@@ -157,6 +157,12 @@ enum LinkArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
+    // Before anything else (and before any thread): become the sudo user, keep only the
+    // capabilities this command needs (src/privileges.rs).
+    if let Err(e) = tcpcraft::privileges::setup(need(&cli)) {
+        eprintln!("tcpcraft: {e}; stopping rather than running with more privileges than it needs");
+        return ExitCode::from(exit::SYSTEM);
+    }
     tcpcraft::session::lang::set_rst_guard(!cli.global.no_rst_guard);
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
@@ -239,6 +245,23 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut cmd, "tcpcraft", &mut io::stdout());
             ExitCode::from(exit::OK)
         }
+    }
+}
+
+/// What the command needs of the privileges tcpcraft was started with.
+fn need(cli: &Cli) -> tcpcraft::privileges::Need {
+    use tcpcraft::privileges::Need;
+    if matches!((&cli.code, &cli.command), (None, Some(Command::Lab(_)))) {
+        return Need::Supervisor;
+    }
+    if cli.global.dry_run {
+        return Need::Nothing;
+    }
+    match (&cli.code, &cli.command) {
+        (Some(_), _) => Need::Network,
+        (None, Some(Command::Decode(_) | Command::Completions { .. })) => Need::Nothing,
+        (None, Some(Command::Scan(a))) if a.connect => Need::Nothing,
+        _ => Need::Network,
     }
 }
 

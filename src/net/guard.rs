@@ -10,12 +10,11 @@
 //! Why this mechanism (measured on Linux 6.x):
 //! - an *output* drop keeps the kernel's RST off the wire while raw sockets still
 //!   see the SYN-ACK; an *input* drop would hide the SYN-ACK from raw sockets too;
-//! - a table created with `flags owner` belongs to the netlink socket that made it
-//!   and disappears when that socket closes. The socket is held by an `nft -i` child
-//!   reading commands from a pipe: when tcpcraft drops the guard, exits, is killed by
-//!   a signal or even by SIGKILL, the pipe closes, `nft` exits and the kernel removes
-//!   the table. Nothing is left behind;
-//! - `nft` runs in its own process group, so a Ctrl-C at the REPL does not kill it.
+//! - the table is made over netlink by tcpcraft itself ([`super::nft`]), never by an
+//!   `nft` child (no program tcpcraft runs receives a capability), with `flags owner`:
+//!   it belongs to the netlink socket that made it and disappears when that socket
+//!   closes. When tcpcraft drops the guard, exits, or is killed by a signal or even by
+//!   SIGKILL, the kernel removes the table. Nothing is left behind.
 //!
 //! tcpcraft's own RSTs (a user's `s.send("R")`) leave from the same ports; they are
 //! let through by their socket mark [`MARK`], which the engine sets on its raw
@@ -26,6 +25,8 @@ use std::fmt;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
+
+use super::nft::{Cmp, Msg, Nft, Rule, HOOK_OUTPUT, NFPROTO_INET, NFPROTO_NETDEV, TABLE_F_OWNER};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -241,27 +242,42 @@ fn may_change_nftables() -> bool {
 /// An installed guard. Dropping it removes the table.
 #[derive(Debug)]
 pub struct RstGuard {
-    t: OwnedTable,
+    nft: Nft,
+    /// The table's name (`tcpcraft_<pid>[_<n>]`).
+    table: String,
+    /// Whether the kernel took `flags owner` (else the table is deleted on drop, and by
+    /// [`remove_stale`] at the next start after a crash).
+    owner: bool,
     /// Guarded ports with the number of sessions using each.
     ports: BTreeMap<u16, usize>,
     /// One line per leftover table removed at start.
     notes: Vec<String>,
 }
 
+/// The guard's set of ports.
+const PORT_SET: &str = "ports";
+
+fn nft_error(what: &str, e: io::Error) -> GuardError {
+    if e.raw_os_error() == Some(libc::EPERM) {
+        GuardError::Nft(NO_ADMIN.into())
+    } else {
+        GuardError::NoAnswer(format!("{what}: {e}"))
+    }
+}
+
+/// Without CAP_NET_ADMIN: what to do.
+const NO_ADMIN: &str = "keeping the kernel from resetting a hand-driven connection needs the \
+     CAP_NET_ADMIN capability (an nftables table): run tcpcraft with sudo, or \
+     grant it once with `sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft)`, \
+     or turn the guard off with --no-rst-guard";
+
 impl RstGuard {
-    /// Removes tables of ended runs, starts `nft -i` and creates this process's table
-    /// with an empty port set. The guard acts in the network namespace of the calling
-    /// thread.
+    /// Removes tables of ended runs and creates this process's table with an empty port
+    /// set, over netlink. The guard acts in the network namespace of the calling thread.
     pub fn new() -> Result<RstGuard, GuardError> {
-        // Without CAP_NET_ADMIN nft would be refused; say so at once, with the fixes.
+        // Without CAP_NET_ADMIN the kernel would refuse; say so at once, with the fixes.
         if !may_change_nftables() {
-            return Err(GuardError::Nft(
-                "keeping the kernel from resetting a hand-driven connection needs the \
-                 CAP_NET_ADMIN capability (an nftables table): run tcpcraft with sudo, or \
-                 grant it once with `sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft)`, \
-                 or turn the guard off with --no-rst-guard"
-                    .into(),
-            ));
+            return Err(GuardError::Nft(NO_ADMIN.into()));
         }
         let mut notes = Vec::new();
         if let Some(line) = remove_stale()? {
@@ -269,23 +285,48 @@ impl RstGuard {
         }
         let n = GUARDS.fetch_add(1, Ordering::Relaxed);
         let pid = std::process::id();
-        let t = if n == 0 {
+        let table = if n == 0 {
             format!("{TABLE_PREFIX}{pid}")
         } else {
             format!("{TABLE_PREFIX}{pid}_{n}")
         };
-        let body = [
-            format!("add set inet {t} ports {{ type inet_service; }}"),
-            format!(
-                "add chain inet {t} out {{ type filter hook output priority raw; policy accept; }}"
-            ),
-            format!(
-                "add rule inet {t} out meta mark != {MARK:#x} tcp sport @ports \
-                 tcp flags & rst == rst counter drop comment \"tcpcraft: kernel RSTs of hand-driven ports\""
-            ),
-        ];
+        let mut nft = Nft::open().map_err(|e| nft_error("opening netlink", e))?;
+        let body = |flags: u32| {
+            let f = NFPROTO_INET;
+            // meta mark != MARK tcp sport @ports tcp flags & rst == rst counter drop
+            let rule = Rule::new()
+                .meta(3)
+                .cmp(Cmp::Neq, &MARK.to_ne_bytes())
+                .meta(16)
+                .cmp(Cmp::Eq, &[6])
+                .transport(0, 2)
+                .lookup(PORT_SET, 1)
+                .tcp_rst()
+                .counter()
+                .drop_packet();
+            vec![
+                Msg::new_table(f, &table, flags),
+                Msg::new_port_set(f, &table, PORT_SET, 1),
+                // priority raw (-300)
+                Msg::new_chain(f, &table, "out", HOOK_OUTPUT, -300, None),
+                Msg::new_rule(f, &table, "out", rule),
+            ]
+        };
+        let mut owner = true;
+        if let Err(e) = nft.batch(&body(TABLE_F_OWNER)) {
+            if e.raw_os_error() == Some(libc::EPERM) {
+                return Err(nft_error("creating the table", e));
+            }
+            // Kernels before 5.12 know no owner tables: the table then lives until drop
+            // or until the next start's remove_stale.
+            owner = false;
+            nft.batch(&body(0))
+                .map_err(|e| nft_error("creating the table", e))?;
+        }
         Ok(RstGuard {
-            t: OwnedTable::create(format!("inet {t}"), &body)?,
+            nft,
+            table,
+            owner,
             ports: BTreeMap::new(),
             notes,
         })
@@ -293,7 +334,7 @@ impl RstGuard {
 
     /// The table's name (`tcpcraft_<pid>`).
     pub fn table(&self) -> &str {
-        self.t.table.strip_prefix("inet ").unwrap_or(&self.t.table)
+        &self.table
     }
 
     /// The guarded ports.
@@ -314,7 +355,7 @@ impl RstGuard {
         } else {
             format!("tcp port {}", ports.join(", "))
         };
-        let removal = if self.t.owner {
+        let removal = if self.owner {
             "removed by the kernel when tcpcraft ends"
         } else {
             "removed on exit"
@@ -329,9 +370,10 @@ impl RstGuard {
     /// port need two removals.
     pub fn add_port(&mut self, port: u16) -> Result<(), GuardError> {
         if !self.ports.contains_key(&port) {
-            let t = self.table().to_string();
-            self.t
-                .exec(&[format!("add element inet {t} ports {{ {port} }}")])?;
+            let m = Msg::set_port(NFPROTO_INET, &self.table, PORT_SET, port, true);
+            self.nft
+                .batch(&[m])
+                .map_err(|e| nft_error("adding a port", e))?;
         }
         *self.ports.entry(port).or_insert(0) += 1;
         Ok(())
@@ -346,11 +388,21 @@ impl RstGuard {
             }
             Some(_) => {
                 self.ports.remove(&port);
-                let t = self.table().to_string();
-                self.t
-                    .exec(&[format!("delete element inet {t} ports {{ {port} }}")])
+                let m = Msg::set_port(NFPROTO_INET, &self.table, PORT_SET, port, false);
+                self.nft
+                    .batch(&[m])
+                    .map_err(|e| nft_error("removing a port", e))
             }
             None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RstGuard {
+    fn drop(&mut self) {
+        // An owner table goes with the socket, closed right after this.
+        if !self.owner {
+            let _ = self.nft.batch(&[Msg::del_table(NFPROTO_INET, &self.table)]);
         }
     }
 }
@@ -425,22 +477,18 @@ pub fn shared() -> Result<(Arc<Mutex<RstGuard>>, bool), GuardError> {
     Ok((g, true))
 }
 
-/// `nft`, also where root's PATH has it when the caller's PATH does not.
+/// `nft` for the scan's reply filter, by absolute path with a fixed environment. It
+/// receives no capability (none is inheritable or ambient, the bounding set is empty
+/// under sudo and root, and no_new_privs is set; see src/privileges.rs): where tcpcraft
+/// has dropped its privileges the kernel refuses it and the scan goes on without the
+/// filter.
 fn nft_command() -> Command {
     let path = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
-        .unwrap_or("nft");
+        .unwrap_or("/usr/sbin/nft");
     let mut cmd = Command::new(path);
-    // A non-root tcpcraft given CAP_NET_ADMIN by `setcap` cannot pass a file capability
-    // on to a program it runs: make it ambient for nft alone (a no-op for root).
-    #[allow(unsafe_code)] // reason: pre_exec runs plain capget/capset/prctl syscalls
-    unsafe {
-        cmd.pre_exec(|| {
-            super::sys::ambient_cap(super::sys::CAP_NET_ADMIN);
-            Ok(())
-        });
-    }
+    cmd.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     cmd
 }
 
@@ -456,23 +504,31 @@ fn spawn_error(e: io::Error) -> GuardError {
 /// tables, or by a run that could not clean up). Returns one line to print when it
 /// removed something.
 pub fn remove_stale() -> Result<Option<String>, GuardError> {
-    let out = nft_command()
-        .args(["list", "tables"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(spawn_error)?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let mut nft = Nft::open().map_err(|e| nft_error("opening netlink", e))?;
+    let listing: String = nft
+        .tables()
+        .map_err(|e| nft_error("listing tables", e))?
+        .into_iter()
+        .filter_map(|(family, name)| {
+            let family = match family {
+                NFPROTO_INET => "inet",
+                NFPROTO_NETDEV => "netdev",
+                _ => return None,
+            };
+            Some(format!("table {family} {name}\n"))
+        })
+        .collect();
     let mut removed = Vec::new();
-    for table in stale_tables(&text, |pid| {
+    for table in stale_tables(&listing, |pid| {
         std::path::Path::new(&format!("/proc/{pid}")).exists()
     }) {
         let (family, name) = table.split_once(' ').unwrap_or(("inet", &table));
-        let status = nft_command()
-            .args(["delete", "table", family, name])
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        if status.success() {
+        let family = if family == "netdev" {
+            NFPROTO_NETDEV
+        } else {
+            NFPROTO_INET
+        };
+        if nft.batch(&[Msg::del_table(family, name)]).is_ok() {
             removed.push(name.to_string());
         }
     }
@@ -505,23 +561,7 @@ fn stale_tables(listing: &str, alive: impl Fn(u32) -> bool) -> Vec<String> {
 /// Marks a socket with [`MARK`] so that its RSTs pass the guard (needs
 /// CAP_NET_ADMIN, which raw sockets need anyway).
 pub fn mark_socket(fd: RawFd) -> io::Result<()> {
-    let mark: libc::c_uint = MARK;
-    // SAFETY: setsockopt reads `size_of::<c_uint>()` bytes from a valid, live local;
-    // an invalid fd is reported as an error, not undefined behaviour.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_MARK,
-            (&mark as *const libc::c_uint).cast(),
-            std::mem::size_of::<libc::c_uint>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    super::sys::set_mark(fd, MARK)
 }
 
 #[cfg(test)]
