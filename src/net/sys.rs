@@ -1042,3 +1042,93 @@ pub fn if_hwaddr(name: &str) -> io::Result<(u16, [u8; 6])> {
     mac.copy_from_slice(&req.data[..6]);
     Ok((req.family, mac))
 }
+
+/// Heap bytes in use, kept by [`CountingAlloc`].
+static HEAP_IN_USE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The system allocator, counting the bytes it hands out: the binary installs it as the
+/// global allocator so that scripts run under a memory budget (`--max-memory`).
+pub struct CountingAlloc;
+
+#[allow(unsafe_code)] // reason: GlobalAlloc is an unsafe trait; every call goes straight to System
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc(layout);
+        if !p.is_null() {
+            HEAP_IN_USE.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc_zeroed(layout);
+        if !p.is_null() {
+            HEAP_IN_USE.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        std::alloc::System.dealloc(ptr, layout);
+        HEAP_IN_USE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let p = std::alloc::System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            HEAP_IN_USE.fetch_add(new_size, std::sync::atomic::Ordering::Relaxed);
+            HEAP_IN_USE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+/// Heap bytes in use (0 where [`CountingAlloc`] is not the global allocator).
+pub fn heap_in_use() -> usize {
+    HEAP_IN_USE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `mkdirat(2)` of `name` in `dir` with `mode` (less the umask); an existing entry is
+/// not an error (whatever it is: [`openat_dir`] then checks it).
+pub fn mkdirat(dir: &OwnedFd, name: &str, mode: u32) -> io::Result<()> {
+    let c = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a file name"))?;
+    #[allow(unsafe_code)] // reason: c is a valid NUL-terminated string; dir is open
+    let r = unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), mode as libc::mode_t) };
+    if r != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EEXIST) {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// `openat(2)` of `name` in `dir` without following a symbolic link (`O_NOFOLLOW`),
+/// close-on-exec, with `flags` added (O_DIRECTORY for a directory; O_CREAT uses `mode`).
+pub fn openat_nofollow(
+    dir: &OwnedFd,
+    name: &str,
+    flags: libc::c_int,
+    mode: u32,
+) -> io::Result<OwnedFd> {
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "one plain path component expected",
+        ));
+    }
+    let c = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a file name"))?;
+    #[allow(unsafe_code)] // reason: c is a valid NUL-terminated string; dir is open
+    let fd = cvt(unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            flags | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    })?;
+    #[allow(unsafe_code)] // reason: fd was just returned by openat(2) and is owned by nobody else
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
