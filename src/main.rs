@@ -292,16 +292,18 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
         ColorWhen::Never => false,
         ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal(),
     };
-    let mut limits = tcpcraft::lang::Limits::default();
-    limits.max_steps = match g.max_steps {
-        0 => u64::MAX,
-        n => n,
+    let limits = tcpcraft::lang::Limits {
+        max_steps: match g.max_steps {
+            0 => u64::MAX,
+            n => n,
+        },
+        max_memory: match g.max_memory {
+            0 => usize::MAX,
+            mib => usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+        },
+        heap_in_use: Some(tcpcraft::net::sys::heap_in_use),
+        ..tcpcraft::lang::Limits::default()
     };
-    limits.max_memory = match g.max_memory {
-        0 => usize::MAX,
-        mib => usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
-    };
-    limits.heap_in_use = Some(tcpcraft::net::sys::heap_in_use);
     lang::Config {
         limits,
         predefined: if g.lab_inner {
