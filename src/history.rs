@@ -72,6 +72,15 @@ fn mine(fd: &OwnedFd) -> io::Result<std::fs::Metadata> {
 pub fn open() -> Option<History> {
     let (base, dirs) = location()?;
     let open_file = || -> io::Result<File> {
+        if crate::privileges::became().is_none() && !base.exists() {
+            // The caller's own environment names a state directory not made yet (as the
+            // XDG spec says, it is made).
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&base)?;
+        }
         let mut dir: OwnedFd = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
