@@ -275,7 +275,7 @@ fn need(cli: &Cli) -> tcpcraft::privileges::Need {
         return Need::Supervisor;
     }
     if cli.global.dry_run {
-        return Need::Nothing;
+        return Need::DryRun;
     }
     match (&cli.code, &cli.command) {
         (Some(_), _) => Need::Network,

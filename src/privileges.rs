@@ -10,7 +10,7 @@
 //!   that user for good — real, effective and saved ids, the user's groups — as
 //!   `tcpdump -Z` does, so every file it opens afterwards is opened with the user's rights.
 //!   Before that, while still root, the bounding set is emptied.
-//! - Commands that need no capability ([`Need::Nothing`]: `decode`, `--dry-run`, connect
+//! - Commands that need no capability ([`Need::Nothing`], [`Need::DryRun`]: `decode`, `--dry-run`, connect
 //!   scans, completions) keep none. The others ([`Need::Network`]) keep CAP_NET_RAW and
 //!   CAP_NET_ADMIN permitted but not effective: the socket layer raises them around the
 //!   calls the kernel checks them for (`net::sys::raise_net_caps`). Root without sudo
@@ -32,6 +32,9 @@ use crate::net::sys;
 pub enum Need {
     /// No capability at all.
     Nothing,
+    /// No capability: `--dry-run`, which describes the run it stands for as if the
+    /// capabilities tcpcraft was started with were there (a SYN scan stays a SYN scan).
+    DryRun,
     /// CAP_NET_RAW and CAP_NET_ADMIN, raised only around the calls that need them.
     Network,
     /// `lab`'s supervisor: root for the namespaces; the inner tcpcraft drops.
@@ -89,6 +92,9 @@ pub fn setup(need: Need) -> Result<(), String> {
             name,
             home,
         });
+    }
+    if need == Need::DryRun {
+        sys::set_aside_for_dry_run(sys::capget().map(|c| c.permitted).unwrap_or(0));
     }
     let keep = match need {
         Need::Network => sys::NET_CAPS,

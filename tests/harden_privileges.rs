@@ -1061,6 +1061,29 @@ fn every_run_has_step_memory_and_file_limits() {
         "{}",
         text(&o)
     );
+    // rdpcap reads a whole capture into memory: not past the budget.
+    let cap = s(&dir.join("big.pcap"));
+    let (o, _) = run(&[
+        "--dry-run",
+        "-q",
+        "-c",
+        &format!("wrpcap(\"{cap}\", [IP()/TCP()/(\"x\" * 1400)] * 3000)"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (o, _) = run(&[
+        "--dry-run",
+        "--max-memory",
+        "2",
+        "-c",
+        &format!("rdpcap(\"{cap}\")"),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("memory budget of 2 MiB"),
+        "{}",
+        text(&o)
+    );
+    let (o, _) = run(&["--dry-run", "-c", &format!("print(len(rdpcap(\"{cap}\")))")]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "3000\n", "{}", text(&o));
     // Raised, the same script runs.
     let (o, _) = run(&[
         "--dry-run",

@@ -630,10 +630,22 @@ pub fn kill(pid: u32, sig: libc::c_int) -> bool {
 /// the effective set and raises them only around the calls that need them, see
 /// [`NetCapsRaised`]). Read from the calling thread's sets.
 pub fn effective_caps() -> u64 {
+    let set_aside = SET_ASIDE.load(std::sync::atomic::Ordering::Relaxed);
     match capget() {
-        Ok(s) => s.effective | (s.permitted & NET_CAPS),
-        Err(_) => 0,
+        Ok(s) => s.effective | (s.permitted & NET_CAPS) | set_aside,
+        Err(_) => set_aside,
     }
+}
+
+/// Network capabilities this process had at start and gave up because its command
+/// sends nothing (`--dry-run`): [`effective_caps`] still reports them, so that a dry run
+/// describes the run it stands for (a SYN scan, not the connect() scan of a user without
+/// CAP_NET_RAW). No socket is opened in a dry run.
+static SET_ASIDE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Record the network capabilities given up for a dry run (see [`effective_caps`]).
+pub fn set_aside_for_dry_run(caps: u64) {
+    SET_ASIDE.store(caps & NET_CAPS, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// CAP_NET_RAW's bit number.
