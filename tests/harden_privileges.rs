@@ -438,14 +438,18 @@ struct TempUser {
     home: PathBuf,
 }
 
+/// useradd and userdel lock /etc/passwd: tests of this binary take turns.
+static ACCOUNTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 impl TempUser {
     fn new(tag: &str) -> TempUser {
-        // useradd takes a lock on /etc/passwd: tests running at once may have to wait.
+        let _turn = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());
         let name = format!("tcpc{}{tag}", std::process::id() % 100_000);
         let home = std::env::temp_dir().join(format!("tcpcraft-home-{name}"));
         let _ = std::fs::remove_dir_all(&home);
         let mut last = String::new();
-        for _ in 0..50 {
+        // Another program may hold the lock for a moment: a few tries.
+        for _ in 0..5 {
             let o = Command::new("useradd")
                 .args(["-m", "-U", "-s", "/usr/sbin/nologin", "-d"])
                 .arg(&home)
@@ -469,10 +473,10 @@ impl TempUser {
                 };
             }
             last = String::from_utf8_lossy(&o.stderr).into_owned();
-            // Busy lock: wait for the other useradd (it holds the lock for milliseconds).
-            let _ = Command::new("flock")
-                .args(["-w", "1", "/etc/passwd.lock", "true"])
-                .status();
+            if !last.contains("lock") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
         }
         panic!("useradd {name}: {last}");
     }
@@ -502,28 +506,42 @@ impl TempUser {
 
 impl Drop for TempUser {
     fn drop(&mut self) {
-        // Processes of the user are ours (each test ends them); remove user, group, home.
-        for _ in 0..50 {
-            let ok = Command::new("userdel")
-                .args(["-r", &self.name])
-                .stderr(Stdio::null())
-                .status()
-                .map(|s| s.success())
+        // The user's processes were the test's and are gone ([`Kid`]); remove the user,
+        // its group and home.
+        let _turn = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..5 {
+            let o = Command::new("userdel").args(["-r", &self.name]).output();
+            let gone = Command::new("id")
+                .arg(&self.name)
+                .output()
+                .map(|o| !o.status.success())
+                .unwrap_or(true);
+            let busy = o
+                .map(|o| String::from_utf8_lossy(&o.stderr).contains("lock"))
                 .unwrap_or(false);
-            if ok
-                || Command::new("id")
-                    .arg(&self.name)
-                    .output()
-                    .map(|o| !o.status.success())
-                    .unwrap_or(true)
-            {
+            if gone || !busy {
                 break;
             }
-            let _ = Command::new("flock")
-                .args(["-w", "1", "/etc/passwd.lock", "true"])
-                .status();
+            std::thread::sleep(Duration::from_millis(200));
         }
         let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+/// A child process that is killed and reaped when this goes out of scope, also when an
+/// assertion fails first (so that the throwaway user can be removed).
+struct Kid(Child);
+
+impl Kid {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -544,7 +562,7 @@ fn status_of(pid: u32, key: &str) -> String {
 }
 
 /// Starts `cmd` with piped stdout and waits until it prints a line containing `ready`.
-fn spawn_until(cmd: &mut Command, ready: &str) -> (Child, Vec<String>) {
+fn spawn_until(cmd: &mut Command, ready: &str) -> (Kid, Vec<String>) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -557,7 +575,7 @@ fn spawn_until(cmd: &mut Command, ready: &str) -> (Child, Vec<String>) {
         let done = l.contains(ready);
         lines.push(l);
         if done {
-            return (child, lines);
+            return (Kid(child), lines);
         }
     }
     let _ = child.kill();
@@ -568,9 +586,8 @@ fn spawn_until(cmd: &mut Command, ready: &str) -> (Child, Vec<String>) {
     );
 }
 
-fn end(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+fn end(child: Kid) {
+    drop(child);
 }
 
 /// A root-only directory (0700) holding `name` with `content`: what a script run through
@@ -1117,13 +1134,13 @@ fn capabilities_are_dropped_or_kept_out_of_the_effective_set() {
     const NONE: &str = "0000000000000000";
     const NET: &str = "0000000000003000";
     // decode: the exec gave it both capabilities; waiting on standard input it has none.
-    let mut decode = user
+    let mut decode = Kid(user
         .run_as(&bin)
         .args(["decode", "--hex", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("decode");
+        .expect("decode"));
     let pid = decode.id();
     let deadline = Instant::now() + Duration::from_secs(10);
     // Waits for the drop (an event in /proc), not for a time.
@@ -1135,11 +1152,11 @@ fn capabilities_are_dropped_or_kept_out_of_the_effective_set() {
         [NONE, NONE, NONE, NONE, "1"].map(String::from),
         "decode"
     );
-    if let Some(mut i) = decode.stdin.take() {
+    if let Some(mut i) = decode.0.stdin.take() {
         let _ = i.write_all(b"4500001400010000400000000a0000010a000002\n");
     }
-    let o = decode.wait_with_output().expect("decode");
-    assert!(o.status.success(), "{}", text(&o));
+    let st = decode.0.wait().expect("decode");
+    assert!(st.success(), "decode ended with {st:?}");
     // --dry-run: none.
     let (child, _) = spawn_until(
         user.run_as(&bin)
@@ -1269,11 +1286,11 @@ fn lab_cleanup_never_kills_by_command_line() {
         assert!(!Path::new("/run/tcpcraft").join(id).exists());
     }
     assert!(
-        innocent.try_wait().expect("wait").is_none(),
+        innocent.0.try_wait().expect("wait").is_none(),
         "the decoy server.py was killed"
     );
     // Waits for the recorded process to end (SIGTERM), an event.
-    let st = ours.wait().expect("wait");
+    let st = ours.0.wait().expect("wait");
     assert!(!st.success(), "the recorded server was ended");
     end(innocent);
     let _ = std::fs::remove_dir_all(&dir);
