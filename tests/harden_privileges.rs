@@ -1157,6 +1157,30 @@ fn capabilities_are_dropped_or_kept_out_of_the_effective_set() {
     }
     let st = decode.0.wait().expect("decode");
     assert!(st.success(), "decode ended with {st:?}");
+    // A connect() scan: none (silent hosts keep it waiting on its connects).
+    let mut connect = Command::new("ip");
+    connect
+        .args([
+            "netns",
+            "exec",
+            &bed.client,
+            "setpriv",
+            "--reuid",
+            &user.uid.to_string(),
+        ])
+        .args(["--regid", &user.gid.to_string(), "--clear-groups"])
+        .arg(&bin)
+        .args(["scan", "198.19.0.0/28", "-p", "80,443", "--connect"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let scan = Kid(connect.spawn().expect("scan"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status_of(scan.id(), "CapPrm") != NONE && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert_eq!(status_of(scan.id(), "CapEff"), NONE, "connect scan");
+    assert_eq!(status_of(scan.id(), "CapPrm"), NONE, "connect scan");
+    drop(scan);
     // --dry-run: none.
     let (child, _) = spawn_until(
         user.run_as(&bin)
