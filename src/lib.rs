@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod decode;
+pub mod history;
 pub mod lang;
 // reason: the engine makes raw-socket, AF_PACKET, BPF and netns syscalls through libc;
 // every unsafe block is confined to src/net/ and commented.
@@ -14,6 +15,7 @@ pub mod net;
 pub mod packet;
 pub mod pcap;
 pub mod ping;
+pub mod privileges;
 pub mod repl;
 pub mod scan;
 pub mod session;
