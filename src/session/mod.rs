@@ -1207,7 +1207,7 @@ impl Core {
                         "it is waiting for your ACK of it: you have not sent one yet"
                     };
                     let what = if seg.len > 0 {
-                        format!("its {} bytes and FIN", seg.len)
+                        format!("{} bytes and FIN", seg.len)
                     } else {
                         "FIN".to_string()
                     };
@@ -1368,15 +1368,29 @@ impl Core {
                 if !exp.exact {
                     check_exp.flags = None;
                 }
+                let mut first_seq = None;
                 if exp.len.is_some() {
-                    // The data is checked whole, below.
+                    // The data is checked whole, below; seq= names where it starts.
                     check_exp.data = None;
+                    first_seq = check_exp.seq.take();
                 }
                 if let Err(m) = check_all(&check_exp, p) {
                     let flags = p.step.seg.flags;
                     return Some(Err(SessionError::Mismatch(format!(
                         "{m} (in the {flags} segment that brought what was expected)"
                     ))));
+                }
+                if let Some(want) = first_seq {
+                    let start = self
+                        .pending
+                        .iter()
+                        .find(|p| !p.events.data.is_empty())
+                        .map(|p| p.step.seg.seq);
+                    if let Some(got) = start.filter(|got| *got != want) {
+                        return Some(Err(SessionError::Mismatch(format!(
+                            "expected seq {want}, got {got} (where the data starts)"
+                        ))));
+                    }
                 }
                 let (p, data) = if exp.len.is_some() {
                     events::take_data(&mut self.pending, i)?

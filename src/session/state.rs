@@ -237,9 +237,8 @@ enum Event {
     SendSyn,
     /// Sent a SYN-ACK, or a plain ACK of the peer's SYN during simultaneous open.
     SendSynAck,
-    /// Sent the first FIN; `crossed` when it does not acknowledge the other FIN that
-    /// this model already counts as received (the FINs crossed on the wire).
-    SendFin { crossed: bool },
+    /// Sent the first FIN.
+    SendFin,
     /// Sent a RST; `accepted` is whether the receiver takes it.
     SendRst { accepted: bool },
     /// Received a SYN-ACK acknowledging our SYN.
@@ -394,16 +393,11 @@ impl Endpoint {
             // §3.10.7.4 fifth check, SYN-RECEIVED: SND.UNA < SEG.ACK =< SND.NXT.
             (SynReceived, RecvAckOfSyn) => Some((Established, "our SYN-ACK acknowledged")),
             // §3.10.4 CLOSE in SYN-RECEIVED or ESTABLISHED: send FIN, enter FIN-WAIT-1.
-            (SynReceived | Established, SendFin { .. }) => Some((FinWait1, "close: FIN sent")),
-            // §3.10.4 CLOSE in CLOSE-WAIT: send FIN, enter LAST-ACK.
-            (CloseWait, SendFin { crossed: false }) => {
-                Some((LastAck, "close after the other FIN: FIN sent"))
-            }
-            // A FIN that does not acknowledge the other FIN was sent before that FIN
-            // arrived: ESTABLISHED → FIN-WAIT-1 → CLOSING (§3.6 simultaneous close).
-            (CloseWait, SendFin { crossed: true }) => {
-                Some((Closing, "simultaneous close: the FINs crossed"))
-            }
+            (SynReceived | Established, SendFin) => Some((FinWait1, "close: FIN sent")),
+            // §3.10.4 CLOSE in CLOSE-WAIT: send FIN, enter LAST-ACK, whatever its ACK
+            // field says (the other FIN was received; the receiver may see the FINs as
+            // crossed, but this side knows better).
+            (CloseWait, SendFin) => Some((LastAck, "close after the other FIN: FIN sent")),
             // §3.10.7.4 eighth check, ESTABLISHED: FIN received, enter CLOSE-WAIT.
             (SynReceived | Established, RecvFin) => Some((
                 CloseWait,
@@ -551,8 +545,7 @@ impl Endpoint {
             && seg.seq_len() > 0
             && Some(seg.seq.wrapping_add(seg.seq_len() - 1)) == self.fin_seq
         {
-            let crossed = f.ack() && seq_lt(seg.ack, self.rcv_nxt);
-            self.step(Event::SendFin { crossed }, now, out);
+            self.step(Event::SendFin, now, out);
         }
         problems
     }
