@@ -364,19 +364,11 @@ fn learner_scripts_at_a_persons_pace() {
     let Some(bed) = bed("learner scripts at a person's pace") else {
         return;
     };
-    // Every script over IPv4, a subset over IPv6; all at once (each mostly sleeps).
-    let v6 = ["http.tcs", "active_close.tcs", "halfclose.tcs"];
-    let cases: Vec<(Case, &str)> = CASES
-        .iter()
-        .map(|c| (*c, V4))
-        .chain(
-            CASES
-                .iter()
-                .filter(|c| {
-                    v6.contains(&c.script) && matches!(c.kind, "http" | "lateclose" | "halfclose")
-                })
-                .map(|c| (*c, V6)),
-        )
+    // Every script over IPv4 and IPv6, all at once: each mostly sleeps, and the wall
+    // time stays that of the longest script (about 15 s).
+    let cases: Vec<(Case, &str)> = [V4, V6]
+        .into_iter()
+        .flat_map(|dst| CASES.iter().map(move |c| (*c, dst)))
         .collect();
     run_cases(&bed, &cases, true, true);
 }
@@ -762,11 +754,16 @@ fn nothing_left_open_after_failure_error_and_ctrl_c() {
     }
 }
 
-/// Types lines into the REPL in a pty, one every `PACE_S` seconds (a person typing), then
-/// waits for `WANT` (or 20 s) and leaves with Ctrl-D. Prints everything, then STATUS.
+/// Types lines into the REPL in a pty, then waits (up to 15 s) for `WANT` and leaves
+/// with Ctrl-D. `keys`: each line key by key, 40 ms apart (a quick typist), then 1.2 s
+/// before the next line (a person reading what came); `lines`: each line written at
+/// once (as `tmux send-keys`, `expect` or a terminal without bracketed paste deliver
+/// it), 1.2 s apart; `ahead`: key by key with no pause after Enter, so the next line is
+/// typed while the previous command still runs (type-ahead). Prints everything, then
+/// WANT_BEFORE_EOF and STATUS.
 const PTY_DRIVER: &str = r#"
 import os, pty, sys, time, select
-PACE_S = float(sys.argv[1])
+MODE = sys.argv[1]
 WANT = sys.argv[2].encode()
 lines = sys.argv[3].split("\n")
 argv = sys.argv[4:]
@@ -778,7 +775,7 @@ def read(t):
     global out
     end = time.time() + t
     while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.05)
+        r, _, _ = select.select([fd], [], [], 0.02)
         if r:
             try:
                 out += os.read(fd, 4096)
@@ -788,44 +785,47 @@ def until(what, t):
     end = time.time() + t
     while what not in out and time.time() < end:
         read(0.05)
+    return what in out
 until(b">>> ", 15)
 for line in lines:
-    os.write(fd, line.encode() + b"\r")
-    read(PACE_S)
-until(WANT, 20)
-read(0.3)
+    if MODE == "lines":
+        os.write(fd, line.encode() + b"\r")
+    else:
+        for ch in line.encode() + b"\r":
+            os.write(fd, bytes([ch]))
+            read(0.04)
+    if MODE != "ahead":
+        read(1.2)
+seen = until(WANT, 15)
 os.write(fd, b"\x04")
 read(2.0)
 _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace"))
 print()
+print("WANT_BEFORE_EOF", seen)
 print("STATUS", os.waitstatus_to_exitcode(st))
 "#;
 
-/// The lab's welcome flow typed into the REPL at a person's pace (1.2 s between lines):
-/// the page comes on the first try, arrivals (Linux's retransmitted SYN-ACK) are shown
-/// above the prompt as they happen, and nothing is an error.
-#[test]
-fn repl_welcome_flow_at_a_persons_pace() {
-    let Some(bed) = bed("the REPL at a person's pace") else {
-        return;
-    };
-    let flow = [
-        r#"s = session("198.18.0.2", 80)"#,
-        r#"s.send("S")"#,
-        r#"s.expect("SA")"#,
-        r#"s.send("A")"#,
-        r#"s.send("PA", data="GET / HTTP/1.0\r\n\r\n")"#,
-        r#"r = s.expect("PA")"#,
-        r#"print(r.payload)"#,
-    ];
-    let home = scratch().join("home");
+/// The lab's welcome flow (with the server's address for `target`).
+const WELCOME_FLOW: [&str; 7] = [
+    r#"s = session("198.18.0.2", 80)"#,
+    r#"s.send("S")"#,
+    r#"s.expect("SA")"#,
+    r#"s.send("A")"#,
+    r#"s.send("PA", data="GET / HTTP/1.0\r\n\r\n")"#,
+    r#"r = s.expect("PA")"#,
+    r#"print(r.payload)"#,
+];
+
+/// Runs the REPL in the bed's client namespace under the pty driver; returns the output.
+fn drive_repl(bed: &Bed, mode: &str, flow: &[&str]) -> String {
+    let home = scratch().join(format!("home-{mode}"));
     std::fs::create_dir_all(&home).expect("home");
     let mut child = Command::new("python3")
         .args([
             "-c",
             PTY_DRIVER,
-            "1.2",
+            mode,
             "hello from tcpcraft",
             &flow.join("\n"),
         ])
@@ -847,13 +847,30 @@ fn repl_welcome_flow_at_a_persons_pace() {
         .read_to_string(&mut out)
         .expect("read");
     let _ = child.wait();
+    eprintln!("{out}");
     let status = out
         .lines()
         .rev()
         .find_map(|l| l.strip_prefix("STATUS "))
         .and_then(|s| s.trim().parse::<i32>().ok());
-    assert_eq!(status, Some(0), "{out}");
-    assert!(out.contains("hello from tcpcraft"), "no page:\n{out}");
+    assert_eq!(status, Some(0), "{mode}: {out}");
+    out
+}
+
+/// The lab's welcome flow typed into the REPL at a person's pace (key by key, 1.2 s
+/// between lines): the page comes on the first try, before the person leaves; arrivals
+/// (Linux's retransmitted SYN-ACK) are shown above the prompt as they happen; nothing is
+/// an error.
+#[test]
+fn repl_welcome_flow_at_a_persons_pace() {
+    let Some(bed) = bed("the REPL at a person's pace") else {
+        return;
+    };
+    let out = drive_repl(&bed, "keys", &WELCOME_FLOW);
+    assert!(
+        out.contains("WANT_BEFORE_EOF True"),
+        "no page before Ctrl-D:\n{out}"
+    );
     assert!(
         !out.to_lowercase().contains("error"),
         "an error at a person's pace:\n{out}"
@@ -861,5 +878,37 @@ fn repl_welcome_flow_at_a_persons_pace() {
     assert!(
         out.contains(SYNACK_RETRANSMISSION),
         "no retransmission shown while the person typed:\n{out}"
+    );
+}
+
+/// BUG (found here, not fixed in src/): input that reaches the REPL several bytes at a
+/// time is left unread after its first key until another key comes. Since live
+/// sessions, the REPL has an external printer, and rustyline 14's `PosixRawReader::select`
+/// (used for every key once one exists) waits on the terminal's fd without looking at
+/// the bytes its own BufReader already holds (upstream kkawakam/rustyline#976). A line
+/// written at once (tmux send-keys, expect, a terminal without bracketed paste) or typed
+/// ahead while a command runs (the next line typed during a `s.expect`) stalls: here the
+/// page never comes until Ctrl-D is pressed. Reproduction without any network:
+/// `printf` a whole line `print("MARK")\r` into `tcpcraft repl` on a pty: nothing runs
+/// until the next key. This test fails until that is fixed.
+#[test]
+fn repl_lines_sent_at_once_or_typed_ahead_are_read() {
+    let Some(bed) = bed("the REPL with lines sent at once") else {
+        return;
+    };
+    // Type-ahead: the last line is typed while `sleep(2)` runs.
+    let mut ahead: Vec<&str> = WELCOME_FLOW[..6].to_vec();
+    ahead.extend(["sleep(2)", WELCOME_FLOW[6]]);
+    let mut stuck = Vec::new();
+    for (mode, flow) in [("lines", WELCOME_FLOW.to_vec()), ("ahead", ahead)] {
+        let out = drive_repl(&bed, mode, &flow);
+        assert!(!out.to_lowercase().contains("error"), "{mode}:\n{out}");
+        if !out.contains("WANT_BEFORE_EOF True") {
+            stuck.push(mode);
+        }
+    }
+    assert!(
+        stuck.is_empty(),
+        "input stuck in the line editor (the page came only after Ctrl-D) with {stuck:?}"
     );
 }
