@@ -8,6 +8,11 @@
 //! socket is gone, not ESTABLISHED; and the welcome flow typed into the REPL in a pty at a
 //! person's pace gets the page.
 //!
+//! Two tests here fail on purpose until tcpcraft is fixed (see their comments, marked
+//! BUG): `repl_lines_sent_at_once_or_typed_ahead_are_read` (input stuck in the line
+//! editor since the REPL has an external printer) and
+//! `note_on_retransmitted_data_and_fin_reads_as_english` ("the peer's its 6 bytes").
+//!
 //! Everything runs in namespaces made here (198.18.0.0/15 and 2001:db8:198:18::/64 only)
 //! or by `tcpcraft lab` itself. Needs root, ip, nft, ss and python3: fails under CI=true
 //! when it cannot run, skips elsewhere (and says so).
@@ -118,16 +123,17 @@ fn paced(script: &str, pace: bool, markers: bool) -> String {
     out
 }
 
-/// A scratch directory for this process, made once.
-fn scratch() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tcpcraft-learner-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
+/// A scratch directory for one test, removed when it ends.
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("tcpcraft-learner-")
+        .tempdir()
+        .expect("scratch dir")
 }
 
-/// Writes `text` to a scratch file named `name`.
-fn scratch_file(name: &str, text: &str) -> PathBuf {
-    let p = scratch().join(name);
+/// Writes `text` to a file named `name` in `dir`.
+fn scratch_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
     std::fs::write(&p, text).expect("scratch file");
     p
 }
@@ -242,7 +248,7 @@ fn is_trace(line: &str) -> bool {
 }
 
 /// Runs one case in the bed's client namespace; `Err` says what went wrong.
-fn run_case(bed: &Bed, case: &Case, dst: &str, slow: bool) -> Result<Duration, String> {
+fn run_case(bed: &Bed, case: &Case, dst: &str, slow: bool, dir: &Path) -> Result<Duration, String> {
     let script = if slow {
         let src = std::fs::read_to_string(learner(case.script)).expect("learner script");
         let name = format!(
@@ -251,7 +257,7 @@ fn run_case(bed: &Bed, case: &Case, dst: &str, slow: bool) -> Result<Duration, S
             if dst == V4 { "v4" } else { "v6" },
             case.script
         );
-        scratch_file(&name, &paced(&src, true, false))
+        scratch_file(dir, &name, &paced(&src, true, false))
     } else {
         learner(case.script)
     };
@@ -296,6 +302,8 @@ fn run_case(bed: &Bed, case: &Case, dst: &str, slow: bool) -> Result<Duration, S
 /// Runs the cases (each on its own thread when `parallel`), prints a table of results
 /// and fails naming every failure.
 fn run_cases(bed: &Bed, cases: &[(Case, &'static str)], slow: bool, parallel: bool) {
+    let scratch = scratch();
+    let dir = scratch.path();
     let pace = if slow {
         "person's pace"
     } else {
@@ -305,7 +313,7 @@ fn run_cases(bed: &Bed, cases: &[(Case, &'static str)], slow: bool, parallel: bo
         std::thread::scope(|sc| {
             let handles: Vec<_> = cases
                 .iter()
-                .map(|(c, dst)| sc.spawn(move || run_case(bed, c, dst, slow)))
+                .map(|(c, dst)| sc.spawn(move || run_case(bed, c, dst, slow, dir)))
                 .collect();
             cases
                 .iter()
@@ -321,7 +329,7 @@ fn run_cases(bed: &Bed, cases: &[(Case, &'static str)], slow: bool, parallel: bo
     } else {
         cases
             .iter()
-            .map(|(c, dst)| (label(c, dst), run_case(bed, c, dst, slow)))
+            .map(|(c, dst)| (label(c, dst), run_case(bed, c, dst, slow, dir)))
             .collect()
     };
     let passed = results.iter().filter(|(_, r)| r.is_ok()).count();
@@ -530,7 +538,12 @@ fn lab_shows_the_kernel_state_ss_sees_at_every_step() {
     }
     let src = std::fs::read_to_string(learner("http.tcs")).expect("learner script");
     let steps = src.lines().filter(|l| is_step(l)).count();
-    let script = scratch_file("lab-http-slow.tcs", &paced(&src, true, true));
+    let scratch = scratch();
+    let script = scratch_file(
+        scratch.path(),
+        "lab-http-slow.tcs",
+        &paced(&src, true, true),
+    );
     let mut cmd = Command::new(EXE);
     cmd.args(["--color", "never", "lab", "run"])
         .arg(&script)
@@ -700,8 +713,10 @@ fn nothing_left_open_after_failure_error_and_ctrl_c() {
             130,
         ),
     ];
+    let scratch = scratch();
     for (what, tail, want) in cases {
         let file = scratch_file(
+            scratch.path(),
             &format!("open-{}.tcs", what.replace(' ', "-")),
             &format!("{open}{tail}"),
         );
@@ -754,7 +769,7 @@ fn nothing_left_open_after_failure_error_and_ctrl_c() {
     }
 }
 
-/// Types lines into the REPL in a pty, then waits (up to 15 s) for `WANT` and leaves
+/// Types lines into the REPL in a pty, then waits (up to 10 s) for `WANT` and leaves
 /// with Ctrl-D. `keys`: each line key by key, 40 ms apart (a quick typist), then 1.2 s
 /// before the next line (a person reading what came); `lines`: each line written at
 /// once (as `tmux send-keys`, `expect` or a terminal without bracketed paste deliver
@@ -796,7 +811,7 @@ for line in lines:
             read(0.04)
     if MODE != "ahead":
         read(1.2)
-seen = until(WANT, 15)
+seen = until(WANT, 10)
 os.write(fd, b"\x04")
 read(2.0)
 _, st = os.waitpid(pid, 0)
@@ -819,8 +834,7 @@ const WELCOME_FLOW: [&str; 7] = [
 
 /// Runs the REPL in the bed's client namespace under the pty driver; returns the output.
 fn drive_repl(bed: &Bed, mode: &str, flow: &[&str]) -> String {
-    let home = scratch().join(format!("home-{mode}"));
-    std::fs::create_dir_all(&home).expect("home");
+    let home = scratch();
     let mut child = Command::new("python3")
         .args([
             "-c",
@@ -831,7 +845,7 @@ fn drive_repl(bed: &Bed, mode: &str, flow: &[&str]) -> String {
         ])
         .args(["ip", "netns", "exec", &bed.client, EXE, "--color", "never"])
         .arg("repl")
-        .env("HOME", &home)
+        .env("HOME", home.path())
         .env("TERM", "xterm")
         .env_remove("XDG_STATE_HOME")
         .stdin(Stdio::null())
@@ -924,7 +938,9 @@ fn note_on_retransmitted_data_and_fin_reads_as_english() {
     let Some(bed) = bed("notes on retransmitted data and FIN") else {
         return;
     };
+    let scratch = scratch();
     let script = scratch_file(
+        scratch.path(),
         "greet-unacked.tcs",
         "s = session(args[0], 10)\ns.send(\"S\")\ns.expect(\"SA\")\ns.send(\"A\")\n\
          s.expect(\"FA\")\ns.expect(\"F\", timeout=3)\n",
