@@ -48,6 +48,12 @@ const fn pass(name: &'static str, opener: Opener) -> Case {
 
 const CASES: &[Case] = &[
     pass("close_remote_fin_then_close", Opener::Kernel),
+    pass("close_local_close_then_remote_fin", Opener::Tcpcraft),
+    pass("close_on_syn_sent", Opener::Tcpcraft),
+    pass("shutdown_wr_close", Opener::Kernel),
+    pass("shutdown_rd_close", Opener::Kernel),
+    pass("shutdown_rdwr_close", Opener::Kernel),
+    pass("shutdown_rd_wr_close", Opener::Kernel),
 ];
 
 /// How long one case may take, all in all.

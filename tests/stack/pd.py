@@ -94,6 +94,42 @@ def wait_all_acked(s):
         time.sleep(0.001)
 
 
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1",
+              5: "FIN_WAIT2", 6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT",
+              9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
+
+
+def state(s):
+    """The socket's TCP state (getsockopt TCP_INFO)."""
+    return TCP_STATES[s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]]
+
+
+def wait_fin_acked(s):
+    """Until our FIN is acknowledged (FIN_WAIT1 left): packetdrill's ordering of a call
+    after an inbound ACK, e.g. write() = -1 EPIPE once the client ACKed our FIN."""
+    while state(s) in ("ESTABLISHED", "FIN_WAIT1"):
+        time.sleep(0.001)
+
+
+def wait_inq(s, n):
+    """Until n bytes are waiting to be read (ioctl SIOCINQ)."""
+    while inq(s) < n:
+        time.sleep(0.001)
+
+
+_signals = []
+
+
+def signal_script(port):
+    """Tells the tcpcraft script that we got here, when nothing on the wire would: one
+    SYN to its control listener (`ctl = listen(port, timeout=0)` ... `ctl.expect("S")`),
+    from a non-blocking connect() that is never completed."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    check("connect errno", s.connect_ex((CLIENT, port)), errno.EINPROGRESS)
+    _signals.append(s)
+
+
 def ok():
     print("ok", flush=True)
     sys.exit(0)
