@@ -7,6 +7,7 @@
 
 pub mod decode;
 pub mod lang;
+pub mod lesson;
 // reason: the engine makes raw-socket, AF_PACKET, BPF and netns syscalls through libc;
 // every unsafe block is confined to src/net/ and commented.
 #[allow(unsafe_code)]
