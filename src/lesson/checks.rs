@@ -200,10 +200,19 @@ impl Snap {
         (from..self.steps.len()).find(|&i| self.steps[i].dir == dir && f(&self.steps[i]))
     }
 
-    /// The kernel's state recorded with step `i` (as the session read it right after
-    /// that segment), else the state now.
+    /// The kernel's state while the server was in the state it had after step `i`, as
+    /// the session read it (the reading is kept on the steps that left the server in
+    /// the state read). A state that lasted less than a reading takes (data and a FIN
+    /// right after an ACK) has none: then the model's state, in `ss`'s words (the
+    /// session flags any disagreement between the two).
     fn kernel_at(&self, i: usize) -> Option<&'static str> {
-        self.steps.get(i).and_then(|s| s.kernel).or(self.kernel_now)
+        let Some(step) = self.steps.get(i) else {
+            return self.kernel_now;
+        };
+        let same = |j: &usize| self.steps[*j].peer == step.peer;
+        let back = (0..=i).rev().take_while(same).find_map(|j| self.steps[j].kernel);
+        let fwd = (i..self.steps.len()).take_while(same).find_map(|j| self.steps[j].kernel);
+        back.or(fwd).or_else(|| ss_name(step.peer))
     }
 
     fn pending_has(&self, f: impl Fn(&Events) -> bool) -> bool {
@@ -272,6 +281,25 @@ impl Snap {
             || self.kernel_now == Some("ESTAB");
         estab.then_some(a)
     }
+}
+
+/// A state as `ss` names it.
+fn ss_name(s: State) -> Option<&'static str> {
+    Some(match s {
+        State::Closed => NO_SOCKET,
+        State::Listen => "LISTEN",
+        State::SynSent => "SYN-SENT",
+        State::SynReceived => "SYN-RECV",
+        State::Established => "ESTAB",
+        State::FinWait1 => "FIN-WAIT-1",
+        State::FinWait2 => "FIN-WAIT-2",
+        State::CloseWait => "CLOSE-WAIT",
+        State::Closing => "CLOSING",
+        State::LastAck => "LAST-ACK",
+        State::TimeWait => "TIME-WAIT",
+        #[allow(unreachable_patterns)] // reason: State may grow
+        _ => return None,
+    })
 }
 
 /// The lesson's session: the newest one (to `port`, when given).
@@ -455,11 +483,25 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
         }
         ("why-four", "together7") => {
             let s = pick(w, Some(7))?;
-            let i = (0..s.steps.len()).find(|&i| s.steps[i].marks.contains(&"ACK+FIN"))?;
-            Some(vec![("t", secs(s.t(i))), ("kernel", k(s.kernel_at(i)))])
+            let f = s.our_fin()?;
+            let a = s.fin_acked(f)?;
+            let r = s.peer_fin()?;
+            Some(together(s, a, r))
         }
         _ => None,
     }
+}
+
+/// How the ACK of our FIN (step `a`) and the peer's FIN (step `r`) came: in one
+/// segment, or apart and how far (`how`: a text of the ui table, by its key).
+fn together(s: &Snap, a: usize, r: usize) -> Vars {
+    let how = if a == r { "ui:together_one" } else { "ui:together_two" };
+    vec![
+        ("t", secs(s.t(r))),
+        ("kernel", s.kernel_at(r).unwrap_or("?").to_string()),
+        ("gap_ms", format!("{:.1}", (s.t(r) - s.t(a)) * 1000.0)),
+        ("how", how.to_string()),
+    ]
 }
 
 /// why-three's numbers: the SYN-ACK's retransmissions and when the kernel dropped the
@@ -518,11 +560,13 @@ pub fn answer_vars(lesson: &str, w: &World) -> Vars {
             if let (Some(s), Some(a), Some(r)) = (s, a, r) {
                 v.push(("gap", format!("{:.3}", s.t(r) - s.t(a))));
             }
-            let s7 = pick(w, Some(7));
-            let m = s7.and_then(|s| (0..s.steps.len()).find(|&i| s.steps[i].marks.contains(&"ACK+FIN")));
-            time(&mut v, "t_together", s7, m);
-            let f7 = s7.and_then(Snap::our_fin);
-            time(&mut v, "t_fin7", s7, f7);
+            if let Some(s7) = pick(w, Some(7)) {
+                let f7 = s7.our_fin();
+                let a7 = f7.and_then(|f| s7.fin_acked(f));
+                if let (Some(a7), Some(r7)) = (a7, s7.peer_fin()) {
+                    v.extend(together(s7, a7, r7));
+                }
+            }
         }
         "why-three" => {
             if let Some(vars) = pick(w, None).and_then(|s| three_numbers(s, w)) {

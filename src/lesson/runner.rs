@@ -127,15 +127,24 @@ impl Lesson<'_> {
         Some(fill(&step.done, &self.localise(vars)))
     }
 
-    /// `no socket` in the learner's language.
+    /// `no socket` in the learner's language; a value `ui:KEY` is that text of the ui
+    /// table, filled with the other values.
     fn localise(&self, vars: checks::Vars) -> checks::Vars {
-        vars.into_iter()
+        let plain: checks::Vars = vars
+            .iter()
             .map(|(k, v)| {
                 if v == NO_SOCKET {
-                    (k, self.texts.ui("no_socket", &[]))
+                    (*k, self.texts.ui("no_socket", &[]))
                 } else {
-                    (k, v)
+                    (*k, v.clone())
                 }
+            })
+            .collect();
+        plain
+            .iter()
+            .map(|(k, v)| match v.strip_prefix("ui:") {
+                Some(key) => (*k, self.texts.ui(key, &plain)),
+                None => (*k, v.clone()),
             })
             .collect()
     }
