@@ -305,7 +305,9 @@ fn lab_lesson(lab: &LabCli, g: &GlobalOpts) -> Result<Option<tcpcraft::net::lab:
         return Err(exit::USAGE);
     }
     if lab.run.is_some() {
-        eprintln!("tcpcraft: lab: --lesson runs the lesson's own shell; it cannot be combined with `run`");
+        eprintln!(
+            "tcpcraft: lab: --lesson runs the lesson's own shell; it cannot be combined with `run`"
+        );
         return Err(exit::USAGE);
     }
     if g.dry_run {

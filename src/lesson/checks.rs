@@ -210,8 +210,13 @@ impl Snap {
             return self.kernel_now;
         };
         let same = |j: &usize| self.steps[*j].peer == step.peer;
-        let back = (0..=i).rev().take_while(same).find_map(|j| self.steps[j].kernel);
-        let fwd = (i..self.steps.len()).take_while(same).find_map(|j| self.steps[j].kernel);
+        let back = (0..=i)
+            .rev()
+            .take_while(same)
+            .find_map(|j| self.steps[j].kernel);
+        let fwd = (i..self.steps.len())
+            .take_while(same)
+            .find_map(|j| self.steps[j].kernel);
         back.or(fwd).or_else(|| ss_name(step.peer))
     }
 
@@ -304,9 +309,7 @@ fn ss_name(s: State) -> Option<&'static str> {
 
 /// The lesson's session: the newest one (to `port`, when given).
 fn pick<'a>(w: &'a World, port: Option<u16>) -> Option<&'a Snap> {
-    w.snaps
-        .iter()
-        .find(|s| port.is_none() || s.dport == port)
+    w.snaps.iter().find(|s| port.is_none() || s.dport == port)
 }
 
 /// Whether a check exists for `lesson`'s step `id` (the data files name them).
@@ -384,7 +387,10 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
             let port = if lesson == "teardown" { 17 } else { 9 };
             let s = pick(w, Some(port))?;
             s.opened()?;
-            Some(vec![("kernel", "ESTAB".to_string()), ("us", "ESTABLISHED".into())])
+            Some(vec![
+                ("kernel", "ESTAB".to_string()),
+                ("us", "ESTABLISHED".into()),
+            ])
         }
         ("teardown", "fin") => {
             let s = pick(w, Some(17))?;
@@ -495,7 +501,11 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
 /// How the ACK of our FIN (step `a`) and the peer's FIN (step `r`) came: in one
 /// segment, or apart and how far (`how`: a text of the ui table, by its key).
 fn together(s: &Snap, a: usize, r: usize) -> Vars {
-    let how = if a == r { "ui:together_one" } else { "ui:together_two" };
+    let how = if a == r {
+        "ui:together_one"
+    } else {
+        "ui:together_two"
+    };
     vec![
         ("t", secs(s.t(r))),
         ("kernel", s.kernel_at(r).unwrap_or("?").to_string()),
@@ -532,7 +542,9 @@ fn three_numbers(s: &Snap, w: &World) -> Option<Vars> {
 pub fn answer_vars(lesson: &str, w: &World) -> Vars {
     let mut v: Vars = Vec::new();
     let time = |v: &mut Vars, name: &'static str, s: Option<&Snap>, i: Option<usize>| {
-        let t = s.zip(i).map_or_else(|| "?".to_string(), |(s, i)| secs(s.t(i)));
+        let t = s
+            .zip(i)
+            .map_or_else(|| "?".to_string(), |(s, i)| secs(s.t(i)));
         v.push((name, t));
     };
     match lesson {
@@ -556,7 +568,12 @@ pub fn answer_vars(lesson: &str, w: &World) -> Vars {
             time(&mut v, "t_fin", s, f);
             time(&mut v, "t_ack", s, a);
             time(&mut v, "t_peer_fin", s, r);
-            time(&mut v, "t_last", s, s.zip(r).and_then(|(s, r)| s.acks_peer_fin(r)));
+            time(
+                &mut v,
+                "t_last",
+                s,
+                s.zip(r).and_then(|(s, r)| s.acks_peer_fin(r)),
+            );
             if let (Some(s), Some(a), Some(r)) = (s, a, r) {
                 v.push(("gap", format!("{:.3}", s.t(r) - s.t(a))));
             }

@@ -49,7 +49,11 @@ impl Lang {
                 if v.is_empty() {
                     continue;
                 }
-                return if v.starts_with("zh") { Lang::Zh } else { Lang::En };
+                return if v.starts_with("zh") {
+                    Lang::Zh
+                } else {
+                    Lang::En
+                };
             }
         }
         Lang::En
@@ -111,9 +115,20 @@ impl Texts {
             }
         }
         let mut lessons = HashMap::new();
-        for (name, l) in j.get("lessons").and_then(Json::as_object).into_iter().flatten() {
+        for (name, l) in j
+            .get("lessons")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+        {
             let mut steps = Vec::new();
-            for (i, st) in l.get("steps").and_then(Json::as_array).into_iter().flatten().enumerate() {
+            for (i, st) in l
+                .get("steps")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 let at = format!("{name} step {}", i + 1);
                 steps.push(StepText {
                     id: text(st, "id", &at)?,
@@ -207,15 +222,31 @@ mod tests {
                 }
             }
             for key in [
-                "step", "prompt", "not_yet", "hint", "skipped", "first", "left", "done",
-                "ladder", "answer", "commands", "no_socket", "list_header", "synack_note",
-                "title", "error_went_on",
+                "step",
+                "prompt",
+                "not_yet",
+                "hint",
+                "skipped",
+                "first",
+                "left",
+                "done",
+                "ladder",
+                "answer",
+                "commands",
+                "no_socket",
+                "list_header",
+                "synack_note",
+                "title",
+                "error_went_on",
             ] {
                 assert!(t.ui.contains_key(key), "{} ui.{key}", lang.code());
             }
         }
         // Both languages teach the same steps.
-        let (en, zh) = (Texts::load(Lang::En).unwrap(), Texts::load(Lang::Zh).unwrap());
+        let (en, zh) = (
+            Texts::load(Lang::En).unwrap(),
+            Texts::load(Lang::Zh).unwrap(),
+        );
         for name in NAMES {
             let ids = |t: &Texts| -> Vec<String> {
                 t.lessons[name].steps.iter().map(|s| s.id.clone()).collect()
@@ -226,6 +257,12 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
-        assert_eq!(fill("at {t} s: {kernel}", &[("t", "1.0".into()), ("kernel", "ESTAB".into())]), "at 1.0 s: ESTAB");
+        assert_eq!(
+            fill(
+                "at {t} s: {kernel}",
+                &[("t", "1.0".into()), ("kernel", "ESTAB".into())]
+            ),
+            "at 1.0 s: ESTAB"
+        );
     }
 }

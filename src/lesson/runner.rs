@@ -168,7 +168,10 @@ impl Lesson<'_> {
 
     fn finish(&self, it: &Interp) {
         println!();
-        println!("{}", self.texts.ui("done", &[("title", self.text.title.clone())]));
+        println!(
+            "{}",
+            self.texts.ui("done", &[("title", self.text.title.clone())])
+        );
         let snaps = checks::sessions(it);
         let world = World {
             snaps: &snaps,
@@ -204,7 +207,13 @@ fn segments(it: &Interp) -> Vec<(usize, usize)> {
         .iter()
         .filter_map(|v| {
             crate::session::lang::with_session(v, |s, o| {
-                (o, s.history().iter().filter(|h| h.dir == crate::session::state::Dir::Sent).count())
+                (
+                    o,
+                    s.history()
+                        .iter()
+                        .filter(|h| h.dir == crate::session::state::Dir::Sent)
+                        .count(),
+                )
             })
         })
         .collect()
@@ -286,7 +295,10 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
         match stmt.trim() {
             "" => continue,
             "hint" => {
-                println!("{}", texts.ui("hint", &[("hint", text.steps[k].hint.clone())]));
+                println!(
+                    "{}",
+                    texts.ui("hint", &[("hint", text.steps[k].hint.clone())])
+                );
                 continue;
             }
             "skip" => {
@@ -333,7 +345,9 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
                 k += 1;
                 // A statement may have done the next steps too: each is explained.
                 while k < n {
-                    let Some(done) = lesson.check(&it, k) else { break };
+                    let Some(done) = lesson.check(&it, k) else {
+                        break;
+                    };
                     lesson.show_goal(k);
                     println!("{done}");
                     k += 1;
@@ -344,7 +358,10 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
                 lesson.show_goal(k);
             }
             None => {
-                println!("{}", texts.ui("not_yet", &[("hint", text.steps[k].hint.clone())]));
+                println!(
+                    "{}",
+                    texts.ui("not_yet", &[("hint", text.steps[k].hint.clone())])
+                );
             }
         }
     };
@@ -355,7 +372,10 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
         println!();
         println!(
             "{}",
-            texts.ui("left", &[("k", (k + 1).min(n).to_string()), ("n", n.to_string())])
+            texts.ui(
+                "left",
+                &[("k", (k + 1).min(n).to_string()), ("n", n.to_string())]
+            )
         );
         exit::FAILED
     };

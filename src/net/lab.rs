@@ -205,10 +205,7 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
     if let Some(retries) = args.lesson.as_ref().and_then(|l| l.synack_retries) {
         // In the server's namespace only: its sysctl, not the host's.
         let set = bed.in_server(move || {
-            std::fs::write(
-                "/proc/sys/net/ipv4/tcp_synack_retries",
-                retries.to_string(),
-            )
+            std::fs::write("/proc/sys/net/ipv4/tcp_synack_retries", retries.to_string())
         });
         match set {
             Ok(Ok(())) => {
