@@ -94,7 +94,7 @@ pub fn sessions(it: &Interp) -> Vec<Snap> {
             }
         }
     }
-    out.sort_by(|a, b| b.order.cmp(&a.order));
+    out.sort_by_key(|s| std::cmp::Reverse(s.order));
     out
 }
 
@@ -105,10 +105,13 @@ pub struct KernelWatch {
     stop: Arc<AtomicBool>,
 }
 
+/// A connection: the server's end and ours.
+type Ends = (SocketAddr, SocketAddr);
+
 #[derive(Default)]
 struct WatchState {
-    /// Connection → (last state seen, when it last changed, when the socket went away).
-    conns: HashMap<(SocketAddr, SocketAddr), (Option<&'static str>, Option<Instant>)>,
+    /// Connection → (the last state seen, when the socket went away).
+    conns: HashMap<Ends, (Option<&'static str>, Option<Instant>)>,
 }
 
 impl KernelWatch {

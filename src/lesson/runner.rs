@@ -231,7 +231,7 @@ fn session_values(it: &Interp) -> Vec<Value> {
             }
         }
     }
-    v.sort_by(|a, b| b.0.cmp(&a.0));
+    v.sort_by_key(|(order, _)| std::cmp::Reverse(*order));
     v.into_iter().map(|(_, v)| v).collect()
 }
 
