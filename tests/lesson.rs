@@ -255,3 +255,129 @@ fn dry_run_is_refused_and_list_needs_no_lab() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A lesson driven a line at a time, its output read as it comes.
+struct Live {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    rx: std::sync::mpsc::Receiver<String>,
+    seen: String,
+}
+
+impl Live {
+    fn start(name: &str) -> Live {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+            .args(["lab", "--lesson", name, "--lang", "en"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tcpcraft");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Live {
+            child,
+            stdin,
+            rx,
+            seen: String::new(),
+        }
+    }
+
+    fn say(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    /// The output up to and including the first line that contains `marker`.
+    fn until(&mut self, marker: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut got = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    got.push_str(&line);
+                    got.push('\n');
+                    if line.contains(marker) {
+                        self.seen.push_str(&got);
+                        return got;
+                    }
+                }
+                Err(_) => panic!("no {marker:?} in:\n{}{got}", self.seen),
+            }
+        }
+    }
+
+    /// `ss -tan` in the lab's server namespace: the states of connections on `port`.
+    fn ss(&self, port: u16) -> Vec<String> {
+        let ns = format!("tcpc-lab{}-s", self.child.id());
+        let out = Command::new("ip")
+            .args(["netns", "exec", &ns, "ss", "-tanH"])
+            .arg(format!("( sport = :{port} )"))
+            .output()
+            .expect("ss");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .filter(|s| s != "LISTEN")
+            .collect()
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.stdin = None;
+        let _ = self.child.wait();
+    }
+}
+
+/// The state a lesson's explanation quotes: "… kernel now says STATE:".
+fn quoted(text: &str) -> String {
+    let at = text.find("kernel now says ").expect("a quoted kernel state") + 16;
+    text[at..]
+        .split([':', ' ', '.'])
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn the_kernel_states_quoted_equal_ss_in_the_server_namespace() {
+    if !ready("kernel_states_ss") {
+        return;
+    }
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut l = Live::start("handshake");
+    l.until("step 1 of 3");
+    l.say("s = session(target, 80); s.send(\"S\")");
+    let said = l.until("step 2 of 3");
+    // The half-open connection stays SYN-RECV (its SYN-ACK retransmitted) for a minute.
+    assert_eq!(quoted(&said), "SYN-RECV", "{said}");
+    assert_eq!(l.ss(80), vec!["SYN-RECV".to_string()], "{said}");
+    l.say("quit");
+    drop(l);
+
+    let mut l = Live::start("teardown");
+    l.until("step 1 of 5");
+    l.say("s = session(target, 17); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")");
+    let said = l.until("step 2 of 5");
+    assert!(said.contains("the server's kernel says ESTAB"), "{said}");
+    assert_eq!(l.ss(17), vec!["ESTAB".to_string()], "{said}");
+    l.say("s.send(\"FA\"); s.expect(\"A\"); s.expect(\"FA\")");
+    // The server's FIN is out and our ACK is not: LAST-ACK until we send it.
+    let said = l.until("step 5 of 5");
+    let last = said.rsplit("kernel now says ").next().unwrap_or("");
+    assert!(last.starts_with("LAST-ACK"), "{said}");
+    assert_eq!(l.ss(17), vec!["LAST-ACK".to_string()], "{said}");
+    l.say("quit");
+}
