@@ -277,7 +277,10 @@ impl Live {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
                 if tx.send(line).is_err() {
                     break;
                 }
@@ -343,7 +346,10 @@ impl Drop for Live {
 
 /// The state a lesson's explanation quotes: "… kernel now says STATE:".
 fn quoted(text: &str) -> String {
-    let at = text.find("kernel now says ").expect("a quoted kernel state") + 16;
+    let at = text
+        .find("kernel now says ")
+        .expect("a quoted kernel state")
+        + 16;
     text[at..]
         .split([':', ' ', '.'])
         .next()
@@ -380,4 +386,58 @@ fn the_kernel_states_quoted_equal_ss_in_the_server_namespace() {
     assert!(last.starts_with("LAST-ACK"), "{said}");
     assert_eq!(l.ss(17), vec!["LAST-ACK".to_string()], "{said}");
     l.say("quit");
+}
+
+#[test]
+fn reset_and_simultaneous_close() {
+    if !ready("extras") {
+        return;
+    }
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let input = "s = session(target, 80); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")\n\
+                 s.send(\"R\")\nc = session(target, 81); c.send(\"S\")\n";
+    let (out, text) = lesson("reset", &["--lang", "en"], &[], input);
+    completed(&out, &text);
+    for want in [
+        "The server's kernel now says: no socket",
+        "Port 81 answered your SYN with RST+ACK",
+        "lesson complete: reset",
+    ] {
+        assert!(text.contains(want), "missing {want:?}:\n{text}");
+    }
+    // The FIN that crosses the server's: it acknowledges the greeting, not the FIN.
+    let input = "s = session(target, 13); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")\n\
+                 s.send(\"FA\", ack=s.rcv_nxt - 1)\ns.expect(\"A\")\ns.send(\"A\")\n";
+    let (out, text) = lesson("simultaneous-close", &["--lang", "en"], &[], input);
+    completed(&out, &text);
+    for want in [
+        "its kernel says FIN-WAIT-1",
+        "The server's kernel now says CLOSING",
+        "so you are in TIME_WAIT",
+        "The server's kernel now says TIME-WAIT",
+        "lesson complete: simultaneous close",
+    ] {
+        assert!(text.contains(want), "missing {want:?}:\n{text}");
+    }
+}
+
+#[test]
+fn why_four_in_chinese() {
+    if !ready("why_four_zh") {
+        return;
+    }
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let input = "s = session(target, 9); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")\n\
+                 s.send(\"FA\"); s.expect(\"A\")\n\
+                 s.expect(\"PA\"); s.expect(\"FA\"); s.send(\"A\")\n\
+                 s7 = session(target, 7); s7.send(\"S\"); s7.expect(\"SA\"); s7.send(\"A\"); s7.send(\"FA\"); s7.expect(\"FA\")\n";
+    let (out, text) = lesson("why-four", &["--lang", "zh"], &[], input);
+    completed(&out, &text);
+    for want in [
+        "单独回了一个 ACK，没有带 FIN，并显示 CLOSE-WAIT",
+        "还发了 12 字节数据",
+        "课程完成",
+    ] {
+        assert!(text.contains(want), "missing {want:?}:\n{text}");
+    }
 }

@@ -323,6 +323,11 @@ pub fn known(lesson: &str, id: &str) -> bool {
             | ("teardown", "open" | "fin" | "ack" | "peer_fin" | "last_ack")
             | ("why-three", "syn" | "synack" | "wait" | "late_ack")
             | ("why-four", "open9" | "fin9" | "close9" | "together7")
+            | ("reset", "open" | "rst" | "closed")
+            | (
+                "simultaneous-close",
+                "open13" | "cross" | "ack13" | "last13"
+            )
     )
 }
 
@@ -497,6 +502,107 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
             let r = s.peer_fin()?;
             Some(together(s, a, r))
         }
+        ("reset", "open") => {
+            let s = pick(w, Some(80))?;
+            s.opened()?;
+            Some(vec![
+                ("kernel", "ESTAB".to_string()),
+                ("us", "ESTABLISHED".into()),
+            ])
+        }
+        ("reset", "rst") => {
+            let s = pick(w, Some(80))?;
+            let a = s.opened()?;
+            let i = s.find(a + 1, Dir::Sent, |x| has(x.seg.flags, TcpFlags::RST))?;
+            let kernel = s.kernel_at(i)?;
+            (kernel == NO_SOCKET).then(|| {
+                vec![
+                    ("t", secs(s.t(i))),
+                    ("us", s.steps[i].us.name().to_string()),
+                    ("kernel", kernel.to_string()),
+                ]
+            })
+        }
+        ("reset", "closed") => w.snaps.iter().find_map(|s| {
+            let i = s.syn()?;
+            let j = s.find(i + 1, Dir::Received, |x| has(x.seg.flags, TcpFlags::RST))?;
+            Some(vec![
+                ("port", s.dport.unwrap_or(0).to_string()),
+                ("t", secs(s.t(j))),
+                ("ms", format!("{:.2}", (s.t(j) - s.t(i)) * 1000.0)),
+                (
+                    "flags",
+                    if has(s.steps[j].seg.flags, TcpFlags::ACK) {
+                        "RST+ACK"
+                    } else {
+                        "RST"
+                    }
+                    .to_string(),
+                ),
+                ("us", s.steps[j].us.name().to_string()),
+            ])
+        }),
+        ("simultaneous-close", "open13") => {
+            let s = pick(w, Some(13))?;
+            s.opened()?;
+            let r = s.peer_fin()?;
+            let bytes: u32 = s.steps[..r]
+                .iter()
+                .filter(|x| x.dir == Dir::Received)
+                .map(|x| x.seg.len)
+                .sum();
+            Some(vec![
+                ("t", secs(s.t(r))),
+                ("bytes", bytes.to_string()),
+                ("kernel", k(s.kernel_at(r))),
+                ("us", s.steps[r].us.name().to_string()),
+            ])
+        }
+        ("simultaneous-close", "cross") => {
+            let s = pick(w, Some(13))?;
+            let r = s.peer_fin()?;
+            let f = s.our_fin()?;
+            let end = s.steps[r].seg.seq.wrapping_add(s.steps[r].seg.seq_len());
+            if s.steps[f].seg.ack == end {
+                return None;
+            }
+            let kernel = s.kernel_at(f)?;
+            (kernel == "CLOSING").then(|| {
+                vec![
+                    ("t", secs(s.t(f))),
+                    ("us", s.steps[f].us.name().to_string()),
+                    ("kernel", kernel.to_string()),
+                ]
+            })
+        }
+        ("simultaneous-close", "ack13") => {
+            let s = pick(w, Some(13))?;
+            let f = s.our_fin()?;
+            let a = s.fin_acked(f)?;
+            let taken = !s.pending_has(|e| matches!(e.ack, AckEvent::Advance(_)));
+            taken.then(|| {
+                vec![
+                    ("t", secs(s.t(a))),
+                    ("us", s.steps[a].us.name().to_string()),
+                    ("kernel", k(s.kernel_at(a))),
+                ]
+            })
+        }
+        ("simultaneous-close", "last13") => {
+            let s = pick(w, Some(13))?;
+            let f = s.our_fin()?;
+            s.fin_acked(f)?;
+            let r = s.peer_fin()?;
+            let z = s.acks_peer_fin(r)?;
+            let kernel = s.kernel_at(z)?;
+            (kernel == "TIME-WAIT").then(|| {
+                vec![
+                    ("t", secs(s.t(z))),
+                    ("us", s.steps[z].us.name().to_string()),
+                    ("kernel", kernel.to_string()),
+                ]
+            })
+        }
         _ => None,
     }
 }
@@ -585,6 +691,31 @@ pub fn answer_vars(lesson: &str, w: &World) -> Vars {
                 let a7 = f7.and_then(|f| s7.fin_acked(f));
                 if let (Some(a7), Some(r7)) = (a7, s7.peer_fin()) {
                     v.extend(together(s7, a7, r7));
+                }
+            }
+        }
+        "reset" | "simultaneous-close" => {
+            let steps: &[&str] = if lesson == "reset" {
+                &["rst", "closed"]
+            } else {
+                &["open13", "cross", "ack13", "last13"]
+            };
+            for id in steps {
+                let vars = check(lesson, id, w).unwrap_or_default();
+                for (k, val) in vars {
+                    if k == "t" {
+                        let name: &'static str = match *id {
+                            "rst" => "t_rst",
+                            "closed" => "t_closed",
+                            "open13" => "t_fin",
+                            "cross" => "t_cross",
+                            "ack13" => "t_ack",
+                            _ => "t_last",
+                        };
+                        v.push((name, val));
+                    } else {
+                        v.push((k, val));
+                    }
                 }
             }
         }

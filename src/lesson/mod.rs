@@ -15,7 +15,14 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 /// The lessons, in the order they are taught.
-pub const NAMES: [&str; 4] = ["handshake", "teardown", "why-three", "why-four"];
+pub const NAMES: [&str; 6] = [
+    "handshake",
+    "teardown",
+    "why-three",
+    "why-four",
+    "reset",
+    "simultaneous-close",
+];
 
 /// The language of the texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +171,34 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
     for (k, v) in vars {
         out = out.replace(&format!("{{{k}}}"), v);
     }
+    out
+}
+
+/// [`fill`], then any placeholder left (a step that was skipped has no numbers) as `?`.
+pub fn fill_all(text: &str, vars: &[(&str, String)]) -> String {
+    let filled = fill(text, vars);
+    let mut out = String::with_capacity(filled.len());
+    let mut rest = filled.as_str();
+    while let Some(open) = rest.find('{') {
+        let (head, tail) = rest.split_at(open);
+        out.push_str(head);
+        match tail.find('}') {
+            Some(close)
+                if close > 1
+                    && tail[1..close]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                out.push('?');
+                rest = &tail[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 

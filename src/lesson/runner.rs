@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use super::checks::{self, KernelWatch, World, NO_SOCKET};
-use super::{fill, Lang, LessonText, Texts};
+use super::{Lang, LessonText, Texts};
 use crate::lang::cli::{self, exit, Config};
 use crate::lang::value::Value;
 use crate::lang::{net, parser, Interp, Net};
@@ -124,7 +124,7 @@ impl Lesson<'_> {
         };
         let step = &self.text.steps[k];
         let vars = checks::check(self.name, &step.id, &world)?;
-        Some(fill(&step.done, &self.localise(vars)))
+        Some(super::fill_all(&step.done, &self.localise(vars)))
     }
 
     /// `no socket` in the learner's language; a value `ui:KEY` is that text of the ui
@@ -196,7 +196,7 @@ impl Lesson<'_> {
         let vars = self.localise(checks::answer_vars(self.name, &world));
         println!();
         println!("{}", self.texts.ui("answer", &[]));
-        println!("{}", fill(&self.text.answer, &vars));
+        println!("{}", super::fill_all(&self.text.answer, &vars));
     }
 }
 

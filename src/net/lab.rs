@@ -65,8 +65,8 @@ pub fn welcome() -> String {
          r = sr1(IP(dst=target)/TCP(dport=80, flags=\"S\"), timeout=1)      # a SYN-ACK: open\n  \
          sr1(IP(dst=target)/TCP(dport=8443, flags=\"S\"), timeout=1)         # none: filtered\n  \
          s = session(target, 80); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")   # a handshake by hand\n\
-         Guided lessons: tcpcraft lab --lesson handshake | teardown | why-three | why-four \
-         (--lang zh: 中文).\n\
+         Guided lessons: tcpcraft lab --lesson handshake | teardown | why-three | why-four | reset \
+         | simultaneous-close (--lang zh: 中文).\n\
          Leave with Ctrl-D; the network is removed when you do.\n"
     )
 }
