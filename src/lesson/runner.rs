@@ -2,7 +2,9 @@
 //! on a terminal; piped standard input line by line, echoed as if typed), run it as the
 //! shell does, check the wire and the kernel, explain, move on.
 
+use std::cell::RefCell;
 use std::io::{BufRead, IsTerminal, Write};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::checks::{self, KernelWatch, World, NO_SOCKET};
@@ -11,9 +13,12 @@ use crate::lang::cli::{self, exit, Config};
 use crate::lang::value::Value;
 use crate::lang::{net, parser, Interp, Net};
 
+/// The shell's line editor.
+type ShellEditor = rustyline::Editor<crate::repl::ReplHelper, rustyline::history::DefaultHistory>;
+
 /// How the learner's statements come in.
 enum Input {
-    Tty(Box<rustyline::DefaultEditor>),
+    Tty(Box<ShellEditor>),
     Pipe(std::io::Lines<std::io::StdinLock<'static>>),
 }
 
@@ -22,21 +27,10 @@ impl Input {
     /// at the end of input (Ctrl-D, end of the pipe).
     fn read(&mut self, prompt: &str) -> Option<String> {
         match self {
+            // The shell's validator keeps reading while the statement is unfinished.
             Input::Tty(ed) => loop {
                 match ed.readline(prompt) {
-                    Ok(mut line) => {
-                        while incomplete(&line) {
-                            match ed.readline("... ") {
-                                Ok(more) => {
-                                    line.push('\n');
-                                    line.push_str(&more);
-                                }
-                                Err(_) => return None,
-                            }
-                        }
-                        let _ = ed.add_history_entry(line.as_str());
-                        return Some(line);
-                    }
+                    Ok(line) => return Some(line),
                     Err(rustyline::error::ReadlineError::Interrupted) => {
                         if crate::repl::ending_signal().is_some() {
                             return None;
@@ -111,8 +105,8 @@ impl Lesson<'_> {
     }
 
     /// Whether step `k` is met now; its explanation when it is.
-    fn check(&self, it: &Interp, k: usize) -> Option<String> {
-        let snaps = checks::sessions(it);
+    fn check(&self, it: &RefCell<Interp>, k: usize) -> Option<String> {
+        let snaps = checks::sessions(&it.borrow());
         for s in &snaps {
             if let Some(ends) = s.ends {
                 self.watch.watch(ends, s.kernel_now);
@@ -151,7 +145,7 @@ impl Lesson<'_> {
 
     /// The check, given a moment to settle: a segment the statement caused may still be
     /// on its way, and the kernel reading follows the segment.
-    fn check_settled(&self, it: &Interp, k: usize, sent: bool) -> Option<String> {
+    fn check_settled(&self, it: &RefCell<Interp>, k: usize, sent: bool) -> Option<String> {
         // Only a statement that put something on the wire has anything to wait for.
         let wait = if sent { 300 } else { 0 };
         let deadline = Instant::now() + Duration::from_millis(wait);
@@ -166,7 +160,8 @@ impl Lesson<'_> {
         }
     }
 
-    fn finish(&self, it: &Interp) {
+    fn finish(&self, it: &RefCell<Interp>) {
+        let it = &it.borrow();
         println!();
         println!(
             "{}",
@@ -247,9 +242,10 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
         eprintln!("tcpcraft: lesson: no lesson named {name:?} (`--lesson list` lists them)");
         return exit::USAGE;
     };
-    let (mut it, log) = cli::make_interp(cfg, engine);
+    let (it, log) = cli::make_interp(cfg, engine);
+    let it = Rc::new(RefCell::new(it));
     let mut input = if std::io::stdin().is_terminal() {
-        let mut ed = match rustyline::DefaultEditor::new() {
+        let mut ed = match crate::repl::line_editor(it.clone(), cfg.color) {
             Ok(e) => e,
             Err(e) => {
                 eprintln!("tcpcraft: cannot start the line editor: {e}");
@@ -260,7 +256,7 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
         if let Ok(printer) = ed.create_external_printer() {
             use rustyline::ExternalPrinter as _;
             let printer = std::sync::Mutex::new(printer);
-            it.live = Some(std::sync::Arc::new(move |line: &str| {
+            it.borrow_mut().live = Some(std::sync::Arc::new(move |line: &str| {
                 if let Ok(mut p) = printer.lock() {
                     let _ = p.print(format!("{line}\n"));
                 }
@@ -322,23 +318,26 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
             "quit" | "exit" => break false,
             _ => {}
         }
-        let before = segments(&it);
-        match it.run_source("<stdin>", &stmt, line_no) {
-            Ok(Some(v)) if !matches!(v, Value::None) => {
-                let text = v.repr();
-                it.println(&text);
+        let before = segments(&it.borrow());
+        {
+            let mut i = it.borrow_mut();
+            match i.run_source("<stdin>", &stmt, line_no) {
+                Ok(Some(v)) if !matches!(v, Value::None) => {
+                    let text = v.repr();
+                    i.println(&text);
+                }
+                Ok(_) => {}
+                Err(e) if matches!(e.kind, crate::lang::ErrorKind::Exit(_)) => break false,
+                Err(e) => {
+                    let _ = i.out.flush();
+                    eprint!("{}", i.render_error(&e));
+                    println!("{}", texts.ui("error_went_on", &[]));
+                }
             }
-            Ok(_) => {}
-            Err(e) if matches!(e.kind, crate::lang::ErrorKind::Exit(_)) => break false,
-            Err(e) => {
-                let _ = it.out.flush();
-                eprint!("{}", it.render_error(&e));
-                println!("{}", texts.ui("error_went_on", &[]));
-            }
+            let _ = i.out.flush();
         }
-        let _ = it.out.flush();
         line_no += stmt.matches('\n').count() + 1;
-        let sent = segments(&it) != before;
+        let sent = segments(&it.borrow()) != before;
         match lesson.check_settled(&it, k, sent) {
             Some(done) => {
                 println!("{done}");
