@@ -281,13 +281,28 @@ impl Snap {
         })
     }
 
-    /// Established with the server's kernel saying so (at some step, or now).
-    fn opened(&self) -> Option<usize> {
+    /// The handshake completed (our ACK of the server's SYN, step `a`), with the server
+    /// kernel's first reading from then on: ESTAB, or a later state when the server
+    /// moved on before it could be read (port 13 closes at once). Without any reading
+    /// since, the model's state in `ss`'s words.
+    fn opened(&self) -> Option<(usize, &'static str)> {
+        const OPEN: [&str; 7] = [
+            "ESTAB",
+            "FIN-WAIT-1",
+            "FIN-WAIT-2",
+            "CLOSE-WAIT",
+            "LAST-ACK",
+            "CLOSING",
+            "TIME-WAIT",
+        ];
         let j = self.synack()?;
         let a = self.third(j)?;
-        let estab = self.steps.iter().any(|s| s.kernel == Some("ESTAB"))
-            || self.kernel_now == Some("ESTAB");
-        estab.then_some(a)
+        let read = (a..self.steps.len()).find_map(|i| self.steps[i].kernel);
+        match read.or(self.kernel_now) {
+            Some(k) if OPEN.contains(&k) => Some((a, k)),
+            Some(_) => None,
+            None => ss_name(self.steps[a].peer).map(|k| (a, k)),
+        }
     }
 }
 
@@ -512,7 +527,7 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
         }
         ("reset", "rst") => {
             let s = pick(w, Some(80))?;
-            let a = s.opened()?;
+            let (a, _) = s.opened()?;
             let i = s.find(a + 1, Dir::Sent, |x| has(x.seg.flags, TcpFlags::RST))?;
             let kernel = s.kernel_at(i)?;
             (kernel == NO_SOCKET).then(|| {
