@@ -87,8 +87,9 @@ enum Command {
     },
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
-    /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
-    /// inside it, with `target` and `target6` set; everything is removed on exit
+    /// A practice network with a real server (needs root): the REPL, -c CODE, run FILE or
+    /// a guided --lesson inside it, with `target` and `target6` set; everything is removed
+    /// on exit
     Lab(LabCli),
     /// Drive a whole TCP connection segment by segment and draw it as a ladder
     Handshake(tcpcraft::session::cli::HandshakeArgs),
@@ -143,7 +144,8 @@ struct LabCli {
     /// Run CODE inside the lab instead of the REPL
     #[arg(short = 'c', value_name = "CODE", conflicts_with = "lesson")]
     code: Option<String>,
-    /// A guided lesson: handshake, teardown, why-three, why-four (`list` lists them)
+    /// A guided lesson: handshake, teardown, why-three, why-four, reset, simultaneous-close
+    /// (`list` lists them)
     #[arg(long, value_name = "NAME")]
     lesson: Option<String>,
     /// The lesson's language: en or zh (default: zh when LANG is zh_CN.*, else en)
