@@ -346,14 +346,6 @@ pub fn known(lesson: &str, id: &str) -> bool {
     )
 }
 
-/// The port a lesson's sessions go to (None: any).
-pub fn port(lesson: &str) -> Option<u16> {
-    match lesson {
-        "teardown" => Some(17),
-        _ => None,
-    }
-}
-
 /// Whether step `id` of `lesson` is met; if so, the values of its placeholders.
 pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
     let k = |x: Option<&'static str>| x.unwrap_or("?").to_string();
