@@ -95,6 +95,9 @@ pub struct LessonText {
 pub struct Texts {
     pub ui: HashMap<String, String>,
     pub lessons: HashMap<String, LessonText>,
+    /// A live session's phrases (the reasons of its state changes) in this language,
+    /// longest first; empty for English, the sessions' own language.
+    pub session: Vec<(String, String)>,
 }
 
 const EN: &str = include_str!("../../lessons/en.json");
@@ -155,7 +158,30 @@ impl Texts {
                 },
             );
         }
-        Ok(Texts { ui, lessons })
+        let mut session: Vec<(String, String)> = j
+            .get("session")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect();
+        session.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        Ok(Texts {
+            ui,
+            lessons,
+            session,
+        })
+    }
+
+    /// A live session's line in this language (its known phrases replaced).
+    pub fn session_line(&self, line: &str) -> String {
+        let mut out = line.to_string();
+        for (en, local) in &self.session {
+            if out.contains(en.as_str()) {
+                out = out.replace(en.as_str(), local);
+            }
+        }
+        out
     }
 
     /// A user-interface text with its placeholders filled (the key itself if missing).

@@ -256,14 +256,22 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
         if let Ok(printer) = ed.create_external_printer() {
             use rustyline::ExternalPrinter as _;
             let printer = std::sync::Mutex::new(printer);
+            let texts = texts.clone();
             it.borrow_mut().live = Some(std::sync::Arc::new(move |line: &str| {
                 if let Ok(mut p) = printer.lock() {
-                    let _ = p.print(format!("{line}\n"));
+                    let _ = p.print(format!("{}\n", texts.session_line(line)));
                 }
             }));
         }
         Input::Tty(Box::new(ed))
     } else {
+        if !texts.session.is_empty() {
+            let texts = texts.clone();
+            it.borrow_mut().live = Some(std::sync::Arc::new(move |line: &str| {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", texts.session_line(line));
+            }));
+        }
         Input::Pipe(std::io::stdin().lock().lines())
     };
     let lesson = Lesson {
