@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod decode;
+pub mod history;
 pub mod lang;
 pub mod lesson;
 // reason: the engine makes raw-socket, AF_PACKET, BPF and netns syscalls through libc;
@@ -15,6 +16,7 @@ pub mod net;
 pub mod packet;
 pub mod pcap;
 pub mod ping;
+pub mod privileges;
 pub mod repl;
 pub mod scan;
 pub mod session;

@@ -14,6 +14,10 @@ use tcpcraft::decode;
 use tcpcraft::lang::cli::{self as lang, Input};
 use tcpcraft::packet::LinkType;
 
+/// Counts heap bytes in use, for the scripts' memory budget (`--max-memory`).
+#[global_allocator]
+static ALLOC: tcpcraft::net::sys::CountingAlloc = tcpcraft::net::sys::CountingAlloc;
+
 /// Exit statuses (see EXIT STATUS in tcpcraft(1)).
 mod exit {
     pub const OK: u8 = 0;
@@ -66,6 +70,16 @@ struct GlobalOpts {
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
     color: ColorWhen,
+    /// Scripts: the most loop iterations and function calls per run (0: no limit)
+    #[arg(long, global = true, value_name = "N", default_value_t = tcpcraft::lang::interp::DEFAULT_MAX_STEPS)]
+    max_steps: u64,
+    /// Scripts: the most heap memory in MiB while a script runs (0: no limit)
+    #[arg(long, global = true, value_name = "MIB", default_value_t = (tcpcraft::lang::interp::DEFAULT_MAX_MEMORY >> 20) as u64)]
+    max_memory: u64,
+    /// Set by `tcpcraft lab` for the tcpcraft it runs inside the practice network:
+    /// `target` and `target6` are predefined
+    #[arg(long, global = true, hide = true)]
+    lab_inner: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -174,6 +188,12 @@ enum LinkArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(tcpcraft::scan::cli::rewrite_args(std::env::args_os()));
+    // Before anything else (and before any thread): become the sudo user, keep only the
+    // capabilities this command needs (src/privileges.rs).
+    if let Err(e) = tcpcraft::privileges::setup(need(&cli)) {
+        eprintln!("tcpcraft: {e}; stopping rather than running with more privileges than it needs");
+        return ExitCode::from(exit::SYSTEM);
+    }
     tcpcraft::session::lang::set_rst_guard(!cli.global.no_rst_guard);
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
@@ -234,6 +254,12 @@ fn main() -> ExitCode {
             let g = &cli.global;
             let mut global: Vec<std::ffi::OsString> = vec!["--color".into()];
             global.push(format!("{:?}", g.color).to_lowercase().into());
+            global.extend([
+                "--max-steps".into(),
+                g.max_steps.to_string().into(),
+                "--max-memory".into(),
+                g.max_memory.to_string().into(),
+            ]);
             for (on, flag) in [
                 (g.dry_run, "--dry-run"),
                 (g.json, "--json"),
@@ -327,6 +353,23 @@ fn lab_lesson(lab: &LabCli, g: &GlobalOpts) -> Result<Option<tcpcraft::net::lab:
     }))
 }
 
+/// What the command needs of the privileges tcpcraft was started with.
+fn need(cli: &Cli) -> tcpcraft::privileges::Need {
+    use tcpcraft::privileges::Need;
+    if matches!((&cli.code, &cli.command), (None, Some(Command::Lab(_)))) {
+        return Need::Supervisor;
+    }
+    if cli.global.dry_run {
+        return Need::DryRun;
+    }
+    match (&cli.code, &cli.command) {
+        (Some(_), _) => Need::Network,
+        (None, Some(Command::Decode(_) | Command::Completions { .. })) => Need::Nothing,
+        (None, Some(Command::Scan(a))) if a.connect => Need::Nothing,
+        _ => Need::Network,
+    }
+}
+
 /// The language's view of the global options.
 fn lang_config(g: &GlobalOpts) -> lang::Config {
     let color = match g.color {
@@ -334,7 +377,25 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
         ColorWhen::Never => false,
         ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal(),
     };
+    let limits = tcpcraft::lang::Limits {
+        max_steps: match g.max_steps {
+            0 => u64::MAX,
+            n => n,
+        },
+        max_memory: match g.max_memory {
+            0 => usize::MAX,
+            mib => usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+        },
+        heap_in_use: Some(tcpcraft::net::sys::heap_in_use),
+        ..tcpcraft::lang::Limits::default()
+    };
     lang::Config {
+        limits,
+        predefined: if g.lab_inner {
+            tcpcraft::net::lab::predefined()
+        } else {
+            Vec::new()
+        },
         dry_run: g.dry_run,
         pcap: g.pcap.clone(),
         json: g.json,

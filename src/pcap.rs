@@ -149,7 +149,8 @@ fn u16_at(b: &[u8], at: usize, swap: bool) -> u16 {
 
 impl Reader<BufReader<File>> {
     pub fn open(path: &Path) -> Result<Self, Error> {
-        Reader::new(BufReader::new(File::open(path)?))
+        // Regular files only: a device or FIFO named as a capture is refused, not read.
+        Reader::new(BufReader::new(crate::userfile::open_regular(path)?))
     }
 }
 
@@ -506,7 +507,7 @@ pub struct Writer<W: Write> {
 
 impl Writer<BufWriter<File>> {
     pub fn create(path: &Path, linktype: u32) -> io::Result<Self> {
-        // Through userfile: under sudo the capture belongs to the invoking user. The
+        // Through userfile: never through a symbolic link or into another user's file. The
         // header goes to disk at once, so the file is a valid (empty) capture even if
         // tcpcraft is killed before the first packet is flushed.
         let mut w = Writer::new(BufWriter::new(crate::userfile::create(path)?), linktype)?;

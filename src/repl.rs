@@ -109,6 +109,8 @@ pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>) -> u8 {
         }
         if ending_signal().is_some() && AT_PROMPT.load(Ordering::SeqCst) {
             crate::net::sys::restore_tty();
+            // The shell's thread does not unwind: reset its open sessions from here.
+            crate::session::reset_open_sessions("tcpcraft is ending (signal)");
             // The terminal may be gone (SIGHUP): a failed write must not panic.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), b"\n");
             return exit_status(exit::OK);
@@ -117,14 +119,10 @@ pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>) -> u8 {
     }
 }
 
-/// Where the history lives: `$XDG_STATE_HOME/tcpcraft/history`, else
-/// `~/.local/state/tcpcraft/history`.
+/// Where the history lives (src/history.rs): `$XDG_STATE_HOME/tcpcraft/history`, else
+/// `~/.local/state/tcpcraft/history`; under sudo only in the invoking user's own home.
 pub fn history_path() -> Option<PathBuf> {
-    let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        Some(x) => PathBuf::from(x),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".local/state"),
-    };
-    Some(base.join("tcpcraft").join("history"))
+    crate::history::path()
 }
 
 fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
@@ -158,12 +156,11 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
             }
         }));
     }
-    let hist = history_path();
+    // Opened once, without following links (src/history.rs); None: no history.
+    let mut hist = crate::history::open();
     if let Some(h) = &hist {
-        let _ = ed.load_history(h);
-        // Made here, so that under sudo it belongs to the invoking user (src/userfile.rs).
-        if !h.exists() {
-            let _ = crate::userfile::create_with_dirs(h);
+        for e in h.entries() {
+            let _ = ed.add_history_entry(e.as_str());
         }
     }
     if !cfg.quiet {
@@ -197,8 +194,8 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                 let _ = ed.add_history_entry(line.as_str());
                 // Appended at once: a signal at the next prompt ends tcpcraft from the
                 // main thread, without passing through the save at the end.
-                if let Some(h) = &hist {
-                    let _ = ed.append_history(h);
+                if let Some(h) = &mut hist {
+                    h.append(&line);
                 }
                 let trimmed = line.trim();
                 let code = match trimmed {
@@ -246,9 +243,6 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                 break;
             }
         }
-    }
-    if let Some(h) = &hist {
-        let _ = ed.append_history(h);
     }
     cli::finish_pcap(cfg, log).unwrap_or(status)
 }

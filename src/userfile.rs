@@ -1,30 +1,30 @@
-//! Files tcpcraft writes for the user (pcaps, REPL history, ladder SVGs, scan output)
-//! belong to the user who ran it — also when that was through `sudo`.
+//! The files tcpcraft opens because a user, an option or a script named them: every
+//! writer (`--pcap`, `wrpcap`, ladder files, `handshake --svg`, scan output files) goes
+//! through [`create`], and the readers of scripts and captures (`run`, `include`,
+//! `rdpcap`, `decode`) through [`open_regular`] / [`read_text`].
 //!
-//! Why: tcpcraft needs root (or capabilities) for raw sockets, so it is often started
-//! as `sudo tcpcraft …`. A pcap or an SVG it writes then belongs to root, and the user
-//! cannot delete or overwrite it later without sudo again. sudo records who called it in
-//! `SUDO_UID` / `SUDO_GID`; when those are set and tcpcraft runs as root, [`create`]
-//! hands the new file (and any directory it had to make for it) to that user.
+//! Why: tcpcraft is started with privileges (root, sudo, file capabilities) and runs
+//! scripts someone else may have written. Under sudo it has already become the invoking
+//! user when these run (src/privileges.rs), so the kernel checks the user's rights; on
+//! top of that, a name given to tcpcraft must not reach further than it says:
 //!
-//! Only files and directories that [`create`] itself brings into existence change
-//! owner: an existing file keeps its owner (root writing over someone's file must not
-//! give it away), and nothing is followed or changed outside the path asked for.
+//! - a file is written only if it is a regular file that belongs to this process's user
+//!   (or is new) and has no other hard link: never through a symbolic link
+//!   (`O_NOFOLLOW` on the last component), never into a device, FIFO or socket, never
+//!   over someone else's file planted under the expected name;
+//! - a file is read only if it is a regular file (no `/dev/zero`, no FIFO that blocks),
+//!   and a script or an include only up to [`MAX_SCRIPT_BYTES`].
+//!
+//! Directories are never made for these files (a missing one is an error).
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-/// The invoking user of `sudo` (uid, gid), when this process runs as root under sudo.
-pub fn sudo_owner() -> Option<(u32, u32)> {
-    if effective_uid() != Some(0) {
-        return None;
-    }
-    let num = |k: &str| std::env::var(k).ok()?.trim().parse::<u32>().ok();
-    let (uid, gid) = (num("SUDO_UID")?, num("SUDO_GID")?);
-    // sudo from root to root: nothing to give away.
-    (uid != 0).then_some((uid, gid))
-}
+/// The largest script file `run` and `include` read (16 MiB): more is an error, not a
+/// long wait.
+pub const MAX_SCRIPT_BYTES: u64 = 16 << 20;
 
 /// This process's effective user id, from /proc (no unsafe `geteuid` needed here).
 fn effective_uid() -> Option<u32> {
@@ -33,32 +33,45 @@ fn effective_uid() -> Option<u32> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Create (or truncate) `path` for writing. Under sudo, a new file belongs to the
-/// invoking user. A missing directory is an error (a script's `wrpcap` must not make
-/// directories the user did not ask for).
-pub fn create(path: &Path) -> io::Result<File> {
-    let owner = sudo_owner();
-    match OpenOptions::new().write(true).create_new(true).open(path) {
-        Ok(f) => {
-            if let Some((uid, gid)) = owner {
-                std::os::unix::fs::fchown(&f, Some(uid), Some(gid))?;
-            }
-            Ok(f)
-        }
-        // An existing file is truncated and keeps its owner.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => File::create(path),
-        Err(e) => Err(e),
-    }
+fn refuse(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, msg)
 }
 
-/// [`create`], first making the missing parent directories (also handed to the invoking
-/// user under sudo): for tcpcraft's own files, such as the REPL history under
-/// `~/.local/state/tcpcraft/`.
-pub fn create_with_dirs(path: &Path) -> io::Result<File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        make_dirs(dir, sudo_owner())?;
+/// Create (or truncate) `path` for writing, safely (see the module doc). A new file is
+/// made with mode 0666 less the umask.
+pub fn create(path: &Path) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        // O_NONBLOCK: a FIFO without a reader fails at once instead of blocking here.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                refuse("it is a symbolic link; tcpcraft does not write through one".into())
+            } else {
+                e
+            }
+        })?;
+    let m = f.metadata()?;
+    if !m.file_type().is_file() {
+        return Err(refuse(
+            "not a regular file; tcpcraft writes only regular files".into(),
+        ));
     }
-    create(path)
+    if Some(m.uid()) != effective_uid() {
+        return Err(refuse(format!(
+            "the file belongs to another user (uid {}); tcpcraft overwrites only its user's own files",
+            m.uid()
+        )));
+    }
+    if m.nlink() > 1 {
+        return Err(refuse(
+            "the file has other hard links; tcpcraft does not write through them".into(),
+        ));
+    }
+    f.set_len(0)?;
+    Ok(f)
 }
 
 /// [`create`] `path` and write `bytes` into it.
@@ -68,42 +81,108 @@ pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<()> {
     f.flush()
 }
 
-/// `mkdir -p`, handing each directory it makes to `owner`.
-fn make_dirs(dir: &Path, owner: Option<(u32, u32)>) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
+/// Open `path` for reading if it is a regular file (symbolic links are followed: the
+/// file is read with this process's rights). Devices, FIFOs, sockets and directories are
+/// refused before a byte is read.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.file_type().is_file() {
+        let what = if m.file_type().is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a device, FIFO or socket)"
+        };
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{what}; tcpcraft reads only regular files"),
+        ));
     }
-    if let Some(parent) = dir.parent().filter(|d| !d.as_os_str().is_empty()) {
-        make_dirs(parent, owner)?;
+    Ok(f)
+}
+
+/// Read a regular file of UTF-8 text of at most `max` bytes.
+pub fn read_text(path: &Path, max: u64) -> io::Result<String> {
+    let f = open_regular(path)?;
+    let too_big = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {} MiB, the most tcpcraft reads", max >> 20),
+        )
+    };
+    if f.metadata()?.len() > max {
+        return Err(too_big());
     }
-    match std::fs::create_dir(dir) {
-        Ok(()) => {
-            if let Some((uid, gid)) = owner {
-                std::os::unix::fs::chown(dir, Some(uid), Some(gid))?;
-            }
-            Ok(())
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
-        Err(e) => Err(e),
+    let mut text = String::new();
+    // One byte past the bound tells a file that grew since.
+    f.take(max + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > max {
+        return Err(too_big());
     }
+    Ok(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("tcpcraft-userfile-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
     #[test]
-    fn creates_parents_and_truncates() {
-        let base = std::env::temp_dir().join(format!("tcpcraft-userfile-{}", std::process::id()));
-        let p = base.join("a/b/out.txt");
-        assert!(
-            write(&p, "x").is_err(),
-            "no directories made for user files"
-        );
-        drop(create_with_dirs(&p).unwrap());
+    fn creates_and_truncates_but_makes_no_directories() {
+        let base = dir("trunc");
+        assert!(write(&base.join("a/b/out.txt"), "x").is_err());
+        let p = base.join("out.txt");
         write(&p, "first, longer").unwrap();
         write(&p, "second").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "second");
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn refuses_symlinks_hard_links_and_special_files() {
+        let base = dir("refuse");
+        let target = base.join("target");
+        std::fs::write(&target, "keep").unwrap();
+        let link = base.join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = write(&link, "x").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        // A dangling link is not followed to create its target either.
+        let dangling = base.join("dangling");
+        std::os::unix::fs::symlink(base.join("made"), &dangling).unwrap();
+        assert!(write(&dangling, "x").is_err());
+        assert!(!base.join("made").exists());
+        let hard = base.join("hard");
+        std::fs::hard_link(&target, &hard).unwrap();
+        let e = write(&hard, "x").unwrap_err();
+        assert!(e.to_string().contains("hard links"), "{e}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        let e = write(Path::new("/dev/null"), "x").unwrap_err();
+        assert!(e.to_string().contains("regular"), "{e}");
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn reads_only_bounded_regular_files() {
+        let e = read_text(Path::new("/dev/zero"), 100).unwrap_err();
+        assert!(e.to_string().contains("regular"), "{e}");
+        let e = read_text(Path::new("/"), 100).unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+        let base = dir("read");
+        let p = base.join("s.tcs");
+        std::fs::write(&p, "x".repeat(200)).unwrap();
+        assert!(read_text(&p, 100).is_err());
+        assert_eq!(read_text(&p, 200).unwrap().len(), 200);
         let _ = std::fs::remove_dir_all(&base);
     }
 

@@ -436,7 +436,7 @@ pub fn install(it: &mut Interp) {
                 .ok_or_else(|| a.err("rdpcap(file) needs a file name"))?;
             a.finish(1)?;
             it.check_sandbox("rdpcap", a.span)?;
-            read_pcap(&file)
+            read_pcap(&file, &it.limits)
                 .map_err(|m| error(a.span, ErrorKind::Io(format!("rdpcap {file}: {m}"))))
         },
     );
@@ -978,10 +978,25 @@ fn net_err(span: Span, e: NetError) -> super::error::Error {
     }
 }
 
-fn read_pcap(file: &str) -> std::result::Result<Value, String> {
-    let mut r = crate::pcap::Reader::open(std::path::Path::new(file)).map_err(|e| e.to_string())?;
+/// Reads a whole capture into a list, within the memory budget: a file larger than the
+/// budget is refused before reading, and the heap is checked as records are read.
+fn read_pcap(file: &str, limits: &super::Limits) -> std::result::Result<Value, String> {
+    let path = std::path::Path::new(file);
+    let over = || {
+        format!(
+            "larger than the memory budget of {} MiB (--max-memory raises it)",
+            limits.max_memory >> 20
+        )
+    };
+    let mut r = crate::pcap::Reader::open(path).map_err(|e| e.to_string())?;
+    if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) > limits.max_memory as u64 {
+        return Err(over());
+    }
     let mut out = Vec::new();
     while let Some(rec) = r.next_record() {
+        if out.len() % 1024 == 0 && limits.heap_in_use.is_some_and(|h| h() > limits.max_memory) {
+            return Err(over());
+        }
         let rec = rec.map_err(|e| e.to_string())?;
         let link = crate::pcap::link_of(rec.linktype)
             .ok_or_else(|| format!("link type {} is not supported", rec.linktype))?;

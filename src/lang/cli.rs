@@ -37,6 +37,12 @@ pub struct Config {
     /// How the dry run fills unset source addresses (the route's choice); `None`:
     /// they stay unset (0.0.0.0 / ::).
     pub route_source: Option<super::net::RouteSource>,
+    /// Step, memory and file-size budgets (`--max-steps`, `--max-memory`).
+    pub limits: super::Limits,
+    /// Variables set before the first statement, as strings (`target` and `target6`
+    /// inside `tcpcraft lab`, from its hidden `--lab-inner` option). Values only: no code
+    /// comes from the environment or from another program.
+    pub predefined: Vec<(String, String)>,
 }
 
 /// What to run.
@@ -156,10 +162,10 @@ pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Optio
         json: cfg.json,
         color: cfg.color,
     };
+    it.limits = cfg.limits.clone();
     install_extensions(&mut it);
-    // `tcpcraft lab` predefines `target` and `target6` this way (src/net/lab.rs).
-    if let Ok(prelude) = std::env::var("TCPCRAFT_PRELUDE") {
-        let _ = it.run_source("<lab>", &prelude, 1);
+    for (name, value) in &cfg.predefined {
+        it.set_var(name, Value::str(value));
     }
     (it, log)
 }
@@ -200,11 +206,12 @@ pub fn run_here(cfg: &Config, input: Input, engine: Option<Box<dyn Net>>) -> u8 
     // A built-in script's errors are the command's, not lines of a file to show.
     let builtin = matches!(input, Input::Builtin(..));
     let (name, text, args) = match input {
-        Input::File(path, args) => match std::fs::read_to_string(&path) {
+        Input::File(path, args) => match crate::userfile::read_text(&path, cfg.limits.max_file) {
             Ok(t) => (path.display().to_string(), t, args),
             Err(e) => {
                 eprintln!("tcpcraft: cannot read {}: {e}", path.display());
-                return if e.kind() == std::io::ErrorKind::NotFound {
+                use std::io::ErrorKind::{InvalidData, InvalidInput, NotFound};
+                return if matches!(e.kind(), NotFound | InvalidInput | InvalidData) {
                     exit::USAGE
                 } else {
                     exit::SYSTEM

@@ -18,18 +18,35 @@ use std::rc::Rc;
 use std::time::Instant;
 
 /// Limits that keep an untrusted or buggy script from hanging or crashing tcpcraft.
+/// Every run has them (tcpcraft(1), SECURITY): the step and memory budgets are raised
+/// with `--max-steps` and `--max-memory`.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Deepest function-call (and `include`) nesting.
     pub max_call_depth: usize,
-    /// Loop iterations over the whole run (`u64::MAX`: unlimited).
+    /// Loop iterations and function calls per run (per entry in the shell);
+    /// `u64::MAX`: unlimited.
     pub max_steps: u64,
     /// Longest list, string or bytes value a single operation may build.
     pub max_len: usize,
+    /// Largest script file `run` and `include` read, in bytes.
+    pub max_file: u64,
+    /// Heap bytes the process may hold while a script runs, checked at every step
+    /// (`usize::MAX`: unlimited). Needs [`Limits::heap_in_use`].
+    pub max_memory: usize,
+    /// How many heap bytes are in use (the binary's counting allocator); `None`: the
+    /// memory budget is not checked.
+    pub heap_in_use: Option<fn() -> usize>,
     /// No file access (`include`, `wrpcap`, `rdpcap`) and no `sleep`: for fuzzing
     /// and for evaluating text nobody vouches for.
     pub sandbox: bool,
 }
+
+/// The default step budget: 100 million loop iterations and calls (tens of seconds of
+/// work; a `while true {}` ends with an error instead of running forever).
+pub const DEFAULT_MAX_STEPS: u64 = 100_000_000;
+/// The default memory budget: 1 GiB of heap.
+pub const DEFAULT_MAX_MEMORY: usize = 1 << 30;
 
 impl Limits {
     /// Tight limits for untrusted input (the fuzz targets use these).
@@ -38,6 +55,9 @@ impl Limits {
             max_call_depth: 40,
             max_steps: 20_000,
             max_len: 1 << 16,
+            max_file: 0,
+            max_memory: usize::MAX,
+            heap_in_use: None,
             sandbox: true,
         }
     }
@@ -47,8 +67,11 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_call_depth: 200,
-            max_steps: u64::MAX,
+            max_steps: DEFAULT_MAX_STEPS,
             max_len: 1 << 28,
+            max_file: crate::userfile::MAX_SCRIPT_BYTES,
+            max_memory: DEFAULT_MAX_MEMORY,
+            heap_in_use: None,
             sandbox: false,
         }
     }
@@ -390,6 +413,10 @@ impl Interp {
         text: &str,
         first_line: usize,
     ) -> Result<Option<Value>> {
+        // The step budget is per run (per entry in the shell).
+        if self.depth == 0 {
+            self.steps = 0;
+        }
         let file = self.sources.add(name, text, first_line);
         let stmts = parser::parse(text, file)?;
         let env = self.globals.clone();
@@ -415,10 +442,23 @@ impl Interp {
             return Err(error(
                 span,
                 ErrorKind::Limit(format!(
-                    "loop step limit of {} reached",
+                    "step limit of {} loop iterations and calls reached (--max-steps raises it)",
                     self.limits.max_steps
                 )),
             ));
+        }
+        if let Some(heap) = self.limits.heap_in_use {
+            let used = heap();
+            if used > self.limits.max_memory {
+                return Err(error(
+                    span,
+                    ErrorKind::Limit(format!(
+                        "memory budget of {} MiB exceeded ({} MiB in use; --max-memory raises it)",
+                        self.limits.max_memory >> 20,
+                        used >> 20
+                    )),
+                ));
+            }
         }
         if interrupted() {
             return Err(error(span, ErrorKind::Interrupted));
@@ -557,7 +597,8 @@ impl Interp {
                 .unwrap_or_else(|| std::path::PathBuf::from("."))
         };
         let full = base.join(path);
-        let text = std::fs::read_to_string(&full).map_err(|e| {
+        // Regular files only, up to max_file: `include "/dev/zero"` fails at once.
+        let text = crate::userfile::read_text(&full, self.limits.max_file).map_err(|e| {
             error(
                 span,
                 ErrorKind::Io(format!("cannot include {}: {e}", full.display())),
@@ -597,6 +638,8 @@ impl Interp {
                 )),
             ));
         }
+        // A call is a step: recursion without loops is bounded in time too.
+        self.tick(span)?;
         self.depth += 1;
         Ok(())
     }

@@ -10,12 +10,11 @@
 //! Why this mechanism (measured on Linux 6.x):
 //! - an *output* drop keeps the kernel's RST off the wire while raw sockets still
 //!   see the SYN-ACK; an *input* drop would hide the SYN-ACK from raw sockets too;
-//! - a table created with `flags owner` belongs to the netlink socket that made it
-//!   and disappears when that socket closes. The socket is held by an `nft -i` child
-//!   reading commands from a pipe: when tcpcraft drops the guard, exits, is killed by
-//!   a signal or even by SIGKILL, the pipe closes, `nft` exits and the kernel removes
-//!   the table. Nothing is left behind;
-//! - `nft` runs in its own process group, so a Ctrl-C at the REPL does not kill it.
+//! - the table is made over netlink by tcpcraft itself ([`super::nft`]), never by an
+//!   `nft` child (no program tcpcraft runs receives a capability), with `flags owner`:
+//!   it belongs to the netlink socket that made it and disappears when that socket
+//!   closes. When tcpcraft drops the guard, exits, or is killed by a signal or even by
+//!   SIGKILL, the kernel removes the table. Nothing is left behind.
 //!
 //! tcpcraft's own RSTs (a user's `s.send("R")`) leave from the same ports; they are
 //! let through by their socket mark [`MARK`], which the engine sets on its raw
@@ -23,14 +22,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io;
 use std::os::fd::RawFd;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant};
+
+use super::nft::{
+    Cmp, Msg, Nft, Rule, HOOK_INGRESS, HOOK_OUTPUT, NFPROTO_INET, NFPROTO_NETDEV, TABLE_F_OWNER,
+};
 
 /// Socket mark of tcpcraft's raw sockets ("tcrf"): packets carrying it pass the guard.
 pub const MARK: u32 = 0x7463_7266;
@@ -38,35 +37,26 @@ pub const MARK: u32 = 0x7463_7266;
 /// Prefix of every table the guard creates; the rest is the owning process id.
 pub const TABLE_PREFIX: &str = "tcpcraft_";
 
-/// How long `nft` may take to answer one batch of commands.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Guards made by this process so far, to give each its own table name.
 static GUARDS: AtomicUsize = AtomicUsize::new(0);
 
 /// Why the guard could not be installed or changed.
 #[derive(Debug)]
 pub enum GuardError {
-    /// The `nft` program is not installed.
-    NftMissing,
-    /// `nft` could not be started, or the pipe to it failed.
+    /// The netlink socket failed.
     Io(io::Error),
-    /// `nft` refused a command; the text is its error message.
+    /// The change is not allowed (no CAP_NET_ADMIN) or not possible; the text says why.
     Nft(String),
-    /// `nft` did not answer in time, or exited.
+    /// The kernel refused a change or did not answer; the text says what was being done.
     NoAnswer(String),
 }
 
 impl fmt::Display for GuardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GuardError::NftMissing => f.write_str(
-                "the RST guard needs the nft program: install the nftables package \
-                 (apt-get install nftables), or turn the guard off with --no-rst-guard",
-            ),
-            GuardError::Io(e) => write!(f, "RST guard: running nft failed: {e}"),
+            GuardError::Io(e) => write!(f, "RST guard: netlink failed: {e}"),
             GuardError::Nft(msg) if msg.contains("CAP_NET_ADMIN") => f.write_str(msg),
-            GuardError::Nft(msg) => write!(f, "RST guard: nft refused: {msg}"),
+            GuardError::Nft(msg) => write!(f, "RST guard: {msg}"),
             GuardError::NoAnswer(msg) => write!(f, "RST guard: {msg}"),
         }
     }
@@ -87,152 +77,6 @@ impl From<io::Error> for GuardError {
     }
 }
 
-/// An nftables table held by an `nft -i` child: created with `flags owner` where the
-/// kernel knows it (5.12), so that it disappears with the child's netlink socket, on
-/// every exit path; dropping this value closes the pipe and waits for the child.
-#[derive(Debug)]
-struct OwnedTable {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    /// Lines `nft` writes to stderr (its error messages and the sync markers).
-    lines: Receiver<String>,
-    /// `inet tcpcraft_<pid>` or `netdev tcpcraft_<pid>_scan`: family and name.
-    table: String,
-    /// Whether the kernel took `flags owner` (else removal relies on drop and on
-    /// [`remove_stale`] at the next start).
-    owner: bool,
-    /// Counts the sync markers.
-    batches: u64,
-}
-
-impl OwnedTable {
-    /// Starts `nft -i` and creates `table` ("family name") holding `body`'s commands.
-    fn create(table: String, body: &[String]) -> Result<OwnedTable, GuardError> {
-        let mut child = nft_command()
-            .arg("-i")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            // Its own process group: a Ctrl-C meant for the REPL must not end the table.
-            .process_group(0)
-            .spawn()
-            .map_err(spawn_error)?;
-        let stdin = child.stdin.take();
-        let stderr = child.stderr.take();
-        let (tx, rx) = mpsc::channel();
-        if let Some(err) = stderr {
-            std::thread::spawn(move || {
-                for line in BufReader::new(err).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        let mut t = OwnedTable {
-            child,
-            stdin,
-            lines: rx,
-            table,
-            owner: true,
-            batches: 0,
-        };
-        let name = t.table.clone();
-        let owned = [
-            vec![format!("add table {name} {{ flags owner; }}")],
-            body.to_vec(),
-        ]
-        .concat();
-        if t.exec(&owned).is_err() {
-            // Kernels before 5.12 know no owner tables: the table then lives until drop
-            // or until the next start's remove_stale.
-            t.owner = false;
-            let _ = t.exec(&[format!("delete table {name}")]);
-            let plain = [vec![format!("add table {name}")], body.to_vec()].concat();
-            t.exec(&plain)?;
-        }
-        Ok(t)
-    }
-
-    /// Sends commands to `nft -i` and waits until it has run them, by appending a
-    /// marker command whose (expected) error line comes back on stderr after every
-    /// error of the commands before it.
-    fn exec(&mut self, cmds: &[String]) -> Result<(), GuardError> {
-        self.batches += 1;
-        let marker = format!(
-            "list table inet {TABLE_PREFIX}sync_{}_{}",
-            std::process::id(),
-            self.batches
-        );
-        let mut text = cmds.join("\n");
-        text.push('\n');
-        text.push_str(&marker);
-        text.push('\n');
-        let stdin = self
-            .stdin
-            .as_mut()
-            .ok_or_else(|| GuardError::NoAnswer("nft is no longer running".into()))?;
-        stdin.write_all(text.as_bytes())?;
-        stdin.flush()?;
-        let deadline = Instant::now() + ANSWER_TIMEOUT;
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line == marker => break,
-                Ok(line) => seen.push(line),
-                Err(RecvTimeoutError::Timeout) => {
-                    return Err(GuardError::NoAnswer(format!(
-                        "nft did not answer within {} s",
-                        ANSWER_TIMEOUT.as_secs()
-                    )))
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(GuardError::NoAnswer(format!(
-                        "nft exited: {}",
-                        seen.join(" ")
-                    )))
-                }
-            }
-        }
-        // The marker's own "Error: No such file or directory" precedes it.
-        if seen.last().is_some_and(|l| l.starts_with("Error:")) {
-            seen.pop();
-        }
-        let errors: Vec<String> = seen
-            .into_iter()
-            .filter(|l| !l.chars().all(|c| c == '^' || c.is_whitespace()))
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(GuardError::Nft(errors.join(" | ")))
-        }
-    }
-}
-
-impl Drop for OwnedTable {
-    fn drop(&mut self) {
-        if !self.owner {
-            let t = self.table.clone();
-            let _ = self.exec(&[format!("delete table {t}")]);
-        }
-        // Closing the pipe ends `nft -i`; its netlink socket closes and the kernel
-        // removes the owner table.
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Whether this process may change nftables (CAP_NET_ADMIN).
 fn may_change_nftables() -> bool {
     super::sys::effective_caps() & (1u64 << super::sys::CAP_NET_ADMIN) != 0
@@ -241,27 +85,42 @@ fn may_change_nftables() -> bool {
 /// An installed guard. Dropping it removes the table.
 #[derive(Debug)]
 pub struct RstGuard {
-    t: OwnedTable,
+    nft: Nft,
+    /// The table's name (`tcpcraft_<pid>[_<n>]`).
+    table: String,
+    /// Whether the kernel took `flags owner` (else the table is deleted on drop, and by
+    /// [`remove_stale`] at the next start after a crash).
+    owner: bool,
     /// Guarded ports with the number of sessions using each.
     ports: BTreeMap<u16, usize>,
     /// One line per leftover table removed at start.
     notes: Vec<String>,
 }
 
+/// The guard's set of ports.
+const PORT_SET: &str = "ports";
+
+fn nft_error(what: &str, e: io::Error) -> GuardError {
+    if e.raw_os_error() == Some(libc::EPERM) {
+        GuardError::Nft(NO_ADMIN.into())
+    } else {
+        GuardError::NoAnswer(format!("{what}: {e}"))
+    }
+}
+
+/// Without CAP_NET_ADMIN: what to do.
+const NO_ADMIN: &str = "keeping the kernel from resetting a hand-driven connection needs the \
+     CAP_NET_ADMIN capability (an nftables table): run tcpcraft with sudo, or \
+     grant it once with `sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft)`, \
+     or turn the guard off with --no-rst-guard";
+
 impl RstGuard {
-    /// Removes tables of ended runs, starts `nft -i` and creates this process's table
-    /// with an empty port set. The guard acts in the network namespace of the calling
-    /// thread.
+    /// Removes tables of ended runs and creates this process's table with an empty port
+    /// set, over netlink. The guard acts in the network namespace of the calling thread.
     pub fn new() -> Result<RstGuard, GuardError> {
-        // Without CAP_NET_ADMIN nft would be refused; say so at once, with the fixes.
+        // Without CAP_NET_ADMIN the kernel would refuse; say so at once, with the fixes.
         if !may_change_nftables() {
-            return Err(GuardError::Nft(
-                "keeping the kernel from resetting a hand-driven connection needs the \
-                 CAP_NET_ADMIN capability (an nftables table): run tcpcraft with sudo, or \
-                 grant it once with `sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft)`, \
-                 or turn the guard off with --no-rst-guard"
-                    .into(),
-            ));
+            return Err(GuardError::Nft(NO_ADMIN.into()));
         }
         let mut notes = Vec::new();
         if let Some(line) = remove_stale()? {
@@ -269,23 +128,48 @@ impl RstGuard {
         }
         let n = GUARDS.fetch_add(1, Ordering::Relaxed);
         let pid = std::process::id();
-        let t = if n == 0 {
+        let table = if n == 0 {
             format!("{TABLE_PREFIX}{pid}")
         } else {
             format!("{TABLE_PREFIX}{pid}_{n}")
         };
-        let body = [
-            format!("add set inet {t} ports {{ type inet_service; }}"),
-            format!(
-                "add chain inet {t} out {{ type filter hook output priority raw; policy accept; }}"
-            ),
-            format!(
-                "add rule inet {t} out meta mark != {MARK:#x} tcp sport @ports \
-                 tcp flags & rst == rst counter drop comment \"tcpcraft: kernel RSTs of hand-driven ports\""
-            ),
-        ];
+        let mut nft = Nft::open().map_err(|e| nft_error("opening netlink", e))?;
+        let body = |flags: u32| {
+            let f = NFPROTO_INET;
+            // meta mark != MARK tcp sport @ports tcp flags & rst == rst counter drop
+            let rule = Rule::new()
+                .meta(3)
+                .cmp(Cmp::Neq, &MARK.to_ne_bytes())
+                .meta(16)
+                .cmp(Cmp::Eq, &[6])
+                .transport(0, 2)
+                .lookup(PORT_SET, 1)
+                .tcp_rst()
+                .counter()
+                .drop_packet();
+            vec![
+                Msg::new_table(f, &table, flags),
+                Msg::new_port_set(f, &table, PORT_SET, 1),
+                // priority raw (-300)
+                Msg::new_chain(f, &table, "out", HOOK_OUTPUT, -300, None),
+                Msg::new_rule(f, &table, "out", rule),
+            ]
+        };
+        let mut owner = true;
+        if let Err(e) = nft.batch(&body(TABLE_F_OWNER)) {
+            if e.raw_os_error() == Some(libc::EPERM) {
+                return Err(nft_error("creating the table", e));
+            }
+            // Kernels before 5.12 know no owner tables: the table then lives until drop
+            // or until the next start's remove_stale.
+            owner = false;
+            nft.batch(&body(0))
+                .map_err(|e| nft_error("creating the table", e))?;
+        }
         Ok(RstGuard {
-            t: OwnedTable::create(format!("inet {t}"), &body)?,
+            nft,
+            table,
+            owner,
             ports: BTreeMap::new(),
             notes,
         })
@@ -293,7 +177,7 @@ impl RstGuard {
 
     /// The table's name (`tcpcraft_<pid>`).
     pub fn table(&self) -> &str {
-        self.t.table.strip_prefix("inet ").unwrap_or(&self.t.table)
+        &self.table
     }
 
     /// The guarded ports.
@@ -314,7 +198,7 @@ impl RstGuard {
         } else {
             format!("tcp port {}", ports.join(", "))
         };
-        let removal = if self.t.owner {
+        let removal = if self.owner {
             "removed by the kernel when tcpcraft ends"
         } else {
             "removed on exit"
@@ -329,9 +213,10 @@ impl RstGuard {
     /// port need two removals.
     pub fn add_port(&mut self, port: u16) -> Result<(), GuardError> {
         if !self.ports.contains_key(&port) {
-            let t = self.table().to_string();
-            self.t
-                .exec(&[format!("add element inet {t} ports {{ {port} }}")])?;
+            let m = Msg::set_port(NFPROTO_INET, &self.table, PORT_SET, port, true);
+            self.nft
+                .batch(&[m])
+                .map_err(|e| nft_error("adding a port", e))?;
         }
         *self.ports.entry(port).or_insert(0) += 1;
         Ok(())
@@ -346,11 +231,21 @@ impl RstGuard {
             }
             Some(_) => {
                 self.ports.remove(&port);
-                let t = self.table().to_string();
-                self.t
-                    .exec(&[format!("delete element inet {t} ports {{ {port} }}")])
+                let m = Msg::set_port(NFPROTO_INET, &self.table, PORT_SET, port, false);
+                self.nft
+                    .batch(&[m])
+                    .map_err(|e| nft_error("removing a port", e))
             }
             None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RstGuard {
+    fn drop(&mut self) {
+        // An owner table goes with the socket, closed right after this.
+        if !self.owner {
+            let _ = self.nft.batch(&[Msg::del_table(NFPROTO_INET, &self.table)]);
         }
     }
 }
@@ -365,47 +260,85 @@ impl RstGuard {
 /// does for nmap. Dropping the value removes the table.
 #[derive(Debug)]
 pub struct ReplyDrop {
-    t: OwnedTable,
+    /// The netlink socket owning the table (the kernel removes it when this closes).
+    nft: Nft,
+    table: String,
+    owner: bool,
 }
 
 impl ReplyDrop {
     /// Installs the table for `devices` and the source ports `ports` (inclusive). Needs
-    /// CAP_NET_ADMIN and nft; acts in the network namespace of the calling thread.
+    /// CAP_NET_ADMIN; acts in the network namespace of the calling thread. Made over
+    /// netlink ([`super::nft`]), as the guard's.
     pub fn install(devices: &[String], ports: (u16, u16)) -> Result<ReplyDrop, GuardError> {
         if !may_change_nftables() {
             return Err(GuardError::Nft("no CAP_NET_ADMIN".into()));
         }
-        let t = format!("{TABLE_PREFIX}{}_scan", std::process::id());
+        let table = format!("{TABLE_PREFIX}{}_scan", std::process::id());
         let (lo, hi) = ports;
-        let mut body = Vec::new();
-        for (i, dev) in devices.iter().enumerate() {
-            // Device names are the kernel's own (from routes), quoted for nft.
-            if dev.is_empty() || !dev.chars().all(|c| c.is_ascii_graphic() && c != '"') {
-                continue;
+        let f = NFPROTO_NETDEV;
+        let body = |flags: u32| {
+            let mut msgs = vec![Msg::new_table(f, &table, flags)];
+            for (i, dev) in devices.iter().enumerate() {
+                // Device names are the kernel's own (from routes).
+                if dev.is_empty() || dev.len() >= 16 || !dev.chars().all(|c| c.is_ascii_graphic()) {
+                    continue;
+                }
+                let chain = format!("in{i}");
+                msgs.push(Msg::new_chain(
+                    f,
+                    &table,
+                    &chain,
+                    HOOK_INGRESS,
+                    -500,
+                    Some(dev),
+                ));
+                // tcp dport lo-hi tcp flags & rst == rst drop
+                let rule = Rule::new()
+                    .meta(16)
+                    .cmp(Cmp::Eq, &[6])
+                    .transport(2, 2)
+                    .cmp(Cmp::Gte, &lo.to_be_bytes())
+                    .cmp(Cmp::Lte, &hi.to_be_bytes())
+                    .tcp_rst()
+                    .drop_packet();
+                msgs.push(Msg::new_rule(f, &table, &chain, rule));
             }
-            body.push(format!(
-                "add chain netdev {t} in{i} {{ type filter hook ingress device \"{dev}\" priority -500; policy accept; }}"
-            ));
-            body.push(format!(
-                "add rule netdev {t} in{i} tcp dport {lo}-{hi} tcp flags & rst == rst drop \
-                 comment \"tcpcraft scan: RSTs answering probes, after capture\""
-            ));
-        }
-        if body.is_empty() {
+            msgs
+        };
+        if body(0).len() < 2 {
             return Err(GuardError::Nft("no interface to filter".into()));
         }
-        Ok(ReplyDrop {
-            t: OwnedTable::create(format!("netdev {t}"), &body)?,
-        })
+        let mut nft = Nft::open().map_err(|e| nft_error("opening netlink", e))?;
+        let mut owner = true;
+        if let Err(e) = nft.batch(&body(TABLE_F_OWNER)) {
+            if e.raw_os_error() == Some(libc::EPERM) {
+                return Err(nft_error("creating the scan's table", e));
+            }
+            owner = false;
+            nft.batch(&body(0))
+                .map_err(|e| nft_error("creating the scan's table", e))?;
+        }
+        Ok(ReplyDrop { nft, table, owner })
     }
 
     /// One line saying what was installed, for the user.
     pub fn summary(&self) -> String {
         format!(
-            "nftables table {} dropped the RSTs answering the probes once captured (the kernel \
+            "nftables table netdev {} dropped the RSTs answering the probes once captured (the kernel \
              had no socket for them); removed when the scan ended (--keep-rsts turns this off)",
-            self.t.table
+            self.table
         )
+    }
+}
+
+impl Drop for ReplyDrop {
+    fn drop(&mut self) {
+        if !self.owner {
+            let _ = self
+                .nft
+                .batch(&[Msg::del_table(NFPROTO_NETDEV, &self.table)]);
+        }
     }
 }
 
@@ -425,54 +358,35 @@ pub fn shared() -> Result<(Arc<Mutex<RstGuard>>, bool), GuardError> {
     Ok((g, true))
 }
 
-/// `nft`, also where root's PATH has it when the caller's PATH does not.
-fn nft_command() -> Command {
-    let path = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .unwrap_or("nft");
-    let mut cmd = Command::new(path);
-    // A non-root tcpcraft given CAP_NET_ADMIN by `setcap` cannot pass a file capability
-    // on to a program it runs: make it ambient for nft alone (a no-op for root).
-    #[allow(unsafe_code)] // reason: pre_exec runs plain capget/capset/prctl syscalls
-    unsafe {
-        cmd.pre_exec(|| {
-            super::sys::ambient_cap(super::sys::CAP_NET_ADMIN);
-            Ok(())
-        });
-    }
-    cmd
-}
-
-fn spawn_error(e: io::Error) -> GuardError {
-    if e.kind() == io::ErrorKind::NotFound {
-        GuardError::NftMissing
-    } else {
-        GuardError::Io(e)
-    }
-}
-
 /// Deletes guard tables whose process is gone (left by a kernel without owner
 /// tables, or by a run that could not clean up). Returns one line to print when it
 /// removed something.
 pub fn remove_stale() -> Result<Option<String>, GuardError> {
-    let out = nft_command()
-        .args(["list", "tables"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(spawn_error)?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let mut nft = Nft::open().map_err(|e| nft_error("opening netlink", e))?;
+    let listing: String = nft
+        .tables()
+        .map_err(|e| nft_error("listing tables", e))?
+        .into_iter()
+        .filter_map(|(family, name)| {
+            let family = match family {
+                NFPROTO_INET => "inet",
+                NFPROTO_NETDEV => "netdev",
+                _ => return None,
+            };
+            Some(format!("table {family} {name}\n"))
+        })
+        .collect();
     let mut removed = Vec::new();
-    for table in stale_tables(&text, |pid| {
+    for table in stale_tables(&listing, |pid| {
         std::path::Path::new(&format!("/proc/{pid}")).exists()
     }) {
         let (family, name) = table.split_once(' ').unwrap_or(("inet", &table));
-        let status = nft_command()
-            .args(["delete", "table", family, name])
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        if status.success() {
+        let family = if family == "netdev" {
+            NFPROTO_NETDEV
+        } else {
+            NFPROTO_INET
+        };
+        if nft.batch(&[Msg::del_table(family, name)]).is_ok() {
             removed.push(name.to_string());
         }
     }
@@ -505,23 +419,7 @@ fn stale_tables(listing: &str, alive: impl Fn(u32) -> bool) -> Vec<String> {
 /// Marks a socket with [`MARK`] so that its RSTs pass the guard (needs
 /// CAP_NET_ADMIN, which raw sockets need anyway).
 pub fn mark_socket(fd: RawFd) -> io::Result<()> {
-    let mark: libc::c_uint = MARK;
-    // SAFETY: setsockopt reads `size_of::<c_uint>()` bytes from a valid, live local;
-    // an invalid fd is reported as an error, not undefined behaviour.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_MARK,
-            (&mark as *const libc::c_uint).cast(),
-            std::mem::size_of::<libc::c_uint>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    super::sys::set_mark(fd, MARK)
 }
 
 #[cfg(test)]
@@ -542,9 +440,14 @@ mod tests {
     }
 
     #[test]
-    fn missing_nft_names_the_package() {
-        let msg = GuardError::NftMissing.to_string();
-        assert!(msg.contains("nftables package"), "{msg}");
-        assert!(msg.contains("--no-rst-guard"), "{msg}");
+    fn refusals_name_the_capability_and_the_fixes() {
+        let msg = nft_error("x", io::Error::from_raw_os_error(libc::EPERM)).to_string();
+        assert!(msg.contains("CAP_NET_ADMIN"), "{msg}");
+        assert!(
+            msg.contains("setcap") && msg.contains("--no-rst-guard"),
+            "{msg}"
+        );
+        let msg = nft_error("adding a port", io::Error::from_raw_os_error(libc::EINVAL));
+        assert!(msg.to_string().contains("adding a port"), "{msg}");
     }
 }

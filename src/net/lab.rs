@@ -48,9 +48,12 @@ pub struct LabLesson {
     pub note: Option<String>,
 }
 
-/// Statements run before the user's code inside the lab.
-pub fn prelude() -> String {
-    format!("target = \"{SERVER_V4}\"\ntarget6 = \"{SERVER_V6}\"\n")
+/// The variables the inner tcpcraft predefines (`--lab-inner`): the server's addresses.
+pub fn predefined() -> Vec<(String, String)> {
+    vec![
+        ("target".into(), SERVER_V4.to_string()),
+        ("target6".into(), SERVER_V6.to_string()),
+    ]
 }
 
 /// The welcome printed before the REPL.
@@ -146,7 +149,7 @@ pub fn run(args: &LabArgs) -> u8 {
     // Signals first, so a SIGTERM during setup still leads to cleanup.
     sys::on_signals_info(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT], on_signal);
     let id = format!("lab{}", std::process::id());
-    let bed = match Bed::up(&BedConfig::standard(&id)) {
+    let bed = match Bed::up(&BedConfig::lab(&id)) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("tcpcraft: lab: building the practice network failed: {e}");
@@ -170,6 +173,27 @@ pub fn run(args: &LabArgs) -> u8 {
     code
 }
 
+/// The variables passed on to the inner tcpcraft.
+fn inner_env(name: &str) -> bool {
+    matches!(
+        name,
+        "TERM"
+            | "COLORTERM"
+            | "NO_COLOR"
+            | "COLUMNS"
+            | "LINES"
+            | "LANG"
+            | "LC_ALL"
+            | "LC_CTYPE"
+            | "HOME"
+            | "XDG_STATE_HOME"
+            | "SUDO_UID"
+            | "SUDO_GID"
+            | "SUDO_USER"
+            | "CI"
+    ) || name.starts_with("TCPCRAFT_")
+}
+
 fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
     let exe = match std::env::current_exe() {
         Ok(e) => e,
@@ -179,8 +203,18 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
         }
     };
     let mut cmd = bed.client_cmd(&exe.to_string_lossy());
+    // A fixed environment: the terminal's, the sudo user's ids (the inner tcpcraft becomes
+    // that user, src/privileges.rs) and tcpcraft's own switches; nothing else of the
+    // caller's reaches the programs run as root.
+    cmd.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    for (k, v) in std::env::vars_os() {
+        if k.to_str().is_some_and(inner_env) {
+            cmd.env(k, v);
+        }
+    }
+    // `target` and `target6` by an explicit option, never as code in the environment.
+    cmd.arg("--lab-inner");
     cmd.args(&args.global);
-    cmd.env("TCPCRAFT_PRELUDE", prelude());
     cmd.env("TCPCRAFT_LAB", &bed.id);
     // The truth beside the model: a sock_diag socket made inside the server's namespace,
     // inherited by the inner tcpcraft (kept open here until it ends), and the server's

@@ -14,7 +14,8 @@
 //!   [`ring::Ring`] (TPACKET_V3) for high rates; [`filter`] compiles tcpdump-style
 //!   filters to classic BPF ([`bpf`] also interprets them); [`txring::TxRing`]
 //!   (TPACKET_V2 with virtio-net headers) sends the scanner's frames.
-//! - [`route`] / [`netlink`]: `ip route get` and the neighbour table.
+//! - [`route`] / [`netlink`]: `ip route get` and the neighbour table; [`nft`]: the
+//!   nftables tables of the RST guard, over netlink.
 //! - [`matching`] / [`wire`]: which captured packet answers which probe, and why not.
 //! - [`testbed`] / [`lab`]: namespaces with real listeners; `tcpcraft lab`.
 
@@ -28,6 +29,7 @@ pub mod lab;
 pub mod lang_net;
 pub mod matching;
 pub mod netlink;
+pub mod nft;
 pub mod ring;
 pub mod route;
 pub mod segrx;

@@ -8,6 +8,7 @@ use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
 use std::time::Duration;
 
 // Linux UAPI constants (x86_64 and asm-generic values), spelled out because the libc crate
@@ -61,6 +62,7 @@ fn cvt_size(r: libc::ssize_t) -> io::Result<usize> {
 
 /// `socket(2)` returning an owned descriptor (closed on drop), always close-on-exec.
 pub fn socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
+    let _caps = needs_net_caps(domain, ty).then(raise_net_caps);
     #[allow(unsafe_code)] // reason: plain syscall, no pointers
     let fd = cvt(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, proto) })?;
     #[allow(unsafe_code)] // reason: fd was just returned by socket(2) and is owned by nobody else
@@ -69,6 +71,7 @@ pub fn socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::R
 
 /// `setsockopt(2)` with any plain-old-data value.
 pub fn setsockopt<T: Copy>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<()> {
+    let _caps = option_needs_net_caps(level, name).then(raise_net_caps);
     #[allow(unsafe_code)] // reason: value points at size_of::<T>() readable bytes
     cvt(unsafe {
         libc::setsockopt(
@@ -472,6 +475,8 @@ pub fn poke_neighbour(ip: IpAddr, ifindex: u32) -> io::Result<()> {
 /// SO_BINDTODEVICE.
 pub fn bind_to_device(fd: &OwnedFd, name: &str) -> io::Result<()> {
     let bytes = name.as_bytes();
+    // CAP_NET_RAW before Linux 5.7.
+    let _caps = raise_net_caps();
     #[allow(unsafe_code)] // reason: bytes is valid for its length
     cvt(unsafe {
         libc::setsockopt(
@@ -620,75 +625,332 @@ pub fn kill(pid: u32, sig: libc::c_int) -> bool {
     r == 0
 }
 
-/// The effective capability bitmask of this process (from /proc/self/status).
+/// The capabilities this process can use for the network: its effective set, plus
+/// CAP_NET_RAW and CAP_NET_ADMIN when they are permitted (tcpcraft keeps those two out of
+/// the effective set and raises them only around the calls that need them, see
+/// [`NetCapsRaised`]). Read from the calling thread's sets.
 pub fn effective_caps() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))
-                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        })
-        .unwrap_or(0)
+    let set_aside = SET_ASIDE.load(std::sync::atomic::Ordering::Relaxed);
+    match capget() {
+        Ok(s) => s.effective | (s.permitted & NET_CAPS) | set_aside,
+        Err(_) => set_aside,
+    }
+}
+
+/// Network capabilities this process had at start and gave up because its command
+/// sends nothing (`--dry-run`): [`effective_caps`] still reports them, so that a dry run
+/// describes the run it stands for (a SYN scan, not the connect() scan of a user without
+/// CAP_NET_RAW). No socket is opened in a dry run.
+static SET_ASIDE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Record the network capabilities given up for a dry run (see [`effective_caps`]).
+pub fn set_aside_for_dry_run(caps: u64) {
+    SET_ASIDE.store(caps & NET_CAPS, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// CAP_NET_RAW's bit number.
 pub const CAP_NET_RAW: u32 = 13;
 /// CAP_NET_ADMIN's bit number.
 pub const CAP_NET_ADMIN: u32 = 12;
+/// CAP_NET_RAW and CAP_NET_ADMIN as a mask: all tcpcraft ever keeps.
+pub const NET_CAPS: u64 = (1 << CAP_NET_RAW) | (1 << CAP_NET_ADMIN);
 
-/// Make `cap` (already permitted) inheritable and ambient, so that a program this
-/// process executes next keeps it. For the RST guard's `nft` when tcpcraft runs as a
-/// user with file capabilities (`setcap cap_net_raw,cap_net_admin+ep`). Only plain
-/// syscalls: safe between fork and exec. Failures are ignored (nft then says why).
-pub fn ambient_cap(cap: u32) {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: libc::c_int,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const VERSION_3: u32 = 0x2008_0522;
-    const PR_CAP_AMBIENT: libc::c_int = 47;
-    const PR_CAP_AMBIENT_RAISE: libc::c_ulong = 2;
-    let mut h = Header {
-        version: VERSION_3,
+/// One thread's capability sets, as 64-bit masks (bit n = capability n).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CapSets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
+const CAP_VERSION_3: u32 = 0x2008_0522;
+const PR_CAP_AMBIENT: libc::c_int = 47;
+const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = 4;
+
+/// `capget(2)` for the calling thread.
+pub fn capget() -> io::Result<CapSets> {
+    let mut h = CapHeader {
+        version: CAP_VERSION_3,
         pid: 0,
     };
-    let zero = Data {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    };
-    let mut d = [zero; 2];
-    let (word, bit) = ((cap / 32) as usize, 1u32 << (cap % 32));
-    #[allow(unsafe_code)] // reason: capget fills the two structs we own
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) };
+    let mut d = [CapData::default(); 2];
+    #[allow(unsafe_code)] // reason: capget fills the header and the two structs we own
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut CapHeader, d.as_mut_ptr()) };
     if r != 0 {
-        return;
+        return Err(io::Error::last_os_error());
     }
-    let Some(slot) = d.get_mut(word) else { return };
-    if slot.permitted & bit == 0 {
-        return;
+    let join = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
+    Ok(CapSets {
+        effective: join(d[0].effective, d[1].effective),
+        permitted: join(d[0].permitted, d[1].permitted),
+        inheritable: join(d[0].inheritable, d[1].inheritable),
+    })
+}
+
+/// `capset(2)` for the calling thread (only this thread: threads started afterwards
+/// inherit the sets, threads already running keep theirs).
+pub fn capset(s: CapSets) -> io::Result<()> {
+    let mut h = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let split = |v: u64| (v as u32, (v >> 32) as u32);
+    let (e0, e1) = split(s.effective);
+    let (p0, p1) = split(s.permitted);
+    let (i0, i1) = split(s.inheritable);
+    let d = [
+        CapData {
+            effective: e0,
+            permitted: p0,
+            inheritable: i0,
+        },
+        CapData {
+            effective: e1,
+            permitted: p1,
+            inheritable: i1,
+        },
+    ];
+    #[allow(unsafe_code)] // reason: capset reads the header and the two structs we own
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut h as *mut CapHeader, d.as_ptr()) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
     }
-    slot.inheritable |= bit;
-    #[allow(unsafe_code)] // reason: capset reads the two structs we own
+    Ok(())
+}
+
+/// Keep only `keep` of this thread's permitted capabilities, none inheritable, none
+/// ambient; the effective set holds them only when `effective` is true.
+pub fn limit_caps(keep: u64, effective: bool) -> io::Result<()> {
+    let now = capget()?;
+    let permitted = now.permitted & keep;
+    capset(CapSets {
+        effective: if effective {
+            permitted
+        } else {
+            now.effective & permitted & !NET_CAPS
+        },
+        permitted,
+        inheritable: 0,
+    })?;
+    clear_ambient_caps();
+    Ok(())
+}
+
+/// Clear the ambient set, so that no program this process runs inherits a capability.
+pub fn clear_ambient_caps() {
+    #[allow(unsafe_code)] // reason: plain prctl, no pointers
     unsafe {
-        libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr());
-        libc::prctl(
-            PR_CAP_AMBIENT,
-            PR_CAP_AMBIENT_RAISE,
-            libc::c_ulong::from(cap),
-            0,
-            0,
-        );
+        libc::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     }
+}
+
+/// Remove every capability from the bounding set (needs CAP_SETPCAP, which root has): no
+/// program this process runs can gain one, not even a set-user-ID-root one. The sets of
+/// this process are not changed.
+pub fn drop_bounding_set() -> io::Result<()> {
+    for cap in 0..64 {
+        #[allow(unsafe_code)] // reason: plain prctl, no pointers
+        let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
+        if r != 0 {
+            let e = io::Error::last_os_error();
+            // EINVAL: past the last capability this kernel knows.
+            if e.raw_os_error() == Some(libc::EINVAL) {
+                return Ok(());
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// PR_SET_NO_NEW_PRIVS: programs this process runs cannot gain privileges through
+/// set-user-ID bits or file capabilities.
+pub fn no_new_privs() -> io::Result<()> {
+    #[allow(unsafe_code)] // reason: plain prctl, no pointers
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Real, effective and saved user ids.
+pub fn user_ids() -> (u32, u32, u32) {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    #[allow(unsafe_code)] // reason: getresuid writes three ids we own
+    unsafe {
+        libc::getresuid(&mut r, &mut e, &mut s)
+    };
+    (r, e, s)
+}
+
+/// Real, effective and saved group ids.
+pub fn group_ids() -> (u32, u32, u32) {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    #[allow(unsafe_code)] // reason: getresgid writes three ids we own
+    unsafe {
+        libc::getresgid(&mut r, &mut e, &mut s)
+    };
+    (r, e, s)
+}
+
+/// A user's name and home directory from the passwd database (NSS included), when known.
+pub fn user_entry(uid: u32) -> Option<(String, PathBuf)> {
+    #[allow(unsafe_code)] // reason: passwd is plain old data, valid when zeroed
+    let mut pw: libc::passwd = unsafe { zeroed() };
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    let mut out: *mut libc::passwd = std::ptr::null_mut();
+    #[allow(unsafe_code)] // reason: pw, buf and out are ours; buf's length is given
+    let r = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut out) };
+    if r != 0 || out.is_null() || pw.pw_name.is_null() || pw.pw_dir.is_null() {
+        return None;
+    }
+    #[allow(unsafe_code)] // reason: getpwuid_r filled both with NUL-terminated strings in buf
+    let (name, dir) = unsafe {
+        (
+            std::ffi::CStr::from_ptr(pw.pw_name)
+                .to_string_lossy()
+                .into_owned(),
+            std::ffi::CStr::from_ptr(pw.pw_dir).to_bytes().to_vec(),
+        )
+    };
+    use std::os::unix::ffi::OsStringExt;
+    Some((name, PathBuf::from(std::ffi::OsString::from_vec(dir))))
+}
+
+/// The groups `name` belongs to (`getgrouplist(3)`), `gid` always among them.
+pub fn user_groups(name: &str, gid: u32) -> Vec<u32> {
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return vec![gid];
+    };
+    let mut n: libc::c_int = 64;
+    for _ in 0..4 {
+        let mut groups = vec![0 as libc::gid_t; n.max(1) as usize];
+        let mut count = n;
+        #[allow(unsafe_code)] // reason: groups holds `count` writable gids
+        let r = unsafe { libc::getgrouplist(c.as_ptr(), gid, groups.as_mut_ptr(), &mut count) };
+        if r >= 0 {
+            groups.truncate(count.max(0) as usize);
+            return groups;
+        }
+        // Too small: count now says how many there are.
+        n = count.max(n * 2);
+    }
+    vec![gid]
+}
+
+/// Become `uid`/`gid` with supplementary `groups` for good (real, effective and saved
+/// ids), keeping the permitted capabilities across the change (PR_SET_KEEPCAPS): the
+/// effective set is empty afterwards. Needs root; call before any thread is started.
+pub fn become_user(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
+    #[allow(unsafe_code)] // reason: plain prctl, no pointers
+    cvt(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) })?;
+    #[allow(unsafe_code)] // reason: groups is a valid array of its length
+    cvt(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })?;
+    #[allow(unsafe_code)] // reason: plain syscall (glibc applies it to every thread)
+    cvt(unsafe { libc::setresgid(gid, gid, gid) })?;
+    #[allow(unsafe_code)] // reason: plain syscall (glibc applies it to every thread)
+    cvt(unsafe { libc::setresuid(uid, uid, uid) })?;
+    #[allow(unsafe_code)] // reason: plain prctl, no pointers
+    cvt(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) })?;
+    if user_ids() != (uid, uid, uid) || group_ids() != (gid, gid, gid) {
+        return Err(io::Error::other("the user and group ids did not change"));
+    }
+    Ok(())
+}
+
+/// CAP_NET_RAW and CAP_NET_ADMIN raised in the calling thread's effective set for as long
+/// as this value lives (those of them that are permitted and were not effective already);
+/// dropping it lowers them again. Made by [`raise_net_caps`] around the socket, socket
+/// option and netlink calls that the kernel checks capabilities for.
+#[must_use = "the capabilities are lowered again when this is dropped"]
+pub struct NetCapsRaised {
+    raised: u64,
+}
+
+/// Raise the permitted network capabilities in this thread's effective set.
+pub fn raise_net_caps() -> NetCapsRaised {
+    let Ok(now) = capget() else {
+        return NetCapsRaised { raised: 0 };
+    };
+    let raised = now.permitted & NET_CAPS & !now.effective;
+    if raised != 0
+        && capset(CapSets {
+            effective: now.effective | raised,
+            ..now
+        })
+        .is_err()
+    {
+        return NetCapsRaised { raised: 0 };
+    }
+    NetCapsRaised { raised }
+}
+
+impl Drop for NetCapsRaised {
+    fn drop(&mut self) {
+        if self.raised == 0 {
+            return;
+        }
+        if let Ok(now) = capget() {
+            let _ = capset(CapSets {
+                effective: now.effective & !self.raised,
+                ..now
+            });
+        }
+    }
+}
+
+/// Whether `socket(domain, ty, …)` is one the kernel checks CAP_NET_RAW or CAP_NET_ADMIN
+/// for (raw IP, packet and netlink sockets; netlink checks again on every message).
+fn needs_net_caps(domain: libc::c_int, ty: libc::c_int) -> bool {
+    domain == libc::AF_PACKET || domain == libc::AF_NETLINK || (ty & 0xf) == libc::SOCK_RAW
+}
+
+/// Socket options the kernel checks CAP_NET_ADMIN or CAP_NET_RAW for.
+fn option_needs_net_caps(level: i32, name: i32) -> bool {
+    level == libc::SOL_SOCKET
+        && matches!(
+            name,
+            libc::SO_MARK | SO_RCVBUFFORCE | SO_SNDBUFFORCE | libc::SO_BINDTODEVICE
+        )
+}
+
+/// Mark a socket with `mark` (SO_MARK, needs CAP_NET_ADMIN).
+pub fn set_mark(fd: RawFd, mark: u32) -> io::Result<()> {
+    let _caps = raise_net_caps();
+    #[allow(unsafe_code)]
+    // reason: reads size_of::<u32>() bytes from a live local; a bad fd is an error
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_MARK,
+            (&mark as *const u32).cast(),
+            size_of::<u32>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+/// Process start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat):
+/// with the pid it names one process for good, a reused pid has another start time.
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces or ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// `send(2)` on a connected (or netlink) socket.
@@ -846,4 +1108,94 @@ pub fn adopt_inherited_socket(raw: RawFd) -> Option<OwnedFd> {
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let _ = set_inherited(&fd, false);
     Some(fd)
+}
+
+/// Heap bytes in use, kept by [`CountingAlloc`].
+static HEAP_IN_USE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The system allocator, counting the bytes it hands out: the binary installs it as the
+/// global allocator so that scripts run under a memory budget (`--max-memory`).
+pub struct CountingAlloc;
+
+#[allow(unsafe_code)] // reason: GlobalAlloc is an unsafe trait; every call goes straight to System
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc(layout);
+        if !p.is_null() {
+            HEAP_IN_USE.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc_zeroed(layout);
+        if !p.is_null() {
+            HEAP_IN_USE.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        std::alloc::System.dealloc(ptr, layout);
+        HEAP_IN_USE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let p = std::alloc::System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            HEAP_IN_USE.fetch_add(new_size, std::sync::atomic::Ordering::Relaxed);
+            HEAP_IN_USE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+/// Heap bytes in use (0 where [`CountingAlloc`] is not the global allocator).
+pub fn heap_in_use() -> usize {
+    HEAP_IN_USE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `mkdirat(2)` of `name` in `dir` with `mode` (less the umask); an existing entry is
+/// not an error (whatever it is: [`openat_dir`] then checks it).
+pub fn mkdirat(dir: &OwnedFd, name: &str, mode: u32) -> io::Result<()> {
+    let c = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a file name"))?;
+    #[allow(unsafe_code)] // reason: c is a valid NUL-terminated string; dir is open
+    let r = unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), mode as libc::mode_t) };
+    if r != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EEXIST) {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// `openat(2)` of `name` in `dir` without following a symbolic link (`O_NOFOLLOW`),
+/// close-on-exec, with `flags` added (O_DIRECTORY for a directory; O_CREAT uses `mode`).
+pub fn openat_nofollow(
+    dir: &OwnedFd,
+    name: &str,
+    flags: libc::c_int,
+    mode: u32,
+) -> io::Result<OwnedFd> {
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "one plain path component expected",
+        ));
+    }
+    let c = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a file name"))?;
+    #[allow(unsafe_code)] // reason: c is a valid NUL-terminated string; dir is open
+    let fd = cvt(unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            flags | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    })?;
+    #[allow(unsafe_code)] // reason: fd was just returned by openat(2) and is owned by nobody else
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }

@@ -27,6 +27,41 @@ pub const SERVER_PY: &str = include_str!("../../scripts/testbed_server.py");
 /// Where state of live beds is kept (server pid, server script).
 const RUN_DIR: &str = "/run/tcpcraft";
 
+/// Where the system programs the bed runs (`ip`, `python3`, `sysctl`, `nft`) are looked
+/// for, in order: never through the caller's PATH, which is not root's to trust.
+const SYSTEM_DIRS: [&str; 4] = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/// The PATH of the bed's children (`ip netns exec` looks its program up in it).
+const SYSTEM_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The absolute path of a system program, if installed in one of [`SYSTEM_DIRS`].
+pub fn system_program(name: &str) -> Option<PathBuf> {
+    SYSTEM_DIRS
+        .iter()
+        .map(|d| std::path::Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+/// A system program by absolute path with a fixed, minimal environment (no variable of
+/// the caller's reaches it).
+pub fn system_command(name: &str) -> Command {
+    let path = system_program(name).unwrap_or_else(|| PathBuf::from("/usr/sbin").join(name));
+    let mut c = Command::new(path);
+    c.env_clear().env("PATH", SYSTEM_PATH).env("LC_ALL", "C");
+    c
+}
+
+/// `ip netns exec NS PROGRAM` with PROGRAM by absolute path and the fixed environment.
+fn netns_exec(ns: &str, program: &str) -> Command {
+    let mut c = system_command("ip");
+    c.args(["netns", "exec", ns]);
+    match system_program(program) {
+        Some(p) => c.arg(p),
+        None => c.arg(program),
+    };
+    c
+}
+
 /// What to build.
 #[derive(Clone, Debug)]
 pub struct BedConfig {
@@ -49,27 +84,30 @@ pub struct Faults {
 }
 
 impl BedConfig {
-    /// The lab's standard network: HTTP on 80, echo on TCP and UDP 7, a server that
-    /// answers only after your FIN on 9 (a half-close), one that greets and closes
-    /// first on 13, one that closes 1 s after your FIN on 17, ping-pong on 19; 8443
-    /// filtered.
+    /// The tests' standard network: HTTP on 80, echo on TCP and UDP 7, 8443 filtered.
     pub fn standard(id: &str) -> BedConfig {
         BedConfig {
             id: id.to_string(),
-            listen: vec![
-                "http:80".into(),
-                "echo:7".into(),
-                "uecho:7".into(),
-                "halfclose:9".into(),
-                "greet:13".into(),
-                "lateclose:17".into(),
-                "pingpong:19".into(),
-            ],
+            listen: vec!["http:80".into(), "echo:7".into(), "uecho:7".into()],
             faults: Faults {
                 drop: vec![8443],
                 ..Faults::default()
             },
         }
+    }
+
+    /// The lab's network: the standard one, and the servers the lessons need: one that
+    /// answers only after your FIN on 9 (a half-close), one that greets and closes
+    /// first on 13, one that closes 1 s after your FIN on 17, ping-pong on 19.
+    pub fn lab(id: &str) -> BedConfig {
+        let mut cfg = BedConfig::standard(id);
+        cfg.listen.extend([
+            "halfclose:9".into(),
+            "greet:13".into(),
+            "lateclose:17".into(),
+            "pingpong:19".into(),
+        ]);
+        cfg
     }
 }
 
@@ -106,7 +144,7 @@ fn run(cmd: &mut Command) -> io::Result<()> {
 }
 
 fn ip(args: &[&str]) -> io::Result<()> {
-    run(Command::new("ip").args(args))
+    run(system_command("ip").args(args))
 }
 
 fn ns_exists(name: &str) -> bool {
@@ -208,7 +246,7 @@ impl Bed {
                 "net.ipv6.icmp.ratelimit=0",
                 "net.ipv4.icmp_msgs_per_sec=1000000",
             ] {
-                let _ = run(Command::new("ip").args(["netns", "exec", ns, "sysctl", "-qw", kv]));
+                let _ = run(netns_exec(ns, "sysctl").args(["-qw", kv]));
             }
         }
         ip(&["-n", &client, "addr", "add", "198.18.0.1/24", "dev", "tc0"])?;
@@ -245,8 +283,9 @@ impl Bed {
         bed.set_faults(&cfg.faults)?;
         let script = dir.join("server.py");
         std::fs::write(&script, SERVER_PY)?;
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &server, "python3"])
+        let mut cmd = netns_exec(&server, "python3");
+        // -I: isolated (no PYTHON* variables, no user site directory).
+        cmd.arg("-I")
             .arg(&script)
             .args(&cfg.listen)
             .stdin(Stdio::null())
@@ -266,7 +305,10 @@ impl Bed {
         let mut child = cmd.spawn().map_err(|e| {
             io::Error::new(e.kind(), format!("starting python3 for the server: {e}"))
         })?;
-        std::fs::write(dir.join("server.pid"), child.id().to_string())?;
+        // The pid with its start time: after a crash, a process that merely reuses the
+        // pid (or whose command line says server.py) is never taken for ours.
+        let started = sys::process_start_time(child.id()).unwrap_or(0);
+        std::fs::write(dir.join("server.pid"), format!("{} {started}", child.id()))?;
         let stdout = child.stdout.take();
         bed.server_proc = Some(child);
         let mut line = String::new();
@@ -292,11 +334,7 @@ impl Bed {
 
     /// Replace the nftables faults in the server namespace.
     pub fn set_faults(&self, f: &Faults) -> io::Result<()> {
-        let _ = run(Command::new("ip").args([
-            "netns",
-            "exec",
-            &self.server,
-            "nft",
+        let _ = run(netns_exec(&self.server, "nft").args([
             "delete",
             "table",
             "inet",
@@ -305,8 +343,8 @@ impl Bed {
         if f == &Faults::default() {
             return Ok(());
         }
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.server, "nft", "-f", "-"])
+        let mut child = netns_exec(&self.server, "nft")
+            .args(["-f", "-"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -327,14 +365,14 @@ impl Bed {
 
     /// A command run inside the client namespace.
     pub fn client_cmd(&self, program: &str) -> Command {
-        let mut c = Command::new("ip");
+        let mut c = Command::new(system_program("ip").unwrap_or_else(|| PathBuf::from("ip")));
         c.args(["netns", "exec", &self.client, program]);
         c
     }
 
     /// A command run inside the server namespace.
     pub fn server_cmd(&self, program: &str) -> Command {
-        let mut c = Command::new("ip");
+        let mut c = Command::new(system_program("ip").unwrap_or_else(|| PathBuf::from("ip")));
         c.args(["netns", "exec", &self.server, program]);
         c
     }
@@ -391,15 +429,13 @@ pub fn remove_by_id(id: &str) -> bool {
     let client = format!("tcpc-{id}-c");
     let server = format!("tcpc-{id}-s");
     let mut any = false;
-    if let Some(pid) = std::fs::read_to_string(dir.join("server.pid"))
+    if let Some((pid, started)) = std::fs::read_to_string(dir.join("server.pid"))
         .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
+        .and_then(|s| parse_pid_file(&s))
     {
-        // Only our server: the pid may have been reused since a crash.
-        let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).contains("server.py"))
-            .unwrap_or(false);
-        if ours {
+        // Only our server: the pid may have been reused since a crash. The start time
+        // recorded with it names one process; a command line proves nothing.
+        if sys::process_start_time(pid) == Some(started) {
             any |= sys::kill(pid, libc::SIGTERM);
         }
     }
@@ -414,6 +450,15 @@ pub fn remove_by_id(id: &str) -> bool {
         let _ = std::fs::remove_dir_all(&dir);
     }
     any
+}
+
+/// "PID STARTTIME" as written by [`Bed::up`]; anything else (an old file with the pid
+/// alone, a start time of 0) names no process.
+fn parse_pid_file(s: &str) -> Option<(u32, u64)> {
+    let mut it = s.split_whitespace();
+    let pid = it.next()?.parse().ok()?;
+    let started: u64 = it.next()?.parse().ok()?;
+    (started != 0 && it.next().is_none()).then_some((pid, started))
 }
 
 /// Ids of beds whose names start with `tcpc-<prefix>` (from /run/netns and /run/tcpcraft).
@@ -459,10 +504,7 @@ pub fn can_build() -> Result<(), String> {
         );
     }
     for tool in ["ip", "python3", "nft"] {
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-            .unwrap_or(false);
-        if !found {
+        if system_program(tool).is_none() {
             return Err(format!(
                 "`{tool}` is missing (apt-get install -y iproute2 nftables python3)"
             ));
@@ -474,6 +516,20 @@ pub fn can_build() -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pid_files_name_a_process_by_pid_and_start_time() {
+        assert_eq!(parse_pid_file("123 456\n"), Some((123, 456)));
+        assert_eq!(
+            parse_pid_file("123\n"),
+            None,
+            "the old format names nothing"
+        );
+        assert_eq!(parse_pid_file("123 0"), None);
+        assert_eq!(parse_pid_file("123 456 7"), None);
+        let me = std::process::id();
+        assert!(sys::process_start_time(me).is_some());
+    }
 
     #[test]
     fn fault_rules_read_like_nft() {

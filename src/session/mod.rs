@@ -237,6 +237,8 @@ struct Core {
     kernel_due: bool,
     /// Print time offsets (not in a dry run, where nothing is timed).
     timed: bool,
+    /// Leave the peer's side open at the end (also for [`reset_open_sessions`]).
+    keep_open: bool,
     /// Received segments so far (numbers the pending ones).
     serial: u64,
     /// The peer's latest TSval, echoed in our TSecr (RFC 7323 §4.3).
@@ -428,6 +430,7 @@ impl Session {
             kernel_last: None,
             kernel_due: false,
             timed: !opts.dry_run,
+            keep_open: opts.keep_open,
             serial: 0,
             peer_tsval: None,
             ts_base: random_u32(local_port.into()) & 0x0fff_ffff,
@@ -452,8 +455,13 @@ impl Session {
     /// Asks the transport to push this connection's packets from now on.
     fn go_live(&mut self) -> Result<(), SessionError> {
         let weak: Weak<Shared> = Arc::downgrade(&self.shared);
-        let weak: Weak<dyn Subscriber> = weak;
-        self.sub = self.io.subscribe(self.local_port, weak)?;
+        let sub: Weak<dyn Subscriber> = weak.clone();
+        self.sub = self.io.subscribe(self.local_port, sub)?;
+        if self.sub.is_some() && !self.dry_run {
+            let mut open = open_sessions();
+            open.retain(|w| w.strong_count() > 0);
+            open.push(weak);
+        }
         Ok(())
     }
 
@@ -508,6 +516,7 @@ impl Session {
     /// Leave (or not) the peer's side open when the session ends.
     pub fn set_keep_open(&mut self, keep: bool) {
         self.keep_open = keep;
+        self.shared.lock().keep_open = keep;
     }
 
     /// `s.send(flags, data=, seq=, ack=, window=, options=)`: fills in what is not
@@ -894,6 +903,52 @@ impl Session {
             "reset: {why}, the peer's side was still open ({peer}): sent a RST so that it is not left behind (keep_open=true keeps it)"
         ));
         self.send(rst).is_ok()
+    }
+}
+
+/// The live sessions of this process, so that an ending that does not unwind the
+/// thread that owns them (a SIGTERM at the shell's prompt) can still reset their peers.
+fn open_sessions() -> MutexGuard<'static, Vec<Weak<Shared>>> {
+    static OPEN: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+    OPEN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Resets the peer's side of every live session still open (not `keep_open`), from any
+/// thread, through the shared raw sockets; says so for each. For endings that skip the
+/// sessions' own clean-up (tcpcraft ends while the shell waits at its prompt).
+pub fn reset_open_sessions(why: &str) {
+    let open: Vec<Arc<Shared>> = open_sessions().iter().filter_map(Weak::upgrade).collect();
+    for shared in open {
+        let mut c = shared.lock();
+        let peer = c.machine.peer_state();
+        let (Some((dst, dport)), Some(src)) = (c.remote, c.src) else {
+            continue;
+        };
+        if c.keep_open || !peer_holds(peer) {
+            continue;
+        }
+        let seg = c.machine.fill(&SendSpec {
+            flags: TcpFlags(TcpFlags::RST),
+            seq: Some(c.machine.us.snd_nxt),
+            ..SendSpec::default()
+        });
+        let pkt = build(
+            Some(src),
+            c.local_port,
+            64,
+            dst,
+            dport,
+            &seg,
+            &[],
+            Vec::new(),
+        );
+        let sent = crate::net::segrx::tx().and_then(|tx| tx.send(&pkt.to_bytes(), dst));
+        if sent.is_ok() {
+            c.say(&format!(
+                "reset: {why}, the peer's side was still open ({peer}): sent a RST so that it is not left behind"
+            ));
+            c.on_sent(pkt.filled(), seg, Vec::new(), Instant::now());
+        }
     }
 }
 
