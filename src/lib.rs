@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod history;
 pub mod lang;
+pub mod lesson;
 // reason: the engine makes raw-socket, AF_PACKET, BPF and netns syscalls through libc;
 // every unsafe block is confined to src/net/ and commented.
 #[allow(unsafe_code)]

@@ -92,7 +92,7 @@ enum ColorWhen {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Interactive shell (the default on a terminal)
-    Repl,
+    Repl(ReplArgs),
     /// Run a script file; ARGS are the script's `args`
     Run {
         file: PathBuf,
@@ -101,8 +101,9 @@ enum Command {
     },
     /// Print each packet of a pcap/pcapng file (or a hex dump) as tcpdump would
     Decode(DecodeArgs),
-    /// A practice network with a real server (needs root): the REPL, -c CODE or run FILE
-    /// inside it, with `target` and `target6` set; everything is removed on exit
+    /// A practice network with a real server (needs root): the REPL, -c CODE, run FILE or
+    /// a guided --lesson inside it, with `target` and `target6` set; everything is removed
+    /// on exit
     Lab(LabCli),
     /// Drive a whole TCP connection segment by segment and draw it as a ladder
     Handshake(tcpcraft::session::cli::HandshakeArgs),
@@ -142,12 +143,28 @@ struct DecodeArgs {
     link: Option<LinkArg>,
 }
 
+/// The shell's options: a lesson is run by the lab's inner tcpcraft (hidden).
+#[derive(Args, Debug)]
+struct ReplArgs {
+    #[arg(long, hide = true, value_name = "NAME")]
+    lesson: Option<String>,
+    #[arg(long, hide = true, value_name = "LANG")]
+    lang: Option<String>,
+}
+
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
 struct LabCli {
     /// Run CODE inside the lab instead of the REPL
-    #[arg(short = 'c', value_name = "CODE")]
+    #[arg(short = 'c', value_name = "CODE", conflicts_with = "lesson")]
     code: Option<String>,
+    /// A guided lesson: handshake, teardown, why-three, why-four, reset, simultaneous-close
+    /// (`list` lists them)
+    #[arg(long, value_name = "NAME")]
+    lesson: Option<String>,
+    /// The lesson's language: en or zh (default: zh when LANG is zh_CN.*, else en)
+    #[arg(long, value_name = "LANG", value_parser = ["en", "zh"])]
+    lang: Option<String>,
     #[command(subcommand)]
     run: Option<LabRun>,
 }
@@ -189,16 +206,27 @@ fn main() -> ExitCode {
             return lang_run(lang_cfg, Input::Code(text, code));
         }
         (None, Some(c)) => c,
-        (None, None) if io::stdin().is_terminal() => Command::Repl,
+        (None, None) if io::stdin().is_terminal() => Command::Repl(ReplArgs {
+            lesson: None,
+            lang: None,
+        }),
         (None, None) => return lang_run(lang_cfg, Input::Stdin),
     };
     match command {
-        Command::Repl => {
+        Command::Repl(repl) => {
             let mut cfg = lang_cfg;
             let engine = match engine_for(&mut cfg) {
                 Ok(e) => e,
                 Err(code) => return ExitCode::from(code),
             };
+            if let Some(name) = repl.lesson {
+                let lang = repl
+                    .lang
+                    .as_deref()
+                    .and_then(tcpcraft::lesson::Lang::parse)
+                    .unwrap_or_else(tcpcraft::lesson::Lang::from_env);
+                return ExitCode::from(tcpcraft::lesson::runner::run(cfg, engine, name, lang));
+            }
             ExitCode::from(tcpcraft::repl::run(cfg, engine))
         }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
@@ -215,6 +243,10 @@ fn main() -> ExitCode {
             }
         },
         Command::Lab(lab) => {
+            let lesson = match lab_lesson(&lab, &cli.global) {
+                Ok(l) => l,
+                Err(code) => return ExitCode::from(code),
+            };
             let (file, file_args) = match lab.run {
                 Some(LabRun::Run { file, args }) => (Some(file), args),
                 None => (None, Vec::new()),
@@ -248,6 +280,7 @@ fn main() -> ExitCode {
                 file_args,
                 global,
                 quiet: g.quiet,
+                lesson,
             }))
         }
         Command::Handshake(args) => {
@@ -266,6 +299,58 @@ fn main() -> ExitCode {
             ExitCode::from(exit::OK)
         }
     }
+}
+
+/// `lab --lesson NAME`: resolved against the lessons; `--lesson list` is printed here
+/// (no lab needed) and ends the command with `Err(0)`.
+fn lab_lesson(lab: &LabCli, g: &GlobalOpts) -> Result<Option<tcpcraft::net::lab::LabLesson>, u8> {
+    use tcpcraft::lesson::{self, Lang};
+    let lang = lab
+        .lang
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_else(Lang::from_env);
+    let Some(name) = &lab.lesson else {
+        return Ok(None);
+    };
+    if name == "list" {
+        return match lesson::list(lang) {
+            Ok(text) => {
+                print!("{text}");
+                Err(exit::OK)
+            }
+            Err(e) => {
+                eprintln!("tcpcraft: lab: {e}");
+                Err(exit::SYSTEM)
+            }
+        };
+    }
+    if !lesson::exists(name) {
+        eprintln!(
+            "tcpcraft: lab: no lesson named {name:?}; the lessons are: {}",
+            lesson::NAMES.join(", ")
+        );
+        return Err(exit::USAGE);
+    }
+    if lab.run.is_some() {
+        eprintln!(
+            "tcpcraft: lab: --lesson runs the lesson's own shell; it cannot be combined with `run`"
+        );
+        return Err(exit::USAGE);
+    }
+    if g.dry_run {
+        eprintln!(
+            "tcpcraft: lab: --dry-run cannot be used with --lesson: a lesson checks the real server's answers and its kernel's states, and a dry run receives nothing"
+        );
+        return Err(exit::USAGE);
+    }
+    let synack_retries = lesson::server_synack_retries(name);
+    Ok(Some(tcpcraft::net::lab::LabLesson {
+        name: name.clone(),
+        lang: lang.code().to_string(),
+        synack_retries,
+        note: synack_retries.map(|r| lesson::server_note(lang, r)),
+    }))
 }
 
 /// What the command needs of the privileges tcpcraft was started with.

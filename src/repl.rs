@@ -247,7 +247,23 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
     cli::finish_pcap(cfg, log).unwrap_or(status)
 }
 
-struct ReplHelper {
+/// The shell's line editor for another front end that reads statements (the lessons,
+/// src/lesson/runner.rs): completion, hints and multi-line input over `it`; history in
+/// memory only.
+pub(crate) fn line_editor(
+    it: Rc<RefCell<Interp>>,
+    color: bool,
+) -> rustyline::Result<Editor<ReplHelper, DefaultHistory>> {
+    let config = rustyline::Config::builder()
+        .auto_add_history(true)
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let mut ed = Editor::with_config(config)?;
+    ed.set_helper(Some(ReplHelper { it, color }));
+    Ok(ed)
+}
+
+pub(crate) struct ReplHelper {
     it: Rc<RefCell<Interp>>,
     color: bool,
 }

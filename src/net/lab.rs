@@ -31,6 +31,21 @@ pub struct LabArgs {
     pub global: Vec<OsString>,
     /// `-q`: no welcome, no notes.
     pub quiet: bool,
+    /// `--lesson NAME`: the inner tcpcraft runs the lesson (src/lesson/).
+    pub lesson: Option<LabLesson>,
+}
+
+/// A lesson to run in the lab, as resolved by the command line.
+#[derive(Clone, Debug, Default)]
+pub struct LabLesson {
+    pub name: String,
+    /// `en` or `zh`.
+    pub lang: String,
+    /// The server namespace's `net.ipv4.tcp_synack_retries` for this lesson (set before
+    /// the inner tcpcraft starts, so that the peer model gives up when the server does).
+    pub synack_retries: Option<u32>,
+    /// The one line that says so.
+    pub note: Option<String>,
 }
 
 /// The variables the inner tcpcraft predefines (`--lab-inner`): the server's addresses.
@@ -53,6 +68,8 @@ pub fn welcome() -> String {
          r = sr1(IP(dst=target)/TCP(dport=80, flags=\"S\"), timeout=1)      # a SYN-ACK: open\n  \
          sr1(IP(dst=target)/TCP(dport=8443, flags=\"S\"), timeout=1)         # none: filtered\n  \
          s = session(target, 80); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")   # a handshake by hand\n\
+         Guided lessons: tcpcraft lab --lesson handshake | teardown | why-three | why-four | reset \
+         | simultaneous-close (--lang zh: 中文).\n\
          Leave with Ctrl-D; the network is removed when you do.\n"
     )
 }
@@ -221,10 +238,31 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
             None
         }
     };
+    if let Some(retries) = args.lesson.as_ref().and_then(|l| l.synack_retries) {
+        // In the server's namespace only: its sysctl, not the host's.
+        let set = bed.in_server(move || {
+            std::fs::write("/proc/sys/net/ipv4/tcp_synack_retries", retries.to_string())
+        });
+        match set {
+            Ok(Ok(())) => {
+                if let Some(note) = args.lesson.as_ref().and_then(|l| l.note.as_deref()) {
+                    say(note);
+                }
+            }
+            Ok(Err(e)) | Err(e) => say(&format!(
+                "tcpcraft: lab: cannot set the server's tcp_synack_retries: {e}"
+            )),
+        }
+    }
     if let Ok(Some(timers)) = bed.in_server(server_timers) {
         cmd.env(crate::session::kernel::TIMERS_ENV, timers);
     }
     match (&args.code, &args.file) {
+        _ if args.lesson.is_some() => {
+            if let Some(l) = &args.lesson {
+                cmd.args(["repl", "--lesson", &l.name, "--lang", &l.lang]);
+            }
+        }
         (Some(code), _) => {
             cmd.arg("-c").arg(code);
         }

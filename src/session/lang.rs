@@ -241,11 +241,43 @@ fn wrap(
         }
     }
     flush(it, &lines);
-    Value::Handle(Rc::new(Handle {
+    let handle = Rc::new(Handle {
         session: RefCell::new(session),
         lines,
         dry_run,
-    }))
+    });
+    HANDLES.with(|hs| {
+        let mut hs = hs.borrow_mut();
+        hs.retain(|w| w.strong_count() > 0);
+        hs.push(Rc::downgrade(&handle));
+    });
+    Value::Handle(handle)
+}
+
+thread_local! {
+    /// Every session value made on this thread (weakly), so that [`with_session`] can
+    /// reach the [`Session`] behind a value without a downcast.
+    static HANDLES: RefCell<Vec<std::rc::Weak<Handle>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the [`Session`] behind a `session` value (lessons check what happened
+/// on the wire through it, not through the text typed). `None` for any other value.
+/// The second value is the session's creation order (higher: made later).
+pub fn with_session<R>(v: &Value, f: impl FnOnce(&Session, usize) -> R) -> Option<R> {
+    let Value::Handle(h) = v else {
+        return None;
+    };
+    let ptr = Rc::as_ptr(h) as *const u8;
+    let found = HANDLES.with(|hs| {
+        hs.borrow().iter().enumerate().find_map(|(i, w)| {
+            w.upgrade()
+                .filter(|x| Rc::as_ptr(x) as *const u8 == ptr)
+                .map(|x| (x, i))
+        })
+    });
+    let (handle, order) = found?;
+    let s = handle.session.try_borrow().ok()?;
+    Some(f(&s, order))
 }
 
 fn open_session(it: &mut Interp, a: &mut Args) -> Result<Value> {
