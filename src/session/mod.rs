@@ -1141,6 +1141,12 @@ impl Core {
         self.show(Dir::Received, &pkt, at);
         self.show_step(&step);
         self.kernel_due = self.kernel.is_some();
+        if self.kernel_due {
+            // The peer's kernel sent this, so it is usually in the state the model now
+            // says: read it at once (a script may move on before the batch settles);
+            // when it is already ahead (more is on its way), the batch's end reads it.
+            self.check_kernel(false);
+        }
         self.packets.push(pkt.clone());
         if self.pending.len() >= MAX_PENDING {
             self.pending.pop_front();

@@ -237,8 +237,9 @@ enum Event {
     SendSyn,
     /// Sent a SYN-ACK, or a plain ACK of the peer's SYN during simultaneous open.
     SendSynAck,
-    /// Sent the first FIN.
-    SendFin,
+    /// Sent the first FIN; `crossed` when it does not acknowledge the other FIN that
+    /// this model already counts as received (the FINs crossed on the wire).
+    SendFin { crossed: bool },
     /// Sent a RST; `accepted` is whether the receiver takes it.
     SendRst { accepted: bool },
     /// Received a SYN-ACK acknowledging our SYN.
@@ -393,11 +394,19 @@ impl Endpoint {
             // §3.10.7.4 fifth check, SYN-RECEIVED: SND.UNA < SEG.ACK =< SND.NXT.
             (SynReceived, RecvAckOfSyn) => Some((Established, "our SYN-ACK acknowledged")),
             // §3.10.4 CLOSE in SYN-RECEIVED or ESTABLISHED: send FIN, enter FIN-WAIT-1.
-            (SynReceived | Established, SendFin) => Some((FinWait1, "close: FIN sent")),
-            // §3.10.4 CLOSE in CLOSE-WAIT: send FIN, enter LAST-ACK, whatever its ACK
-            // field says (the other FIN was received; the receiver may see the FINs as
-            // crossed, but this side knows better).
-            (CloseWait, SendFin) => Some((LastAck, "close after the other FIN: FIN sent")),
+            (SynReceived | Established, SendFin { .. }) => Some((FinWait1, "close: FIN sent")),
+            // §3.10.4 CLOSE in CLOSE-WAIT: send FIN, enter LAST-ACK.
+            (CloseWait, SendFin { crossed: false }) => {
+                Some((LastAck, "close after the other FIN: FIN sent"))
+            }
+            // A FIN that does not acknowledge the other FIN says it left before that FIN
+            // arrived: ESTABLISHED → FIN-WAIT-1 → CLOSING (§3.6 simultaneous close). RFC
+            // 9293 would put a TCP that had the other FIN in LAST-ACK, but such a TCP
+            // never sends this segment: our state follows what our segments claim, and
+            // the peer (which also sees the FINs cross) goes to CLOSING too.
+            (CloseWait, SendFin { crossed: true }) => {
+                Some((Closing, "simultaneous close: the FINs crossed"))
+            }
             // §3.10.7.4 eighth check, ESTABLISHED: FIN received, enter CLOSE-WAIT.
             (SynReceived | Established, RecvFin) => Some((
                 CloseWait,
@@ -545,7 +554,8 @@ impl Endpoint {
             && seg.seq_len() > 0
             && Some(seg.seq.wrapping_add(seg.seq_len() - 1)) == self.fin_seq
         {
-            self.step(Event::SendFin, now, out);
+            let crossed = f.ack() && seq_lt(seg.ack, self.rcv_nxt);
+            self.step(Event::SendFin { crossed }, now, out);
         }
         problems
     }
