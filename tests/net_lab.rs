@@ -48,7 +48,7 @@ fn lab_runs_code_against_the_real_server_and_cleans_up() {
 r = sr1(IP(dst=target)/TCP(sport=40000, dport=80, flags="S", seq=1000), timeout=1)
 assert r != none && r.flags == "SA", "SYN-ACK from port 80"
 assert r.ack == 1001, "ack = seq + 1"
-r = sr1(IPv6(dst=target6)/TCP(dport=9, flags="S", seq=5), timeout=1)
+r = sr1(IPv6(dst=target6)/TCP(dport=81, flags="S", seq=5), timeout=1)
 assert r.flags == "RA", "RST-ACK from a closed port over IPv6"
 assert sr1(IP(dst=target)/TCP(dport=8443, flags="S"), timeout=0.3) == none, "8443 filtered"
 e = sr1(IP(dst=target)/UDP(dport=7)/"pong\n", timeout=1)

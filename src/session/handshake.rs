@@ -149,7 +149,7 @@ fn drive(
             }
             answer.extend_from_slice(&step.data);
             let fin = step.step.seg.flags.contains(TcpFlags::FIN);
-            if !step.data.is_empty() || fin {
+            if (!step.data.is_empty() || fin) && s.ack_owed() {
                 send(s, "A")?;
             }
             // Live sessions take segments as they come: the state may say CLOSE_WAIT
@@ -231,7 +231,8 @@ fn receive_until(
             )));
         }
         answer.extend_from_slice(&step.data);
-        if !step.data.is_empty() || step.step.seg.flags.contains(TcpFlags::FIN) {
+        let fin = step.step.seg.flags.contains(TcpFlags::FIN);
+        if (!step.data.is_empty() || fin) && s.ack_owed() {
             send(s, "A")?;
         }
     }

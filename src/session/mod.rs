@@ -33,7 +33,8 @@ use crate::packet::{display, Ipv4Repr, Ipv6Repr, Layer, Packet, TcpFlags, TcpOpt
 use events::{Events, Found, Pending, Want};
 use ladder::LadderOptions;
 use state::{
-    seq_gt, seq_le, Dir, Expectation, Machine, SegOptions, Segment, SendSpec, Side, State, Step,
+    seq_gt, seq_le, seq_lt, Dir, Expectation, Machine, SegOptions, Segment, SendSpec, Side, State,
+    Step,
 };
 
 /// The transport under a session: sends whole packets; received packets either come
@@ -879,6 +880,22 @@ impl Session {
             times: true,
             ..LadderOptions::default()
         }
+    }
+
+    /// Whether something received (data, a FIN) is not yet acknowledged by a segment
+    /// we sent: live sessions take segments before a loop looks at them, so one ACK may
+    /// already cover several.
+    pub fn ack_owed(&self) -> bool {
+        let c = self.shared.lock();
+        let rcv_nxt = c.machine.us.rcv_nxt;
+        let last_ack = c
+            .machine
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.dir == Dir::Sent && h.seg.flags.contains(TcpFlags::ACK))
+            .map(|h| h.seg.ack);
+        last_ack.is_none_or(|a| seq_lt(a, rcv_nxt))
     }
 
     /// Whether the peer (as modelled) still holds a connection with us.
