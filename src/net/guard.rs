@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Write};
+use std::net::IpAddr;
 use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -369,14 +370,22 @@ pub struct ReplyDrop {
 }
 
 impl ReplyDrop {
-    /// Installs the table for `devices` and the source ports `ports` (inclusive). Needs
-    /// CAP_NET_ADMIN and nft; acts in the network namespace of the calling thread.
-    pub fn install(devices: &[String], ports: (u16, u16)) -> Result<ReplyDrop, GuardError> {
+    /// Installs the table for `devices`, the source ports `ports` (inclusive) and RSTs
+    /// coming from the scan's targets `from` (inclusive address ranges): an RST from
+    /// anyone else, or to another port, reaches the kernel as always, so an ordinary
+    /// connection of another program is never cut off from its RSTs. Needs CAP_NET_ADMIN
+    /// and nft; acts in the network namespace of the calling thread.
+    pub fn install(
+        devices: &[String],
+        ports: (u16, u16),
+        from: &[(IpAddr, IpAddr)],
+    ) -> Result<ReplyDrop, GuardError> {
         if !may_change_nftables() {
             return Err(GuardError::Nft("no CAP_NET_ADMIN".into()));
         }
         let t = format!("{TABLE_PREFIX}{}_scan", std::process::id());
         let (lo, hi) = ports;
+        let sources = source_sets(from);
         let mut body = Vec::new();
         for (i, dev) in devices.iter().enumerate() {
             // Device names are the kernel's own (from routes), quoted for nft.
@@ -386,10 +395,13 @@ impl ReplyDrop {
             body.push(format!(
                 "add chain netdev {t} in{i} {{ type filter hook ingress device \"{dev}\" priority -500; policy accept; }}"
             ));
-            body.push(format!(
-                "add rule netdev {t} in{i} tcp dport {lo}-{hi} tcp flags & rst == rst drop \
-                 comment \"tcpcraft scan: RSTs answering probes, after capture\""
-            ));
+            for (family, set) in &sources {
+                body.push(format!(
+                    "add rule netdev {t} in{i} {family} saddr {{ {set} }} tcp dport {lo}-{hi} \
+                     tcp flags & rst == rst drop \
+                     comment \"tcpcraft scan: RSTs from its targets answering probes, after capture\""
+                ));
+            }
         }
         if body.is_empty() {
             return Err(GuardError::Nft("no interface to filter".into()));
@@ -402,11 +414,49 @@ impl ReplyDrop {
     /// One line saying what was installed, for the user.
     pub fn summary(&self) -> String {
         format!(
-            "nftables table {} dropped the RSTs answering the probes once captured (the kernel \
-             had no socket for them); removed when the scan ended (--keep-rsts turns this off)",
+            "nftables table {} dropped the RSTs from the scan's targets to its source ports once \
+             captured (the kernel had no socket for them); removed when the scan ended \
+             (--keep-rsts turns this off)",
             self.t.table
         )
     }
+}
+
+/// Most address ranges written into one nftables set; beyond, each family's ranges are
+/// covered by one from its lowest to its highest target (still only around the targets).
+const MAX_SOURCE_RANGES: usize = 1024;
+
+/// `("ip", "198.18.0.2, 198.18.1.0-198.18.1.255")` and the same for `ip6`: the scan's
+/// targets as nftables set elements, per family present.
+fn source_sets(from: &[(IpAddr, IpAddr)]) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (family, v6) in [("ip", false), ("ip6", true)] {
+        let mut ranges: Vec<(IpAddr, IpAddr)> = from
+            .iter()
+            .filter(|(a, b)| a.is_ipv6() == v6 && b.is_ipv6() == v6 && a <= b)
+            .copied()
+            .collect();
+        ranges.sort();
+        if ranges.len() > MAX_SOURCE_RANGES {
+            if let (Some(first), Some(last)) = (ranges.first(), ranges.iter().map(|r| r.1).max()) {
+                ranges = vec![(first.0, last)];
+            }
+        }
+        let elems: Vec<String> = ranges
+            .iter()
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect();
+        if !elems.is_empty() {
+            out.push((family, elems.join(", ")));
+        }
+    }
+    out
 }
 
 /// The guard shared by every session of the process: made on first use (in the
@@ -538,6 +588,34 @@ mod tests {
         assert_eq!(
             stale_tables(scans, |pid| pid == 14),
             ["netdev tcpcraft_20_scan"]
+        );
+    }
+
+    #[test]
+    fn reply_filter_sources_are_the_targets_per_family() {
+        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        let sets = source_sets(&[
+            (a("198.18.0.2"), a("198.18.0.2")),
+            (a("2001:db8:198:18::2"), a("2001:db8:198:18::2")),
+            (a("198.18.1.0"), a("198.18.1.255")),
+        ]);
+        assert_eq!(
+            sets,
+            [
+                ("ip", "198.18.0.2, 198.18.1.0-198.18.1.255".to_string()),
+                ("ip6", "2001:db8:198:18::2".to_string())
+            ]
+        );
+        // Too many ranges: one range around them all.
+        let many: Vec<(IpAddr, IpAddr)> = (0..2000u32)
+            .map(|i| {
+                let v = IpAddr::V4((0xc612_0000 + 2 * i).into());
+                (v, v)
+            })
+            .collect();
+        assert_eq!(
+            source_sets(&many),
+            [("ip", "198.18.0.0-198.18.15.158".to_string())]
         );
     }
 
