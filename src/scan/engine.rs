@@ -1155,7 +1155,7 @@ impl Planner {
                     return Some(self.go(Plan {
                         phase: Phase::Sample,
                         rate: Some((ar * 0.9).max(MIN_LIMITED_RATE as f64)),
-                        cap: Some((r.probes / 4).clamp(16, 64)),
+                        cap: Some((r.probes / 4).clamp(32, 64)),
                         gap: Duration::ZERO,
                         floor: slow_wait,
                     }));
@@ -1168,7 +1168,12 @@ impl Planner {
             Phase::Sample => {
                 self.policy.skip(r.unanswered);
                 let before = self.s_before;
-                if r.answers >= 3 && s >= (2.0 * before).max(before + 0.25) {
+                // Far more answered than the round before, beyond chance (4 standard
+                // deviations of the count that round's share predicts).
+                let n = r.probes as f64;
+                let p0 = before.clamp(0.01, 0.99);
+                let z = (r.answers as f64 - n * p0) / (n * p0 * (1.0 - p0)).sqrt().max(1e-9);
+                if r.answers >= 3 && s >= (2.0 * before).max(before + 0.25) && z >= 4.0 {
                     // Slower brought answers that speed did not: a limit.
                     let used = self.last_rate.unwrap_or(ar);
                     let l = ar.max(used * s);
