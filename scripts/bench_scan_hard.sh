@@ -34,8 +34,14 @@ rules() {
     ip netns exec $S nft -f - <<NFT
 table inet tcpcraft_hard {
   set seen4 { type ipv4_addr . inet_service . inet_service; flags dynamic; timeout 600s; }
-  chain output { type filter hook output priority -10; policy accept; $1 }
-  chain input { type filter hook input priority -10; policy accept; $2 }
+  chain output {
+    type filter hook output priority -10; policy accept;
+    $1
+  }
+  chain input {
+    type filter hook input priority -10; policy accept;
+    $2
+  }
 }
 NFT
 }
@@ -44,13 +50,13 @@ truth_tcp() { awk '{p=$1; s="closed"; if (p==7||p==22||p==80||(p>=101&&p<=200)) 
 truth_udp() { awk '{p=$1; s="closed"; if (p==7||p==53||p==161) s="open"; if (p==81) s="filtered"; if (p==8443) s="open|filtered"; print p, s}'; }
 ports_of() { seq 1 "$1"; echo 8443; }
 wrong_json() { # tcpcraft --json → wrong count
-    sed -n 's/.*"port":\([0-9]*\).*"state":"\([^"]*\)".*/\1 \2/p' "$1" | sort -n >"$TMP/got"
-    join -a1 "$TMP/want" "$TMP/got" | awk 'NF<3 || $2!=$3' | wc -l
+    sed -n 's/.*"port":\([0-9]*\).*"state":"\([^"]*\)".*/\1 \2/p' "$1" | LC_ALL=C sort >"$TMP/got"
+    LC_ALL=C join -a1 "$TMP/want" "$TMP/got" | awk 'NF<3 || $2!=$3' | wc -l
 }
 wrong_nmap() { # nmap -oG → wrong count (ports not listed take the "Ignored" state)
     ign=$(grep -o 'Ignored State: [a-z|]*' "$1" | awk '{print $3}')
-    tr ',' '\n' <"$1" | grep -o '[0-9]*/[a-z|]*/' | awk -F/ '{print $1, $2}' | sort -n >"$TMP/got"
-    join -a1 "$TMP/want" "$TMP/got" | awk -v ign="$ign" '{g=(NF<3)?ign:$3; if ($2!=g) n++} END {print n+0}'
+    tr ',' '\n' <"$1" | grep -o '[0-9][0-9]*/[a-z|]*/' | awk -F/ '{print $1, $2}' | LC_ALL=C sort >"$TMP/got"
+    LC_ALL=C join -a1 "$TMP/want" "$TMP/got" | awk -v ign="$ign" '{g=(NF<3)?ign:$3; if ($2!=g) n++} END {print n+0}'
 }
 for cond in $CONDS; do
     udp=""; n=1000; out=""; in=""
@@ -65,7 +71,7 @@ for cond in $CONDS; do
     rules "$out" "$in"
     P="1-$n,8443"
     ntype=-sS; [ -n "$udp" ] && ntype=-sU
-    if [ -n "$udp" ]; then ports_of $n | truth_udp | sort -n >"$TMP/want"; else ports_of $n | truth_tcp | sort -n >"$TMP/want"; fi
+    if [ -n "$udp" ]; then ports_of $n | truth_udp | LC_ALL=C sort >"$TMP/want"; else ports_of $n | truth_tcp | LC_ALL=C sort >"$TMP/want"; fi
     i=0
     while [ $i -lt "$RUNS" ]; do
         i=$((i + 1))
@@ -76,7 +82,7 @@ for cond in $CONDS; do
         ip netns exec $S nft flush set inet tcpcraft_hard seen4
         sleep 1 # let the limiters refill for nmap as for tcpcraft
         s=$(now); ip netns exec $C nmap $ntype -T4 -n -Pn -p $P -oG "$TMP/n.gnmap" $T >/dev/null 2>&1 || true; e=$(now)
-        nt=$(echo "$e - $s" | bc -l); nw=$(wrong_nmap "$TMP/n.gnmap")
+        nt=$(echo "$e - $s" | bc -l); nw=$(wrong_nmap "$TMP/n.gnmap"); cp "$TMP/n.gnmap" /tmp/bhard-last.gnmap
         printf '%-9s run %d: tcpcraft %6.2f s, %3d wrong | nmap %7.2f s, %3d wrong   %s\n' "$cond" $i "$tt" "$tw" "$nt" "$nw" "$lim"
         sleep 1
     done

@@ -1235,8 +1235,10 @@ impl Planner {
     /// a few pairs in a thousand, or rate limits or late answers were seen; else done.
     fn confirm_or_stop(&mut self, r: &RoundReport) -> Option<Plan> {
         let late = r.max_rtt > Duration::from_millis(100);
+        // Nothing answered at all: no limiter (one passes its burst first), only silence.
+        let any = r.unanswered < r.probed;
         let suspicious =
-            r.unanswered.saturating_mul(1000) >= r.probed || self.limit.is_some() || late;
+            any && (r.unanswered.saturating_mul(1000) >= r.probed || self.limit.is_some() || late);
         if !suspicious || self.confirms >= MAX_CONFIRMS {
             return None;
         }
