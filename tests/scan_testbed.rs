@@ -975,3 +975,63 @@ fn an_ordinary_connection_lives_through_a_large_scan() {
         "source ports {lo}-{hi} inside the ephemeral range"
     );
 }
+
+/// A slow stack: 30 open ports whose SYN-ACKs come 0.5–2 s late (a userspace responder
+/// in the server namespace; the kernel's own RSTs for those ports dropped). Late
+/// answers count until the scan ends and the final wait follows the slowest seen:
+/// every late port open, every filtered port filtered.
+#[test]
+fn syn_acks_half_a_second_to_two_seconds_late_are_counted() {
+    let Some(bed) = bed("late_syn_acks", 0) else {
+        return;
+    };
+    hard(
+        &bed,
+        "",
+        &["tcp sport 2001-2030 tcp flags & rst == rst drop"],
+        &[],
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("late.py");
+    std::fs::write(&script, include_str!("../scripts/testbed_late_synack.py")).expect("script");
+    let mut responder = bed
+        .server_cmd("python3")
+        .arg(&script)
+        .args(["2001", "2030"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(responder.stdout.take().expect("stdout")),
+        &mut ready,
+    )
+    .expect("responder output");
+    assert_eq!(ready.trim(), "ready");
+    let (spec, mut ports) = hard_ports(300);
+    let spec = format!("{spec},2001-2030");
+    ports.extend(2001..=2030);
+    let out = tcpcraft(
+        &bed,
+        &["scan", V4, "-p", &spec, "--json", "--all", "-q", "-v"],
+    );
+    let _ = responder.kill();
+    let _ = responder.wait();
+    let got = parse(&out);
+    let h = got.get(V4).expect("results");
+    let truth = |p: u16| {
+        if (2001..=2030).contains(&p) {
+            "open"
+        } else {
+            truth_tcp(p)
+        }
+    };
+    let wrong: Vec<String> = ports
+        .iter()
+        .filter(|&&p| h.get(&p).map(|s| s.0.as_str()) != Some(truth(p)))
+        .map(|p| format!("{p}: {:?} (want {})", h.get(p), truth(*p)))
+        .collect();
+    assert!(wrong.is_empty(), "{} wrong: {wrong:?}", wrong.len());
+    let slowest = stats(&out)["max_rtt_ms"].as_f64().expect("max_rtt_ms");
+    assert!(slowest >= 1000.0, "slowest answer {slowest} ms");
+}

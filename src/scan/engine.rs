@@ -969,6 +969,11 @@ impl RetryPolicy {
         self.answers.clear();
     }
 
+    /// The loss is at most `q`: rounds that looked lossy were a rate limit's doing.
+    pub fn cap_loss(&mut self, q: f64) {
+        self.q = self.q.min(q.max(0.0));
+    }
+
     /// The estimated per-try loss.
     pub fn loss(&self) -> f64 {
         self.q
@@ -1064,8 +1069,9 @@ pub struct Planner {
     udp: bool,
     max_retries: u32,
     phase: Phase,
-    /// The rate of the last round when it was paced.
+    /// The rate of the last round when it was paced, and its least wait.
     last_rate: Option<f64>,
+    last_floor: Duration,
     /// Answered share below which a full retry round looks limited.
     s_ref: f64,
     /// The answered share of the round a sample was taken after.
@@ -1090,6 +1096,7 @@ impl Planner {
             max_retries,
             phase: Phase::Full,
             last_rate: None,
+            last_floor: Duration::ZERO,
             s_ref: 1.0,
             s_before: 1.0,
             negative_samples: 0,
@@ -1123,7 +1130,18 @@ impl Planner {
     fn go(&mut self, p: Plan) -> Plan {
         self.phase = p.phase;
         self.last_rate = p.rate;
+        self.last_floor = p.floor;
         p
+    }
+
+    /// The pause before a confirming round: long enough for a rate limiter of a few
+    /// answers a second to refill (Linux's ICMP default is 1/s per host: a second for UDP).
+    fn confirm_gap(&self) -> Duration {
+        if self.udp {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_millis(100)
+        }
     }
 
     /// Decide the next round from the report of the last; `None`: the scan is done.
@@ -1178,6 +1196,8 @@ impl Planner {
                     let used = self.last_rate.unwrap_or(ar);
                     let l = ar.max(used * s);
                     self.limit = Some(l);
+                    // The retries before the sample lost to the limit, not to the path.
+                    self.policy.cap_loss(1.0 - s);
                     self.limited_pairs = r.unanswered + r.answers;
                     return self.limited(l * 0.95, slow_wait);
                 }
@@ -1194,6 +1214,11 @@ impl Planner {
                     if self.silent_rounds >= self.policy.silent_rounds_needed()
                         || self.limited_rounds >= MAX_LIMITED_ROUNDS
                     {
+                        // A round that began after a confirming round's pause and waited
+                        // as long as one would is a confirmation already.
+                        if self.last_floor >= self.confirm_gap().max(Duration::from_millis(250)) {
+                            return None;
+                        }
                         return self.confirm_or_stop(r);
                     }
                     return self.limited(used, slow_wait);
@@ -1214,6 +1239,18 @@ impl Planner {
                 self.policy.skip(r.unanswered);
                 if r.answers == 0 {
                     // Silence after silence, with time for any limiter to refill: filtered.
+                    return None;
+                }
+                // Only late answers (to earlier probes: no limit, most of the round
+                // answered), and the silent pairs had a wait longer than the slowest
+                // answer after their last probe: they are silent, not late.
+                let waited = r.secs - r.send_secs;
+                let late = r.max_rtt > Duration::from_millis(100);
+                if late
+                    && self.limit.is_none()
+                    && (r.answers < 3 || s >= 0.5)
+                    && waited >= 1.25 * r.max_rtt.as_secs_f64()
+                {
                     return None;
                 }
                 // Answers after an idle gap: what was missing was unknown, not filtered.
@@ -1246,11 +1283,7 @@ impl Planner {
         // The gap lets a token bucket of a few answers per second refill (Linux's ICMP
         // default is 1/s per host, so a UDP scan waits a second); the silent pairs then go
         // out over 200 ms, and the wait covers the slowest answer seen.
-        let gap = if self.udp {
-            Duration::from_secs(1)
-        } else {
-            Duration::from_millis(100)
-        };
+        let gap = self.confirm_gap();
         let floor = r
             .max_rtt
             .mul_f64(1.5)
