@@ -2,7 +2,8 @@
 # Hard targets (issue 20), tcpcraft vs `nmap -sS -T4 -n -Pn` (UDP: -sU) in the test bed:
 # RSTs limited to 200/s (burst 100) and to 50/s, SYN-ACKs limited to 20/s (100 open
 # ports), UDP under an ICMP limit of 20/s, 40% random loss each way, and a "first SYN
-# drop" defence. Prints, per condition and run, each tool's wall time and the number
+# drop" defence, and 30 open ports whose SYN-ACKs come 0.5-2 s late (a userspace responder,
+# scripts/testbed_late_synack.py). Prints, per condition and run, each tool's wall time and the number
 # of ports whose state differs from the truth. Packets go only into the test bed.
 #
 #   sudo scripts/bench_scan_hard.sh [RUNS] [CONDITION…]   (TCPCRAFT=path to choose a binary)
@@ -11,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 RUNS=${1:-3}
 [ $# -gt 0 ] && shift
-CONDS=${*:-rst200 rst50 synack20 udp20 loss40 firstsyn}
+CONDS=${*:-rst200 rst50 synack20 udp20 loss40 firstsyn late}
 ID=bhard
 C=tcpc-$ID-c
 S=tcpc-$ID-s
@@ -24,7 +25,12 @@ if [ -z "$BIN" ]; then
     BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/tcpcraft
 fi
 TMP=$(mktemp -d)
-cleanup() { sh "$HERE/testbed.sh" down $ID >/dev/null 2>&1 || true; rm -rf "$TMP"; }
+LATE_PID=""
+cleanup() {
+    [ -n "$LATE_PID" ] && kill "$LATE_PID" 2>/dev/null
+    sh "$HERE/testbed.sh" down $ID >/dev/null 2>&1 || true
+    rm -rf "$TMP"
+}
 trap cleanup EXIT INT TERM
 OPEN=$(seq 101 200 | sed 's/^/open:/' | tr '\n' ' ')
 sh "$HERE/testbed.sh" up $ID --drop 8443 --reject 81 --listen "http:80 echo:7 open:22 $OPEN uecho:7 uecho:53 uecho:161" >/dev/null
@@ -46,9 +52,9 @@ table inet tcpcraft_hard {
 NFT
 }
 # The truth, TCP and UDP, for ports 1-1000 and 8443.
-truth_tcp() { awk '{p=$1; s="closed"; if (p==7||p==22||p==80||(p>=101&&p<=200)) s="open"; if (p==81||p==8443) s="filtered"; print p, s}'; }
+truth_tcp() { awk '{p=$1; s="closed"; if (p==7||p==22||p==80||(p>=101&&p<=200)||(p>=2001&&p<=2030)) s="open"; if (p==81||p==8443) s="filtered"; print p, s}'; }
 truth_udp() { awk '{p=$1; s="closed"; if (p==7||p==53||p==161) s="open"; if (p==81) s="filtered"; if (p==8443) s="open|filtered"; print p, s}'; }
-ports_of() { seq 1 "$1"; echo 8443; }
+ports_of() { seq 1 "$1"; [ "$cond" = late ] && seq 2001 2030; echo 8443; }
 wrong_json() { # tcpcraft --json → wrong count
     sed -n 's/.*"port":\([0-9]*\).*"state":"\([^"]*\)".*/\1 \2/p' "$1" | LC_ALL=C sort >"$TMP/got"
     LC_ALL=C join -a1 "$TMP/want" "$TMP/got" | awk 'NF<3 || $2!=$3' | wc -l
@@ -66,10 +72,17 @@ for cond in $CONDS; do
         synack20) out='tcp flags & (syn|ack) == syn|ack limit rate over 20/second burst 5 packets drop' ;;
         udp20) udp=1; n=200; out='meta l4proto icmp icmp type destination-unreachable limit rate over 20/second burst 5 packets drop' ;;
         loss40) out='numgen random mod 100 < 40 drop'; in='numgen random mod 100 < 40 drop' ;;
+        late) out='tcp sport 2001-2030 tcp flags & rst == rst drop'
+            if [ -z "$LATE_PID" ]; then
+                ip netns exec $S python3 "$HERE/testbed_late_synack.py" 2001 2030 >"$TMP/late.out" 2>&1 &
+                LATE_PID=$!
+                sleep 1
+            fi ;;
         firstsyn) in='tcp flags & (syn|ack) == syn ip saddr . tcp sport . tcp dport @seen4 accept; tcp flags & (syn|ack) == syn add @seen4 { ip saddr . tcp sport . tcp dport } drop' ;;
     esac
     rules "$out" "$in"
     P="1-$n,8443"
+    [ "$cond" = late ] && P="1-$n,2001-2030,8443"
     ntype=-sS; [ -n "$udp" ] && ntype=-sU
     if [ -n "$udp" ]; then ports_of $n | truth_udp | LC_ALL=C sort >"$TMP/want"; else ports_of $n | truth_tcp | LC_ALL=C sort >"$TMP/want"; fi
     i=0
