@@ -59,8 +59,18 @@ wrong_json() { # tcpcraft --json → wrong count
     sed -n 's/.*"port":\([0-9]*\).*"state":"\([^"]*\)".*/\1 \2/p' "$1" | LC_ALL=C sort >"$TMP/got"
     LC_ALL=C join -a1 "$TMP/want" "$TMP/got" | awk 'NF<3 || $2!=$3' | wc -l
 }
-wrong_nmap() { # nmap -oG → wrong count (ports not listed take the "Ignored" state)
+wrong_nmap() { # nmap -oG → wrong count (ports not listed take the "Ignored" state;
+    # with two states unlisted, nmap -oG names none: the -oN "Not shown" filtered count
+    # then tells how many unlisted ports nmap called filtered, the rest closed)
     ign=$(grep -o 'Ignored State: [a-z|]*' "$1" | awk '{print $3}')
+    if [ -z "$ign" ] && grep -q 'Not shown' "$TMP/n.nmap"; then
+        nf=$(grep 'Not shown' "$TMP/n.nmap" | grep -o '[0-9]* filtered' | head -1 | awk '{print $1}')
+        tr ',' '\n' <"$1" | grep -o '[0-9][0-9]*/[a-z|]*/' | awk -F/ '{print $1, $2}' | LC_ALL=C sort >"$TMP/got"
+        w1=$(LC_ALL=C join -v1 "$TMP/want" "$TMP/got" | awk -v nf="${nf:-0}" '$2=="filtered"{tf++} END {w=nf-tf; if (w<0) w=-w; print w}')
+        w2=$(LC_ALL=C join "$TMP/want" "$TMP/got" | awk '$2!=$3{n++} END {print n+0}')
+        echo $((w1 + w2))
+        return
+    fi
     tr ',' '\n' <"$1" | grep -o '[0-9][0-9]*/[a-z|]*/' | awk -F/ '{print $1, $2}' | LC_ALL=C sort >"$TMP/got"
     LC_ALL=C join -a1 "$TMP/want" "$TMP/got" | awk -v ign="$ign" '{g=(NF<3)?ign:$3; if ($2!=g) n++} END {print n+0}'
 }
@@ -94,7 +104,7 @@ for cond in $CONDS; do
         lim=$(sed -n 's/^tcpcraft: target answers \(.*\)/\1/p' "$TMP/t.err")
         ip netns exec $S nft flush set inet tcpcraft_hard seen4
         sleep 1 # let the limiters refill for nmap as for tcpcraft
-        s=$(now); ip netns exec $C nmap $ntype -T4 -n -Pn -p $P -oG "$TMP/n.gnmap" $T >/dev/null 2>&1 || true; e=$(now)
+        s=$(now); ip netns exec $C nmap $ntype -T4 -n -Pn -p $P -oG "$TMP/n.gnmap" -oN "$TMP/n.nmap" $T >/dev/null 2>&1 || true; e=$(now)
         nt=$(echo "$e - $s" | bc -l); nw=$(wrong_nmap "$TMP/n.gnmap"); cp "$TMP/n.gnmap" /tmp/bhard-last.gnmap
         printf '%-9s run %d: tcpcraft %6.2f s, %3d wrong | nmap %7.2f s, %3d wrong   %s\n' "$cond" $i "$tt" "$tw" "$nt" "$nw" "$lim"
         sleep 1

@@ -994,6 +994,8 @@ impl RetryPolicy {
 /// What one round did, as the [`Planner`] sees it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct RoundReport {
+    /// The rate the round ended at, when it changed during the round.
+    pub rate: Option<f64>,
     pub probes: u64,
     pub answers: u64,
     /// From the first probe to the last, s.
@@ -1146,6 +1148,9 @@ impl Planner {
 
     /// Decide the next round from the report of the last; `None`: the scan is done.
     pub fn next(&mut self, r: &RoundReport) -> Option<Plan> {
+        if r.rate.is_some() {
+            self.last_rate = r.rate;
+        }
         let s = if r.probes > 0 {
             r.answers as f64 / r.probes as f64
         } else {
@@ -1170,10 +1175,13 @@ impl Planner {
                     && self.negative_samples < MAX_NEGATIVE_SAMPLES
                 {
                     self.s_before = s;
+                    let rate = (ar * 0.9).max(MIN_LIMITED_RATE as f64);
+                    // 32 to 64 probes, fewer (down to 8) where that would take over 1 s.
+                    let cap = (r.probes / 4).clamp(32, 64).min((rate as u64).max(8));
                     return Some(self.go(Plan {
                         phase: Phase::Sample,
-                        rate: Some((ar * 0.9).max(MIN_LIMITED_RATE as f64)),
-                        cap: Some((r.probes / 4).clamp(32, 64)),
+                        rate: Some(rate),
+                        cap: Some(cap),
                         gap: Duration::ZERO,
                         floor: slow_wait,
                     }));
@@ -1595,10 +1603,37 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 .collect();
             // Watch the round: progress, Ctrl-C, and capture drops (halve the rate).
             let mut seen_drops = drops_before;
+            // A round at a limited rate speeds up while every probe sent one round trip
+            // ago has its answer (the measured rate was low); the planner slows it down
+            // again from what the round measured if that overshoots.
+            let mut sent_log: std::collections::VecDeque<(Instant, u64)> =
+                std::collections::VecDeque::new();
+            let mut last_raise = Instant::now();
             while handles.iter().any(|h| !h.is_finished()) {
                 std::thread::sleep(Duration::from_millis(2));
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     ctx.stop_send.store(true, Ordering::Relaxed);
+                }
+                if plan.phase == Phase::Limited && cfg.rate.is_none() {
+                    let now = Instant::now();
+                    let sent = ctx.sent.load(Ordering::Relaxed) - sent_before;
+                    sent_log.push_back((now, sent));
+                    let lag = Duration::from_micros(ctx.rto_us.load(Ordering::Relaxed))
+                        .clamp(Duration::from_millis(20), Duration::from_secs(1));
+                    while sent_log.len() > 1 && sent_log.get(1).is_some_and(|e| now - e.0 >= lag) {
+                        sent_log.pop_front();
+                    }
+                    let then = sent_log.front().map_or(0, |e| e.1);
+                    let answered = ctx.replies.load(Ordering::Relaxed) - replies_before;
+                    if now - last_raise >= Duration::from_millis(250)
+                        && then >= 10
+                        && answered as f64 >= 0.95 * then as f64
+                    {
+                        let r = ctx.rate.load(Ordering::Relaxed);
+                        ctx.rate
+                            .store((r + r / 5 + 1).min(full_rate), Ordering::Relaxed);
+                        last_raise = now;
+                    }
                 }
                 let d = ctx.drops.load(Ordering::Relaxed);
                 if d > seen_drops && cfg.rate.is_none() {
@@ -1652,6 +1687,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 .map(|k| k.load(Ordering::Relaxed))
                 .collect();
             let report = RoundReport {
+                rate: (rate != ctx.rate.load(Ordering::Relaxed))
+                    .then(|| ctx.rate.load(Ordering::Relaxed) as f64),
                 probes,
                 answers,
                 send_secs,
@@ -1868,6 +1905,7 @@ mod tests {
 
     fn report(probes: u64, answers: u64, send_secs: f64, unanswered: u64) -> RoundReport {
         RoundReport {
+            rate: None,
             probes,
             answers,
             send_secs,
