@@ -1041,6 +1041,9 @@ pub struct Plan {
     pub gap: Duration,
     /// Least wait after it.
     pub floor: Duration,
+    /// The share of probes expected to be answered below a limit (loss and silent
+    /// pairs take the rest): a paced round that gets it may go faster.
+    pub expect: f64,
 }
 
 impl Plan {
@@ -1051,6 +1054,7 @@ impl Plan {
             cap: None,
             gap: Duration::ZERO,
             floor: Duration::ZERO,
+            expect: 1.0,
         }
     }
 }
@@ -1074,6 +1078,8 @@ pub struct Planner {
     /// The rate of the last round when it was paced, and its least wait.
     last_rate: Option<f64>,
     last_floor: Duration,
+    /// What a round below the limit gets (the sample's answered share).
+    expect: f64,
     /// Answered share below which a full retry round looks limited.
     s_ref: f64,
     /// The answered share of the round a sample was taken after.
@@ -1099,6 +1105,7 @@ impl Planner {
             phase: Phase::Full,
             last_rate: None,
             last_floor: Duration::ZERO,
+            expect: 1.0,
             s_ref: 1.0,
             s_before: 1.0,
             negative_samples: 0,
@@ -1126,6 +1133,7 @@ impl Planner {
             cap: None,
             gap: Duration::ZERO,
             floor,
+            expect: self.expect,
         }))
     }
 
@@ -1184,6 +1192,7 @@ impl Planner {
                         cap: Some(cap),
                         gap: Duration::ZERO,
                         floor: slow_wait,
+                        expect: 1.0,
                     }));
                 }
                 if next == Next::Stop {
@@ -1204,8 +1213,10 @@ impl Planner {
                     let used = self.last_rate.unwrap_or(ar);
                     let l = ar.max(used * s);
                     self.limit = Some(l);
-                    // The retries before the sample lost to the limit, not to the path.
+                    // The retries before the sample lost to the limit, not to the path;
+                    // what the sample got is what a round below the limit gets.
                     self.policy.cap_loss(1.0 - s);
+                    self.expect = s.clamp(0.2, 1.0);
                     self.limited_pairs = r.unanswered + r.answers;
                     return self.limited(l * 0.95, slow_wait);
                 }
@@ -1235,12 +1246,16 @@ impl Planner {
                 if self.limited_rounds >= MAX_LIMITED_ROUNDS {
                     return self.confirm_or_stop(r);
                 }
-                if r.answers >= 3 && s < 0.75 {
+                if r.answers >= 3 && s < 0.75 * self.expect {
                     // Still faster than the target answers: its rate, measured again.
                     self.limit = Some(ar);
                     return self.limited((ar * 0.95).min(used), slow_wait);
                 }
-                let faster = if s >= 0.9 { used * 1.1 } else { used };
+                let faster = if s >= 0.9 * self.expect {
+                    used * 1.25
+                } else {
+                    used
+                };
                 self.limited(faster, slow_wait)
             }
             Phase::Confirm => {
@@ -1303,6 +1318,7 @@ impl Planner {
             cap: None,
             gap,
             floor,
+            expect: 1.0,
         }))
     }
 }
@@ -1627,7 +1643,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                     let answered = ctx.replies.load(Ordering::Relaxed) - replies_before;
                     if now - last_raise >= Duration::from_millis(250)
                         && then >= 10
-                        && answered as f64 >= 0.95 * then as f64
+                        && answered as f64 >= 0.9 * plan.expect * then as f64
                     {
                         let r = ctx.rate.load(Ordering::Relaxed);
                         ctx.rate
