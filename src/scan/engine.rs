@@ -846,12 +846,14 @@ impl Rtt {
 /// the last probe and since the last answer (answers still arriving mean the path or
 /// our capture is still catching up) and the capture thread has read everything that
 /// came in that timeout, at most 4 timeouts or 1 s, whichever is more. Never less than
-/// `floor` (a confirming round's wait, sized from the slowest answers seen).
+/// `floor` (a confirming round's wait, sized from the slowest answers seen). Over as
+/// soon as every one of the `probed` pairs has its answer.
 fn wait_for_answers(
     ctx: &Ctx<'_>,
     fixed: Option<Duration>,
     sent_at: Instant,
     floor: Duration,
+    probed: u64,
 ) -> Duration {
     if let Some(w) = fixed {
         let until = sent_at + w;
@@ -863,6 +865,9 @@ fn wait_for_answers(
         return sent_at.elapsed();
     }
     loop {
+        if ctx.replies.load(Ordering::Relaxed) >= probed {
+            return sent_at.elapsed();
+        }
         let rto = if ctx.replies.load(Ordering::Relaxed) == 0 {
             Duration::from_millis(500)
         } else {
@@ -1126,7 +1131,8 @@ impl Planner {
 
     fn limited(&mut self, rate: f64, floor: Duration) -> Option<Plan> {
         let rate = rate.max(MIN_LIMITED_RATE as f64);
-        self.slowed_to = Some(rate);
+        // The slowest the scan went for the limit.
+        self.slowed_to = Some(self.slowed_to.map_or(rate, |s| s.min(rate)));
         Some(self.go(Plan {
             phase: Phase::Limited,
             rate: Some(rate),
@@ -1646,8 +1652,12 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                         && answered as f64 >= 0.9 * plan.expect * then as f64
                     {
                         let r = ctx.rate.load(Ordering::Relaxed);
-                        ctx.rate
-                            .store((r + r / 5 + 1).min(full_rate), Ordering::Relaxed);
+                        // At most half again the limit measured (a measurement that low
+                        // is off by little; one far too low is corrected over rounds).
+                        let cap = planner
+                            .limit
+                            .map_or(full_rate, |l| ((l * 1.5) as u64).clamp(r, full_rate));
+                        ctx.rate.store((r + r / 5 + 1).min(cap), Ordering::Relaxed);
                         last_raise = now;
                     }
                 }
@@ -1673,7 +1683,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             if round == 0 {
                 first_pass_rate = (ctx.sent.load(Ordering::Relaxed) as f64 / send_secs) as u64;
             }
-            let waited = wait_for_answers(&ctx, cfg.wait, sent_at, plan.floor);
+            let waited = wait_for_answers(&ctx, cfg.wait, sent_at, plan.floor, probed(&res));
             last_end = Instant::now();
             let answers = ctx.replies.load(Ordering::Relaxed) - replies_before;
             let probes = ctx.sent.load(Ordering::Relaxed) - sent_before;
