@@ -805,7 +805,8 @@ fn syn_ack_rate_limit_20_per_second() {
     scan_hard(&bed, &spec, &ports, true);
 }
 
-/// UDP with ICMP port-unreachable limited to 20/s: closed ports closed, not open|filtered.
+/// UDP with ICMP and ICMPv6 port-unreachable limited to 20/s each: closed ports closed,
+/// not open|filtered, IPv4 and IPv6.
 #[test]
 fn udp_under_an_icmp_rate_limit_of_20_per_second() {
     let Some(bed) = bed("udp_icmp_limit_20", 0) else {
@@ -816,10 +817,11 @@ fn udp_under_an_icmp_rate_limit_of_20_per_second() {
         "",
         &[
             "meta l4proto icmp icmp type destination-unreachable limit rate over 20/second burst 5 packets drop",
+            "meta l4proto ipv6-icmp icmpv6 type destination-unreachable limit rate over 20/second burst 5 packets drop",
         ],
         &[],
     );
-    let mut ports: Vec<u16> = (1..=60).chain([161, 5353, 8443, 1234]).collect();
+    let mut ports: Vec<u16> = (1..=40).chain([161, 5353, 8443, 1234]).collect();
     ports.sort_unstable();
     let spec = ports
         .iter()
@@ -829,17 +831,21 @@ fn udp_under_an_icmp_rate_limit_of_20_per_second() {
     let out = tcpcraft(
         &bed,
         &[
-            "scan", "--udp", V4, "-p", &spec, "--json", "--all", "-q", "-v",
+            "scan", "--udp", V4, V6, "-p", &spec, "--json", "--all", "-q", "-v",
         ],
     );
     assert_eq!(out.status.code(), Some(0));
     let got = parse(&out);
-    let h = got.get(V4).expect("results");
-    let wrong: Vec<String> = ports
-        .iter()
-        .filter(|&&p| h.get(&p).map(|s| s.0.as_str()) != Some(truth_udp(p)))
-        .map(|p| format!("{p}: {:?} (want {})", h.get(p), truth_udp(*p)))
-        .collect();
+    let mut wrong = Vec::new();
+    for host in [V4, V6] {
+        let h = got.get(host).expect("results");
+        wrong.extend(
+            ports
+                .iter()
+                .filter(|&&p| h.get(&p).map(|s| s.0.as_str()) != Some(truth_udp(p)))
+                .map(|p| format!("{host} {p}: {:?} (want {})", h.get(p), truth_udp(*p))),
+        );
+    }
     assert!(wrong.is_empty(), "{} wrong: {wrong:?}", wrong.len());
     assert_eq!(stats(&out)["rate_limit"]["kind"], "ICMP errors");
 }
