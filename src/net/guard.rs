@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
+use std::net::IpAddr;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -267,15 +268,26 @@ pub struct ReplyDrop {
 }
 
 impl ReplyDrop {
-    /// Installs the table for `devices` and the source ports `ports` (inclusive). Needs
+    /// Installs the table for `devices`, the source ports `ports` (inclusive) and RSTs
+    /// coming from the scan's targets `from` (inclusive address ranges): an RST from
+    /// anyone else, or to another port, reaches the kernel as always, so an ordinary
+    /// connection of another program is never cut off from its RSTs. Needs
     /// CAP_NET_ADMIN; acts in the network namespace of the calling thread. Made over
-    /// netlink ([`super::nft`]), as the guard's.
-    pub fn install(devices: &[String], ports: (u16, u16)) -> Result<ReplyDrop, GuardError> {
+    /// netlink ([`super::nft`]), as the guard's: one rule per target range.
+    pub fn install(
+        devices: &[String],
+        ports: (u16, u16),
+        from: &[(IpAddr, IpAddr)],
+    ) -> Result<ReplyDrop, GuardError> {
         if !may_change_nftables() {
             return Err(GuardError::Nft("no CAP_NET_ADMIN".into()));
         }
         let table = format!("{TABLE_PREFIX}{}_scan", std::process::id());
         let (lo, hi) = ports;
+        let ranges = source_ranges(from);
+        if ranges.is_empty() {
+            return Err(GuardError::Nft("no target to filter".into()));
+        }
         let f = NFPROTO_NETDEV;
         let body = |flags: u32| {
             let mut msgs = vec![Msg::new_table(f, &table, flags)];
@@ -293,16 +305,32 @@ impl ReplyDrop {
                     -500,
                     Some(dev),
                 ));
-                // tcp dport lo-hi tcp flags & rst == rst drop
-                let rule = Rule::new()
-                    .meta(16)
-                    .cmp(Cmp::Eq, &[6])
-                    .transport(2, 2)
-                    .cmp(Cmp::Gte, &lo.to_be_bytes())
-                    .cmp(Cmp::Lte, &hi.to_be_bytes())
-                    .tcp_rst()
-                    .drop_packet();
-                msgs.push(Msg::new_rule(f, &table, &chain, rule));
+                // meta protocol ip|ip6 saddr a-b tcp dport lo-hi tcp flags & rst == rst drop
+                for (a, b) in &ranges {
+                    let (proto, off, sa, sb): (u16, u32, Vec<u8>, Vec<u8>) = match (a, b) {
+                        (IpAddr::V4(a), IpAddr::V4(b)) => {
+                            (0x0800, 12, a.octets().to_vec(), b.octets().to_vec())
+                        }
+                        (IpAddr::V6(a), IpAddr::V6(b)) => {
+                            (0x86dd, 8, a.octets().to_vec(), b.octets().to_vec())
+                        }
+                        _ => continue,
+                    };
+                    let rule = Rule::new()
+                        .meta(2)
+                        .cmp(Cmp::Eq, &proto.to_be_bytes())
+                        .network(off, sa.len() as u32)
+                        .cmp(Cmp::Gte, &sa)
+                        .cmp(Cmp::Lte, &sb)
+                        .meta(16)
+                        .cmp(Cmp::Eq, &[6])
+                        .transport(2, 2)
+                        .cmp(Cmp::Gte, &lo.to_be_bytes())
+                        .cmp(Cmp::Lte, &hi.to_be_bytes())
+                        .tcp_rst()
+                        .drop_packet();
+                    msgs.push(Msg::new_rule(f, &table, &chain, rule));
+                }
             }
             msgs
         };
@@ -325,11 +353,36 @@ impl ReplyDrop {
     /// One line saying what was installed, for the user.
     pub fn summary(&self) -> String {
         format!(
-            "nftables table netdev {} dropped the RSTs answering the probes once captured (the kernel \
-             had no socket for them); removed when the scan ended (--keep-rsts turns this off)",
+            "nftables table netdev {} dropped the RSTs from the scan's targets to its source ports \
+             once captured (the kernel had no socket for them); removed when the scan ended \
+             (--keep-rsts turns this off)",
             self.table
         )
     }
+}
+
+/// Most address ranges filtered per family (one rule each); beyond, each family's ranges
+/// are covered by one from its lowest to its highest target (still only around them).
+const MAX_SOURCE_RANGES: usize = 1024;
+
+/// The scan's targets as inclusive address ranges, sorted, per family present.
+fn source_ranges(from: &[(IpAddr, IpAddr)]) -> Vec<(IpAddr, IpAddr)> {
+    let mut out = Vec::new();
+    for v6 in [false, true] {
+        let mut ranges: Vec<(IpAddr, IpAddr)> = from
+            .iter()
+            .filter(|(a, b)| a.is_ipv6() == v6 && b.is_ipv6() == v6 && a <= b)
+            .copied()
+            .collect();
+        ranges.sort();
+        if ranges.len() > MAX_SOURCE_RANGES {
+            if let (Some(first), Some(last)) = (ranges.first(), ranges.iter().map(|r| r.1).max()) {
+                ranges = vec![(first.0, last)];
+            }
+        }
+        out.extend(ranges);
+    }
+    out
 }
 
 impl Drop for ReplyDrop {

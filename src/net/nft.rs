@@ -121,9 +121,21 @@ impl Rule {
         Rule(self.0.nested(1, e))
     }
 
-    /// `meta KEY => reg 1` (3 = mark, 16 = l4proto).
+    /// `meta KEY => reg 1` (2 = protocol, 3 = mark, 16 = l4proto).
     pub fn meta(self, key: u32) -> Rule {
         self.expr("meta", Attrs::new().be32(1, REG_1).be32(2, key))
+    }
+
+    /// `payload load LEN @ network header + OFFSET => reg 1`.
+    pub fn network(self, offset: u32, len: u32) -> Rule {
+        self.expr(
+            "payload",
+            Attrs::new()
+                .be32(1, REG_1)
+                .be32(2, 1)
+                .be32(3, offset)
+                .be32(4, len),
+        )
     }
 
     /// `payload load LEN @ transport header + OFFSET => reg 1`.

@@ -125,8 +125,9 @@ pub struct ScanArgs {
     /// Probes per second (default: as fast as answers keep up, backing off on loss)
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub rate: Option<u64>,
-    /// At most this many retries of an unanswered probe (fewer when no loss is seen)
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = parse_retries)]
+    /// At most this many retries of an unanswered probe (as many as the loss measured
+    /// calls for: one without loss; rounds slowed by a target's rate limit not counted)
+    #[arg(long, value_name = "N", default_value_t = super::engine::DEFAULT_RETRIES, value_parser = parse_retries)]
     pub max_retries: u32,
     /// Wait this long for answers after each round (default: from measured round trips)
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
@@ -149,6 +150,10 @@ pub struct ScanArgs {
     /// Let the kernel process the RSTs answering the probes: no nftables reply filter
     #[arg(long)]
     pub keep_rsts: bool,
+    /// Every TCP retry reuses the first probe's source port and sequence number, as a
+    /// client retransmits a SYN (default: every other retry does)
+    #[arg(long)]
+    pub retransmit_same_port: bool,
     /// No progress bar
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -434,6 +439,7 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
         pcap: a.pcap.clone(),
         progress: !a.quiet,
         keep_rsts: a.keep_rsts,
+        retransmit_same_port: a.retransmit_same_port,
     };
     crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_interrupt);
     let res = super::run(t, ports, &cfg)?;
@@ -484,6 +490,18 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
         eprintln!(
             "tcpcraft: {} probes, {} answers, {} retry rounds, capture drops {}, estimated loss {:.1}%, final rate {}/s, first pass {} probes/s, {:.3} s",
             s.sent, s.replies, s.rounds, s.capture_drops, s.loss * 100.0, s.final_rate, s.first_pass_rate, s.elapsed.as_secs_f64()
+        );
+        if let Some(l) = &s.rate_limit {
+            eprintln!(
+                "tcpcraft: target answers {} at {:.0}/s: slowed to {:.0}/s for {} ports",
+                l.kind, l.answers_per_sec, l.slowed_to, l.ports
+            );
+        }
+        eprintln!(
+            "tcpcraft: source ports {}-{}, slowest answer {:.0} ms",
+            s.source_ports.0,
+            s.source_ports.1,
+            s.max_rtt.as_secs_f64() * 1e3
         );
     }
     if res.interrupted {

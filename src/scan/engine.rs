@@ -13,13 +13,13 @@ use std::io::{self, BufWriter};
 use std::net::IpAddr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::perm::Cycle;
 use super::probe::{Prober, MAX_PROBE, TCP_PORTS, UDP_PORTS};
-use super::result::{ScanResults, ScanType};
+use super::result::{Reason, ScanResults, ScanType};
 use super::targets::Targets;
 use super::ScanError;
 use crate::net::bpf::{Asm, ABS, AND, B, H, IND, JEQ, JMP, K, LD, LDX, MSH, RET};
@@ -51,8 +51,20 @@ const WALK_PIECE: u64 = 1024;
 const PER_HOST_ROUTES: u64 = 4096;
 /// The rate a scan starts at when the user gives none (probes/s, all threads).
 pub const DEFAULT_RATE: u64 = 1_000_000;
-/// The lowest rate back-off goes to.
+/// The lowest rate back-off goes to (capture drops).
 const MIN_RATE: u64 = 500;
+/// The lowest rate a target's measured answer rate slows a scan to.
+const MIN_LIMITED_RATE: u64 = 2;
+/// Default cap on retry rounds: the loss seen decides how many are used (none more
+/// than one without loss; about 30 at 40% loss each way).
+pub const DEFAULT_RETRIES: u32 = 50;
+/// Slots of the per-round histogram of answer arrivals.
+const HIST_SLOTS: usize = 4096;
+/// Width of a histogram slot, µs.
+const HIST_SLOT_US: u64 = 10_000;
+/// Below this rate (probes/s) a round is sent by one thread, one probe per call, so
+/// that its probes are spread evenly in time (a rate limiter is measured against it).
+const PACED_RATE: u64 = 50_000;
 /// Receive ring: blocks of 128 KiB, handed over after at most 2 ms; as many as the
 /// whole scan's answers would fill (about 128 bytes each, so even a stalled capture
 /// thread loses none), from 8 (1 MiB) to 128 (16 MiB, about 140,000 answers). Mapping
@@ -94,6 +106,10 @@ pub struct ScanConfig {
     /// Let the kernel process the RSTs that answer the probes (no nftables reply
     /// filter, see [`ReplyDrop`]).
     pub keep_rsts: bool,
+    /// Every TCP retry reuses the first probe's source port and sequence number (the
+    /// same 4-tuple, as a client's kernel retransmits a SYN). By default retries
+    /// alternate: odd retries reuse it, even ones take a fresh source port.
+    pub retransmit_same_port: bool,
 }
 
 impl Default for ScanConfig {
@@ -101,7 +117,7 @@ impl Default for ScanConfig {
         ScanConfig {
             kind: ScanType::Syn,
             rate: None,
-            max_retries: 16,
+            max_retries: DEFAULT_RETRIES,
             wait: None,
             seed: 0,
             shard: (0, 1),
@@ -111,6 +127,7 @@ impl Default for ScanConfig {
             pcap: None,
             progress: false,
             keep_rsts: false,
+            retransmit_same_port: false,
         }
     }
 }
@@ -138,7 +155,6 @@ struct Ctx<'a> {
     cfg: &'a ScanConfig,
     prober: Prober,
     cycle: Cycle,
-    threads: u64,
     start: Instant,
     rate: AtomicU64,
     sent: AtomicU64,
@@ -155,6 +171,21 @@ struct Ctx<'a> {
     rx_drained_us: AtomicU64,
     /// The next piece of the walk to send in this round.
     next_piece: AtomicU64,
+    /// The source-port try number of this round's TCP probes (0: the first probe's).
+    port_try: AtomicU32,
+    /// This round sends at most this many probes (a sample), and has sent so many.
+    round_cap: AtomicU64,
+    round_probes: AtomicU64,
+    /// When this round began, µs since the start.
+    round_start_us: AtomicU64,
+    /// This round's new answers per 10 ms since it began (a rate limiter shows as a
+    /// flat count per slot while probes go out faster).
+    hist: Vec<AtomicU32>,
+    /// This round's new answers by kind (see [`kind_of`]).
+    kinds: [AtomicU64; KINDS],
+    /// Sender threads in this round, and frames per send call.
+    active_threads: AtomicU64,
+    batch: AtomicUsize,
     /// TCPCRAFT_SCAN_DEBUG is set: trace rounds and threads on stderr for whoever tunes
     /// the engine (not a user option).
     debug: bool,
@@ -346,7 +377,7 @@ impl Pacer {
         }
     }
 
-    fn pace(&mut self, rate: u64, sent: u64) {
+    fn pace(&mut self, rate: u64, sent: u64, batch: u64) {
         let rate = rate.max(1);
         if rate != self.rate {
             *self = Pacer {
@@ -360,8 +391,8 @@ impl Pacer {
             let el = self.since.elapsed();
             let allowed = (el.as_secs_f64() * rate as f64) as u64;
             let done = sent - self.base;
-            if done + (BATCH as u64) <= allowed {
-                if allowed - done - BATCH as u64 > (rate / 100).max(BATCH as u64) {
+            if done + batch <= allowed {
+                if allowed - done - batch > (rate / 100).max(batch) {
                     // Fell behind by more than 10 ms: forget the debt.
                     *self = Pacer {
                         since: Instant::now(),
@@ -371,8 +402,7 @@ impl Pacer {
                 }
                 return;
             }
-            let ahead =
-                Duration::from_secs_f64((done + BATCH as u64 - allowed) as f64 / rate as f64);
+            let ahead = Duration::from_secs_f64((done + batch - allowed) as f64 / rate as f64);
             if ahead < Duration::from_millis(1) {
                 std::hint::spin_loop();
                 std::thread::yield_now();
@@ -482,6 +512,10 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
     let mut batch_us = ctx.now_us();
     let mut since_check = 0usize;
     let (shard, shards) = ctx.cfg.shard;
+    let batch = ctx.batch.load(Ordering::Relaxed).clamp(1, BATCH);
+    let active = ctx.active_threads.load(Ordering::Relaxed).max(1);
+    let cap = ctx.round_cap.load(Ordering::Relaxed);
+    let port_try = ctx.port_try.load(Ordering::Relaxed);
 
     let flush = |sender: &mut Sender,
                  socks: &mut LinkSockets,
@@ -618,7 +652,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
                 && c.path == slot.path
                 && c.route.dst.is_ipv6() == host.is_ipv6()
         });
-        if !same || n == BATCH {
+        if !same || n >= batch {
             if let Some(c) = &cur {
                 if let Err(e) = flush(&mut sender, socks, &mut frames, &lens, n, c) {
                     ctx.fail(ScanError::System(format!("sending probes: {e}")));
@@ -628,7 +662,11 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
             n_sent += n as u64;
             n = 0;
             cur = Some(slot.clone());
-            pacer.pace(ctx.rate.load(Ordering::Relaxed) / ctx.threads, n_sent);
+            pacer.pace(
+                ctx.rate.load(Ordering::Relaxed) / active,
+                n_sent,
+                batch as u64,
+            );
             // One timestamp per batch, taken before it is built: an RTT measured from
             // it is never shorter than the real one.
             batch_us = ctx.now_us();
@@ -648,7 +686,10 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
         else {
             continue;
         };
-        *len = ctx.prober.build(slot.route.src, host, port, round, buf);
+        if ctx.round_probes.fetch_add(1, Ordering::Relaxed) >= cap {
+            break;
+        }
+        *len = ctx.prober.build(slot.route.src, host, port, port_try, buf);
         if *len == 0 {
             continue;
         }
@@ -706,6 +747,15 @@ fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
         let now = ctx.now_us();
         if res.table.record(i, reason, now) {
             ctx.replies.fetch_add(1, Ordering::Relaxed);
+            if let Some(k) = ctx.kinds.get(kind_of(reason)) {
+                k.fetch_add(1, Ordering::Relaxed);
+            }
+            let since = u64::from(now).saturating_sub(ctx.round_start_us.load(Ordering::Relaxed));
+            let slot = usize::try_from(since / HIST_SLOT_US)
+                .map_or(HIST_SLOTS - 1, |s| s.min(HIST_SLOTS - 1));
+            if let Some(h) = ctx.hist.get(slot) {
+                h.fetch_add(1, Ordering::Relaxed);
+            }
             ctx.last_reply_us.store(u64::from(now), Ordering::Relaxed);
             if let Some(t) = res.table.time.get(i) {
                 let sample = u64::from(t.load(Ordering::Relaxed));
@@ -753,6 +803,20 @@ fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
     rings
 }
 
+/// Kinds of answers a target may limit separately: SYN-ACKs (and bare SYNs), RSTs, ICMP
+/// errors, UDP answers.
+const KINDS: usize = 4;
+const KIND_NAMES: [&str; KINDS] = ["SYN-ACKs", "RSTs", "ICMP errors", "UDP answers"];
+
+fn kind_of(r: Reason) -> usize {
+    match r {
+        Reason::SynAck | Reason::Syn => 0,
+        Reason::Reset | Reason::ConnRefused => 1,
+        Reason::UdpResponse => 3,
+        _ => 2,
+    }
+}
+
 /// Round-trip estimate as TCP keeps it (RFC 6298): smoothed RTT and its variation; the
 /// time to wait for a late answer is `srtt + 4·rttvar`.
 #[derive(Default)]
@@ -781,8 +845,16 @@ impl Rtt {
 /// Wait after a round: `fixed` if given; otherwise until one timeout has passed since
 /// the last probe and since the last answer (answers still arriving mean the path or
 /// our capture is still catching up) and the capture thread has read everything that
-/// came in that timeout, at most 4 timeouts or 1 s, whichever is more.
-fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) -> Duration {
+/// came in that timeout, at most 4 timeouts or 1 s, whichever is more. Never less than
+/// `floor` (a confirming round's wait, sized from the slowest answers seen). Over as
+/// soon as every one of the `probed` pairs has its answer.
+fn wait_for_answers(
+    ctx: &Ctx<'_>,
+    fixed: Option<Duration>,
+    sent_at: Instant,
+    floor: Duration,
+    probed: u64,
+) -> Duration {
     if let Some(w) = fixed {
         let until = sent_at + w;
         while Instant::now() < until && !INTERRUPTED.load(Ordering::Relaxed) {
@@ -793,6 +865,9 @@ fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) ->
         return sent_at.elapsed();
     }
     loop {
+        if ctx.replies.load(Ordering::Relaxed) >= probed {
+            return sent_at.elapsed();
+        }
         let rto = if ctx.replies.load(Ordering::Relaxed) == 0 {
             Duration::from_millis(500)
         } else {
@@ -806,8 +881,8 @@ fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) ->
         let deadline = sent_at.saturating_duration_since(ctx.start) + rto;
         let drained = Duration::from_micros(ctx.rx_drained_us.load(Ordering::Relaxed)) >= deadline;
         if (stopping && (waited >= rto.min(Duration::from_millis(200))))
-            || (waited >= rto && quiet >= rto && drained)
-            || waited >= (4 * rto).max(Duration::from_secs(1))
+            || (waited >= rto.max(floor) && quiet >= rto && drained)
+            || waited >= (4 * rto).max(Duration::from_secs(1)).max(floor + rto)
         {
             return waited;
         }
@@ -815,24 +890,20 @@ fn wait_for_answers(ctx: &Ctx<'_>, fixed: Option<Duration>, sent_at: Instant) ->
     }
 }
 
-/// Decides, after each round, whether another retry round is worth it, and whether the
-/// last one shows that we send faster than the target answers.
+/// Decides, after each full retry round, whether another is worth it.
 ///
 /// Loss: with a constant per-try loss `q`, each retry round finds `q` times the answers
 /// of the round before (whatever the number of silent, filtered pairs), so `q` is
 /// estimated as `a_k / a_(k-1)`, the answering pairs still missing as `a_k·q/(1-q)`,
-/// and rounds go on until fewer than 0.001 are expected (at most `max_retries`).
-///
-/// Throttling: random loss of more than half is implausible; when a retry round still
-/// misses more than half of what the round before found (and found at least 10), the
-/// target is limiting us (ICMP rate limits, a policer). That round does not count as a
-/// retry, and the caller lowers the rate to the answer rate it saw.
+/// and rounds go on until fewer than 0.001 are expected (at most `max_retries`): the
+/// budget follows the loss measured (one retry without loss, about 30 at 40% each way).
+/// A target that answers only part of what it is sent (a rate limit) is not loss: the
+/// [`Planner`] finds it and keeps those rounds away from this estimate.
 #[derive(Clone, Debug, Default)]
 pub struct RetryPolicy {
     answers: Vec<u64>,
     q: f64,
     missing: f64,
-    extra: u32,
     /// Unanswered pairs after the last round: what the next round retries.
     unanswered: u64,
 }
@@ -842,15 +913,10 @@ pub struct RetryPolicy {
 pub enum Next {
     Stop,
     Retry,
-    /// Retry, slower: the target answered only part of what it could.
-    RetrySlower,
 }
 
 /// Retries stop when fewer answering pairs than this are expected to be still missing.
 const MISSING_OK: f64 = 0.001;
-
-/// At most this many rounds are granted for throttling on top of the retries.
-const MAX_THROTTLE_ROUNDS: u32 = 12;
 
 impl RetryPolicy {
     /// Record that a round found `answers` new answers, with `unanswered` probed pairs
@@ -866,7 +932,6 @@ impl RetryPolicy {
         let prev = k.checked_sub(1).and_then(|i| self.answers.get(i)).copied();
         let retried = std::mem::replace(&mut self.unanswered, unanswered);
         self.answers.push(answers);
-        let mut throttled = false;
         if let Some(prev) = prev {
             // Of the pairs retried, the share answered now; and the answers relative to
             // the round before.
@@ -880,28 +945,21 @@ impl RetryPolicy {
             } else {
                 0.0
             };
-            if got < 0.5 && ratio > 0.5 && answers >= 10 && self.extra < MAX_THROTTLE_ROUNDS {
-                throttled = true;
-                self.extra += 1;
-            } else {
-                // The highest loss seen in a round with enough answers to tell: an
-                // estimate that is too low stops the retries too early.
-                if prev >= 20 || k == 1 {
-                    self.q = self.q.max(ratio.min(1.0 - got).clamp(0.0, 0.9));
-                }
-                self.missing = if answers > 0 {
-                    answers as f64 * self.q / (1.0 - self.q)
-                } else {
-                    self.missing * self.q
-                };
+            // The highest loss seen in a round with enough answers to tell: an
+            // estimate that is too low stops the retries too early.
+            if prev >= 20 || k == 1 {
+                self.q = self.q.max(ratio.min(1.0 - got).clamp(0.0, 0.9));
             }
+            self.missing = if answers > 0 {
+                answers as f64 * self.q / (1.0 - self.q)
+            } else {
+                self.missing * self.q
+            };
         }
-        if unanswered == 0 || rounds_done > max_retries + self.extra {
+        if unanswered == 0 || rounds_done > max_retries {
             return Next::Stop;
         }
-        if throttled {
-            Next::RetrySlower
-        } else if k == 0 || self.missing >= MISSING_OK {
+        if k == 0 || self.missing >= MISSING_OK {
             // Always one retry (a lost probe to a filtered-looking port); then by the estimate.
             Next::Retry
         } else {
@@ -909,10 +967,429 @@ impl RetryPolicy {
         }
     }
 
+    /// A round the policy does not judge (a sample, a rate-limited or confirming round)
+    /// left `unanswered` pairs: the next full round starts a fresh series of estimates.
+    pub fn skip(&mut self, unanswered: u64) {
+        self.unanswered = unanswered;
+        self.answers.clear();
+    }
+
+    /// The loss is at most `q`: rounds that looked lossy were a rate limit's doing.
+    pub fn cap_loss(&mut self, q: f64) {
+        self.q = self.q.min(q.max(0.0));
+    }
+
     /// The estimated per-try loss.
     pub fn loss(&self) -> f64 {
         self.q
     }
+
+    /// Consecutive silent rounds after which the loss seen explains a still-missing
+    /// answer less than once in 1,000 (1 without loss, 16 at 40% each way).
+    fn silent_rounds_needed(&self) -> u32 {
+        if self.q <= 0.0 {
+            return 1;
+        }
+        (MISSING_OK.ln() / self.q.min(0.9).ln())
+            .ceil()
+            .clamp(1.0, 40.0) as u32
+    }
+}
+
+/// What one round did, as the [`Planner`] sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RoundReport {
+    /// The rate the round ended at, when it changed during the round.
+    pub rate: Option<f64>,
+    pub probes: u64,
+    pub answers: u64,
+    /// From the first probe to the last, s.
+    pub send_secs: f64,
+    /// Sending and waiting, s.
+    pub secs: f64,
+    /// Answers per second while the probes went out (the second half of a round that
+    /// lasted long enough to tell), from the arrival histogram.
+    pub steady_rate: Option<f64>,
+    /// Probed pairs still unanswered after the round, and probed pairs in all.
+    pub unanswered: u64,
+    pub probed: u64,
+    /// The slowest round trip seen so far.
+    pub max_rtt: Duration,
+}
+
+/// The kinds of rounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Every unanswered pair at the scan's rate (the first pass and loss retries).
+    Full,
+    /// A few unanswered pairs, slower than the round before could be answered: does
+    /// slowing down bring answers that speed did not (a rate limit), or not (loss)?
+    Sample,
+    /// The target limits its answers: every unanswered pair, paced at the answer rate
+    /// measured. Unanswered pairs are unknown here, not filtered.
+    Limited,
+    /// Before calling silence filtered: after an idle gap that lets a rate limiter's
+    /// bucket fill, the silent pairs once more, spread out, with a wait sized from the
+    /// slowest answers seen (late answers count until the scan ends).
+    Confirm,
+}
+
+/// The next round.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plan {
+    pub phase: Phase,
+    /// Probes per second; `None`: the scan's own rate.
+    pub rate: Option<f64>,
+    /// At most this many probes.
+    pub cap: Option<u64>,
+    /// Idle time before the round.
+    pub gap: Duration,
+    /// Least wait after it.
+    pub floor: Duration,
+    /// The share of probes expected to be answered below a limit (loss and silent
+    /// pairs take the rest): a paced round that gets it may go faster.
+    pub expect: f64,
+}
+
+impl Plan {
+    fn full() -> Plan {
+        Plan {
+            phase: Phase::Full,
+            rate: None,
+            cap: None,
+            gap: Duration::ZERO,
+            floor: Duration::ZERO,
+            expect: 1.0,
+        }
+    }
+}
+
+/// At most this many rounds at a limited rate, and so many confirming rounds.
+const MAX_LIMITED_ROUNDS: u32 = 60;
+const MAX_CONFIRMS: u32 = 3;
+/// At most this many samples that find no rate limit (each halves what counts as low).
+const MAX_NEGATIVE_SAMPLES: u32 = 3;
+
+/// Plans the rounds of a scan: full rounds while loss explains what is missing, a
+/// sample when a retry round is answered far less than the rounds before, paced rounds
+/// at the measured answer rate while the target limits its answers, and a confirming
+/// round before any silence is called filtered. Pure: the engine reports each round.
+#[derive(Clone, Debug)]
+pub struct Planner {
+    pub policy: RetryPolicy,
+    udp: bool,
+    max_retries: u32,
+    phase: Phase,
+    /// The rate of the last round when it was paced, and its least wait.
+    last_rate: Option<f64>,
+    last_floor: Duration,
+    /// What a round below the limit gets (the sample's answered share).
+    expect: f64,
+    /// Answered share below which a full retry round looks limited.
+    s_ref: f64,
+    /// The answered share of the round a sample was taken after.
+    s_before: f64,
+    negative_samples: u32,
+    limited_rounds: u32,
+    silent_rounds: u32,
+    confirms: u32,
+    full_rounds: u32,
+    /// The answer rate a limit was measured at (answers/s), and the rate last used.
+    pub limit: Option<f64>,
+    pub slowed_to: Option<f64>,
+    /// Unanswered pairs when a limit was first found.
+    pub limited_pairs: u64,
+}
+
+impl Planner {
+    pub fn new(udp: bool, max_retries: u32) -> Planner {
+        Planner {
+            policy: RetryPolicy::default(),
+            udp,
+            max_retries,
+            phase: Phase::Full,
+            last_rate: None,
+            last_floor: Duration::ZERO,
+            expect: 1.0,
+            s_ref: 1.0,
+            s_before: 1.0,
+            negative_samples: 0,
+            limited_rounds: 0,
+            silent_rounds: 0,
+            confirms: 0,
+            full_rounds: 0,
+            limit: None,
+            slowed_to: None,
+            limited_pairs: 0,
+        }
+    }
+
+    /// Full rounds after the first pass (retries).
+    pub fn retries(&self) -> u32 {
+        self.full_rounds.saturating_sub(1)
+    }
+
+    fn limited(&mut self, rate: f64, floor: Duration) -> Option<Plan> {
+        let rate = rate.max(MIN_LIMITED_RATE as f64);
+        // The slowest the scan went for the limit.
+        self.slowed_to = Some(self.slowed_to.map_or(rate, |s| s.min(rate)));
+        Some(self.go(Plan {
+            phase: Phase::Limited,
+            rate: Some(rate),
+            cap: None,
+            gap: Duration::ZERO,
+            floor,
+            expect: self.expect,
+        }))
+    }
+
+    fn go(&mut self, p: Plan) -> Plan {
+        self.phase = p.phase;
+        self.last_rate = p.rate;
+        self.last_floor = p.floor;
+        p
+    }
+
+    /// The pause before a confirming round: long enough for a rate limiter of a few
+    /// answers a second to refill (Linux's ICMP default is 1/s per host: a second for UDP).
+    fn confirm_gap(&self) -> Duration {
+        if self.udp {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_millis(100)
+        }
+    }
+
+    /// Decide the next round from the report of the last; `None`: the scan is done.
+    pub fn next(&mut self, r: &RoundReport) -> Option<Plan> {
+        if r.rate.is_some() {
+            self.last_rate = r.rate;
+        }
+        let s = if r.probes > 0 {
+            r.answers as f64 / r.probes as f64
+        } else {
+            0.0
+        };
+        let ar = r.steady_rate.unwrap_or(r.answers as f64 / r.secs.max(1e-3));
+        // A paced round waits at least one slowest round trip (late answers).
+        let slow_wait = r.max_rtt.mul_f64(1.5).min(Duration::from_secs(3));
+        if r.unanswered == 0 {
+            return None;
+        }
+        match self.phase {
+            Phase::Full => {
+                self.full_rounds += 1;
+                let next =
+                    self.policy
+                        .next(r.answers, r.unanswered, self.full_rounds, self.max_retries);
+                if self.full_rounds >= 2
+                    && r.answers >= 3
+                    && r.probes >= 16
+                    && s < 0.5 * self.s_ref
+                    && self.negative_samples < MAX_NEGATIVE_SAMPLES
+                {
+                    self.s_before = s;
+                    let rate = (ar * 0.9).max(MIN_LIMITED_RATE as f64);
+                    // 32 to 64 probes, fewer (down to 8) where that would take over 1 s.
+                    let cap = (r.probes / 4).clamp(32, 64).min((rate as u64).max(8));
+                    return Some(self.go(Plan {
+                        phase: Phase::Sample,
+                        rate: Some(rate),
+                        cap: Some(cap),
+                        gap: Duration::ZERO,
+                        floor: slow_wait,
+                        expect: 1.0,
+                    }));
+                }
+                if next == Next::Stop {
+                    return self.confirm_or_stop(r);
+                }
+                Some(self.go(Plan::full()))
+            }
+            Phase::Sample => {
+                self.policy.skip(r.unanswered);
+                let before = self.s_before;
+                // Far more answered than the round before, beyond chance (4 standard
+                // deviations of the count that round's share predicts).
+                let n = r.probes as f64;
+                let p0 = before.clamp(0.01, 0.99);
+                let z = (r.answers as f64 - n * p0) / (n * p0 * (1.0 - p0)).sqrt().max(1e-9);
+                if r.answers >= 3 && s >= (2.0 * before).max(before + 0.25) && z >= 4.0 {
+                    // Slower brought answers that speed did not: a limit.
+                    let used = self.last_rate.unwrap_or(ar);
+                    let l = ar.max(used * s);
+                    self.limit = Some(l);
+                    // The retries before the sample lost to the limit, not to the path;
+                    // what the sample got is what a round below the limit gets.
+                    self.policy.cap_loss(1.0 - s);
+                    self.expect = s.clamp(0.2, 1.0);
+                    self.limited_pairs = r.unanswered + r.answers;
+                    return self.limited(l * 0.95, slow_wait);
+                }
+                self.negative_samples += 1;
+                self.s_ref = s.max(before);
+                Some(self.go(Plan::full()))
+            }
+            Phase::Limited => {
+                self.policy.skip(r.unanswered);
+                self.limited_rounds += 1;
+                let used = self.last_rate.unwrap_or(ar);
+                if r.answers == 0 {
+                    self.silent_rounds += 1;
+                    if self.silent_rounds >= self.policy.silent_rounds_needed()
+                        || self.limited_rounds >= MAX_LIMITED_ROUNDS
+                    {
+                        // A round that began after a confirming round's pause and waited
+                        // as long as one would is a confirmation already.
+                        if self.last_floor >= self.confirm_gap().max(Duration::from_millis(250)) {
+                            return None;
+                        }
+                        return self.confirm_or_stop(r);
+                    }
+                    return self.limited(used, slow_wait);
+                }
+                self.silent_rounds = 0;
+                if self.limited_rounds >= MAX_LIMITED_ROUNDS {
+                    return self.confirm_or_stop(r);
+                }
+                if r.answers >= 3 && s < 0.75 * self.expect {
+                    // Still faster than the target answers: its rate, measured again.
+                    self.limit = Some(ar);
+                    return self.limited((ar * 0.95).min(used), slow_wait);
+                }
+                let faster = if s >= 0.9 * self.expect {
+                    used * 1.25
+                } else {
+                    used
+                };
+                self.limited(faster, slow_wait)
+            }
+            Phase::Confirm => {
+                self.policy.skip(r.unanswered);
+                if r.answers == 0 {
+                    // Silence after silence, with time for any limiter to refill: filtered.
+                    return None;
+                }
+                // Only late answers (to earlier probes: no limit, most of the round
+                // answered), and the silent pairs had a wait longer than the slowest
+                // answer after their last probe: they are silent, not late.
+                let waited = r.secs - r.send_secs;
+                let late = r.max_rtt > Duration::from_millis(100);
+                if late
+                    && self.limit.is_none()
+                    && (r.answers < 3 || s >= 0.5)
+                    && waited >= 1.25 * r.max_rtt.as_secs_f64()
+                {
+                    return None;
+                }
+                // Answers after an idle gap: what was missing was unknown, not filtered.
+                self.silent_rounds = 0;
+                let used = self.last_rate.unwrap_or(ar);
+                if self.limited_pairs == 0 {
+                    self.limited_pairs = r.unanswered + r.answers;
+                }
+                if r.answers >= 3 && s < 0.5 {
+                    self.limit = Some(ar);
+                    return self.limited((ar * 0.95).min(used), slow_wait);
+                }
+                self.limited(used, slow_wait)
+            }
+        }
+    }
+
+    /// Silence is filtered only after a confirming round, when the silence is more than
+    /// a few pairs in a thousand, or rate limits or late answers were seen; else done.
+    fn confirm_or_stop(&mut self, r: &RoundReport) -> Option<Plan> {
+        let late = r.max_rtt > Duration::from_millis(100);
+        // Nothing answered at all: no limiter (one passes its burst first), only silence.
+        let any = r.unanswered < r.probed;
+        let suspicious =
+            any && (r.unanswered.saturating_mul(1000) >= r.probed || self.limit.is_some() || late);
+        if !suspicious || self.confirms >= MAX_CONFIRMS {
+            return None;
+        }
+        self.confirms += 1;
+        // The gap lets a token bucket of a few answers per second refill (Linux's ICMP
+        // default is 1/s per host, so a UDP scan waits a second); the silent pairs then go
+        // out over 200 ms, and the wait covers the slowest answer seen.
+        let gap = self.confirm_gap();
+        let floor = r
+            .max_rtt
+            .mul_f64(1.5)
+            .clamp(Duration::from_millis(250), Duration::from_secs(3));
+        let rate = (r.unanswered as f64 / 0.2).max(20.0);
+        Some(self.go(Plan {
+            phase: Phase::Confirm,
+            rate: Some(rate),
+            cap: None,
+            gap,
+            floor,
+            expect: 1.0,
+        }))
+    }
+}
+
+/// The kernel's ephemeral port range (net.ipv4.ip_local_port_range, also used for IPv6)
+/// in the calling thread's network namespace; Linux's default if unreadable. (The
+/// session driver reads the same file for its own ports.)
+pub fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            let mut it = s.split_whitespace().map(|v| v.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .filter(|(lo, hi)| lo <= hi)
+        .unwrap_or((32768, 60999))
+}
+
+/// The first of `span` consecutive source ports for a scan, all outside the ephemeral
+/// range `(lo, hi)`, so that no connection the kernel makes for another program shares
+/// a port with the scan (whose answers the reply filter drops): above the range when
+/// `span` ports fit there, else between 1024 and the range, else (a range that leaves
+/// no room) just above it, as high as fits.
+pub fn source_window((lo, hi): (u16, u16), span: u16, random: u64) -> u16 {
+    let span = u32::from(span.max(1));
+    let (lo, hi) = (u32::from(lo), u32::from(hi));
+    // Window starts that keep [start, start + span) inside [from, to].
+    let starts = |from: u32, to: u32| (to + 1).saturating_sub(from).saturating_sub(span - 1);
+    let above = starts(hi + 1, 65535);
+    let below = starts(1024, lo.saturating_sub(1));
+    let start = if above > 0 && (above >= 64 || above >= below) {
+        hi + 1 + (random % u64::from(above)) as u32
+    } else if below > 0 {
+        1024 + (random % u64::from(below)) as u32
+    } else {
+        65536u32.saturating_sub(span).max(1024)
+    };
+    u16::try_from(start).unwrap_or(u16::MAX)
+}
+
+/// Answers per second in the second half of a round's sending, from its arrival
+/// histogram, when the round sent for at least 100 ms (a shorter burst says nothing
+/// about a rate).
+fn steady_rate(hist: &[AtomicU32], send_secs: f64) -> Option<f64> {
+    let slot = HIST_SLOT_US as f64 / 1e6;
+    let end = (send_secs / slot) as usize;
+    if send_secs < 0.1 || end < 4 {
+        return None;
+    }
+    let from = end / 2;
+    let n: u64 = hist
+        .get(from..end.min(hist.len()))?
+        .iter()
+        .map(|h| u64::from(h.load(Ordering::Relaxed)))
+        .sum();
+    Some(n as f64 / ((end - from) as f64 * slot))
+}
+
+/// Probed pairs (this shard's, reached before any Ctrl-C).
+fn probed(res: &ScanResults) -> u64 {
+    res.table
+        .answer
+        .iter()
+        .filter(|a| a.load(Ordering::Relaxed) != super::result::NOT_PROBED)
+        .count() as u64
 }
 
 /// Probed pairs still without an answer (another shard's pairs are not probed here).
@@ -930,8 +1407,17 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     let mut res = ScanResults::new(cfg.kind, targets, ports);
     let n = res.targets.len().saturating_mul(res.ports.len() as u64);
     let started = Instant::now();
+    let span = if cfg.kind == ScanType::Udp {
+        UDP_PORTS
+    } else {
+        TCP_PORTS
+    };
     let sport = cfg.source_port.unwrap_or_else(|| {
-        40000 + (cfg.seed.wrapping_add(super::cookie::Key::random().0) % 20000) as u16
+        source_window(
+            ephemeral_range(),
+            span,
+            cfg.seed.wrapping_add(super::cookie::Key::random().0),
+        )
     });
     let prober = Prober {
         kind: cfg.kind,
@@ -990,7 +1476,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             devices.sort();
             devices.dedup();
             let ports = (sport, sport.saturating_add(TCP_PORTS - 1));
-            std::thread::spawn(move || ReplyDrop::install(&devices, ports).ok())
+            let from: Vec<(IpAddr, IpAddr)> = res.targets.ranges().collect();
+            std::thread::spawn(move || ReplyDrop::install(&devices, ports, &from).ok())
         });
     let proto = match cfg.kind {
         ScanType::Udp => wire::PROTO_UDP,
@@ -1044,7 +1531,6 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         cfg,
         prober,
         cycle: Cycle::new(n, cfg.seed),
-        threads,
         start: Instant::now(),
         rate: AtomicU64::new(cfg.rate.unwrap_or(DEFAULT_RATE).max(1)),
         sent: AtomicU64::new(0),
@@ -1055,6 +1541,14 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         last_reply_us: AtomicU64::new(0),
         rx_drained_us: AtomicU64::new(0),
         next_piece: AtomicU64::new(0),
+        port_try: AtomicU32::new(0),
+        round_cap: AtomicU64::new(u64::MAX),
+        round_probes: AtomicU64::new(0),
+        round_start_us: AtomicU64::new(0),
+        hist: (0..HIST_SLOTS).map(|_| AtomicU32::new(0)).collect(),
+        kinds: Default::default(),
+        active_threads: AtomicU64::new(threads),
+        batch: AtomicUsize::new(BATCH),
         debug: std::env::var_os("TCPCRAFT_SCAN_DEBUG").is_some(),
         stop_send: AtomicBool::new(false),
         stop_rx: AtomicBool::new(false),
@@ -1063,19 +1557,66 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         error: Mutex::new(None),
     };
     let bar = super::output::progress_bar(cfg.progress, Some(n / cfg.shard.1.max(1)));
-    let mut policy = RetryPolicy::default();
+    let mut planner = Planner::new(cfg.kind == ScanType::Udp, cfg.max_retries);
     let mut rounds = 0u32;
     let mut first_pass_rate = 0u64;
+    // The answers of the rounds that measured a limit, by kind (which kind was limited).
+    let mut limited_kinds = [0u64; KINDS];
     let ring = std::thread::scope(|s| {
         let rx = s.spawn(|| receive(&ctx, cap));
         let mut round = 0u32;
+        let mut plan = Plan::full();
+        // The scan's own rate: halved on capture drops; paced rounds go slower.
+        let mut full_rate = ctx.rate.load(Ordering::Relaxed);
+        let mut last_end = Instant::now();
         loop {
             rounds = round;
+            // An idle gap before a confirming round (interruptible).
+            let idle_until = last_end + plan.gap;
+            while Instant::now() < idle_until && !INTERRUPTED.load(Ordering::Relaxed) {
+                std::thread::sleep(
+                    Duration::from_millis(5)
+                        .min(idle_until.saturating_duration_since(Instant::now())),
+                );
+            }
+            let rate = match plan.rate {
+                Some(r) => (r as u64).clamp(MIN_LIMITED_RATE, full_rate.max(MIN_LIMITED_RATE)),
+                None => full_rate,
+            };
+            let paced = rate < PACED_RATE;
+            ctx.rate.store(rate, Ordering::Relaxed);
+            ctx.active_threads
+                .store(if paced { 1 } else { threads }, Ordering::Relaxed);
+            ctx.batch
+                .store(if paced { 1 } else { BATCH }, Ordering::Relaxed);
+            ctx.round_cap
+                .store(plan.cap.unwrap_or(u64::MAX), Ordering::Relaxed);
+            ctx.round_probes.store(0, Ordering::Relaxed);
+            // Odd retries go out again from the first probe's port with its sequence
+            // number (a real retransmission: "first SYN drop" defences answer it); even
+            // ones from a fresh port (a listener holding a half-open connection of ours
+            // answers a new one at once).
+            let port_try = if cfg.retransmit_same_port || round % 2 == 1 {
+                0
+            } else {
+                round / 2
+            };
+            ctx.port_try.store(port_try, Ordering::Relaxed);
+            for h in &ctx.hist {
+                h.store(0, Ordering::Relaxed);
+            }
+            for k in &ctx.kinds {
+                k.store(0, Ordering::Relaxed);
+            }
             let round_start = Instant::now();
+            ctx.round_start_us
+                .store(u64::from(ctx.now_us()), Ordering::Relaxed);
             let replies_before = ctx.replies.load(Ordering::Relaxed);
             let drops_before = ctx.drops.load(Ordering::Relaxed);
+            let sent_before = ctx.sent.load(Ordering::Relaxed);
             ctx.next_piece.store(0, Ordering::Relaxed);
-            let handles: Vec<_> = (0..threads)
+            let active = if paced { 1 } else { threads };
+            let handles: Vec<_> = (0..active)
                 .zip(&socks)
                 .map(|(t, socks)| {
                     let (ctx, slots) = (&ctx, &slots);
@@ -1084,15 +1625,47 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 .collect();
             // Watch the round: progress, Ctrl-C, and capture drops (halve the rate).
             let mut seen_drops = drops_before;
+            // A round at a limited rate speeds up while every probe sent one round trip
+            // ago has its answer (the measured rate was low); the planner slows it down
+            // again from what the round measured if that overshoots.
+            let mut sent_log: std::collections::VecDeque<(Instant, u64)> =
+                std::collections::VecDeque::new();
+            let mut last_raise = Instant::now();
             while handles.iter().any(|h| !h.is_finished()) {
                 std::thread::sleep(Duration::from_millis(2));
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     ctx.stop_send.store(true, Ordering::Relaxed);
                 }
+                if plan.phase == Phase::Limited && cfg.rate.is_none() {
+                    let now = Instant::now();
+                    let sent = ctx.sent.load(Ordering::Relaxed) - sent_before;
+                    sent_log.push_back((now, sent));
+                    let lag = Duration::from_micros(ctx.rto_us.load(Ordering::Relaxed))
+                        .clamp(Duration::from_millis(20), Duration::from_secs(1));
+                    while sent_log.len() > 1 && sent_log.get(1).is_some_and(|e| now - e.0 >= lag) {
+                        sent_log.pop_front();
+                    }
+                    let then = sent_log.front().map_or(0, |e| e.1);
+                    let answered = ctx.replies.load(Ordering::Relaxed) - replies_before;
+                    if now - last_raise >= Duration::from_millis(250)
+                        && then >= 10
+                        && answered as f64 >= 0.9 * plan.expect * then as f64
+                    {
+                        let r = ctx.rate.load(Ordering::Relaxed);
+                        // At most half again the limit measured (a measurement that low
+                        // is off by little; one far too low is corrected over rounds).
+                        let cap = planner
+                            .limit
+                            .map_or(full_rate, |l| ((l * 1.5) as u64).clamp(r, full_rate));
+                        ctx.rate.store((r + r / 5 + 1).min(cap), Ordering::Relaxed);
+                        last_raise = now;
+                    }
+                }
                 let d = ctx.drops.load(Ordering::Relaxed);
                 if d > seen_drops && cfg.rate.is_none() {
                     let r = ctx.rate.load(Ordering::Relaxed);
-                    ctx.rate.store((r / 2).max(MIN_RATE), Ordering::Relaxed);
+                    ctx.rate
+                        .store((r / 2).max(MIN_RATE.min(r)), Ordering::Relaxed);
                     seen_drops = d;
                 }
                 if let Some(b) = &bar {
@@ -1103,19 +1676,22 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 let _ = h.join();
             }
             // Wait for the round's last answers: a fixed --wait, or until nothing has
-            // come for one retransmission timeout (srtt + 4·rttvar) after the last probe.
+            // come for one retransmission timeout (srtt + 4·rttvar) after the last probe,
+            // and at least the plan's floor.
             let sent_at = Instant::now();
+            let send_secs = sent_at.duration_since(round_start).as_secs_f64().max(1e-6);
             if round == 0 {
-                let secs = sent_at.duration_since(round_start).as_secs_f64().max(1e-6);
-                first_pass_rate = (ctx.sent.load(Ordering::Relaxed) as f64 / secs) as u64;
+                first_pass_rate = (ctx.sent.load(Ordering::Relaxed) as f64 / send_secs) as u64;
             }
-            let waited = wait_for_answers(&ctx, cfg.wait, sent_at);
+            let waited = wait_for_answers(&ctx, cfg.wait, sent_at, plan.floor, probed(&res));
+            last_end = Instant::now();
+            let answers = ctx.replies.load(Ordering::Relaxed) - replies_before;
+            let probes = ctx.sent.load(Ordering::Relaxed) - sent_before;
             if ctx.debug {
                 eprintln!(
-                    "round {round}: sent {} by {:?}, replies {}, rto {} us, max rtt {} us, waited {:?}",
-                    ctx.sent.load(Ordering::Relaxed),
-                    sent_at.duration_since(ctx.start),
-                    ctx.replies.load(Ordering::Relaxed),
+                    "round {round} ({:?}, rate {rate}/s, port try {port_try}): {probes} probes in {:.3} s, {answers} answers, rto {} us, max rtt {} us, waited {:?}",
+                    plan.phase,
+                    send_secs,
                     ctx.rto_us.load(Ordering::Relaxed),
                     ctx.max_rtt_us.load(Ordering::Relaxed),
                     waited
@@ -1127,28 +1703,57 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             if ctx.stop_send.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed) {
                 break;
             }
-            let answers = ctx.replies.load(Ordering::Relaxed) - replies_before;
-            let left = unanswered(&res);
+            // Capture drops: the scan's own rate halves.
+            if cfg.rate.is_none() && ctx.drops.load(Ordering::Relaxed) > drops_before {
+                full_rate = (full_rate / 2).max(MIN_RATE);
+            }
+            let kinds: Vec<u64> = ctx
+                .kinds
+                .iter()
+                .map(|k| k.load(Ordering::Relaxed))
+                .collect();
+            let report = RoundReport {
+                rate: (rate != ctx.rate.load(Ordering::Relaxed))
+                    .then(|| ctx.rate.load(Ordering::Relaxed) as f64),
+                probes,
+                answers,
+                send_secs,
+                secs: round_start.elapsed().as_secs_f64(),
+                steady_rate: steady_rate(&ctx.hist, send_secs),
+                unanswered: unanswered(&res),
+                probed: probed(&res),
+                max_rtt: Duration::from_micros(ctx.max_rtt_us.load(Ordering::Relaxed)),
+            };
+            let had_limit = planner.limit;
+            let next = planner.next(&report);
+            if planner.limit.is_some() && planner.limit != had_limit {
+                for (l, k) in limited_kinds.iter_mut().zip(&kinds) {
+                    *l += k;
+                }
+            }
             round += 1;
-            let next = policy.next(answers, left, round, cfg.max_retries);
-            if next == Next::Stop {
+            let Some(p) = next else {
                 break;
-            }
-            // Capture drops, or a target answering only part of what it could: slower.
-            let dropped = ctx.drops.load(Ordering::Relaxed) > drops_before;
-            if cfg.rate.is_none() && (dropped || next == Next::RetrySlower) {
-                let r = ctx.rate.load(Ordering::Relaxed);
-                let secs = round_start.elapsed().as_secs_f64().max(1e-3);
-                let answer_rate = (answers as f64 / secs) as u64;
-                let slower = if next == Next::RetrySlower {
-                    answer_rate.min(r / 2)
-                } else {
-                    r / 2
-                };
-                ctx.rate.store(slower.max(MIN_RATE), Ordering::Relaxed);
-            }
+            };
+            plan = p;
             if let Some(b) = &bar {
-                b.set_message(format!("retry {round}: {left} unanswered"));
+                let left = report.unanswered;
+                let msg = match (plan.phase, planner.limit) {
+                    (Phase::Limited, Some(l)) => format!(
+                        "target answers only {:.0}/s: re-probing {left} unknown ports at {:.0}/s",
+                        l,
+                        plan.rate.unwrap_or(l)
+                    ),
+                    (Phase::Confirm, _) if cfg.kind == ScanType::Udp => format!(
+                        "{left} silent: waiting out ICMP rate limits before calling them open|filtered"
+                    ),
+                    (Phase::Confirm, _) => {
+                        format!("{left} silent: one more try after a pause before calling them filtered")
+                    }
+                    (Phase::Sample, _) => format!("retry {round}: few answers, testing for a rate limit"),
+                    _ => format!("retry {round}: {left} unanswered"),
+                };
+                b.set_message(msg);
             }
         }
         ctx.stop_rx.store(true, Ordering::Relaxed);
@@ -1190,11 +1795,24 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         rounds,
         replies: ctx.replies.load(Ordering::Relaxed),
         capture_drops: ctx.drops.load(Ordering::Relaxed),
-        loss: policy.loss(),
+        loss: planner.policy.loss(),
         final_rate: ctx.rate.load(Ordering::Relaxed),
         first_pass_rate,
         reply_filter,
         elapsed: started.elapsed(),
+        source_ports: (sport, sport.saturating_add(span - 1)),
+        max_rtt: Duration::from_micros(ctx.max_rtt_us.load(Ordering::Relaxed)),
+        rate_limit: planner.limit.map(|l| {
+            let k = (0..KINDS)
+                .max_by_key(|&i| limited_kinds.get(i).copied().unwrap_or(0))
+                .unwrap_or(1);
+            super::result::RateLimit {
+                kind: KIND_NAMES.get(k).copied().unwrap_or("answers"),
+                answers_per_sec: l,
+                slowed_to: planner.slowed_to.unwrap_or(l),
+                ports: planner.limited_pairs,
+            }
+        }),
     };
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
     drop(ctx);
@@ -1246,6 +1864,31 @@ mod tests {
     }
 
     #[test]
+    fn source_ports_stay_out_of_the_ephemeral_range() {
+        for r in [0u64, 1, 77, 4535, 99_999, u64::MAX] {
+            for (range, span) in [
+                ((32768, 60999), TCP_PORTS),
+                ((32768, 60999), UDP_PORTS),
+                ((1024, 65000), TCP_PORTS),
+                ((40000, 65535), UDP_PORTS),
+                ((40000, 65535), TCP_PORTS),
+            ] {
+                let s = source_window(range, span, r);
+                let end = u32::from(s) + u32::from(span) - 1;
+                assert!(s >= 1024 && end <= 65535, "{range:?} {span}: {s}");
+                assert!(
+                    end < u32::from(range.0) || u32::from(s) > u32::from(range.1),
+                    "{range:?} {span} {r}: {s}..={end} overlaps"
+                );
+            }
+        }
+        // Linux's default range: above it.
+        assert!(source_window((32768, 60999), TCP_PORTS, 5) > 60999);
+        // No room anywhere: the top of the port space.
+        assert_eq!(source_window((1024, 65535), TCP_PORTS, 5), 65535 - 31);
+    }
+
+    #[test]
     fn ring_size_follows_the_scan() {
         assert_eq!(ring_blocks(1), 8);
         assert_eq!(ring_blocks(65_535), 63);
@@ -1286,20 +1929,118 @@ mod tests {
         assert_eq!(simulate(1000.0, 0, 0.0, 10).0, 1, "nothing left: no retry");
     }
 
+    fn report(probes: u64, answers: u64, send_secs: f64, unanswered: u64) -> RoundReport {
+        RoundReport {
+            rate: None,
+            probes,
+            answers,
+            send_secs,
+            secs: send_secs + 0.01,
+            steady_rate: (send_secs >= 0.1).then(|| answers as f64 / send_secs),
+            unanswered,
+            probed: 1000,
+            max_rtt: Duration::from_millis(1),
+        }
+    }
+
     #[test]
-    fn retry_policy_sees_throttling() {
-        let mut p = RetryPolicy::default();
-        // An ICMP-limited target: 12,000 of 131,000 answered, then 11,000 of the rest.
-        assert_eq!(p.next(12_000, 119_000, 1, 5), Next::Retry);
-        assert_eq!(p.next(11_000, 108_000, 2, 5), Next::RetrySlower);
-        // Slower now: most of the rest answer.
-        assert_eq!(p.next(87_000, 21_000, 3, 5), Next::Retry);
-        assert_eq!(p.next(17_000, 4_000, 4, 5), Next::Retry);
+    fn planner_finds_a_rate_limit_and_slows_to_it() {
+        // 1,000 closed ports behind RSTs limited to 200/s: the first pass gets the
+        // bucket's 100, the immediate retry a few.
+        let mut p = Planner::new(false, 50);
+        let r = p.next(&report(1000, 100, 0.001, 900)).unwrap();
+        assert_eq!(r.phase, Phase::Full);
+        let r = p.next(&report(900, 5, 0.001, 895)).unwrap();
+        assert_eq!(r.phase, Phase::Sample, "{r:?}");
+        let rate = r.rate.unwrap();
+        // Slower, most of the sample is answered (the bucket keeps up): a limit.
+        let r = p.next(&report(64, 60, 64.0 / rate, 835)).unwrap();
+        assert_eq!(r.phase, Phase::Limited, "{r:?}");
+        assert!(p.limit.is_some());
+        // Still too fast: the rate measured again, lower.
+        let r = p
+            .next(&report(835, 400, 835.0 / r.rate.unwrap(), 435))
+            .unwrap();
+        assert_eq!(r.phase, Phase::Limited);
+        // Everything answered but 5 filtered ports: silence, then a confirming round.
+        let r = p.next(&report(435, 430, 2.0, 5)).unwrap();
+        assert_eq!(r.phase, Phase::Limited);
+        // Silent rounds until the loss seen (the few answers of the burst-fed retry
+        // count as some loss) explains nothing more, then a confirming round.
+        let mut r = p.next(&report(5, 0, 0.03, 5)).unwrap();
+        for _ in 0..3 {
+            if r.phase == Phase::Confirm {
+                break;
+            }
+            r = p.next(&report(5, 0, 0.03, 5)).unwrap();
+        }
+        assert_eq!(r.phase, Phase::Confirm);
+        assert_eq!(r.gap, Duration::from_millis(100));
         assert_eq!(
-            p.next(3_200, 800, 7, 5),
-            Next::Stop,
-            "budget: 5 retries + 1 throttled round"
+            p.next(&report(5, 0, 0.2, 5)),
+            None,
+            "silence twice: filtered"
         );
-        assert!(p.loss() < 0.3);
+        assert_eq!(p.limited_pairs, 895);
+    }
+
+    #[test]
+    fn planner_under_loss_samples_once_and_finds_no_limit() {
+        // 40% loss each way: 36% of tries are answered, whatever the rate.
+        let mut p = Planner::new(false, 50);
+        let mut missing = 1000.0f64;
+        let mut rounds = 0;
+        let mut plan = Plan::full();
+        loop {
+            let probes = missing.round() as u64;
+            let answers = (missing * 0.36).round() as u64;
+            let answers = if plan.phase == Phase::Sample {
+                (plan.cap.unwrap() as f64 * 0.36).round() as u64
+            } else {
+                answers
+            };
+            missing -= answers as f64;
+            rounds += 1;
+            let send = if plan.phase == Phase::Full {
+                0.001
+            } else {
+                probes as f64 / plan.rate.unwrap_or(1e6)
+            };
+            match p.next(&report(probes, answers, send, missing as u64)) {
+                Some(next) => plan = next,
+                None => break,
+            }
+            assert!(rounds < 80);
+        }
+        assert!(p.limit.is_none(), "loss is not a limit");
+        // (The simulation rounds: its last port is answered 0.36 times a round.)
+        assert!(missing <= 1.0, "{missing} left");
+    }
+
+    #[test]
+    fn planner_confirms_silence_only_when_it_is_suspicious() {
+        // 65,535 ports, 2 silent: no confirming round (friendly targets stay fast).
+        let mut p = Planner::new(false, 50);
+        let mut r = report(65535, 65533, 0.2, 2);
+        r.probed = 65535;
+        assert_eq!(p.next(&r).unwrap().phase, Phase::Full);
+        let mut r = report(2, 0, 0.0001, 2);
+        r.probed = 65535;
+        assert_eq!(p.next(&r), None);
+        // 300 ports, 35 silent (a SYN-ACK limit looks exactly like this): confirm first.
+        let mut p = Planner::new(false, 50);
+        p.next(&report(300, 265, 0.001, 35));
+        let c = p.next(&report(35, 0, 0.001, 35)).unwrap();
+        assert_eq!(c.phase, Phase::Confirm);
+        // Answers after the pause: unknown, re-probed at a measured rate.
+        let r = p.next(&report(35, 9, 0.2, 26)).unwrap();
+        assert_eq!(r.phase, Phase::Limited);
+        // UDP waits out Linux's ICMP limit of one a second.
+        let mut u = Planner::new(true, 50);
+        u.next(&report(300, 200, 0.001, 100));
+        assert_eq!(
+            u.next(&report(100, 0, 0.001, 100)).unwrap().gap,
+            Duration::from_secs(1)
+        );
     }
 }

@@ -98,7 +98,7 @@ fn run(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let cfg = ScanConfig {
         kind,
         rate,
-        max_retries: retries.map_or(16, |r| r.clamp(0, 100) as u32),
+        max_retries: retries.map_or(super::engine::DEFAULT_RETRIES, |r| r.clamp(0, 100) as u32),
         wait,
         seed: super::cookie::Key::random().0,
         // A script changes no firewall behind its author's back.

@@ -229,6 +229,14 @@ pub fn json_stats(res: &ScanResults) -> String {
             "first_pass_rate": s.first_pass_rate,
             "seconds": (s.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
             "interrupted": res.interrupted,
+            "source_ports": [s.source_ports.0, s.source_ports.1],
+            "max_rtt_ms": (s.max_rtt.as_secs_f64() * 1e6).round() / 1000.0,
+            "rate_limit": s.rate_limit.as_ref().map(|l| serde_json::json!({
+                "kind": l.kind,
+                "answers_per_sec": l.answers_per_sec.round(),
+                "slowed_to": l.slowed_to.round(),
+                "ports": l.ports,
+            })),
         }
     })
     .to_string()

@@ -318,6 +318,23 @@ pub struct ScanStats {
     /// What the nftables reply filter did, when one was installed (said to the user).
     pub reply_filter: Option<String>,
     pub elapsed: Duration,
+    /// The scan's source ports (first and last; outside the kernel's ephemeral range
+    /// unless given).
+    pub source_ports: (u16, u16),
+    /// The slowest answer's round trip.
+    pub max_rtt: Duration,
+    /// A target that limited its answers, as measured.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A rate limit a scan found: the target answered `kind` at about `answers_per_sec`
+/// while probes went faster, so the scan slowed to `slowed_to` for `ports` pairs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateLimit {
+    pub kind: &'static str,
+    pub answers_per_sec: f64,
+    pub slowed_to: f64,
+    pub ports: u64,
 }
 
 /// The outcome of a scan: every (host, port) pair's answer, kept compactly.

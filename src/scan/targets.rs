@@ -366,6 +366,13 @@ impl Targets {
         (0..self.count).filter_map(|i| self.get(i))
     }
 
+    /// The set as inclusive address ranges, in address order (IPv4 before IPv6).
+    pub fn ranges(&self) -> impl Iterator<Item = (IpAddr, IpAddr)> + '_ {
+        self.spans
+            .iter()
+            .map(|s| (from_int(s.v6, s.lo), from_int(s.v6, s.hi)))
+    }
+
     /// A set of explicit addresses (for the library API and tests).
     pub fn from_addrs(addrs: &[IpAddr]) -> Targets {
         let specs: Vec<TargetSpec> = addrs
