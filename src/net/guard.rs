@@ -317,7 +317,7 @@ impl ReplyDrop {
                         _ => continue,
                     };
                     let rule = Rule::new()
-                        .meta(2)
+                        .meta(1)
                         .cmp(Cmp::Eq, &proto.to_be_bytes())
                         .network(off, sa.len() as u32)
                         .cmp(Cmp::Gte, &sa)

@@ -121,7 +121,7 @@ impl Rule {
         Rule(self.0.nested(1, e))
     }
 
-    /// `meta KEY => reg 1` (2 = protocol, 3 = mark, 16 = l4proto).
+    /// `meta KEY => reg 1` (1 = protocol, 3 = mark, 16 = l4proto).
     pub fn meta(self, key: u32) -> Rule {
         self.expr("meta", Attrs::new().be32(1, REG_1).be32(2, key))
     }
