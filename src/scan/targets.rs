@@ -184,7 +184,8 @@ pub fn parse_target(s: &str) -> Result<TargetSpec, String> {
 
 /// Read targets from a file (`-iL`): whitespace-separated, `#` starts a comment.
 pub fn read_list(path: &std::path::Path) -> Result<Vec<TargetSpec>, String> {
-    let text = std::fs::read_to_string(path)
+    // A regular file, opened with the user's rights and within a bound (as scripts are).
+    let text = crate::userfile::read_text(path, 16 << 20)
         .map_err(|e| format!("cannot read target list {}: {e}", path.display()))?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {

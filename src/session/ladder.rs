@@ -308,14 +308,16 @@ pub fn svg(m: &Machine, opts: &LadderOptions) -> String {
         };
         let _ = writeln!(s, r#"<text x="{}" y="{ys}">{}</text>"#, xr + 8, xml(&peer));
         let Some(dir) = row.dir else { continue };
-        let (x1, x2) = match dir {
-            Dir::Sent => (xl, xr),
-            Dir::Received => (xr, xl),
+        // A sent arrow leaves at its time; by time, a received one arrives at its time
+        // (it left the peer earlier), so FINs that crossed on the wire cross here.
+        let (x1, y1, x2, y2) = match (dir, opts.by_time) {
+            (Dir::Sent, _) => (xl, y, xr, y + ROW - 14),
+            (Dir::Received, false) => (xr, y, xl, y + ROW - 14),
+            (Dir::Received, true) => (xr, y.saturating_sub(ROW - 14).max(TOP), xl, y),
         };
         let _ = writeln!(
             s,
-            r#"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{}" stroke="black" marker-end="url(#head)"/>"#,
-            y + ROW - 14
+            r#"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="black" marker-end="url(#head)"/>"#
         );
         let mut label = xml(&row.label);
         if let Some(n) = row.note {
