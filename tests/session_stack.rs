@@ -55,6 +55,9 @@ fn every_expectation_form_passes_on_what_it_names_and_fails_on_what_it_lacks() {
         ("eol absent", r#"s.expect("SA", options=[eol()])"#, false, "expected option eol()"),
         ("wrong mss", r#"s.expect("SA", options=[mss(536)])"#, false, "expected option mss(536)"),
         ("none means none", r#"s.expect("SA", options=[])"#, false, "expected options exactly [none]"),
+        // Wildcards: the SYN-ACK echoes our TSval 100 with a TSval of its own.
+        ("ts(any, ecr)", r#"s.expect("SA", options=[ts(any, 100), mss(any), wscale(any)])"#, true, ""),
+        ("ts(any, wrong ecr)", r#"s.expect("SA", options=[ts(any, 101)])"#, false, "expected option ts(any, 101)"),
         ("exact layout", r#"s.expect("SA", options=[wscale(10), mss(1460)], exact=true)"#, false, "expected options exactly"),
         // Flags exactly: the ACK of a request carries no PSH; the answer does.
         ("exact flags pass", "s.expect(\"SA\")\ns.send(\"A\")\ns.send(\"PA\", data=\"GET / HTTP/1.0\\r\\n\\r\\n\")\ns.expect(\"A\", exact=true)", true, ""),

@@ -209,10 +209,15 @@ pub fn install(it: &mut Interp) {
     for k in LayerKind::ALL {
         it.register_value(k.name(), Value::LayerClass(k));
     }
+    it.register_value("any", Value::Handle(Rc::new(AnyValue)));
     it.register(
         "mss",
-        "mss(n): TCP maximum segment size option (kind 2)",
+        "mss(n): TCP maximum segment size option (kind 2); mss(any) in an expectation",
         |_, a| {
+            if take_any(a, 0, "n") {
+                a.finish(1)?;
+                return Ok(pattern(TcpOption::Mss(0), [true, false]));
+            }
             let n = opt_int(a, 0, "n", 16)?;
             a.finish(1)?;
             Ok(opt(TcpOption::Mss(n as u16)))
@@ -220,8 +225,12 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "wscale",
-        "wscale(n): TCP window scale option (kind 3)",
+        "wscale(n): TCP window scale option (kind 3); wscale(any) in an expectation",
         |_, a| {
+            if take_any(a, 0, "n") {
+                a.finish(1)?;
+                return Ok(pattern(TcpOption::Wscale(0), [true, false]));
+            }
             let n = opt_int(a, 0, "n", 8)?;
             a.finish(1)?;
             Ok(opt(TcpOption::Wscale(n as u8)))
@@ -237,8 +246,12 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "sack",
-        "sack(l1, r1, l2, r2, …): TCP SACK option (kind 5) with edge pairs",
+        "sack(l1, r1, l2, r2, …): TCP SACK option (kind 5) with edge pairs; sack(any) in an expectation",
         |_, a| {
+            if a.pos.len() == 1 && take_any(a, 0, "blocks") {
+                a.finish(1)?;
+                return Ok(pattern(TcpOption::Sack(Vec::new()), [true, false]));
+            }
             if a.pos.len() % 2 != 0 {
                 return Err(a.err("sack() takes pairs of edges: sack(left1, right1, …)"));
             }
@@ -256,16 +269,23 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "ts",
-        "ts(val, ecr=0): TCP timestamps option (kind 8)",
+        "ts(val, ecr=0): TCP timestamps option (kind 8); any for either value in an expectation",
         |_, a| {
-            let v = opt_int(a, 0, "val", 32)?;
-            let e = if a.pos.len() > 1 || a.kw_span("ecr").is_some() {
+            let wild_v = take_any(a, 0, "val");
+            let v = if wild_v { 0 } else { opt_int(a, 0, "val", 32)? };
+            let has_ecr = a.pos.len() > 1 || a.kw_span("ecr").is_some();
+            let wild_e = has_ecr && take_any(a, 1, "ecr");
+            let e = if has_ecr && !wild_e {
                 opt_int(a, 1, "ecr", 32)?
             } else {
                 0
             };
             a.finish(2)?;
-            Ok(opt(TcpOption::Timestamp(v as u32, e as u32)))
+            let o = TcpOption::Timestamp(v as u32, e as u32);
+            if wild_v || wild_e {
+                return Ok(pattern(o, [wild_v, wild_e]));
+            }
+            Ok(opt(o))
         },
     );
     it.register("nop", "nop(): TCP no-operation option (kind 1)", |_, a| {
@@ -278,9 +298,19 @@ pub fn install(it: &mut Interp) {
     });
     it.register(
         "opt",
-        "opt(kind, data=b\"\"): any TCP option, length byte computed",
+        "opt(kind, data=b\"\"): any TCP option, length byte computed; data any in an expectation",
         |_, a| {
             let kind = opt_int(a, 0, "kind", 8)?;
+            if take_any(a, 1, "data") {
+                a.finish(2)?;
+                return Ok(pattern(
+                    TcpOption::Unknown {
+                        kind: kind as u8,
+                        data: Vec::new(),
+                    },
+                    [false, true],
+                ));
+            }
             let data = match a.get(1, "data") {
                 None => Vec::new(),
                 Some(v) => {
@@ -306,6 +336,92 @@ pub fn install(it: &mut Interp) {
 
 fn opt(o: TcpOption) -> Value {
     Value::TcpOpt(Rc::new(o))
+}
+
+/// `any`: a wildcard for an option's value in a session's expectations (`ts(any, 5)`).
+#[derive(Debug)]
+struct AnyValue;
+
+impl Object for AnyValue {
+    fn type_name(&self) -> &'static str {
+        "any"
+    }
+    fn display(&self) -> String {
+        "any".to_string()
+    }
+    fn get(&self, _: &mut Interp, _: &str) -> Option<Result<Value>> {
+        None
+    }
+    fn call(&self, _: &mut Interp, _: &str, _: &mut Args) -> Option<Result<Value>> {
+        None
+    }
+    fn names(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+}
+
+/// An option with `any` for some of its values: only an expectation can use it
+/// (`s.expect("A", options=[ts(any, s.isn)])`); `.option` and `.wild` read it.
+#[derive(Debug)]
+pub struct OptionPattern {
+    pub opt: TcpOption,
+    pub wild: [bool; 2],
+}
+
+impl Object for OptionPattern {
+    fn type_name(&self) -> &'static str {
+        "option pattern"
+    }
+    fn display(&self) -> String {
+        let [w0, w1] = self.wild;
+        let v = |w: bool, x: String| if w { "any".to_string() } else { x };
+        match &self.opt {
+            TcpOption::Mss(m) => format!("mss({})", v(w0, m.to_string())),
+            TcpOption::Wscale(m) => format!("wscale({})", v(w0, m.to_string())),
+            TcpOption::Timestamp(a, b) => {
+                format!("ts({}, {})", v(w0, a.to_string()), v(w1, b.to_string()))
+            }
+            TcpOption::Sack(_) => "sack(any)".to_string(),
+            TcpOption::Unknown { kind, .. } => format!("opt({kind}, any)"),
+            o => format!("{o:?}"),
+        }
+    }
+    fn get(&self, _: &mut Interp, name: &str) -> Option<Result<Value>> {
+        match name {
+            "option" => Some(Ok(opt(self.opt.clone()))),
+            "wild" => Some(Ok(Value::list(
+                self.wild.iter().map(|w| Value::Bool(*w)).collect(),
+            ))),
+            _ => None,
+        }
+    }
+    fn call(&self, _: &mut Interp, _: &str, _: &mut Args) -> Option<Result<Value>> {
+        None
+    }
+    fn names(&self) -> Vec<&'static str> {
+        vec!["option", "wild"]
+    }
+}
+
+/// Whether the value is the wildcard `any`.
+pub fn is_any(v: &Value) -> bool {
+    matches!(v, Value::Handle(h) if h.type_name() == "any")
+}
+
+/// An option pattern value (some of its values are `any`).
+fn pattern(o: TcpOption, wild: [bool; 2]) -> Value {
+    Value::Handle(Rc::new(OptionPattern { opt: o, wild }))
+}
+
+/// Whether positional argument `i` (or keyword `name`) is `any`; it is taken if so.
+fn take_any(a: &mut Args, i: usize, name: &str) -> bool {
+    let positional = a.pos.get(i).is_some_and(is_any);
+    let keyword = a.kw.iter().any(|(k, v, _)| &**k == name && is_any(v));
+    if positional || keyword {
+        let _ = a.get(i, name);
+        return true;
+    }
+    false
 }
 
 fn opt_int(a: &mut Args, i: usize, name: &str, bits: u32) -> Result<u64> {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use super::mock::DryIo;
 use super::rawio::RawIo;
-use super::state::{Dir, Expectation, SegOptions};
+use super::state::{Dir, Expectation, OptPat, SegOptions};
 use super::{ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions};
 use crate::lang::error::{error, ErrorKind, Result, Span};
 use crate::lang::net::interrupted;
@@ -139,6 +139,44 @@ fn bool_kw(a: &mut Args, name: &str) -> Result<Option<bool>> {
             )),
         )),
     }
+}
+
+/// `options=` of an expectation: options, and option patterns with `any` values.
+fn option_patterns(it: &mut Interp, a: &mut Args) -> Result<Option<Vec<OptPat>>> {
+    let Some(v) = a.kw("options") else {
+        return Ok(None);
+    };
+    let items = match &v {
+        Value::List(l) => l.borrow().clone(),
+        Value::None => return Ok(None),
+        other => vec![other.clone()],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match &item {
+            Value::TcpOpt(o) => out.push(OptPat::exact((**o).clone())),
+            Value::Handle(h) if h.type_name() == "option pattern" => {
+                let opt = h.get(it, "option").and_then(|r| r.ok());
+                let wild = h.get(it, "wild").and_then(|r| r.ok());
+                let (Some(Value::TcpOpt(o)), Some(Value::List(w))) = (opt, wild) else {
+                    continue;
+                };
+                let w = w.borrow();
+                let flag = |i: usize| matches!(w.get(i), Some(Value::Bool(true)));
+                out.push(OptPat {
+                    opt: (*o).clone(),
+                    wild: [flag(0), flag(1)],
+                });
+            }
+            other => {
+                return Err(a.err(format!(
+                    "expect(): options are made with mss(), wscale(), sackok(), sack(), ts(), nop(), eol(), opt() (any for a value); got a {}",
+                    other.type_name()
+                )))
+            }
+        }
+    }
+    Ok(Some(out))
 }
 
 fn options_arg(a: &mut Args, name: &str) -> Result<Option<Vec<TcpOption>>> {
@@ -416,7 +454,7 @@ impl Handle {
             ack: seq_arg(a, "ack")?,
             data,
             window: int_in(a, usize::MAX, "window", 65535)?.map(|w| w as u16),
-            options: options_arg(a, "options")?,
+            options: option_patterns(it, a)?,
             exact: bool_kw(a, "exact")?.unwrap_or(false),
             len: int_in(a, usize::MAX, "len", 1 << 30)?.map(|n| n as usize),
             after: seconds_kw(a, "after")?,

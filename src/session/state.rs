@@ -1172,9 +1172,10 @@ pub struct Expectation {
     pub ack: Option<u32>,
     pub data: Option<Vec<u8>>,
     pub window: Option<u16>,
-    /// Options the segment must carry, each with its value (NOPs and EOLs counted);
-    /// an empty list: no options at all. With `exact`, the whole list in wire order.
-    pub options: Option<Vec<TcpOption>>,
+    /// Options the segment must carry, each with its value (NOPs and EOLs counted; a
+    /// value may be `any`); an empty list: no options at all. With `exact`, the whole
+    /// list in wire order.
+    pub options: Option<Vec<OptPat>>,
     /// The flags exactly as named (PSH included), the options exactly as listed.
     pub exact: bool,
     /// New data to collect, however the peer's stack segmented it (bytes).
@@ -1233,9 +1234,61 @@ pub fn check(
     }
 }
 
+/// An option an expectation names: its kind and values, each value possibly `any`
+/// (`ts(any, 5)`: any TSval, TSecr 5; `sack(any)`: any blocks; `opt(99, any)`: any data).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptPat {
+    pub opt: TcpOption,
+    /// Which of the option's (up to two) values are wildcards.
+    pub wild: [bool; 2],
+}
+
+impl OptPat {
+    /// The option exactly, no wildcard.
+    pub fn exact(opt: TcpOption) -> OptPat {
+        OptPat {
+            opt,
+            wild: [false, false],
+        }
+    }
+
+    /// Whether a received option is this one.
+    pub fn matches(&self, got: &TcpOption) -> bool {
+        let [w0, w1] = self.wild;
+        match (&self.opt, got) {
+            (TcpOption::Mss(a), TcpOption::Mss(b)) => w0 || a == b,
+            (TcpOption::Wscale(a), TcpOption::Wscale(b)) => w0 || a == b,
+            (TcpOption::Timestamp(a, e), TcpOption::Timestamp(b, f)) => {
+                (w0 || a == b) && (w1 || e == f)
+            }
+            (TcpOption::Sack(a), TcpOption::Sack(b)) => w0 || a == b,
+            (TcpOption::Unknown { kind: k, data: d }, TcpOption::Unknown { kind: l, data: e }) => {
+                k == l && (w1 || d == e)
+            }
+            (a, b) => a == b,
+        }
+    }
+
+    /// As the language writes it, `any` where a value is free.
+    pub fn text(&self) -> String {
+        let [w0, w1] = self.wild;
+        let v = |wild: bool, x: String| if wild { "any".to_string() } else { x };
+        match &self.opt {
+            TcpOption::Mss(m) => format!("mss({})", v(w0, m.to_string())),
+            TcpOption::Wscale(m) => format!("wscale({})", v(w0, m.to_string())),
+            TcpOption::Timestamp(a, b) => {
+                format!("ts({}, {})", v(w0, a.to_string()), v(w1, b.to_string()))
+            }
+            TcpOption::Sack(_) if w0 => "sack(any)".to_string(),
+            TcpOption::Unknown { kind, .. } if w1 => format!("opt({kind}, any)"),
+            o => option_text(o),
+        }
+    }
+}
+
 /// The options check: `exact` (or an empty list) compares the whole list in order;
 /// otherwise each wanted option must be present with its value, once per mention.
-pub fn check_options(want: &[TcpOption], got: &[TcpOption], exact: bool) -> Result<(), String> {
+pub fn check_options(want: &[OptPat], got: &[TcpOption], exact: bool) -> Result<(), String> {
     let list = |o: &[TcpOption]| {
         if o.is_empty() {
             "none".to_string()
@@ -1243,11 +1296,19 @@ pub fn check_options(want: &[TcpOption], got: &[TcpOption], exact: bool) -> Resu
             o.iter().map(option_text).collect::<Vec<_>>().join(", ")
         }
     };
+    let wanted = |w: &[OptPat]| {
+        if w.is_empty() {
+            "none".to_string()
+        } else {
+            w.iter().map(OptPat::text).collect::<Vec<_>>().join(", ")
+        }
+    };
     if exact || want.is_empty() {
-        if want != got {
+        let same = want.len() == got.len() && want.iter().zip(got).all(|(w, g)| w.matches(g));
+        if !same {
             return Err(format!(
                 "expected options exactly [{}], got [{}]",
-                list(want),
+                wanted(want),
                 list(got)
             ));
         }
@@ -1256,11 +1317,11 @@ pub fn check_options(want: &[TcpOption], got: &[TcpOption], exact: bool) -> Resu
     let mut left: Vec<&TcpOption> = got.iter().collect();
     let mut missing = Vec::new();
     for w in want {
-        match left.iter().position(|g| *g == w) {
+        match left.iter().position(|g| w.matches(g)) {
             Some(i) => {
                 left.remove(i);
             }
-            None => missing.push(option_text(w)),
+            None => missing.push(w.text()),
         }
     }
     if missing.is_empty() {

@@ -926,7 +926,10 @@ fn expect_matching() {
     let e = Expectation {
         data: Some(b"pong\n".to_vec()),
         window: Some(1),
-        options: Some(vec![TcpOption::Mss(1460), TcpOption::SackOk]),
+        options: Some(vec![
+            OptPat::exact(TcpOption::Mss(1460)),
+            OptPat::exact(TcpOption::SackOk),
+        ]),
         ..Expectation::default()
     };
     assert_eq!(
@@ -945,7 +948,8 @@ fn option_expectations_fail_on_what_is_missing() {
         TcpOption::Nop,
         TcpOption::Wscale(7),
     ];
-    let ok = |want: &[TcpOption], exact: bool| check_options(want, &got, exact);
+    let pats = |w: &[TcpOption]| w.iter().cloned().map(OptPat::exact).collect::<Vec<_>>();
+    let ok = |want: &[TcpOption], exact: bool| check_options(&pats(want), &got, exact);
     // Present with their values, in any order; NOPs counted.
     assert_eq!(
         ok(&[TcpOption::Wscale(7), TcpOption::Mss(1460)], false),
@@ -979,6 +983,27 @@ fn option_expectations_fail_on_what_is_missing() {
         Err("expected options exactly [none], got [mss(1460), nop(), nop(), sackok(), nop(), wscale(7)]".to_string())
     );
     assert_eq!(check_options(&[], &[], false), Ok(()));
+    // Wildcards: ts(any, 5) takes any TSval with TSecr 5; mss(any) any MSS.
+    let ts = [TcpOption::Timestamp(77, 5)];
+    let any_val = OptPat {
+        opt: TcpOption::Timestamp(0, 5),
+        wild: [true, false],
+    };
+    assert_eq!(
+        check_options(std::slice::from_ref(&any_val), &ts, false),
+        Ok(())
+    );
+    let wrong_ecr = OptPat {
+        opt: TcpOption::Timestamp(0, 6),
+        wild: [true, false],
+    };
+    let e = check_options(&[wrong_ecr], &ts, false).expect_err("ecr differs");
+    assert!(e.contains("ts(any, 6)"), "{e}");
+    let any_mss = OptPat {
+        opt: TcpOption::Mss(0),
+        wild: [true, false],
+    };
+    assert_eq!(check_options(&[any_mss], &got, false), Ok(()));
     assert_eq!(ok(&got, true), Ok(()));
     let mut reordered = got.to_vec();
     reordered.swap(0, 5);
@@ -986,8 +1011,8 @@ fn option_expectations_fail_on_what_is_missing() {
     assert_eq!(ok(&reordered, false), Ok(()));
     // SACK blocks are compared.
     let sack = [TcpOption::Sack(vec![(1, 2), (5, 9)])];
-    assert_eq!(check_options(&sack, &sack, false), Ok(()));
-    assert!(check_options(&[TcpOption::Sack(vec![(1, 2)])], &sack, false).is_err());
+    assert_eq!(check_options(&pats(&sack), &sack, false), Ok(()));
+    assert!(check_options(&pats(&[TcpOption::Sack(vec![(1, 2)])]), &sack, false).is_err());
 }
 
 #[test]
