@@ -70,6 +70,9 @@ fn every_expectation_form_passes_on_what_it_names_and_fails_on_what_it_lacks() {
         ("after fails", r#"s.expect("SA", after=0.5)"#, false, "earlier than after=0.5"),
         ("retransmission timed", "s.expect(\"SA\")\ns.expect(\"SA\", strict=true, after=0.8, before=1.5, timeout=3)", true, ""),
         ("before fails", "s.expect(\"SA\")\ns.expect(\"SA\", strict=true, before=0.5, timeout=3)", false, "later than before=0.5"),
+        // Relative sequence numbers, as packetdrill and tcpdump write them.
+        ("relative numbers", "s.expect(\"SA\")\nt = session(\"198.18.0.2\", 80, relative=true)\nt.send(\"S\")\nt.expect(\"SA\", seq=0, ack=1)\nt.send(\"A\", seq=1, ack=1)\nt.send(\"PA\", data=\"GET / HTTP/1.0\\r\\n\\r\\n\")\nt.expect(\"A\", ack=19)\nt.expect(\"PA\", seq=1)", true, ""),
+        ("relative ack wrong", "s.expect(\"SA\")\nt = session(\"198.18.0.2\", 80, relative=true)\nt.send(\"S\")\nt.expect(\"SA\", seq=0, ack=2)", false, "expected ack"),
         // Silence.
         ("expect_none passes", "s.expect(\"SA\")\ns.send(\"A\")\ns.expect_none(0.3)", true, ""),
         ("expect_none fails", "s.expect(\"SA\")\ns.send(\"A\")\ns.send(\"PA\", data=\"GET / HTTP/1.0\\r\\n\\r\\n\")\ns.expect_none(0.5)", false, "expected nothing for 0.5 s, got"),

@@ -39,12 +39,12 @@ pub fn set_rst_guard(on: bool) {
 pub fn install(it: &mut Interp) {
     it.register(
         "session",
-        "session(dst, dport, sport=, isn=, window=, options=, ttl=, src=, keep_open=): drive a TCP connection by hand",
+        "session(dst, dport, sport=, isn=, window=, options=, ttl=, src=, keep_open=, relative=): drive a TCP connection by hand",
         open_session,
     );
     it.register(
         "listen",
-        "listen(port, timeout=, isn=, window=, options=, ttl=, keep_open=): wait for a SYN and answer it by hand",
+        "listen(port, timeout=, isn=, window=, options=, ttl=, keep_open=, relative=): wait for a SYN and answer it by hand",
         open_listener,
     );
 }
@@ -206,6 +206,7 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
         options: options_arg(a, "options")?,
         ttl: int_in(a, usize::MAX, "ttl", 255)?.map(|t| t as u8),
         keep_open: bool_kw(a, "keep_open")?.unwrap_or(false),
+        relative: bool_kw(a, "relative")?.unwrap_or(false),
         dry_run,
         ..SessionOptions::default()
     };

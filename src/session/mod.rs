@@ -133,6 +133,10 @@ pub struct SessionOptions {
     pub keep_open: bool,
     /// Nothing is really sent (dry run): no RST at the end either.
     pub dry_run: bool,
+    /// Sequence numbers relative to each side's ISN, as packetdrill and tcpdump
+    /// (without -S) write them: in `send(seq=, ack=)`, `expect(seq=, ack=)` and the
+    /// printed lines.
+    pub relative: bool,
 }
 
 /// What `s.send(...)` asks for; unset fields are filled in from the session.
@@ -240,6 +244,8 @@ struct Core {
     timed: bool,
     /// Leave the peer's side open at the end (also for [`reset_open_sessions`]).
     keep_open: bool,
+    /// Sequence numbers relative to the ISNs ([`SessionOptions::relative`]).
+    relative: bool,
     /// Received segments so far (numbers the pending ones).
     serial: u64,
     /// The peer's latest TSval, echoed in our TSecr (RFC 7323 §4.3).
@@ -432,6 +438,7 @@ impl Session {
             kernel_due: false,
             timed: !opts.dry_run,
             keep_open: opts.keep_open,
+            relative: opts.relative,
             serial: 0,
             peer_tsval: None,
             ts_base: random_u32(local_port.into()) & 0x0fff_ffff,
@@ -531,6 +538,15 @@ impl Session {
                 SessionError::Usage("no peer yet: listen() has not seen a SYN".into())
             })?;
             c.tick(now);
+            let (req_seq, req_ack) = if c.relative {
+                let us = &c.machine.us;
+                (
+                    req.seq.map(|s| us.iss.wrapping_add(s)),
+                    req.ack.map(|a| us.irs.unwrap_or(0).wrapping_add(a)),
+                )
+            } else {
+                (req.seq, req.ack)
+            };
             let syn = req.flags.contains(TcpFlags::SYN);
             let options = req.options.clone().unwrap_or_else(|| {
                 if syn {
@@ -552,8 +568,8 @@ impl Session {
             let seg = c.machine.fill(&SendSpec {
                 flags: req.flags,
                 len: u32::try_from(req.data.len()).unwrap_or(u32::MAX),
-                seq: req.seq,
-                ack: req.ack,
+                seq: req_seq,
+                ack: req_ack,
                 window,
                 options: seg_options(&options),
             });
@@ -910,11 +926,8 @@ impl Session {
             return false;
         }
         let peer = self.peer_state();
-        let seq = self.snd_nxt();
-        let rst = SendRequest {
-            seq: Some(seq),
-            ..SendRequest::flags(TcpFlags(TcpFlags::RST))
-        };
+        // seq is filled in: snd_nxt, where the peer takes a RST.
+        let rst = SendRequest::flags(TcpFlags(TcpFlags::RST));
         let sink = self.shared.lock().sink.clone();
         sink(&format!(
             "reset: {why}, the peer's side was still open ({peer}): sent a RST so that it is not left behind (keep_open=true keeps it)"
@@ -1035,6 +1048,13 @@ impl Core {
             Dir::Sent => ">",
             Dir::Received => "<",
         };
+        let shown;
+        let pkt = if self.relative {
+            shown = self.relative_copy(dir, pkt);
+            &shown
+        } else {
+            pkt
+        };
         if !self.timed {
             self.say(&format!("{arrow} {}", display::summary(pkt)));
             return;
@@ -1043,6 +1063,42 @@ impl Core {
             .epoch
             .map_or(0.0, |e| at.saturating_duration_since(e).as_secs_f64());
         self.say(&format!("{arrow} {t:.3}s {}", display::summary(pkt)));
+    }
+
+    /// The packet with its seq and ack relative to each side's ISN (for the lines of a
+    /// `relative=true` session).
+    fn relative_copy(&self, dir: Dir, pkt: &Packet) -> Packet {
+        let mut p = pkt.clone();
+        let us = &self.machine.us;
+        let ours = Some(us.iss);
+        let theirs = us.irs;
+        for l in &mut p.layers {
+            if let Layer::Tcp(t) = l {
+                let syn = t.flags.contains(TcpFlags::SYN);
+                let (seq_base, ack_base) = match dir {
+                    Dir::Sent => (ours, theirs),
+                    Dir::Received => (theirs.or(syn.then_some(t.seq)), ours),
+                };
+                if let Some(b) = seq_base {
+                    t.seq = t.seq.wrapping_sub(b);
+                }
+                if let (Some(b), true) = (ack_base, t.flags.contains(TcpFlags::ACK)) {
+                    t.ack = t.ack.wrapping_sub(b);
+                }
+            }
+        }
+        p
+    }
+
+    /// An expectation's seq and ack made absolute (a `relative=true` session).
+    fn absolute(&self, exp: &Expectation) -> Expectation {
+        let mut e = exp.clone();
+        if self.relative {
+            let us = &self.machine.us;
+            e.seq = e.seq.map(|s| us.irs.unwrap_or(0).wrapping_add(s));
+            e.ack = e.ack.map(|a| us.iss.wrapping_add(a));
+        }
+        e
     }
 
     fn show_step(&self, step: &Step) {
@@ -1338,6 +1394,8 @@ impl Core {
         want: Option<Want>,
         strict: bool,
     ) -> Option<Result<Got, SessionError>> {
+        let absolute = self.absolute(exp);
+        let exp = &absolute;
         if strict {
             let p = self.pending.front()?;
             if let Err(m) = check_all(exp, p) {
