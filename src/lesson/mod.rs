@@ -173,11 +173,20 @@ impl Texts {
         })
     }
 
-    /// A live session's line in this language (its known phrases replaced).
+    /// A live session's line in this language: its known sentences, numbers and all
+    /// (a key with `{name}` placeholders matches any value there and carries it over),
+    /// then its known phrases, replaced.
     pub fn session_line(&self, line: &str) -> String {
         let mut out = line.to_string();
         for (en, local) in &self.session {
-            if out.contains(en.as_str()) {
+            if en.contains('{') {
+                if let Some(done) = fill_template(&out, en, local) {
+                    out = done;
+                }
+            }
+        }
+        for (en, local) in &self.session {
+            if !en.contains('{') && out.contains(en.as_str()) {
                 out = out.replace(en.as_str(), local);
             }
         }
@@ -189,6 +198,46 @@ impl Texts {
         let t = self.ui.get(key).map_or(key, String::as_str);
         fill(t, vars)
     }
+}
+
+/// Matches `template` (literal text with `{name}` placeholders) inside `line`; on a match
+/// the matched part is replaced by `local` with the same placeholders filled by the
+/// values the template captured. A placeholder takes the shortest text up to the next
+/// literal piece (the rest of the line when it is last).
+fn fill_template(line: &str, template: &str, local: &str) -> Option<String> {
+    // Split the template into literal pieces and placeholder names.
+    let mut pieces: Vec<(&str, Option<&str>)> = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}')? + open;
+        pieces.push((&rest[..open], Some(&rest[open + 1..close])));
+        rest = &rest[close + 1..];
+    }
+    pieces.push((rest, None));
+    let first = pieces.first()?.0;
+    if first.is_empty() {
+        return None;
+    }
+    let start = line.find(first)?;
+    let mut at = start + first.len();
+    let mut vars: Vec<(&str, String)> = Vec::new();
+    for i in 0..pieces.len() {
+        let Some(name) = pieces[i].1 else { break };
+        let next = pieces.get(i + 1).map_or("", |p| p.0);
+        let tail = &line[at..];
+        let end = if next.is_empty() {
+            tail.len()
+        } else {
+            tail.find(next)?
+        };
+        vars.push((name, tail[..end].to_string()));
+        at += end + next.len();
+    }
+    let mut out = String::with_capacity(line.len());
+    out.push_str(&line[..start]);
+    out.push_str(&fill(local, &vars));
+    out.push_str(&line[at..]);
+    Some(out)
 }
 
 /// Replaces each `{name}` in `text` by its value.
@@ -270,6 +319,35 @@ pub fn server_note(lang: Lang, retries: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_carries_the_numbers_over() {
+        let line = "  note: retransmission 2 of the peer's FIN, 1.4 s after the first: you wait";
+        let got = fill_template(
+            line,
+            "retransmission {n} of the peer's FIN, {t} s after the first: you wait",
+            "对方 FIN 的第 {n} 次重传，距第一次 {t} 秒",
+        );
+        assert_eq!(
+            got.as_deref(),
+            Some("  note: 对方 FIN 的第 2 次重传，距第一次 1.4 秒")
+        );
+        assert_eq!(
+            fill_template("other text", "retransmission {n} of", "x"),
+            None
+        );
+        // Every note a live session prints has its Chinese sentence.
+        let zh = Texts::load(Lang::Zh).unwrap();
+        let shown = zh.session_line(
+            "  note: retransmission 1 of the peer's SYN-ACK, 1.0 s after the first: it is waiting for your ACK: you have not sent it yet",
+        );
+        assert_eq!(
+            shown,
+            "  说明：对方 SYN-ACK 的第 1 次重传，距第一次 1.0 秒：它在等你的 ACK，而你还没有发"
+        );
+        let shown = zh.session_line("  note: acknowledges your 18 bytes; the answer may follow");
+        assert_eq!(shown, "  说明：确认了你的 18 字节；回答可能随后就到");
+    }
 
     #[test]
     fn every_lesson_has_texts_and_checks_in_every_language() {
