@@ -78,6 +78,8 @@ fn every_expectation_form_passes_on_what_it_names_and_fails_on_what_it_lacks() {
         ("expect_none fails", "s.expect(\"SA\")\ns.send(\"A\")\ns.send(\"PA\", data=\"GET / HTTP/1.0\\r\\n\\r\\n\")\ns.expect_none(0.5)", false, "expected nothing for 0.5 s, got"),
         // Timestamps: our segments echo the peer's TSval.
         ("ts echo", "r = s.expect(\"SA\")\ns.send(\"A\")\nh = s.history[-1][\"packet\"]\nassert h.tcp.options[2].value[1] == r.tcp.options[2].value[0], \"TSecr echoes the peer's TSval\"", true, ""),
+        // The clock starts at the TSval our SYN gave (100), and the peer echoes it.
+        ("ts clock from the SYN", "r = s.expect(\"SA\", options=[ts(any, 100)])\nassert s.peer_tsval == r.tcp.options[2].value[0]\nassert s.tsval - 100 < 1000, \"the clock went on from 100\"\ns.send(\"A\")\nh = s.history[-1][\"packet\"]\nassert h.tcp.options[2].value[0] >= 100 && h.tcp.options[2].value[0] < 1100", true, ""),
         // The window we advertise follows our window scale (64240 bytes >> 7).
         ("scaled window", "s.expect(\"SA\")\ns.send(\"A\")\nassert s.history[-1][\"packet\"].window == 501", true, ""),
         // A send the peer drops does not move our state (issue 12's second defect).

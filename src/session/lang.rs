@@ -621,7 +621,9 @@ fn options_value(o: SegOptions) -> Value {
     Value::list(v.into_iter().map(|o| Value::TcpOpt(Rc::new(o))).collect())
 }
 
-const NAMES: [&str; 19] = [
+const NAMES: [&str; 21] = [
+    "tsval",
+    "peer_tsval",
     "send",
     "expect",
     "expect_none",
@@ -672,6 +674,8 @@ impl Object for Handle {
             "rcv_nxt" => int(s.rcv_nxt()),
             "isn" => int(s.isn()),
             "peer_isn" => s.peer_isn().map_or(Value::None, int),
+            "tsval" => int(s.tsval()),
+            "peer_tsval" => s.peer_tsval().map_or(Value::None, int),
             "peer_options" => options_value(s.peer_options()),
             "sport" => Value::Int(i64::from(s.local_port())),
             "dport" => s

@@ -841,6 +841,14 @@ impl Session {
     pub fn src(&self) -> Option<IpAddr> {
         self.shared.lock().src
     }
+    /// Our timestamp clock now (`s.tsval`: what TSval a segment sent now carries).
+    pub fn tsval(&self) -> u32 {
+        self.shared.lock().ts_value(Instant::now())
+    }
+    /// The peer's latest TSval (`s.peer_tsval`), which our TSecr echoes.
+    pub fn peer_tsval(&self) -> Option<u32> {
+        self.shared.lock().peer_tsval
+    }
     /// Every segment with the states after it (`s.history`).
     pub fn history(&self) -> Vec<Step> {
         self.shared.lock().machine.history.clone()
@@ -1133,6 +1141,14 @@ impl Core {
             self.src = sent.addrs().and_then(|(src, _)| src);
         }
         self.offset(now);
+        if let (true, Some((tsval, _))) = (seg.flags.contains(TcpFlags::SYN), seg.options.ts) {
+            // A TSval given in our SYN sets the session's clock: later segments go on
+            // from it, as a stack's would (packetdrill's numbers stay usable).
+            let ms = self
+                .epoch
+                .map_or(0, |e| now.saturating_duration_since(e).as_millis() as u32);
+            self.ts_base = tsval.wrapping_sub(ms);
+        }
         self.show(Dir::Sent, &sent, now);
         self.last_sent = Some(sent.clone());
         let f = seg.flags;
