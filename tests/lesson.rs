@@ -459,3 +459,42 @@ fn why_four_in_chinese() {
         assert!(text.contains(want), "missing {want:?}:\n{text}");
     }
 }
+
+/// The lessons not covered in Chinese above, completed in Chinese too.
+#[test]
+fn why_three_reset_and_simultaneous_close_in_chinese() {
+    if !ready("extras_zh") {
+        return;
+    }
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let runs = [
+        (
+            "why-three",
+            "s = session(target, 80, keep_open=true); s.send(\"S\")\ns.expect(\"SA\")\n\
+             sleep(8)\ns.send(\"A\")\n",
+        ),
+        (
+            "reset",
+            "s = session(target, 80); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")\n\
+             s.send(\"R\")\nc = session(target, 81); c.send(\"S\")\n",
+        ),
+        (
+            "simultaneous-close",
+            "s = session(target, 13); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")\n\
+             s.send(\"FA\", ack=s.rcv_nxt - 1)\ns.expect(\"A\")\ns.send(\"A\")\n",
+        ),
+    ];
+    for (name, input) in runs {
+        let (out, text) = lesson(name, &["--lang", "zh"], &[], input);
+        completed(&out, &text);
+        assert!(
+            text.contains("课程完成"),
+            "{name}: not completed in Chinese:\n{text}"
+        );
+        // The session's own lines are in Chinese as well.
+        assert!(
+            text.contains("服务器：") || text.contains("说明："),
+            "{name}:\n{text}"
+        );
+    }
+}
