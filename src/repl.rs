@@ -410,6 +410,15 @@ impl ReplHelper {
     }
 }
 
+/// The hint after `name(`: the parameters of its help line, `dst, dport, …)`.
+fn params_hint(help: &str) -> Option<String> {
+    let open = help.find('(')?;
+    let close = help.get(open..)?.find(')')? + open;
+    help.get(open + 1..=close)
+        .map(String::from)
+        .filter(|s| s.len() > 1)
+}
+
 /// Name of the innermost call still open at the end of `s` (`TCP(dport=1, ` → TCP).
 fn open_call(s: &str) -> Option<&str> {
     let mut depth = 0i32;
@@ -482,22 +491,11 @@ impl Hinter for ReplHelper {
                 let (_, help) = crate::session::lang::METHOD_HELP
                     .iter()
                     .find(|(m, _)| *m == name)?;
-                let open = help.find('(')?;
-                let close = help.get(open..)?.find(')')? + open;
-                return help
-                    .get(open + 1..=close)
-                    .map(String::from)
-                    .filter(|s| s.len() > 1);
+                return params_hint(help);
             }
             let it = self.it.borrow();
             if let Some(Value::Builtin(b)) = it.builtin(name) {
-                let help = &*b.help;
-                let open = help.find('(')?;
-                let close = help.get(open..)?.find(')')? + open;
-                return help
-                    .get(open + 1..=close)
-                    .map(String::from)
-                    .filter(|s| s.len() > 1);
+                return params_hint(&b.help);
             }
             return None;
         }

@@ -1199,3 +1199,18 @@ pub fn openat_nofollow(
     #[allow(unsafe_code)] // reason: fd was just returned by openat(2) and is owned by nobody else
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+/// The kernel's ephemeral port range (`net.ipv4.ip_local_port_range`, also used for
+/// IPv6) in the calling thread's network namespace, where the kernel picks ports for
+/// its own connections; Linux's default when unreadable. Sessions and scans take their
+/// ports outside it.
+pub fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            let mut it = s.split_whitespace().map(|v| v.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .filter(|(lo, hi)| lo <= hi)
+        .unwrap_or((32768, 60999))
+}

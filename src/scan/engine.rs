@@ -1329,19 +1329,7 @@ impl Planner {
     }
 }
 
-/// The kernel's ephemeral port range (net.ipv4.ip_local_port_range, also used for IPv6)
-/// in the calling thread's network namespace; Linux's default if unreadable. (The
-/// session driver reads the same file for its own ports.)
-pub fn ephemeral_range() -> (u16, u16) {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| {
-            let mut it = s.split_whitespace().map(|v| v.parse::<u16>().ok());
-            Some((it.next()??, it.next()??))
-        })
-        .filter(|(lo, hi)| lo <= hi)
-        .unwrap_or((32768, 60999))
-}
+pub use crate::net::sys::ephemeral_range;
 
 /// The first of `span` consecutive source ports for a scan, all outside the ephemeral
 /// range `(lo, hi)`, so that no connection the kernel makes for another program shares

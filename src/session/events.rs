@@ -219,12 +219,7 @@ pub fn take(
             }
         }
     }
-    let mut index = 0;
-    pending.retain(|p| {
-        let keep = index > last || !p.events.is_empty();
-        index += 1;
-        keep
-    });
+    drop_spent(pending, last);
     Some((matched, data))
 }
 
@@ -253,13 +248,18 @@ pub fn take_data(pending: &mut VecDeque<Pending>, last: usize) -> Option<(Pendin
         data.append(&mut p.events.data);
         p.events.ack = AckEvent::None;
     }
+    drop_spent(pending, last);
+    Some((matched, data))
+}
+
+/// Removes the segments up to `last` that have no events left.
+fn drop_spent(pending: &mut VecDeque<Pending>, last: usize) {
     let mut index = 0;
     pending.retain(|p| {
         let keep = index > last || !p.events.is_empty();
         index += 1;
         keep
     });
-    Some((matched, data))
 }
 
 /// Whether an acknowledgement number is one the expectation's bare "A" waits for.

@@ -1822,18 +1822,7 @@ fn seconds(d: Duration) -> String {
     format!("{} s", d.as_secs_f64())
 }
 
-/// The kernel's ephemeral port range (`net.ipv4.ip_local_port_range`), where it
-/// picks ports for its own connections; Linux's default when unreadable.
-pub fn ephemeral_range() -> (u16, u16) {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| {
-            let mut it = s.split_whitespace().map(|v| v.parse::<u16>().ok());
-            Some((it.next()??, it.next()??))
-        })
-        .filter(|(lo, hi)| lo <= hi)
-        .unwrap_or((32768, 60999))
-}
+pub use crate::net::sys::ephemeral_range;
 
 /// A port outside the ephemeral range `(lo, hi)` (so no kernel connection can be
 /// handed the same port): above it when there is room, else between 1024 and it.
