@@ -373,18 +373,7 @@ impl Object for OptionPattern {
         "option pattern"
     }
     fn display(&self) -> String {
-        let [w0, w1] = self.wild;
-        let v = |w: bool, x: String| if w { "any".to_string() } else { x };
-        match &self.opt {
-            TcpOption::Mss(m) => format!("mss({})", v(w0, m.to_string())),
-            TcpOption::Wscale(m) => format!("wscale({})", v(w0, m.to_string())),
-            TcpOption::Timestamp(a, b) => {
-                format!("ts({}, {})", v(w0, a.to_string()), v(w1, b.to_string()))
-            }
-            TcpOption::Sack(_) => "sack(any)".to_string(),
-            TcpOption::Unknown { kind, .. } => format!("opt({kind}, any)"),
-            o => format!("{o:?}"),
-        }
+        option_pattern_text(&self.opt, self.wild)
     }
     fn get(&self, _: &mut Interp, name: &str) -> Option<Result<Value>> {
         match name {

@@ -363,6 +363,23 @@ pub fn option_text(o: &TcpOption) -> String {
     }
 }
 
+/// An option with `any` for the values marked in `wild` (`ts(any, 5)`), as written in
+/// an expectation.
+pub fn option_pattern_text(o: &TcpOption, wild: [bool; 2]) -> String {
+    let [w0, w1] = wild;
+    let v = |w: bool, x: String| if w { "any".to_string() } else { x };
+    match o {
+        TcpOption::Mss(m) => format!("mss({})", v(w0, m.to_string())),
+        TcpOption::Wscale(m) => format!("wscale({})", v(w0, m.to_string())),
+        TcpOption::Timestamp(a, b) => {
+            format!("ts({}, {})", v(w0, a.to_string()), v(w1, b.to_string()))
+        }
+        TcpOption::Sack(_) if w0 => "sack(any)".to_string(),
+        TcpOption::Unknown { kind, .. } if w1 => format!("opt({kind}, any)"),
+        o => option_text(o),
+    }
+}
+
 pub fn range_len(a: i64, b: i64, inclusive: bool) -> u64 {
     let end = if inclusive {
         i128::from(b) + 1

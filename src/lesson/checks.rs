@@ -185,6 +185,16 @@ pub fn secs(d: f64) -> String {
 }
 
 impl Snap {
+    /// The placeholders most explanations use: step `i`'s time, our state after it,
+    /// and the kernel's state.
+    fn vars(&self, i: usize, kernel: &str) -> Vars {
+        vec![
+            ("t", secs(self.t(i))),
+            ("us", self.steps[i].us.name().to_string()),
+            ("kernel", kernel.to_string()),
+        ]
+    }
+
     fn t(&self, i: usize) -> f64 {
         match (self.steps.first(), self.steps.get(i)) {
             (Some(a), Some(b)) => b.at.saturating_duration_since(a.at).as_secs_f64(),
@@ -412,26 +422,14 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
             s.opened()?;
             let f = s.our_fin()?;
             let kernel = s.kernel_at(f)?;
-            (kernel == "CLOSE-WAIT" || kernel == "LAST-ACK").then(|| {
-                vec![
-                    ("t", secs(s.t(f))),
-                    ("us", s.steps[f].us.name().to_string()),
-                    ("kernel", kernel.to_string()),
-                ]
-            })
+            (kernel == "CLOSE-WAIT" || kernel == "LAST-ACK").then(|| s.vars(f, kernel))
         }
         ("teardown", "ack") => {
             let s = pick(w, Some(17))?;
             let f = s.our_fin()?;
             let a = s.fin_acked(f)?;
             let taken = !s.pending_has(|e| matches!(e.ack, AckEvent::Advance(_)));
-            taken.then(|| {
-                vec![
-                    ("t", secs(s.t(a))),
-                    ("us", s.steps[a].us.name().to_string()),
-                    ("kernel", k(s.kernel_at(a))),
-                ]
-            })
+            taken.then(|| s.vars(a, &k(s.kernel_at(a))))
         }
         ("teardown", "peer_fin") => {
             let s = pick(w, Some(17))?;
@@ -522,13 +520,7 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
             let (a, _) = s.opened()?;
             let i = s.find(a + 1, Dir::Sent, |x| has(x.seg.flags, TcpFlags::RST))?;
             let kernel = s.kernel_at(i)?;
-            (kernel == NO_SOCKET).then(|| {
-                vec![
-                    ("t", secs(s.t(i))),
-                    ("us", s.steps[i].us.name().to_string()),
-                    ("kernel", kernel.to_string()),
-                ]
-            })
+            (kernel == NO_SOCKET).then(|| s.vars(i, kernel))
         }
         ("reset", "closed") => w.snaps.iter().find_map(|s| {
             let i = s.syn()?;
@@ -574,26 +566,14 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
                 return None;
             }
             let kernel = s.kernel_at(f)?;
-            (kernel == "CLOSING").then(|| {
-                vec![
-                    ("t", secs(s.t(f))),
-                    ("us", s.steps[f].us.name().to_string()),
-                    ("kernel", kernel.to_string()),
-                ]
-            })
+            (kernel == "CLOSING").then(|| s.vars(f, kernel))
         }
         ("simultaneous-close", "ack13") => {
             let s = pick(w, Some(13))?;
             let f = s.our_fin()?;
             let a = s.fin_acked(f)?;
             let taken = !s.pending_has(|e| matches!(e.ack, AckEvent::Advance(_)));
-            taken.then(|| {
-                vec![
-                    ("t", secs(s.t(a))),
-                    ("us", s.steps[a].us.name().to_string()),
-                    ("kernel", k(s.kernel_at(a))),
-                ]
-            })
+            taken.then(|| s.vars(a, &k(s.kernel_at(a))))
         }
         ("simultaneous-close", "last13") => {
             let s = pick(w, Some(13))?;
@@ -602,13 +582,7 @@ pub fn check(lesson: &str, id: &str, w: &World) -> Option<Vars> {
             let r = s.peer_fin()?;
             let z = s.acks_peer_fin(r)?;
             let kernel = s.kernel_at(z)?;
-            (kernel == "TIME-WAIT").then(|| {
-                vec![
-                    ("t", secs(s.t(z))),
-                    ("us", s.steps[z].us.name().to_string()),
-                    ("kernel", kernel.to_string()),
-                ]
-            })
+            (kernel == "TIME-WAIT").then(|| s.vars(z, kernel))
         }
         _ => None,
     }

@@ -127,6 +127,23 @@ pub fn capture_socket() -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// The next packet that arrived at this host (loopback shows every packet twice: the
+/// outgoing copy is skipped), without waiting: its length in `buf` and its kernel
+/// receive time. `None` when nothing is queued.
+pub fn recv_arriving(
+    fd: &OwnedFd,
+    buf: &mut [u8],
+) -> io::Result<Option<(usize, Option<Duration>)>> {
+    loop {
+        let Some(got) = sys::recv_packet(fd, buf)? else {
+            return Ok(None);
+        };
+        if got.pkttype != libc::PACKET_OUTGOING {
+            return Ok(Some((got.len, got.stamp)));
+        }
+    }
+}
+
 const TICK: Duration = Duration::from_millis(100);
 
 fn run(fd: OwnedFd, netns: u64) {
@@ -138,16 +155,12 @@ fn run(fd: OwnedFd, netns: u64) {
             // Drain what is queued, then look at the clock again.
             let mut delivered: Vec<Arc<dyn Subscriber>> = Vec::new();
             for _ in 0..256 {
-                match sys::recv_packet(&fd, &mut buf) {
-                    Ok(Some(got)) => {
-                        // Loopback shows every packet twice: keep the arriving copy.
-                        if got.pkttype == libc::PACKET_OUTGOING {
-                            continue;
-                        }
-                        let Some(bytes) = buf.get(..got.len) else {
+                match recv_arriving(&fd, &mut buf) {
+                    Ok(Some((len, stamp))) => {
+                        let Some(bytes) = buf.get(..len) else {
                             continue;
                         };
-                        if let Some(sub) = dispatch(bytes, got.stamp, netns) {
+                        if let Some(sub) = dispatch(bytes, stamp, netns) {
                             if !delivered.iter().any(|d| Arc::ptr_eq(d, &sub)) {
                                 delivered.push(sub);
                             }

@@ -262,11 +262,6 @@ fn drop_spent(pending: &mut VecDeque<Pending>, last: usize) {
     });
 }
 
-/// Whether an acknowledgement number is one the expectation's bare "A" waits for.
-pub fn acknowledges_all(ack: u32, snd_nxt: u32) -> bool {
-    seq_ge(ack, snd_nxt)
-}
-
 /// The acknowledgement event of a segment: `snd_una` and `snd_nxt` are ours before it.
 pub fn ack_event(flags: TcpFlags, ack: u32, len: u32, snd_una: u32, snd_nxt: u32) -> AckEvent {
     if !flags.contains(TcpFlags::ACK) || flags.contains(TcpFlags::RST) {

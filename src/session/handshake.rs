@@ -208,7 +208,7 @@ fn receive_until(
 ) -> Result<(), SessionError> {
     let mut deadline = Instant::now() + opts.timeout;
     let mut tries = 0;
-    while s.state() != want || !s.pending().is_empty() {
+    while s.state() != want || s.has_pending() {
         let left = deadline.saturating_duration_since(Instant::now());
         let Some(step) = s.recv(left)? else {
             if tries < opts.retries {

@@ -687,31 +687,11 @@ impl Session {
                 drop(c);
                 let got = self.io.recv(slice)?;
                 c = shared.lock();
-                match got {
-                    Some((pkt, at)) => {
-                        c.on_packet(pkt, at);
-                    }
-                    // A pulled transport has nothing more: the wait is over.
-                    None if slice >= left => {}
-                    None => {
-                        drop(c);
-                        c = shared.lock();
-                        if !self.io_may_deliver_later() {
-                            c.tick(Instant::now());
-                            return match f(&mut c) {
-                                Some(r) => r.map(Some),
-                                None => Ok(None),
-                            };
-                        }
-                    }
+                if let Some((pkt, at)) = got {
+                    c.on_packet(pkt, at);
                 }
             }
         }
-    }
-
-    /// The in-memory transports answer at once or never.
-    fn io_may_deliver_later(&self) -> bool {
-        false
     }
 
     /// `s.expect(flags, timeout=, seq=, …)`: waits for the events the flags name (see
@@ -865,6 +845,10 @@ impl Session {
             .iter()
             .map(|p| (p.packet.clone(), p.events.clone()))
             .collect()
+    }
+    /// Whether a received segment waits for an `expect` or `recv`.
+    pub fn has_pending(&self) -> bool {
+        !self.shared.lock().pending.is_empty()
     }
     /// A copy of the state machine, for callers that want all the variables.
     pub fn machine(&self) -> Machine {

@@ -130,16 +130,12 @@ impl SegmentIo for RawIo {
             if !ready {
                 return Ok(None);
             }
-            let Some(got) = sys::recv_packet(rx, &mut self.buf)
+            let Some((len, _)) = segrx::recv_arriving(rx, &mut self.buf)
                 .map_err(|e| SessionError::Io(format!("capture: {e}")))?
             else {
                 continue;
             };
-            // Loopback shows every packet twice: keep the arriving copy.
-            if got.pkttype == libc::PACKET_OUTGOING {
-                continue;
-            }
-            let Some(bytes) = self.buf.get(..got.len) else {
+            let Some(bytes) = self.buf.get(..len) else {
                 continue;
             };
             let (p, _) = Packet::parse(bytes, LinkType::RawIp);

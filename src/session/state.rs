@@ -14,6 +14,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use crate::lang::value::option_pattern_text;
+pub use crate::lang::value::option_text;
 use crate::packet::{TcpFlags, TcpOption};
 
 /// The eleven connection states of RFC 9293 §3.3.2, displayed with their RFC names.
@@ -1271,18 +1273,7 @@ impl OptPat {
 
     /// As the language writes it, `any` where a value is free.
     pub fn text(&self) -> String {
-        let [w0, w1] = self.wild;
-        let v = |wild: bool, x: String| if wild { "any".to_string() } else { x };
-        match &self.opt {
-            TcpOption::Mss(m) => format!("mss({})", v(w0, m.to_string())),
-            TcpOption::Wscale(m) => format!("wscale({})", v(w0, m.to_string())),
-            TcpOption::Timestamp(a, b) => {
-                format!("ts({}, {})", v(w0, a.to_string()), v(w1, b.to_string()))
-            }
-            TcpOption::Sack(_) if w0 => "sack(any)".to_string(),
-            TcpOption::Unknown { kind, .. } if w1 => format!("opt({kind}, any)"),
-            o => option_text(o),
-        }
+        option_pattern_text(&self.opt, self.wild)
     }
 }
 
@@ -1333,24 +1324,6 @@ pub fn check_options(want: &[OptPat], got: &[TcpOption], exact: bool) -> Result<
             missing.join(", "),
             list(got)
         ))
-    }
-}
-
-/// An option as the language writes it: `mss(1460)`, `sack(1, 2)`, `opt(99, b"x")`.
-pub fn option_text(o: &TcpOption) -> String {
-    match o {
-        TcpOption::Eol => "eol()".to_string(),
-        TcpOption::Nop => "nop()".to_string(),
-        TcpOption::Mss(v) => format!("mss({v})"),
-        TcpOption::Wscale(v) => format!("wscale({v})"),
-        TcpOption::SackOk => "sackok()".to_string(),
-        TcpOption::Sack(blocks) => {
-            let v: Vec<String> = blocks.iter().map(|(l, r)| format!("{l}, {r}")).collect();
-            format!("sack({})", v.join(", "))
-        }
-        TcpOption::Timestamp(a, b) => format!("ts({a}, {b})"),
-        TcpOption::Unknown { kind, data } => format!("opt({kind}, hex(\"{}\"))", hex::encode(data)),
-        TcpOption::Raw(b) => format!("raw option bytes {}", hex::encode(b)),
     }
 }
 
