@@ -8,7 +8,6 @@ pub mod cli;
 pub mod connect;
 pub mod cookie;
 pub mod engine;
-pub mod lang;
 pub mod output;
 pub mod perm;
 pub mod ports;
@@ -38,8 +37,8 @@ pub enum ScanError {
 impl ScanError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            ScanError::Usage(_) => 2,
-            ScanError::Permission(_) | ScanError::System(_) => 3,
+            ScanError::Usage(_) => crate::exit::USAGE,
+            ScanError::Permission(_) | ScanError::System(_) => crate::exit::SYSTEM,
         }
     }
 

@@ -324,6 +324,11 @@ mod tests {
     }
 
     #[test]
+    fn probes_fit_the_send_ring_small_slots() {
+        const { assert!(crate::net::txring::SMALL_FRAME_MAX >= 14 + MAX_PROBE) };
+    }
+
+    #[test]
     fn syn_probe_is_a_valid_packet() {
         let p = prober(ScanType::Syn);
         let mut buf = [0xa5u8; MAX_PROBE];

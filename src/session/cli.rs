@@ -58,10 +58,7 @@ pub struct HandshakeArgs {
 }
 
 /// Exit statuses (tcpcraft(1)).
-const OK: u8 = 0;
-const FAILED: u8 = 1;
-const USAGE: u8 = 2;
-const SYSTEM: u8 = 3;
+use crate::exit::{FAILED, OK, SIGINT, SYSTEM, USAGE};
 
 /// Runs the command; prints the steps, the answer and the ladder on stdout, errors
 /// on stderr; returns the exit status. A dry run sends nothing and installs nothing:
@@ -192,7 +189,7 @@ fn status(e: &SessionError) -> u8 {
         SessionError::Timeout(_) | SessionError::Mismatch(_) => FAILED,
         SessionError::Usage(_) => USAGE,
         SessionError::Io(_) => SYSTEM,
-        SessionError::Interrupted => 130,
+        SessionError::Interrupted => SIGINT,
     }
 }
 

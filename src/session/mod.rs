@@ -16,7 +16,6 @@ pub mod events;
 pub mod handshake;
 pub mod kernel;
 pub mod ladder;
-pub mod lang;
 pub mod mock;
 pub mod rawio;
 pub mod state;

@@ -15,10 +15,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::mock::DryIo;
-use super::rawio::RawIo;
-use super::state::{Dir, Expectation, OptPat, SegOptions};
-use super::{ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions};
 use crate::lang::error::{error, ErrorKind, Result, Span};
 use crate::lang::net::interrupted;
 use crate::lang::packets::{conv_flags, conv_options, to_bytes};
@@ -26,6 +22,12 @@ use crate::lang::{Args, Interp, Object, Value};
 use crate::net::guard;
 use crate::packet::TcpOption;
 use crate::pcap::SharedWriter;
+use crate::session::mock::DryIo;
+use crate::session::rawio::RawIo;
+use crate::session::state::{Dir, Expectation, OptPat, SegOptions};
+use crate::session::{
+    ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions,
+};
 
 /// Whether sessions install the kernel-RST guard (`--no-rst-guard` turns it off).
 static RST_GUARD: AtomicBool = AtomicBool::new(true);
@@ -219,9 +221,12 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
         })?);
     }
     if dry_run {
-        let record = it.net.pcap_log().map(|log| -> super::mock::DryRecord {
-            Box::new(move |t, bytes: &[u8]| log.borrow_mut().push((t, bytes.to_vec())))
-        });
+        let record = it
+            .net
+            .pcap_log()
+            .map(|log| -> crate::session::mock::DryRecord {
+                Box::new(move |t, bytes: &[u8]| log.borrow_mut().push((t, bytes.to_vec())))
+            });
         return Ok((opts, Box::new(DryIo::recording(record)), true));
     }
     let io = RawIo::new(None)
@@ -240,7 +245,7 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
 /// the prompt; standard output in a script), from whichever thread made it. A dry run
 /// names sends as `send()` does and leaves out the warnings and the peer's inferred
 /// changes: with nothing received they would only say that no answer came.
-fn sink(it: &Interp, lines: &Arc<Mutex<Vec<String>>>, dry_run: bool) -> super::Sink {
+fn sink(it: &Interp, lines: &Arc<Mutex<Vec<String>>>, dry_run: bool) -> crate::session::Sink {
     if !dry_run {
         if it.opts.quiet {
             return Arc::new(|_: &str| {});
@@ -272,10 +277,10 @@ fn wrap(
 ) -> Value {
     session.set_cancel(Box::new(interrupted));
     if !dry_run {
-        if let Some(view) = super::kernel::lab_view() {
+        if let Some(view) = crate::session::kernel::lab_view() {
             session.set_kernel(view);
         }
-        if let Some(timers) = super::kernel::lab_timers() {
+        if let Some(timers) = crate::session::kernel::lab_timers() {
             session.set_peer_timers(timers);
         }
     }
@@ -545,15 +550,17 @@ impl Handle {
         match file {
             Some(path) => {
                 let text = if path.ends_with(".svg") {
-                    super::ladder::svg(machine, &opts)
+                    crate::session::ladder::svg(machine, &opts)
                 } else {
-                    super::ladder::text(machine, &opts)
+                    crate::session::ladder::text(machine, &opts)
                 };
                 crate::userfile::write(std::path::Path::new(&path), text)
                     .map_err(|e| error(a.span, ErrorKind::Io(format!("writing {path}: {e}"))))?;
                 Ok(Value::None)
             }
-            None => Ok(Value::str(super::ladder::text(machine, &opts).trim_end())),
+            None => Ok(Value::str(
+                crate::session::ladder::text(machine, &opts).trim_end(),
+            )),
         }
     }
 

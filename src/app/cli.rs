@@ -1,28 +1,20 @@
 //! Running the language from the command line: script files, `-c CODE`, stdin.
 //!
-//! `main.rs` parses the arguments and calls [`run`] (or `crate::repl::run`) with a
+//! `main.rs` parses the arguments and calls [`run`] (or `crate::app::repl::run`) with a
 //! [`Config`]; everything after that — choosing the network backend, `--pcap`,
 //! rendering errors, the exit status — happens here.
 
-use super::error::ErrorKind;
-use super::interp::{Interp, Options};
-use super::net::{
+use crate::lang::error::ErrorKind;
+use crate::lang::interp::{Interp, Options};
+use crate::lang::net::{
     DryRun, Net, NetError, PcapLog, Recorder, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
 };
-use super::value::Value;
+use crate::lang::value::Value;
 use crate::packet::{display, Packet};
 use std::path::PathBuf;
 
 /// Exit statuses (documented in tcpcraft(1)).
-pub mod exit {
-    pub const OK: u8 = 0;
-    /// An `assert` or an expectation failed.
-    pub const FAILED: u8 = 1;
-    /// A script error (syntax, type, name …) or a command-line error.
-    pub const USAGE: u8 = 2;
-    /// A system error: privileges, interface, file.
-    pub const SYSTEM: u8 = 3;
-}
+pub use crate::exit;
 
 /// Global options, as parsed by `main.rs`.
 #[derive(Debug, Clone, Default)]
@@ -36,9 +28,9 @@ pub struct Config {
     pub color: bool,
     /// How the dry run fills unset source addresses (the route's choice); `None`:
     /// they stay unset (0.0.0.0 / ::).
-    pub route_source: Option<super::net::RouteSource>,
+    pub route_source: Option<crate::lang::net::RouteSource>,
     /// Step, memory and file-size budgets (`--max-steps`, `--max-memory`).
-    pub limits: super::Limits,
+    pub limits: crate::lang::Limits,
     /// Variables set before the first statement, as strings (`target` and `target6`
     /// inside `tcpcraft lab`, from its hidden `--lab-inner` option). Values only: no code
     /// comes from the environment or from another program.
@@ -62,8 +54,8 @@ pub enum Input {
 /// Where modules outside `lang` register their builtins (`session()`, `listen()`,
 /// `scan()` …). Add one line per module here; keep it the only such place.
 pub fn install_extensions(it: &mut Interp) {
-    crate::session::lang::install(it);
-    crate::scan::lang::install(it);
+    crate::app::lang_session::install(it);
+    crate::app::lang_scan::install(it);
 }
 
 /// Stand-in used until the raw-socket engine is handed in: behaves as dry-run and
@@ -176,7 +168,7 @@ pub fn finish_pcap(cfg: &Config, log: Option<PcapLog>) -> Option<u8> {
         return None;
     };
     let recs = log.borrow();
-    match super::net::write_pcap(path, &recs) {
+    match crate::lang::net::write_pcap(path, &recs) {
         Ok(()) => None,
         Err(e) => {
             eprintln!("tcpcraft: --pcap {}: {e}", path.display());
