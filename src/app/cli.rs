@@ -6,9 +6,7 @@
 
 use crate::lang::error::ErrorKind;
 use crate::lang::interp::{Interp, Options};
-use crate::lang::net::{
-    DryRun, Net, NetError, PcapLog, Recorder, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
-};
+use crate::lang::net::{DryRun, Net, PcapLog, Recorder};
 use crate::lang::value::Value;
 use crate::packet::{display, Packet};
 use std::path::PathBuf;
@@ -58,51 +56,6 @@ pub fn install_extensions(it: &mut Interp) {
     crate::app::lang_scan::install(it);
 }
 
-/// Stand-in used until the raw-socket engine is handed in: behaves as dry-run and
-/// says so once, the first time a script touches the network.
-struct NoEngine {
-    inner: DryRun,
-    told: bool,
-    quiet: bool,
-}
-
-impl NoEngine {
-    fn tell(&mut self) {
-        if !self.told && !self.quiet {
-            eprintln!("tcpcraft: the raw-socket engine is not built in yet; running as --dry-run (nothing is sent)");
-        }
-        self.told = true;
-    }
-}
-
-impl Net for NoEngine {
-    fn send(&mut self, pkts: &[Packet], opts: &SendOpts) -> Result<usize, NetError> {
-        self.tell();
-        self.inner.send(pkts, opts)
-    }
-    fn sr(&mut self, pkts: &[Packet], opts: &SrOpts) -> Result<SrResult, NetError> {
-        self.tell();
-        self.inner.sr(pkts, opts)
-    }
-    fn sr1(&mut self, pkt: &Packet, opts: &SrOpts) -> Result<Option<Reply>, NetError> {
-        self.tell();
-        self.inner.sr1(pkt, opts)
-    }
-    fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
-        self.tell();
-        self.inner.sniff(opts)
-    }
-    fn name(&self) -> &'static str {
-        "dry-run"
-    }
-    fn is_dry_run(&self) -> bool {
-        true
-    }
-    fn route_source(&mut self, dst: std::net::IpAddr) -> Option<std::net::IpAddr> {
-        self.inner.route_source(dst)
-    }
-}
-
 /// The dry-run backend printing "would send: <summary>" on standard output
 /// (nothing with `-q`; JSON with `--json`; the hexdump too with `-v`).
 pub fn dry_run_backend(cfg: &Config) -> DryRun {
@@ -129,17 +82,13 @@ pub fn dry_run_backend(cfg: &Config) -> DryRun {
     .with_route_source(route)
 }
 
-/// Build an interpreter for `cfg`. `engine` is the raw-socket backend (None until
-/// it exists, or with `--dry-run`). The returned log is `Some` with `--pcap`.
+/// Build an interpreter for `cfg`. `engine` is the raw-socket backend (`None` with
+/// `--dry-run`; a library caller that hands none gets the dry run too). The returned
+/// log is `Some` with `--pcap`.
 pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Option<PcapLog>) {
     let net: Box<dyn Net> = match (cfg.dry_run, engine) {
         (false, Some(e)) => e,
-        (true, _) => Box::new(dry_run_backend(cfg)),
-        (false, None) => Box::new(NoEngine {
-            inner: dry_run_backend(cfg),
-            told: false,
-            quiet: cfg.quiet,
-        }),
+        (true, _) | (false, None) => Box::new(dry_run_backend(cfg)),
     };
     let (net, log): (Box<dyn Net>, Option<PcapLog>) = if cfg.pcap.is_some() {
         let (r, log) = Recorder::new(net);

@@ -20,10 +20,10 @@ use crate::lang::net::interrupted;
 use crate::lang::packets::{conv_flags, conv_options, to_bytes};
 use crate::lang::{Args, Interp, Object, Value};
 use crate::net::guard;
+use crate::net::segio::RawIo;
 use crate::packet::TcpOption;
 use crate::pcap::SharedWriter;
 use crate::session::mock::DryIo;
-use crate::session::rawio::RawIo;
 use crate::session::state::{Dir, Expectation, OptPat, SegOptions};
 use crate::session::{
     ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions,
@@ -230,7 +230,7 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
         return Ok((opts, Box::new(DryIo::recording(record)), true));
     }
     let io = RawIo::new(None)
-        .map_err(|e| err(a.span, e))?
+        .map_err(|e| err(a.span, e.into()))?
         .with_pcap(SharedWriter::global());
     if RST_GUARD.load(Ordering::Relaxed) {
         let (g, _) =

@@ -31,6 +31,7 @@ pub mod netlink;
 pub mod nft;
 pub mod ring;
 pub mod route;
+pub mod segio;
 pub mod segrx;
 pub mod send;
 pub mod signals;

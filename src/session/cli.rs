@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::handshake::{self, Close, HandshakeOptions};
 use super::mock::DryIo;
-use super::rawio::RawIo;
 use super::{SegmentIo, SessionError, SessionOptions};
 use crate::net::guard;
+use crate::net::segio::RawIo;
 
 /// `tcpcraft handshake` arguments.
 #[derive(clap::Args, Debug)]
