@@ -190,7 +190,6 @@ fn main() -> ExitCode {
         eprintln!("tcpcraft: {e}; stopping rather than running with more privileges than it needs");
         return ExitCode::from(exit::SYSTEM);
     }
-    tcpcraft::app::lang_session::set_rst_guard(!cli.global.no_rst_guard);
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
         (Some(mut code), _) => {
@@ -282,11 +281,11 @@ fn main() -> ExitCode {
         Command::Handshake(args) => {
             tcpcraft::app::repl::install_sigint();
             // A dry run records what it would send, as scripts' dry runs do.
-            match shared_pcap(cli.global.pcap) {
-                Ok(w) => tcpcraft::pcap::SharedWriter::set_global(w),
+            let pcap = match shared_pcap(cli.global.pcap) {
+                Ok(w) => w,
                 Err(code) => return ExitCode::from(code),
-            }
-            let code = tcpcraft::session::cli::run(args, cli.global.dry_run);
+            };
+            let code = tcpcraft::session::cli::run(args, cli.global.dry_run, pcap);
             ExitCode::from(tcpcraft::app::repl::exit_status(code))
         }
         Command::Completions { shell } => {
@@ -394,6 +393,8 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
         },
         dry_run: g.dry_run,
         pcap: g.pcap.clone(),
+        pcap_writer: None,
+        no_rst_guard: g.no_rst_guard,
         json: g.json,
         quiet: g.quiet,
         verbose: g.verbose,
@@ -432,7 +433,7 @@ fn engine_for(cfg: &mut lang::Config) -> Result<Option<Box<dyn tcpcraft::lang::N
         return Ok(None);
     }
     let pcap_writer = shared_pcap(cfg.pcap.take())?;
-    tcpcraft::pcap::SharedWriter::set_global(pcap_writer.clone());
+    cfg.pcap_writer = pcap_writer.clone();
     let opts = tcpcraft::net::EngineOptions {
         pcap: None,
         pcap_writer,

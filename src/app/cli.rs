@@ -19,6 +19,10 @@ pub use crate::exit;
 pub struct Config {
     pub dry_run: bool,
     pub pcap: Option<PathBuf>,
+    /// The `--pcap` writer the engine and sessions share, opened once by `main`.
+    pub pcap_writer: Option<crate::pcap::SharedWriter>,
+    /// `--no-rst-guard`: sessions do not keep the kernel from resetting their connections.
+    pub no_rst_guard: bool,
     pub json: bool,
     pub quiet: bool,
     pub verbose: bool,
@@ -51,8 +55,14 @@ pub enum Input {
 
 /// Where modules outside `lang` register their builtins (`session()`, `listen()`,
 /// `scan()` …). Add one line per module here; keep it the only such place.
-pub fn install_extensions(it: &mut Interp) {
-    crate::app::lang_session::install(it);
+pub fn install_extensions(it: &mut Interp, cfg: &Config) {
+    crate::app::lang_session::install(
+        it,
+        crate::app::lang_session::Context {
+            pcap: cfg.pcap_writer.clone(),
+            no_rst_guard: cfg.no_rst_guard,
+        },
+    );
     crate::app::lang_scan::install(it);
 }
 
@@ -104,7 +114,7 @@ pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Optio
         color: cfg.color,
     };
     it.limits = cfg.limits.clone();
-    install_extensions(&mut it);
+    install_extensions(&mut it, cfg);
     for (name, value) in &cfg.predefined {
         it.set_var(name, Value::str(value));
     }

@@ -63,7 +63,8 @@ use crate::exit::{FAILED, OK, SIGINT, SYSTEM, USAGE};
 /// Runs the command; prints the steps, the answer and the ladder on stdout, errors
 /// on stderr; returns the exit status. A dry run sends nothing and installs nothing:
 /// it shows the SYN that would open the connection and stops there.
-pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
+/// `pcap`: the `--pcap` writer, if any (a dry run records what it would send there).
+pub fn run(args: HandshakeArgs, dry_run: bool, pcap: Option<crate::pcap::SharedWriter>) -> u8 {
     let mut err = std::io::stderr();
     let (dst, port) = match resolve(&args.target, args.ipv6) {
         Ok(t) => t,
@@ -87,7 +88,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         }
     };
     let io: Box<dyn SegmentIo> = if dry_run {
-        let record = crate::pcap::SharedWriter::global().map(|w| -> super::mock::DryRecord {
+        let record = pcap.clone().map(|w| -> super::mock::DryRecord {
             Box::new(move |t, bytes: &[u8]| {
                 let _ = w.write_now(t, bytes);
             })
@@ -95,7 +96,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         Box::new(DryIo::recording(record))
     } else {
         match RawIo::new(None) {
-            Ok(io) => Box::new(io.with_pcap(crate::pcap::SharedWriter::global())),
+            Ok(io) => Box::new(io.with_pcap(pcap)),
             Err(e) => {
                 let _ = writeln!(err, "tcpcraft handshake: {e}");
                 return SYSTEM;
