@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../fuzz"
 secs=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(dissect pcap filter lang_parse lang_eval)
+[ ${#targets[@]} -gt 0 ] || targets=(dissect pcap filter lang_parse lang_eval oracle)
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
 export RUSTC_BOOTSTRAP=1
 # The language's evaluator keeps closures' scopes alive (a known, bounded leak): no leak checks.
@@ -18,6 +18,7 @@ export ASAN_OPTIONS=detect_leaks=0
 for t in "${targets[@]}"; do
   case "$t" in
     lang_parse | lang_eval) seeds=seeds/lang ;;
+    oracle) seeds=seeds/dissect ;;
     *) seeds=seeds/$t ;;
   esac
   mkdir -p "corpus/$t"

@@ -13,6 +13,8 @@ pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
 pub mod link;
+#[cfg(any(test, feature = "oracle"))]
+pub mod oracle;
 pub mod tcp;
 pub mod udp;
 pub mod view;

@@ -337,6 +337,48 @@ mod props {
             prop_assert_eq!(q.to_bytes(), b);
         }
 
+        /// pnet_packet reads every header field of what tcpcraft builds as tcpcraft does.
+        #[test]
+        fn pnet_agrees_on_built_packets(
+            t in tcp(), src in any::<[u8; 4]>(), dst in any::<[u8; 4]>(),
+            (ttl, tos, id, flags, frag) in (any::<u8>(), any::<u8>(), any::<u16>(), 0u8..8, 0u16..0x2000),
+            sport in any::<u16>(), dport in any::<u16>(), fl in 0u32..0x100000,
+            (itype, icode) in any::<(u8, u8)>(),
+            payload in proptest::collection::vec(any::<u8>(), 0..64)
+        ) {
+            let ip4 = Ipv4Repr { src: Some(src.into()), dst: dst.into(), ttl, tos, id, flags, frag, ..Default::default() };
+            let ip6 = Ipv6Repr { src: Some("2001:db8:198:18::1".parse().unwrap()), fl, ..Default::default() };
+            let udp = UdpRepr { sport, dport, ..Default::default() };
+            let icmp = IcmpRepr { r#type: itype, code: icode, ..Default::default() };
+            for layers in [
+                vec![Layer::Ipv4(ip4.clone()), Layer::Tcp(t.clone())],
+                vec![Layer::Ipv6(ip6.clone()), Layer::Tcp(t)],
+                vec![Layer::Ipv4(ip4.clone()), Layer::Udp(udp.clone())],
+                vec![Layer::Ipv6(ip6), Layer::Udp(udp)],
+                vec![Layer::Ipv4(ip4), Layer::Icmp(icmp)],
+            ] {
+                let mut layers = layers;
+                if !payload.is_empty() { layers.push(Layer::Raw(payload.clone())); }
+                let b = Packet::new(layers).to_bytes();
+                let wrong = super::super::oracle::disagreements(&b);
+                prop_assert!(wrong.is_empty(), "{:?} in {}", wrong, hex::encode(&b));
+            }
+        }
+
+        /// … and of arbitrary bytes that start like an IP header.
+        #[test]
+        fn pnet_agrees_on_arbitrary_ip_bytes(
+            v in prop_oneof![Just(0x45u8), Just(0x46), Just(0x4f), Just(0x60), any::<u8>()],
+            proto in prop_oneof![Just(6u8), Just(17), Just(1), any::<u8>()],
+            mut b in proptest::collection::vec(any::<u8>(), 0..120)
+        ) {
+            if let Some(x) = b.get_mut(0) { *x = v; }
+            if let Some(x) = b.get_mut(9) { *x = proto; }
+            if let Some(x) = b.get_mut(6) { if v >> 4 == 6 { *x = proto; } }
+            let wrong = super::super::oracle::disagreements(&b);
+            prop_assert!(wrong.is_empty(), "{:?} in {}", wrong, hex::encode(&b));
+        }
+
         #[test]
         fn arbitrary_bytes_round_trip(b in proptest::collection::vec(any::<u8>(), 0..200)) {
             for link in [LinkType::Ethernet, LinkType::RawIp, LinkType::Sll] {

@@ -8,7 +8,7 @@ use std::net::UdpSocket;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::{can_run, in_netns, Bed};
 
 /// Datagrams from the server to 198.18.0.1:9, every 50 ms for `secs` seconds.

@@ -1025,7 +1025,11 @@ fn syn_acks_half_a_second_to_two_seconds_late_are_counted() {
     );
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("late.py");
-    std::fs::write(&script, include_str!("../scripts/testbed_late_synack.py")).expect("script");
+    std::fs::write(
+        &script,
+        include_str!("../../scripts/testbed_late_synack.py"),
+    )
+    .expect("script");
     let mut responder = bed
         .server_cmd("python3")
         .arg(&script)

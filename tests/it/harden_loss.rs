@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-mod testbed;
+use crate::testbed;
 use testbed::Faults;
 
 const EXE: &str = env!("CARGO_BIN_EXE_tcpcraft");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::{can_run, in_netns, Bed};
 
 /// Root, ip/nft/ss, and tcpdump to read the file back.

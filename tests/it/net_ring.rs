@@ -1,7 +1,7 @@
 //! The scanner's paths: sendmmsg batches on AF_PACKET and the TPACKET_V3 ring with a
 //! tcpcraft-compiled BPF filter, in the test bed.
 
-mod testbed;
+use crate::testbed;
 
 use std::collections::HashSet;
 use std::net::IpAddr;

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Output};
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::{can_run, in_netns, Bed};
 
 /// A Linux server on `addr` in namespace `ns` for one connection: echoes what it

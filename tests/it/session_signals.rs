@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::{can_run, Bed};
 
 /// Starts a script in the client namespace and waits until its guard is installed.

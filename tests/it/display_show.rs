@@ -7,7 +7,7 @@ use tcpcraft::packet::{Ipv4Repr, Layer, LinkType, Packet, TcpFlags, TcpOption, T
 
 /// A vector from tests/fixtures/vectors.txt (made with scapy by scripts/gen_vectors.py).
 fn vector(name: &str) -> Vec<u8> {
-    let text = include_str!("fixtures/vectors.txt");
+    let text = include_str!("../fixtures/vectors.txt");
     let line = text
         .lines()
         .find(|l| l.split_whitespace().next() == Some(name))
@@ -212,7 +212,7 @@ fn a_hand_built_packet_shows_its_computed_fields() {
 
 #[test]
 fn every_vector_shows_every_layer_without_panicking() {
-    for line in include_str!("fixtures/vectors.txt").lines() {
+    for line in include_str!("../fixtures/vectors.txt").lines() {
         let mut it = line.split_whitespace();
         let (Some(name), Some(_), Some(h)) = (it.next(), it.next(), it.next()) else {
             continue;

@@ -122,7 +122,7 @@ fn the_varied_capture_is_varied() {
 }
 
 /// Any capture against its tcpdump text, for exploring: `TCPCRAFT_PCAP=/path/x.pcap
-/// cargo test --test display_tcpdump -- --ignored` (with `/path/x.pcap.txt` beside it,
+/// cargo test --test it display_tcpdump -- --ignored` (with `/path/x.pcap.txt` beside it,
 /// from `tcpdump -n -t -S -r`).
 #[test]
 #[ignore = "needs TCPCRAFT_PCAP"]

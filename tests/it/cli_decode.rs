@@ -28,7 +28,7 @@ const SYN: &str = "4500003c000100004006ee93c6120001c61200029c400050000003e800000
 fn vectors_pcap(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("v.pcap");
     let mut w = tcpcraft::pcap::Writer::create(&path, tcpcraft::pcap::linktype::RAW).unwrap();
-    for line in include_str!("fixtures/vectors.txt").lines() {
+    for line in include_str!("../fixtures/vectors.txt").lines() {
         let mut it = line.split_whitespace();
         let name = it.next().unwrap();
         let hx = it.nth(1).unwrap();
@@ -83,7 +83,7 @@ fn one_line_per_packet_in_a_pcap() {
     let path = vectors_pcap(dir.path());
     let o = tcpcraft(&["decode", path.to_str().unwrap()], None);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let n = include_str!("fixtures/vectors.txt")
+    let n = include_str!("../fixtures/vectors.txt")
         .lines()
         .filter(|l| !(l.starts_with("ether_") || l.starts_with("sll_") || l.starts_with("arp_")))
         .count();

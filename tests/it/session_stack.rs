@@ -10,7 +10,7 @@ use std::process::Output;
 
 use tcpcraft::net::testbed::{Bed, BedConfig, Faults};
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::can_run;
 
 /// The opening every case starts from: a handshake with timestamps, to the HTTP server.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use tcpcraft::net::testbed::{Bed, BedConfig, Faults};
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::can_run;
 
 /// Who opens the connection.

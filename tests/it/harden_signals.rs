@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-mod testbed;
+use crate::testbed;
 use testbed::Bed;
 
 const EXE: &str = env!("CARGO_BIN_EXE_tcpcraft");

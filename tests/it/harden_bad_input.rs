@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-mod testbed;
+use crate::testbed;
 
 const EXE: &str = env!("CARGO_BIN_EXE_tcpcraft");
 

@@ -2,7 +2,7 @@
 //! too) against the test bed: unset addresses are filled from the route, set ones leave
 //! as given, answers are matched on the IP packet, the probe comes back as the frame.
 
-mod testbed;
+use crate::testbed;
 
 use std::process::{Command, Output};
 

@@ -7,7 +7,7 @@ use tcpcraft::packet::display::{json, summary};
 use tcpcraft::packet::{Ipv6Repr, Layer, LinkType, Packet, TcpOption, TcpRepr};
 
 fn vector(name: &str) -> Vec<u8> {
-    let text = include_str!("fixtures/vectors.txt");
+    let text = include_str!("../fixtures/vectors.txt");
     let line = text
         .lines()
         .find(|l| l.split_whitespace().next() == Some(name))

@@ -20,7 +20,7 @@ use tcpcraft::net::segio::RawIo;
 use tcpcraft::session::mock::segment;
 use tcpcraft::session::SegmentIo;
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::{can_run, in_netns, sh, Bed};
 
 const C4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
@@ -174,7 +174,12 @@ fn guard_vanishes_after_sigkill_and_stale_tables_are_removed() {
     let bed = Bed::new();
     let exe = std::env::current_exe().expect("test binary");
     let mut child = Command::new(exe)
-        .args(["--exact", "guard_holder", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "session_guard::guard_holder",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("TCPCRAFT_GUARD_HOLDER", &bed.client)
         .stdout(Stdio::piped())
         .spawn()

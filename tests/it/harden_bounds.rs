@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tcpcraft::net::engine::{Engine, EngineOptions, StoreLimit};
 
-mod testbed;
+use crate::testbed;
 use testbed::Bed;
 
 const EXE: &str = env!("CARGO_BIN_EXE_tcpcraft");

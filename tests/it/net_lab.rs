@@ -1,8 +1,6 @@
 //! `tcpcraft lab` end to end: the language drives the engine inside the practice network,
 //! and nothing is left behind — after a normal exit, after SIGTERM, and after a crash.
 
-mod testbed;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

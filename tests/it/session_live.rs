@@ -18,7 +18,7 @@ use tcpcraft::packet::TcpFlags;
 use tcpcraft::session::state::{Expectation, State};
 use tcpcraft::session::{SendRequest, Session, SessionOptions};
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::{can_run, in_netns, Bed};
 
 const C4: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1));

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-mod session_bed;
+use crate::session_bed;
 use session_bed::can_run;
 
 #[test]

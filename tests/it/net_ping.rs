@@ -1,7 +1,7 @@
 //! `tcpcraft ping` against the test bed: hping3's lines for TCP, UDP and ICMP answers
 //! over IPv4 and IPv6, the statistics, and exit status 1 when nothing answers.
 
-mod testbed;
+use crate::testbed;
 
 use std::process::{Command, Output};
 

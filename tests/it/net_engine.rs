@@ -1,7 +1,7 @@
 //! The engine against real Linux TCP/IP stacks in the test bed (run as root; see
 //! tests/testbed/mod.rs for how they skip or fail without it).
 
-mod testbed;
+use crate::testbed;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::Command;

@@ -21,7 +21,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod testbed;
+use crate::testbed;
 use testbed::Bed;
 
 const EXE: &str = env!("CARGO_BIN_EXE_tcpcraft");
