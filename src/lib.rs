@@ -20,4 +20,5 @@ pub mod privileges;
 pub mod repl;
 pub mod scan;
 pub mod session;
+pub mod trace;
 pub mod userfile;

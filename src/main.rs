@@ -112,6 +112,9 @@ enum Command {
     /// hping3-style probes: a TCP SYN (or -A -F -R -P -U, -1 ICMP, -2 UDP) every second,
     /// each answer on a line, statistics at the end
     Ping(Box<tcpcraft::ping::PingArgs>),
+    /// TCP traceroute (tcptraceroute, hping3 --traceroute): one SYN per TTL, all sent
+    /// together; hops, round trips, and what ended it (--proto udp|icmp, --json)
+    Trace(Box<tcpcraft::trace::TraceArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -239,6 +242,16 @@ fn main() -> ExitCode {
             ),
             Err(m) => {
                 eprintln!("tcpcraft: ping: {m}");
+                ExitCode::from(exit::USAGE)
+            }
+        },
+        Command::Trace(args) => match tcpcraft::trace::script_args(&args, cli.global.json) {
+            Ok(v) => lang_run(
+                lang_cfg,
+                Input::Builtin(tcpcraft::trace::NAME, tcpcraft::trace::SCRIPT, v),
+            ),
+            Err(m) => {
+                eprintln!("tcpcraft: trace: {m}");
                 ExitCode::from(exit::USAGE)
             }
         },

@@ -970,7 +970,7 @@ fn sr_opts(a: &mut Args) -> Result<SrOpts> {
     })
 }
 
-fn net_err(span: Span, e: NetError) -> super::error::Error {
+pub(super) fn net_err(span: Span, e: NetError) -> super::error::Error {
     match e {
         NetError::Interrupted => error(span, ErrorKind::Interrupted),
         NetError::Refused(m) => error(span, ErrorKind::Value(m)),
