@@ -460,6 +460,12 @@ pub fn install(it: &mut Interp) {
             let opts = sr_opts(a)?;
             a.finish(1)?;
             let pkts = to_packets(&v, a.span_of(0))?;
+            // The fragments of one datagram: sent as they are, the datagram's answer.
+            if let Some(r) =
+                super::fragment::sr1(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?
+            {
+                return Ok(r);
+            }
             let [p] = pkts.as_slice() else {
                 return Err(a.err(format!(
                     "sr1() sends one packet, got {} (use sr() for many)",
@@ -478,7 +484,7 @@ pub fn install(it: &mut Interp) {
             let opts = sr_opts(a)?;
             a.finish(1)?;
             let pkts = to_packets(&v, a.span_of(0))?;
-            let r = it.net.sr(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
+            let r = super::fragment::sr(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?;
             Ok(Value::Handle(Rc::new(SrAnswer {
                 answered: Value::list(
                     r.answered

@@ -315,6 +315,7 @@ impl Interp {
         builtins::install(&mut it);
         packets::install(&mut it);
         super::trace::install(&mut it);
+        super::fragment::install(&mut it);
         it
     }
 

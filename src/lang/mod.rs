@@ -8,6 +8,7 @@ pub mod ast;
 pub mod builtins;
 pub mod cli;
 pub mod error;
+pub mod fragment;
 pub mod interp;
 pub mod lexer;
 pub mod net;

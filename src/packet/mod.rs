@@ -9,6 +9,7 @@
 pub mod checksum;
 pub mod display;
 pub mod flags;
+pub mod fragment;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
