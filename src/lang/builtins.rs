@@ -448,7 +448,7 @@ pub fn install(it: &mut Interp) {
             let opts = send_opts(a)?;
             a.finish(1)?;
             let pkts = to_packets(&v, a.span_of(0))?;
-            let n = it.net.send(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
+            let n = super::fuzz::send(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?;
             Ok(Value::Int(n as i64))
         },
     );
@@ -459,7 +459,7 @@ pub fn install(it: &mut Interp) {
             let v = a.require(0, "packet")?;
             let opts = sr_opts(a)?;
             a.finish(1)?;
-            let pkts = to_packets(&v, a.span_of(0))?;
+            let pkts = super::fuzz::drawn(it, to_packets(&v, a.span_of(0))?);
             // The fragments of one datagram: sent as they are, the datagram's answer.
             if let Some(r) =
                 super::fragment::sr1(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?
@@ -483,7 +483,7 @@ pub fn install(it: &mut Interp) {
             let v = a.require(0, "packets")?;
             let opts = sr_opts(a)?;
             a.finish(1)?;
-            let pkts = to_packets(&v, a.span_of(0))?;
+            let pkts = super::fuzz::drawn(it, to_packets(&v, a.span_of(0))?);
             let r = super::fragment::sr(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?;
             Ok(Value::Handle(Rc::new(SrAnswer {
                 answered: Value::list(

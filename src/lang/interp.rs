@@ -316,6 +316,7 @@ impl Interp {
         packets::install(&mut it);
         super::trace::install(&mut it);
         super::fragment::install(&mut it);
+        super::fuzz::install(&mut it);
         it
     }
 
@@ -873,6 +874,7 @@ impl Interp {
                 .iter()
                 .map(|l| {
                     Value::packet(crate::packet::Packet {
+                        given: Default::default(),
                         layers: vec![l.clone()],
                     })
                 })

@@ -9,6 +9,7 @@ pub mod builtins;
 pub mod cli;
 pub mod error;
 pub mod fragment;
+pub mod fuzz;
 pub mod interp;
 pub mod lexer;
 pub mod net;
