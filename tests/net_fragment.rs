@@ -168,3 +168,42 @@ print(r)
         "the overlap counted as a reassembly failure"
     );
 }
+
+/// `tcpcraft ping -f` (hping3's --frag): 16-byte fragments. IPv4 reassembles them and
+/// answers; IPv6 refuses a first fragment without the whole TCP header (RFC 8200 §4.5)
+/// with a parameter problem, until --mtu leaves room for it.
+#[test]
+fn ping_frag_v4_and_v6() {
+    let Some(bed) = testbed::standard("frag_ping") else {
+        return;
+    };
+    let ping = |args: &[&str]| {
+        let out: Output = bed
+            .client_cmd(env!("CARGO_BIN_EXE_tcpcraft"))
+            .arg("ping")
+            .args(args)
+            .output()
+            .expect("run tcpcraft");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        eprintln!("{args:?}\n{text}{}", String::from_utf8_lossy(&out.stderr));
+        (out.status.code(), text)
+    };
+    let (code, out) = ping(&["198.18.0.2", "-f", "-p", "80", "-c", "2", "-i", "0.05"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.matches("flags=SA").count(), 2, "{out}");
+    let (code, out) = ping(&["2001:db8:198:18::2", "-f", "-p", "80", "-c", "1"]);
+    assert_eq!(code, Some(0), "an ICMPv6 error is an answer");
+    assert!(
+        out.contains("ICMPv6 type 4 code 3 from ip=2001:db8:198:18::2"),
+        "{out}"
+    );
+    let (code, out) = ping(&["2001:db8:198:18::2", "--mtu", "8", "-d", "24", "-c", "1"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("ICMPv6 type 4 code 3"), "8 bytes: {out}");
+    let (code, out) = ping(&["2001:db8:198:18::2", "--mtu", "24", "-d", "24", "-c", "1"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("flags=SA"),
+        "24 bytes hold the TCP header: {out}"
+    );
+}
