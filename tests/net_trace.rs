@@ -244,3 +244,24 @@ fn language_traceroute_value_and_no_half_open_left() {
         "the client's kernel sent no RST of its own: {listing}"
     );
 }
+
+/// Not a test: builds a chain and runs `$TCPCRAFT_CHAIN_SCRIPT` (a shell script) in its
+/// client namespace, for side-by-side runs with scapy and hping3 on the same hops
+/// (`cargo test --test net_trace chain_shell -- --ignored --nocapture`). The chain is
+/// removed when the script ends.
+#[test]
+#[ignore = "manual comparisons"]
+fn chain_shell() {
+    let Some(chain) = testbed::chain("trace_shell") else {
+        return;
+    };
+    let script = std::env::var("TCPCRAFT_CHAIN_SCRIPT").expect("TCPCRAFT_CHAIN_SCRIPT");
+    let out = chain
+        .client_cmd("bash")
+        .arg(script)
+        .env("TCPCRAFT", env!("CARGO_BIN_EXE_tcpcraft"))
+        .output()
+        .expect("bash");
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+}

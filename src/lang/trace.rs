@@ -327,20 +327,24 @@ impl Trace {
             _ => format!(" port {}", p.dport),
         };
         let mut s = format!(
-            "traceroute to {}{} ({}), TTL {} to {}\n hop  address                  rtt         answer\n",
+            "traceroute to {}{} ({}), TTL {} to {}\n{:>4}  {:<24} {:>11}  {}\n",
             p.target,
             port,
             p.proto.name(),
             p.minttl,
-            p.maxttl
+            p.maxttl,
+            "hop",
+            "address",
+            "rtt",
+            "answer"
         );
         for h in &self.hops {
             match (h.addr, h.rtt) {
                 (Some(a), Some(r)) => s.push_str(&format!(
-                    "{:>4}  {:<23}  {:>8.3} ms  {}\n",
+                    "{:>4}  {:<24} {:>11}  {}\n",
                     h.ttl,
                     a.to_string(),
-                    r * 1000.0,
+                    format!("{:.3} ms", r * 1000.0),
                     h.what
                 )),
                 _ => s.push_str(&format!("{:>4}  *\n", h.ttl)),
