@@ -265,3 +265,43 @@ fn chain_shell() {
     println!("{}", String::from_utf8_lossy(&out.stdout));
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The chain's four namespaces are gone after it is dropped, also when the test holding
+/// it panics.
+#[test]
+fn chain_namespaces_are_removed_on_drop_and_on_panic() {
+    let Some(chain) = testbed::chain("trace_cleanup") else {
+        return;
+    };
+    let names = [
+        chain.client.clone(),
+        chain.r1.clone(),
+        chain.r2.clone(),
+        chain.server.clone(),
+    ];
+    let exists = |n: &str| std::path::Path::new("/run/netns").join(n).exists();
+    assert!(names.iter().all(|n| exists(n)), "{names:?}");
+    drop(chain);
+    assert!(
+        names.iter().all(|n| !exists(n)),
+        "left after drop: {names:?}"
+    );
+    let r = std::panic::catch_unwind(|| {
+        let c = testbed::chain("trace_cleanup_panic").expect("a chain");
+        let names = [
+            c.client.clone(),
+            c.r1.clone(),
+            c.r2.clone(),
+            c.server.clone(),
+        ];
+        std::panic::panic_any(names);
+    });
+    let names = r
+        .expect_err("it panicked")
+        .downcast::<[String; 4]>()
+        .expect("the names");
+    assert!(
+        names.iter().all(|n| !exists(n)),
+        "left after a panic: {names:?}"
+    );
+}

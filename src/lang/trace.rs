@@ -538,3 +538,95 @@ fn traceroute(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let t = run(it, plan, timeout).map_err(|e| super::builtins::net_err(a.span, e))?;
     Ok(Value::Handle(Rc::new(TraceValue(t))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(proto: Proto, target: &str) -> Plan {
+        Plan {
+            target: target.parse().unwrap(),
+            proto,
+            dport: 80,
+            minttl: 2,
+            maxttl: 4,
+            sport: 40000,
+            seq: 100,
+        }
+    }
+
+    #[test]
+    fn one_probe_per_ttl_each_told_apart() {
+        let p = plan(Proto::Tcp, "198.18.3.2").probes();
+        assert_eq!(p.len(), 3);
+        let ttls: Vec<u8> = p.iter().map(|x| x.ipv4().unwrap().ttl).collect();
+        assert_eq!(ttls, [2, 3, 4]);
+        let sports: Vec<u16> = p.iter().map(|x| x.tcp().unwrap().sport).collect();
+        assert_eq!(sports, [40000, 40001, 40002]);
+        let seqs: Vec<u32> = p.iter().map(|x| x.tcp().unwrap().seq).collect();
+        assert_eq!(seqs, [102, 103, 104]);
+        let p = plan(Proto::Icmp, "2001:db8:198:18::3:2").probes();
+        assert_eq!(p[0].ipv6().unwrap().hlim, 2);
+        assert_eq!(
+            (p[0].icmpv6().unwrap().id, p[2].icmpv6().unwrap().seq),
+            (40000, 4)
+        );
+        let p = plan(Proto::Udp, "198.18.3.2").probes();
+        assert_eq!(p[1].udp().unwrap().sport, 40001);
+    }
+
+    fn parsed(hex_bytes: &[u8]) -> Packet {
+        Packet::parse(hex_bytes, crate::packet::LinkType::RawIp).0
+    }
+
+    #[test]
+    fn answers_in_words() {
+        let probe = plan(Proto::Tcp, "198.18.3.2").probes().remove(0);
+        let quote = probe.to_bytes();
+        let icmp = |ty: u8, code: u8| {
+            let mut p = Packet::new(vec![
+                Layer::Ipv4(Ipv4Repr {
+                    src: Some("198.18.1.2".parse().unwrap()),
+                    dst: "198.18.1.1".parse().unwrap(),
+                    ..Ipv4Repr::default()
+                }),
+                Layer::Icmp(IcmpRepr {
+                    r#type: ty,
+                    code,
+                    chksum: None,
+                    id: 0,
+                    seq: 0,
+                }),
+            ]);
+            p.layers.push(Layer::Raw(quote.clone()));
+            parsed(&p.to_bytes())
+        };
+        assert_eq!(classify(&icmp(11, 0), 80).0, "time-exceeded");
+        let (k, w, end) = classify(&icmp(3, 3), 80);
+        assert_eq!(
+            (k, w.as_str(), end),
+            ("unreachable", "ICMP port unreachable (code 3)", true)
+        );
+        assert_eq!(
+            classify(&icmp(3, 13), 80).1,
+            "ICMP administratively prohibited (code 13)"
+        );
+        let reply = |flags: u16| {
+            Packet::new(vec![
+                Layer::Ipv4(Ipv4Repr::default()),
+                Layer::Tcp(TcpRepr {
+                    flags: TcpFlags(flags),
+                    ..TcpRepr::default()
+                }),
+            ])
+        };
+        assert_eq!(
+            classify(&reply(TcpFlags::SYN | TcpFlags::ACK), 80).1,
+            "SYN-ACK: port 80 open"
+        );
+        assert_eq!(
+            classify(&reply(TcpFlags::RST | TcpFlags::ACK), 22).1,
+            "RST: port 22 closed"
+        );
+    }
+}
