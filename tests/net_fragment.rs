@@ -143,9 +143,8 @@ a = sr(t, timeout=1)
 print(len(a.answered), a.answered[0].icmpv6.type, a.answered[0].icmpv6.code)
 # RFC 5722: an overlapping fragment discards the datagram.
 h = fragment(IPv6(dst="2001:db8:198:18::2")/TCP(dport=80, sport=40023, seq=11, options=o), 24)
-hdr = h[1].load[0:8]
-evil = h[1].copy()
-evil.load = hdr[0:2] + bytes([0, 17]) + hdr[4:8] + b"XXXXXXXXXXXXXXXX"
+evil = frag6(h[1], offset=2, m=true)
+evil.load = evil.load[0:8] + b"XXXXXXXXXXXXXXXX"
 r = sr1([h[0], evil, h[1]], timeout=1)
 print(r)
 "#,

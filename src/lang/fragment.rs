@@ -8,7 +8,7 @@ use super::error::Result;
 use super::interp::{Args, Interp};
 use super::value::Value;
 use crate::packet::fragment::{self, Frag6, Overlap};
-use crate::packet::Packet;
+use crate::packet::{Layer, Packet};
 
 pub fn install(it: &mut Interp) {
     it.register(
@@ -25,6 +25,11 @@ pub fn install(it: &mut Interp) {
         "defragment",
         "defragment(packets, overlap=\"linux\"|\"first\"|\"last\"): reassemble as a receiver would; datagrams, then non-fragments, then fragments left over",
         defrag,
+    );
+    it.register(
+        "frag6",
+        "frag6(p): an IPv6 fragment's header as {nh, offset, m, id}; frag6(p, offset=, m=, id=, nh=): a copy with those changed",
+        frag6,
     );
     it.register(
         "frag6hdr",
@@ -121,6 +126,59 @@ fn frag6hdr(_: &mut Interp, a: &mut Args) -> Result<Value> {
         id: id as u32,
     };
     Ok(Value::bytes(&h.bytes()))
+}
+
+/// `frag6(p)` reads an IPv6 fragment's Fragment header; with keywords, rewrites it.
+fn frag6(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let v = a.require(0, "p")?;
+    let offset = a.int(usize::MAX, "offset")?;
+    let m = a.kw("m").map(|v| v.truthy());
+    let id = a.int(usize::MAX, "id")?;
+    let nh = a.int(usize::MAX, "nh")?;
+    a.finish(1)?;
+    let not_frag = || {
+        a.err("frag6() takes an IPv6 fragment: IPv6(nh=44)/Raw(frag6hdr(...) + data), as fragment() makes")
+    };
+    let p = v.as_packet().cloned().ok_or_else(not_frag)?;
+    let (Some(Layer::Ipv6(_)), Some(Layer::Raw(load))) = (p.layers.first(), p.layers.get(1)) else {
+        return Err(not_frag());
+    };
+    if p.to_bytes().get(6) != Some(&fragment::NH_FRAGMENT) {
+        return Err(not_frag());
+    }
+    let mut h = Frag6::parse(load).ok_or_else(not_frag)?;
+    if offset.is_none() && m.is_none() && id.is_none() && nh.is_none() {
+        return Ok(Value::dict(vec![
+            ("nh", Value::Int(i64::from(h.nh))),
+            ("offset", Value::Int(i64::from(h.offset))),
+            ("m", Value::Bool(h.m)),
+            ("id", Value::Int(i64::from(h.id))),
+        ]));
+    }
+    let range = |v: i64, max: i64, name: &str| {
+        if (0..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(a.err(format!("frag6(): {name} must be 0..={max}, not {v}")))
+        }
+    };
+    if let Some(o) = offset {
+        h.offset = range(o, 0x1fff, "offset")? as u16;
+    }
+    if let Some(m) = m {
+        h.m = m;
+    }
+    if let Some(i) = id {
+        h.id = range(i, i64::from(u32::MAX), "id")? as u32;
+    }
+    if let Some(n) = nh {
+        h.nh = range(n, 255, "nh")? as u8;
+    }
+    let mut q = p.clone();
+    if let Some(Layer::Raw(l)) = q.layers.get_mut(1) {
+        l[..fragment::FRAG6_LEN].copy_from_slice(&h.bytes());
+    }
+    Ok(Value::packet(q))
 }
 
 /// For `sr`: the datagram each group of fragments makes (to match answers against), and
