@@ -108,6 +108,10 @@ pub fn fragment(p: &Packet, size: usize, id: u32) -> Result<Vec<Packet>, FragErr
                         ..ip.clone()
                     };
                     h.flags &= !(flag::DF | flag::MF);
+                    if i > 0 || base > 0 {
+                        // RFC 791: only options with the copied flag go past the first.
+                        h.options = copied_options(&ip.options);
+                    }
                     if i + 1 < n || last_mf {
                         h.flags |= flag::MF;
                     }
@@ -147,6 +151,31 @@ pub fn fragment(p: &Packet, size: usize, id: u32) -> Result<Vec<Packet>, FragErr
         }
         _ => Err(FragError::NotIp),
     }
+}
+
+/// The IPv4 options whose copied flag (0x80) is set, as RFC 791 wants them in every
+/// fragment after the first (source routes and security are; record route and
+/// timestamps are not). Stops at end-of-list or at a length that does not fit.
+pub fn copied_options(opts: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&t) = opts.get(i) {
+        match t {
+            0 => break,
+            1 => i += 1,
+            _ => {
+                let len = usize::from(opts.get(i + 1).copied().unwrap_or(0));
+                if len < 2 || i + len > opts.len() {
+                    break;
+                }
+                if t & 0x80 != 0 {
+                    out.extend_from_slice(&opts[i..i + len]);
+                }
+                i += len;
+            }
+        }
+    }
+    out
 }
 
 /// What a receiver does with overlapping fragments.
@@ -511,6 +540,22 @@ mod tests {
         g.insert(1, g[0].clone());
         let d = defragment(&g, Overlap::Linux);
         assert_eq!(d.packets[0].to_bytes(), p.to_bytes());
+    }
+
+    #[test]
+    fn only_copied_options_follow_the_first_fragment() {
+        // NOP, record route (7: not copied), loose source route (131: copied).
+        let opts = [1, 7, 7, 4, 0, 0, 0, 0, 131, 7, 4, 198, 18, 3, 2, 0];
+        assert_eq!(copied_options(&opts), [131, 7, 4, 198, 18, 3, 2]);
+        let mut p = syn4();
+        if let Some(ip) = p.ipv4_mut() {
+            ip.options = opts.to_vec();
+        }
+        let f = fragment(&p, 16, 0).unwrap();
+        assert_eq!(f[0].ipv4().unwrap().options, opts);
+        assert_eq!(f[1].ipv4().unwrap().options, [131, 7, 4, 198, 18, 3, 2]);
+        assert_eq!(f[1].ipv4().unwrap().header_len(), 28);
+        assert_eq!(copied_options(&[68, 40, 5]), Vec::<u8>::new(), "bad length");
     }
 
     #[test]
