@@ -94,6 +94,10 @@ pub fn send(
     let mut left = opts.count;
     let mut n = 0;
     while left > 0 {
+        // Ctrl-C between batches: a long fuzz run stops within one batch.
+        if super::net::interrupted() {
+            return Err(NetError::Interrupted);
+        }
         let rounds = left.min(CHUNK.max(1));
         let mut batch = Vec::with_capacity(pkts.len() * rounds as usize);
         for _ in 0..rounds {
