@@ -950,9 +950,12 @@ pub fn set_indexed_field(
     let Some(pos) = p.layers.iter().position(|l| layer_kind(l) == Some(k)) else {
         return Ok(false);
     };
-    for l in p.layers.iter_mut().skip(pos) {
+    for (i, l) in p.layers.iter_mut().enumerate().skip(pos) {
         match set_field(l, name, v) {
-            Ok(()) => return Ok(true),
+            Ok(()) => {
+                super::fuzz::mark_set(p, i, name);
+                return Ok(true);
+            }
             Err(None) => continue,
             Err(Some(kind)) => return Err(error(vspan, kind)),
         }
