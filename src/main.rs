@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use std::io::IsTerminal;
+use tcpcraft::app::cli::{self as lang, Input};
 use tcpcraft::decode;
-use tcpcraft::lang::cli::{self as lang, Input};
 use tcpcraft::packet::LinkType;
 
 /// Counts heap bytes in use, for the scripts' memory budget (`--max-memory`).
@@ -19,11 +19,7 @@ use tcpcraft::packet::LinkType;
 static ALLOC: tcpcraft::net::sys::CountingAlloc = tcpcraft::net::sys::CountingAlloc;
 
 /// Exit statuses (see EXIT STATUS in tcpcraft(1)).
-mod exit {
-    pub const OK: u8 = 0;
-    pub const USAGE: u8 = 2;
-    pub const SYSTEM: u8 = 3;
-}
+use tcpcraft::exit;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -111,10 +107,10 @@ enum Command {
     Scan(Box<tcpcraft::scan::cli::ScanArgs>),
     /// hping3-style probes: a TCP SYN (or -A -F -R -P -U, -1 ICMP, -2 UDP) every second,
     /// each answer on a line, statistics at the end
-    Ping(Box<tcpcraft::ping::PingArgs>),
+    Ping(Box<tcpcraft::app::ping::PingArgs>),
     /// TCP traceroute (tcptraceroute, hping3 --traceroute): one SYN per TTL, all sent
     /// together; hops, round trips, and what ended it (--proto udp|icmp, --json)
-    Trace(Box<tcpcraft::trace::TraceArgs>),
+    Trace(Box<tcpcraft::app::trace::TraceArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -197,7 +193,6 @@ fn main() -> ExitCode {
         eprintln!("tcpcraft: {e}; stopping rather than running with more privileges than it needs");
         return ExitCode::from(exit::SYSTEM);
     }
-    tcpcraft::session::lang::set_rst_guard(!cli.global.no_rst_guard);
     let lang_cfg = lang_config(&cli.global);
     let command = match (cli.code, cli.command) {
         (Some(mut code), _) => {
@@ -226,29 +221,29 @@ fn main() -> ExitCode {
                 let lang = repl
                     .lang
                     .as_deref()
-                    .and_then(tcpcraft::lesson::Lang::parse)
-                    .unwrap_or_else(tcpcraft::lesson::Lang::from_env);
-                return ExitCode::from(tcpcraft::lesson::runner::run(cfg, engine, name, lang));
+                    .and_then(tcpcraft::app::lesson::Lang::parse)
+                    .unwrap_or_else(tcpcraft::app::lesson::Lang::from_env);
+                return ExitCode::from(tcpcraft::app::lesson::runner::run(cfg, engine, name, lang));
             }
-            ExitCode::from(tcpcraft::repl::run(cfg, engine))
+            ExitCode::from(tcpcraft::app::repl::run(cfg, engine))
         }
         Command::Run { file, args } => lang_run(lang_cfg, Input::File(file, args)),
         Command::Decode(args) => run_decode(args),
         Command::Scan(args) => ExitCode::from(tcpcraft::scan::cli::run(*args, cli.global.dry_run)),
-        Command::Ping(args) => match tcpcraft::ping::script_args(&args) {
+        Command::Ping(args) => match tcpcraft::app::ping::script_args(&args) {
             Ok(v) => lang_run(
                 lang_cfg,
-                Input::Builtin(tcpcraft::ping::NAME, tcpcraft::ping::SCRIPT, v),
+                Input::Builtin(tcpcraft::app::ping::NAME, tcpcraft::app::ping::SCRIPT, v),
             ),
             Err(m) => {
                 eprintln!("tcpcraft: ping: {m}");
                 ExitCode::from(exit::USAGE)
             }
         },
-        Command::Trace(args) => match tcpcraft::trace::script_args(&args, cli.global.json) {
+        Command::Trace(args) => match tcpcraft::app::trace::script_args(&args, cli.global.json) {
             Ok(v) => lang_run(
                 lang_cfg,
-                Input::Builtin(tcpcraft::trace::NAME, tcpcraft::trace::SCRIPT, v),
+                Input::Builtin(tcpcraft::app::trace::NAME, tcpcraft::app::trace::SCRIPT, v),
             ),
             Err(m) => {
                 eprintln!("tcpcraft: trace: {m}");
@@ -297,14 +292,14 @@ fn main() -> ExitCode {
             }))
         }
         Command::Handshake(args) => {
-            tcpcraft::repl::install_sigint();
+            tcpcraft::app::repl::install_sigint();
             // A dry run records what it would send, as scripts' dry runs do.
-            match shared_pcap(cli.global.pcap) {
-                Ok(w) => tcpcraft::pcap::SharedWriter::set_global(w),
+            let pcap = match shared_pcap(cli.global.pcap) {
+                Ok(w) => w,
                 Err(code) => return ExitCode::from(code),
-            }
-            let code = tcpcraft::session::cli::run(args, cli.global.dry_run);
-            ExitCode::from(tcpcraft::repl::exit_status(code))
+            };
+            let code = tcpcraft::session::cli::run(args, cli.global.dry_run, pcap);
+            ExitCode::from(tcpcraft::app::repl::exit_status(code))
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -317,7 +312,7 @@ fn main() -> ExitCode {
 /// `lab --lesson NAME`: resolved against the lessons; `--lesson list` is printed here
 /// (no lab needed) and ends the command with `Err(0)`.
 fn lab_lesson(lab: &LabCli, g: &GlobalOpts) -> Result<Option<tcpcraft::net::lab::LabLesson>, u8> {
-    use tcpcraft::lesson::{self, Lang};
+    use tcpcraft::app::lesson::{self, Lang};
     let lang = lab
         .lang
         .as_deref()
@@ -411,6 +406,8 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
         },
         dry_run: g.dry_run,
         pcap: g.pcap.clone(),
+        pcap_writer: None,
+        no_rst_guard: g.no_rst_guard,
         json: g.json,
         quiet: g.quiet,
         verbose: g.verbose,
@@ -427,12 +424,14 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
 /// Scripts, `-c` and stdin, over the raw-socket engine (unless --dry-run).
 fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
     // Ctrl-C stops a script with "interrupted" (exit 130), --dry-run included.
-    tcpcraft::repl::install_sigint();
+    tcpcraft::app::repl::install_sigint();
     let engine = match engine_for(&mut cfg) {
         Ok(e) => e,
         Err(code) => return ExitCode::from(code),
     };
-    ExitCode::from(tcpcraft::repl::exit_status(lang::run(cfg, input, engine)))
+    ExitCode::from(tcpcraft::app::repl::exit_status(lang::run(
+        cfg, input, engine,
+    )))
 }
 
 /// The raw-socket engine for the language (opened on first use; None with --dry-run).
@@ -442,17 +441,17 @@ fn engine_for(cfg: &mut lang::Config) -> Result<Option<Box<dyn tcpcraft::lang::N
     // One handler for scripts, the REPL and engine waits (also in a dry run, so that
     // `--pcap` is still written): SIGINT, SIGTERM and SIGHUP set the language's interrupt
     // flag; SIGTERM and SIGHUP then end tcpcraft with 143 / 129 (src/repl.rs).
-    tcpcraft::repl::install_sigint();
+    tcpcraft::app::repl::install_sigint();
     if cfg.dry_run {
         return Ok(None);
     }
     let pcap_writer = shared_pcap(cfg.pcap.take())?;
-    tcpcraft::pcap::SharedWriter::set_global(pcap_writer.clone());
+    cfg.pcap_writer = pcap_writer.clone();
     let opts = tcpcraft::net::EngineOptions {
         pcap: None,
         pcap_writer,
     };
-    Ok(Some(Box::new(tcpcraft::net::lang_net::RawNet::new(
+    Ok(Some(Box::new(tcpcraft::app::lang_net::RawNet::new(
         opts, cfg.quiet,
     ))))
 }
@@ -503,18 +502,48 @@ fn run_decode(args: DecodeArgs) -> ExitCode {
         LinkArg::Sll => LinkType::Sll,
     });
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = PipeWatch {
+        inner: io::BufWriter::new(stdout.lock()),
+        closed: false,
+    };
     let result = decode::run(input, format, link, &mut out);
     let flushed = out.flush();
     match result {
         Ok(_) => ExitCode::from(exit::OK),
         // A closed pipe (`| head`) is not an error.
-        Err(e) if e.0.contains("Broken pipe") => ExitCode::from(exit::OK),
+        Err(_) if out.closed => ExitCode::from(exit::OK),
         Err(e) => {
             let _ = flushed;
             eprintln!("tcpcraft: decode: {e}");
             ExitCode::from(exit::USAGE)
         }
+    }
+}
+
+/// Standard output that remembers whether the reader went away (`| head`): a closed
+/// pipe ends the output quietly, recognised by its error kind.
+struct PipeWatch<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> PipeWatch<W> {
+    fn watch<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r {
+            self.closed |= e.kind() == io::ErrorKind::BrokenPipe;
+        }
+        r
+    }
+}
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.watch(r)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.inner.flush();
+        self.watch(r)
     }
 }
 

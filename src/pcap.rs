@@ -557,9 +557,6 @@ impl<W: Write> Writer<W> {
 #[derive(Clone)]
 pub struct SharedWriter(std::sync::Arc<std::sync::Mutex<Writer<BufWriter<File>>>>);
 
-/// The process's `--pcap` writer ([`SharedWriter::set_global`]).
-static GLOBAL: std::sync::Mutex<Option<SharedWriter>> = std::sync::Mutex::new(None);
-
 impl fmt::Debug for SharedWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SharedWriter")
@@ -587,18 +584,6 @@ impl SharedWriter {
     /// ends the process next (a signal, `std::process::exit`).
     pub fn flush(&self) -> io::Result<()> {
         self.lock().flush()
-    }
-
-    /// Makes `w` the process's `--pcap` writer (the command line does, once, after
-    /// handing the same writer to the engine), for parts that record without being
-    /// handed one: sessions in scripts, the REPL and `tcpcraft handshake`.
-    pub fn set_global(w: Option<SharedWriter>) {
-        *GLOBAL.lock().unwrap_or_else(|e| e.into_inner()) = w;
-    }
-
-    /// The writer given to [`SharedWriter::set_global`], if any.
-    pub fn global() -> Option<SharedWriter> {
-        GLOBAL.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Appends one record and flushes (for callers that write one packet at a time).

@@ -16,8 +16,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tcpcraft::net::guard::RstGuard;
+use tcpcraft::net::segio::RawIo;
 use tcpcraft::session::mock::segment;
-use tcpcraft::session::rawio::RawIo;
 use tcpcraft::session::SegmentIo;
 
 mod session_bed;

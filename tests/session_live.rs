@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tcpcraft::net::guard::RstGuard;
+use tcpcraft::net::segio::RawIo;
 use tcpcraft::packet::TcpFlags;
-use tcpcraft::session::rawio::RawIo;
 use tcpcraft::session::state::{Expectation, State};
 use tcpcraft::session::{SendRequest, Session, SessionOptions};
 

@@ -142,11 +142,11 @@ impl ErrorKind {
     /// assertion/expectation, 3 for a system error, 130 for Ctrl-C, else 2.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ErrorKind::AssertionFailed(_) | ErrorKind::Expectation(_) => 1,
-            ErrorKind::Io(_) | ErrorKind::System(_) => 3,
-            ErrorKind::Interrupted => 130,
+            ErrorKind::AssertionFailed(_) | ErrorKind::Expectation(_) => crate::exit::FAILED,
+            ErrorKind::Io(_) | ErrorKind::System(_) => crate::exit::SYSTEM,
+            ErrorKind::Interrupted => crate::exit::SIGINT,
             ErrorKind::Exit(n) => *n,
-            _ => 2,
+            _ => crate::exit::USAGE,
         }
     }
 

@@ -2,11 +2,10 @@
 //!
 //! No sockets here: the network is reached only through the [`net::Net`] trait,
 //! which the dry-run backend ([`net::DryRun`]) and the engine (`src/net/`)
-//! implement. Front ends: [`cli`] (scripts, `-c`, stdin) and `crate::repl`.
+//! implement. Front ends: [`cli`] (scripts, `-c`, stdin) and `crate::app::repl`.
 
 pub mod ast;
 pub mod builtins;
-pub mod cli;
 pub mod error;
 pub mod fragment;
 pub mod fuzz;

@@ -12,27 +12,12 @@
 use crate::packet::{Layer, Packet};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Whether Ctrl-C was pressed since the last [`clear_interrupt`]. Loops, `sleep` and
-/// network waits check this.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::Relaxed)
-}
-
-/// Ask the running script to stop (called from a SIGINT handler; async-signal-safe).
-pub fn request_interrupt() {
-    INTERRUPTED.store(true, Ordering::Relaxed);
-}
-
-/// Forget an earlier Ctrl-C (the REPL calls this before each input).
-pub fn clear_interrupt() {
-    INTERRUPTED.store(false, Ordering::Relaxed);
-}
+/// Whether Ctrl-C (or SIGTERM, SIGHUP) asked the script to stop: loops, `sleep` and
+/// network waits check this. The state lives in [`crate::cancel`].
+pub use crate::cancel::{clear as clear_interrupt, interrupted, request as request_interrupt};
 
 /// A received packet matched to the probe that caused it.
 #[derive(Debug, Clone)]

@@ -456,6 +456,25 @@ impl Object for TraceValue {
     }
 }
 
+/// An address, or a host name's first address (IPv4 preferred).
+fn resolve(host: &str) -> std::result::Result<IpAddr, String> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(a) = bare.parse() {
+        return Ok(a);
+    }
+    use std::net::ToSocketAddrs;
+    let all: Vec<IpAddr> = (bare, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("traceroute(): cannot resolve {host:?}: {e}"))?
+        .map(|a| a.ip())
+        .collect();
+    all.iter()
+        .find(|a| a.is_ipv4())
+        .or(all.first())
+        .copied()
+        .ok_or_else(|| format!("traceroute(): {host:?} has no address"))
+}
+
 fn ttl_arg(a: &mut Args, name: &str, default: u8) -> Result<u8> {
     match a.int(usize::MAX, name)? {
         None => Ok(default),
@@ -482,7 +501,7 @@ fn traceroute(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let sport = a.int(usize::MAX, "sport")?;
     a.finish(2)?;
     let target = match &target {
-        Value::Str(s) => crate::scan::targets::resolve_host(s, false).map_err(|e| a.err(e))?,
+        Value::Str(s) => resolve(s).map_err(|e| a.err(e))?,
         other => {
             return Err(a.err(format!(
                 "traceroute(): target is an address or host name, not {}",

@@ -8,6 +8,7 @@ use super::ast::FnDef;
 use super::error::{error, ErrorKind, Result, Span};
 use super::interp::{Args, Env, Interp};
 use super::net::Reply;
+pub use crate::packet::display::{bytes_repr, option_pattern_text, option_text};
 use crate::packet::{Packet, TcpFlags, TcpOption};
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -294,25 +295,6 @@ pub fn fmt_float(f: f64) -> String {
     }
 }
 
-pub fn bytes_repr(b: &[u8]) -> String {
-    let mut s = String::from("b\"");
-    for &c in b {
-        match c {
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            0x20..=0x7e => s.push(c as char),
-            _ => {
-                let _ = write!(s, "\\x{c:02x}");
-            }
-        }
-    }
-    s.push('"');
-    s
-}
-
 pub fn ip_flags_text(f: u8) -> String {
     let mut parts = Vec::new();
     if f & 0b100 != 0 {
@@ -346,40 +328,6 @@ pub fn parse_ip_flags(s: &str) -> std::result::Result<u8, String> {
 }
 
 /// How an option is written in scripts: `mss(1460)`, `sack(1, 2)`, `opt(34, b"..")`.
-pub fn option_text(o: &TcpOption) -> String {
-    match o {
-        TcpOption::Eol => "eol()".into(),
-        TcpOption::Nop => "nop()".into(),
-        TcpOption::Mss(n) => format!("mss({n})"),
-        TcpOption::Wscale(n) => format!("wscale({n})"),
-        TcpOption::SackOk => "sackok()".into(),
-        TcpOption::Sack(blocks) => {
-            let v: Vec<String> = blocks.iter().map(|(l, r)| format!("{l}, {r}")).collect();
-            format!("sack({})", v.join(", "))
-        }
-        TcpOption::Timestamp(a, b) => format!("ts({a}, {b})"),
-        TcpOption::Unknown { kind, data } => format!("opt({kind}, {})", bytes_repr(data)),
-        TcpOption::Raw(data) => format!("opt_raw({})", bytes_repr(data)),
-    }
-}
-
-/// An option with `any` for the values marked in `wild` (`ts(any, 5)`), as written in
-/// an expectation.
-pub fn option_pattern_text(o: &TcpOption, wild: [bool; 2]) -> String {
-    let [w0, w1] = wild;
-    let v = |w: bool, x: String| if w { "any".to_string() } else { x };
-    match o {
-        TcpOption::Mss(m) => format!("mss({})", v(w0, m.to_string())),
-        TcpOption::Wscale(m) => format!("wscale({})", v(w0, m.to_string())),
-        TcpOption::Timestamp(a, b) => {
-            format!("ts({}, {})", v(w0, a.to_string()), v(w1, b.to_string()))
-        }
-        TcpOption::Sack(_) if w0 => "sack(any)".to_string(),
-        TcpOption::Unknown { kind, .. } if w1 => format!("opt({kind}, any)"),
-        o => option_text(o),
-    }
-}
-
 pub fn range_len(a: i64, b: i64, inclusive: bool) -> u64 {
     let end = if inclusive {
         i128::from(b) + 1

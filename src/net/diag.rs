@@ -43,6 +43,12 @@ const ALL_STATES: u32 = (1 << 13) - 1;
 /// How long one read of the dump may wait for the kernel.
 const READ_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The environment variable naming the sock_diag descriptor the lab supervisor hands
+/// down to the tcpcraft it runs (open in the server's namespace).
+pub const DIAG_FD_ENV: &str = "TCPCRAFT_LAB_DIAG_FD";
+/// The environment variable with the lab server's `tcp_synack_retries,tcp_fin_timeout`.
+pub const TIMERS_ENV: &str = "TCPCRAFT_LAB_TIMERS";
+
 static SEQ: AtomicU32 = AtomicU32::new(1);
 
 /// A TCP state as the kernel numbers it (include/net/tcp_states.h).

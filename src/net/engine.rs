@@ -35,8 +35,8 @@ impl NetError {
     /// The process exit status for this error (3: system problem, 2: user input).
     pub fn exit_code(&self) -> u8 {
         match self {
-            NetError::Permission(_) | NetError::Io { .. } => 3,
-            NetError::Filter(_) | NetError::BadPacket(_) => 2,
+            NetError::Permission(_) | NetError::Io { .. } => crate::exit::SYSTEM,
+            NetError::Filter(_) | NetError::BadPacket(_) => crate::exit::USAGE,
         }
     }
 

@@ -13,7 +13,6 @@
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use super::sys;
@@ -88,28 +87,6 @@ fn server_timers() -> Option<String> {
     ))
 }
 
-/// A signal to pass on to the inner tcpcraft, or 0.
-static SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-/// Any signal at all (from the terminal too): while the network is being built there is
-/// no inner tcpcraft to receive it, so the lab is torn down instead of started.
-static ANY_SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-/// Signals the terminal sends (Ctrl-C, hang-up) reach the whole foreground process
-/// group, the inner tcpcraft included, so only those another process sent to the
-/// supervisor alone (`kill`, SI_USER) are passed on, as the same signal.
-extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    ANY_SIGNAL.store(sig, Ordering::Relaxed);
-    let from_user = info.is_null() || {
-        #[allow(unsafe_code)] // reason: the kernel hands an SA_SIGINFO handler a valid siginfo_t
-        let code = unsafe { (*info).si_code };
-        sys::signal_from_user(code)
-    };
-    if from_user {
-        SIGNAL.store(sig, Ordering::Relaxed);
-    }
-}
-
 fn pid_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -139,7 +116,7 @@ pub fn run(args: &LabArgs) -> u8 {
     };
     if let Err(why) = testbed::can_build() {
         eprintln!("tcpcraft: lab: {why}: run it with sudo (`sudo tcpcraft lab`)");
-        return 3;
+        return crate::exit::SYSTEM;
     }
     for id in remove_stale() {
         eprintln!(
@@ -147,16 +124,16 @@ pub fn run(args: &LabArgs) -> u8 {
         );
     }
     // Signals first, so a SIGTERM during setup still leads to cleanup.
-    sys::on_signals_info(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT], on_signal);
+    super::signals::install_supervisor();
     let id = format!("lab{}", std::process::id());
     let bed = match Bed::up(&BedConfig::lab(&id)) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("tcpcraft: lab: building the practice network failed: {e}");
-            return 3;
+            return crate::exit::SYSTEM;
         }
     };
-    let early = ANY_SIGNAL.swap(0, Ordering::Relaxed);
+    let early = super::signals::take_any();
     if early != 0 {
         drop(bed);
         sys::default_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT]);
@@ -165,7 +142,7 @@ pub fn run(args: &LabArgs) -> u8 {
         );
         return (128 + early).clamp(0, 255) as u8;
     }
-    SIGNAL.store(0, Ordering::Relaxed);
+    super::signals::take_forward();
     let code = run_inside(&bed, args, say);
     drop(bed);
     sys::default_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT]);
@@ -199,7 +176,7 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
         Ok(e) => e,
         Err(e) => {
             eprintln!("tcpcraft: lab: cannot find my own executable: {e}");
-            return 3;
+            return crate::exit::SYSTEM;
         }
     };
     let mut cmd = bed.client_cmd(&exe.to_string_lossy());
@@ -223,10 +200,7 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
         Ok(fd) => match sys::set_inherited(&fd, true) {
             Ok(()) => {
                 use std::os::fd::AsRawFd;
-                cmd.env(
-                    crate::session::kernel::DIAG_FD_ENV,
-                    fd.as_raw_fd().to_string(),
-                );
+                cmd.env(crate::net::diag::DIAG_FD_ENV, fd.as_raw_fd().to_string());
                 Some(fd)
             }
             Err(_) => None,
@@ -255,7 +229,7 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
         }
     }
     if let Ok(Some(timers)) = bed.in_server(server_timers) {
-        cmd.env(crate::session::kernel::TIMERS_ENV, timers);
+        cmd.env(crate::net::diag::TIMERS_ENV, timers);
     }
     match (&args.code, &args.file) {
         _ if args.lesson.is_some() => {
@@ -290,7 +264,7 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
         Ok(c) => c,
         Err(e) => {
             eprintln!("tcpcraft: lab: starting tcpcraft in the client namespace: {e}");
-            return 3;
+            return crate::exit::SYSTEM;
         }
     };
     // The child has its own copy now.
@@ -302,16 +276,18 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
                 use std::os::unix::process::ExitStatusExt;
                 // A child a signal ended reports as a shell would: 128 + the signal.
                 let code = status.code().or(status.signal().map(|s| 128 + s));
-                return code.map(|c| c.clamp(0, 255) as u8).unwrap_or(3);
+                return code
+                    .map(|c| c.clamp(0, 255) as u8)
+                    .unwrap_or(crate::exit::SYSTEM);
             }
             Ok(None) => {}
             Err(e) => {
                 eprintln!("tcpcraft: lab: waiting for tcpcraft: {e}");
                 let _ = child.kill();
-                return 3;
+                return crate::exit::SYSTEM;
             }
         }
-        let sig = SIGNAL.swap(0, Ordering::Relaxed);
+        let sig = super::signals::take_forward();
         // The inner tcpcraft stops what it runs on SIGINT (and, in the REPL, goes on),
         // and ends with 143 / 129 on SIGTERM / SIGHUP: pass each on once.
         if sig != 0 && !forwarded.contains(&sig) {

@@ -370,7 +370,8 @@ impl Matcher {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::net::wire::{fold, ones_sum, summarize};
+    use crate::net::wire::summarize;
+    use crate::packet::checksum;
 
     pub fn ip4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
         let len = 20 + l4.len() as u16;
@@ -378,7 +379,7 @@ pub(crate) mod tests {
         p[2..4].copy_from_slice(&len.to_be_bytes());
         p.extend_from_slice(&src);
         p.extend_from_slice(&dst);
-        let ck = fold(ones_sum(&p));
+        let ck = checksum::fold(checksum::sum(&p));
         p[10..12].copy_from_slice(&ck.to_be_bytes());
         p.extend_from_slice(l4);
         p

@@ -5,6 +5,7 @@
 //! This is deliberately not the packet model: matching must be fast (no allocation per
 //! captured packet) and must work on quoted headers cut short inside ICMP errors.
 
+use crate::packet::checksum;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub const PROTO_ICMP: u8 = 1;
@@ -220,32 +221,11 @@ pub fn is_icmp_error(s: &Summary) -> bool {
     )
 }
 
-/// RFC 1071 one's-complement sum of 16-bit big-endian words.
-pub fn ones_sum(data: &[u8]) -> u32 {
-    let mut sum = 0u32;
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        sum = sum.wrapping_add(u32::from(u16::from_be_bytes([c[0], c[1]])));
-    }
-    if let Some(&last) = chunks.remainder().first() {
-        sum = sum.wrapping_add(u32::from(last) << 8);
-    }
-    sum
-}
-
-/// Fold a 32-bit sum into 16 bits and complement it.
-pub fn fold(mut sum: u32) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 /// Does the IPv4 header checksum verify?
 pub fn ipv4_header_ok(b: &[u8]) -> bool {
     let ihl = b.first().map(|v| usize::from(v & 0x0f) * 4).unwrap_or(0);
     match b.get(..ihl) {
-        Some(h) if ihl >= 20 => fold(ones_sum(h)) == 0,
+        Some(h) if ihl >= 20 => checksum::fold(checksum::sum(h)) == 0,
         _ => false,
     }
 }
@@ -289,7 +269,7 @@ pub fn fill_source(b: &mut [u8], src: IpAddr) -> bool {
         }
         _ => return false,
     };
-    let added = ones_sum(&new);
+    let added = checksum::sum(&new);
     if let Some(s) = b.get_mut(at..at + new.len()) {
         s.copy_from_slice(&new);
     }
@@ -297,7 +277,7 @@ pub fn fill_source(b: &mut [u8], src: IpAddr) -> bool {
         if let Some(old) = be16(b, ck_at) {
             // HC' = ~(~HC + m') where the old words were all zero (RFC 1624 eqn. 3).
             let sum = u32::from(!old) + added;
-            let mut new = fold(sum);
+            let mut new = checksum::fold(sum);
             if old == 0xffff && new == 0 {
                 new = 0xffff;
             }
@@ -331,12 +311,12 @@ mod tests {
             0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2, //
             0x9c, 0x40, 0, 80, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x50, 0x02, 0x20, 0, 0, 0, 0, 0,
         ];
-        let ck = fold(ones_sum(&p[..20]));
+        let ck = checksum::fold(checksum::sum(&p[..20]));
         p[10..12].copy_from_slice(&ck.to_be_bytes());
         let mut pseudo = p[12..20].to_vec();
         pseudo.extend_from_slice(&[0, 6, 0, 20]);
         pseudo.extend_from_slice(&p[20..]);
-        let ck = fold(ones_sum(&pseudo));
+        let ck = checksum::fold(checksum::sum(&pseudo));
         p[36..38].copy_from_slice(&ck.to_be_bytes());
         p
     }
@@ -392,12 +372,12 @@ mod tests {
         zero[12..16].fill(0);
         zero[10..12].fill(0);
         zero[36..38].fill(0);
-        let ck = fold(ones_sum(&zero[..20]));
+        let ck = checksum::fold(checksum::sum(&zero[..20]));
         zero[10..12].copy_from_slice(&ck.to_be_bytes());
         let mut pseudo = zero[12..20].to_vec();
         pseudo.extend_from_slice(&[0, 6, 0, 20]);
         pseudo.extend_from_slice(&zero[20..]);
-        let ck = fold(ones_sum(&pseudo));
+        let ck = checksum::fold(checksum::sum(&pseudo));
         zero[36..38].copy_from_slice(&ck.to_be_bytes());
         let mut filled = zero.clone();
         assert!(fill_source(&mut filled, "198.18.0.1".parse().unwrap()));

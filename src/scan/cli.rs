@@ -5,7 +5,6 @@
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::{ArgGroup, Args};
@@ -13,7 +12,7 @@ use clap::{ArgGroup, Args};
 use super::ports::{self, PortSpec};
 use super::result::{self, ScanType};
 use super::targets::{self, TargetSpec};
-use super::{output, perm, ScanConfig, ScanError, INTERRUPTED};
+use super::{output, perm, ScanConfig, ScanError};
 
 fn parse_rate(s: &str) -> Result<u64, String> {
     match s.trim().replace('_', "").parse::<u64>() {
@@ -337,14 +336,6 @@ pub fn nmap_unsupported(opt: &str) -> Option<String> {
     Some(format!("{opt}: {what}"))
 }
 
-/// The signal that stopped the scan (0: none), for the conventional 128 + N status.
-static STOP_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
-extern "C" fn on_interrupt(sig: libc::c_int) {
-    STOP_SIGNAL.store(sig, Ordering::Relaxed);
-    INTERRUPTED.store(true, Ordering::Relaxed);
-}
-
 fn kind_of(a: &ScanArgs) -> ScanType {
     if a.udp {
         ScanType::Udp
@@ -441,7 +432,7 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
         keep_rsts: a.keep_rsts,
         retransmit_same_port: a.retransmit_same_port,
     };
-    crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_interrupt);
+    crate::net::signals::install_cancel();
     let res = super::run(t, ports, &cfg)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -506,10 +497,13 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
     }
     if res.interrupted {
         // 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP.
-        let sig = STOP_SIGNAL.load(Ordering::Relaxed);
-        return Ok(if sig > 0 { 128 + sig as u8 } else { 130 });
+        return Ok(crate::cancel::exit_status(crate::exit::SIGINT));
     }
-    Ok(if res.any_open() { 0 } else { 1 })
+    Ok(if res.any_open() {
+        crate::exit::OK
+    } else {
+        crate::exit::FAILED
+    })
 }
 
 #[cfg(test)]

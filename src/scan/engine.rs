@@ -32,8 +32,8 @@ use crate::net::txring::{self, TxRing};
 use crate::net::{netlink, wire};
 use crate::pcap;
 
-/// Set from a SIGINT handler (or by a caller): stop sending, keep what is known.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Set by Ctrl-C, SIGTERM or SIGHUP: the program's one cancellation flag.
+pub use crate::cancel::INTERRUPTED;
 
 /// Scans of at least this many pairs install the reply filter ([`ReplyDrop`]): below,
 /// starting `nft` costs more than it saves.

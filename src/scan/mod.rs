@@ -8,7 +8,6 @@ pub mod cli;
 pub mod connect;
 pub mod cookie;
 pub mod engine;
-pub mod lang;
 pub mod output;
 pub mod perm;
 pub mod ports;
@@ -38,8 +37,8 @@ pub enum ScanError {
 impl ScanError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            ScanError::Usage(_) => 2,
-            ScanError::Permission(_) | ScanError::System(_) => 3,
+            ScanError::Usage(_) => crate::exit::USAGE,
+            ScanError::Permission(_) | ScanError::System(_) => crate::exit::SYSTEM,
         }
     }
 
@@ -100,9 +99,9 @@ pub fn check(targets: &Targets, ports: &[u16]) -> Result<(), ScanError> {
     Ok(())
 }
 
-/// The language's `scan(target, ports="1-1024", type="syn")`: parse the target and port
-/// strings as the command line does, scan with defaults, and return the results
-/// (`.open()`, `.state_of(host, port)`, `.iter()`). A SYN scan without CAP_NET_RAW falls
+/// A scan in one call for library users (`scan("198.18.0.2", "1-100", "syn")`, as the
+/// test bed's tests use it): parse the target and port strings as the command line
+/// does, scan with defaults, and return the results. A SYN scan without CAP_NET_RAW falls
 /// back to connect(), as nmap's -sS does to -sT.
 pub fn scan(target: &str, ports: &str, kind: &str) -> Result<ScanResults, ScanError> {
     let mut kind = ScanType::parse(kind).map_err(ScanError::Usage)?;

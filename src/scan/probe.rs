@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use super::cookie::{self, Key};
 use super::result::{Reason, ScanType};
 use crate::net::wire::{self, L4, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::packet::checksum;
 
 /// Largest probe: IPv6 (40) + UDP (8) + the longest payload (NTP, 48).
 pub const MAX_PROBE: usize = 96;
@@ -62,8 +63,8 @@ fn put32(b: &mut [u8], at: usize, v: u32) {
 
 fn addr_sum(a: IpAddr) -> u32 {
     match a {
-        IpAddr::V4(v) => wire::ones_sum(&v.octets()),
-        IpAddr::V6(v) => wire::ones_sum(&v.octets()),
+        IpAddr::V4(v) => checksum::sum(&v.octets()),
+        IpAddr::V6(v) => checksum::sum(&v.octets()),
     }
 }
 
@@ -135,7 +136,7 @@ impl Prober {
                 put16(buf, 4, (c >> 16) as u16); // IP id: varies, never zero-patterned
                 buf[12..16].copy_from_slice(&s.octets());
                 buf[16..20].copy_from_slice(&d.octets());
-                let sum = wire::fold(wire::ones_sum(&buf[..20]));
+                let sum = checksum::fold(checksum::sum(&buf[..20]));
                 put16(buf, 10, sum);
                 20
             }
@@ -175,7 +176,7 @@ impl Prober {
         }
         let l4 = &mut l4[..l4len];
         let pseudo = addr_sum(src) + addr_sum(dst) + u32::from(proto) + l4len as u32;
-        let mut sum = wire::fold(pseudo + wire::ones_sum(l4));
+        let mut sum = checksum::fold(pseudo + checksum::sum(l4));
         if proto == PROTO_UDP && sum == 0 {
             sum = 0xffff;
         }
@@ -324,6 +325,11 @@ mod tests {
     }
 
     #[test]
+    fn probes_fit_the_send_ring_small_slots() {
+        const { assert!(crate::net::txring::SMALL_FRAME_MAX >= 14 + MAX_PROBE) };
+    }
+
+    #[test]
     fn syn_probe_is_a_valid_packet() {
         let p = prober(ScanType::Syn);
         let mut buf = [0xa5u8; MAX_PROBE];
@@ -335,7 +341,7 @@ mod tests {
         assert!(wire::ipv4_header_ok(&buf[..n]));
         // The TCP checksum verifies: the pseudo-header sum plus the segment folds to 0.
         let pseudo = addr_sum(ip("198.18.0.1")) + addr_sum(ip("198.18.0.2")) + 6 + 24;
-        assert_eq!(wire::fold(pseudo + wire::ones_sum(&buf[20..44])), 0);
+        assert_eq!(checksum::fold(pseudo + checksum::sum(&buf[20..44])), 0);
         let n6 = p.build(
             ip("2001:db8:198:18::1"),
             ip("2001:db8:198:18::2"),
@@ -347,7 +353,7 @@ mod tests {
         assert_eq!(&buf[40..42], &40003u16.to_be_bytes(), "try 3's source port");
         let pseudo6 =
             addr_sum(ip("2001:db8:198:18::1")) + addr_sum(ip("2001:db8:198:18::2")) + 6 + 24;
-        assert_eq!(wire::fold(pseudo6 + wire::ones_sum(&buf[40..64])), 0);
+        assert_eq!(checksum::fold(pseudo6 + checksum::sum(&buf[40..64])), 0);
         assert_eq!(
             p.build(ip("198.18.0.1"), ip("2001:db8:198:18::2"), 1, 0, &mut buf),
             0
@@ -477,7 +483,7 @@ mod tests {
             assert_eq!(&buf[48..n], udp_payload(port));
             let pseudo = addr_sum(me) + addr_sum(them) + 17 + (8 + len) as u32;
             assert_eq!(
-                wire::fold(pseudo + wire::ones_sum(&buf[40..n])),
+                checksum::fold(pseudo + checksum::sum(&buf[40..n])),
                 0,
                 "checksum, port {port}"
             );

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::handshake::{self, Close, HandshakeOptions};
 use super::mock::DryIo;
-use super::rawio::RawIo;
 use super::{SegmentIo, SessionError, SessionOptions};
 use crate::net::guard;
+use crate::net::segio::RawIo;
 
 /// `tcpcraft handshake` arguments.
 #[derive(clap::Args, Debug)]
@@ -58,15 +58,13 @@ pub struct HandshakeArgs {
 }
 
 /// Exit statuses (tcpcraft(1)).
-const OK: u8 = 0;
-const FAILED: u8 = 1;
-const USAGE: u8 = 2;
-const SYSTEM: u8 = 3;
+use crate::exit::{FAILED, OK, SIGINT, SYSTEM, USAGE};
 
 /// Runs the command; prints the steps, the answer and the ladder on stdout, errors
 /// on stderr; returns the exit status. A dry run sends nothing and installs nothing:
 /// it shows the SYN that would open the connection and stops there.
-pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
+/// `pcap`: the `--pcap` writer, if any (a dry run records what it would send there).
+pub fn run(args: HandshakeArgs, dry_run: bool, pcap: Option<crate::pcap::SharedWriter>) -> u8 {
     let mut err = std::io::stderr();
     let (dst, port) = match resolve(&args.target, args.ipv6) {
         Ok(t) => t,
@@ -90,7 +88,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         }
     };
     let io: Box<dyn SegmentIo> = if dry_run {
-        let record = crate::pcap::SharedWriter::global().map(|w| -> super::mock::DryRecord {
+        let record = pcap.clone().map(|w| -> super::mock::DryRecord {
             Box::new(move |t, bytes: &[u8]| {
                 let _ = w.write_now(t, bytes);
             })
@@ -98,7 +96,7 @@ pub fn run(args: HandshakeArgs, dry_run: bool) -> u8 {
         Box::new(DryIo::recording(record))
     } else {
         match RawIo::new(None) {
-            Ok(io) => Box::new(io.with_pcap(crate::pcap::SharedWriter::global())),
+            Ok(io) => Box::new(io.with_pcap(pcap)),
             Err(e) => {
                 let _ = writeln!(err, "tcpcraft handshake: {e}");
                 return SYSTEM;
@@ -192,7 +190,7 @@ fn status(e: &SessionError) -> u8 {
         SessionError::Timeout(_) | SessionError::Mismatch(_) => FAILED,
         SessionError::Usage(_) => USAGE,
         SessionError::Io(_) => SYSTEM,
-        SessionError::Interrupted => 130,
+        SessionError::Interrupted => SIGINT,
     }
 }
 

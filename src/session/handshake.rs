@@ -83,7 +83,7 @@ pub fn run(
 ) -> Result<Outcome, SessionError> {
     let mut session = Session::connect(io, dst, port, opts.session.clone(), sink)?;
     // Ctrl-C, SIGTERM and SIGHUP end a wait (main installs the handler).
-    session.set_cancel(Box::new(crate::lang::net::interrupted));
+    session.set_cancel(Box::new(crate::cancel::interrupted));
     let mut out = Outcome {
         session,
         answer: Vec::new(),

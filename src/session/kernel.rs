@@ -18,10 +18,7 @@ use super::{KernelState, KernelView};
 use crate::net::diag::{self, KernelState as Diag};
 use crate::net::testbed::{SERVER_V4, SERVER_V6};
 
-/// The environment variable naming the inherited sock_diag descriptor.
-pub const DIAG_FD_ENV: &str = "TCPCRAFT_LAB_DIAG_FD";
-/// The environment variable with the server's `tcp_synack_retries,tcp_fin_timeout`.
-pub const TIMERS_ENV: &str = "TCPCRAFT_LAB_TIMERS";
+pub use crate::net::diag::{DIAG_FD_ENV, TIMERS_ENV};
 
 /// One sock_diag socket, shared by every session (one dump at a time).
 fn lab_socket() -> Option<Arc<Mutex<OwnedFd>>> {

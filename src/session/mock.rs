@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::{SegmentIo, SessionError};
+use super::{SegmentIo, TransportError};
 use crate::packet::{Ipv4Repr, Ipv6Repr, Layer, Packet, TcpFlags, TcpOption, TcpRepr};
 
 /// What the scripted peer does with each packet the session sends: the packets it
@@ -66,7 +66,7 @@ impl MockHandle {
 }
 
 impl SegmentIo for MockIo {
-    fn send(&mut self, pkt: &Packet) -> Result<Packet, SessionError> {
+    fn send(&mut self, pkt: &Packet) -> Result<Packet, TransportError> {
         let mut p = pkt.clone();
         for l in &mut p.layers {
             match (l, self.local) {
@@ -82,7 +82,7 @@ impl SegmentIo for MockIo {
         Ok(p)
     }
 
-    fn recv(&mut self, _timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError> {
+    fn recv(&mut self, _timeout: Duration) -> Result<Option<(Packet, Instant)>, TransportError> {
         Ok(self
             .wire
             .borrow_mut()
@@ -118,7 +118,7 @@ impl DryIo {
 }
 
 impl SegmentIo for DryIo {
-    fn send(&mut self, pkt: &Packet) -> Result<Packet, SessionError> {
+    fn send(&mut self, pkt: &Packet) -> Result<Packet, TransportError> {
         let p = pkt.filled();
         if let Some(r) = self.record.as_mut() {
             let now = std::time::SystemTime::now()
@@ -128,7 +128,7 @@ impl SegmentIo for DryIo {
         }
         Ok(p)
     }
-    fn recv(&mut self, _timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError> {
+    fn recv(&mut self, _timeout: Duration) -> Result<Option<(Packet, Instant)>, TransportError> {
         Ok(None)
     }
 }

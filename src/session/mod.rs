@@ -4,8 +4,9 @@
 //! - [`state`]: the pure state machine (both ends, warnings, `expect` matching);
 //! - [`ladder`]: the history drawn as a ladder diagram (text or SVG);
 //! - this module: [`Session`], which glues the machine to a [`SegmentIo`] transport
-//!   (the engine implements it over raw sockets; [`mock::MockIo`] plays a scripted
-//!   peer in memory), builds the packets, and prints every step.
+//!   (the socket layer's face for sessions, `net::segio`: raw sockets out, the shared
+//!   background receiver in; [`mock::MockIo`] plays a scripted peer in memory for unit
+//!   tests), builds the packets, and prints every step.
 //!
 //! Every step prints one line for the segment (`> ` sent, `< ` received, the
 //! packet's tcpdump-style summary), one line per state change (`SYN_SENT →
@@ -16,9 +17,7 @@ pub mod events;
 pub mod handshake;
 pub mod kernel;
 pub mod ladder;
-pub mod lang;
 pub mod mock;
-pub mod rawio;
 pub mod state;
 
 use std::collections::VecDeque;
@@ -37,25 +36,11 @@ use state::{
     Step,
 };
 
-/// The transport under a session: sends whole packets; received packets either come
-/// from a background receiver ([`SegmentIo::subscribe`], the raw-socket transport) or
-/// are pulled with [`SegmentIo::recv`] (the in-memory [`mock::MockIo`]).
-pub trait SegmentIo {
-    /// Sends `pkt` as given (computed fields left `None` are filled in, and a `None`
-    /// source address is chosen by the route). Returns the packet as it went out.
-    fn send(&mut self, pkt: &Packet) -> Result<Packet, SessionError>;
-    /// The next TCP packet addressed to the session's local port, with the time it
-    /// arrived, or `None` when `timeout` passes first (a transport that pushes packets
-    /// to its subscriber is never asked).
-    fn recv(&mut self, timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError>;
-    /// A live transport starts handing every TCP packet for `port` to `sub` the moment
-    /// it arrives, until the subscription is dropped. `None`: this transport is pulled.
-    fn subscribe(
-        &mut self,
-        _port: u16,
-        _sub: Weak<dyn Subscriber>,
-    ) -> Result<Option<Subscription>, SessionError> {
-        Ok(None)
+pub use crate::net::segio::{SegmentIo, TransportError};
+
+impl From<TransportError> for SessionError {
+    fn from(e: TransportError) -> SessionError {
+        SessionError::Io(e.0)
     }
 }
 

@@ -14,8 +14,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::lang::value::option_pattern_text;
-pub use crate::lang::value::option_text;
+use crate::packet::display::option_pattern_text;
+pub use crate::packet::display::option_text;
 use crate::packet::{TcpFlags, TcpOption};
 
 /// The eleven connection states of RFC 9293 §3.3.2, displayed with their RFC names.

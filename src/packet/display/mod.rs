@@ -6,10 +6,12 @@ mod dns;
 mod fields;
 mod hexdump;
 mod json;
+mod literal;
 mod show;
 mod summary;
 
 pub use hexdump::hexdump;
 pub use json::json;
+pub use literal::{bytes_repr, option_pattern_text, option_text};
 pub use show::show;
 pub use summary::{ip6_string, summary, summary_bytes, summary_captured};

@@ -100,8 +100,8 @@ pub struct Texts {
     pub session: Vec<(String, String)>,
 }
 
-const EN: &str = include_str!("../../lessons/en.json");
-const ZH: &str = include_str!("../../lessons/zh.json");
+const EN: &str = include_str!("../../../lessons/en.json");
+const ZH: &str = include_str!("../../../lessons/zh.json");
 
 impl Texts {
     /// The texts of `lang` (the embedded data file).

@@ -86,7 +86,7 @@ pub fn sessions(it: &Interp) -> Vec<Snap> {
             _ => vec![v.clone()],
         };
         for v in vals {
-            if let Some(snap) = crate::session::lang::with_session(&v, snap_of) {
+            if let Some(snap) = crate::app::lang_session::with_session(&v, snap_of) {
                 if !seen.contains(&snap.order) {
                     seen.push(snap.order);
                     out.push(snap);

@@ -1,4 +1,5 @@
-//! The raw-socket [`SegmentIo`]: segments leave through the process's shared raw IP
+//! The sockets' face for sessions: the [`SegmentIo`] transport a session drives, and
+//! its raw-socket implementation [`RawIo`]. Segments leave through the process's shared raw IP
 //! sockets (marked, so the RST guard lets our own RSTs pass) and arrive through the
 //! shared background receiver (`net::segrx`), which hands each one to its session the
 //! moment it arrives. Opening a session costs no socket of its own.
@@ -14,11 +15,42 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use super::{SegmentIo, SessionError};
 use crate::net::segrx::{self, Subscriber, Subscription, Tx};
 use crate::net::sys;
 use crate::packet::{Layer, LinkType, Packet};
 use crate::pcap::SharedWriter;
+
+/// Why the transport failed (no permission, no route, a socket error), in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError(pub String);
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The transport under a session: sends whole packets; received packets either come
+/// from a background receiver ([`SegmentIo::subscribe`], the raw-socket transport) or
+/// are pulled with [`SegmentIo::recv`] (an in-memory transport in tests).
+pub trait SegmentIo {
+    /// Sends `pkt` as given (computed fields left `None` are filled in, and a `None`
+    /// source address is chosen by the route). Returns the packet as it went out.
+    fn send(&mut self, pkt: &Packet) -> Result<Packet, TransportError>;
+    /// The next TCP packet addressed to the session's local port, with the time it
+    /// arrived, or `None` when `timeout` passes first (a transport that pushes packets
+    /// to its subscriber is never asked).
+    fn recv(&mut self, timeout: Duration) -> Result<Option<(Packet, Instant)>, TransportError>;
+    /// A live transport starts handing every TCP packet for `port` to `sub` the moment
+    /// it arrives, until the subscription is dropped. `None`: this transport is pulled.
+    fn subscribe(
+        &mut self,
+        _port: u16,
+        _sub: Weak<dyn Subscriber>,
+    ) -> Result<Option<Subscription>, TransportError> {
+        Ok(None)
+    }
+}
 
 /// Raw IP out, the shared background receiver in.
 pub struct RawIo {
@@ -40,19 +72,19 @@ impl std::fmt::Debug for RawIo {
 }
 
 /// Raw sockets need CAP_NET_RAW: say how to get it.
-fn open_error(what: &str, e: io::Error) -> SessionError {
+fn open_error(what: &str, e: io::Error) -> TransportError {
     if e.kind() == io::ErrorKind::PermissionDenied {
         // The one wording the engine uses too: names CAP_NET_RAW and the fix.
-        SessionError::Io(crate::net::engine::permission_message())
+        TransportError(crate::net::engine::permission_message())
     } else {
-        SessionError::Io(format!("{what}: {e}"))
+        TransportError(format!("{what}: {e}"))
     }
 }
 
 impl RawIo {
     /// The shared send sockets (opened on first use). `_iface` is kept for callers
     /// that name one: the receiver listens on every interface.
-    pub fn new(_iface: Option<&str>) -> Result<RawIo, SessionError> {
+    pub fn new(_iface: Option<&str>) -> Result<RawIo, TransportError> {
         let tx = segrx::tx().map_err(|e| open_error("raw socket", e))?;
         Ok(RawIo {
             tx,
@@ -71,7 +103,7 @@ impl RawIo {
 }
 
 impl RawIo {
-    fn open_rx(&mut self) -> Result<(), SessionError> {
+    fn open_rx(&mut self) -> Result<(), TransportError> {
         if self.rx.is_none() {
             self.rx = Some(segrx::capture_socket().map_err(|e| open_error("capture socket", e))?);
             self.buf = vec![0; 65536];
@@ -81,17 +113,17 @@ impl RawIo {
 }
 
 impl SegmentIo for RawIo {
-    fn send(&mut self, pkt: &Packet) -> Result<Packet, SessionError> {
+    fn send(&mut self, pkt: &Packet) -> Result<Packet, TransportError> {
         let mut p = pkt.clone();
         let Some((src, dst)) = p.addrs() else {
-            return Err(SessionError::Io(
+            return Err(TransportError(
                 "only IPv4 and IPv6 packets can be sent".into(),
             ));
         };
         if src.is_none() {
             // The checksum covers the source address: take the route's now.
             let chosen = sys::udp_source_for(dst, None)
-                .map_err(|e| SessionError::Io(format!("no route to {dst}: {e}")))?;
+                .map_err(|e| TransportError(format!("no route to {dst}: {e}")))?;
             for l in &mut p.layers {
                 match (l, chosen) {
                     (Layer::Ipv4(ip), IpAddr::V4(a)) => ip.src = Some(a),
@@ -108,7 +140,7 @@ impl SegmentIo for RawIo {
         let time = sys::clocks().0;
         self.tx
             .send(&bytes, dst)
-            .map_err(|e| SessionError::Io(format!("sending to {dst}: {e}")))?;
+            .map_err(|e| TransportError(format!("sending to {dst}: {e}")))?;
         if let Some(w) = &self.pcap {
             // A failing write must not stop the session (the engine reports pcap
             // errors when it flushes).
@@ -117,7 +149,7 @@ impl SegmentIo for RawIo {
         Ok(p.filled())
     }
 
-    fn recv(&mut self, timeout: Duration) -> Result<Option<(Packet, Instant)>, SessionError> {
+    fn recv(&mut self, timeout: Duration) -> Result<Option<(Packet, Instant)>, TransportError> {
         self.open_rx()?;
         let Some(rx) = &self.rx else {
             return Ok(None);
@@ -126,12 +158,12 @@ impl SegmentIo for RawIo {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let ready = sys::poll_in(rx.as_raw_fd(), left)
-                .map_err(|e| SessionError::Io(format!("capture: {e}")))?;
+                .map_err(|e| TransportError(format!("capture: {e}")))?;
             if !ready {
                 return Ok(None);
             }
             let Some((len, _)) = segrx::recv_arriving(rx, &mut self.buf)
-                .map_err(|e| SessionError::Io(format!("capture: {e}")))?
+                .map_err(|e| TransportError(format!("capture: {e}")))?
             else {
                 continue;
             };
@@ -149,7 +181,7 @@ impl SegmentIo for RawIo {
         &mut self,
         port: u16,
         sub: Weak<dyn Subscriber>,
-    ) -> Result<Option<Subscription>, SessionError> {
+    ) -> Result<Option<Subscription>, TransportError> {
         self.subscribed = true;
         self.rx = None;
         segrx::subscribe(port, sub, self.pcap.clone())

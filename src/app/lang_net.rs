@@ -8,10 +8,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::engine::{
+use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
+use crate::net::engine::{
     Engine, EngineOptions, LinkHeader, NetError as EngineError, Probe, StoreLimit, Unmatched,
 };
-use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
 use crate::packet::{Layer, LinkType, Packet};
 
 /// Raw-socket backend for the language.

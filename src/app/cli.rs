@@ -1,34 +1,28 @@
 //! Running the language from the command line: script files, `-c CODE`, stdin.
 //!
-//! `main.rs` parses the arguments and calls [`run`] (or `crate::repl::run`) with a
+//! `main.rs` parses the arguments and calls [`run`] (or `crate::app::repl::run`) with a
 //! [`Config`]; everything after that — choosing the network backend, `--pcap`,
 //! rendering errors, the exit status — happens here.
 
-use super::error::ErrorKind;
-use super::interp::{Interp, Options};
-use super::net::{
-    DryRun, Net, NetError, PcapLog, Recorder, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
-};
-use super::value::Value;
+use crate::lang::error::ErrorKind;
+use crate::lang::interp::{Interp, Options};
+use crate::lang::net::{DryRun, Net, PcapLog, Recorder};
+use crate::lang::value::Value;
 use crate::packet::{display, Packet};
 use std::path::PathBuf;
 
 /// Exit statuses (documented in tcpcraft(1)).
-pub mod exit {
-    pub const OK: u8 = 0;
-    /// An `assert` or an expectation failed.
-    pub const FAILED: u8 = 1;
-    /// A script error (syntax, type, name …) or a command-line error.
-    pub const USAGE: u8 = 2;
-    /// A system error: privileges, interface, file.
-    pub const SYSTEM: u8 = 3;
-}
+pub use crate::exit;
 
 /// Global options, as parsed by `main.rs`.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub dry_run: bool,
     pub pcap: Option<PathBuf>,
+    /// The `--pcap` writer the engine and sessions share, opened once by `main`.
+    pub pcap_writer: Option<crate::pcap::SharedWriter>,
+    /// `--no-rst-guard`: sessions do not keep the kernel from resetting their connections.
+    pub no_rst_guard: bool,
     pub json: bool,
     pub quiet: bool,
     pub verbose: bool,
@@ -36,9 +30,9 @@ pub struct Config {
     pub color: bool,
     /// How the dry run fills unset source addresses (the route's choice); `None`:
     /// they stay unset (0.0.0.0 / ::).
-    pub route_source: Option<super::net::RouteSource>,
+    pub route_source: Option<crate::lang::net::RouteSource>,
     /// Step, memory and file-size budgets (`--max-steps`, `--max-memory`).
-    pub limits: super::Limits,
+    pub limits: crate::lang::Limits,
     /// Variables set before the first statement, as strings (`target` and `target6`
     /// inside `tcpcraft lab`, from its hidden `--lab-inner` option). Values only: no code
     /// comes from the environment or from another program.
@@ -61,54 +55,15 @@ pub enum Input {
 
 /// Where modules outside `lang` register their builtins (`session()`, `listen()`,
 /// `scan()` …). Add one line per module here; keep it the only such place.
-pub fn install_extensions(it: &mut Interp) {
-    crate::session::lang::install(it);
-    crate::scan::lang::install(it);
-}
-
-/// Stand-in used until the raw-socket engine is handed in: behaves as dry-run and
-/// says so once, the first time a script touches the network.
-struct NoEngine {
-    inner: DryRun,
-    told: bool,
-    quiet: bool,
-}
-
-impl NoEngine {
-    fn tell(&mut self) {
-        if !self.told && !self.quiet {
-            eprintln!("tcpcraft: the raw-socket engine is not built in yet; running as --dry-run (nothing is sent)");
-        }
-        self.told = true;
-    }
-}
-
-impl Net for NoEngine {
-    fn send(&mut self, pkts: &[Packet], opts: &SendOpts) -> Result<usize, NetError> {
-        self.tell();
-        self.inner.send(pkts, opts)
-    }
-    fn sr(&mut self, pkts: &[Packet], opts: &SrOpts) -> Result<SrResult, NetError> {
-        self.tell();
-        self.inner.sr(pkts, opts)
-    }
-    fn sr1(&mut self, pkt: &Packet, opts: &SrOpts) -> Result<Option<Reply>, NetError> {
-        self.tell();
-        self.inner.sr1(pkt, opts)
-    }
-    fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError> {
-        self.tell();
-        self.inner.sniff(opts)
-    }
-    fn name(&self) -> &'static str {
-        "dry-run"
-    }
-    fn is_dry_run(&self) -> bool {
-        true
-    }
-    fn route_source(&mut self, dst: std::net::IpAddr) -> Option<std::net::IpAddr> {
-        self.inner.route_source(dst)
-    }
+pub fn install_extensions(it: &mut Interp, cfg: &Config) {
+    crate::app::lang_session::install(
+        it,
+        crate::app::lang_session::Context {
+            pcap: cfg.pcap_writer.clone(),
+            no_rst_guard: cfg.no_rst_guard,
+        },
+    );
+    crate::app::lang_scan::install(it);
 }
 
 /// The dry-run backend printing "would send: <summary>" on standard output
@@ -137,17 +92,13 @@ pub fn dry_run_backend(cfg: &Config) -> DryRun {
     .with_route_source(route)
 }
 
-/// Build an interpreter for `cfg`. `engine` is the raw-socket backend (None until
-/// it exists, or with `--dry-run`). The returned log is `Some` with `--pcap`.
+/// Build an interpreter for `cfg`. `engine` is the raw-socket backend (`None` with
+/// `--dry-run`; a library caller that hands none gets the dry run too). The returned
+/// log is `Some` with `--pcap`.
 pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Option<PcapLog>) {
     let net: Box<dyn Net> = match (cfg.dry_run, engine) {
         (false, Some(e)) => e,
-        (true, _) => Box::new(dry_run_backend(cfg)),
-        (false, None) => Box::new(NoEngine {
-            inner: dry_run_backend(cfg),
-            told: false,
-            quiet: cfg.quiet,
-        }),
+        (true, _) | (false, None) => Box::new(dry_run_backend(cfg)),
     };
     let (net, log): (Box<dyn Net>, Option<PcapLog>) = if cfg.pcap.is_some() {
         let (r, log) = Recorder::new(net);
@@ -163,7 +114,7 @@ pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Optio
         color: cfg.color,
     };
     it.limits = cfg.limits.clone();
-    install_extensions(&mut it);
+    install_extensions(&mut it, cfg);
     for (name, value) in &cfg.predefined {
         it.set_var(name, Value::str(value));
     }
@@ -176,7 +127,7 @@ pub fn finish_pcap(cfg: &Config, log: Option<PcapLog>) -> Option<u8> {
         return None;
     };
     let recs = log.borrow();
-    match super::net::write_pcap(path, &recs) {
+    match crate::lang::net::write_pcap(path, &recs) {
         Ok(()) => None,
         Err(e) => {
             eprintln!("tcpcraft: --pcap {}: {e}", path.display());

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use super::checks::{self, KernelWatch, World, NO_SOCKET};
 use super::{Lang, LessonText, Texts};
-use crate::lang::cli::{self, exit, Config};
+use crate::app::cli::{self, exit, Config};
 use crate::lang::value::Value;
 use crate::lang::{net, parser, Interp, Net};
 
 /// The shell's line editor.
-type ShellEditor = rustyline::Editor<crate::repl::ReplHelper, rustyline::history::DefaultHistory>;
+type ShellEditor =
+    rustyline::Editor<crate::app::repl::ReplHelper, rustyline::history::DefaultHistory>;
 
 /// How the learner's statements come in.
 enum Input {
@@ -32,7 +33,7 @@ impl Input {
                 match ed.readline(prompt) {
                     Ok(line) => return Some(line),
                     Err(rustyline::error::ReadlineError::Interrupted) => {
-                        if crate::repl::ending_signal().is_some() {
+                        if crate::app::repl::ending_signal().is_some() {
                             return None;
                         }
                         continue;
@@ -67,7 +68,7 @@ pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>, name: String, lang:
         .stack_size(256 << 20)
         .spawn(move || run_here(&cfg, engine.map(|e| e as Box<dyn Net>), &name, lang));
     match handle.map(|h| h.join()) {
-        Ok(Ok(code)) => crate::repl::exit_status(code),
+        Ok(Ok(code)) => crate::app::repl::exit_status(code),
         _ => {
             eprintln!("tcpcraft: internal error: the lesson thread failed");
             exit::SYSTEM
@@ -176,7 +177,7 @@ impl Lesson<'_> {
         let ascii = !std::io::stdout().is_terminal();
         let mut shown = false;
         for v in session_values(it).iter().rev() {
-            if let Some(l) = crate::session::lang::with_session(v, |s, _| {
+            if let Some(l) = crate::app::lang_session::with_session(v, |s, _| {
                 (!s.history().is_empty()).then(|| s.ladder(false, ascii))
             })
             .flatten()
@@ -201,7 +202,7 @@ fn segments(it: &Interp) -> Vec<(usize, usize)> {
     session_values(it)
         .iter()
         .filter_map(|v| {
-            crate::session::lang::with_session(v, |s, o| {
+            crate::app::lang_session::with_session(v, |s, o| {
                 (
                     o,
                     s.history()
@@ -219,7 +220,7 @@ fn session_values(it: &Interp) -> Vec<Value> {
     let mut v: Vec<(usize, Value)> = Vec::new();
     for name in it.global_names() {
         if let Some(val) = it.get_var(&name) {
-            if let Some(order) = crate::session::lang::with_session(&val, |_, o| o) {
+            if let Some(order) = crate::app::lang_session::with_session(&val, |_, o| o) {
                 if !v.iter().any(|(o, _)| *o == order) {
                     v.push((order, val));
                 }
@@ -245,7 +246,7 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
     let (it, log) = cli::make_interp(cfg, engine);
     let it = Rc::new(RefCell::new(it));
     let mut input = if std::io::stdin().is_terminal() {
-        let mut ed = match crate::repl::line_editor(it.clone(), cfg.color) {
+        let mut ed = match crate::app::repl::line_editor(it.clone(), cfg.color) {
             Ok(e) => e,
             Err(e) => {
                 eprintln!("tcpcraft: cannot start the line editor: {e}");
@@ -289,7 +290,7 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
     let mut line_no = 1usize;
     lesson.show_goal(k);
     let completed = loop {
-        if crate::repl::ending_signal().is_some() {
+        if crate::app::repl::ending_signal().is_some() {
             break false;
         }
         net::clear_interrupt();

@@ -14,10 +14,10 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::result::{PortResult, ScanResults, ScanType, State};
-use super::{ports, targets, ScanConfig, ScanError, INTERRUPTED};
 use crate::lang::error::{error, ErrorKind, Result};
 use crate::lang::{Args, Interp, Object, Value};
+use crate::scan::result::{PortResult, ScanResults, ScanType, State};
+use crate::scan::{ports, targets, ScanConfig, ScanError, INTERRUPTED};
 
 /// Adds `scan()` to an interpreter.
 pub fn install(it: &mut Interp) {
@@ -73,10 +73,10 @@ fn run(it: &mut Interp, a: &mut Args) -> Result<Value> {
             )))
         }
     };
-    if t.len().saturating_mul(p.len() as u64) > super::MAX_PAIRS {
+    if t.len().saturating_mul(p.len() as u64) > crate::scan::MAX_PAIRS {
         return Err(value(format!(
             "scan(): more than {} (host, port) pairs in one scan",
-            super::MAX_PAIRS
+            crate::scan::MAX_PAIRS
         )));
     }
     if it.net.is_dry_run() {
@@ -92,31 +92,25 @@ fn run(it: &mut Interp, a: &mut Args) -> Result<Value> {
         let res = ScanResults::new(kind, t, p);
         return Ok(Value::Handle(std::rc::Rc::new(ScanValue { res })));
     }
-    if kind == ScanType::Syn && !super::privileged() {
+    if kind == ScanType::Syn && !crate::scan::privileged() {
         kind = ScanType::Connect;
     }
     let cfg = ScanConfig {
         kind,
         rate,
-        max_retries: retries.map_or(super::engine::DEFAULT_RETRIES, |r| r.clamp(0, 100) as u32),
+        max_retries: retries.map_or(crate::scan::engine::DEFAULT_RETRIES, |r| {
+            r.clamp(0, 100) as u32
+        }),
         wait,
-        seed: super::cookie::Key::random().0,
+        seed: crate::scan::cookie::Key::random().0,
         // A script changes no firewall behind its author's back.
         keep_rsts: true,
         ..ScanConfig::default()
     };
-    // The scan runs on its own thread; this one passes the script's Ctrl-C on to it.
-    let outcome = std::thread::scope(|s| {
-        let h = s.spawn(|| super::run(t, p, &cfg));
-        while !h.is_finished() {
-            if crate::lang::net::interrupted() {
-                INTERRUPTED.store(true, Ordering::Relaxed);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        h.join()
-    });
-    let stopped = INTERRUPTED.swap(false, Ordering::Relaxed);
+    // The scan runs on its own thread (a panic there is reported, not fatal); Ctrl-C
+    // reaches it through the one cancellation flag, which the script then sees too.
+    let outcome = std::thread::scope(|s| s.spawn(|| crate::scan::run(t, p, &cfg)).join());
+    let stopped = INTERRUPTED.load(Ordering::Relaxed);
     let res = match outcome {
         Ok(Ok(res)) => res,
         Ok(Err(ScanError::Usage(m))) => return Err(value(m)),

@@ -7,10 +7,10 @@
 //! Errors are rendered and the session goes on; Ctrl-C cancels the line being
 //! edited, Ctrl-D leaves. The last value shown is kept in `_`.
 
-use crate::lang::cli::{self, exit, Config, Input};
+use crate::app::cli::{self, exit, Config, Input};
 use crate::lang::lexer::KEYWORDS;
 use crate::lang::value::{LayerKind, Value};
-use crate::lang::{net, packets, parser, Interp, Net};
+use crate::lang::{packets, parser, Interp, Net};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -24,58 +24,16 @@ use std::io::IsTerminal;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// The signal that should end tcpcraft (SIGTERM or SIGHUP), or 0. SIGINT is not kept
-/// here: it only stops what runs (a script then ends with 130, the REPL goes on).
-static ENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-/// Whether a SIGINT arrived. A script that a Ctrl-C stopped in `sniff` (which keeps what
-/// it caught and lets the script go on, as scapy does) still ends with 130, so that
-/// whoever ran it knows it was cut short. The REPL clears it at each prompt.
-static GOT_SIGINT: AtomicBool = AtomicBool::new(false);
-
-/// Ctrl-C while a script runs: ask it to stop (loops, `sleep` and network waits check
-/// the flag). A second Ctrl-C before it stops restores the default, so a third ends
-/// tcpcraft even if something does not look at the flag. SIGTERM and SIGHUP also stop
-/// what runs, and are remembered so that tcpcraft then ends (removing its firewall
-/// table, flushing `--pcap`) with status 128 + the signal's number.
-extern "C" fn on_signal(sig: libc::c_int) {
-    if sig == libc::SIGINT {
-        GOT_SIGINT.store(true, Ordering::SeqCst);
-        if net::interrupted() {
-            crate::net::sys::default_signals(&[libc::SIGINT]);
-        }
-    } else {
-        ENDING_SIGNAL.store(sig, Ordering::SeqCst);
-    }
-    net::request_interrupt();
-}
-
-/// Route SIGINT, SIGTERM and SIGHUP to the language's interrupt flag (scripts, `-c`,
-/// stdin, the REPL, `handshake`).
+/// Route SIGINT, SIGTERM and SIGHUP to the one cancellation flag (scripts, `-c`, stdin,
+/// the REPL, `handshake`): see `net::signals`.
 pub fn install_sigint() {
-    crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_signal);
+    crate::net::signals::install_cancel();
 }
 
-/// SIGTERM or SIGHUP received since start, if any: tcpcraft should finish up and end.
-pub fn ending_signal() -> Option<i32> {
-    match ENDING_SIGNAL.load(Ordering::SeqCst) {
-        0 => None,
-        s => Some(s),
-    }
-}
-
-/// The exit status for `code` once signals are taken into account: 128 + the signal's
-/// number, as shells report a process a signal ended (143 SIGTERM, 129 SIGHUP, 130 SIGINT).
-pub fn exit_status(code: u8) -> u8 {
-    match ending_signal() {
-        Some(sig) => (128 + sig).clamp(0, 255) as u8,
-        None if GOT_SIGINT.load(Ordering::SeqCst) => 130,
-        None => code,
-    }
-}
+pub use crate::cancel::{ending_signal, exit_status};
 
 /// Whether the REPL thread is waiting at the prompt (in the line editor), where a
 /// SIGTERM or SIGHUP cannot interrupt it: the editor retries its read.
@@ -180,8 +138,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         if ending_signal().is_some() {
             break;
         }
-        net::clear_interrupt();
-        GOT_SIGINT.store(false, Ordering::SeqCst);
+        crate::cancel::clear_all();
         install_sigint();
         AT_PROMPT.store(true, Ordering::SeqCst);
         let read = ed.readline(">>> ");
@@ -236,7 +193,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                 let hangup = matches!(&e, ReadlineError::Io(io) if io.raw_os_error() == Some(libc::EIO))
                     || matches!(&e, ReadlineError::Errno(n) if *n as i32 == libc::EIO);
                 if hangup {
-                    ENDING_SIGNAL.store(libc::SIGHUP, Ordering::SeqCst);
+                    crate::cancel::record_signal(libc::SIGHUP);
                 } else {
                     let _ = writeln!(std::io::stderr(), "tcpcraft: {e}");
                 }
@@ -488,7 +445,7 @@ impl Hinter for ReplHelper {
                 if !is_session {
                     return None;
                 }
-                let (_, help) = crate::session::lang::METHOD_HELP
+                let (_, help) = crate::app::lang_session::METHOD_HELP
                     .iter()
                     .find(|(m, _)| *m == name)?;
                 return params_hint(help);

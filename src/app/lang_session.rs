@@ -11,41 +11,46 @@ use std::cell::RefCell;
 use std::io::{IsTerminal, Write as _};
 use std::net::IpAddr;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::mock::DryIo;
-use super::rawio::RawIo;
-use super::state::{Dir, Expectation, OptPat, SegOptions};
-use super::{ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions};
 use crate::lang::error::{error, ErrorKind, Result, Span};
 use crate::lang::net::interrupted;
 use crate::lang::packets::{conv_flags, conv_options, to_bytes};
 use crate::lang::{Args, Interp, Object, Value};
 use crate::net::guard;
+use crate::net::segio::RawIo;
 use crate::packet::TcpOption;
 use crate::pcap::SharedWriter;
+use crate::session::mock::DryIo;
+use crate::session::state::{Dir, Expectation, OptPat, SegOptions};
+use crate::session::{
+    ExpectOptions, SegmentIo, SendRequest, Session, SessionError, SessionOptions,
+};
 
-/// Whether sessions install the kernel-RST guard (`--no-rst-guard` turns it off).
-static RST_GUARD: AtomicBool = AtomicBool::new(true);
-
-/// Called by the command line for `--no-rst-guard`.
-pub fn set_rst_guard(on: bool) {
-    RST_GUARD.store(on, Ordering::Relaxed);
+/// What the program hands the session builtins when it wires them (no process-wide
+/// state): where `--pcap` goes and whether to guard against the kernel's RSTs.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// The `--pcap` writer the engine writes too.
+    pub pcap: Option<SharedWriter>,
+    /// `--no-rst-guard`: do not keep the kernel from answering hand-driven connections.
+    pub no_rst_guard: bool,
 }
 
 /// Adds `session()` and `listen()` to an interpreter.
-pub fn install(it: &mut Interp) {
+pub fn install(it: &mut Interp, ctx: Context) {
+    let ctx = Rc::new(ctx);
+    let c = ctx.clone();
     it.register(
         "session",
         "session(dst, dport, sport=, isn=, window=, options=, ttl=, src=, keep_open=, relative=): drive a TCP connection by hand",
-        open_session,
+        move |it, a| open_session(it, a, &c),
     );
     it.register(
         "listen",
         "listen(port, timeout=, isn=, window=, options=, ttl=, keep_open=, relative=): wait for a SYN and answer it by hand",
-        open_listener,
+        move |it, a| open_listener(it, a, &ctx),
     );
 }
 
@@ -198,7 +203,11 @@ fn timeout_arg(a: &mut Args, i: usize, default: f64) -> Result<Duration> {
 }
 
 /// Options shared by `session()` and `listen()`; the transport for this run.
-fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn SegmentIo>, bool)> {
+fn common(
+    it: &mut Interp,
+    a: &mut Args,
+    ctx: &Context,
+) -> Result<(SessionOptions, Box<dyn SegmentIo>, bool)> {
     let dry_run = it.net.is_dry_run();
     let mut opts = SessionOptions {
         isn: seq_arg(a, "isn")?,
@@ -219,15 +228,18 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
         })?);
     }
     if dry_run {
-        let record = it.net.pcap_log().map(|log| -> super::mock::DryRecord {
-            Box::new(move |t, bytes: &[u8]| log.borrow_mut().push((t, bytes.to_vec())))
-        });
+        let record = it
+            .net
+            .pcap_log()
+            .map(|log| -> crate::session::mock::DryRecord {
+                Box::new(move |t, bytes: &[u8]| log.borrow_mut().push((t, bytes.to_vec())))
+            });
         return Ok((opts, Box::new(DryIo::recording(record)), true));
     }
     let io = RawIo::new(None)
-        .map_err(|e| err(a.span, e))?
-        .with_pcap(SharedWriter::global());
-    if RST_GUARD.load(Ordering::Relaxed) {
+        .map_err(|e| err(a.span, e.into()))?
+        .with_pcap(ctx.pcap.clone());
+    if !ctx.no_rst_guard {
         let (g, _) =
             guard::shared().map_err(|e| error(a.span, ErrorKind::System(e.to_string())))?;
         opts.guard = Some(g);
@@ -240,7 +252,7 @@ fn common(it: &mut Interp, a: &mut Args) -> Result<(SessionOptions, Box<dyn Segm
 /// the prompt; standard output in a script), from whichever thread made it. A dry run
 /// names sends as `send()` does and leaves out the warnings and the peer's inferred
 /// changes: with nothing received they would only say that no answer came.
-fn sink(it: &Interp, lines: &Arc<Mutex<Vec<String>>>, dry_run: bool) -> super::Sink {
+fn sink(it: &Interp, lines: &Arc<Mutex<Vec<String>>>, dry_run: bool) -> crate::session::Sink {
     if !dry_run {
         if it.opts.quiet {
             return Arc::new(|_: &str| {});
@@ -272,10 +284,10 @@ fn wrap(
 ) -> Value {
     session.set_cancel(Box::new(interrupted));
     if !dry_run {
-        if let Some(view) = super::kernel::lab_view() {
+        if let Some(view) = crate::session::kernel::lab_view() {
             session.set_kernel(view);
         }
-        if let Some(timers) = super::kernel::lab_timers() {
+        if let Some(timers) = crate::session::kernel::lab_timers() {
             session.set_peer_timers(timers);
         }
     }
@@ -319,7 +331,7 @@ pub fn with_session<R>(v: &Value, f: impl FnOnce(&Session, usize) -> R) -> Optio
     Some(f(&s, order))
 }
 
-fn open_session(it: &mut Interp, a: &mut Args) -> Result<Value> {
+fn open_session(it: &mut Interp, a: &mut Args, ctx: &Context) -> Result<Value> {
     let dst_text = match a.require(0, "dst")? {
         Value::Str(s) => s.to_string(),
         v => {
@@ -342,7 +354,7 @@ fn open_session(it: &mut Interp, a: &mut Args) -> Result<Value> {
         )
     })?;
     let sport = int_in(a, usize::MAX, "sport", 65535)?;
-    let (mut opts, io, dry_run) = common(it, a)?;
+    let (mut opts, io, dry_run) = common(it, a, ctx)?;
     opts.sport = sport.map(|p| p as u16);
     if dry_run && opts.src.is_none() {
         // Shown as it would leave: with the source address the route chooses.
@@ -355,7 +367,7 @@ fn open_session(it: &mut Interp, a: &mut Args) -> Result<Value> {
     Ok(wrap(it, s, lines, dry_run))
 }
 
-fn open_listener(it: &mut Interp, a: &mut Args) -> Result<Value> {
+fn open_listener(it: &mut Interp, a: &mut Args, ctx: &Context) -> Result<Value> {
     let port = int_in(a, 0, "port", 65535)?.ok_or_else(|| {
         error(
             a.span,
@@ -363,7 +375,7 @@ fn open_listener(it: &mut Interp, a: &mut Args) -> Result<Value> {
         )
     })?;
     let timeout = timeout_arg(a, 1, 30.0)?;
-    let (opts, io, dry_run) = common(it, a)?;
+    let (opts, io, dry_run) = common(it, a, ctx)?;
     a.finish(2)?;
     let lines = Arc::new(Mutex::new(Vec::new()));
     // A dry run cannot wait for a SYN: the listener is returned still listening.
@@ -545,15 +557,17 @@ impl Handle {
         match file {
             Some(path) => {
                 let text = if path.ends_with(".svg") {
-                    super::ladder::svg(machine, &opts)
+                    crate::session::ladder::svg(machine, &opts)
                 } else {
-                    super::ladder::text(machine, &opts)
+                    crate::session::ladder::text(machine, &opts)
                 };
                 crate::userfile::write(std::path::Path::new(&path), text)
                     .map_err(|e| error(a.span, ErrorKind::Io(format!("writing {path}: {e}"))))?;
                 Ok(Value::None)
             }
-            None => Ok(Value::str(super::ladder::text(machine, &opts).trim_end())),
+            None => Ok(Value::str(
+                crate::session::ladder::text(machine, &opts).trim_end(),
+            )),
         }
     }
 
