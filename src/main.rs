@@ -108,6 +108,9 @@ enum Command {
     /// hping3-style probes: a TCP SYN (or -A -F -R -P -U, -1 ICMP, -2 UDP) every second,
     /// each answer on a line, statistics at the end
     Ping(Box<tcpcraft::app::ping::PingArgs>),
+    /// TCP traceroute (tcptraceroute, hping3 --traceroute): one SYN per TTL, all sent
+    /// together; hops, round trips, and what ended it (--proto udp|icmp, --json)
+    Trace(Box<tcpcraft::app::trace::TraceArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -234,6 +237,16 @@ fn main() -> ExitCode {
             ),
             Err(m) => {
                 eprintln!("tcpcraft: ping: {m}");
+                ExitCode::from(exit::USAGE)
+            }
+        },
+        Command::Trace(args) => match tcpcraft::app::trace::script_args(&args, cli.global.json) {
+            Ok(v) => lang_run(
+                lang_cfg,
+                Input::Builtin(tcpcraft::app::trace::NAME, tcpcraft::app::trace::SCRIPT, v),
+            ),
+            Err(m) => {
+                eprintln!("tcpcraft: trace: {m}");
                 ExitCode::from(exit::USAGE)
             }
         },

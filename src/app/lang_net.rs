@@ -136,6 +136,7 @@ fn probe(e: &mut Engine, p: &Packet, iface: &Option<String>) -> Result<Probe, Ne
         bytes: p.to_bytes(),
         iface: iface.clone(),
         link,
+        fragments: Vec::new(),
     })
 }
 
@@ -186,8 +187,30 @@ impl Net for RawNet {
     }
 
     fn sr(&mut self, pkts: &[Packet], opts: &SrOpts) -> Result<SrResult, NetError> {
+        let groups: Vec<(Packet, Vec<Packet>)> =
+            pkts.iter().map(|p| (p.clone(), Vec::new())).collect();
+        self.sr_datagrams(&groups, opts)
+    }
+
+    fn route_source(&mut self, dst: IpAddr) -> Option<IpAddr> {
+        let e = self.engine().ok()?;
+        e.route(dst, None, None).ok().map(|r| r.src)
+    }
+
+    fn sr_datagrams(
+        &mut self,
+        groups: &[(Packet, Vec<Packet>)],
+        opts: &SrOpts,
+    ) -> Result<SrResult, NetError> {
         let e = self.engine()?;
-        let probes = probes(e, pkts, &opts.send.iface)?;
+        let mut probes = Vec::with_capacity(groups.len());
+        for (whole, frags) in groups {
+            let mut pr = probe(e, whole, &opts.send.iface)?;
+            for f in frags {
+                pr.fragments.push(probe(e, f, &opts.send.iface)?.bytes);
+            }
+            probes.push(pr);
+        }
         let r = e
             .sr(
                 &probes,

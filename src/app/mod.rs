@@ -10,7 +10,8 @@
 //!   (`send`, `sr`, `sniff` …), of sessions (`session()`, `listen()`) and of the scanner
 //!   (`scan()`);
 //! - [`lesson`]: the lessons of `tcpcraft lab --lesson`;
-//! - [`ping`]: `tcpcraft ping`, a script built into the binary.
+//! - [`ping`]: `tcpcraft ping`, a script built into the binary;
+//! - [`trace`]: `tcpcraft trace`, the language's `traceroute()` in a built-in script.
 //!
 //! Layering (a module uses only those to its left; checked by `tests/layering.rs`):
 //! `packet` ← `lang`, `net` ← `session`, `scan` ← `app` ← `main`.
@@ -22,3 +23,4 @@ pub mod lang_session;
 pub mod lesson;
 pub mod ping;
 pub mod repl;
+pub mod trace;

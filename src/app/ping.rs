@@ -72,6 +72,13 @@ pub struct PingArgs {
     /// Resolve a host name to its IPv6 address
     #[arg(short = '6', long = "ipv6")]
     pub ipv6: bool,
+    /// Send each probe as IP fragments of 16 bytes (hping3 -f; see --mtu); an IPv6
+    /// probe gets a Fragment header
+    #[arg(short = 'f', long = "frag")]
+    pub frag: bool,
+    /// Bytes of IP payload per fragment, a multiple of 8 (hping3 --mtu; implies --frag)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(8..=65535))]
+    pub mtu: Option<u16>,
 }
 
 fn parse_flag_letters(s: &str) -> Result<String, String> {
@@ -108,7 +115,8 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 }
 
 /// The script's args from the options: the address (resolved), protocol, port, flags,
-/// count, interval, ttl, first source port, window, data length, family, timeout. An error says
+/// count, interval, ttl, first source port, window, data length, family, timeout, fragment
+/// size (0: whole). An error says
 /// which value is wrong.
 pub fn script_args(a: &PingArgs) -> Result<Vec<String>, String> {
     let dst = crate::scan::targets::resolve_host(&a.host, a.ipv6)?;
@@ -164,6 +172,11 @@ pub fn script_args(a: &PingArgs) -> Result<Vec<String>, String> {
         a.data.to_string(),
         if dst.is_ipv6() { "6" } else { "4" }.into(),
         a.timeout.to_string(),
+        match (a.frag, a.mtu) {
+            (_, Some(m)) => m.to_string(),
+            (true, None) => "16".into(),
+            (false, None) => "0".into(),
+        },
     ])
 }
 
@@ -212,9 +225,13 @@ mod tests {
                 "64240",
                 "0",
                 "4",
-                "1"
+                "1",
+                "0"
             ]
         );
+        assert_eq!(args(&["198.18.0.2", "-f"]).unwrap()[12], "16");
+        assert_eq!(args(&["198.18.0.2", "--mtu", "24"]).unwrap()[12], "24");
+        assert!(args(&["198.18.0.2", "--mtu", "4"]).is_err());
         let v = args(&["2001:db8:198:18::2", "-1", "-i", "u200000", "-t", "9"]).unwrap();
         assert_eq!(&v[..2], ["2001:db8:198:18::2", "icmp"]);
         assert_eq!(

@@ -448,7 +448,7 @@ pub fn install(it: &mut Interp) {
             let opts = send_opts(a)?;
             a.finish(1)?;
             let pkts = to_packets(&v, a.span_of(0))?;
-            let n = it.net.send(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
+            let n = super::fuzz::send(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?;
             Ok(Value::Int(n as i64))
         },
     );
@@ -459,7 +459,13 @@ pub fn install(it: &mut Interp) {
             let v = a.require(0, "packet")?;
             let opts = sr_opts(a)?;
             a.finish(1)?;
-            let pkts = to_packets(&v, a.span_of(0))?;
+            let pkts = super::fuzz::drawn(it, to_packets(&v, a.span_of(0))?);
+            // The fragments of one datagram: sent as they are, the datagram's answer.
+            if let Some(r) =
+                super::fragment::sr1(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?
+            {
+                return Ok(r);
+            }
             let [p] = pkts.as_slice() else {
                 return Err(a.err(format!(
                     "sr1() sends one packet, got {} (use sr() for many)",
@@ -477,8 +483,8 @@ pub fn install(it: &mut Interp) {
             let v = a.require(0, "packets")?;
             let opts = sr_opts(a)?;
             a.finish(1)?;
-            let pkts = to_packets(&v, a.span_of(0))?;
-            let r = it.net.sr(&pkts, &opts).map_err(|e| net_err(a.span, e))?;
+            let pkts = super::fuzz::drawn(it, to_packets(&v, a.span_of(0))?);
+            let r = super::fragment::sr(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?;
             Ok(Value::Handle(Rc::new(SrAnswer {
                 answered: Value::list(
                     r.answered
@@ -970,7 +976,7 @@ fn sr_opts(a: &mut Args) -> Result<SrOpts> {
     })
 }
 
-fn net_err(span: Span, e: NetError) -> super::error::Error {
+pub(super) fn net_err(span: Span, e: NetError) -> super::error::Error {
     match e {
         NetError::Interrupted => error(span, ErrorKind::Interrupted),
         NetError::Refused(m) => error(span, ErrorKind::Value(m)),

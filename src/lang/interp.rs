@@ -314,6 +314,9 @@ impl Interp {
         };
         builtins::install(&mut it);
         packets::install(&mut it);
+        super::trace::install(&mut it);
+        super::fragment::install(&mut it);
+        super::fuzz::install(&mut it);
         it
     }
 
@@ -871,6 +874,7 @@ impl Interp {
                 .iter()
                 .map(|l| {
                     Value::packet(crate::packet::Packet {
+                        given: Default::default(),
                         layers: vec![l.clone()],
                     })
                 })
@@ -1371,6 +1375,13 @@ impl Interp {
                     .ok_or_else(|| oob(*n, len))
             }
             (Value::Dict(_), Value::Str(k)) => self.get_attr(v, k, span),
+            // Objects that are lists of things (a trace's hops): t[0].
+            (Value::Handle(h), Value::Int(n)) if h.items().is_some() => {
+                let items = h.items().unwrap_or_default();
+                norm_index(*n, items.len())
+                    .and_then(|k| items.get(k).cloned())
+                    .ok_or_else(|| oob(*n, items.len()))
+            }
             (Value::Packet(_) | Value::Reply(_), _) => {
                 let p = v
                     .as_packet()

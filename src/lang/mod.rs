@@ -7,11 +7,14 @@
 pub mod ast;
 pub mod builtins;
 pub mod error;
+pub mod fragment;
+pub mod fuzz;
 pub mod interp;
 pub mod lexer;
 pub mod net;
 pub mod packets;
 pub mod parser;
+pub mod trace;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Span};

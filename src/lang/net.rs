@@ -131,6 +131,27 @@ pub trait Net {
         let res = self.sr(std::slice::from_ref(pkt), opts)?;
         Ok(res.answered.into_iter().next())
     }
+    /// `sr` of datagrams sent as IP fragments: each entry is the datagram (answers are
+    /// matched against it, and it is the answered reply's `probe`) and the fragments
+    /// that go out for it (none: the datagram itself). The default sends every
+    /// fragment through `sr` (the dry run shows each).
+    fn sr_datagrams(
+        &mut self,
+        groups: &[(Packet, Vec<Packet>)],
+        opts: &SrOpts,
+    ) -> Result<SrResult, NetError> {
+        let wire: Vec<Packet> = groups
+            .iter()
+            .flat_map(|(w, f)| {
+                if f.is_empty() {
+                    vec![w.clone()]
+                } else {
+                    f.clone()
+                }
+            })
+            .collect();
+        self.sr(&wire, opts)
+    }
     /// Capture packets.
     fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError>;
     /// Short name for messages ("dry-run", "raw sockets").
@@ -321,6 +342,26 @@ impl Net for Recorder {
         let res = self.inner.sr1(pkt, opts)?;
         self.record(pkt);
         if let Some(r) = &res {
+            let pk = r.packet.clone();
+            self.record(&pk);
+        }
+        Ok(res)
+    }
+    fn sr_datagrams(
+        &mut self,
+        groups: &[(Packet, Vec<Packet>)],
+        opts: &SrOpts,
+    ) -> Result<SrResult, NetError> {
+        let res = self.inner.sr_datagrams(groups, opts)?;
+        for (w, f) in groups {
+            if f.is_empty() {
+                self.record(w);
+            }
+            for p in f {
+                self.record(p);
+            }
+        }
+        for r in &res.answered {
             let pk = r.packet.clone();
             self.record(&pk);
         }

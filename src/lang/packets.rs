@@ -163,6 +163,20 @@ const ETHER_FIELDS: &[FieldInfo] = &[
     f("type", Ty::Auto(16), "none (auto)", "ethertype"),
 ];
 
+/// How `fuzz()` draws a field: `Some((bits, computed))` for numbers, flags and
+/// computed fields; `None` for what it leaves alone (addresses, options, bytes, version).
+pub(super) fn fuzz_bits(info: &FieldInfo) -> Option<(u32, bool)> {
+    match info.ty {
+        _ if info.name == "version" => None,
+        Ty::U(b) => Some((b, false)),
+        Ty::Seq => Some((32, false)),
+        Ty::Auto(b) => Some((b, true)),
+        Ty::TcpFlags => Some((8, false)),
+        Ty::IpFlags => Some((3, false)),
+        _ => None,
+    }
+}
+
 pub fn fields(kind: LayerKind) -> &'static [FieldInfo] {
     match kind {
         LayerKind::Ip => IP_FIELDS,
@@ -563,7 +577,11 @@ fn seq32(v: &Value, field: &str) -> std::result::Result<u32, ErrorKind> {
 }
 
 /// Set one field of one layer. `Err(None)` means the layer has no such field.
-fn set_field(l: &mut Layer, name: &str, v: &Value) -> std::result::Result<(), Option<ErrorKind>> {
+pub(super) fn set_field(
+    l: &mut Layer,
+    name: &str,
+    v: &Value,
+) -> std::result::Result<(), Option<ErrorKind>> {
     let u = |bits: u32| to_uint(v, name, bits).map_err(Some);
     let au = |bits: u32| auto(v, |x| to_uint(x, name, bits)).map_err(Some);
     match l {
@@ -799,6 +817,7 @@ pub fn get_attr(p: &Packet, name: &str, span: Span) -> Result<Value> {
     if LayerKind::ALL.iter().any(|k| layer_attr_name(*k) == name) {
         return Ok(match layer_by_attr(p, name).and_then(|i| p.layers.get(i)) {
             Some(l) => Value::packet(Packet {
+                given: Default::default(),
                 layers: vec![l.clone()],
             }),
             None => Value::None,
@@ -886,7 +905,10 @@ pub fn set_attr(
             continue;
         };
         match set_field(l, name, &v) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                super::fuzz::mark_set(p, i, name);
+                return Ok(());
+            }
             Err(None) => continue,
             Err(Some(k)) => return Err(error(vspan, k)),
         }
@@ -928,9 +950,12 @@ pub fn set_indexed_field(
     let Some(pos) = p.layers.iter().position(|l| layer_kind(l) == Some(k)) else {
         return Ok(false);
     };
-    for l in p.layers.iter_mut().skip(pos) {
+    for (i, l) in p.layers.iter_mut().enumerate().skip(pos) {
         match set_field(l, name, v) {
-            Ok(()) => return Ok(true),
+            Ok(()) => {
+                super::fuzz::mark_set(p, i, name);
+                return Ok(true);
+            }
             Err(None) => continue,
             Err(Some(kind)) => return Err(error(vspan, kind)),
         }
@@ -953,6 +978,7 @@ pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
             })?;
             Ok(p.layers.get(k).map_or(Value::None, |l| {
                 Value::packet(Packet {
+                    given: Default::default(),
                     layers: vec![l.clone()],
                 })
             }))
@@ -960,6 +986,7 @@ pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
         Value::LayerClass(k) => Ok(
             match p.layers.iter().position(|l| layer_kind(l) == Some(*k)) {
                 Some(pos) => Value::packet(Packet {
+                    given: Default::default(),
                     layers: p.layers.get(pos..).unwrap_or(&[]).to_vec(),
                 }),
                 None => Value::None,
@@ -1100,6 +1127,7 @@ fn cidr_v4(name: &str, s: &str, span: Span) -> Result<Vec<Value>> {
 /// ranges, CIDR networks) give the list of every combination.
 pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value> {
     let mut base = Packet {
+        given: Default::default(),
         layers: vec![default_layer(it, kind)],
     };
     if let Some(first) = a.pos.first().cloned() {
@@ -1113,6 +1141,7 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
             (LayerKind::Raw, v) => {
                 let b = to_bytes(v).ok_or_else(|| a.err("Raw() takes bytes or a string"))?;
                 base = Packet {
+                    given: Default::default(),
                     layers: vec![Layer::Raw(b)],
                 };
             }
@@ -1150,6 +1179,10 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
             continue;
         }
         set_in_first(&mut base, name, v, *span)?;
+    }
+    if a.pos.is_empty() {
+        // Built from fields (not dissected from bytes): what was not given is fuzzable.
+        super::fuzz::mark_constructed(&mut base, kind, kws.iter().map(|k| &*k.0));
     }
     if sets.is_empty() {
         return Ok(Value::packet(base));
@@ -1223,9 +1256,8 @@ pub fn stack(
                 Ok(q) => q,
                 Err(e) => return Ok(Err(e)),
             };
-            let mut p = Rc::try_unwrap(pa).unwrap_or_else(|rc| (*rc).clone());
-            p.layers.extend(q.layers);
-            Ok(Ok(Value::packet(p)))
+            let p = Rc::try_unwrap(pa).unwrap_or_else(|rc| (*rc).clone());
+            Ok(Ok(Value::packet(p.stack(q))))
         }
         (a, b) => Ok(stack_values(it, &a, &b, span)),
     }
@@ -1236,9 +1268,14 @@ fn to_packet(it: &mut Interp, v: &Value, span: Span) -> Result<Packet> {
         Value::Packet(p) => Ok((**p).clone()),
         Value::Reply(r) => Ok(r.packet.clone()),
         Value::LayerClass(k) => Ok(Packet {
+            given: crate::packet::Given {
+                set: vec![0],
+                fuzz: None,
+            },
             layers: vec![default_layer(it, *k)],
         }),
         Value::Str(_) | Value::Bytes(_) => Ok(Packet {
+            given: Default::default(),
             layers: vec![Layer::Raw(to_bytes(v).unwrap_or_default())],
         }),
         other => Err(error(
@@ -1270,10 +1307,9 @@ fn stack_values(it: &mut Interp, a: &Value, b: &Value, span: Span) -> Result<Val
             Ok(Value::list(out))
         }
         _ => {
-            let mut p = to_packet(it, a, span)?;
+            let p = to_packet(it, a, span)?;
             let q = to_packet(it, b, span)?;
-            p.layers.extend(q.layers);
-            Ok(Value::packet(p))
+            Ok(Value::packet(p.stack(q)))
         }
     }
 }
@@ -1310,7 +1346,10 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
             }
         }
         Some(v) if v.as_packet().is_some() => {
-            let p = v.as_packet().cloned().unwrap_or(Packet { layers: vec![] });
+            let p = v.as_packet().cloned().unwrap_or(Packet {
+                given: Default::default(),
+                layers: vec![],
+            });
             for l in &p.layers {
                 out.push_str(&format!("### {} ###\n", l.name()));
                 if let Some(k) = layer_kind(l) {

@@ -97,6 +97,9 @@ pub struct Probe {
     /// Send as an Ethernet frame with this header (scapy's sendp/srp), on the route's
     /// interface; answers are still matched on the IP packet.
     pub link: Option<LinkHeader>,
+    /// IP fragments to send instead of `bytes` (which is then the datagram they make,
+    /// to match answers against); empty: send `bytes`.
+    pub fragments: Vec<Vec<u8>>,
 }
 
 impl Probe {
@@ -105,6 +108,7 @@ impl Probe {
             bytes,
             iface: None,
             link: None,
+            fragments: Vec::new(),
         }
     }
 }
@@ -184,6 +188,19 @@ struct Prepared {
     path: SendPath,
     /// A frame's Ethernet header, filled in.
     link: Option<[u8; 14]>,
+    /// The fragments that go out instead of `bytes`, prepared.
+    frags: Vec<Prepared>,
+}
+
+/// Send a prepared probe, or its fragments.
+fn send_all(sender: &mut Sender, p: &Prepared, iface: Option<&str>) -> std::io::Result<()> {
+    if p.frags.is_empty() {
+        return send_one(sender, p, iface);
+    }
+    for f in &p.frags {
+        send_one(sender, f, iface)?;
+    }
+    Ok(())
 }
 
 /// Send one prepared probe: as a frame with its Ethernet header, or as an IP packet.
@@ -338,11 +355,24 @@ impl Engine {
             }
             None => SendPath::RawIp,
         };
+        let frags = p
+            .fragments
+            .iter()
+            .map(|f| {
+                self.prepare(&Probe {
+                    bytes: f.clone(),
+                    iface: p.iface.clone(),
+                    link: p.link.clone(),
+                    fragments: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Prepared {
             bytes,
             route,
             path,
             link,
+            frags,
         })
     }
 
@@ -511,7 +541,11 @@ impl Engine {
             return Ok(result);
         }
         let matcher = Matcher::new(prepared.iter().map(|p| wire::summarize(&p.bytes)).collect());
-        let own: HashSet<u64> = prepared.iter().map(|p| hash_bytes(&p.bytes)).collect();
+        let own: HashSet<u64> = prepared
+            .iter()
+            .flat_map(|p| std::iter::once(p).chain(p.frags.iter()))
+            .map(|p| hash_bytes(&p.bytes))
+            .collect();
         let ifindex = {
             let first = prepared.first().map(|p| p.route.ifindex).unwrap_or(0);
             if prepared.iter().all(|p| p.route.ifindex == first) {
@@ -564,11 +598,11 @@ impl Engine {
                 }
                 let p = &prepared[i];
                 let (t, t_mono) = sys::clocks();
-                if let Err(e) = send_one(&mut self.sender, p, probes[i].iface.as_deref()) {
+                if let Err(e) = send_all(&mut self.sender, p, probes[i].iface.as_deref()) {
                     if e.raw_os_error() == Some(libc::ENOBUFS) {
                         // The queue is full: drain replies, then try once more.
                         std::thread::sleep(Duration::from_micros(200));
-                        send_one(&mut self.sender, p, probes[i].iface.as_deref())
+                        send_all(&mut self.sender, p, probes[i].iface.as_deref())
                             .map_err(|e| NetError::io(format!("sending to {}", p.route.dst), e))?;
                     } else {
                         return Err(NetError::io(format!("sending to {}", p.route.dst), e));
@@ -576,7 +610,12 @@ impl Engine {
                 }
                 state.sent_at[i] = t_mono;
                 if let Some(w) = state.pcap {
-                    let _ = w.write(t, &p.bytes);
+                    if p.frags.is_empty() {
+                        let _ = w.write(t, &p.bytes);
+                    }
+                    for f in &p.frags {
+                        let _ = w.write(t, &f.bytes);
+                    }
                 }
                 // Keep the socket buffer drained during long bursts.
                 if k % 64 == 63 {

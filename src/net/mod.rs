@@ -21,6 +21,7 @@
 
 pub mod bpf;
 pub mod capture;
+pub mod chain;
 pub mod diag;
 pub mod engine;
 pub mod filter;

@@ -52,7 +52,7 @@ pub fn system_command(name: &str) -> Command {
 }
 
 /// `ip netns exec NS PROGRAM` with PROGRAM by absolute path and the fixed environment.
-fn netns_exec(ns: &str, program: &str) -> Command {
+pub(super) fn netns_exec(ns: &str, program: &str) -> Command {
     let mut c = system_command("ip");
     c.args(["netns", "exec", ns]);
     match system_program(program) {
@@ -121,7 +121,7 @@ pub struct Bed {
     dir: PathBuf,
 }
 
-fn run(cmd: &mut Command) -> io::Result<()> {
+pub(super) fn run(cmd: &mut Command) -> io::Result<()> {
     let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
         io::Error::new(
             e.kind(),
@@ -143,18 +143,18 @@ fn run(cmd: &mut Command) -> io::Result<()> {
     }
 }
 
-fn ip(args: &[&str]) -> io::Result<()> {
+pub(super) fn ip(args: &[&str]) -> io::Result<()> {
     run(system_command("ip").args(args))
 }
 
-fn ns_exists(name: &str) -> bool {
+pub(super) fn ns_exists(name: &str) -> bool {
     std::path::Path::new("/run/netns").join(name).exists()
 }
 
 /// `ip netns del NAME`, tried again for up to a second while the name is still there:
 /// a deletion can fail for a moment while another `ip netns` command (another bed being
 /// built) is changing the mounts under /run/netns.
-fn del_netns(name: &str) -> io::Result<()> {
+pub(super) fn del_netns(name: &str) -> io::Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     loop {
         let r = ip(&["netns", "del", name]);
@@ -281,86 +281,13 @@ impl Bed {
             "198.18.0.2",
         ])?;
         bed.set_faults(&cfg.faults)?;
-        let script = dir.join("server.py");
-        std::fs::write(&script, SERVER_PY)?;
-        let mut cmd = netns_exec(&server, "python3");
-        // -I: isolated (no PYTHON* variables, no user site directory).
-        cmd.arg("-I")
-            .arg(&script)
-            .args(&cfg.listen)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // The server must not outlive us, even if we are killed; and it gets a process
-        // group of its own, so Ctrl-C at the lab's terminal reaches tcpcraft, not it.
-        #[allow(unsafe_code)]
-        // reason: prctl and setpgid are async-signal-safe, as pre_exec requires
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                libc::setpgid(0, 0);
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().map_err(|e| {
-            io::Error::new(e.kind(), format!("starting python3 for the server: {e}"))
-        })?;
-        // The pid with its start time: after a crash, a process that merely reuses the
-        // pid (or whose command line says server.py) is never taken for ours.
-        let started = sys::process_start_time(child.id()).unwrap_or(0);
-        std::fs::write(dir.join("server.pid"), format!("{} {started}", child.id()))?;
-        let stdout = child.stdout.take();
-        bed.server_proc = Some(child);
-        let mut line = String::new();
-        if let Some(out) = stdout {
-            BufReader::new(out).read_line(&mut line)?;
-        }
-        if line.trim() != "ready" {
-            let mut err = String::new();
-            if let Some(mut c) = bed.server_proc.take() {
-                let _ = c.kill();
-                if let Some(mut e) = c.stderr.take() {
-                    let _ = io::Read::read_to_string(&mut e, &mut err);
-                }
-                let _ = c.wait();
-            }
-            return Err(io::Error::other(format!(
-                "the test bed server did not start: {}",
-                err.trim()
-            )));
-        }
+        start_server(&server, &dir, &cfg.listen, &mut bed.server_proc)?;
         Ok(bed)
     }
 
     /// Replace the nftables faults in the server namespace.
     pub fn set_faults(&self, f: &Faults) -> io::Result<()> {
-        let _ = run(netns_exec(&self.server, "nft").args([
-            "delete",
-            "table",
-            "inet",
-            "tcpcraft_faults",
-        ]));
-        if f == &Faults::default() {
-            return Ok(());
-        }
-        let mut child = netns_exec(&self.server, "nft")
-            .args(["-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("running nft: {e}")))?;
-        if let Some(mut i) = child.stdin.take() {
-            i.write_all(fault_rules(f).as_bytes())?;
-        }
-        let out = child.wait_with_output()?;
-        if !out.status.success() {
-            return Err(io::Error::other(format!(
-                "nft failed (is nftables installed?): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(())
+        apply_faults(&self.server, f)
     }
 
     /// A command run inside the client namespace.
@@ -410,6 +337,91 @@ impl Drop for Bed {
     }
 }
 
+/// Replace the nftables faults in namespace `ns`.
+pub(super) fn apply_faults(ns: &str, f: &Faults) -> io::Result<()> {
+    let _ = run(netns_exec(ns, "nft").args(["delete", "table", "inet", "tcpcraft_faults"]));
+    if f == &Faults::default() {
+        return Ok(());
+    }
+    let mut child = netns_exec(ns, "nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| io::Error::new(e.kind(), format!("running nft: {e}")))?;
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(fault_rules(f).as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "nft failed (is nftables installed?): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// Start the listeners (scripts/testbed_server.py) in namespace `server`, keeping the
+/// child in `slot` (so that its owner's drop kills it) and its pid in `dir`.
+pub(super) fn start_server(
+    server: &str,
+    dir: &std::path::Path,
+    listen: &[String],
+    slot: &mut Option<Child>,
+) -> io::Result<()> {
+    let script = dir.join("server.py");
+    std::fs::write(&script, SERVER_PY)?;
+    let mut cmd = netns_exec(server, "python3");
+    // -I: isolated (no PYTHON* variables, no user site directory).
+    cmd.arg("-I")
+        .arg(&script)
+        .args(listen)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // The server must not outlive us, even if we are killed; and it gets a process
+    // group of its own, so Ctrl-C at the lab's terminal reaches tcpcraft, not it.
+    #[allow(unsafe_code)]
+    // reason: prctl and setpgid are async-signal-safe, as pre_exec requires
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            libc::setpgid(0, 0);
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| io::Error::new(e.kind(), format!("starting python3 for the server: {e}")))?;
+    // The pid with its start time: after a crash, a process that merely reuses the
+    // pid (or whose command line says server.py) is never taken for ours.
+    let started = sys::process_start_time(child.id()).unwrap_or(0);
+    std::fs::write(dir.join("server.pid"), format!("{} {started}", child.id()))?;
+    let stdout = child.stdout.take();
+    *slot = Some(child);
+    let mut line = String::new();
+    if let Some(out) = stdout {
+        BufReader::new(out).read_line(&mut line)?;
+    }
+    if line.trim() != "ready" {
+        let mut err = String::new();
+        if let Some(mut c) = slot.take() {
+            let _ = c.kill();
+            if let Some(mut e) = c.stderr.take() {
+                let _ = io::Read::read_to_string(&mut e, &mut err);
+            }
+            let _ = c.wait();
+        }
+        return Err(io::Error::other(format!(
+            "the test bed server did not start: {}",
+            err.trim()
+        )));
+    }
+    Ok(())
+}
+
 /// Run `f` on a fresh thread moved into network namespace `name`.
 pub fn in_netns<T: Send>(name: &str, f: impl FnOnce() -> T + Send) -> io::Result<T> {
     std::thread::scope(|s| {
@@ -439,7 +451,9 @@ pub fn remove_by_id(id: &str) -> bool {
             any |= sys::kill(pid, libc::SIGTERM);
         }
     }
-    for ns in [&client, &server] {
+    // A chain (`super::chain`) also has two routers between them.
+    let routers = super::chain::router_names(id);
+    for ns in [&client, &server].into_iter().chain(routers.iter()) {
         if ns_exists(ns) {
             any = true;
             let _ = del_netns(ns);
@@ -470,7 +484,10 @@ pub fn bed_ids(prefix: &str) -> Vec<String> {
             let name = e.file_name().to_string_lossy().into_owned();
             if let Some(rest) = name.strip_prefix("tcpc-") {
                 if name.starts_with(&want) {
-                    if let Some(id) = rest.strip_suffix("-c").or_else(|| rest.strip_suffix("-s")) {
+                    if let Some(id) = ["-c", "-s", "-r1", "-r2"]
+                        .iter()
+                        .find_map(|x| rest.strip_suffix(x))
+                    {
                         ids.push(id.to_string());
                     }
                 }

@@ -9,6 +9,7 @@
 pub mod checksum;
 pub mod display;
 pub mod flags;
+pub mod fragment;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
@@ -127,22 +128,58 @@ impl Layer {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Packet {
     pub layers: Vec<Layer>,
+    /// What the language knows of how it was made (for `fuzz()`); never on the wire.
+    pub given: Given,
 }
+
+/// Which fields the language's user set, per layer (bit i: field i of the layer's
+/// field table; a layer without an entry counts as wholly set), and whether the packet
+/// is fuzzed: then the language draws new values for the other fields on every send.
+/// Not part of a packet's identity: two packets with the same layers are equal.
+#[derive(Clone, Debug, Default)]
+pub struct Given {
+    pub set: Vec<u64>,
+    /// `Some(computed)`: fuzzed; `computed`: lengths and checksums are drawn too.
+    pub fuzz: Option<bool>,
+}
+
+impl PartialEq for Given {
+    fn eq(&self, _: &Given) -> bool {
+        true
+    }
+}
+
+impl Eq for Given {}
 
 impl From<Layer> for Packet {
     fn from(l: Layer) -> Packet {
-        Packet { layers: vec![l] }
+        Packet {
+            given: Default::default(),
+            layers: vec![l],
+        }
     }
 }
 
 impl Packet {
     pub fn new(layers: Vec<Layer>) -> Packet {
-        Packet { layers }
+        Packet {
+            given: Default::default(),
+            layers,
+        }
     }
 
     /// Stacks `other` on top (scapy's `/`).
     pub fn stack(mut self, other: impl Into<Packet>) -> Packet {
-        self.layers.extend(other.into().layers);
+        let other = other.into();
+        if !self.given.set.is_empty() || !other.given.set.is_empty() {
+            // Layers nobody recorded count as wholly set.
+            self.given.set.resize(self.layers.len(), u64::MAX);
+            let mut theirs = other.given.set;
+            theirs.resize(other.layers.len(), u64::MAX);
+            self.given.set.extend(theirs);
+        }
+        self.given.fuzz = self.given.fuzz.or(other.given.fuzz);
+        self.layers.extend(other.layers);
         self
     }
 
@@ -346,7 +383,13 @@ impl Packet {
         for t in p.trailer.into_iter().rev() {
             layers.push(Layer::Padding(t));
         }
-        (Packet { layers }, p.notes)
+        (
+            Packet {
+                given: Default::default(),
+                layers,
+            },
+            p.notes,
+        )
     }
 
     fn find<T>(&self, f: impl Fn(&Layer) -> Option<&T>) -> Option<&T> {

@@ -62,3 +62,23 @@ pub fn with(test: &str, faults: Faults) -> Option<Bed> {
         Err(e) => panic!("{test}: building the test bed failed: {e}"),
     }
 }
+
+pub use tcpcraft::net::chain::Chain;
+
+/// A chain of four namespaces (client ↔ router ↔ router ↔ server, forwarding on) with
+/// the standard listeners and faults (80 open, 8443 dropped, 81 rejected with ICMP).
+pub fn chain(test: &str) -> Option<Chain> {
+    if !can_run(test) {
+        return None;
+    }
+    let listen: Vec<String> = vec!["http:80".into(), "echo:7".into(), "uecho:7".into()];
+    let faults = Faults {
+        drop: vec![8443],
+        reject: vec![81],
+        loss: 0,
+    };
+    match Chain::up(&fresh_id(), &listen, &faults) {
+        Ok(c) => Some(c),
+        Err(e) => panic!("{test}: building the chain test bed failed: {e}"),
+    }
+}
