@@ -3,7 +3,7 @@
 //! open, closed, filtered and rejected ports, UDP and ICMP probes, IPv4 and IPv6, --json,
 //! and the RST that leaves nothing half-open on the target.
 
-mod testbed;
+use crate::testbed;
 
 use std::process::Output;
 use std::time::{Duration, Instant};

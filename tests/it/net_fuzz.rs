@@ -2,7 +2,7 @@
 //! lengths and checksums too) to the test bed's server, every one different, and its
 //! kernel still answers a normal SYN afterwards.
 
-mod testbed;
+use crate::testbed;
 
 use std::process::Output;
 

@@ -5,7 +5,7 @@
 //! IPv6, and IPv4 alike), as its reassembly counters show, while an exact duplicate is
 //! only ignored.
 
-mod testbed;
+use crate::testbed;
 
 use std::process::Output;
 
