@@ -187,6 +187,11 @@ impl Parser {
     }
 
     fn block(&mut self) -> Result<Vec<Stmt>> {
+        if matches!(self.peek(), Tok::Colon) {
+            return Err(self.unexpected(
+                "`{` to start a block (blocks are in braces: `if x > 3 { … }`, not `:` and indentation)",
+            ));
+        }
         self.expect(&Tok::LBrace, "`{` to start a block")?;
         self.enter()?;
         let mut out = Vec::new();
@@ -288,13 +293,42 @@ impl Parser {
                     _ => return Err(self.unexpected("a file name in quotes")),
                 }
             }
+            Tok::Else => {
+                return Err(error(
+                    self.span(),
+                    ErrorKind::Misplaced(
+                        "`else` without an `if` before it (the shell runs an `if` when its `}` ends the line: write `} else {` on that line)",
+                    ),
+                ))
+            }
+            Tok::Ident(word) if python_word(word, self.peek_at(1)) => {
+                return Err(self.python_bridge());
+            }
             _ => {
                 let mut target = self.expr()?;
                 if matches!(self.peek(), Tok::Comma) {
-                    // `ans, unans = sr(...)`: unpacking assignment
+                    // `ans, unans = sr(...)`: unpacking assignment; without `=`, a
+                    // tuple of values (`r.src, r.sport`), as Python's shell shows it.
                     let mut targets = vec![target];
                     while self.eat(&Tok::Comma) {
+                        if matches!(self.peek(), Tok::Newline | Tok::Semi | Tok::Eof | Tok::RBrace)
+                        {
+                            break;
+                        }
                         targets.push(self.expr()?);
+                    }
+                    if !matches!(self.peek(), Tok::Assign) {
+                        let span = targets
+                            .first()
+                            .map_or(start, |t| t.span)
+                            .to(self.prev_span());
+                        return Ok(Stmt {
+                            kind: StmtKind::Expr(Expr {
+                                kind: ExprKind::Tuple(targets),
+                                span,
+                            }),
+                            span,
+                        });
                     }
                     if let Some(bad) = targets.iter().find(|t| {
                         !matches!(
@@ -309,9 +343,6 @@ impl Parser {
                                 expected: "names to unpack into (`a, b = …`)".into(),
                             },
                         ));
-                    }
-                    if !matches!(self.peek(), Tok::Assign) {
-                        return Err(self.unexpected("`=` after the names to unpack into"));
                     }
                     let span = targets
                         .first()
@@ -350,7 +381,28 @@ impl Parser {
                             ));
                         }
                         self.skip_newlines();
-                        let value = self.expr()?;
+                        let mut value = self.expr()?;
+                        if matches!(self.peek(), Tok::Comma) {
+                            // `x = 1, 2`: a tuple, as in Python.
+                            let mut items = vec![value];
+                            while self.eat(&Tok::Comma) {
+                                if matches!(
+                                    self.peek(),
+                                    Tok::Newline | Tok::Semi | Tok::Eof | Tok::RBrace
+                                ) {
+                                    break;
+                                }
+                                items.push(self.expr()?);
+                            }
+                            let span = items
+                                .first()
+                                .map_or(op_span, |t| t.span)
+                                .to(self.prev_span());
+                            value = Expr {
+                                kind: ExprKind::Tuple(items),
+                                span,
+                            };
+                        }
                         StmtKind::Assign { target, op, value }
                     }
                     None => StmtKind::Expr(target),
@@ -608,8 +660,20 @@ impl Parser {
         self.enter()?;
         let mut args = Vec::new();
         let mut kwargs: Vec<KwArg> = Vec::new();
+        let is_help = matches!(&callee.kind, ExprKind::Name(n) if &**n == "help");
         loop {
             if matches!(self.peek(), Tok::RParen) {
+                break;
+            }
+            // `help(for)`: a statement's keyword stands for its name.
+            if let (true, Some(word), Tok::RParen) =
+                (is_help, keyword_name(self.peek()), self.peek_at(1))
+            {
+                let span = self.bump().span;
+                args.push(Expr {
+                    kind: ExprKind::Str(Rc::from(word)),
+                    span,
+                });
                 break;
             }
             if let (Tok::Ident(name), Tok::Assign) = (self.peek().clone(), self.peek_at(1).clone())
@@ -686,7 +750,32 @@ impl Parser {
             }
             Tok::LParen => {
                 self.enter()?;
+                if matches!(self.peek(), Tok::RParen) {
+                    // `()`: the empty tuple
+                    let end = self.bump().span;
+                    self.leave();
+                    return Ok(Expr {
+                        kind: ExprKind::Tuple(Vec::new()),
+                        span: span.to(end),
+                    });
+                }
                 let e = self.expr()?;
+                if matches!(self.peek(), Tok::Comma) {
+                    // scapy's tuples: `(75, 85)`, `('MSS', 1460)`, `(1,)`
+                    let mut items = vec![e];
+                    while self.eat(&Tok::Comma) {
+                        if matches!(self.peek(), Tok::RParen) {
+                            break;
+                        }
+                        items.push(self.expr()?);
+                    }
+                    let end = self.expect(&Tok::RParen, "`,` or `)`")?;
+                    self.leave();
+                    return Ok(Expr {
+                        kind: ExprKind::Tuple(items),
+                        span: span.to(end),
+                    });
+                }
                 let end = self.expect(&Tok::RParen, "`)`")?;
                 self.leave();
                 return Ok(Expr {
@@ -792,6 +881,90 @@ impl Parser {
             }
         };
         Ok(Expr { kind, span })
+    }
+}
+
+/// The name of a keyword token (`help(for)`).
+fn keyword_name(t: &Tok) -> Option<&'static str> {
+    Some(match t {
+        Tok::If => "if",
+        Tok::Else => "else",
+        Tok::For => "for",
+        Tok::In => "in",
+        Tok::While => "while",
+        Tok::Break => "break",
+        Tok::Continue => "continue",
+        Tok::Fn => "fn",
+        Tok::Return => "return",
+        Tok::Assert => "assert",
+        Tok::Include => "include",
+        Tok::True => "true",
+        Tok::False => "false",
+        Tok::None => "none",
+        Tok::And => "and",
+        Tok::Or => "or",
+        Tok::Not => "not",
+        _ => return None,
+    })
+}
+
+/// A Python (scapy shell) statement word that starts a statement here: `def f(`,
+/// `elif x`, `import scapy`, `from scapy.all import *`, `lambda x:`, `pass`.
+fn python_word(word: &str, next: &Tok) -> bool {
+    match word {
+        "def" | "elif" | "import" | "from" | "lambda" | "class" => matches!(next, Tok::Ident(_)),
+        "pass" => matches!(next, Tok::Newline | Tok::Eof | Tok::Semi | Tok::RBrace),
+        _ => false,
+    }
+}
+
+impl Parser {
+    /// The error for a Python statement, saying how tcpcraft writes it.
+    fn python_bridge(&self) -> Error {
+        let span = self.span();
+        let word = match self.peek() {
+            Tok::Ident(w) => w.clone(),
+            _ => String::new(),
+        };
+        let name = match self.peek_at(1) {
+            Tok::Ident(n) => n.clone(),
+            _ => String::new(),
+        };
+        let expected = match word.as_str() {
+            "def" => {
+                // The parameter names, for a definition that can be typed as is.
+                let mut params = Vec::new();
+                if matches!(self.peek_at(2), Tok::LParen) {
+                    let mut i = 3;
+                    loop {
+                        match self.peek_at(i) {
+                            Tok::Ident(p) => params.push(p.clone()),
+                            Tok::Comma => {}
+                            _ => break,
+                        }
+                        i += 1;
+                    }
+                }
+                format!(
+                    "`fn {name}({}) {{ … }}`: functions are defined with `fn` and a block in braces",
+                    params.join(", ")
+                )
+            }
+            "elif" => "`else if cond { … }`: tcpcraft writes Python's elif as `else if`".into(),
+            "import" | "from" => {
+                "a statement: there is nothing to import, every builtin and layer (IP, TCP, sr1, sniff …) is always there".into()
+            }
+            "lambda" => "`fn name(x) { return … }`: a named function instead of lambda".into(),
+            "class" => "a statement: tcpcraft has no classes; use a dict or fn".into(),
+            _ => "a statement: an empty block is `{}`".into(),
+        };
+        error(
+            span,
+            ErrorKind::Unexpected {
+                found: format!("`{word}` (Python)"),
+                expected,
+            },
+        )
     }
 }
 

@@ -18,7 +18,7 @@ type ShellEditor = rustyline::Editor<crate::repl::ReplHelper, rustyline::history
 
 /// How the learner's statements come in.
 enum Input {
-    Tty(Box<ShellEditor>),
+    Tty(Box<ShellEditor>, crate::repl::StatementReader),
     Pipe(std::io::Lines<std::io::StdinLock<'static>>),
 }
 
@@ -27,9 +27,9 @@ impl Input {
     /// at the end of input (Ctrl-D, end of the pipe).
     fn read(&mut self, prompt: &str) -> Option<String> {
         match self {
-            // The shell's validator keeps reading while the statement is unfinished.
-            Input::Tty(ed) => loop {
-                match ed.readline(prompt) {
+            // As in the shell: more lines at `... ` while the statement is unfinished.
+            Input::Tty(ed, reader) => loop {
+                match reader.read(ed, prompt, crate::repl::CONTINUATION) {
                     Ok(line) => return Some(line),
                     Err(rustyline::error::ReadlineError::Interrupted) => {
                         if crate::repl::ending_signal().is_some() {
@@ -263,7 +263,7 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
                 }
             }));
         }
-        Input::Tty(Box::new(ed))
+        Input::Tty(Box::new(ed), crate::repl::StatementReader::default())
     } else {
         if !texts.session.is_empty() {
             let texts = texts.clone();

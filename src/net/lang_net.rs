@@ -310,4 +310,12 @@ impl Net for RawNet {
     fn name(&self) -> &'static str {
         "raw sockets"
     }
+
+    /// The source the route gives (the shell shows unset sources with it, as scapy).
+    fn route_source(&mut self, dst: std::net::IpAddr) -> Option<std::net::IpAddr> {
+        if dst.is_unspecified() {
+            return None;
+        }
+        super::route::resolve(dst, None, None).ok().map(|r| r.src)
+    }
 }
