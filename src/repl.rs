@@ -491,10 +491,7 @@ impl ReplHelper {
         let Some(first) = parts.next() else {
             return Vec::new();
         };
-        let Some(mut v) = it
-            .get_var(first)
-            .or_else(|| it.builtin(first).cloned())
-        else {
+        let Some(mut v) = it.get_var(first).or_else(|| it.builtin(first).cloned()) else {
             return Vec::new();
         };
         for p in parts {

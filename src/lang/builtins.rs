@@ -475,7 +475,11 @@ pub fn install(it: &mut Interp) {
             let r = it.net.sr1(p, &opts).map_err(|e| net_err(a.span, e))?;
             let answered = usize::from(r.is_some());
             // Without an answer every retry went out too.
-            let sent = if answered == 1 { 1 } else { 1 + opts.retry as usize };
+            let sent = if answered == 1 {
+                1
+            } else {
+                1 + opts.retry as usize
+            };
             sr_counts(it, "sr1", sent, answered, 0, t0);
             Ok(r.map_or(Value::None, |r| Value::Reply(Rc::new(r))))
         },
@@ -817,7 +821,10 @@ const STATEMENT_HELP: &[(&str, &str)] = &[
     ("not", "not a (also !): true when a is false; `x not in y`"),
     ("true", "true, false (True, False): the booleans"),
     ("false", "true, false (True, False): the booleans"),
-    ("none", "none (None): no value; sr1() without an answer returns it"),
+    (
+        "none",
+        "none (None): no value; sr1() without an answer returns it",
+    ),
     (
         "for",
         "for x in list|range|string|bytes { … }   (break, continue)",
@@ -912,8 +919,7 @@ fn handle_help(h: &dyn Object) -> String {
         s.push('\n');
     }
     let names = h.names();
-    let (methods, attrs): (Vec<&str>, Vec<&str>) =
-        names.iter().partition(|n| h.help(n).is_some());
+    let (methods, attrs): (Vec<&str>, Vec<&str>) = names.iter().partition(|n| h.help(n).is_some());
     if !methods.is_empty() {
         s.push_str("methods:\n");
         for m in methods {

@@ -566,13 +566,19 @@ fn scapy_option(t: &[Value]) -> std::result::Result<TcpOption, ErrorKind> {
         let items = match v {
             Value::List(l) => l.borrow().clone(),
             Value::Int(_) => vec![v.clone()],
-            other => return Err(bad(format!("expected a tuple of numbers, got {}", other.repr()))),
+            other => {
+                return Err(bad(format!(
+                    "expected a tuple of numbers, got {}",
+                    other.repr()
+                )))
+            }
         };
         items
             .iter()
             .map(|x| match x {
-                Value::Int(n) => u32::try_from(*n)
-                    .map_err(|_| bad(format!("{n} does not fit in 32 bits"))),
+                Value::Int(n) => {
+                    u32::try_from(*n).map_err(|_| bad(format!("{n} does not fit in 32 bits")))
+                }
                 other => Err(bad(format!("expected a number, got {}", other.repr()))),
             })
             .collect()
