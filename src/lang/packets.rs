@@ -620,8 +620,9 @@ fn scapy_option(t: &[Value]) -> std::result::Result<TcpOption, ErrorKind> {
                 Ok(TcpOption::Sack(v.chunks(2).map(|c| (c[0], c[1])).collect()))
             }
             "raw" => Ok(TcpOption::Raw(bytes(value)?)),
-            other => Err(bad(format!(
-                "unknown option name {other:?} (scapy's names: MSS WScale SAckOK SAck Timestamp NOP EOL, or a kind number)"
+            _ => Err(bad(format!(
+                "unknown option name {:?} (scapy's names: MSS WScale SAckOK SAck Timestamp NOP EOL, or a kind number)",
+                &**n
             ))),
         },
         other => Err(bad(format!(
