@@ -149,6 +149,14 @@ fn lines_typed_while_a_command_runs_are_not_lost() {
     p.send_line("print(y * 6)").unwrap();
     out(&mut p, "42");
     prompt(&mut p);
+    // Several lines in one burst at the prompt (typed fast, or pasted without
+    // bracketed paste): each runs, the block as one statement.
+    p.send("x = 5\nif x > 3 {\n  print(\"bu\" + \"rst\")\n}\nprint(x * 9)\n")
+        .unwrap();
+    p.flush().unwrap();
+    out(&mut p, "burst");
+    out(&mut p, "45");
+    prompt(&mut p);
     p.send_line("quit").unwrap();
     p.exp_eof().unwrap();
 }
