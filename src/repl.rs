@@ -289,7 +289,8 @@ impl StatementReader {
         self.typed_ahead.extend(lines);
         self.eof |= eof;
         if let Some(line) = self.typed_ahead.pop_front() {
-            println!("{prompt}{line}");
+            // The terminal may be gone (a hang-up): a failed write must not panic.
+            let _ = writeln!(std::io::stdout(), "{prompt}{line}");
             return Ok(line);
         }
         if self.eof {
@@ -315,7 +316,7 @@ impl StatementReader {
                     text.push_str(&more);
                 }
                 Err(ReadlineError::Eof) => {
-                    println!();
+                    let _ = writeln!(std::io::stdout());
                     break;
                 }
                 Err(e) => return Err(e),

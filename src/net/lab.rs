@@ -173,8 +173,9 @@ pub fn run(args: &LabArgs) -> u8 {
     let code = run_inside(&bed, args, say);
     let (client, server, id) = (bed.client.clone(), bed.server.clone(), bed.id.clone());
     drop(bed);
-    if interactive {
-        say(&removal_note(&id, &client, &server));
+    if interactive && !args.quiet {
+        // The terminal may be gone (a hang-up): a failed write must not panic.
+        let _ = writeln!(io::stderr(), "{}", removal_note(&id, &client, &server));
     }
     sys::default_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT]);
     let _ = io::stderr().flush();
