@@ -692,6 +692,40 @@ mod tests {
     }
 
     #[test]
+    fn packet_lists_show_a_count_and_one_line_each() {
+        let (mut it, _) = cli::make_interp(
+            &Config {
+                dry_run: true,
+                quiet: true,
+                ..Config::default()
+            },
+            None,
+        );
+        let short = it
+            .run_source("<t>", "IP(dst=\"198.18.0.2\")/TCP(dport=[79, 80])", 1)
+            .unwrap()
+            .unwrap();
+        let text = echo_text(&mut it, &short);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[0], "<2 packets TCP:2>");
+        assert!(lines[1].starts_with("0000 IP ") && lines[1].contains("198.18.0.2.79:"));
+        assert!(lines[2].starts_with("0001 IP ") && lines[2].contains("198.18.0.2.80:"));
+        let long = it
+            .run_source("<t>", "IP(dst=\"198.18.0.2\")/TCP(dport=(1, 30))", 1)
+            .unwrap()
+            .unwrap();
+        let text = echo_text(&mut it, &long);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 22, "{text}");
+        assert_eq!(lines[0], "<30 packets TCP:30>");
+        assert!(lines[21].starts_with("… 10 more"), "{text}");
+        // Other lists stay as they are.
+        let nums = it.run_source("<t>", "[1, 2]", 1).unwrap().unwrap();
+        assert_eq!(echo_text(&mut it, &nums), "[1, 2]");
+    }
+
+    #[test]
     fn finds_open_constructor() {
         assert_eq!(open_call("p = IP()/TCP(dport=80, "), Some("TCP"));
         assert_eq!(open_call("print(x"), Some("print"));

@@ -142,7 +142,7 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "help",
-        "help(name): what a builtin, layer or statement does; help() lists them",
+        "help(x): a builtin, layer, field (TCP.dport), statement (help(for)), a value's methods (help(s)) or one method (help(s.send)); help() lists them",
         help,
     );
     it.register(

@@ -440,6 +440,12 @@ fn to_uint(v: &Value, field: &str, bits: u32) -> std::result::Result<u64, ErrorK
         Value::Bool(b) => i64::from(*b),
         Value::Flags(f) => i64::from(f.0),
         Value::IpFlags(f) => i64::from(*f),
+        Value::List(_) | Value::Range(..) => {
+            return Err(ErrorKind::Type(format!(
+                "{field} expects an integer, not {}: a packet holds one value; a set of values is given when the layer is made, one packet each (TCP({field}=(75, 85)), TCP({field}=[80, 443]))",
+                v.type_name()
+            )))
+        }
         other => {
             return Err(ErrorKind::Type(format!(
                 "{field} expects an integer, not {}",

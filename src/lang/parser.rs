@@ -269,7 +269,24 @@ impl Parser {
                 ) {
                     StmtKind::Return(None)
                 } else {
-                    StmtKind::Return(Some(self.expr()?))
+                    let first = self.expr()?;
+                    if matches!(self.peek(), Tok::Comma) {
+                        // `return a, b`: a tuple, as in Python.
+                        let mut items = vec![first];
+                        while self.eat(&Tok::Comma) {
+                            items.push(self.expr()?);
+                        }
+                        let span = items
+                            .first()
+                            .map_or(span, |t| t.span)
+                            .to(self.prev_span());
+                        StmtKind::Return(Some(Expr {
+                            kind: ExprKind::Tuple(items),
+                            span,
+                        }))
+                    } else {
+                        StmtKind::Return(Some(first))
+                    }
                 }
             }
             Tok::Fn => return self.fn_def(),
@@ -1047,6 +1064,39 @@ mod tests {
     fn statements() {
         let s = parse("p.ttl = 3; x[0] += 1\nfn f(a, b=1) { return a + b }\nfor i in 1..=3 { if i == 2 { break } else { continue } }\nwhile x { x = x - 1 }\nassert x == 0, \"m\"\ninclude \"a.tcs\"", 0).unwrap();
         assert_eq!(s.len(), 7);
+    }
+
+    #[test]
+    fn tuples_and_python_habits() {
+        // A bare tuple is an expression statement; with `=` it unpacks.
+        let s = parse("r.src, r.sport", 0).unwrap();
+        assert!(
+            matches!(&s[0].kind, StmtKind::Expr(e) if matches!(&e.kind, ExprKind::Tuple(v) if v.len() == 2))
+        );
+        let s = parse("a, b = sr(p)", 0).unwrap();
+        assert!(matches!(&s[0].kind, StmtKind::Assign { .. }));
+        let s = parse("x = (75, 85)\ny = (1,)\nz = ()\nw = 1, 2", 0).unwrap();
+        assert_eq!(s.len(), 4);
+        // `a, 1 = …` is still an error, at the expression.
+        assert!(parse("a, 1 = x", 0).is_err());
+        // Python's statements: an error that says how to write them, never "unfinished".
+        for (src, hint) in [
+            ("def probe(port):", "fn probe(port)"),
+            ("elif x:", "else if"),
+            ("from scapy.all import *", "nothing to import"),
+            ("if x > 3:", "blocks are in braces"),
+            ("else { x }", "} else {"),
+        ] {
+            let e = parse(src, 0).unwrap_err();
+            assert!(!e.kind.is_incomplete(), "{src}");
+            assert!(
+                format!("{:?}", e.kind).contains(hint),
+                "{src}: {:?}",
+                e.kind
+            );
+        }
+        // `help(for)`: the keyword as a name.
+        assert_eq!(expr("help(for)"), "help(\"for\")");
     }
 
     #[test]
