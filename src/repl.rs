@@ -356,9 +356,7 @@ fn echo_text(it: &mut Interp, v: &Value) -> String {
         return crate::packet::display::json(p).to_string();
     }
     let mut line = |x: &Value| match x {
-        Value::Packet(p) => {
-            crate::packet::display::summary(&net::fill_source(p, |d| it.net.route_source(d)))
-        }
+        Value::Packet(p) => crate::lang::builtins::routed_summary(it, p),
         other => crate::lang::builtins::packet_line(other),
     };
     if let Value::Packet(_) = v {

@@ -49,10 +49,10 @@ pub fn install(it: &mut Interp) {
     it.register(
         "summary",
         "summary(p): the one-line summary as a string",
-        |_, a| {
+        |it, a| {
             let p = one_packet(a, 0, "p")?;
             a.finish(1)?;
-            Ok(Value::str(&display::summary(&p)))
+            Ok(Value::str(&routed_summary(it, &p)))
         },
     );
     it.register(
@@ -408,6 +408,11 @@ pub fn install(it: &mut Interp) {
         },
     );
     it.register_alias(
+        "lsc",
+        "help",
+        "lsc(): the builtins, as help() lists them (scapy's name)",
+    );
+    it.register_alias(
         "quit",
         "exit",
         "quit(status=0): the same as exit() (Python's name; `quit` and `exit` alone work too)",
@@ -736,8 +741,13 @@ fn print(it: &mut Interp, a: &mut Args) -> Result<Value> {
         if i > 0 {
             s.push_str(&sep);
         }
-        match (v.as_packet(), it.opts.json) {
-            (Some(p), true) => s.push_str(&display::json(p).to_string()),
+        match (v, it.opts.json) {
+            (v, true) if v.as_packet().is_some() => {
+                if let Some(p) = v.as_packet() {
+                    s.push_str(&display::json(p).to_string())
+                }
+            }
+            (Value::Packet(p), false) => s.push_str(&routed_summary(it, p)),
             _ => s.push_str(&v.to_display()),
         }
     }
@@ -1330,6 +1340,13 @@ pub fn call_method(
     }
 }
 
+/// A packet's one-line view with an unset source shown as the route would fill it in
+/// (as scapy shows it; what is sent does not change). Without a route (or in tests
+/// that pin it with `TCPCRAFT_DRYRUN_SRC=none`) it stays 0.0.0.0 / ::.
+pub fn routed_summary(it: &mut Interp, p: &Packet) -> String {
+    display::summary(&super::net::fill_source(p, |d| it.net.route_source(d)))
+}
+
 /// One line of a packet list: a packet's summary; a reply as `probe ==> reply`.
 pub fn packet_line(x: &Value) -> String {
     match x {
@@ -1427,7 +1444,7 @@ pub fn packet_method(it: &mut Interp, obj: &Value, method: &str, a: &mut Args) -
         }
         "summary" => {
             a.finish(0)?;
-            Ok(Value::str(&display::summary(p)))
+            Ok(Value::str(&routed_summary(it, p)))
         }
         "hexdump" => {
             a.finish(0)?;
