@@ -203,7 +203,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                 let code = match trimmed {
                     "help" => "help()".to_string(),
                     "exit" | "quit" => break,
-                    _ => line.clone(),
+                    _ => match help_query(trimmed) {
+                        Some(name) => format!("help({name})"),
+                        None => line.clone(),
+                    },
                 };
                 let mut i = it.borrow_mut();
                 match i.run_source("<stdin>", &code, line_no) {
@@ -324,6 +327,19 @@ impl StatementReader {
         }
         Ok(text)
     }
+}
+
+/// IPython's `sr1?` (or `?sr1`, `s.send?`): the name to show help for.
+fn help_query(line: &str) -> Option<&str> {
+    let name = line
+        .strip_suffix('?')
+        .or_else(|| line.strip_prefix('?'))?
+        .trim();
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && name.chars().all(|c| is_ident(c) || c == '.');
+    ok.then_some(name)
 }
 
 /// Whether the shell echoes `none` for a statement whose value is none: a name or
@@ -684,6 +700,9 @@ mod tests {
         assert_eq!(string_start("TCP(flags=\"", 11), Some(11));
         assert_eq!(string_start("x = \"a\" + y", 11), None);
         assert_eq!(string_start("x = \"a\\\"b", 9), Some(5));
+        assert_eq!(help_query("sr1?"), Some("sr1"));
+        assert_eq!(help_query("?s.send"), Some("s.send"));
+        assert_eq!(help_query("x = 1?"), None);
         assert!(echoes_none("sr1(p)"));
         assert!(echoes_none("r"));
         assert!(!echoes_none("print(1)"));

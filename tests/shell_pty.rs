@@ -102,6 +102,10 @@ fn scapy_habits_get_a_bridge() {
     p.send_line("help(for)").unwrap();
     out(&mut p, "for x in");
     prompt(&mut p);
+    // IPython's `name?`.
+    p.send_line("sr1?").unwrap();
+    out(&mut p, "sr1(p, timeout=2");
+    prompt(&mut p);
     p.send_line("TCP.dport").unwrap();
     out(&mut p, "TCP.dport: int16 = 80");
     prompt(&mut p);
