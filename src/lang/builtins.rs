@@ -1405,7 +1405,7 @@ pub fn packet_list_view(v: &Value, line: &mut dyn FnMut(&Value) -> String) -> Op
     }
     if shown < n {
         s.push_str(&format!(
-            "\n… {} more (x.summary() shows every line, x[{shown}:] the rest)",
+            "\n… {} more (.summary() on the list shows every line, [{shown}:] the rest)",
             n - shown
         ));
     }
