@@ -112,6 +112,7 @@ pub fn make_interp(cfg: &Config, engine: Option<Box<dyn Net>>) -> (Interp, Optio
         verbose: cfg.verbose,
         json: cfg.json,
         color: cfg.color,
+        interactive: false,
     };
     it.limits = cfg.limits.clone();
     install_extensions(&mut it, cfg);

@@ -192,10 +192,6 @@ impl Net for RawNet {
         self.sr_datagrams(&groups, opts)
     }
 
-    fn route_source(&mut self, dst: IpAddr) -> Option<IpAddr> {
-        let e = self.engine().ok()?;
-        e.route(dst, None, None).ok().map(|r| r.src)
-    }
 
     fn sr_datagrams(
         &mut self,
@@ -332,5 +328,13 @@ impl Net for RawNet {
 
     fn name(&self) -> &'static str {
         "raw sockets"
+    }
+
+    /// The source the route gives (the shell shows unset sources with it, as scapy).
+    fn route_source(&mut self, dst: std::net::IpAddr) -> Option<std::net::IpAddr> {
+        if dst.is_unspecified() {
+            return None;
+        }
+        crate::net::route::resolve(dst, None, None).ok().map(|r| r.src)
     }
 }

@@ -739,4 +739,17 @@ impl Object for Handle {
     fn names(&self) -> Vec<&'static str> {
         NAMES.to_vec()
     }
+
+    fn help(&self, name: &str) -> Option<String> {
+        if name.is_empty() {
+            return Some(
+                "a TCP connection driven by hand: send segments, expect the peer's; help(s.send) shows one method"
+                    .into(),
+            );
+        }
+        METHOD_HELP
+            .iter()
+            .find(|(m, _)| *m == name)
+            .map(|(_, h)| h.to_string())
+    }
 }

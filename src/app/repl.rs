@@ -132,8 +132,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
             env!("CARGO_PKG_VERSION")
         );
     }
+    it.borrow_mut().opts.interactive = true;
     let mut line_no = 1usize;
     let mut status = exit::OK;
+    let mut input = StatementReader::default();
     loop {
         if ending_signal().is_some() {
             break;
@@ -141,7 +143,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
         crate::cancel::clear_all();
         install_sigint();
         AT_PROMPT.store(true, Ordering::SeqCst);
-        let read = ed.readline(">>> ");
+        let read = input.read(&mut ed, PROMPT, CONTINUATION);
         AT_PROMPT.store(false, Ordering::SeqCst);
         match read {
             Ok(line) => {
@@ -158,18 +160,20 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
                 let code = match trimmed {
                     "help" => "help()".to_string(),
                     "exit" | "quit" => break,
-                    _ => line.clone(),
+                    _ => match help_query(trimmed) {
+                        Some(name) => format!("help({name})"),
+                        None => line.clone(),
+                    },
                 };
                 let mut i = it.borrow_mut();
                 match i.run_source("<stdin>", &code, line_no) {
                     Ok(Some(v)) => {
                         if !matches!(v, Value::None) {
-                            let text = match (v.as_packet(), i.opts.json) {
-                                (Some(p), true) => crate::packet::display::json(p).to_string(),
-                                _ => v.repr(),
-                            };
+                            let text = echo_text(&mut i, &v);
                             i.println(&text);
                             i.set_var("_", v);
+                        } else if echoes_none(&code) {
+                            i.println("none");
                         }
                     }
                     Ok(None) => {}
@@ -220,6 +224,120 @@ pub(crate) fn line_editor(
     Ok(ed)
 }
 
+/// The shell's prompt, and the one for the further lines of an unfinished statement.
+pub(crate) const PROMPT: &str = ">>> ";
+pub(crate) const CONTINUATION: &str = "... ";
+
+/// Reads whole statements: one line at the prompt, and more at `... ` while the parser
+/// says the statement is unfinished (an open `{`, `(`, `[` or string, a trailing
+/// operator), as Python's shell does. Lines typed while a command ran (a blocking
+/// `sniff`) are kept and run in order, each shown after the prompt.
+#[derive(Default)]
+pub(crate) struct StatementReader {
+    typed_ahead: std::collections::VecDeque<String>,
+    /// Ctrl-D came among the typed-ahead lines: leave once they have run.
+    eof: bool,
+}
+
+impl StatementReader {
+    fn next_line<H: Helper>(
+        &mut self,
+        ed: &mut Editor<H, DefaultHistory>,
+        prompt: &str,
+    ) -> rustyline::Result<String> {
+        let (lines, eof) = crate::net::sys::typed_ahead();
+        self.typed_ahead.extend(lines);
+        self.eof |= eof;
+        if let Some(line) = self.typed_ahead.pop_front() {
+            // The terminal may be gone (a hang-up): a failed write must not panic.
+            let _ = writeln!(std::io::stdout(), "{prompt}{line}");
+            return Ok(line);
+        }
+        if self.eof {
+            self.eof = false;
+            return Err(ReadlineError::Eof);
+        }
+        ed.readline(prompt)
+    }
+
+    /// The next statement. Ctrl-C drops an unfinished one (the error says so);
+    /// Ctrl-D at `... ` runs what there is, so that the parser says what is missing.
+    pub(crate) fn read<H: Helper>(
+        &mut self,
+        ed: &mut Editor<H, DefaultHistory>,
+        prompt: &str,
+        continuation: &str,
+    ) -> rustyline::Result<String> {
+        let mut text = self.next_line(ed, prompt)?;
+        while needs_more(&text) {
+            match self.next_line(ed, continuation) {
+                Ok(more) => {
+                    text.push('\n');
+                    text.push_str(&more);
+                }
+                Err(ReadlineError::Eof) => {
+                    let _ = writeln!(std::io::stdout());
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(text)
+    }
+}
+
+/// IPython's `sr1?` (or `?sr1`, `s.send?`): the name to show help for.
+fn help_query(line: &str) -> Option<&str> {
+    let name = line
+        .strip_suffix('?')
+        .or_else(|| line.strip_prefix('?'))?
+        .trim();
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && name.chars().all(|c| is_ident(c) || c == '.');
+    ok.then_some(name)
+}
+
+/// Whether the shell echoes `none` for a statement whose value is none: a name or
+/// attribute (`r`, `x.y`), or a call that waits for an answer (`sr1`, `s.recv()`), as
+/// scapy's shell shows that nothing came. Other calls that return none (`print`,
+/// `show`) print nothing more.
+fn echoes_none(code: &str) -> bool {
+    use crate::lang::ast::{ExprKind, StmtKind};
+    let Ok(stmts) = parser::parse(code, 0) else {
+        return false;
+    };
+    let Some(StmtKind::Expr(e)) = stmts.last().map(|s| &s.kind) else {
+        return false;
+    };
+    match &e.kind {
+        ExprKind::Call { callee, .. } => match &callee.kind {
+            ExprKind::Name(n) => matches!(&**n, "sr1" | "srp1"),
+            ExprKind::Attr(_, m) => matches!(&**m, "recv" | "getlayer"),
+            _ => false,
+        },
+        _ => true,
+    }
+}
+
+/// What the shell shows for a value: a packet on one line with the source the route
+/// gives when it is unset (as scapy shows it; what is sent does not change), a list of
+/// packets one per line, anything else as `repr`.
+fn echo_text(it: &mut Interp, v: &Value) -> String {
+    if let (Some(p), true) = (v.as_packet(), it.opts.json) {
+        return crate::packet::display::json(p).to_string();
+    }
+    let mut line = |x: &Value| match x {
+        Value::Packet(p) => crate::lang::builtins::routed_summary(it, p),
+        other => crate::lang::builtins::packet_line(other),
+    };
+    if let Value::Packet(_) = v {
+        return line(v);
+    }
+    crate::lang::builtins::packet_list_view(v, &mut line).unwrap_or_else(|| v.repr())
+}
+
 pub(crate) struct ReplHelper {
     it: Rc<RefCell<Interp>>,
     color: bool,
@@ -227,44 +345,53 @@ pub(crate) struct ReplHelper {
 
 impl Helper for ReplHelper {}
 
+/// Every line is accepted as typed: [`StatementReader`] asks the parser and reads the
+/// rest of an unfinished statement at its own `... ` prompt (rustyline's own
+/// continuation lines would have no prompt). A statement recalled from history whole
+/// (several lines) is run as it is.
 impl Validator for ReplHelper {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        Ok(if needs_more(ctx.input()) {
-            ValidationResult::Incomplete
-        } else {
-            ValidationResult::Valid(None)
-        })
+    fn validate(&self, _ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        Ok(ValidationResult::Valid(None))
     }
 }
 
 /// Whether the shell should read another line before running `input`: the parser says
-/// it is unfinished, or it ends with an `if` block that an `else` on the next line may
-/// still continue (as in a script). An empty line runs it, as after a block in Python.
-fn needs_more(input: &str) -> bool {
+/// it is unfinished ("unexpected end of input"). A finished statement runs at once,
+/// an `if` too (its `else` goes on the line of its `}`); a syntax error shows at once.
+pub(crate) fn needs_more(input: &str) -> bool {
     match parser::parse(input, 0) {
         Err(e) => e.kind.is_incomplete(),
-        Ok(stmts) => {
-            let last_line_blank = input
-                .rsplit('\n')
-                .next()
-                .is_none_or(|l| l.trim().is_empty());
-            !last_line_blank && stmts.last().is_some_and(open_if)
-        }
+        Ok(_) => false,
     }
 }
 
-/// An `if` (or the last `else if` of a chain) without an `else` yet.
-fn open_if(s: &crate::lang::ast::Stmt) -> bool {
-    use crate::lang::ast::StmtKind;
-    match &s.kind {
-        StmtKind::If { els: None, .. } => true,
-        StmtKind::If { els: Some(e), .. } => match e.as_slice() {
-            [inner] => matches!(inner.kind, StmtKind::If { .. }) && open_if(inner),
-            _ => false,
-        },
-        _ => false,
+/// Whether the cursor at byte `pos` of `line` is inside a string literal, and if so
+/// where the string's text starts.
+fn string_start(line: &str, pos: usize) -> Option<usize> {
+    let head = line.get(..pos)?;
+    let mut open: Option<(char, usize)> = None;
+    let mut escaped = false;
+    for (i, c) in head.char_indices() {
+        match open {
+            Some((q, _)) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    open = None;
+                }
+            }
+            None if c == '"' || c == '\'' => open = Some((c, i + 1)),
+            None if c == '#' => return None,
+            None => {}
+        }
     }
+    open.map(|(_, at)| at)
 }
+
+/// TCP flag sets offered after `flags="`: the common ones first.
+const FLAG_SETS: &[&str] = &["S", "SA", "A", "PA", "FA", "F", "R", "RA", "SEC", "FPU"];
 
 fn is_ident(c: char) -> bool {
     c == '_' || c.is_ascii_alphanumeric()
@@ -286,6 +413,16 @@ impl ReplHelper {
     /// Candidate names for the word at `start..pos`.
     fn candidates(&self, line: &str, start: usize) -> Vec<String> {
         let before = line.get(..start).unwrap_or("");
+        // Inside a string: no names. After `flags="`, flag letters.
+        if let Some(text_start) = string_start(line, start) {
+            let head = line.get(..text_start.saturating_sub(1)).unwrap_or("");
+            let head = head.trim_end().strip_suffix('=').unwrap_or("").trim_end();
+            let text = line.get(text_start..start).unwrap_or("");
+            if head.ends_with("flags") && text.is_empty() {
+                return FLAG_SETS.iter().map(|s| s.to_string()).collect();
+            }
+            return Vec::new();
+        }
         // attribute: `expr.`
         if let Some(chain_end) = before.strip_suffix('.').map(|s| s.len()) {
             let mut chain_start = chain_end;
@@ -326,7 +463,7 @@ impl ReplHelper {
         let Some(first) = parts.next() else {
             return Vec::new();
         };
-        let Some(mut v) = it.get_var(first) else {
+        let Some(mut v) = it.get_var(first).or_else(|| it.builtin(first).cloned()) else {
             return Vec::new();
         };
         for p in parts {
@@ -360,6 +497,11 @@ impl ReplHelper {
                     .collect()
             }
             Value::Flags(_) => vec!["F", "S", "R", "P", "A", "U", "E", "C", "N", "value"],
+            Value::LayerClass(k) => {
+                let mut n: Vec<&str> = packets::fields(*k).iter().map(|f| f.name).collect();
+                n.push("name");
+                n
+            }
             Value::TcpOpt(_) => vec!["kind", "value"],
             _ => Vec::new(),
         };
@@ -402,7 +544,10 @@ impl Completer for ReplHelper {
         pos: usize,
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let start = word_start(line, pos);
+        let start = match string_start(line, pos) {
+            Some(text_start) => text_start,
+            None => word_start(line, pos),
+        };
         let prefix = line.get(start..pos).unwrap_or("");
         let mut c: Vec<String> = self
             .candidates(line, start)
@@ -488,28 +633,70 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_if_block_waits_for_a_possible_else() {
-        // Unfinished input always waits.
+    fn unfinished_statements_wait_finished_ones_run() {
+        // Unfinished input waits for more lines.
         assert!(needs_more("if x == 1 {"));
         assert!(needs_more("p = IP(dst=\"198.18.0.2\","));
-        // A finished if waits for one more line: `else` may continue it...
-        assert!(needs_more("if x == 1 {\n  print(1)\n}"));
-        assert!(needs_more("if x == 1 { print(1) }"));
-        assert!(needs_more("if a { print(1) } else if b { print(2) }"));
-        // ...and runs on an empty line, or once it has its else.
-        assert!(!needs_more("if x == 1 {\n  print(1)\n}\n"));
-        assert!(!needs_more(
-            "if x == 1 {\n  print(1)\n}\nelse {\n  print(2)\n}"
-        ));
-        assert!(!needs_more(
-            "if a { print(1) } else if b { print(2) } else { print(3) }"
-        ));
-        // Anything else runs at once.
+        assert!(needs_more("x = 1 +"));
+        assert!(needs_more("s = \"abc"));
+        // A finished if runs at once, with or without its else.
+        assert!(!needs_more("if x == 1 {\n  print(1)\n}"));
+        assert!(!needs_more("if x > 3 { print(\"big\") }"));
+        assert!(!needs_more("if a { print(1) } else if b { print(2) }"));
+        // Anything else runs at once; a tuple expression is finished.
         assert!(!needs_more("x = 1"));
+        assert!(!needs_more("r.src, r.sport"));
         assert!(!needs_more("for i in 1..=3 { print(i) }"));
-        assert!(!needs_more("print(1)"));
         // A syntax error is shown at once, not waited on.
         assert!(!needs_more("x = = 1"));
+        assert!(!needs_more("def probe(port):"));
+    }
+
+    #[test]
+    fn strings_are_found_and_none_is_echoed_where_it_tells() {
+        assert_eq!(string_start("TCP(flags=\"", 11), Some(11));
+        assert_eq!(string_start("x = \"a\" + y", 11), None);
+        assert_eq!(string_start("x = \"a\\\"b", 9), Some(5));
+        assert_eq!(help_query("sr1?"), Some("sr1"));
+        assert_eq!(help_query("?s.send"), Some("s.send"));
+        assert_eq!(help_query("x = 1?"), None);
+        assert!(echoes_none("sr1(p)"));
+        assert!(echoes_none("r"));
+        assert!(!echoes_none("print(1)"));
+    }
+
+    #[test]
+    fn packet_lists_show_a_count_and_one_line_each() {
+        let (mut it, _) = cli::make_interp(
+            &Config {
+                dry_run: true,
+                quiet: true,
+                ..Config::default()
+            },
+            None,
+        );
+        let short = it
+            .run_source("<t>", "IP(dst=\"198.18.0.2\")/TCP(dport=[79, 80])", 1)
+            .unwrap()
+            .unwrap();
+        let text = echo_text(&mut it, &short);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[0], "<2 packets TCP:2>");
+        assert!(lines[1].starts_with("0000 IP ") && lines[1].contains("198.18.0.2.79:"));
+        assert!(lines[2].starts_with("0001 IP ") && lines[2].contains("198.18.0.2.80:"));
+        let long = it
+            .run_source("<t>", "IP(dst=\"198.18.0.2\")/TCP(dport=(1, 30))", 1)
+            .unwrap()
+            .unwrap();
+        let text = echo_text(&mut it, &long);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 22, "{text}");
+        assert_eq!(lines[0], "<30 packets TCP:30>");
+        assert!(lines[21].starts_with("… 10 more"), "{text}");
+        // Other lists stay as they are.
+        let nums = it.run_source("<t>", "[1, 2]", 1).unwrap().unwrap();
+        assert_eq!(echo_text(&mut it, &nums), "[1, 2]");
     }
 
     #[test]
@@ -543,5 +730,12 @@ mod tests {
         assert!(c.contains(&"seq".to_string()));
         let c = h.candidates("pr", 0);
         assert!(c.contains(&"print".to_string()) && c.contains(&"pkt".to_string()));
+        // Inside a string: no names; after flags=", flag sets.
+        assert!(h.candidates("print(\"pr", 7).is_empty());
+        let c = h.candidates("TCP(flags=\"", 11);
+        assert!(c.contains(&"SA".to_string()) && !c.contains(&"print".to_string()));
+        // A layer class's fields.
+        let c = h.candidates("TCP.", 4);
+        assert!(c.contains(&"dport".to_string()));
     }
 }

@@ -79,6 +79,9 @@ pub enum ExprKind {
     FStr(Vec<FPart>),
     Name(Rc<str>),
     List(Vec<Expr>),
+    /// `(a, b)`, `a, b`: a list value, except as a layer's field, where scapy's
+    /// `dport=(75, 85)` is the inclusive range 75..=85.
+    Tuple(Vec<Expr>),
     /// `[elem for var, more… in iter if cond]`: the loop variables live in a scope of
     /// their own.
     ListComp {

@@ -49,10 +49,10 @@ pub fn install(it: &mut Interp) {
     it.register(
         "summary",
         "summary(p): the one-line summary as a string",
-        |_, a| {
+        |it, a| {
             let p = one_packet(a, 0, "p")?;
             a.finish(1)?;
-            Ok(Value::str(&display::summary(&p)))
+            Ok(Value::str(&routed_summary(it, &p)))
         },
     );
     it.register(
@@ -142,7 +142,7 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "help",
-        "help(name): what a builtin, layer or statement does; help() lists them",
+        "help(x): a builtin, layer, field (TCP.dport), statement (help(for)), a value's methods (help(s)) or one method (help(s.send)); help() lists them",
         help,
     );
     it.register(
@@ -407,6 +407,16 @@ pub fn install(it: &mut Interp) {
             Err(error(a.span, ErrorKind::Exit(n)))
         },
     );
+    it.register_alias(
+        "lsc",
+        "help",
+        "lsc(): the builtins, as help() lists them (scapy's name)",
+    );
+    it.register_alias(
+        "quit",
+        "exit",
+        "quit(status=0): the same as exit() (Python's name; `quit` and `exit` alone work too)",
+    );
     it.register(
         "wrpcap",
         "wrpcap(file, packets): write packets to a pcap file (raw IP)",
@@ -472,7 +482,16 @@ pub fn install(it: &mut Interp) {
                     pkts.len()
                 )));
             };
+            let t0 = std::time::Instant::now();
             let r = it.net.sr1(p, &opts).map_err(|e| net_err(a.span, e))?;
+            let answered = usize::from(r.is_some());
+            // Without an answer every retry went out too.
+            let sent = if answered == 1 {
+                1
+            } else {
+                1 + opts.retry as usize
+            };
+            sr_counts(it, "sr1", sent, answered, 0, t0);
             Ok(r.map_or(Value::None, |r| Value::Reply(Rc::new(r))))
         },
     );
@@ -484,7 +503,9 @@ pub fn install(it: &mut Interp) {
             let opts = sr_opts(a)?;
             a.finish(1)?;
             let pkts = super::fuzz::drawn(it, to_packets(&v, a.span_of(0))?);
+            let t0 = std::time::Instant::now();
             let r = super::fragment::sr(it, &pkts, &opts).map_err(|e| net_err(a.span, e))?;
+            sr_counts(it, "sr", pkts.len(), r.answered.len(), r.unmatched.len(), t0);
             Ok(Value::Handle(Rc::new(SrAnswer {
                 answered: Value::list(
                     r.answered
@@ -569,6 +590,43 @@ pub fn install(it: &mut Interp) {
     );
 }
 
+/// In the shell (or with `-v`), what `sr`/`sr1` did, as scapy's "Received 1 packets,
+/// got 1 answers" does: on standard error, so that it is no part of the value.
+fn sr_counts(
+    it: &mut Interp,
+    name: &str,
+    sent: usize,
+    answered: usize,
+    unmatched: usize,
+    t0: std::time::Instant,
+) {
+    if !(it.opts.interactive || it.opts.verbose) || it.opts.quiet || it.net.is_dry_run() {
+        return;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let other = if unmatched > 0 {
+        format!(", {unmatched} other packets seen")
+    } else {
+        String::new()
+    };
+    let _ = std::io::Write::flush(&mut it.out);
+    eprintln!(
+        "{name}: {sent} sent, {answered} answered in {} s{other}",
+        fmt_secs(secs)
+    );
+}
+
+/// Seconds as people read them: `2`, `0.25`, `0.003`.
+fn fmt_secs(s: f64) -> String {
+    if s < 0.1 {
+        format!("{s:.3}")
+    } else if s >= 10.0 || (s - s.round()).abs() < 0.05 {
+        format!("{s:.0}")
+    } else {
+        format!("{s:.1}")
+    }
+}
+
 /// Hex text (separators already removed) to bytes; the error says what to change, in
 /// the words `tcpcraft decode --hex` uses.
 fn hex_digits(digits: &str) -> std::result::Result<Vec<u8>, String> {
@@ -619,11 +677,48 @@ impl Object for SrAnswer {
             _ => None,
         }
     }
-    fn call(&self, _: &mut Interp, _: &str, _: &mut Args) -> Option<Result<Value>> {
-        None
+    fn call(&self, it: &mut Interp, method: &str, a: &mut Args) -> Option<Result<Value>> {
+        match method {
+            // scapy's `ans.summary()`: one line per probe, "probe ==> reply", then
+            // the probes nothing answered.
+            "summary" | "nsummary" | "show" => Some(a.finish(0).map(|()| {
+                let mut text = String::new();
+                let mut items: Vec<Value> = Vec::new();
+                for v in [&self.answered, &self.unanswered] {
+                    if let Value::List(l) = v {
+                        items.extend(l.borrow().iter().cloned());
+                    }
+                }
+                for (i, x) in items.iter().enumerate() {
+                    if method != "summary" {
+                        text.push_str(&format!("{i:04} "));
+                    }
+                    text.push_str(&packet_line(x));
+                    if matches!(x, Value::Packet(_)) {
+                        text.push_str("   (no answer)");
+                    }
+                    text.push('\n');
+                }
+                text.push_str(&self.display());
+                write_out(it, &text);
+                Value::None
+            })),
+            _ => None,
+        }
     }
     fn names(&self) -> Vec<&'static str> {
-        vec!["answered", "unanswered", "unmatched"]
+        vec!["answered", "unanswered", "unmatched", "summary", "nsummary"]
+    }
+    fn help(&self, name: &str) -> Option<String> {
+        Some(
+            match name {
+                "" => "sr()'s result; `ans, unans = sr(…)` unpacks it as scapy's pair",
+                "summary" => "res.summary(): one line per probe, `probe ==> reply`, then those without an answer",
+                "nsummary" => "res.nsummary(): summary() with numbered lines",
+                _ => return None,
+            }
+            .to_string(),
+        )
     }
     fn items(&self) -> Option<Vec<Value>> {
         Some(vec![self.answered.clone(), self.unanswered.clone()])
@@ -652,8 +747,13 @@ fn print(it: &mut Interp, a: &mut Args) -> Result<Value> {
         if i > 0 {
             s.push_str(&sep);
         }
-        match (v.as_packet(), it.opts.json) {
-            (Some(p), true) => s.push_str(&display::json(p).to_string()),
+        match (v, it.opts.json) {
+            (v, true) if v.as_packet().is_some() => {
+                if let Some(p) = v.as_packet() {
+                    s.push_str(&display::json(p).to_string())
+                }
+            }
+            (Value::Packet(p), false) => s.push_str(&routed_summary(it, p)),
             _ => s.push_str(&v.to_display()),
         }
     }
@@ -719,6 +819,29 @@ fn format_builtin(_: &mut Interp, a: &mut Args) -> Result<Value> {
 const STATEMENT_HELP: &[(&str, &str)] = &[
     ("if", "if cond { … } else if cond { … } else { … }"),
     (
+        "else",
+        "if cond { … } else { … }   (in the shell, `else` goes on the line of the `}`)",
+    ),
+    ("break", "break: leave the innermost for/while loop"),
+    (
+        "continue",
+        "continue: go on with the next round of the innermost loop",
+    ),
+    ("return", "return value: leave the function (fn) with value"),
+    (
+        "in",
+        "x in list|string|bytes|dict|range: membership; `for x in …` loops",
+    ),
+    ("and", "a and b (also &&): true when both are"),
+    ("or", "a or b (also ||): the first true value"),
+    ("not", "not a (also !): true when a is false; `x not in y`"),
+    ("true", "true, false (True, False): the booleans"),
+    ("false", "true, false (True, False): the booleans"),
+    (
+        "none",
+        "none (None): no value; sr1() without an answer returns it",
+    ),
+    (
         "for",
         "for x in list|range|string|bytes { … }   (break, continue)",
     ),
@@ -747,9 +870,11 @@ fn help(it: &mut Interp, a: &mut Args) -> Result<Value> {
                 }
             }
             s.push_str("layers: IP IPv6 TCP UDP ICMP ICMPv6 Raw Ether   (ls(TCP) lists fields)\n");
-            s.push_str("statements:\n");
-            for (_, h) in STATEMENT_HELP {
-                s.push_str(&format!("  {h}\n"));
+            s.push_str("statements (help(\"for\") or help(for) shows one):\n");
+            for (k, h) in STATEMENT_HELP {
+                if matches!(*k, "if" | "for" | "while" | "fn" | "assert" | "include") {
+                    s.push_str(&format!("  {h}\n"));
+                }
             }
             s
         }
@@ -795,10 +920,34 @@ fn help(it: &mut Interp, a: &mut Args) -> Result<Value> {
                 }
             },
         },
+        Some(Value::Handle(h)) => handle_help(&*h),
         Some(other) => format!("a value of type {}\n", other.type_name()),
     };
     write_out(it, &text);
     Ok(Value::None)
+}
+
+/// `help(s)`: what the value is, its methods with their help lines, its attributes.
+fn handle_help(h: &dyn Object) -> String {
+    let mut s = format!("{}: {}\n", h.type_name(), h.display());
+    if let Some(text) = h.help("") {
+        s.push_str(&text);
+        s.push('\n');
+    }
+    let names = h.names();
+    let (methods, attrs): (Vec<&str>, Vec<&str>) = names.iter().partition(|n| h.help(n).is_some());
+    if !methods.is_empty() {
+        s.push_str("methods:\n");
+        for m in methods {
+            if let Some(line) = h.help(m) {
+                s.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
+    if !attrs.is_empty() {
+        s.push_str(&format!("attributes: {}\n", attrs.join(" ")));
+    }
+    s
 }
 
 fn parse_int(s: &str, base: i64) -> Option<i64> {
@@ -1041,15 +1190,7 @@ pub fn call_method(
                     let numbered = method != "summary";
                     let mut text = String::new();
                     for (i, x) in l.borrow().iter().enumerate() {
-                        let line = match x {
-                            Value::Reply(r) => format!(
-                                "{} ==> {}",
-                                display::summary(&r.probe),
-                                display::summary(&r.packet)
-                            ),
-                            Value::Packet(p) => display::summary(p),
-                            other => other.to_display(),
-                        };
+                        let line = packet_line(x);
                         if numbered {
                             text.push_str(&format!("{i:04} "));
                         }
@@ -1205,6 +1346,78 @@ pub fn call_method(
     }
 }
 
+/// A packet's one-line view with an unset source shown as the route would fill it in
+/// (as scapy shows it; what is sent does not change). Without a route (or in tests
+/// that pin it with `TCPCRAFT_DRYRUN_SRC=none`) it stays 0.0.0.0 / ::.
+pub fn routed_summary(it: &mut Interp, p: &Packet) -> String {
+    display::summary(&super::net::fill_source(p, |d| it.net.route_source(d)))
+}
+
+/// One line of a packet list: a packet's summary; a reply as `probe ==> reply`.
+pub fn packet_line(x: &Value) -> String {
+    match x {
+        Value::Reply(r) => format!(
+            "{} ==> {}",
+            display::summary(&r.probe),
+            display::summary(&r.packet)
+        ),
+        Value::Packet(p) => display::summary(p),
+        other => other.to_display(),
+    }
+}
+
+/// How many lines of a long packet list the shell shows.
+pub const LIST_HEAD: usize = 20;
+
+/// A list of packets (or replies) as the shell shows it, scapy's `PacketList` style:
+/// a count line by protocol, then one numbered line per packet (the first
+/// [`LIST_HEAD`] of a long list, then how many more). `None` for any other value.
+pub fn packet_list_view(v: &Value, line: &mut dyn FnMut(&Value) -> String) -> Option<String> {
+    let Value::List(l) = v else { return None };
+    let items = l.borrow();
+    if items.is_empty() || !items.iter().all(|x| x.as_packet().is_some()) {
+        return None;
+    }
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for x in items.iter() {
+        let proto = x.as_packet().map_or("other", |p| {
+            use crate::packet::Layer;
+            p.layers
+                .iter()
+                .find_map(|l| match l {
+                    Layer::Tcp(_) => Some("TCP"),
+                    Layer::Udp(_) => Some("UDP"),
+                    Layer::Icmp(_) => Some("ICMP"),
+                    Layer::Icmpv6(_) => Some("ICMPv6"),
+                    _ => None,
+                })
+                .unwrap_or("other")
+        });
+        match counts.iter_mut().find(|(n, _)| *n == proto) {
+            Some(c) => c.1 += 1,
+            None => counts.push((proto, 1)),
+        }
+    }
+    let n = items.len();
+    let by: Vec<String> = counts.iter().map(|(p, c)| format!("{p}:{c}")).collect();
+    let mut s = format!(
+        "<{n} packet{} {}>",
+        if n == 1 { "" } else { "s" },
+        by.join(" ")
+    );
+    let shown = if n > LIST_HEAD + 5 { LIST_HEAD } else { n };
+    for (i, x) in items.iter().take(shown).enumerate() {
+        s.push_str(&format!("\n{i:04} {}", line(x)));
+    }
+    if shown < n {
+        s.push_str(&format!(
+            "\n… {} more (.summary() on the list shows every line, [{shown}:] the rest)",
+            n - shown
+        ));
+    }
+    Some(s)
+}
+
 /// Methods of packets and replies, by scapy's names (`p.show()`, `p.summary()`…).
 /// Fields of the same name would win; no layer has one.
 pub const PACKET_METHODS: &[&str] = &[
@@ -1237,7 +1450,7 @@ pub fn packet_method(it: &mut Interp, obj: &Value, method: &str, a: &mut Args) -
         }
         "summary" => {
             a.finish(0)?;
-            Ok(Value::str(&display::summary(p)))
+            Ok(Value::str(&routed_summary(it, p)))
         }
         "hexdump" => {
             a.finish(0)?;

@@ -88,6 +88,8 @@ pub struct Options {
     pub json: bool,
     /// ANSI colours in error messages.
     pub color: bool,
+    /// The interactive shell: `sr`/`sr1` say how many probes were answered.
+    pub interactive: bool,
 }
 
 pub type Env = Rc<RefCell<Frame>>;
@@ -924,7 +926,7 @@ impl Interp {
                 }
                 Ok(Value::str(&s))
             }
-            ExprKind::List(items) => {
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
                 let mut v = Vec::with_capacity(items.len());
                 for i in items {
                     v.push(self.eval(i, env)?);
@@ -1142,6 +1144,9 @@ impl Interp {
             _ => Rc::from("function"),
         };
         let mut a = self.eval_args(args, kwargs, span, &name, env)?;
+        if matches!(f, Value::LayerClass(_)) {
+            tuple_ranges(&mut a, kwargs);
+        }
         self.call_value(&f, &mut a)
     }
 
@@ -1314,6 +1319,21 @@ impl Interp {
             }
             Value::Handle(h) => match h.get(self, name) {
                 Some(r) => r,
+                // `s.send` without a call: the method as a value (`help(s.send)`, `f = s.send`).
+                None if h.help(name).is_some() && h.names().contains(&name) => {
+                    let obj = h.clone();
+                    let method: Rc<str> = Rc::from(name);
+                    Ok(Value::Builtin(Rc::new(Builtin {
+                        name: Rc::from(format!("{}.{name}", h.type_name()).as_str()),
+                        help: Rc::from(h.help(name).unwrap_or_default().as_str()),
+                        f: Rc::new(move |it: &mut Interp, a: &mut Args| {
+                            match obj.call(it, &method, a) {
+                                Some(r) => r,
+                                None => Err(a.err(format!("no method {method}()"))),
+                            }
+                        }),
+                    })))
+                }
                 None => Err(error(
                     span,
                     ErrorKind::NoAttribute {
@@ -1327,12 +1347,16 @@ impl Interp {
             Value::TcpOpt(o) => packets::option_attr(o, name, span),
             Value::LayerClass(k) => match name {
                 "name" => Ok(Value::str(k.name())),
+                // scapy's `TCP.dport`: the field itself (its type, default and help).
+                _ if packets::fields(*k).iter().any(|f| f.name == name) => {
+                    Ok(packets::field_value(*k, name))
+                }
                 _ => Err(error(
                     span,
                     ErrorKind::NoAttribute {
                         ty: format!("layer class {}", k.name()),
                         name: name.into(),
-                        suggestion: None,
+                        suggestion: suggest(name, packets::fields(*k).iter().map(|f| f.name)),
                     },
                 )),
             },
@@ -1544,6 +1568,30 @@ fn num_op(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Option<Value> {
 /// Break the reference cycle between a finished call's frame and the functions
 /// defined in it (frame → function → frame), unless one of them escaped (was
 /// returned or stored elsewhere), in which case the frame must live on.
+/// scapy's tuple ranges in a layer's fields: `TCP(dport=(75, 85))`, `IP(ttl=(1, 30))`
+/// are the inclusive ranges 75..=85 and 1..=30 (a list `[75, 85]` stays two values).
+fn tuple_ranges(a: &mut Args, kwargs: &[KwArg]) {
+    for k in kwargs {
+        let ExprKind::Tuple(items) = &k.value.kind else {
+            continue;
+        };
+        if items.len() != 2 {
+            continue;
+        }
+        if let Some(slot) = a.kw.iter_mut().find(|(n, _, _)| *n == k.name) {
+            if let Value::List(l) = &slot.1 {
+                let pair = match l.borrow().as_slice() {
+                    [Value::Int(lo), Value::Int(hi)] => Some((*lo, *hi)),
+                    _ => None,
+                };
+                if let Some((lo, hi)) = pair {
+                    slot.1 = Value::Range(lo, hi, true);
+                }
+            }
+        }
+    }
+}
+
 fn release_frame(frame: &Env) {
     let own = {
         let f = frame.borrow();

@@ -454,6 +454,12 @@ fn to_uint(v: &Value, field: &str, bits: u32) -> std::result::Result<u64, ErrorK
         Value::Bool(b) => i64::from(*b),
         Value::Flags(f) => i64::from(f.0),
         Value::IpFlags(f) => i64::from(*f),
+        Value::List(_) | Value::Range(..) => {
+            return Err(ErrorKind::Type(format!(
+                "{field} expects an integer, not {}: a packet holds one value; a set of values is given when the layer is made, one packet each (TCP({field}=(75, 85)), TCP({field}=[80, 443]))",
+                v.type_name()
+            )))
+        }
         other => {
             return Err(ErrorKind::Type(format!(
                 "{field} expects an integer, not {}",
@@ -544,8 +550,10 @@ pub fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind>
             .iter()
             .map(|o| match o {
                 Value::TcpOpt(o) => Ok((**o).clone()),
+                // scapy's tuples, as show() prints them: ('MSS', 1460), ('NOP', None)
+                Value::List(t) => scapy_option(&t.borrow()),
                 other => Err(ErrorKind::Type(format!(
-                    "options are made with mss(), wscale(), sackok(), sack(), ts(), nop(), eol(), opt(); got a {}",
+                    "options are made with mss(), wscale(), sackok(), sack(), ts(), nop(), eol(), opt(), or scapy's ('MSS', 1460); got a {}",
                     other.type_name()
                 ))),
             })
@@ -553,6 +561,94 @@ pub fn conv_options(v: &Value) -> std::result::Result<Vec<TcpOption>, ErrorKind>
         Value::TcpOpt(o) => Ok(vec![(**o).clone()]),
         Value::None => Ok(Vec::new()),
         other => Err(ErrorKind::Type(format!("options expects a list of options, not {}", other.type_name()))),
+    }
+}
+
+/// One of scapy's option tuples: `('MSS', 1460)`, `('WScale', 7)`, `('SAckOK', b'')`,
+/// `('SAck', (l, r, …))`, `('Timestamp', (val, ecr))`, `('NOP', None)`, `('EOL', None)`,
+/// `(kind, b'data')`, `('Raw', b'…')` (what `show()` prints, so that it types back in).
+fn scapy_option(t: &[Value]) -> std::result::Result<TcpOption, ErrorKind> {
+    let bad = |m: String| ErrorKind::Value(m);
+    let [name, value] = t else {
+        return Err(bad(format!(
+            "a scapy option is a pair such as ('MSS', 1460), got {} values",
+            t.len()
+        )));
+    };
+    let int = |v: &Value, max: i64, what: &str| match v {
+        Value::Int(n) if (0..=max).contains(n) => Ok(*n),
+        other => Err(bad(format!(
+            "('{what}', …) takes an integer 0..={max}, got {}",
+            other.repr()
+        ))),
+    };
+    let ints = |v: &Value| -> std::result::Result<Vec<u32>, ErrorKind> {
+        let items = match v {
+            Value::List(l) => l.borrow().clone(),
+            Value::Int(_) => vec![v.clone()],
+            other => {
+                return Err(bad(format!(
+                    "expected a tuple of numbers, got {}",
+                    other.repr()
+                )))
+            }
+        };
+        items
+            .iter()
+            .map(|x| match x {
+                Value::Int(n) => {
+                    u32::try_from(*n).map_err(|_| bad(format!("{n} does not fit in 32 bits")))
+                }
+                other => Err(bad(format!("expected a number, got {}", other.repr()))),
+            })
+            .collect()
+    };
+    let bytes = |v: &Value| match v {
+        Value::Bytes(b) => Ok(b.to_vec()),
+        Value::Str(s) => Ok(s.as_bytes().to_vec()),
+        Value::None => Ok(Vec::new()),
+        other => Err(bad(format!("expected bytes, got {}", other.repr()))),
+    };
+    match name {
+        Value::Int(k) => {
+            let kind = u8::try_from(*k).map_err(|_| bad(format!("option kind {k} is not 0..=255")))?;
+            Ok(TcpOption::Unknown {
+                kind,
+                data: bytes(value)?,
+            })
+        }
+        Value::Str(n) => match n.to_ascii_lowercase().as_str() {
+            "mss" => Ok(TcpOption::Mss(int(value, 65535, "MSS")? as u16)),
+            "wscale" => Ok(TcpOption::Wscale(int(value, 255, "WScale")? as u8)),
+            "sackok" => Ok(TcpOption::SackOk),
+            "nop" => Ok(TcpOption::Nop),
+            "eol" => Ok(TcpOption::Eol),
+            "timestamp" => match ints(value)?.as_slice() {
+                [a, b] => Ok(TcpOption::Timestamp(*a, *b)),
+                other => Err(bad(format!(
+                    "('Timestamp', (val, ecr)) takes two numbers, got {}",
+                    other.len()
+                ))),
+            },
+            "sack" => {
+                let v = ints(value)?;
+                if v.is_empty() || v.len() % 2 != 0 {
+                    return Err(bad(
+                        "('SAck', (left, right, …)) takes pairs of edges".to_string(),
+                    ));
+                }
+                Ok(TcpOption::Sack(v.chunks(2).map(|c| (c[0], c[1])).collect()))
+            }
+            "raw" => Ok(TcpOption::Raw(bytes(value)?)),
+            _ => Err(bad(format!(
+                "unknown option name {:?} (scapy's names: MSS WScale SAckOK SAck Timestamp NOP EOL, or a kind number)",
+                &**n
+            ))),
+        },
+        other => Err(bad(format!(
+            "a scapy option starts with its name or kind, not {}",
+            other.repr()
+        ))),
     }
 }
 
@@ -1315,6 +1411,71 @@ fn stack_values(it: &mut Interp, a: &Value, b: &Value, span: Span) -> Result<Val
 }
 
 /// `ls()`, `ls(TCP)`, `ls(p)`.
+/// A field of a layer class, `TCP.dport`: shows as its `ls` line; `.name`, `.default`,
+/// `.type` and `.help` read its parts.
+struct LayerField {
+    layer: LayerKind,
+    field: &'static FieldInfo,
+}
+
+/// `TCP.dport` (the caller checked that the field exists).
+pub fn field_value(k: LayerKind, name: &str) -> Value {
+    match fields(k).iter().find(|f| f.name == name) {
+        Some(field) => Value::Handle(Rc::new(LayerField { layer: k, field })),
+        None => Value::None,
+    }
+}
+
+impl std::fmt::Debug for LayerField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.layer.name(), self.field.name)
+    }
+}
+
+impl super::value::Object for LayerField {
+    fn type_name(&self) -> &'static str {
+        "field"
+    }
+    fn display(&self) -> String {
+        let f = self.field;
+        format!(
+            "{}.{}: {} = {}   # {}",
+            self.layer.name(),
+            f.name,
+            f.ty.describe(),
+            f.default,
+            f.help
+        )
+    }
+    fn get(&self, _: &mut Interp, name: &str) -> Option<Result<Value>> {
+        let f = self.field;
+        Some(Ok(match name {
+            "name" => Value::str(f.name),
+            "default" => Value::str(f.default),
+            "type" => Value::str(&f.ty.describe()),
+            "help" => Value::str(f.help),
+            "layer" => Value::LayerClass(self.layer),
+            _ => return None,
+        }))
+    }
+    fn call(&self, _: &mut Interp, _: &str, _: &mut Args) -> Option<Result<Value>> {
+        None
+    }
+    fn names(&self) -> Vec<&'static str> {
+        vec!["name", "default", "type", "help", "layer"]
+    }
+    fn help(&self, name: &str) -> Option<String> {
+        name.is_empty().then(|| {
+            format!(
+                "set it with {}({}=…), read it with p.{}",
+                self.layer.name(),
+                self.field.name,
+                self.field.name
+            )
+        })
+    }
+}
+
 fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let v = a.get(0, "layer");
     a.finish(1)?;

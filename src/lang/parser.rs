@@ -187,6 +187,11 @@ impl Parser {
     }
 
     fn block(&mut self) -> Result<Vec<Stmt>> {
+        if matches!(self.peek(), Tok::Colon) {
+            return Err(self.unexpected(
+                "`{` to start a block (blocks are in braces: `if x > 3 { … }`, not `:` and indentation)",
+            ));
+        }
         self.expect(&Tok::LBrace, "`{` to start a block")?;
         self.enter()?;
         let mut out = Vec::new();
@@ -264,7 +269,24 @@ impl Parser {
                 ) {
                     StmtKind::Return(None)
                 } else {
-                    StmtKind::Return(Some(self.expr()?))
+                    let first = self.expr()?;
+                    if matches!(self.peek(), Tok::Comma) {
+                        // `return a, b`: a tuple, as in Python.
+                        let mut items = vec![first];
+                        while self.eat(&Tok::Comma) {
+                            items.push(self.expr()?);
+                        }
+                        let span = items
+                            .first()
+                            .map_or(span, |t| t.span)
+                            .to(self.prev_span());
+                        StmtKind::Return(Some(Expr {
+                            kind: ExprKind::Tuple(items),
+                            span,
+                        }))
+                    } else {
+                        StmtKind::Return(Some(first))
+                    }
                 }
             }
             Tok::Fn => return self.fn_def(),
@@ -288,13 +310,42 @@ impl Parser {
                     _ => return Err(self.unexpected("a file name in quotes")),
                 }
             }
+            Tok::Else => {
+                return Err(error(
+                    self.span(),
+                    ErrorKind::Misplaced(
+                        "`else` without an `if` before it (the shell runs an `if` when its `}` ends the line: write `} else {` on that line)",
+                    ),
+                ))
+            }
+            Tok::Ident(word) if python_word(word, self.peek_at(1)) => {
+                return Err(self.python_bridge());
+            }
             _ => {
                 let mut target = self.expr()?;
                 if matches!(self.peek(), Tok::Comma) {
-                    // `ans, unans = sr(...)`: unpacking assignment
+                    // `ans, unans = sr(...)`: unpacking assignment; without `=`, a
+                    // tuple of values (`r.src, r.sport`), as Python's shell shows it.
                     let mut targets = vec![target];
                     while self.eat(&Tok::Comma) {
+                        if matches!(self.peek(), Tok::Newline | Tok::Semi | Tok::Eof | Tok::RBrace)
+                        {
+                            break;
+                        }
                         targets.push(self.expr()?);
+                    }
+                    if !matches!(self.peek(), Tok::Assign) {
+                        let span = targets
+                            .first()
+                            .map_or(start, |t| t.span)
+                            .to(self.prev_span());
+                        return Ok(Stmt {
+                            kind: StmtKind::Expr(Expr {
+                                kind: ExprKind::Tuple(targets),
+                                span,
+                            }),
+                            span,
+                        });
                     }
                     if let Some(bad) = targets.iter().find(|t| {
                         !matches!(
@@ -309,9 +360,6 @@ impl Parser {
                                 expected: "names to unpack into (`a, b = …`)".into(),
                             },
                         ));
-                    }
-                    if !matches!(self.peek(), Tok::Assign) {
-                        return Err(self.unexpected("`=` after the names to unpack into"));
                     }
                     let span = targets
                         .first()
@@ -350,7 +398,28 @@ impl Parser {
                             ));
                         }
                         self.skip_newlines();
-                        let value = self.expr()?;
+                        let mut value = self.expr()?;
+                        if matches!(self.peek(), Tok::Comma) {
+                            // `x = 1, 2`: a tuple, as in Python.
+                            let mut items = vec![value];
+                            while self.eat(&Tok::Comma) {
+                                if matches!(
+                                    self.peek(),
+                                    Tok::Newline | Tok::Semi | Tok::Eof | Tok::RBrace
+                                ) {
+                                    break;
+                                }
+                                items.push(self.expr()?);
+                            }
+                            let span = items
+                                .first()
+                                .map_or(op_span, |t| t.span)
+                                .to(self.prev_span());
+                            value = Expr {
+                                kind: ExprKind::Tuple(items),
+                                span,
+                            };
+                        }
                         StmtKind::Assign { target, op, value }
                     }
                     None => StmtKind::Expr(target),
@@ -608,8 +677,20 @@ impl Parser {
         self.enter()?;
         let mut args = Vec::new();
         let mut kwargs: Vec<KwArg> = Vec::new();
+        let is_help = matches!(&callee.kind, ExprKind::Name(n) if &**n == "help");
         loop {
             if matches!(self.peek(), Tok::RParen) {
+                break;
+            }
+            // `help(for)`: a statement's keyword stands for its name.
+            if let (true, Some(word), Tok::RParen) =
+                (is_help, keyword_name(self.peek()), self.peek_at(1))
+            {
+                let span = self.bump().span;
+                args.push(Expr {
+                    kind: ExprKind::Str(Rc::from(word)),
+                    span,
+                });
                 break;
             }
             if let (Tok::Ident(name), Tok::Assign) = (self.peek().clone(), self.peek_at(1).clone())
@@ -686,7 +767,32 @@ impl Parser {
             }
             Tok::LParen => {
                 self.enter()?;
+                if matches!(self.peek(), Tok::RParen) {
+                    // `()`: the empty tuple
+                    let end = self.bump().span;
+                    self.leave();
+                    return Ok(Expr {
+                        kind: ExprKind::Tuple(Vec::new()),
+                        span: span.to(end),
+                    });
+                }
                 let e = self.expr()?;
+                if matches!(self.peek(), Tok::Comma) {
+                    // scapy's tuples: `(75, 85)`, `('MSS', 1460)`, `(1,)`
+                    let mut items = vec![e];
+                    while self.eat(&Tok::Comma) {
+                        if matches!(self.peek(), Tok::RParen) {
+                            break;
+                        }
+                        items.push(self.expr()?);
+                    }
+                    let end = self.expect(&Tok::RParen, "`,` or `)`")?;
+                    self.leave();
+                    return Ok(Expr {
+                        kind: ExprKind::Tuple(items),
+                        span: span.to(end),
+                    });
+                }
                 let end = self.expect(&Tok::RParen, "`)`")?;
                 self.leave();
                 return Ok(Expr {
@@ -795,6 +901,90 @@ impl Parser {
     }
 }
 
+/// The name of a keyword token (`help(for)`).
+fn keyword_name(t: &Tok) -> Option<&'static str> {
+    Some(match t {
+        Tok::If => "if",
+        Tok::Else => "else",
+        Tok::For => "for",
+        Tok::In => "in",
+        Tok::While => "while",
+        Tok::Break => "break",
+        Tok::Continue => "continue",
+        Tok::Fn => "fn",
+        Tok::Return => "return",
+        Tok::Assert => "assert",
+        Tok::Include => "include",
+        Tok::True => "true",
+        Tok::False => "false",
+        Tok::None => "none",
+        Tok::And => "and",
+        Tok::Or => "or",
+        Tok::Not => "not",
+        _ => return None,
+    })
+}
+
+/// A Python (scapy shell) statement word that starts a statement here: `def f(`,
+/// `elif x`, `import scapy`, `from scapy.all import *`, `lambda x:`, `pass`.
+fn python_word(word: &str, next: &Tok) -> bool {
+    match word {
+        "def" | "elif" | "import" | "from" | "lambda" | "class" => matches!(next, Tok::Ident(_)),
+        "pass" => matches!(next, Tok::Newline | Tok::Eof | Tok::Semi | Tok::RBrace),
+        _ => false,
+    }
+}
+
+impl Parser {
+    /// The error for a Python statement, saying how tcpcraft writes it.
+    fn python_bridge(&self) -> Error {
+        let span = self.span();
+        let word = match self.peek() {
+            Tok::Ident(w) => w.clone(),
+            _ => String::new(),
+        };
+        let name = match self.peek_at(1) {
+            Tok::Ident(n) => n.clone(),
+            _ => String::new(),
+        };
+        let expected = match word.as_str() {
+            "def" => {
+                // The parameter names, for a definition that can be typed as is.
+                let mut params = Vec::new();
+                if matches!(self.peek_at(2), Tok::LParen) {
+                    let mut i = 3;
+                    loop {
+                        match self.peek_at(i) {
+                            Tok::Ident(p) => params.push(p.clone()),
+                            Tok::Comma => {}
+                            _ => break,
+                        }
+                        i += 1;
+                    }
+                }
+                format!(
+                    "`fn {name}({}) {{ … }}`: functions are defined with `fn` and a block in braces",
+                    params.join(", ")
+                )
+            }
+            "elif" => "`else if cond { … }`: tcpcraft writes Python's elif as `else if`".into(),
+            "import" | "from" => {
+                "a statement: there is nothing to import, every builtin and layer (IP, TCP, sr1, sniff …) is always there".into()
+            }
+            "lambda" => "`fn name(x) { return … }`: a named function instead of lambda".into(),
+            "class" => "a statement: tcpcraft has no classes; use a dict or fn".into(),
+            _ => "a statement: an empty block is `{}`".into(),
+        };
+        error(
+            span,
+            ErrorKind::Unexpected {
+                found: format!("`{word}` (Python)"),
+                expected,
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -874,6 +1064,39 @@ mod tests {
     fn statements() {
         let s = parse("p.ttl = 3; x[0] += 1\nfn f(a, b=1) { return a + b }\nfor i in 1..=3 { if i == 2 { break } else { continue } }\nwhile x { x = x - 1 }\nassert x == 0, \"m\"\ninclude \"a.tcs\"", 0).unwrap();
         assert_eq!(s.len(), 7);
+    }
+
+    #[test]
+    fn tuples_and_python_habits() {
+        // A bare tuple is an expression statement; with `=` it unpacks.
+        let s = parse("r.src, r.sport", 0).unwrap();
+        assert!(
+            matches!(&s[0].kind, StmtKind::Expr(e) if matches!(&e.kind, ExprKind::Tuple(v) if v.len() == 2))
+        );
+        let s = parse("a, b = sr(p)", 0).unwrap();
+        assert!(matches!(&s[0].kind, StmtKind::Assign { .. }));
+        let s = parse("x = (75, 85)\ny = (1,)\nz = ()\nw = 1, 2", 0).unwrap();
+        assert_eq!(s.len(), 4);
+        // `a, 1 = …` is still an error, at the expression.
+        assert!(parse("a, 1 = x", 0).is_err());
+        // Python's statements: an error that says how to write them, never "unfinished".
+        for (src, hint) in [
+            ("def probe(port):", "fn probe(port)"),
+            ("elif x:", "else if"),
+            ("from scapy.all import *", "nothing to import"),
+            ("if x > 3:", "blocks are in braces"),
+            ("else { x }", "} else {"),
+        ] {
+            let e = parse(src, 0).unwrap_err();
+            assert!(!e.kind.is_incomplete(), "{src}");
+            assert!(
+                format!("{:?}", e.kind).contains(hint),
+                "{src}: {:?}",
+                e.kind
+            );
+        }
+        // `help(for)`: the keyword as a name.
+        assert_eq!(expr("help(for)"), "help(\"for\")");
     }
 
     #[test]

@@ -62,6 +62,11 @@ pub trait Object: std::fmt::Debug {
     fn items(&self) -> Option<Vec<Value>> {
         None
     }
+    /// The help line of a method (`help(s.send)`), or with `""` a line on the object
+    /// itself (`help(s)`); `None`: no help (an attribute, or nothing to say).
+    fn help(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The packet layer classes, which are callable (`TCP(dport=80)`) and listable (`ls(TCP)`).

@@ -11,7 +11,7 @@
 //! `tcpcraft lab` removes the leftover namespaces, saying so in one line.
 
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -143,11 +143,35 @@ pub fn run(args: &LabArgs) -> u8 {
         return (128 + early).clamp(0, 255) as u8;
     }
     super::signals::take_forward();
+    let interactive = args.code.is_none()
+        && args.file.is_none()
+        && args.lesson.is_none()
+        && io::stdin().is_terminal();
     let code = run_inside(&bed, args, say);
+    let (client, server, id) = (bed.client.clone(), bed.server.clone(), bed.id.clone());
     drop(bed);
+    if interactive && !args.quiet {
+        // The terminal may be gone (a hang-up): a failed write must not panic.
+        let _ = writeln!(io::stderr(), "{}", removal_note(&id, &client, &server));
+    }
     sys::default_signals(&[libc::SIGTERM, libc::SIGHUP, libc::SIGINT]);
     let _ = io::stderr().flush();
     code
+}
+
+/// What leaving the shell removed (or, if some of it is still there, what is left).
+fn removal_note(id: &str, client: &str, server: &str) -> String {
+    if testbed::bed_ids("lab").iter().any(|b| b == id) {
+        return format!(
+            "tcpcraft lab: could not remove all of the practice network: {client} / {server} remain (the next `tcpcraft lab` removes them)"
+        );
+    }
+    format!(
+        "tcpcraft lab: removed the practice network: network namespaces {client} and {server} \
+         (with the veth pair tc0 between them, their addresses and routes, the firewall tables \
+         in them: the server's tcpcraft_faults and any RST guard), the server's listeners \
+         and /run/tcpcraft/{id}"
+    )
 }
 
 /// The variables passed on to the inner tcpcraft.
@@ -244,7 +268,6 @@ fn run_inside(bed: &Bed, args: &LabArgs, say: impl Fn(&str)) -> u8 {
             cmd.arg("run").arg(file).args(&args.file_args);
         }
         (None, None) => {
-            use std::io::IsTerminal;
             // On a terminal: the REPL with a welcome; piped: statements from stdin.
             if io::stdin().is_terminal() {
                 say(&welcome());

@@ -608,6 +608,54 @@ pub fn restore_tty() {
     }
 }
 
+/// What was typed at the terminal while a command ran (the line editor was not
+/// reading): the complete lines the terminal's line discipline holds (each read of a
+/// terminal in canonical mode returns one line), in order, without their newline; and
+/// whether an end-of-file (Ctrl-D at the start of a line) came among them. A line not
+/// yet ended by Enter stays in the terminal, and the editor reads it as typed keys.
+/// Nothing when standard input is not a terminal in canonical mode.
+pub fn typed_ahead() -> (Vec<String>, bool) {
+    let mut lines = Vec::new();
+    #[allow(unsafe_code)] // reason: termios is plain old data, valid when zeroed
+    let mut t: libc::termios = unsafe { zeroed() };
+    #[allow(unsafe_code)] // reason: plain syscall filling a struct we own
+    let r = unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut t) };
+    if r != 0 || t.c_lflag & libc::ICANON == 0 {
+        return (lines, false);
+    }
+    let mut pending = Vec::new();
+    // A bound, so a terminal that keeps delivering cannot hold the shell here.
+    for _ in 0..1024 {
+        let mut pfd = libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        #[allow(unsafe_code)] // reason: poll on one pollfd we own, no waiting
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n <= 0 || pfd.revents & libc::POLLIN == 0 {
+            break;
+        }
+        let mut buf = [0u8; 4096];
+        #[allow(unsafe_code)] // reason: read into a buffer we own, of its length
+        let got = unsafe { libc::read(libc::STDIN_FILENO, buf.as_mut_ptr().cast(), buf.len()) };
+        let Ok(got) = usize::try_from(got) else { break };
+        if got == 0 {
+            return (lines, true);
+        }
+        pending.extend_from_slice(buf.get(..got).unwrap_or(&[]));
+        if pending.ends_with(b"\n") {
+            pending.pop();
+            lines.push(String::from_utf8_lossy(&pending).into_owned());
+            pending.clear();
+        }
+    }
+    if !pending.is_empty() {
+        lines.push(String::from_utf8_lossy(&pending).into_owned());
+    }
+    (lines, false)
+}
+
 /// Restore the default disposition of signals.
 pub fn default_signals(signals: &[libc::c_int]) {
     for &sig in signals {

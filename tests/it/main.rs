@@ -41,4 +41,5 @@ mod session_scripts;
 mod session_signals;
 mod session_stack;
 mod session_stack_packetdrill;
+mod shell_pty;
 mod testbed;

@@ -19,7 +19,7 @@ type ShellEditor =
 
 /// How the learner's statements come in.
 enum Input {
-    Tty(Box<ShellEditor>),
+    Tty(Box<ShellEditor>, crate::app::repl::StatementReader),
     Pipe(std::io::Lines<std::io::StdinLock<'static>>),
 }
 
@@ -28,9 +28,9 @@ impl Input {
     /// at the end of input (Ctrl-D, end of the pipe).
     fn read(&mut self, prompt: &str) -> Option<String> {
         match self {
-            // The shell's validator keeps reading while the statement is unfinished.
-            Input::Tty(ed) => loop {
-                match ed.readline(prompt) {
+            // As in the shell: more lines at `... ` while the statement is unfinished.
+            Input::Tty(ed, reader) => loop {
+                match reader.read(ed, prompt, crate::app::repl::CONTINUATION) {
                     Ok(line) => return Some(line),
                     Err(rustyline::error::ReadlineError::Interrupted) => {
                         if crate::app::repl::ending_signal().is_some() {
@@ -264,7 +264,7 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
                 }
             }));
         }
-        Input::Tty(Box::new(ed))
+        Input::Tty(Box::new(ed), crate::app::repl::StatementReader::default())
     } else {
         if !texts.session.is_empty() {
             let texts = texts.clone();
