@@ -20,7 +20,7 @@ fn check(data: &[u8]) {
         None => (data, &[][..]),
     };
     let text = String::from_utf8_lossy(text);
-    let Ok(f) = Filter::new(&text) else {
+    let Ok(f) = Filter::new(&text, tcpcraft::pcap::linktype::RAW) else {
         return;
     };
     let prog = &f.program;
@@ -161,7 +161,7 @@ fn generated_filters_never_panic() {
         vec!["port 1"; 50_000].join(" or "),
         vec!["tcp"; 50_000].join(" and "),
     ] {
-        let Err(e) = Filter::new(&text) else {
+        let Err(e) = Filter::new(&text, tcpcraft::pcap::linktype::RAW) else {
             panic!("refused")
         };
         assert!(!e.to_string().is_empty());

@@ -409,7 +409,7 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "wrpcap",
-        "wrpcap(file, packets): write packets to a pcap file (raw IP)",
+        "wrpcap(file, packets): write packets to a pcap file (raw IP; Ethernet when every packet is a frame), each with its p.time",
         |it, a| {
             let file = a
                 .string(0, "file")?
@@ -418,11 +418,20 @@ pub fn install(it: &mut Interp) {
             a.finish(2)?;
             it.check_sandbox("wrpcap", a.span)?;
             let pkts = to_packets(&v, a.span_of(1))?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            let recs: Vec<_> = pkts.iter().map(|p| (now, p.to_bytes())).collect();
-            super::net::write_pcap(std::path::Path::new(&file), &recs)
+            let recs: Vec<_> = pkts
+                .iter()
+                .map(|p| (super::packets::packet_time(p), p.to_bytes()))
+                .collect();
+            let frames = !pkts.is_empty()
+                && pkts
+                    .iter()
+                    .all(|p| matches!(p.layers.first(), Some(crate::packet::Layer::Ether(_))));
+            let lt = if frames {
+                crate::pcap::linktype::ETHERNET
+            } else {
+                crate::pcap::linktype::RAW
+            };
+            super::net::write_pcap_as(std::path::Path::new(&file), lt, &recs)
                 .map_err(|e| error(a.span, ErrorKind::Io(format!("wrpcap {file}: {e}"))))?;
             Ok(Value::Int(pkts.len() as i64))
         },
@@ -1000,7 +1009,7 @@ fn read_pcap(file: &str, limits: &super::Limits) -> std::result::Result<Value, S
         let rec = rec.map_err(|e| e.to_string())?;
         let link = crate::pcap::link_of(rec.linktype)
             .ok_or_else(|| format!("link type {} is not supported", rec.linktype))?;
-        out.push(Value::packet(Packet::parse(&rec.data, link).0));
+        out.push(Value::packet(Packet::parse(&rec.data, link).0.at(rec.ts)));
     }
     Ok(Value::list(out))
 }

@@ -872,6 +872,7 @@ impl Interp {
                 .map(|l| {
                     Value::packet(crate::packet::Packet {
                         layers: vec![l.clone()],
+                        time: None,
                     })
                 })
                 .collect(),

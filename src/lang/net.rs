@@ -364,7 +364,16 @@ impl Net for Recorder {
 
 /// Write raw-IP packets (LINKTYPE_RAW) as a pcap file readable by tcpdump/Wireshark.
 pub fn write_pcap(path: &std::path::Path, packets: &[(Duration, Vec<u8>)]) -> std::io::Result<()> {
-    let mut w = crate::pcap::Writer::create(path, crate::pcap::linktype::RAW)?;
+    write_pcap_as(path, crate::pcap::linktype::RAW, packets)
+}
+
+/// [`write_pcap`] with another link type (LINKTYPE_ETHERNET for frames).
+pub fn write_pcap_as(
+    path: &std::path::Path,
+    linktype: u32,
+    packets: &[(Duration, Vec<u8>)],
+) -> std::io::Result<()> {
+    let mut w = crate::pcap::Writer::create(path, linktype)?;
     for (ts, data) in packets {
         w.write(*ts, data)?;
     }

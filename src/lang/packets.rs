@@ -768,7 +768,7 @@ fn layer_by_attr(p: &Packet, name: &str) -> Option<usize> {
 }
 
 fn all_names(p: &Packet) -> Vec<&'static str> {
-    let mut names = vec!["payload", "load", "layers"];
+    let mut names = vec!["payload", "load", "layers", "time"];
     for l in &p.layers {
         if let Some(k) = layer_kind(l) {
             names.push(layer_attr_name(k));
@@ -786,8 +786,19 @@ pub fn attr_names(p: &Packet) -> Vec<&'static str> {
     v
 }
 
+/// A packet's `time`: when it was captured or sent; a packet that was neither (built
+/// here) reports the time now, as scapy stamps a packet when it is built.
+pub fn packet_time(p: &Packet) -> std::time::Duration {
+    p.time.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    })
+}
+
 pub fn get_attr(p: &Packet, name: &str, span: Span) -> Result<Value> {
     match name {
+        "time" => return Ok(Value::Float(packet_time(p).as_secs_f64())),
         "payload" | "load" => return Ok(Value::bytes(p.payload())),
         "layers" => {
             return Ok(Value::list(
@@ -800,6 +811,7 @@ pub fn get_attr(p: &Packet, name: &str, span: Span) -> Result<Value> {
         return Ok(match layer_by_attr(p, name).and_then(|i| p.layers.get(i)) {
             Some(l) => Value::packet(Packet {
                 layers: vec![l.clone()],
+                time: None,
             }),
             None => Value::None,
         });
@@ -845,6 +857,21 @@ pub fn set_attr(
     vspan: Span,
 ) -> Result<()> {
     let _ = it;
+    if name == "time" {
+        let t = match v {
+            Value::Int(n) => n as f64,
+            Value::Float(f) => f,
+            _ => f64::NAN,
+        };
+        if !(t.is_finite() && t >= 0.0 && t < 1e11) {
+            return Err(error(
+                vspan,
+                ErrorKind::Type("time is seconds since 1970 (a number like 1700000000.25)".into()),
+            ));
+        }
+        p.time = Some(std::time::Duration::from_secs_f64(t));
+        return Ok(());
+    }
     if name == "payload" || name == "load" {
         let b = to_bytes(&v).ok_or_else(|| {
             error(
@@ -954,6 +981,7 @@ pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
             Ok(p.layers.get(k).map_or(Value::None, |l| {
                 Value::packet(Packet {
                     layers: vec![l.clone()],
+                    time: None,
                 })
             }))
         }
@@ -961,6 +989,7 @@ pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
             match p.layers.iter().position(|l| layer_kind(l) == Some(*k)) {
                 Some(pos) => Value::packet(Packet {
                     layers: p.layers.get(pos..).unwrap_or(&[]).to_vec(),
+                    time: None,
                 }),
                 None => Value::None,
             },
@@ -1101,6 +1130,7 @@ fn cidr_v4(name: &str, s: &str, span: Span) -> Result<Vec<Value>> {
 pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value> {
     let mut base = Packet {
         layers: vec![default_layer(it, kind)],
+        time: None,
     };
     if let Some(first) = a.pos.first().cloned() {
         if a.pos.len() > 1 {
@@ -1114,6 +1144,7 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
                 let b = to_bytes(v).ok_or_else(|| a.err("Raw() takes bytes or a string"))?;
                 base = Packet {
                     layers: vec![Layer::Raw(b)],
+                    time: None,
                 };
             }
             (LayerKind::Ip | LayerKind::Ipv6, Value::Bytes(b)) => {
@@ -1237,9 +1268,11 @@ fn to_packet(it: &mut Interp, v: &Value, span: Span) -> Result<Packet> {
         Value::Reply(r) => Ok(r.packet.clone()),
         Value::LayerClass(k) => Ok(Packet {
             layers: vec![default_layer(it, *k)],
+            time: None,
         }),
         Value::Str(_) | Value::Bytes(_) => Ok(Packet {
             layers: vec![Layer::Raw(to_bytes(v).unwrap_or_default())],
+            time: None,
         }),
         other => Err(error(
             span,
@@ -1310,7 +1343,7 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
             }
         }
         Some(v) if v.as_packet().is_some() => {
-            let p = v.as_packet().cloned().unwrap_or(Packet { layers: vec![] });
+            let p = v.as_packet().cloned().unwrap_or(Packet::new(vec![]));
             for l in &p.layers {
                 out.push_str(&format!("### {} ###\n", l.name()));
                 if let Some(k) = layer_kind(l) {

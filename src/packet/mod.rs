@@ -122,20 +122,37 @@ impl Layer {
 }
 
 /// A packet: layers from the outermost in.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Packet {
     pub layers: Vec<Layer>,
+    /// When it was captured (or sent), since the Unix epoch: scapy's `p.time`. Not part
+    /// of equality: the same bytes seen twice are the same packet.
+    pub time: Option<std::time::Duration>,
 }
+
+impl PartialEq for Packet {
+    fn eq(&self, other: &Packet) -> bool {
+        self.layers == other.layers
+    }
+}
+
+impl Eq for Packet {}
 
 impl From<Layer> for Packet {
     fn from(l: Layer) -> Packet {
-        Packet { layers: vec![l] }
+        Packet::new(vec![l])
     }
 }
 
 impl Packet {
     pub fn new(layers: Vec<Layer>) -> Packet {
-        Packet { layers }
+        Packet { layers, time: None }
+    }
+
+    /// The same packet stamped with a capture time.
+    pub fn at(mut self, time: std::time::Duration) -> Packet {
+        self.time = Some(time);
+        self
     }
 
     /// Stacks `other` on top (scapy's `/`).
@@ -344,7 +361,7 @@ impl Packet {
         for t in p.trailer.into_iter().rev() {
             layers.push(Layer::Padding(t));
         }
-        (Packet { layers }, p.notes)
+        (Packet::new(layers), p.notes)
     }
 
     fn find<T>(&self, f: impl Fn(&Layer) -> Option<&T>) -> Option<&T> {
