@@ -42,6 +42,9 @@ const MAX_TEXT: usize = 64 * 1024;
 /// filter (200 ports joined by `or` take it about 2 s, 300 about 15 s, as in tcpdump).
 const MAX_TERMS: usize = 128;
 
+/// Where the kernel's ancillary loads start (SKF_AD_OFF, -0x1000).
+const SKF_AD_OFF: u32 = 0xffff_f000;
+
 /// The kernel's limit on a classic BPF program (BPF_MAXINSNS).
 const MAX_INSNS: usize = 4096;
 
@@ -77,8 +80,35 @@ pub fn accept_all() -> Vec<SockFilter> {
 
 impl Filter {
     /// Compile `text` for packets of link type `linktype` (a capture file's LINKTYPE_*
-    /// number: 1 Ethernet, 101 raw IP, 113 Linux cooked …). Empty text keeps everything.
+    /// number: 1 Ethernet, 101 raw IP, 113 Linux cooked …) read from a file, as
+    /// `tcpdump -r` does. Empty text keeps everything.
     pub fn new(text: &str, linktype: u32) -> Result<Filter, FilterError> {
+        let f = Filter::new_live(text, linktype)?;
+        // What only the kernel knows of a live packet (its direction, its interface):
+        // libpcap compiles it to the kernel's ancillary loads, which a file cannot answer.
+        let ancillary = f.program.iter().any(|i| {
+            matches!(i.code & 0x07, LD | LDX) && i.code & 0xe0 == ABS && i.k >= SKF_AD_OFF
+        });
+        if ancillary {
+            let desc = pcap::Linktype(dlt_of(linktype))
+                .get_description()
+                .unwrap_or_else(|_| format!("link type {linktype}"));
+            let what = if text.contains("inbound") || text.contains("outbound") {
+                "inbound/outbound"
+            } else {
+                "ifindex"
+            };
+            return Err(FilterError {
+                filter: text.to_string(),
+                message: format!("{what} not supported on {desc} when reading savefiles"),
+            });
+        }
+        Ok(f)
+    }
+
+    /// [`Filter::new`] for a live capture on a packet socket: the program may use the
+    /// kernel's ancillary loads (`inbound`, `outbound` and `ifindex` on Ethernet).
+    pub fn new_live(text: &str, linktype: u32) -> Result<Filter, FilterError> {
         let err = |message: String| FilterError {
             filter: text.to_string(),
             message,
@@ -155,7 +185,6 @@ impl Filter {
     /// program runs in user space on the rebuilt cooked header.
     pub fn cooked_kernel_program(&self) -> Option<Vec<SockFilter>> {
         const SLL_HDR_LEN: u32 = 16;
-        const SKF_AD_OFF: u32 = 0xffff_f000; // -0x1000
         const SKF_AD_PROTOCOL: u32 = 0;
         const SKF_AD_PKTTYPE: u32 = 4;
         if self.linktype != linktype::LINUX_SLL {

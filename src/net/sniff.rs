@@ -68,7 +68,7 @@ fn plan(text: &str, ifindex: u32) -> Result<Plan, FilterError> {
     };
     let mut ether_err = None;
     if matches!(hw, Some(ARPHRD_ETHER | ARPHRD_LOOPBACK)) {
-        match Filter::new(text, linktype::ETHERNET) {
+        match Filter::new_live(text, linktype::ETHERNET) {
             Ok(f) => {
                 return Ok(Plan {
                     ethernet: true,
@@ -80,7 +80,7 @@ fn plan(text: &str, ifindex: u32) -> Result<Plan, FilterError> {
             Err(e) => ether_err = Some(e),
         }
     }
-    match Filter::new(text, linktype::LINUX_SLL) {
+    match Filter::new_live(text, linktype::LINUX_SLL) {
         Ok(f) => {
             let (kernel, check_here) = match f.cooked_kernel_program() {
                 Some(k) => (k, false),
