@@ -8,6 +8,7 @@ use crate::packet::{display, Packet};
 use std::rc::Rc;
 
 pub fn install(it: &mut Interp) {
+    super::sniff::install(it);
     it.register(
         "print",
         "print(a, b, …, sep=\" \", end=\"\\n\"): write values; a packet as one tcpdump-style line",
@@ -529,8 +530,9 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "sniff",
-        "sniff(count=0, timeout=none, filter=none, iface=none, store=true): capture packets",
+        "sniff(count=0, timeout=none, filter=none, iface=none, store=true, prn=none, lfilter=none, stop_filter=none): capture packets, outgoing ones too (filter: tcpdump's language); prn(p) runs on each, lfilter(p) picks, stop_filter(p) ends",
         |it, a| {
+            let callbacks = super::sniff::Callbacks::take(a)?;
             let count = a.int(usize::MAX, "count")?.unwrap_or(0);
             let timeout = a.float(usize::MAX, "timeout")?;
             let filter = a.string(usize::MAX, "filter")?;
@@ -556,8 +558,14 @@ pub fn install(it: &mut Interp) {
             if count < 0 {
                 return Err(a.err("sniff(): count must not be negative"));
             }
-            if count == 0 && timeout.is_none() && !it.net.is_dry_run() {
-                return Err(a.err("sniff() needs count= or timeout= (it would wait forever)"));
+            if count == 0
+                && timeout.is_none()
+                && callbacks.stop_filter.is_none()
+                && !it.net.is_dry_run()
+            {
+                return Err(a.err(
+                    "sniff() needs count=, timeout= or stop_filter= (it would wait forever)",
+                ));
             }
             let opts = SniffOpts {
                 count: count as usize,
@@ -566,6 +574,9 @@ pub fn install(it: &mut Interp) {
                 iface,
                 store,
             };
+            if callbacks.any() {
+                return super::sniff::sniff_with_callbacks(it, &opts, &callbacks, a.span);
+            }
             let r = it.net.sniff(&opts).map_err(|e| net_err(a.span, e))?;
             Ok(Value::list(r.into_iter().map(Value::packet).collect()))
         },
@@ -979,7 +990,7 @@ fn sr_opts(a: &mut Args) -> Result<SrOpts> {
     })
 }
 
-fn net_err(span: Span, e: NetError) -> super::error::Error {
+pub(crate) fn net_err(span: Span, e: NetError) -> super::error::Error {
     match e {
         NetError::Interrupted => error(span, ErrorKind::Interrupted),
         NetError::Refused(m) => error(span, ErrorKind::Value(m)),

@@ -100,6 +100,10 @@ impl Net for NoEngine {
         self.tell();
         self.inner.sniff(opts)
     }
+    fn open_sniff(&mut self, opts: &SniffOpts) -> Result<Box<dyn super::net::LiveSniff>, NetError> {
+        self.tell();
+        self.inner.open_sniff(opts)
+    }
     fn name(&self) -> &'static str {
         "dry-run"
     }

@@ -13,6 +13,7 @@ pub mod lexer;
 pub mod net;
 pub mod packets;
 pub mod parser;
+pub mod sniff;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Span};

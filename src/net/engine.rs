@@ -394,6 +394,11 @@ impl Engine {
         }
     }
 
+    /// The `--pcap` writer, for captures that run beside the engine.
+    pub fn pcap_writer(&self) -> Option<pcap::SharedWriter> {
+        self.pcap.clone()
+    }
+
     /// Flush the pcap file.
     pub fn flush(&mut self) -> Result<(), NetError> {
         if let Some(w) = self.pcap.as_ref() {

@@ -12,7 +12,9 @@ use super::engine::{
     Engine, EngineOptions, LinkHeader, NetError as EngineError, Probe, Sniffed, StoreLimit,
     Unmatched,
 };
-use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
+use crate::lang::net::{
+    interrupted, LiveSniff, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
+};
 use crate::packet::{Layer, LinkType, Packet};
 
 /// Raw-socket backend for the language.
@@ -154,6 +156,34 @@ fn secs(s: f64) -> Duration {
 
 fn parse(bytes: &[u8]) -> Packet {
     Packet::parse(bytes, LinkType::RawIp).0
+}
+
+/// A capture the language drives (`sniff(prn=…)`, `sniffer()`): its own packet socket,
+/// so that sends and other captures go on beside it.
+struct RawLiveSniff {
+    cap: crate::net::sniff::LiveCapture,
+    pcap: Option<crate::pcap::SharedWriter>,
+    drops: u64,
+}
+
+impl LiveSniff for RawLiveSniff {
+    fn next(&mut self, wait: Duration) -> Result<Option<Packet>, NetError> {
+        let got = self
+            .cap
+            .next(wait)
+            .map_err(|e| NetError::System(format!("capturing: {e}")))?;
+        self.drops += u64::from(self.cap.drops());
+        Ok(got.map(|s| {
+            if let (Some(w), true) = (&self.pcap, s.is_ip()) {
+                let _ = w.write_now(s.time, &s.bytes);
+            }
+            sniffed_packet(s)
+        }))
+    }
+
+    fn drops(&self) -> u64 {
+        self.drops
+    }
 }
 
 /// A sniffed packet for the language, stamped with its capture time: an IP packet from
@@ -325,6 +355,18 @@ impl Net for RawNet {
             );
         }
         Ok(got.into_iter().map(sniffed_packet).collect())
+    }
+
+    fn open_sniff(&mut self, opts: &SniffOpts) -> Result<Box<dyn LiveSniff>, NetError> {
+        let e = self.engine()?;
+        let cap = e
+            .live_capture(opts.filter.as_deref(), opts.iface.as_deref())
+            .map_err(convert)?;
+        Ok(Box::new(RawLiveSniff {
+            cap,
+            pcap: e.pcap_writer(),
+            drops: 0,
+        }))
     }
 
     fn name(&self) -> &'static str {
