@@ -108,11 +108,13 @@ fn by_tcpcraft(file: &Path, expr: &str) -> Result<Kept, String> {
     let mut kept = Vec::new();
     while let Some(rec) = r.next_record() {
         let rec = rec.expect("a record");
-        if !filters.contains_key(&rec.linktype) {
-            let f = Filter::new(expr, rec.linktype).map_err(|e| e.message)?;
-            filters.insert(rec.linktype, f);
-        }
-        if filters[&rec.linktype].matches(&rec.data) {
+        let f = match filters.entry(rec.linktype) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Filter::new(expr, rec.linktype).map_err(|e| e.message)?)
+            }
+        };
+        if f.matches(&rec.data) {
             kept.push((rec.ts.as_micros(), rec.data));
         }
     }

@@ -5,6 +5,7 @@
 //! - `sniff(prn=, lfilter=, stop_filter=)` calls `prn` once per packet in arrival order,
 //!   skips what `lfilter` refuses, and stops at the first packet `stop_filter` accepts;
 //! - a plain `sniff()` keeps outgoing packets; libpcap's `inbound` leaves them out.
+//!
 //! Needs root: fails under CI=true when it cannot run, skips elsewhere.
 
 mod testbed;

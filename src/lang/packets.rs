@@ -863,7 +863,7 @@ pub fn set_attr(
             Value::Float(f) => f,
             _ => f64::NAN,
         };
-        if !(t.is_finite() && t >= 0.0 && t < 1e11) {
+        if !(t.is_finite() && (0.0..1e11).contains(&t)) {
             return Err(error(
                 vspan,
                 ErrorKind::Type("time is seconds since 1970 (a number like 1700000000.25)".into()),

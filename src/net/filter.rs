@@ -314,9 +314,15 @@ mod tests {
         framed.extend_from_slice(&syn);
         assert!(f.matches(&framed));
         let k = f.cooked_kernel_program().unwrap();
-        // The kernel's ancillary protocol load is not there in user space; what matters is
-        // that no load still reaches into a header the kernel does not show.
-        assert!(k.iter().all(|i| i.k < 0xffff_f000 || i.k == 0xffff_f000));
+        // `ip` reads the cooked header's protocol: the kernel's ancillary protocol load.
+        assert!(k.iter().any(|i| i.k == SKF_AD_OFF));
+        // The header-length and port loads moved back by the 16 bytes of the cooked header:
+        // `ldxb 4*([16]&0xf)`, `ldh [x + 18]` become `4*([0]&0xf)`, `[x + 2]`.
+        let at = |p: &[SockFilter], code: u16| p.iter().find(|i| i.code == code).map(|i| i.k);
+        assert_eq!(at(&f.program, LDX | bpf::B | MSH), Some(16));
+        assert_eq!(at(&k, LDX | bpf::B | MSH), Some(0));
+        assert_eq!(at(&f.program, LD | bpf::H | IND), Some(18));
+        assert_eq!(at(&k, LD | bpf::H | IND), Some(2));
         let len = Filter::new("greater 100", linktype::LINUX_SLL).unwrap();
         assert_eq!(len.cooked_kernel_program(), None);
     }
