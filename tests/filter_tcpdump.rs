@@ -234,3 +234,37 @@ fn decode_with_a_filter_prints_what_tcpdump_prints() {
         "{err}"
     );
 }
+
+/// `rdpcap` stamps each packet with the file's time (`p.time`, as tcpdump -tt prints it),
+/// and `wrpcap` writes those times back, not the time of writing.
+#[test]
+fn rdpcap_and_wrpcap_keep_the_files_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("copy.pcap");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vectors.pcapng");
+    let run = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .arg("-c")
+        .arg(format!(
+            "ps = rdpcap(\"{}\")\nprint(format(\"{{:.6f}}\", ps[1].time))\nwrpcap(\"{}\", ps)",
+            src.display(),
+            out.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        "1700000001.000001"
+    );
+    let times = |p: &Path| {
+        let mut r = Reader::open(p).unwrap();
+        let mut v = Vec::new();
+        while let Some(rec) = r.next_record() {
+            v.push(rec.unwrap().ts);
+        }
+        v
+    };
+    let (a, b) = (times(&src), times(&out));
+    assert_eq!(a.len(), 51);
+    assert_eq!(a, b);
+}

@@ -1,4 +1,4 @@
-//! The capture-filter parser and its BPF compiler never panic, and whatever compiles is a
+//! Capture filters (compiled by libpcap) never panic, and whatever compiles is a
 //! program the kernel would load (at most 4096 instructions, every jump inside it, a
 //! return at the end) — the same checks as fuzz/fuzz_targets/filter.rs, run in CI over the
 //! committed seeds and a few thousand generated filters (a fixed-seed generator, so a

@@ -303,13 +303,18 @@ pub fn install(it: &mut Interp) {
                 iface,
                 store: None,
             };
-            let cap = it.net.open_sniff(&opts).map_err(|e| net_err(a.span, e))?;
+            // A dry run catches nothing: the sniffer starts stopped (wait() returns at once).
+            let cap = if it.net.is_dry_run() {
+                None
+            } else {
+                Some(it.net.open_sniff(&opts).map_err(|e| net_err(a.span, e))?)
+            };
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default();
             let timeout = timeout.map(|t| Duration::from_secs_f64(t.min(1e9)));
             Ok(Value::Handle(Rc::new(Sniffer {
-                cap: RefCell::new(Some(cap)),
+                cap: RefCell::new(cap),
                 caught: RefCell::new(Vec::new()),
                 count: count as usize,
                 until: timeout.map(|t| now + t),
@@ -319,4 +324,44 @@ pub fn install(it: &mut Interp) {
             })))
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::net::DryRun;
+    use super::super::Interp;
+
+    fn run(src: &str) -> String {
+        let mut it = Interp::new(
+            Box::new(DryRun::new(Box::new(|_| {}))),
+            Box::new(std::io::sink()),
+        );
+        match it.run_source("<t>", src, 1) {
+            Ok(v) => v.map(|v| v.repr()).unwrap_or_default(),
+            Err(e) => format!("error: {}", e.kind),
+        }
+    }
+
+    #[test]
+    fn dry_runs_catch_nothing_and_never_wait_forever() {
+        assert_eq!(run("c = sniffer(count=3); c.wait()"), "[]");
+        assert_eq!(run("c = sniffer(); len(c)"), "0");
+        assert_eq!(run("c = sniffer(); c.running"), "false");
+        assert_eq!(run("sniff(prn=print, count=2)"), "[]");
+        assert_eq!(run("fn s(p) { return true }; sniff(stop_filter=s)"), "[]");
+    }
+
+    #[test]
+    fn callbacks_must_be_functions() {
+        let e = run("sniff(prn=3, count=1)");
+        assert!(e.contains("prn must be a function"), "{e}");
+        let e = run("sniffer(count=-1)");
+        assert!(e.contains("count must not be negative"), "{e}");
+        let e = run("p = IP(); p.time = \"x\"");
+        assert!(e.contains("seconds since 1970"), "{e}");
+        assert_eq!(
+            run("p = IP(); p.time = 1700000000.5; p.time"),
+            "1700000000.5"
+        );
+    }
 }
