@@ -31,6 +31,8 @@ pub struct Frame {
     pub halen: u8,
     /// The frame's protocol (ethertype: 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP …).
     pub protocol: u16,
+    /// The VLAN tag (TPID, TCI) the kernel took off the frame (raw sockets only).
+    pub vlan: Option<(u16, u16)>,
 }
 
 /// A filtered capture socket.
@@ -72,6 +74,11 @@ impl Capture {
         }
         let one: libc::c_int = 1;
         sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_TIMESTAMPNS, &one)?;
+        if link_header {
+            // The VLAN tag the kernel strips from a frame comes as auxiliary data, to be
+            // put back (as libpcap does) before the frame is filtered and handed out.
+            sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_AUXDATA, &one)?;
+        }
         sys::bind_packet(&fd, ifindex, ETH_P_ALL)?;
         Ok(Capture {
             fd,
@@ -118,6 +125,7 @@ impl Capture {
                 addr: r.addr,
                 halen: r.halen,
                 protocol: r.protocol,
+                vlan: r.vlan,
             }));
         }
     }

@@ -56,6 +56,8 @@ struct Plan {
     kernel: Vec<SockFilter>,
     /// The kernel program is not the whole filter: run `filter` here too.
     check_here: bool,
+    /// Run `filter` here on frames that came with a VLAN tag (put back).
+    recheck_tagged: bool,
 }
 
 fn plan(text: &str, ifindex: u32) -> Result<Plan, FilterError> {
@@ -70,12 +72,23 @@ fn plan(text: &str, ifindex: u32) -> Result<Plan, FilterError> {
     if matches!(hw, Some(ARPHRD_ETHER | ARPHRD_LOOPBACK)) {
         match Filter::new_live(text, linktype::ETHERNET) {
             Ok(f) => {
+                // The kernel runs the program on frames whose VLAN tag it has taken off.
+                // It keeps every tagged frame; those are judged here, with their tag put
+                // back (the frame tcpdump saves and `tcpdump -r` filters); untagged frames
+                // are the same on both sides, and the kernel's verdict stands. A program
+                // with the kernel's ancillary loads (`inbound`) can only run there.
+                let (kernel, recheck_tagged) = if uses_ancillary(&f.program) {
+                    (f.program.clone(), false)
+                } else {
+                    (keep_tagged_then(&f.program), true)
+                };
                 return Ok(Plan {
                     ethernet: true,
-                    kernel: f.program.clone(),
+                    kernel,
                     filter: f,
                     check_here: false,
-                })
+                    recheck_tagged,
+                });
             }
             Err(e) => ether_err = Some(e),
         }
@@ -91,10 +104,32 @@ fn plan(text: &str, ifindex: u32) -> Result<Plan, FilterError> {
                 kernel,
                 filter: f,
                 check_here,
+                recheck_tagged: false,
             })
         }
         Err(e) => Err(ether_err.unwrap_or(e)),
     }
+}
+
+/// `program`, after a prologue that keeps every frame the kernel took a VLAN tag off
+/// (SKF_AD_VLAN_TAG_PRESENT), for user space to judge with the tag put back.
+fn keep_tagged_then(program: &[SockFilter]) -> Vec<SockFilter> {
+    const SKF_AD_VLAN_TAG_PRESENT: u32 = 44;
+    let ins = |code, jt, jf, k| SockFilter { code, jt, jf, k };
+    let mut out = vec![
+        // ld [vlan tag present]; jeq #0 → the program; else keep.
+        ins(0x20, 0, 0, 0xffff_f000 + SKF_AD_VLAN_TAG_PRESENT),
+        ins(0x15, 1, 0, 0),
+        ins(0x06, 0, 0, super::bpf::SNAPLEN),
+    ];
+    out.extend_from_slice(program);
+    out
+}
+
+/// Does a program use the kernel's ancillary loads (`inbound`, `ifindex`)?
+fn uses_ancillary(prog: &[SockFilter]) -> bool {
+    prog.iter()
+        .any(|i| i.code & 0x07 <= 0x01 && i.code & 0xe0 == super::bpf::ABS && i.k >= 0xffff_f000)
 }
 
 /// Why a live capture could not start.
@@ -166,8 +201,15 @@ impl LiveCapture {
 
     fn take(&mut self, f: Frame) -> Option<Sniffed> {
         let (frame, linktype, net_off) = if self.plan.ethernet {
-            let off = ether_payload(&f.data);
-            (f.data, linktype::ETHERNET, off)
+            let mut data = f.data;
+            if let (Some((tpid, tci)), true) = (f.vlan, data.len() >= 12) {
+                let mut tag = [0u8; 4];
+                tag[..2].copy_from_slice(&tpid.to_be_bytes());
+                tag[2..].copy_from_slice(&tci.to_be_bytes());
+                data.splice(12..12, tag);
+            }
+            let off = ether_payload(&data);
+            (data, linktype::ETHERNET, off)
         } else {
             let halen = usize::from(f.halen).min(8);
             let h = filter::cooked_header(f.pkttype, f.hatype, &f.addr[..halen], f.protocol);
@@ -176,7 +218,8 @@ impl LiveCapture {
             frame.extend_from_slice(&f.data);
             (frame, linktype::LINUX_SLL, 16)
         };
-        if self.plan.check_here && !self.plan.filter.matches(&frame) {
+        let judge_here = self.plan.check_here || (self.plan.recheck_tagged && f.vlan.is_some());
+        if judge_here && !self.plan.filter.matches(&frame) {
             return None;
         }
         let iface = self
