@@ -1,15 +1,14 @@
-//! Capture: an AF_PACKET socket armed with a classic BPF filter before it is bound, so
-//! that no packet slips in unfiltered and none is missed between arming and the first
-//! probe. A datagram socket (the default: packets start at the network header on every
-//! link type) or, for `sniff` on an Ethernet interface, a raw one (packets start at the
-//! Ethernet header). `sr` skips outgoing copies (PACKET_OUTGOING); `sniff` keeps them, as
-//! tcpdump does, except on loopback, where every packet also comes back in.
+//! Capture: an AF_PACKET datagram socket (packets start at the IP header on every link
+//! type) armed with a classic BPF filter before it is bound, so that no packet slips in
+//! unfiltered and none is missed between arming and the first probe. Our own outgoing
+//! copies (PACKET_OUTGOING, which loopback shows too) are skipped. (`sniff`, which keeps
+//! them, uses a ring: [`super::sniff`].)
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use super::sys::{self, SockFilter, ARPHRD_LOOPBACK, ETH_P_ALL, PACKET_OUTGOING};
+use super::sys::{self, SockFilter, ETH_P_ALL, PACKET_OUTGOING};
 
 /// One captured packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +30,7 @@ pub struct Frame {
     pub halen: u8,
     /// The frame's protocol (ethertype: 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP …).
     pub protocol: u16,
-    /// The VLAN tag (TPID, TCI) the kernel took off the frame (raw sockets only).
+    /// The VLAN tag (TPID, TCI) the kernel took off the frame (ring captures only).
     pub vlan: Option<(u16, u16)>,
 }
 
@@ -39,34 +38,14 @@ pub struct Frame {
 pub struct Capture {
     fd: OwnedFd,
     buf: Vec<u8>,
-    /// Keep outgoing packets (not on loopback, which shows each one twice).
-    outgoing: bool,
 }
 
 impl Capture {
     /// Open and arm a capture on `ifindex` (0 = every interface) with `filter`, and a
     /// receive buffer of `rcvbuf` bytes (forced past rmem_max, as root may).
     pub fn open(ifindex: u32, filter: &[SockFilter], rcvbuf: usize) -> io::Result<Capture> {
-        Capture::open_with(ifindex, filter, rcvbuf, false, false)
-    }
-
-    /// [`Capture::open`] with the choices `sniff` makes: `link_header` opens a raw socket
-    /// (packets start at the link-layer header) instead of a datagram one, `outgoing`
-    /// keeps the packets this host sends.
-    pub fn open_with(
-        ifindex: u32,
-        filter: &[SockFilter],
-        rcvbuf: usize,
-        link_header: bool,
-        outgoing: bool,
-    ) -> io::Result<Capture> {
-        let kind = if link_header {
-            libc::SOCK_RAW
-        } else {
-            libc::SOCK_DGRAM
-        };
         // Protocol 0: nothing is queued until bind(), which comes after the filter.
-        let fd = sys::socket(libc::AF_PACKET, kind, 0)?;
+        let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
         sys::attach_filter(&fd, filter)?;
         let size = rcvbuf.min(i32::MAX as usize) as libc::c_int;
         if sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_RCVBUFFORCE, &size).is_err() {
@@ -74,16 +53,10 @@ impl Capture {
         }
         let one: libc::c_int = 1;
         sys::setsockopt(&fd, libc::SOL_SOCKET, sys::SO_TIMESTAMPNS, &one)?;
-        if link_header {
-            // The VLAN tag the kernel strips from a frame comes as auxiliary data, to be
-            // put back (as libpcap does) before the frame is filtered and handed out.
-            sys::setsockopt(&fd, libc::SOL_PACKET, sys::PACKET_AUXDATA, &one)?;
-        }
         sys::bind_packet(&fd, ifindex, ETH_P_ALL)?;
         Ok(Capture {
             fd,
             buf: vec![0u8; 65536 + 4096],
-            outgoing,
         })
     }
 
@@ -108,7 +81,7 @@ impl Capture {
             let Some(r) = sys::recv_packet(&self.fd, &mut self.buf)? else {
                 return Ok(None);
             };
-            if r.pkttype == PACKET_OUTGOING && (!self.outgoing || r.hatype == ARPHRD_LOOPBACK) {
+            if r.pkttype == PACKET_OUTGOING {
                 continue;
             }
             let (real_now, mono_now) = sys::clocks();
@@ -125,7 +98,7 @@ impl Capture {
                 addr: r.addr,
                 halen: r.halen,
                 protocol: r.protocol,
-                vlan: r.vlan,
+                vlan: None,
             }));
         }
     }

@@ -14,8 +14,11 @@ use std::collections::HashMap;
 use std::io;
 use std::time::Duration;
 
-use super::capture::{Capture, Frame};
+use std::collections::VecDeque;
+
+use super::capture::Frame;
 use super::filter::{self, Filter, FilterError};
+use super::ring::{Ring, RingConfig};
 use super::sys::{self, SockFilter, ARPHRD_ETHER, ARPHRD_LOOPBACK};
 use crate::pcap::linktype;
 
@@ -44,9 +47,6 @@ impl Sniffed {
         matches!(self.protocol, sys::ETH_P_IP | sys::ETH_P_IPV6)
     }
 }
-
-/// Capture buffer: 64 MiB holds a long burst while a script is busy sending.
-const RCVBUF: usize = 64 << 20;
 
 /// How a filter is run on one capture.
 struct Plan {
@@ -141,12 +141,25 @@ pub enum SniffError {
     Io(io::Error),
 }
 
-/// A running capture for `sniff` / `sniffer`.
+/// A running capture for `sniff` / `sniffer`: a TPACKET_V3 ring, whose packets carry
+/// the time the kernel delivered them (never the time they were read, which a plain
+/// socket gives in the first moments after timestamps are switched on).
 pub struct LiveCapture {
-    cap: Capture,
+    ring: Ring,
+    queue: VecDeque<Frame>,
     plan: Plan,
     names: HashMap<u32, String>,
 }
+
+/// The ring of a sniff: 32 blocks of 1 MiB (about 200,000 small packets of headroom
+/// while a script is busy sending), blocks handed over after 2 ms.
+const SNIFF_RING: RingConfig = RingConfig {
+    block_size: 1 << 20,
+    block_count: 32,
+    frame_size: 2048,
+    retire_ms: 2,
+    ignore_outgoing: false,
+};
 
 impl LiveCapture {
     /// Open a capture on `iface` (None: every interface) keeping what `filter` keeps.
@@ -158,27 +171,59 @@ impl LiveCapture {
             None => 0,
         };
         let plan = plan(filter, ifindex).map_err(SniffError::Filter)?;
-        let cap = Capture::open_with(ifindex, &plan.kernel, RCVBUF, plan.ethernet, true)
+        let ring = Ring::open_sniff(ifindex, &plan.kernel, SNIFF_RING, plan.ethernet)
             .map_err(SniffError::Io)?;
         Ok(LiveCapture {
-            cap,
+            ring,
+            queue: VecDeque::new(),
             plan,
             names: HashMap::new(),
         })
     }
 
-    /// The next packet the filter keeps, waiting at most `wait`.
+    /// Move what the ring holds into the queue, waiting up to `wait` when it is empty.
+    fn fill(&mut self, wait: Duration) -> io::Result<()> {
+        let queue = &mut self.queue;
+        let (real_now, mono_now) = sys::clocks();
+        self.ring.poll(wait, |rf| {
+            queue.push_back(Frame {
+                data: rf.data.to_vec(),
+                time: rf.time,
+                mono: mono_now.saturating_sub(real_now.saturating_sub(rf.time)),
+                ifindex: rf.ifindex,
+                pkttype: rf.pkttype,
+                hatype: rf.hatype,
+                addr: rf.addr,
+                halen: rf.halen,
+                protocol: rf.protocol,
+                vlan: rf.vlan,
+            });
+        })?;
+        Ok(())
+    }
+
+    /// The next packet the filter keeps, waiting at most `wait` — and, even with no
+    /// wait, for a packet that has already arrived but sits in the block the kernel is
+    /// still filling (handed over within the ring's 2 ms).
     pub fn next(&mut self, wait: Duration) -> io::Result<Option<Sniffed>> {
+        let wait = if wait < Duration::from_millis(100) && self.ring.filling() {
+            Duration::from_millis(100)
+        } else {
+            wait
+        };
         let until = std::time::Instant::now() + wait;
         loop {
-            let left = until.saturating_duration_since(std::time::Instant::now());
-            let Some(f) = self.cap.next(left)? else {
-                return Ok(None);
-            };
-            if let Some(s) = self.take(f) {
-                return Ok(Some(s));
+            while let Some(f) = self.queue.pop_front() {
+                if let Some(s) = self.take(f) {
+                    return Ok(Some(s));
+                }
             }
-            if left.is_zero() {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            self.fill(left)?;
+            if self.queue.is_empty() && left.is_zero() {
+                return Ok(None);
+            }
+            if self.queue.is_empty() && std::time::Instant::now() >= until {
                 return Ok(None);
             }
         }
@@ -186,17 +231,12 @@ impl LiveCapture {
 
     /// The next packet already queued, without waiting.
     pub fn try_next(&mut self) -> io::Result<Option<Sniffed>> {
-        while let Some(f) = self.cap.try_next()? {
-            if let Some(s) = self.take(f) {
-                return Ok(Some(s));
-            }
-        }
-        Ok(None)
+        self.next(Duration::ZERO)
     }
 
-    /// Packets the kernel dropped (buffer full) since the last call.
+    /// Packets the kernel dropped (ring full) since the last call.
     pub fn drops(&self) -> u32 {
-        self.cap.drops()
+        self.ring.stats().1
     }
 
     fn take(&mut self, f: Frame) -> Option<Sniffed> {

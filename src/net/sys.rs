@@ -30,9 +30,6 @@ pub const PACKET_FANOUT_CPU: u32 = 2;
 pub const PACKET_FANOUT_FLAG_UNIQUEID: u32 = 0x2000;
 pub const TPACKET_V3: libc::c_int = 2;
 pub const PACKET_OUTGOING: u8 = 4;
-/// Ask for a `tpacket_auxdata` control message with each packet (the VLAN tag the
-/// kernel took off the frame).
-pub const PACKET_AUXDATA: libc::c_int = 8;
 pub const ETH_P_ALL: u16 = 0x0003;
 pub const ETH_P_IP: u16 = 0x0800;
 pub const ETH_P_IPV6: u16 = 0x86dd;
@@ -328,9 +325,6 @@ pub struct Received {
     pub halen: u8,
     /// Kernel receive time (CLOCK_REALTIME), when SO_TIMESTAMPNS is on.
     pub stamp: Option<Duration>,
-    /// The VLAN tag (TPID, TCI) the kernel removed from the frame, when PACKET_AUXDATA
-    /// is on and the frame had one.
-    pub vlan: Option<(u16, u16)>,
 }
 
 /// `recvmsg(2)` on an AF_PACKET socket, non-blocking, collecting the kernel timestamp.
@@ -367,7 +361,6 @@ pub fn recv_packet(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Received>>
         return Err(e);
     }
     let mut stamp = None;
-    let mut vlan = None;
     #[allow(unsafe_code)] // reason: walking the control messages the kernel just wrote into msg
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(&msg);
@@ -375,24 +368,6 @@ pub fn recv_packet(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Received>>
             if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == SO_TIMESTAMPNS {
                 let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
                 stamp = Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
-            }
-            if (*c).cmsg_level == libc::SOL_PACKET && (*c).cmsg_type == PACKET_AUXDATA {
-                // struct tpacket_auxdata: status, len, snaplen (u32), mac, net, vlan_tci,
-                // vlan_tpid (u16).
-                let aux: [u8; 20] = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
-                let status = u32::from_ne_bytes([aux[0], aux[1], aux[2], aux[3]]);
-                let tci = u16::from_ne_bytes([aux[16], aux[17]]);
-                let tpid = u16::from_ne_bytes([aux[18], aux[19]]);
-                const TP_STATUS_VLAN_VALID: u32 = 0x10;
-                const TP_STATUS_VLAN_TPID_VALID: u32 = 0x40;
-                if status & TP_STATUS_VLAN_VALID != 0 || tci != 0 {
-                    let tpid = if status & TP_STATUS_VLAN_TPID_VALID != 0 {
-                        tpid
-                    } else {
-                        0x8100
-                    };
-                    vlan = Some((tpid, tci));
-                }
             }
             c = libc::CMSG_NXTHDR(&msg, c);
         }
@@ -406,7 +381,6 @@ pub fn recv_packet(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Received>>
         addr: from.sll_addr,
         halen: from.sll_halen,
         stamp,
-        vlan,
     }))
 }
 
