@@ -17,6 +17,10 @@ use super::net::{interrupted, LiveSniff, SniffOpts};
 use super::value::{Object, Value};
 use crate::packet::Packet;
 
+/// The most packets a `sniff` with callbacks (without `store=`) or a `sniffer` keeps in
+/// memory, as plain `sniff` keeps at most 100,000 by default.
+const MAX_KEPT: usize = 100_000;
+
 /// The callbacks of one `sniff` call.
 pub struct Callbacks {
     /// Called with each packet kept; a result other than `none` is printed.
@@ -73,7 +77,7 @@ pub fn sniff_with_callbacks(
     }
     let mut cap = it.net.open_sniff(opts).map_err(|e| net_err(span, e))?;
     let start = Instant::now();
-    let limit = opts.store.unwrap_or(usize::MAX);
+    let limit = opts.store.unwrap_or(MAX_KEPT);
     let mut kept = Vec::new();
     let mut counted = 0usize;
     loop {
@@ -157,7 +161,12 @@ impl Sniffer {
         };
         let mut caught = self.caught.borrow_mut();
         let mut done = stop;
-        while self.count == 0 || caught.len() < self.count {
+        let most = if self.count == 0 {
+            MAX_KEPT
+        } else {
+            self.count.min(MAX_KEPT)
+        };
+        while caught.len() < most {
             let Some(p) = cap.next(Duration::ZERO)? else {
                 break;
             };
@@ -169,7 +178,7 @@ impl Sniffer {
             }
             caught.push(p);
         }
-        if self.count > 0 && caught.len() >= self.count {
+        if caught.len() >= most {
             done = true;
         }
         if self.timeout.is_some_and(|t| self.started.elapsed() >= t) {
