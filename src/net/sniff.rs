@@ -171,7 +171,20 @@ impl LiveCapture {
             None => 0,
         };
         let plan = plan(filter, ifindex).map_err(SniffError::Filter)?;
+        // 1 MiB blocks need contiguous kernel memory; on a fragmented machine fall back to
+        // 64 blocks of 128 KiB.
         let ring = Ring::open_sniff(ifindex, &plan.kernel, SNIFF_RING, plan.ethernet)
+            .or_else(|e| {
+                if e.raw_os_error() != Some(libc::ENOMEM) {
+                    return Err(e);
+                }
+                let small = RingConfig {
+                    block_size: 128 << 10,
+                    block_count: 64,
+                    ..SNIFF_RING
+                };
+                Ring::open_sniff(ifindex, &plan.kernel, small, plan.ethernet)
+            })
             .map_err(SniffError::Io)?;
         Ok(LiveCapture {
             ring,
