@@ -4,12 +4,14 @@
 #   iproute2  (ip netns, veth)      nftables (RST guard, test-bed faults)
 #   tcpdump   (fixture comparison)  python3  (lab/test-bed servers)
 #   libcap2-bin, util-linux (setcap/setpriv: the privilege tests)  procps (sysctl, kill)
+#   libpcap-dev (building: capture filters are compiled by libpcap's compiler)
 set -euo pipefail
 
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+{ [ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ]; } || need+=(libpcap-dev)
 command -v python3 >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(python3)
 command -v setcap >/dev/null 2>&1 || need+=(libcap2-bin)
 command -v sysctl >/dev/null 2>&1 && command -v kill >/dev/null 2>&1 || need+=(procps)

@@ -132,6 +132,50 @@ pub fn run(
     link_override: Option<LinkType>,
     out: &mut dyn Write,
 ) -> Result<u64, DecodeError> {
+    run_filtered(input, format, link_override, None, out)
+}
+
+/// The capture-file link type (LINKTYPE_*) a filter is compiled for under `--link`.
+fn linktype_of(l: LinkType) -> u32 {
+    match l {
+        LinkType::Ethernet => pcap::linktype::ETHERNET,
+        LinkType::RawIp => pcap::linktype::RAW,
+        LinkType::Sll => pcap::linktype::LINUX_SLL,
+    }
+}
+
+/// Filters compiled by libpcap, one per link type met in the file (pcapng files may mix
+/// them), as `tcpdump -r FILE FILTER` applies its filter.
+struct Filters {
+    text: String,
+    compiled: std::collections::HashMap<u32, crate::net::filter::Filter>,
+}
+
+impl Filters {
+    fn keeps(&mut self, linktype: u32, bytes: &[u8]) -> Result<bool, DecodeError> {
+        let f = match self.compiled.entry(linktype) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                crate::net::filter::Filter::new(&self.text, linktype)
+                    .map_err(|e| DecodeError(e.to_string()))?,
+            ),
+        };
+        Ok(f.matches(bytes))
+    }
+}
+
+/// [`run`] keeping only the packets a tcpdump filter (`filter`) keeps.
+pub fn run_filtered(
+    input: Input,
+    format: Format,
+    link_override: Option<LinkType>,
+    filter: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<u64, DecodeError> {
+    let mut filters = filter.map(|text| Filters {
+        text: text.to_string(),
+        compiled: Default::default(),
+    });
     let io_err = |e: io::Error| DecodeError(format!("writing output: {e}"));
     match input {
         Input::Hex(_) | Input::HexStdin => {
@@ -147,6 +191,11 @@ pub fn run(
             };
             let bytes = parse_hex(&text).map_err(|e| DecodeError(format!("{what}: {e}")))?;
             let link = link_override.unwrap_or(guess_link(&bytes));
+            if let Some(f) = filters.as_mut() {
+                if !f.keeps(linktype_of(link), &bytes)? {
+                    return Ok(0);
+                }
+            }
             print_packet(out, &bytes, bytes.len(), link, format).map_err(io_err)?;
             Ok(1)
         }
@@ -167,6 +216,15 @@ pub fn run(
                     )))
                     }
                 };
+                if let Some(f) = filters.as_mut() {
+                    let lt = match link_override {
+                        Some(l) => linktype_of(l),
+                        None => rec.linktype,
+                    };
+                    if !f.keeps(lt, &rec.data)? {
+                        continue;
+                    }
+                }
                 print_packet(out, &rec.data, rec.orig_len as usize, link, format)
                     .map_err(io_err)?;
                 n += 1;

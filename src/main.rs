@@ -140,6 +140,10 @@ struct DecodeArgs {
     /// Read the bytes as this link type instead of the file's (or the hex's guess)
     #[arg(long, value_enum, value_name = "TYPE")]
     link: Option<LinkArg>,
+    /// Print only the packets this tcpdump filter keeps (`'tcp[tcpflags] & tcp-syn != 0'`),
+    /// as `tcpdump -r FILE FILTER` does; the words after FILE are joined, as tcpdump joins them
+    #[arg(value_name = "FILTER", trailing_var_arg = true)]
+    filter: Vec<String>,
 }
 
 /// The shell's options: a lesson is run by the lab's inner tcpcraft (hidden).
@@ -506,7 +510,9 @@ fn run_decode(args: DecodeArgs) -> ExitCode {
         inner: io::BufWriter::new(stdout.lock()),
         closed: false,
     };
-    let result = decode::run(input, format, link, &mut out);
+    let filter = args.filter.join(" ");
+    let filter = (!args.filter.is_empty()).then_some(filter.as_str());
+    let result = decode::run_filtered(input, format, link, filter, &mut out);
     let flushed = out.flush();
     match result {
         Ok(_) => ExitCode::from(exit::OK),

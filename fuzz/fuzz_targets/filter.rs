@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         None => (data, &[][..]),
     };
     let text = String::from_utf8_lossy(text);
-    let Ok(f) = Filter::new(&text) else {
+    let Ok(f) = Filter::new(&text, tcpcraft::pcap::linktype::RAW) else {
         return;
     };
     let prog = &f.program;

@@ -8,9 +8,12 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::lang::net::{interrupted, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult};
+use crate::lang::net::{
+    interrupted, LiveSniff, Net, NetError, Reply, SendOpts, SniffOpts, SrOpts, SrResult,
+};
 use crate::net::engine::{
-    Engine, EngineOptions, LinkHeader, NetError as EngineError, Probe, StoreLimit, Unmatched,
+    Engine, EngineOptions, LinkHeader, NetError as EngineError, Probe, Sniffed, StoreLimit,
+    Unmatched,
 };
 use crate::packet::{Layer, LinkType, Packet};
 
@@ -156,6 +159,46 @@ fn parse(bytes: &[u8]) -> Packet {
     Packet::parse(bytes, LinkType::RawIp).0
 }
 
+/// A capture the language drives (`sniff(prn=…)`, `sniffer()`): its own packet socket,
+/// so that sends and other captures go on beside it.
+struct RawLiveSniff {
+    cap: crate::net::sniff::LiveCapture,
+    pcap: Option<crate::pcap::SharedWriter>,
+    drops: u64,
+}
+
+impl LiveSniff for RawLiveSniff {
+    fn next(&mut self, wait: Duration) -> Result<Option<Packet>, NetError> {
+        let got = self
+            .cap
+            .next(wait)
+            .map_err(|e| NetError::System(format!("capturing: {e}")))?;
+        self.drops += u64::from(self.cap.drops());
+        Ok(got.map(|s| {
+            if let (Some(w), true) = (&self.pcap, s.is_ip()) {
+                let _ = w.write_now(s.time, &s.bytes);
+            }
+            sniffed_packet(s)
+        }))
+    }
+
+    fn drops(&self) -> u64 {
+        self.drops
+    }
+}
+
+/// A sniffed packet for the language, stamped with its capture time: an IP packet from
+/// its IP header (as `sr` answers are), anything else (ARP …) with its link-layer header.
+pub fn sniffed_packet(s: Sniffed) -> Packet {
+    let p = if s.is_ip() {
+        parse(&s.bytes)
+    } else {
+        let link = crate::pcap::link_of(s.linktype).unwrap_or(LinkType::Sll);
+        Packet::parse(&s.frame, link).0
+    };
+    p.at(s.time)
+}
+
 impl Net for RawNet {
     fn send(&mut self, pkts: &[Packet], opts: &SendOpts) -> Result<usize, NetError> {
         let count = opts.count as usize;
@@ -243,7 +286,7 @@ impl Net for RawNet {
             .unmatched
             .iter()
             .filter(|u| !u.reason.starts_with("another answer"))
-            .map(|u| (parse(&u.bytes), u.reason.clone()))
+            .map(|u| (parse(&u.bytes).at(u.time), u.reason.clone()))
             .collect();
         self.last_unmatched = r.unmatched;
         if interrupted() {
@@ -254,16 +297,23 @@ impl Net for RawNet {
             .sent
             .iter()
             .zip(r.sent_link.iter().chain(std::iter::repeat(&None)))
-            .map(|(b, link)| match link {
-                Some(h) => Packet::parse(&[h.as_slice(), b].concat(), LinkType::Ethernet).0,
-                None => parse(b),
+            .enumerate()
+            .map(|(i, (b, link))| {
+                let p = match link {
+                    Some(h) => Packet::parse(&[h.as_slice(), b].concat(), LinkType::Ethernet).0,
+                    None => parse(b),
+                };
+                match r.sent_time.get(i) {
+                    Some(t) if !t.is_zero() => p.at(*t),
+                    _ => p,
+                }
             })
             .collect();
         let answered = r
             .answered
             .iter()
             .map(|a| Reply {
-                packet: parse(&a.bytes),
+                packet: parse(&a.bytes).at(a.time),
                 probe: sent.get(a.probe).cloned().unwrap_or_default(),
                 rtt: a.rtt.as_secs_f64(),
             })
@@ -323,7 +373,19 @@ impl Net for RawNet {
                 self.store.bytes >> 20
             );
         }
-        Ok(got.iter().map(|s| parse(&s.bytes)).collect())
+        Ok(got.into_iter().map(sniffed_packet).collect())
+    }
+
+    fn open_sniff(&mut self, opts: &SniffOpts) -> Result<Box<dyn LiveSniff>, NetError> {
+        let e = self.engine()?;
+        let cap = e
+            .live_capture(opts.filter.as_deref(), opts.iface.as_deref())
+            .map_err(convert)?;
+        Ok(Box::new(RawLiveSniff {
+            cap,
+            pcap: e.pcap_writer(),
+            drops: 0,
+        }))
     }
 
     fn name(&self) -> &'static str {

@@ -8,6 +8,7 @@ use crate::packet::{display, Packet};
 use std::rc::Rc;
 
 pub fn install(it: &mut Interp) {
+    super::sniff::install(it);
     it.register(
         "print",
         "print(a, b, …, sep=\" \", end=\"\\n\"): write values; a packet as one tcpdump-style line",
@@ -419,7 +420,7 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "wrpcap",
-        "wrpcap(file, packets): write packets to a pcap file (raw IP)",
+        "wrpcap(file, packets): write packets to a pcap file (raw IP; Ethernet when every packet is a frame), each with its p.time",
         |it, a| {
             let file = a
                 .string(0, "file")?
@@ -428,11 +429,20 @@ pub fn install(it: &mut Interp) {
             a.finish(2)?;
             it.check_sandbox("wrpcap", a.span)?;
             let pkts = to_packets(&v, a.span_of(1))?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            let recs: Vec<_> = pkts.iter().map(|p| (now, p.to_bytes())).collect();
-            super::net::write_pcap(std::path::Path::new(&file), &recs)
+            let recs: Vec<_> = pkts
+                .iter()
+                .map(|p| (super::packets::packet_time(p), p.to_bytes()))
+                .collect();
+            let frames = !pkts.is_empty()
+                && pkts
+                    .iter()
+                    .all(|p| matches!(p.layers.first(), Some(crate::packet::Layer::Ether(_))));
+            let lt = if frames {
+                crate::pcap::linktype::ETHERNET
+            } else {
+                crate::pcap::linktype::RAW
+            };
+            super::net::write_pcap_as(std::path::Path::new(&file), lt, &recs)
                 .map_err(|e| error(a.span, ErrorKind::Io(format!("wrpcap {file}: {e}"))))?;
             Ok(Value::Int(pkts.len() as i64))
         },
@@ -547,8 +557,9 @@ pub fn install(it: &mut Interp) {
     );
     it.register(
         "sniff",
-        "sniff(count=0, timeout=none, filter=none, iface=none, store=true): capture packets",
+        "sniff(count=0, timeout=none, filter=none, iface=none, store=true, prn=none, lfilter=none, stop_filter=none): capture packets, outgoing ones too (filter: tcpdump's language); prn(p) runs on each, lfilter(p) picks, stop_filter(p) ends",
         |it, a| {
+            let callbacks = super::sniff::Callbacks::take(a)?;
             let count = a.int(usize::MAX, "count")?.unwrap_or(0);
             let timeout = a.float(usize::MAX, "timeout")?;
             let filter = a.string(usize::MAX, "filter")?;
@@ -574,8 +585,14 @@ pub fn install(it: &mut Interp) {
             if count < 0 {
                 return Err(a.err("sniff(): count must not be negative"));
             }
-            if count == 0 && timeout.is_none() && !it.net.is_dry_run() {
-                return Err(a.err("sniff() needs count= or timeout= (it would wait forever)"));
+            if count == 0
+                && timeout.is_none()
+                && callbacks.stop_filter.is_none()
+                && !it.net.is_dry_run()
+            {
+                return Err(a.err(
+                    "sniff() needs count=, timeout= or stop_filter= (it would wait forever)",
+                ));
             }
             let opts = SniffOpts {
                 count: count as usize,
@@ -584,6 +601,9 @@ pub fn install(it: &mut Interp) {
                 iface,
                 store,
             };
+            if callbacks.any() {
+                return super::sniff::sniff_with_callbacks(it, &opts, &callbacks, a.span);
+            }
             let r = it.net.sniff(&opts).map_err(|e| net_err(a.span, e))?;
             Ok(Value::list(r.into_iter().map(Value::packet).collect()))
         },
@@ -1125,7 +1145,7 @@ fn sr_opts(a: &mut Args) -> Result<SrOpts> {
     })
 }
 
-pub(super) fn net_err(span: Span, e: NetError) -> super::error::Error {
+pub(crate) fn net_err(span: Span, e: NetError) -> super::error::Error {
     match e {
         NetError::Interrupted => error(span, ErrorKind::Interrupted),
         NetError::Refused(m) => error(span, ErrorKind::Value(m)),
@@ -1155,7 +1175,7 @@ fn read_pcap(file: &str, limits: &super::Limits) -> std::result::Result<Value, S
         let rec = rec.map_err(|e| e.to_string())?;
         let link = crate::pcap::link_of(rec.linktype)
             .ok_or_else(|| format!("link type {} is not supported", rec.linktype))?;
-        out.push(Value::packet(Packet::parse(&rec.data, link).0));
+        out.push(Value::packet(Packet::parse(&rec.data, link).0.at(rec.ts)));
     }
     Ok(Value::list(out))
 }

@@ -878,6 +878,7 @@ impl Interp {
                     Value::packet(crate::packet::Packet {
                         given: Default::default(),
                         layers: vec![l.clone()],
+                        time: None,
                     })
                 })
                 .collect(),

@@ -15,6 +15,7 @@ pub mod net;
 pub mod packets;
 pub mod parser;
 pub mod trace;
+pub mod sniff;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Span};

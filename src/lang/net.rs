@@ -97,6 +97,26 @@ pub struct SniffOpts {
     pub store: Option<usize>,
 }
 
+/// A running capture (see [`Net::open_sniff`]).
+pub trait LiveSniff {
+    /// The next packet the filter keeps, waiting at most `wait`; `None` when none came.
+    fn next(&mut self, wait: Duration) -> Result<Option<Packet>, NetError>;
+    /// Packets the kernel dropped (capture buffer full) so far.
+    fn drops(&self) -> u64 {
+        0
+    }
+}
+
+/// The dry run's capture: nothing ever arrives.
+pub struct NoPackets;
+
+impl LiveSniff for NoPackets {
+    fn next(&mut self, wait: Duration) -> Result<Option<Packet>, NetError> {
+        interruptible_sleep(wait.as_secs_f64().min(0.05))?;
+        Ok(None)
+    }
+}
+
 /// Why the network refused. Becomes exit status 3 except `Interrupted`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NetError {
@@ -154,6 +174,14 @@ pub trait Net {
     }
     /// Capture packets.
     fn sniff(&mut self, opts: &SniffOpts) -> Result<Vec<Packet>, NetError>;
+    /// Start a capture the caller drives packet by packet (`sniff(prn=…)`, `sniffer()`):
+    /// it captures from now on, beside any `send`/`sr`, until dropped. `opts.count`,
+    /// `timeout` and `store` are the caller's business. The default (dry run) captures
+    /// nothing.
+    fn open_sniff(&mut self, opts: &SniffOpts) -> Result<Box<dyn LiveSniff>, NetError> {
+        let _ = opts;
+        Ok(Box::new(NoPackets))
+    }
     /// Short name for messages ("dry-run", "raw sockets").
     fn name(&self) -> &'static str;
     /// True for backends that send nothing (receives then return nothing, and
@@ -374,6 +402,9 @@ impl Net for Recorder {
         }
         Ok(res)
     }
+    fn open_sniff(&mut self, opts: &SniffOpts) -> Result<Box<dyn LiveSniff>, NetError> {
+        self.inner.open_sniff(opts)
+    }
     fn name(&self) -> &'static str {
         self.inner.name()
     }
@@ -390,7 +421,16 @@ impl Net for Recorder {
 
 /// Write raw-IP packets (LINKTYPE_RAW) as a pcap file readable by tcpdump/Wireshark.
 pub fn write_pcap(path: &std::path::Path, packets: &[(Duration, Vec<u8>)]) -> std::io::Result<()> {
-    let mut w = crate::pcap::Writer::create(path, crate::pcap::linktype::RAW)?;
+    write_pcap_as(path, crate::pcap::linktype::RAW, packets)
+}
+
+/// [`write_pcap`] with another link type (LINKTYPE_ETHERNET for frames).
+pub fn write_pcap_as(
+    path: &std::path::Path,
+    linktype: u32,
+    packets: &[(Duration, Vec<u8>)],
+) -> std::io::Result<()> {
+    let mut w = crate::pcap::Writer::create(path, linktype)?;
     for (ts, data) in packets {
         w.write(*ts, data)?;
     }

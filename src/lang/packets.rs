@@ -882,7 +882,7 @@ fn layer_by_attr(p: &Packet, name: &str) -> Option<usize> {
 }
 
 fn all_names(p: &Packet) -> Vec<&'static str> {
-    let mut names = vec!["payload", "load", "layers"];
+    let mut names = vec!["payload", "load", "layers", "time"];
     for l in &p.layers {
         if let Some(k) = layer_kind(l) {
             names.push(layer_attr_name(k));
@@ -900,8 +900,19 @@ pub fn attr_names(p: &Packet) -> Vec<&'static str> {
     v
 }
 
+/// A packet's `time`: when it was captured or sent; a packet that was neither (built
+/// here) reports the time now, as scapy stamps a packet when it is built.
+pub fn packet_time(p: &Packet) -> std::time::Duration {
+    p.time.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    })
+}
+
 pub fn get_attr(p: &Packet, name: &str, span: Span) -> Result<Value> {
     match name {
+        "time" => return Ok(Value::Float(packet_time(p).as_secs_f64())),
         "payload" | "load" => return Ok(Value::bytes(p.payload())),
         "layers" => {
             return Ok(Value::list(
@@ -915,6 +926,7 @@ pub fn get_attr(p: &Packet, name: &str, span: Span) -> Result<Value> {
             Some(l) => Value::packet(Packet {
                 given: Default::default(),
                 layers: vec![l.clone()],
+                time: None,
             }),
             None => Value::None,
         });
@@ -960,6 +972,21 @@ pub fn set_attr(
     vspan: Span,
 ) -> Result<()> {
     let _ = it;
+    if name == "time" {
+        let t = match v {
+            Value::Int(n) => n as f64,
+            Value::Float(f) => f,
+            _ => f64::NAN,
+        };
+        if !(t.is_finite() && (0.0..1e11).contains(&t)) {
+            return Err(error(
+                vspan,
+                ErrorKind::Type("time is seconds since 1970 (a number like 1700000000.25)".into()),
+            ));
+        }
+        p.time = Some(std::time::Duration::from_secs_f64(t));
+        return Ok(());
+    }
     if name == "payload" || name == "load" {
         let b = to_bytes(&v).ok_or_else(|| {
             error(
@@ -1076,6 +1103,7 @@ pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
                 Value::packet(Packet {
                     given: Default::default(),
                     layers: vec![l.clone()],
+                    time: None,
                 })
             }))
         }
@@ -1084,6 +1112,7 @@ pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
                 Some(pos) => Value::packet(Packet {
                     given: Default::default(),
                     layers: p.layers.get(pos..).unwrap_or(&[]).to_vec(),
+                    time: None,
                 }),
                 None => Value::None,
             },
@@ -1225,6 +1254,7 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
     let mut base = Packet {
         given: Default::default(),
         layers: vec![default_layer(it, kind)],
+        time: None,
     };
     if let Some(first) = a.pos.first().cloned() {
         if a.pos.len() > 1 {
@@ -1239,6 +1269,7 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
                 base = Packet {
                     given: Default::default(),
                     layers: vec![Layer::Raw(b)],
+                    time: None,
                 };
             }
             (LayerKind::Ip | LayerKind::Ipv6, Value::Bytes(b)) => {
@@ -1369,10 +1400,12 @@ fn to_packet(it: &mut Interp, v: &Value, span: Span) -> Result<Packet> {
                 fuzz: None,
             },
             layers: vec![default_layer(it, *k)],
+            time: None,
         }),
         Value::Str(_) | Value::Bytes(_) => Ok(Packet {
             given: Default::default(),
             layers: vec![Layer::Raw(to_bytes(v).unwrap_or_default())],
+            time: None,
         }),
         other => Err(error(
             span,
@@ -1507,10 +1540,7 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
             }
         }
         Some(v) if v.as_packet().is_some() => {
-            let p = v.as_packet().cloned().unwrap_or(Packet {
-                given: Default::default(),
-                layers: vec![],
-            });
+            let p = v.as_packet().cloned().unwrap_or(Packet::new(vec![]));
             for l in &p.layers {
                 out.push_str(&format!("### {} ###\n", l.name()));
                 if let Some(k) = layer_kind(l) {

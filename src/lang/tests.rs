@@ -182,10 +182,8 @@ fn replies_read_like_packets_and_unpack_as_pairs() {
     let mut it = interp(Limits::default());
     let mk = |src: &str, it: &mut Interp| {
         let v = it.run_source("<t>", src, 1).ok().flatten();
-        v.and_then(|v| v.as_packet().cloned()).unwrap_or(Packet {
-            given: Default::default(),
-            layers: vec![],
-        })
+        v.and_then(|v| v.as_packet().cloned())
+            .unwrap_or(Packet::new(vec![]))
     };
     let probe = mk(
         "IP(dst=\"198.18.0.2\")/TCP(sport=40000, dport=80, seq=1)",

@@ -1,7 +1,8 @@
 //! Capture: an AF_PACKET datagram socket (packets start at the IP header on every link
 //! type) armed with a classic BPF filter before it is bound, so that no packet slips in
 //! unfiltered and none is missed between arming and the first probe. Our own outgoing
-//! copies (PACKET_OUTGOING, which loopback shows too) are skipped.
+//! copies (PACKET_OUTGOING, which loopback shows too) are skipped. (`sniff`, which keeps
+//! them, uses a ring: [`super::sniff`].)
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -20,6 +21,17 @@ pub struct Frame {
     /// the clocks read right now), for round-trip times that a clock step cannot break.
     pub mono: Duration,
     pub ifindex: u32,
+    /// PACKET_HOST, PACKET_OUTGOING … (sockaddr_ll's packet type).
+    pub pkttype: u8,
+    /// The interface's hardware type (ARPHRD_*).
+    pub hatype: u16,
+    /// The link-layer source address (`halen` bytes of 8).
+    pub addr: [u8; 8],
+    pub halen: u8,
+    /// The frame's protocol (ethertype: 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP …).
+    pub protocol: u16,
+    /// The VLAN tag (TPID, TCI) the kernel took off the frame (ring captures only).
+    pub vlan: Option<(u16, u16)>,
 }
 
 /// A filtered capture socket.
@@ -81,6 +93,12 @@ impl Capture {
                 time,
                 mono,
                 ifindex: r.ifindex,
+                pkttype: r.pkttype,
+                hatype: r.hatype,
+                addr: r.addr,
+                halen: r.halen,
+                protocol: r.protocol,
+                vlan: None,
             }));
         }
     }

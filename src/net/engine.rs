@@ -10,10 +10,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use super::capture::{Capture, Frame};
-use super::filter::{Dir, Expr, Filter, FilterError, Prim};
+use super::filter::{Filter, FilterError};
 use super::matching::{AnswerKind, Matcher, Outcome};
 use super::route::{self, Route};
 use super::send::{Path as SendPath, Sender};
+pub use super::sniff::Sniffed;
+use super::sniff::{LiveCapture, SniffError};
 use super::sys;
 use super::wire;
 use crate::pcap;
@@ -25,7 +27,7 @@ pub enum NetError {
     Permission(String),
     /// A syscall failed; `what` says what tcpcraft was doing.
     Io { what: String, source: io::Error },
-    /// A capture filter did not parse.
+    /// libpcap refused a capture filter.
     Filter(FilterError),
     /// A packet that cannot be sent as given (not IPv4/IPv6, no destination…).
     BadPacket(String),
@@ -162,14 +164,8 @@ pub struct SrResult {
     pub sent_link: Vec<Option<[u8; 14]>>,
     /// Packets the capture socket dropped (buffer full); non-zero means answers may be lost.
     pub drops: u32,
-}
-
-/// A packet seen by `sniff`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sniffed {
-    pub bytes: Vec<u8>,
-    pub time: Duration,
-    pub iface: String,
+    /// When each probe last left (wall clock, since the Unix epoch; zero: never sent).
+    pub sent_time: Vec<Duration>,
 }
 
 /// Engine settings.
@@ -221,6 +217,8 @@ pub struct Engine {
     /// Capture sockets kept open per interface index (0 = all): opening and closing an
     /// AF_PACKET socket waits for an RCU grace period (~10 ms), which would dominate sr1.
     captures: HashMap<u32, Capture>,
+    /// `sr`'s capture filters, compiled once each (libpcap's compiler is not free).
+    programs: HashMap<String, Vec<sys::SockFilter>>,
 }
 
 /// A filter that accepts nothing: parked capture sockets cost nothing while idle.
@@ -274,6 +272,7 @@ impl Engine {
             pcap,
             notes: Vec::new(),
             captures: HashMap::new(),
+            programs: HashMap::new(),
         })
     }
 
@@ -425,6 +424,11 @@ impl Engine {
         }
     }
 
+    /// The `--pcap` writer, for captures that run beside the engine.
+    pub fn pcap_writer(&self) -> Option<pcap::SharedWriter> {
+        self.pcap.clone()
+    }
+
     /// Flush the pcap file.
     pub fn flush(&mut self) -> Result<(), NetError> {
         if let Some(w) = self.pcap.as_ref() {
@@ -535,6 +539,7 @@ impl Engine {
         let mut result = SrResult {
             sent: prepared.iter().map(|p| p.bytes.clone()).collect(),
             sent_link: prepared.iter().map(|p| p.link).collect(),
+            sent_time: vec![Duration::ZERO; prepared.len()],
             ..SrResult::default()
         };
         if prepared.is_empty() {
@@ -555,7 +560,19 @@ impl Engine {
             }
         };
         let filter = candidate_filter(&prepared);
-        let program = super::filter::compile(&filter).map_err(NetError::BadPacket)?;
+        let program = match self.programs.get(&filter) {
+            Some(p) => p.clone(),
+            None => {
+                let p = Filter::new(&filter, pcap::linktype::RAW)
+                    .map_err(NetError::Filter)?
+                    .program;
+                if self.programs.len() > 256 {
+                    self.programs.clear();
+                }
+                self.programs.insert(filter, p.clone());
+                p
+            }
+        };
         let mut cap = self.armed_capture(ifindex, &program)?;
 
         let n = prepared.len();
@@ -609,6 +626,9 @@ impl Engine {
                     }
                 }
                 state.sent_at[i] = t_mono;
+                if let Some(st) = state.result.sent_time.get_mut(i) {
+                    *st = t;
+                }
                 if let Some(w) = state.pcap {
                     if p.frags.is_empty() {
                         let _ = w.write(t, &p.bytes);
@@ -653,6 +673,31 @@ impl Engine {
         Ok(result)
     }
 
+    /// Open a live capture on `iface` (None: every interface) keeping what the tcpdump
+    /// filter `filter` keeps, outgoing packets included (see [`super::sniff`]). It runs
+    /// beside the engine: `send`/`sr` may go on while it captures.
+    pub fn live_capture(
+        &mut self,
+        filter: Option<&str>,
+        iface: Option<&str>,
+    ) -> Result<LiveCapture, NetError> {
+        LiveCapture::open(filter.unwrap_or(""), iface).map_err(|e| match e {
+            SniffError::Filter(f) => NetError::Filter(f),
+            SniffError::NoInterface(name) => NetError::io(
+                format!("sniffing on {name}"),
+                io::Error::new(io::ErrorKind::NotFound, "no such interface"),
+            ),
+            SniffError::Io(e) => NetError::io("opening the capture socket", e),
+        })
+    }
+
+    /// Write a sniffed packet to `--pcap` (raw IP: only IP packets go there).
+    pub fn record_sniffed(&mut self, s: &Sniffed) {
+        if s.is_ip() {
+            self.record(s.time, &s.bytes);
+        }
+    }
+
     /// Capture packets matching `filter` (tcpdump syntax subset) on `iface` (None: every
     /// interface) until `count` packets (0: no limit), `timeout`, or `stop` is set.
     /// Keeps at most [`StoreLimit::default`] of them in memory (see [`Engine::sniff_bounded`]).
@@ -681,21 +726,10 @@ impl Engine {
         stop: &dyn Fn() -> bool,
         store: StoreLimit,
     ) -> Result<(Vec<Sniffed>, SniffStats), NetError> {
-        let f = Filter::new(filter.unwrap_or("")).map_err(NetError::Filter)?;
-        let ifindex = match iface {
-            Some(name) => sys::if_nametoindex(name).ok_or_else(|| {
-                NetError::io(
-                    format!("sniffing on {name}"),
-                    io::Error::new(io::ErrorKind::NotFound, "no such interface"),
-                )
-            })?,
-            None => 0,
-        };
-        let mut cap = self.armed_capture(ifindex, &f.program)?;
+        let mut cap = self.live_capture(filter, iface)?;
         let start = Instant::now();
         let mut out = Vec::new();
         let mut stats = SniffStats::default();
-        let mut names: HashMap<u32, String> = HashMap::new();
         while count == 0 || stats.captured < count {
             if stop() {
                 break;
@@ -707,26 +741,20 @@ impl Engine {
                 },
                 None => Duration::from_millis(50),
             };
-            if let Some(fr) = cap.next(wait).map_err(|e| NetError::io("capturing", e))? {
-                self.record(fr.time, &fr.data);
+            if let Some(s) = cap.next(wait).map_err(|e| NetError::io("capturing", e))? {
+                if s.is_ip() {
+                    self.record(s.time, &s.bytes);
+                }
                 stats.captured += 1;
-                if out.len() >= store.packets || stats.bytes + fr.data.len() > store.bytes {
+                if out.len() >= store.packets || stats.bytes + s.bytes.len() > store.bytes {
                     stats.not_kept += 1;
                     continue;
                 }
-                stats.bytes += fr.data.len();
-                let iface = names
-                    .entry(fr.ifindex)
-                    .or_insert_with(|| sys::if_indextoname(fr.ifindex).unwrap_or_default())
-                    .clone();
-                out.push(Sniffed {
-                    bytes: fr.data,
-                    time: fr.time,
-                    iface,
-                });
+                stats.bytes += s.bytes.len();
+                out.push(s);
             }
         }
-        self.park_capture(ifindex, cap);
+        stats.drops = cap.drops();
         self.flush()?;
         Ok((out, stats))
     }
@@ -760,6 +788,8 @@ pub struct SniffStats {
     pub not_kept: usize,
     /// Bytes of packet data kept.
     pub bytes: usize,
+    /// Packets the kernel dropped because the capture buffer was full.
+    pub drops: u32,
 }
 
 /// The per-`sr` state that classifies captured frames.
@@ -822,19 +852,18 @@ impl Collect<'_> {
 
 /// A capture filter for the answers to these probes: anything from their destinations,
 /// and ICMP errors from anywhere (a router on the path may send them). Many destinations
-/// widen it to the probes' protocols.
-fn candidate_filter(probes: &[Prepared]) -> Expr {
+/// widen it to every IP packet. Compiled for raw IP: `sr`'s socket hands out packets that
+/// start at the IP header.
+fn candidate_filter(probes: &[Prepared]) -> String {
     let mut hosts: Vec<IpAddr> = probes.iter().map(|p| p.route.dst).collect();
     hosts.sort();
     hosts.dedup();
-    let errors = Expr::Or(
-        Box::new(Expr::Prim(Prim::Icmp)),
-        Box::new(Expr::Prim(Prim::Icmp6)),
-    );
     if hosts.len() > 16 {
-        return Expr::All;
+        return "ip or ip6".into();
     }
-    hosts.into_iter().fold(errors, |acc, h| {
-        Expr::Or(Box::new(acc), Box::new(Expr::Prim(Prim::Host(Dir::Src, h))))
-    })
+    let mut f = String::from("icmp or icmp6");
+    for h in hosts {
+        f.push_str(&format!(" or src host {h}"));
+    }
+    f
 }

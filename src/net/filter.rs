@@ -1,644 +1,329 @@
-//! A tcpdump-like capture filter, parsed and compiled to classic BPF by tcpcraft itself
-//! (no libpcap). Pure.
+//! Capture filters in the whole tcpdump filter language (pcap-filter(7)), compiled by
+//! libpcap's own compiler (the reference implementation, through the `pcap` crate's
+//! compile-only path on a "dead" handle) into classic BPF. The program is attached to
+//! tcpcraft's AF_PACKET sockets (SO_ATTACH_FILTER) and run in user space by
+//! [`super::bpf::run`] on packets read from files, so an expression keeps the same
+//! packets as `tcpdump -r FILE EXPR` and `tcpdump -i IFACE EXPR`.
 //!
-//! Grammar (a subset of pcap-filter(7)):
-//! ```text
-//! expr    := and ( ("or" | "||") and )*
-//! and     := unary ( ("and" | "&&") unary )*
-//! unary   := ("not" | "!") unary | "(" expr ")" | prim
-//! prim    := [tcp|udp] [src|dst] port N
-//!          | [src|dst] host ADDR | [src|dst] net ADDR/LEN | [src|dst] ADDR
-//!          | ip | ip6 | tcp | udp | icmp | icmp6
-//!          | N | ADDR          (a bare value repeats the previous primitive's kind:
-//!                                "port 80 or 443", "host 198.18.0.1 or 198.18.0.2")
-//! ```
-//! The program runs on packets that start at the IP header (AF_PACKET SOCK_DGRAM);
-//! IPv6 extension headers are not walked (a port test on such a packet is false).
+//! A program is compiled for one link type (Ethernet, Linux cooked, raw IP …): offsets
+//! in it count from the start of that link layer. Live captures on a datagram socket
+//! (packets start at the network header) use a program compiled for Linux cooked
+//! capture, rewritten as libpcap rewrites it for its own cooked sockets
+//! ([`Filter::cooked_kernel_program`]).
 
 use std::fmt;
-use std::net::IpAddr;
 
-use super::bpf::{Asm, Label, ABS, AND, B, H, IND, JEQ, JMP, K, LD, LDX, MSH, RET, SNAPLEN, W};
+use super::bpf::{self, ABS, IND, LD, LDX, MSH};
 use super::sys::SockFilter;
+use crate::pcap::linktype;
 
-/// Which address or port of a packet a primitive looks at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dir {
-    Src,
-    Dst,
-    Either,
-}
-
-/// One filter primitive.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Prim {
-    Ip,
-    Ip6,
-    Tcp,
-    Udp,
-    Icmp,
-    Icmp6,
-    Host(Dir, IpAddr),
-    Net(Dir, IpAddr, u8),
-    /// A TCP or UDP port; `Some(6 | 17)` restricts it to one protocol.
-    Port(Dir, Option<u8>, u16),
-}
-
-/// A parsed filter expression.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Expr {
-    All,
-    Prim(Prim),
-    Not(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
-}
-
-/// A filter error: what was wrong and the byte offset in the filter text.
+/// A filter libpcap refused: its message, and the filter it was about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterError {
-    pub at: usize,
+    /// The filter text as given.
+    pub filter: String,
+    /// libpcap's message ("syntax error", "unknown host 'x'" …), or ours.
     pub message: String,
 }
 
 impl fmt::Display for FilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "filter error at column {}: {}",
-            self.at + 1,
-            self.message
-        )
+        write!(f, "bad filter {:?}: {}", self.filter, self.message)
     }
 }
 
 impl std::error::Error for FilterError {}
 
-#[derive(Clone, Debug, PartialEq)]
-struct Tok {
-    at: usize,
-    text: String,
-}
+/// The longest filter text taken (libpcap's own limits are far beyond any typed filter;
+/// this bounds the compiler's work on hostile input).
+const MAX_TEXT: usize = 64 * 1024;
 
-fn lex(s: &str) -> Vec<Tok> {
-    let mut out = Vec::new();
-    let mut chars = s.char_indices().peekable();
-    while let Some(&(i, c)) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-        } else if c == '(' || c == ')' || c == '!' {
-            out.push(Tok {
-                at: i,
-                text: c.to_string(),
-            });
-            chars.next();
-        } else if c == '&' || c == '|' {
-            chars.next();
-            let mut t = c.to_string();
-            if chars.peek().map(|&(_, d)| d) == Some(c) {
-                chars.next();
-                t.push(c);
-            }
-            out.push(Tok { at: i, text: t });
-        } else {
-            let mut t = String::new();
-            while let Some(&(_, d)) = chars.peek() {
-                if d.is_whitespace() || "()!&|".contains(d) {
-                    break;
-                }
-                t.push(d);
-                chars.next();
-            }
-            out.push(Tok { at: i, text: t });
-        }
-    }
-    out
-}
+/// The most `and`/`or` operators taken: libpcap's optimizer grows much faster than the
+/// filter (200 ports joined by `or` take it about 2 s, 300 about 15 s, as in tcpdump).
+const MAX_TERMS: usize = 128;
 
-struct Parser {
-    toks: Vec<Tok>,
-    pos: usize,
-    end: usize,
-    /// The kind of the last primitive, for bare values ("port 80 or 443").
-    last: Option<(Dir, Option<u8>, &'static str)>,
-    depth: usize,
-    /// Primitives parsed so far (see [`MAX_PRIMS`]).
-    prims: usize,
-}
+/// Where the kernel's ancillary loads start (SKF_AD_OFF, -0x1000).
+const SKF_AD_OFF: u32 = 0xffff_f000;
 
-impl Parser {
-    fn peek(&self) -> Option<&str> {
-        self.toks.get(self.pos).map(|t| t.text.as_str())
-    }
+/// The kernel's limit on a classic BPF program (BPF_MAXINSNS).
+const MAX_INSNS: usize = 4096;
 
-    fn at(&self) -> usize {
-        self.toks.get(self.pos).map(|t| t.at).unwrap_or(self.end)
-    }
-
-    fn err<T>(&self, message: impl Into<String>) -> Result<T, FilterError> {
-        Err(FilterError {
-            at: self.at(),
-            message: message.into(),
-        })
-    }
-
-    fn next(&mut self) -> Option<String> {
-        let t = self.toks.get(self.pos).map(|t| t.text.clone());
-        self.pos += 1;
-        t
-    }
-
-    fn or(&mut self) -> Result<Expr, FilterError> {
-        let mut e = self.and()?;
-        while matches!(self.peek(), Some("or" | "||")) {
-            self.pos += 1;
-            e = Expr::Or(Box::new(e), Box::new(self.and()?));
-        }
-        Ok(e)
-    }
-
-    fn and(&mut self) -> Result<Expr, FilterError> {
-        let mut e = self.unary()?;
-        while matches!(self.peek(), Some("and" | "&&")) {
-            self.pos += 1;
-            e = Expr::And(Box::new(e), Box::new(self.unary()?));
-        }
-        Ok(e)
-    }
-
-    fn unary(&mut self) -> Result<Expr, FilterError> {
-        self.depth += 1;
-        if self.depth > 64 {
-            return self.err("filter nested too deeply");
-        }
-        let r = match self.peek() {
-            Some("not" | "!") => {
-                self.pos += 1;
-                self.unary().map(|e| Expr::Not(Box::new(e)))
-            }
-            Some("(") => {
-                self.pos += 1;
-                let e = self.or()?;
-                if self.peek() != Some(")") {
-                    return self.err("expected `)`");
-                }
-                self.pos += 1;
-                Ok(e)
-            }
-            Some(_) => self.prim(),
-            None => {
-                self.err("expected a filter primitive (host, net, port, tcp, udp, icmp, ip6 …)")
-            }
-        };
-        self.depth -= 1;
-        r
-    }
-
-    fn prim(&mut self) -> Result<Expr, FilterError> {
-        // `a or b or …` builds a tree as deep as it is long, and lowering it recurses:
-        // a 50,000-term chain overflowed the stack (found by tests/harden_filter.rs).
-        // 256 terms is more than any filter the kernel could load (4096 instructions).
-        self.prims += 1;
-        if self.prims > MAX_PRIMS {
-            return self.err(format!(
-                "filter too long: more than {MAX_PRIMS} terms (host, port, tcp …); \
-                 the kernel takes at most 4096 BPF instructions"
-            ));
-        }
-        let mut proto: Option<u8> = None;
-        let mut proto_word: Option<&'static str> = None;
-        match self.peek() {
-            Some("tcp") => {
-                proto = Some(6);
-                proto_word = Some("tcp");
-            }
-            Some("udp") => {
-                proto = Some(17);
-                proto_word = Some("udp");
-            }
-            Some(w @ ("ip" | "ip6" | "icmp" | "icmp6")) => {
-                let p = match w {
-                    "ip" => Prim::Ip,
-                    "ip6" => Prim::Ip6,
-                    "icmp" => Prim::Icmp,
-                    _ => Prim::Icmp6,
-                };
-                self.pos += 1;
-                return Ok(Expr::Prim(p));
-            }
-            _ => {}
-        }
-        if proto.is_some() {
-            self.pos += 1;
-        }
-        let dir = match self.peek() {
-            Some("src") => {
-                self.pos += 1;
-                Dir::Src
-            }
-            Some("dst") => {
-                self.pos += 1;
-                Dir::Dst
-            }
-            _ => Dir::Either,
-        };
-        let kind: &'static str = match self.peek() {
-            Some("port") => "port",
-            Some("host") => "host",
-            Some("net") => "net",
-            _ => {
-                if proto.is_some() && dir == Dir::Either {
-                    // A bare "tcp" / "udp".
-                    return Ok(Expr::Prim(if proto == Some(6) {
-                        Prim::Tcp
-                    } else {
-                        Prim::Udp
-                    }));
-                }
-                if proto.is_none() && dir == Dir::Either {
-                    // A bare value repeats the previous kind.
-                    if let (Some((d, p, k)), Some(_)) = (self.last, self.peek()) {
-                        return self.value(d, p, k);
-                    }
-                }
-                if dir != Dir::Either && proto.is_none() {
-                    // "src 198.18.0.1" means "src host 198.18.0.1".
-                    return self.value(dir, None, "host");
-                }
-                return match self.peek() {
-                    Some(t) => {
-                        let t = t.to_string();
-                        self.err(format!("unknown filter word `{t}` (expected host, net, port, src, dst, tcp, udp, icmp, icmp6, ip, ip6, and, or, not)"))
-                    }
-                    None => self.err("expected port, host or net"),
-                };
-            }
-        };
-        if proto.is_some() && kind != "port" {
-            let w = proto_word.unwrap_or("tcp");
-            return self.err(format!("`{w}` can only qualify `port`"));
-        }
-        self.pos += 1;
-        self.value(dir, proto, kind)
-    }
-
-    fn value(
-        &mut self,
-        dir: Dir,
-        proto: Option<u8>,
-        kind: &'static str,
-    ) -> Result<Expr, FilterError> {
-        let at = self.at();
-        let Some(v) = self.next() else {
-            return self.err(format!("expected a value after `{kind}`"));
-        };
-        let bad = |m: String| Err(FilterError { at, message: m });
-        let prim = match kind {
-            "port" => match v.parse::<u16>() {
-                Ok(p) => Prim::Port(dir, proto, p),
-                Err(_) => return bad(format!("`{v}` is not a port number (0-65535)")),
-            },
-            "host" => match v.parse::<IpAddr>() {
-                Ok(a) => Prim::Host(dir, a),
-                Err(_) => {
-                    return bad(format!(
-                        "`{v}` is not an IPv4 or IPv6 address (names are not resolved)"
-                    ))
-                }
-            },
-            _ => {
-                let (addr, len) = v.split_once('/').unwrap_or((v.as_str(), ""));
-                let Ok(a) = addr.parse::<IpAddr>() else {
-                    return bad(format!("`{addr}` is not a network address"));
-                };
-                let max = if a.is_ipv4() { 32 } else { 128 };
-                let len = if len.is_empty() {
-                    max
-                } else {
-                    match len.parse::<u8>() {
-                        Ok(l) if l <= max => l,
-                        _ => return bad(format!("`/{len}` is not a prefix length (0-{max})")),
-                    }
-                };
-                Prim::Net(dir, a, len)
-            }
-        };
-        self.last = Some((dir, proto, kind));
-        Ok(Expr::Prim(prim))
+/// libpcap's data link type (DLT_*) for a capture file's link type (LINKTYPE_*): they
+/// differ only for raw IP, whose DLT number depends on the platform.
+fn dlt_of(lt: u32) -> i32 {
+    match lt {
+        linktype::RAW | linktype::RAW_OLD | linktype::RAW_OLD2 => 12, // DLT_RAW on Linux
+        other => i32::try_from(other).unwrap_or(i32::MAX),
     }
 }
 
-/// The most primitives one filter may hold.
-const MAX_PRIMS: usize = 256;
-
-/// Parse a filter; the empty string (or only spaces) accepts everything.
-pub fn parse(s: &str) -> Result<Expr, FilterError> {
-    let toks = lex(s);
-    if toks.is_empty() {
-        return Ok(Expr::All);
-    }
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        end: s.len(),
-        last: None,
-        depth: 0,
-        prims: 0,
-    };
-    let e = p.or()?;
-    if p.pos < p.toks.len() {
-        let t = p.peek().unwrap_or_default().to_string();
-        return p.err(format!("unexpected `{t}` (missing `and`/`or`?)"));
-    }
-    Ok(e)
-}
-
-/// Compile a filter for packets starting at the IP header.
-pub fn compile(e: &Expr) -> Result<Vec<SockFilter>, String> {
-    let mut asm = Asm::new();
-    let t = asm.label();
-    let f = asm.label();
-    emit(&mut asm, e, t, f);
-    asm.place(t);
-    asm.op(RET | K, SNAPLEN);
-    asm.place(f);
-    asm.op(RET | K, 0);
-    asm.finish()
-}
-
-/// A parsed and compiled filter.
-#[derive(Clone, Debug)]
+/// A filter compiled for one link type.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filter {
+    /// The text as given.
     pub text: String,
-    pub expr: Expr,
+    /// The capture-file link type (LINKTYPE_*) the program's offsets are for.
+    pub linktype: u32,
+    /// The classic BPF program libpcap compiled.
     pub program: Vec<SockFilter>,
 }
 
+/// A program that keeps every packet whole.
+pub fn accept_all() -> Vec<SockFilter> {
+    vec![SockFilter {
+        code: 0x06,
+        jt: 0,
+        jf: 0,
+        k: bpf::SNAPLEN,
+    }]
+}
+
 impl Filter {
-    pub fn new(text: &str) -> Result<Filter, FilterError> {
-        let expr = parse(text)?;
-        let program = compile(&expr).map_err(|message| FilterError { at: 0, message })?;
+    /// Compile `text` for packets of link type `linktype` (a capture file's LINKTYPE_*
+    /// number: 1 Ethernet, 101 raw IP, 113 Linux cooked …) read from a file, as
+    /// `tcpdump -r` does. Empty text keeps everything.
+    pub fn new(text: &str, linktype: u32) -> Result<Filter, FilterError> {
+        let f = Filter::new_live(text, linktype)?;
+        // What only the kernel knows of a live packet (its direction, its interface):
+        // libpcap compiles it to the kernel's ancillary loads, which a file cannot answer.
+        let ancillary = f.program.iter().any(|i| {
+            matches!(i.code & 0x07, LD | LDX) && i.code & 0xe0 == ABS && i.k >= SKF_AD_OFF
+        });
+        if ancillary {
+            let desc = pcap::Linktype(dlt_of(linktype))
+                .get_description()
+                .unwrap_or_else(|_| format!("link type {linktype}"));
+            let what = if text.contains("inbound") || text.contains("outbound") {
+                "inbound/outbound"
+            } else {
+                "ifindex"
+            };
+            return Err(FilterError {
+                filter: text.to_string(),
+                message: format!("{what} not supported on {desc} when reading savefiles"),
+            });
+        }
+        Ok(f)
+    }
+
+    /// [`Filter::new`] for a live capture on a packet socket: the program may use the
+    /// kernel's ancillary loads (`inbound`, `outbound` and `ifindex` on Ethernet).
+    pub fn new_live(text: &str, linktype: u32) -> Result<Filter, FilterError> {
+        let err = |message: String| FilterError {
+            filter: text.to_string(),
+            message,
+        };
+        if text.len() > MAX_TEXT {
+            return Err(err(format!("longer than {MAX_TEXT} bytes")));
+        }
+        if text.contains('\0') {
+            return Err(err("contains a NUL byte".into()));
+        }
+        let terms = text
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            .map(|w| {
+                if matches!(w, "and" | "or") {
+                    1
+                } else {
+                    w.matches("&&").count() + w.matches("||").count()
+                }
+            })
+            .sum::<usize>();
+        if terms > MAX_TERMS {
+            return Err(err(format!(
+                "{terms} `and`/`or` operators, more than the {MAX_TERMS} tcpcraft takes \
+                 (libpcap's optimizer would take minutes); use `net`, `portrange` or \
+                 several captures"
+            )));
+        }
+        if text.trim().is_empty() {
+            return Ok(Filter {
+                text: text.to_string(),
+                linktype,
+                program: accept_all(),
+            });
+        }
+        let dead = pcap::Capture::dead(pcap::Linktype(dlt_of(linktype)))
+            .map_err(|e| err(pcap_message(e)))?;
+        let prog = dead.compile(text, true).map_err(|e| err(pcap_message(e)))?;
+        let program = prog
+            .get_instructions()
+            .iter()
+            .map(|i| parse_insn(&i.to_string()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| err("libpcap gave an instruction tcpcraft cannot read".into()))?;
+        if program.len() > MAX_INSNS {
+            return Err(err(format!(
+                "compiles to {} instructions; the kernel takes at most {MAX_INSNS}",
+                program.len()
+            )));
+        }
         Ok(Filter {
             text: text.to_string(),
-            expr,
+            linktype,
             program,
         })
     }
 
-    /// Does a packet (starting at the IP header) pass?
+    /// Does a packet (starting at this filter's link-layer header) pass?
     pub fn matches(&self, pkt: &[u8]) -> bool {
-        super::bpf::run(&self.program, pkt) != 0
+        bpf::run(&self.program, pkt) != 0
+    }
+
+    /// Whether the filter keeps everything (no text).
+    pub fn is_empty(&self) -> bool {
+        self.text.trim().is_empty()
+    }
+
+    /// For a program compiled for Linux cooked capture (LINKTYPE_LINUX_SLL), the same
+    /// program for an AF_PACKET datagram socket, where the kernel runs it on packets that
+    /// start at the network header: loads past the 16-byte cooked header move back by 16,
+    /// loads of its packet type and protocol fields become the kernel's ancillary loads
+    /// (SKF_AD_PKTTYPE, SKF_AD_PROTOCOL), as libpcap's own `fix_program` does. `None` when
+    /// the program reads something else of the header, or the packet length (which the
+    /// kernel counts without the header): then the kernel keeps everything and the
+    /// program runs in user space on the rebuilt cooked header.
+    pub fn cooked_kernel_program(&self) -> Option<Vec<SockFilter>> {
+        const SLL_HDR_LEN: u32 = 16;
+        const SKF_AD_PROTOCOL: u32 = 0;
+        const SKF_AD_PKTTYPE: u32 = 4;
+        if self.linktype != linktype::LINUX_SLL {
+            return None;
+        }
+        let mut out = self.program.clone();
+        for ins in &mut out {
+            let class = ins.code & 0x07;
+            let mode = ins.code & 0xe0;
+            if class != LD && class != LDX {
+                continue;
+            }
+            match mode {
+                ABS | IND | MSH => {
+                    if ins.k >= SLL_HDR_LEN {
+                        ins.k -= SLL_HDR_LEN;
+                    } else if mode == ABS && ins.k == 0 && ins.code & 0x18 == bpf::H {
+                        ins.k = SKF_AD_OFF + SKF_AD_PKTTYPE;
+                    } else if mode == ABS && ins.k == 14 && ins.code & 0x18 == bpf::H {
+                        ins.k = SKF_AD_OFF + SKF_AD_PROTOCOL;
+                    } else {
+                        return None;
+                    }
+                }
+                0x80 => return None, // BPF_LEN
+                _ => {}
+            }
+        }
+        Some(out)
     }
 }
 
-/// Low-level tests the primitives expand into.
-enum Atom {
-    /// `ld{size} [off] (& mask) == val`, absolute offset.
-    Abs(u16, u32, Option<u32>, u32),
-    /// The same at `IPv4 header length + off`.
-    Ind(u16, u32, u32),
-}
-
-enum Low {
-    Atom(Atom),
-    And(Vec<Low>),
-    Or(Vec<Low>),
-    Not(Box<Low>),
-    True,
-}
-
-fn v4() -> Low {
-    Low::Atom(Atom::Abs(B, 0, Some(0xf0), 0x40))
-}
-
-fn v6() -> Low {
-    Low::Atom(Atom::Abs(B, 0, Some(0xf0), 0x60))
-}
-
-fn proto4(p: u32) -> Low {
-    Low::And(vec![v4(), Low::Atom(Atom::Abs(B, 9, None, p))])
-}
-
-fn proto6(p: u32) -> Low {
-    Low::And(vec![v6(), Low::Atom(Atom::Abs(B, 6, None, p))])
-}
-
-fn addr(dir: Dir, a: IpAddr, bits: u8) -> Low {
-    let (ver, octets, src_off, dst_off): (Low, Vec<u8>, u32, u32) = match a {
-        IpAddr::V4(x) => (v4(), x.octets().to_vec(), 12, 16),
-        IpAddr::V6(x) => (v6(), x.octets().to_vec(), 8, 24),
-    };
-    let words: Vec<(u32, u32, u32)> = octets
-        .chunks(4)
-        .enumerate()
-        .filter_map(|(i, c)| {
-            let start = (i * 32) as u32;
-            let b = u32::from(bits);
-            if b <= start {
-                return None;
-            }
-            let keep = (b - start).min(32);
-            let mask = if keep == 32 {
-                u32::MAX
-            } else {
-                !(u32::MAX >> keep)
-            };
-            let v = u32::from_be_bytes([*c.first()?, *c.get(1)?, *c.get(2)?, *c.get(3)?]);
-            Some((i as u32 * 4, mask, v & mask))
-        })
-        .collect();
-    let side = |off: u32| {
-        Low::And(
-            words
-                .iter()
-                .map(|&(o, m, v)| Low::Atom(Atom::Abs(W, off + o, (m != u32::MAX).then_some(m), v)))
-                .collect(),
-        )
-    };
-    let test = match dir {
-        Dir::Src => side(src_off),
-        Dir::Dst => side(dst_off),
-        Dir::Either => Low::Or(vec![side(src_off), side(dst_off)]),
-    };
-    Low::And(vec![ver, test])
-}
-
-fn port(dir: Dir, proto: Option<u8>, p: u16) -> Low {
-    let p = u32::from(p);
-    let protos: Vec<u32> = match proto {
-        Some(x) => vec![u32::from(x)],
-        None => vec![6, 17],
-    };
-    let sides = |ind: bool| {
-        let at = |o: u32| {
-            if ind {
-                Low::Atom(Atom::Ind(H, o, p))
-            } else {
-                Low::Atom(Atom::Abs(H, 40 + o, None, p))
-            }
-        };
-        match dir {
-            Dir::Src => at(0),
-            Dir::Dst => at(2),
-            Dir::Either => Low::Or(vec![at(0), at(2)]),
-        }
-    };
-    let four = Low::And(vec![
-        v4(),
-        Low::Or(
-            protos
-                .iter()
-                .map(|&x| Low::Atom(Atom::Abs(B, 9, None, x)))
-                .collect(),
-        ),
-        // Only a first fragment carries the ports.
-        Low::Atom(Atom::Abs(H, 6, Some(0x1fff), 0)),
-        sides(true),
-    ]);
-    let six = Low::And(vec![
-        v6(),
-        Low::Or(
-            protos
-                .iter()
-                .map(|&x| Low::Atom(Atom::Abs(B, 6, None, x)))
-                .collect(),
-        ),
-        sides(false),
-    ]);
-    Low::Or(vec![four, six])
-}
-
-fn lower(e: &Expr) -> Low {
+/// The text of a libpcap error without the crate's wrapping.
+fn pcap_message(e: pcap::Error) -> String {
     match e {
-        Expr::All => Low::True,
-        Expr::Not(x) => Low::Not(Box::new(lower(x))),
-        Expr::And(a, b) => Low::And(vec![lower(a), lower(b)]),
-        Expr::Or(a, b) => Low::Or(vec![lower(a), lower(b)]),
-        Expr::Prim(p) => match p {
-            Prim::Ip => v4(),
-            Prim::Ip6 => v6(),
-            Prim::Tcp => Low::Or(vec![proto4(6), proto6(6)]),
-            Prim::Udp => Low::Or(vec![proto4(17), proto6(17)]),
-            Prim::Icmp => proto4(1),
-            Prim::Icmp6 => proto6(58),
-            Prim::Host(d, a) => addr(*d, *a, if a.is_ipv4() { 32 } else { 128 }),
-            Prim::Net(d, a, l) => addr(*d, *a, *l),
-            Prim::Port(d, pr, p) => port(*d, *pr, *p),
-        },
+        pcap::Error::PcapError(m) => m,
+        other => other.to_string(),
     }
 }
 
-/// A short-circuit chain: for `and`, each term but the last jumps to `f` when false and on
-/// to the next when true; for `or`, to `t` when true and on when false. Empty: `and` is
-/// true, `or` false.
-fn emit_chain(asm: &mut Asm, xs: &[Low], t: Label, f: Label, and: bool) {
-    let Some((last, init)) = xs.split_last() else {
-        asm.ja(if and { t } else { f });
-        return;
+/// One instruction from the `pcap` crate's "code jt jf k" rendering (its fields are
+/// private).
+fn parse_insn(s: &str) -> Option<SockFilter> {
+    let mut it = s.split_whitespace();
+    let ins = SockFilter {
+        code: it.next()?.parse().ok()?,
+        jt: it.next()?.parse().ok()?,
+        jf: it.next()?.parse().ok()?,
+        k: it.next()?.parse().ok()?,
     };
-    for x in init {
-        let next = asm.label();
-        if and {
-            emit_low(asm, x, next, f);
-        } else {
-            emit_low(asm, x, t, next);
-        }
-        asm.place(next);
-    }
-    emit_low(asm, last, t, f);
+    it.next().is_none().then_some(ins)
 }
 
-fn emit_low(asm: &mut Asm, l: &Low, t: Label, f: Label) {
-    match l {
-        Low::True => asm.ja(t),
-        Low::Not(x) => emit_low(asm, x, f, t),
-        Low::And(xs) => emit_chain(asm, xs, t, f, true),
-        Low::Or(xs) => emit_chain(asm, xs, t, f, false),
-        Low::Atom(Atom::Abs(size, off, mask, val)) => {
-            asm.op(LD | *size | ABS, *off);
-            if let Some(m) = mask {
-                asm.op(ALU | AND | K, *m);
-            }
-            asm.jump_if(JMP | JEQ | K, *val, t, f);
-        }
-        Low::Atom(Atom::Ind(size, off, val)) => {
-            asm.op(LDX | B | MSH, 0);
-            asm.op(LD | *size | IND, *off);
-            asm.jump_if(JMP | JEQ | K, *val, t, f);
-        }
-    }
-}
-
-use super::bpf::ALU;
-
-fn emit(asm: &mut Asm, e: &Expr, t: Label, f: Label) {
-    emit_low(asm, &lower(e), t, f);
+/// A Linux cooked (LINKTYPE_LINUX_SLL) header for a packet read from a datagram socket:
+/// what libpcap puts in front of such packets, so that user-space filtering and capture
+/// files see what `tcpdump -i any` sees.
+pub fn cooked_header(pkttype: u8, hatype: u16, addr: &[u8], protocol: u16) -> [u8; 16] {
+    let mut h = [0u8; 16];
+    h[0..2].copy_from_slice(&u16::from(pkttype).to_be_bytes());
+    h[2..4].copy_from_slice(&hatype.to_be_bytes());
+    let n = addr.len().min(8);
+    h[4..6].copy_from_slice(&(n as u16).to_be_bytes());
+    h[6..6 + n].copy_from_slice(&addr[..n]);
+    h[14..16].copy_from_slice(&protocol.to_be_bytes());
+    h
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::matching::tests::{icmp, ip4, ip6, tcp, udp};
 
-    const C: [u8; 4] = [198, 18, 0, 1];
-    const S: [u8; 4] = [198, 18, 0, 2];
-
-    fn m(f: &str, p: &[u8]) -> bool {
-        Filter::new(f).unwrap().matches(p)
+    fn tcp_syn() -> Vec<u8> {
+        let mut p = vec![0u8; 40];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&40u16.to_be_bytes());
+        p[8] = 64;
+        p[9] = 6;
+        p[12..16].copy_from_slice(&[198, 18, 0, 1]);
+        p[16..20].copy_from_slice(&[198, 18, 0, 2]);
+        p[20..22].copy_from_slice(&40000u16.to_be_bytes());
+        p[22..24].copy_from_slice(&80u16.to_be_bytes());
+        p[32] = 0x50;
+        p[33] = 0x02;
+        p
     }
 
     #[test]
-    fn protocols_hosts_ports() {
-        let syn = ip4(C, S, 6, &tcp(40000, 80, 1, 0, 2, b""));
-        let dns = ip4(C, S, 17, &udp(5353, 53, b"x"));
-        let ping = ip4(C, S, 1, &icmp(8, 0, 1, 1, b""));
-        let syn6 = ip6(1, 2, 6, &tcp(40000, 80, 1, 0, 2, b""));
-        assert!(m("", &syn));
-        assert!(m("tcp", &syn) && !m("tcp", &dns) && m("tcp", &syn6));
-        assert!(m("udp port 53", &dns) && !m("tcp port 53", &dns));
-        assert!(m("port 80", &syn) && m("port 80", &syn6) && !m("port 81", &syn));
-        assert!(m("dst port 80", &syn) && !m("src port 80", &syn));
-        assert!(m("src host 198.18.0.1", &syn) && !m("dst host 198.18.0.1", &syn));
-        assert!(m("host 198.18.0.2", &syn) && !m("host 198.18.0.3", &syn));
-        assert!(m("net 198.18.0.0/24", &syn) && !m("net 198.19.0.0/16", &syn));
-        assert!(m("icmp", &ping) && !m("icmp", &syn) && !m("icmp6", &ping));
-        assert!(m("ip6 and host 2001:db8:198:18::2", &syn6) && !m("ip", &syn6));
-        assert!(m("net 2001:db8:198:18::/64", &syn6));
-        assert!(m("tcp and (port 22 or port 80) and not icmp", &syn));
-        assert!(m("port 22 or 80", &syn) && !m("port 22 or 443", &syn));
-        assert!(m("! udp && src 198.18.0.1", &syn));
-        assert!(!m("not tcp", &syn));
-        // Truncated packets never match (and never panic).
-        for n in 0..syn.len() {
-            let _ = m("tcp port 80", &syn[..n]);
+    fn the_idioms_compile_and_select() {
+        let syn = tcp_syn();
+        let mut ack = syn.clone();
+        ack[33] = 0x10;
+        for (text, want_syn, want_ack) in [
+            ("tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn", true, false),
+            ("tcp[13] & 2 != 0", true, false),
+            ("portrange 1-1024", true, true),
+            ("greater 100", false, false),
+            ("less 100", true, true),
+            ("src host 198.18.0.1 and dst port 80", true, true),
+            ("udp or icmp", false, false),
+            ("", true, true),
+        ] {
+            let f = Filter::new(text, linktype::RAW).unwrap();
+            assert_eq!(f.matches(&syn), want_syn, "{text} on a SYN");
+            assert_eq!(f.matches(&ack), want_ack, "{text} on an ACK");
         }
-        assert!(!m("tcp port 80", &syn[..21]));
     }
 
     #[test]
-    fn ipv4_options_shift_the_ports() {
-        let mut p = ip4(C, S, 6, &tcp(40000, 80, 1, 0, 2, b""));
-        p[0] = 0x46;
-        p.splice(20..20, [1, 1, 1, 1]);
-        assert!(m("port 80", &p));
-        let mut frag = ip4(C, S, 6, &tcp(40000, 80, 1, 0, 2, b""));
-        frag[7] = 1; // a later fragment: no ports there
-        assert!(!m("port 80", &frag) && m("tcp", &frag));
+    fn libpcap_messages_name_the_filter() {
+        let e = Filter::new("tcp and and", linktype::RAW).unwrap_err();
+        assert!(
+            e.to_string().starts_with("bad filter \"tcp and and\": "),
+            "{e}"
+        );
+        assert!(e.message.contains("syntax error"), "{e}");
+        let e = Filter::new("ether host 1:2:3:4:5:6", linktype::RAW).unwrap_err();
+        assert!(e.message.contains("ethernet addresses"), "{e}");
+        assert!(Filter::new("ether host 1:2:3:4:5:6", linktype::ETHERNET).is_ok());
+        assert!(Filter::new("a\0b", linktype::RAW).is_err());
     }
 
     #[test]
-    fn errors_say_where() {
-        let e = Filter::new("tcp port eighty").unwrap_err();
-        assert_eq!(e.at, 9);
-        assert!(e.message.contains("not a port"), "{}", e.message);
-        assert!(Filter::new("(tcp").unwrap_err().message.contains("`)`"));
-        assert!(Filter::new("foo")
-            .unwrap_err()
-            .message
-            .contains("unknown filter word"));
-        assert!(Filter::new("tcp port 80 udp").is_err());
-        assert!(Filter::new("host example.com").is_err());
-        let deep = "(".repeat(100) + "tcp" + &")".repeat(100);
-        assert!(Filter::new(&deep).is_err());
+    fn cooked_programs_move_to_the_network_header() {
+        let syn = tcp_syn();
+        let f = Filter::new("tcp dst port 80 and ip", linktype::LINUX_SLL).unwrap();
+        let mut framed = cooked_header(0, 1, &[0; 6], 0x0800).to_vec();
+        framed.extend_from_slice(&syn);
+        assert!(f.matches(&framed));
+        let k = f.cooked_kernel_program().unwrap();
+        // `ip` reads the cooked header's protocol: the kernel's ancillary protocol load.
+        assert!(k.iter().any(|i| i.k == SKF_AD_OFF));
+        // The header-length and port loads moved back by the 16 bytes of the cooked header:
+        // `ldxb 4*([16]&0xf)`, `ldh [x + 18]` become `4*([0]&0xf)`, `[x + 2]`.
+        let at = |p: &[SockFilter], code: u16| p.iter().find(|i| i.code == code).map(|i| i.k);
+        assert_eq!(at(&f.program, LDX | bpf::B | MSH), Some(16));
+        assert_eq!(at(&k, LDX | bpf::B | MSH), Some(0));
+        assert_eq!(at(&f.program, LD | bpf::H | IND), Some(18));
+        assert_eq!(at(&k, LD | bpf::H | IND), Some(2));
+        let len = Filter::new("greater 100", linktype::LINUX_SLL).unwrap();
+        assert_eq!(len.cooked_kernel_program(), None);
     }
 }

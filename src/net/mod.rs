@@ -11,8 +11,9 @@
 //!   rewrite a field the user set; bulk traffic through a transmit ring
 //!   ([`txring::TxRing`]) or sendmmsg.
 //! - [`capture::Capture`] (one AF_PACKET socket, BPF armed before bind) and
-//!   [`ring::Ring`] (TPACKET_V3) for high rates; [`filter`] compiles tcpdump-style
-//!   filters to classic BPF ([`bpf`] also interprets them); [`txring::TxRing`]
+//!   [`ring::Ring`] (TPACKET_V3) for high rates; [`filter`] compiles tcpdump filters to
+//!   classic BPF with libpcap's compiler ([`bpf`] interprets them; [`sniff`] runs them on
+//!   `sniff`'s sockets, outgoing packets included); [`txring::TxRing`]
 //!   (TPACKET_V2 with virtio-net headers) sends the scanner's frames.
 //! - [`route`] / [`netlink`]: `ip route get` and the neighbour table; [`nft`]: the
 //!   nftables tables of the RST guard, over netlink.
@@ -36,6 +37,7 @@ pub mod segio;
 pub mod segrx;
 pub mod send;
 pub mod signals;
+pub mod sniff;
 pub mod sys;
 pub mod testbed;
 pub mod txring;

@@ -27,7 +27,12 @@ const PKT_NEXT: usize = 0;
 const PKT_SEC: usize = 4;
 const PKT_NSEC: usize = 8;
 const PKT_SNAPLEN: usize = 12;
+const PKT_STATUS: usize = 20;
 const PKT_MAC: usize = 24;
+const PKT_VLAN_TCI: usize = 32;
+const PKT_VLAN_TPID: usize = 36;
+const TP_STATUS_VLAN_VALID: u32 = 0x10;
+const TP_STATUS_VLAN_TPID_VALID: u32 = 0x40;
 /// The sockaddr_ll after the header: TPACKET_ALIGN(sizeof(tpacket3_hdr)) = 48.
 const PKT_SLL: usize = 48;
 
@@ -37,6 +42,16 @@ pub struct RingFrame<'a> {
     /// Wall-clock receive time.
     pub time: Duration,
     pub ifindex: u32,
+    /// sockaddr_ll's packet type (PACKET_HOST, PACKET_OUTGOING …).
+    pub pkttype: u8,
+    /// The interface's hardware type (ARPHRD_*), the link-layer source address (`halen`
+    /// bytes of 8) and the frame's protocol (ethertype).
+    pub hatype: u16,
+    pub addr: [u8; 8],
+    pub halen: u8,
+    pub protocol: u16,
+    /// The VLAN tag (TPID, TCI) the kernel took off the frame.
+    pub vlan: Option<(u16, u16)>,
 }
 
 /// Ring geometry.
@@ -73,6 +88,8 @@ pub struct Ring {
     len: usize,
     cfg: RingConfig,
     block: u32,
+    /// Hand out outgoing packets too (not on loopback, which shows each one twice).
+    keep_outgoing: bool,
 }
 
 // SAFETY of Send: the mapping is owned by this value alone and released in Drop.
@@ -82,7 +99,35 @@ unsafe impl Send for Ring {}
 impl Ring {
     /// Open a ring on `ifindex` (0 = all) with a BPF `filter`.
     pub fn open(ifindex: u32, filter: &[SockFilter], cfg: RingConfig) -> io::Result<Ring> {
-        let fd = sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)?;
+        Ring::open_as(ifindex, filter, cfg, false)
+    }
+
+    /// A ring for `sniff`: a raw socket (frames with their link-layer header) when
+    /// `link_header`, else a datagram one; outgoing packets kept, as tcpdump keeps them.
+    /// Each packet's time is taken when the kernel delivers it to the ring.
+    pub fn open_sniff(
+        ifindex: u32,
+        filter: &[SockFilter],
+        cfg: RingConfig,
+        link_header: bool,
+    ) -> io::Result<Ring> {
+        let mut r = Ring::open_as(ifindex, filter, cfg, link_header)?;
+        r.keep_outgoing = true;
+        Ok(r)
+    }
+
+    fn open_as(
+        ifindex: u32,
+        filter: &[SockFilter],
+        cfg: RingConfig,
+        link_header: bool,
+    ) -> io::Result<Ring> {
+        let kind = if link_header {
+            libc::SOCK_RAW
+        } else {
+            libc::SOCK_DGRAM
+        };
+        let fd = sys::socket(libc::AF_PACKET, kind, 0)?;
         sys::attach_filter(&fd, filter)?;
         sys::setsockopt(&fd, libc::SOL_PACKET, PACKET_VERSION, &TPACKET_V3)?;
         #[repr(C)]
@@ -120,6 +165,7 @@ impl Ring {
             len,
             cfg,
             block: 0,
+            keep_outgoing: false,
         })
     }
 
@@ -202,6 +248,19 @@ impl Ring {
         Ok(self.drain(f))
     }
 
+    /// Whether the block the kernel is filling already holds packets (it hands it over
+    /// within `retire_ms`): what arrived is not readable yet, but will be in a moment.
+    pub fn filling(&self) -> bool {
+        if self.status(self.block) & TP_STATUS_USER != 0 {
+            return false;
+        }
+        let off = self.block as usize * self.cfg.block_size as usize + BLOCK_NUM_PKTS;
+        #[allow(unsafe_code)]
+        // reason: inside the mapping, 4-byte aligned; the kernel writes it: volatile
+        let n = unsafe { std::ptr::read_volatile(self.map.add(off).cast::<u32>()) };
+        n > 0
+    }
+
     /// Hand every packet now in the ring to `f`, without waiting. Returns how many.
     pub fn drain(&mut self, mut f: impl FnMut(RingFrame<'_>)) -> usize {
         let mut seen = 0usize;
@@ -231,13 +290,37 @@ impl Ring {
                 };
                 let pkttype = hdr.get(PKT_SLL + 10).copied().unwrap_or(0);
                 let ifindex = rd32(PKT_SLL + 4).unwrap_or(0);
-                if pkttype != PACKET_OUTGOING {
+                let hatype = rd16(PKT_SLL + 8).unwrap_or(0);
+                let skip = pkttype == PACKET_OUTGOING
+                    && (!self.keep_outgoing || hatype == sys::ARPHRD_LOOPBACK);
+                if !skip {
                     let start = usize::from(mac);
                     if let Some(data) = hdr.get(start..start + snap as usize) {
+                        let status = rd32(PKT_STATUS).unwrap_or(0);
+                        let vlan = (status & TP_STATUS_VLAN_VALID != 0).then(|| {
+                            let tpid = if status & TP_STATUS_VLAN_TPID_VALID != 0 {
+                                rd16(PKT_VLAN_TPID).unwrap_or(0x8100)
+                            } else {
+                                0x8100
+                            };
+                            (tpid, rd32(PKT_VLAN_TCI).unwrap_or(0) as u16)
+                        });
+                        let mut addr = [0u8; 8];
+                        if let Some(a) = hdr.get(PKT_SLL + 12..PKT_SLL + 20) {
+                            addr.copy_from_slice(a);
+                        }
                         f(RingFrame {
                             data,
                             time: Duration::new(u64::from(sec), nsec.min(999_999_999)),
                             ifindex,
+                            pkttype,
+                            hatype,
+                            addr,
+                            halen: hdr.get(PKT_SLL + 11).copied().unwrap_or(0),
+                            protocol: hdr
+                                .get(PKT_SLL + 2..PKT_SLL + 4)
+                                .map_or(0, |p| u16::from_be_bytes([p[0], p[1]])),
+                            vlan,
                         });
                         seen += 1;
                     }

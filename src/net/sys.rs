@@ -319,6 +319,10 @@ pub struct Received {
     pub pkttype: u8,
     pub ifindex: u32,
     pub protocol: u16,
+    /// The interface's hardware type (ARPHRD_*) and the link-layer source address.
+    pub hatype: u16,
+    pub addr: [u8; 8],
+    pub halen: u8,
     /// Kernel receive time (CLOCK_REALTIME), when SO_TIMESTAMPNS is on.
     pub stamp: Option<Duration>,
 }
@@ -373,6 +377,9 @@ pub fn recv_packet(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Received>>
         pkttype: from.sll_pkttype,
         ifindex: from.sll_ifindex as u32,
         protocol: u16::from_be(from.sll_protocol),
+        hatype: from.sll_hatype,
+        addr: from.sll_addr,
+        halen: from.sll_halen,
         stamp,
     }))
 }

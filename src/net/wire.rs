@@ -419,7 +419,7 @@ mod props {
         /// Any filter text: an error or a program, and the program runs on any bytes.
         #[test]
         fn arbitrary_filters_never_panic(text in "[a-z0-9 ().:/!&|]{0,40}", pkt in proptest::collection::vec(any::<u8>(), 0..80)) {
-            if let Ok(f) = crate::net::filter::Filter::new(&text) {
+            if let Ok(f) = crate::net::filter::Filter::new(&text, crate::pcap::linktype::RAW) {
                 let _ = f.matches(&pkt);
             }
         }

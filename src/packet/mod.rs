@@ -125,12 +125,23 @@ impl Layer {
 }
 
 /// A packet: layers from the outermost in.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Packet {
     pub layers: Vec<Layer>,
     /// What the language knows of how it was made (for `fuzz()`); never on the wire.
     pub given: Given,
+    /// When it was captured (or sent), since the Unix epoch: scapy's `p.time`. Not part
+    /// of equality: the same bytes seen twice are the same packet.
+    pub time: Option<std::time::Duration>,
 }
+
+impl PartialEq for Packet {
+    fn eq(&self, other: &Packet) -> bool {
+        self.layers == other.layers
+    }
+}
+
+impl Eq for Packet {}
 
 /// Which fields the language's user set, per layer (bit i: field i of the layer's
 /// field table; a layer without an entry counts as wholly set), and whether the packet
@@ -153,10 +164,7 @@ impl Eq for Given {}
 
 impl From<Layer> for Packet {
     fn from(l: Layer) -> Packet {
-        Packet {
-            given: Default::default(),
-            layers: vec![l],
-        }
+        Packet::new(vec![l])
     }
 }
 
@@ -165,7 +173,14 @@ impl Packet {
         Packet {
             given: Default::default(),
             layers,
+            time: None,
         }
+    }
+
+    /// The same packet stamped with a capture time.
+    pub fn at(mut self, time: std::time::Duration) -> Packet {
+        self.time = Some(time);
+        self
     }
 
     /// Stacks `other` on top (scapy's `/`).
@@ -383,13 +398,7 @@ impl Packet {
         for t in p.trailer.into_iter().rev() {
             layers.push(Layer::Padding(t));
         }
-        (
-            Packet {
-                given: Default::default(),
-                layers,
-            },
-            p.notes,
-        )
+        (Packet::new(layers), p.notes)
     }
 
     fn find<T>(&self, f: impl Fn(&Layer) -> Option<&T>) -> Option<&T> {

@@ -116,7 +116,7 @@ fn case(args: &'static [&'static str], status: i32, stderr: &'static str) -> Cas
 fn command_line_and_files() {
     let dir = fixtures();
     let table: Vec<Case> = vec![
-    case(&["decode", "--bogus"], 2, "error: unexpected argument '--bogus' found\n\n  tip: to pass '--bogus' as a value, use '-- --bogus'\n\nUsage: tcpcraft decode [OPTIONS] [FILE]\n\nFor more information, try '--help'.\n"),
+    case(&["decode", "--bogus"], 2, "error: unexpected argument '--bogus' found\n\n  tip: to pass '--bogus' as a value, use '-- --bogus'\n\nUsage: tcpcraft decode [OPTIONS] [FILE] [FILTER]...\n\nFor more information, try '--help'.\n"),
     case(&["decode", "empty.pcap"], 2, "tcpcraft: decode: empty.pcap: empty file: not a pcap or pcapng capture\n"),
     case(&["decode", "trunc_hdr.pcap"], 2, "tcpcraft: decode: trunc_hdr.pcap: truncated in record 1: record header cut short\n"),
     case(&["decode", "trunc_mid.pcap"], 2, "tcpcraft: decode: trunc_mid.pcap: truncated in record 11: packet data cut short\n"),
@@ -127,8 +127,8 @@ fn command_line_and_files() {
     case(&["decode", "--hex", "zz"], 2, "tcpcraft: decode: --hex: not a hex digit: 'z'; give bytes as hex like 4500003c…\n"),
     case(&["decode", "--hex", ""], 2, "tcpcraft: decode: --hex: no hex digits given\n"),
     case(&["decode", "--link", "foo", "--hex", "00"], 2, "error: invalid value 'foo' for '--link <TYPE>'\n  [possible values: ether, ip, sll]\n\nFor more information, try '--help'.\n"),
-    case(&["decode", "--show", "--json", "--hex", "00"], 2, "error: the argument '--show' cannot be used with '--json'\n\nUsage: tcpcraft decode --show --hex <HEX> [FILE]\n\nFor more information, try '--help'.\n"),
-    case(&["decode", "--hex", "4500", "ether.pcap"], 2, "error: the argument '--hex <HEX>' cannot be used with '[FILE]'\n\nUsage: tcpcraft decode --hex <HEX> [FILE]\n\nFor more information, try '--help'.\n"),
+    case(&["decode", "--show", "--json", "--hex", "00"], 2, "error: the argument '--show' cannot be used with '--json'\n\nUsage: tcpcraft decode --show --hex <HEX> [FILE] [FILTER]...\n\nFor more information, try '--help'.\n"),
+    case(&["decode", "--hex", "4500", "ether.pcap"], 2, "error: the argument '--hex <HEX>' cannot be used with '[FILE]'\n\nUsage: tcpcraft decode --hex <HEX> [FILE] [FILTER]...\n\nFor more information, try '--help'.\n"),
     case(&["run", "missing.tcs"], 2, "tcpcraft: cannot read missing.tcs: No such file or directory (os error 2)\n"),
     case(&["--bogus"], 2, "error: unexpected argument '--bogus' found\n\nUsage: tcpcraft [OPTIONS] [COMMAND]\n\nFor more information, try '--help'.\n"),
     case(&["-c"], 2, "error: a value is required for '-c <CODE>...' but none was supplied\n\nFor more information, try '--help'.\n"),

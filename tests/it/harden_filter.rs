@@ -1,4 +1,4 @@
-//! The capture-filter parser and its BPF compiler never panic, and whatever compiles is a
+//! Capture filters (compiled by libpcap) never panic, and whatever compiles is a
 //! program the kernel would load (at most 4096 instructions, every jump inside it, a
 //! return at the end) — the same checks as fuzz/fuzz_targets/filter.rs, run in CI over the
 //! committed seeds and a few thousand generated filters (a fixed-seed generator, so a
@@ -20,7 +20,7 @@ fn check(data: &[u8]) {
         None => (data, &[][..]),
     };
     let text = String::from_utf8_lossy(text);
-    let Ok(f) = Filter::new(&text) else {
+    let Ok(f) = Filter::new(&text, tcpcraft::pcap::linktype::RAW) else {
         return;
     };
     let prog = &f.program;
@@ -161,7 +161,7 @@ fn generated_filters_never_panic() {
         vec!["port 1"; 50_000].join(" or "),
         vec!["tcp"; 50_000].join(" and "),
     ] {
-        let Err(e) = Filter::new(&text) else {
+        let Err(e) = Filter::new(&text, tcpcraft::pcap::linktype::RAW) else {
             panic!("refused")
         };
         assert!(!e.to_string().is_empty());

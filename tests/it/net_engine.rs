@@ -218,7 +218,7 @@ fn capture_in_server(
 ) -> Vec<Vec<u8>> {
     use tcpcraft::net::capture::Capture;
     use tcpcraft::net::filter::Filter;
-    let f = Filter::new(filter).unwrap();
+    let f = Filter::new(filter, tcpcraft::pcap::linktype::RAW).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         let server = bed.server.clone();
@@ -407,14 +407,20 @@ fn sniff_with_a_filter_sees_only_what_matches() {
                 assert_eq!(g.iface, "tc0");
             }
         });
-        let err = e.sniff(
-            1,
-            Some(Duration::from_millis(10)),
-            Some("tcp port http"),
-            None,
-            &|| false,
+        let err = e
+            .sniff(
+                1,
+                Some(Duration::from_millis(10)),
+                Some("tcp and and"),
+                None,
+                &|| false,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"tcp and and\"") && err.contains("syntax error"),
+            "{err}"
         );
-        assert!(err.is_err());
     })
     .unwrap();
 }
@@ -624,7 +630,7 @@ fn capture_waits_past_its_own_outgoing_packets() {
         return;
     };
     bed.in_client(|| {
-        let f = Filter::new("tcp port 8443 or tcp port 9").unwrap();
+        let f = Filter::new("tcp port 8443 or tcp port 9", tcpcraft::pcap::linktype::RAW).unwrap();
         let mut cap = Capture::open(0, &f.program, 1 << 20).unwrap();
         let dst = IpAddr::V4(testbed::SERVER_V4);
         let sender = std::thread::spawn(move || {

@@ -50,7 +50,11 @@ fn batch_send_and_ring_capture_lose_nothing() {
         ] {
             let r = route::resolve(dst, None, None).unwrap();
             assert_eq!(r.ifname, "tc0");
-            let filter = Filter::new(&format!("src host {dst} and tcp")).unwrap();
+            let filter = Filter::new(
+                &format!("src host {dst} and tcp"),
+                tcpcraft::pcap::linktype::RAW,
+            )
+            .unwrap();
             let mut ring = Ring::open(r.ifindex, &filter.program, RingConfig::default()).unwrap();
             let mut sender = Sender::new();
             // 4,096 SYNs to closed ports: every one is answered.
