@@ -157,21 +157,51 @@ pub fn run(
             let mut n = 0;
             while let Some(rec) = r.next_record() {
                 let rec = rec.map_err(|e| DecodeError(format!("{name}: {e}")))?;
-                let link = match link_override.or_else(|| pcap::link_of(rec.linktype)) {
-                    Some(l) => l,
-                    None => {
-                        return Err(DecodeError(format!(
-                        "{name}: link type {} is not supported (Ethernet 1, raw IP 101/228/229, \
-                             Linux cooked 113 are)",
-                        rec.linktype
-                    )))
+                let wire_len = rec.orig_len as usize;
+                match link_override.or_else(|| pcap::link_of(rec.linktype)) {
+                    Some(link) if !rec.data.is_empty() => {
+                        print_packet(out, &rec.data, wire_len, link, format)
                     }
-                };
-                print_packet(out, &rec.data, rec.orig_len as usize, link, format)
-                    .map_err(io_err)?;
+                    _ => print_other(out, &rec.data, wire_len, rec.linktype, format),
+                }
+                .map_err(io_err)?;
                 n += 1;
             }
             Ok(n)
+        }
+    }
+}
+
+/// A frame of a link type the packet model has no layer for (BSD loopback, PPP, Cisco
+/// HDLC, Linux cooked v2, IPNET, IP over InfiniBand, 802.11 with radiotap, …), or an
+/// empty record: the summary is tcpdump's line; the field tree and JSON show the IP
+/// packet inside when there is one, else the bytes.
+fn print_other(
+    out: &mut dyn Write,
+    bytes: &[u8],
+    wire_len: usize,
+    linktype: u32,
+    format: Format,
+) -> io::Result<()> {
+    let line = display::summary_dlt(bytes, wire_len, linktype);
+    let inner = || match display::ip_offset(bytes, linktype) {
+        Some(at) => Packet::parse(&bytes[at..], LinkType::RawIp).0,
+        None => Packet::new(vec![crate::packet::Layer::Raw(bytes.to_vec())]),
+    };
+    match format {
+        Format::Summary => writeln!(out, "{line}"),
+        Format::Show => write!(out, "{}", display::show(&inner())),
+        Format::Hexdump => {
+            writeln!(out, "{line}")?;
+            write!(out, "{}", display::hexdump(bytes))
+        }
+        Format::Json => {
+            let mut v = display::json(&inner());
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("summary".into(), line.into());
+                obj.insert("linktype".into(), linktype.into());
+            }
+            writeln!(out, "{v}")
         }
     }
 }

@@ -237,3 +237,29 @@ fn decode_agrees_with_tcpdump_line_for_line() {
     }
     assert!(total > 6000, "{total}");
 }
+
+#[test]
+fn other_link_types_show_the_ip_packet_inside() {
+    // A BSD loopback capture (link type 0): the summary is tcpdump's line, the field
+    // tree and JSON show the IP packet the frame carries.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/decode/links_null.pcap"
+    );
+    let o = tcpcraft(&["decode", "--show", path], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let show = text(&o.stdout);
+    assert!(
+        show.contains("###[ IP ]###") && show.contains("sport"),
+        "{show}"
+    );
+    let o = tcpcraft(&["decode", "--json", path], None);
+    let first = text(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(v["linktype"], 0);
+    assert_eq!(v["layers"][0]["layer"], "IP", "{v}");
+    assert!(v["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("IP 198.18.0.1.40000 > 198.18.0.2.9000: Flags [S]"));
+}

@@ -6,10 +6,13 @@ mod dns;
 mod fields;
 mod hexdump;
 mod json;
+mod link;
 mod show;
 mod summary;
+mod wifi;
 
 pub use hexdump::hexdump;
 pub use json::json;
+pub use link::{dlt, dlt_known, ip_offset, summary_dlt};
 pub use show::show;
 pub use summary::{ip6_string, summary, summary_bytes, summary_captured};

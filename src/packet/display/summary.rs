@@ -96,7 +96,7 @@ pub(super) struct Nd<'a> {
 const MAX_IP_DEPTH: usize = 32;
 
 impl<'a> Nd<'a> {
-    fn new(b: &'a [u8]) -> Nd<'a> {
+    pub(super) fn new(b: &'a [u8]) -> Nd<'a> {
         Nd {
             b,
             snapend: b.len(),
@@ -106,7 +106,7 @@ impl<'a> Nd<'a> {
         }
     }
 
-    fn finish(mut self, r: R) -> String {
+    pub(super) fn finish(mut self, r: R) -> String {
         if r.is_err() {
             self.trunc();
         }
@@ -224,7 +224,7 @@ pub fn ip6_string(a: &[u8; 16]) -> String {
     s
 }
 
-fn mac(b: &[u8]) -> String {
+pub(super) fn mac(b: &[u8]) -> String {
     let mut s = String::with_capacity(17);
     for (i, x) in b.iter().enumerate() {
         if i > 0 {
@@ -243,7 +243,7 @@ const ETHERTYPE_TRAIL: u16 = 0x1000;
 const ETHERTYPE_VLANS: [u16; 4] = [0x8100, 0x88a8, 0x9100, 0x9200];
 
 /// tcpdump's names for ethertypes (its `ethertype_values`, read back from its output).
-fn ethertype_name(et: u16) -> Option<&'static str> {
+pub(super) fn ethertype_name(et: u16) -> Option<&'static str> {
     Some(match et {
         0x0600 => "NS",
         0x0707 => "GeoNet (old)",
@@ -299,7 +299,7 @@ fn ethertype_name(et: u16) -> Option<&'static str> {
     })
 }
 
-fn ether_print(nd: &mut Nd, length: usize) -> R {
+pub(super) fn ether_print(nd: &mut Nd, length: usize) -> R {
     nd.proto = "ether";
     if !nd.ttest(0, 14) {
         return Err(Jump);
@@ -332,7 +332,7 @@ fn ether_print(nd: &mut Nd, length: usize) -> R {
     Ok(())
 }
 
-fn sll_print(nd: &mut Nd, length: usize) -> R {
+pub(super) fn sll_print(nd: &mut Nd, length: usize) -> R {
     nd.proto = "sll";
     if !nd.ttest(0, 16) {
         return Err(Jump);
@@ -367,7 +367,7 @@ fn sll_print(nd: &mut Nd, length: usize) -> R {
 }
 
 /// Prints what a link header carries; `false` if tcpdump would not know the type.
-fn link_payload(nd: &mut Nd, et: u16, at: usize, length: usize) -> R<bool> {
+pub(super) fn link_payload(nd: &mut Nd, et: u16, at: usize, length: usize) -> R<bool> {
     match et {
         ETHERTYPE_IPV4 => ip_print(nd, at, length)?,
         ETHERTYPE_IPV6 => ip6_print(nd, at, length)?,
@@ -377,7 +377,7 @@ fn link_payload(nd: &mut Nd, et: u16, at: usize, length: usize) -> R<bool> {
     Ok(true)
 }
 
-fn arp_print(nd: &mut Nd, ap: usize, length: usize) -> R {
+pub(super) fn arp_print(nd: &mut Nd, ap: usize, length: usize) -> R {
     nd.proto = "arp";
     if !nd.ttest(ap, 8) {
         return Err(Jump);
@@ -459,7 +459,7 @@ fn arp_print(nd: &mut Nd, ap: usize, length: usize) -> R {
 }
 
 /// tcpdump's raw-IP entry point: IPv4 or IPv6 by the version nibble.
-fn ipn_print(nd: &mut Nd, bp: usize, length: usize) -> R {
+pub(super) fn ipn_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ipn";
     if length < 1 {
         let _ = write!(nd.out, "truncated-ip {length}");
@@ -517,7 +517,7 @@ impl IpRef {
     }
 }
 
-fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
+pub(super) fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ip";
     let ver = nd.u8(bp)? >> 4;
     if ver != 4 {
@@ -581,7 +581,7 @@ fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     Ok(())
 }
 
-fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
+pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ip6";
     if !nd.ttest(bp, 40) {
         return Err(Jump);
