@@ -5,6 +5,7 @@
 mod dns;
 mod fields;
 mod hexdump;
+mod ip6ext;
 mod json;
 mod link;
 mod show;

@@ -8,9 +8,10 @@
 //! packet and prints ` [|proto]` (that is [`Jump`]), while an explicit check lets the
 //! printer print its own marker and stop (`[bad opt]`, ` [|tcp]>`).
 //!
-//! Covered as tcpdump prints them: Ethernet (with VLAN tags), Linux cooked, raw IP; ARP;
-//! IPv4 (also in IPv4/IPv6 tunnels), IPv6 with hop-by-hop, destination-options and
-//! fragment headers; TCP with every option tcpdump names (MPTCP too); UDP; ICMP and
+//! Covered as tcpdump prints them: Ethernet (with VLAN tags), Linux cooked, raw IP (the
+//! other link types are in `link.rs` and `wifi.rs`); ARP; IPv4 (also in IPv4/IPv6
+//! tunnels), IPv6 with hop-by-hop (Jumbo Payload too), routing (`ip6ext.rs`),
+//! destination-options and fragment headers; AH and ESP; TCP with every option tcpdump names (MPTCP too); UDP; ICMP and
 //! ICMPv6 (errors, echo, neighbour discovery, MLD); and the first line of HTTP, RTSP,
 //! FTP, SMTP, whois, SSH banners and DNS. Checked against tcpdump 4.99.3 on scapy-made
 //! and randomly damaged captures (tests/display_tcpdump.rs).
@@ -19,7 +20,7 @@
 //! UDP applications (NTP, DHCP, SNMP, TFTP, … — the ports are listed in
 //! scripts/gen_decode_fixture.py), TCP applications such as telnet, BGP or SMB, ICMPv6
 //! node information, router renumbering and RPL messages, other IP protocols (GRE, ESP,
-//! SCTP, …), IPv6 routing and mobility headers, and LLC frames.
+//! SCTP, …), IPv6 mobility headers, and LLC frames.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -482,7 +483,10 @@ const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
 const IPPROTO_DCCP: u8 = 33;
 const IPPROTO_IPV6: u8 = 41;
+const IPPROTO_ROUTING: u8 = 43;
 const IPPROTO_FRAGMENT: u8 = 44;
+const IPPROTO_ESP: u8 = 50;
+const IPPROTO_AH: u8 = 51;
 const IPPROTO_ICMPV6: u8 = 58;
 const IPPROTO_NONE: u8 = 59;
 const IPPROTO_DSTOPTS: u8 = 60;
@@ -597,20 +601,25 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         return Ok(());
     }
     let payload_len = usize::from(nd.be16(bp + 4)?);
-    // A zero payload length would announce a jumbogram (RFC 2675); without the hop-by-hop
-    // option that carries its length, tcpdump reads no payload at all.
-    let len = payload_len + 40;
+    let mut nh = nd.u8(bp + 6)?;
+    // A zero payload length announces a jumbogram (RFC 2675) whose length is in a
+    // hop-by-hop option; without that header tcpdump reads no payload at all.
+    let jumbo_pending = payload_len == 0 && nh == IPPROTO_HOPOPTS;
+    let mut len = if jumbo_pending {
+        length
+    } else {
+        payload_len + 40
+    };
     if payload_len != 0 && length < len {
         let _ = write!(nd.out, "truncated-ip6 - {} bytes missing!", len - length);
     }
     let saved = nd.snapend;
     nd.snapend = nd.snapend.min(bp + len);
     let ip = IpRef { at: bp, v6: true };
-    let mut nh = nd.u8(bp + 6)?;
     let mut cp = bp;
     let mut advance = 40usize;
-    let mut len = len;
     let mut fragmented = false;
+    let mut found_hbh = false;
     // tcpdump walks the extension headers it knows, printing a word for each, and hands
     // the first other header to the protocol printers.
     while cp < nd.snapend && advance > 0 {
@@ -624,20 +633,67 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             let _ = write!(nd.out, "{s} > {d}: ");
         }
         match nh {
-            IPPROTO_HOPOPTS | IPPROTO_DSTOPTS => {
-                let hbh = nh == IPPROTO_HOPOPTS;
-                nd.proto = if hbh { "hbhopt" } else { "dstopt" };
+            IPPROTO_HOPOPTS => {
+                if found_hbh {
+                    nd.p("[The Hop-by-Hop Options header was already found] (invalid)");
+                    break;
+                }
+                if cp != bp + 40 {
+                    nd.p("[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)");
+                    break;
+                }
+                nd.proto = "hbhopt";
+                let mut jumbo = None;
+                let ok = match nd.u8(cp + 1) {
+                    Ok(l) => {
+                        advance = (usize::from(l) + 1) << 3;
+                        if nd.ttest(cp, advance) {
+                            nd.p("HBH ");
+                            ip6_opts_ok(nd, cp + 2, advance - 2, payload_len, &mut jumbo)?
+                        } else {
+                            false
+                        }
+                    }
+                    Err(_) => false,
+                };
+                if !ok {
+                    nd.trunc();
+                }
+                if payload_len == 0 && jumbo.is_none() {
+                    nd.p("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)");
+                    break;
+                }
+                if !ok {
+                    break;
+                }
+                if let Some(j) = jumbo {
+                    let total = j as usize + 40;
+                    if length < total {
+                        let _ = write!(nd.out, "truncated-ip6 - {} bytes missing!", total - length);
+                    }
+                    nd.snapend = saved.min(bp + total);
+                    len = total - 40;
+                }
+                found_hbh = true;
+                nh = nd.u8(cp)?;
+            }
+            IPPROTO_DSTOPTS => {
+                nd.proto = "dstopt";
                 let optlen = (usize::from(nd.u8(cp + 1)?) + 1) << 3;
                 if !nd.ttest(cp, optlen) {
                     return Err(Jump);
                 }
-                nd.p(if hbh { "HBH " } else { "DSTOPT " });
-                // Hop-by-hop options are walked (for a jumbo payload length) even
-                // without -v; destination options only with -v.
-                if hbh && !ip6_opts_ok(nd, cp + 2, optlen - 2)? {
-                    return Err(Jump);
-                }
+                // Destination options are walked only with -v.
+                nd.p("DSTOPT ");
                 advance = optlen;
+                nh = nd.u8(cp)?;
+            }
+            IPPROTO_ROUTING => {
+                let _ = nd.u8(cp)?;
+                match super::ip6ext::rt6_print(nd, cp)? {
+                    Some(a) => advance = a,
+                    None => break,
+                }
                 nh = nd.u8(cp)?;
             }
             IPPROTO_FRAGMENT => {
@@ -671,8 +727,15 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
 }
 
 /// `ip6_opt_process` without -v: walks the options of a hop-by-hop or destination
-/// options header, printing only complaints; `false` when they do not fit.
-fn ip6_opts_ok(nd: &mut Nd, bp: usize, len: usize) -> R<bool> {
+/// options header, printing only complaints; `false` when they do not fit. A Jumbo
+/// Payload option (RFC 2675) in a packet whose payload length is 0 gives its length.
+fn ip6_opts_ok(
+    nd: &mut Nd,
+    bp: usize,
+    len: usize,
+    payload_len: usize,
+    jumbo: &mut Option<u32>,
+) -> R<bool> {
     let mut i = 0usize;
     while i < len {
         let t = nd.u8(bp + i)?;
@@ -700,6 +763,22 @@ fn ip6_opts_ok(nd: &mut Nd, bp: usize, len: usize) -> R<bool> {
                 if l != 2 {
                     let _ = write!(nd.out, "(rtalert: invalid len {l})");
                     return Ok(false);
+                }
+            }
+            // Jumbo payload.
+            0xc2 => {
+                if len - i < 6 {
+                    nd.p("(jumbo: trunc)");
+                    return Ok(false);
+                }
+                let l = nd.u8(bp + i + 1)?;
+                if l != 4 {
+                    let _ = write!(nd.out, "(jumbo: invalid len {l})");
+                    return Ok(false);
+                }
+                let j = nd.be32(bp + i + 2)?;
+                if payload_len == 0 && j >= 65536 && jumbo.is_none() {
+                    *jumbo = Some(j);
                 }
             }
             _ => {
@@ -744,6 +823,23 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
             nd.p("no next header");
             Ok(())
         }
+        IPPROTO_AH => {
+            nd.depth += 1;
+            if nd.depth > MAX_IP_DEPTH {
+                return Err(Jump);
+            }
+            let advance = super::ip6ext::ah_print(nd, bp)?;
+            let next = nd.u8(bp)?;
+            demux(
+                nd,
+                bp + advance,
+                length.saturating_sub(advance),
+                ip,
+                fragmented,
+                next,
+            )
+        }
+        IPPROTO_ESP => super::ip6ext::esp_print(nd, bp, length),
         _ => {
             let _ = write!(nd.out, " ip-proto-{nh} {length}");
             Ok(())
