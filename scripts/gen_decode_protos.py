@@ -100,8 +100,141 @@ def ip6ext():
     write_records("ip6ext.pcap", 101, recs)
 
 
+def protos():
+    """SCTP, DCCP, PIM, OSPF, VRRP, IGMP, EIGRP in IPv4 and IPv6, whole and cut short."""
+    from scapy.all import (SCTP, SCTPChunkInit, SCTPChunkInitAck, SCTPChunkData, SCTPChunkSACK,
+                           SCTPChunkCookieEcho, SCTPChunkHeartbeatReq, SCTPChunkAbort, SCTPChunkShutdown,
+                           SCTPChunkShutdownAck, SCTPChunkCookieAck, SCTPChunkShutdownComplete, SCTPChunkError)
+    from scapy.contrib.igmp import IGMP
+    from scapy.contrib.igmpv3 import IGMPv3, IGMPv3mq, IGMPv3mr, IGMPv3gr
+    from scapy.contrib.ospf import OSPF_Hdr, OSPF_Hello, OSPF_DBDesc, OSPF_LSReq, OSPF_LSUpd, OSPF_LSAck, OSPFv3_Hdr, OSPFv3_Hello
+    from scapy.contrib.eigrp import EIGRP
+    from scapy.layers.vrrp import VRRP, VRRPv3
+    from scapy.contrib.pim import PIMv2Hdr, PIMv2Hello
+    ip = lambda dst=D, **k: IP(src=S, dst=dst, **k)
+    ip6 = lambda dst=D6: IPv6(src=S6, dst=dst)
+    sc = lambda: SCTP(sport=5000, dport=6000, tag=7)
+    pk = [ip() / sc() / SCTPChunkInit(init_tag=0x1234, a_rwnd=65535, n_out_streams=10, n_in_streams=65535, init_tsn=99),
+          ip() / sc() / SCTPChunkData(tsn=5, stream_id=1, stream_seq=2, proto_id=3, data=b"hi"),
+          ip() / sc() / SCTPChunkData(tsn=5, data=b"hello", beginning=1, ending=1, unordered=1),
+          ip() / sc() / SCTPChunkData(tsn=5, data=b"x", proto_id=46),
+          ip() / sc() / SCTPChunkInitAck() / SCTPChunkCookieEcho(cookie=b"abcd"),
+          ip() / sc() / SCTPChunkSACK(cumul_tsn_ack=9, a_rwnd=1000) / SCTPChunkData(data=b"x"),
+          ip() / sc() / SCTPChunkHeartbeatReq() / SCTPChunkAbort() / SCTPChunkShutdown() / SCTPChunkShutdownAck() / SCTPChunkCookieAck() / SCTPChunkShutdownComplete() / SCTPChunkError(),
+          ip6() / sc() / SCTPChunkInit(),
+          ip() / sc() / Raw(b"\x99\x00\x00\x05abc\x00"),
+          ip() / sc() / Raw(b"\x00\x03\x00\x02"),
+          ip() / sc() / Raw(b"\x0b\x00"),
+          ip() / sc() / Raw(b"\x0b\x00\x00\x07abc"),
+          ]
+    pk = [bytes(p) for p in pk]
+    pk += [pk[0][:40], pk[0][:30], pk[1][:54]]
+    # DCCP, hand-made: every packet type, short and extended sequence numbers.
+    def dccp(ty, body=b"", x=True, doff=None):
+        if x:
+            h = struct.pack(">HHBBHBB", 40000, 9000, 0, 0, 0, (ty << 1) | 1, 0) + b"\x00\x00\x00\x00\x00\x01"
+        else:
+            h = struct.pack(">HHBBHB", 40000, 9000, 0, 0, 0, ty << 1) + b"\x00\x00\x01"
+        h = h[:4] + bytes([doff if doff is not None else (len(h) + len(body)) // 4]) + h[5:]
+        return h + body
+    ack6 = b"\x00\x00\x00\x00\x00\x00\x00\x2a"
+    ack3 = b"\x00\x00\x00\x2a"
+    d = [dccp(0, b"\x00\x00\x00\x01"), dccp(1, ack6 + b"\x00\x00\x00\x05"), dccp(2), dccp(3, ack6), dccp(4, ack6),
+         dccp(5, ack6), dccp(6, ack6), dccp(7, ack6 + b"\x02\x00\x00\x00"), dccp(7, ack6 + b"\x0c\x00\x00\x00"),
+         dccp(8, ack6), dccp(9, ack6), dccp(12, ack6), dccp(3, ack3, x=False), dccp(0, b"\x00\x00\x00\x07", x=False),
+         dccp(1, ack6), dccp(0), dccp(3)[:14]]
+    pk += [bytes(ip(proto=33) / Raw(b)) for b in d]
+    pk += [bytes(IPv6(src=S6, dst=D6, nh=33) / Raw(d[0])), bytes(ip(proto=33) / Raw(d[3]))[:30], bytes(ip(proto=33) / Raw(b"\x9c\x40\x23"))]
+    pk += [bytes(p) for p in [
+        ip("224.0.0.13") / PIMv2Hdr() / PIMv2Hello(),
+        ip("224.0.0.13") / PIMv2Hdr(type=3) / Raw(b"\x00" * 8),
+        ip("224.0.0.13") / PIMv2Hdr(type=9) / Raw(b"\x00" * 4),
+        ip("224.0.0.5") / OSPF_Hdr() / OSPF_Hello(),
+        ip("224.0.0.5") / OSPF_Hdr() / OSPF_DBDesc(),
+        ip("224.0.0.5") / OSPF_Hdr() / OSPF_LSReq(),
+        ip("224.0.0.5") / OSPF_Hdr() / OSPF_LSUpd(),
+        ip("224.0.0.5") / OSPF_Hdr() / OSPF_LSAck(),
+        ip6("ff02::5") / OSPFv3_Hdr() / OSPFv3_Hello(),
+        ip("224.0.0.18") / VRRP(vrid=1, priority=100, addrlist=["198.18.0.100"]),
+        ip("224.0.0.18", ttl=255) / VRRP(vrid=2, priority=255, authtype=1, auth1=1, addrlist=["198.18.0.100"]),
+        ip("224.0.0.18") / VRRPv3(vrid=1, priority=100, addrlist=["198.18.0.100"]),
+        ip("224.0.0.18") / Raw(b"\x22\x01\x64\x01\x00\x01\x00\x00"),
+        ip("224.0.0.1") / IGMP(type=0x11, mrcode=100, gaddr="0.0.0.0"),
+        ip("224.0.0.1") / IGMP(type=0x11, mrcode=0, gaddr="0.0.0.0"),
+        ip("239.1.1.1") / IGMP(type=0x11, mrcode=50, gaddr="239.1.1.1"),
+        ip("239.1.1.1") / IGMP(type=0x12, gaddr="239.1.1.1"),
+        ip("239.1.1.1") / IGMP(type=0x16, gaddr="239.1.1.1"),
+        ip("224.0.0.2") / IGMP(type=0x17, gaddr="239.1.1.1"),
+        ip("224.0.0.1") / IGMP(type=0x30),
+        ip("224.0.0.1") / IGMPv3(mrcode=100) / IGMPv3mq(),
+        ip("224.0.0.1") / IGMPv3(mrcode=200) / IGMPv3mq(gaddr="239.1.1.1", numsrc=2, srcaddrs=[S, D]),
+        ip("224.0.0.22") / IGMPv3(type=0x22) / IGMPv3mr(records=[IGMPv3gr(maddr="239.1.1.1")]),
+        ip("224.0.0.10") / EIGRP(),
+        ip("224.0.0.10") / EIGRP(opcode=1),
+        ip("224.0.0.10") / EIGRP(opcode=3),
+        ip("224.0.0.10") / EIGRP(opcode=9),
+        ip(proto=99) / Raw(b"abcd"),
+    ]]
+    write_pcap("protos.pcap", 101, pk)
+
+
+def tunnels():
+    """GRE, IP in IP, 6in4, 4in6, VXLAN, Geneve, MPLS: the inner packet on the same line."""
+    from scapy.all import GRE, Ether, ARP
+    from scapy.layers.vxlan import VXLAN
+    from scapy.contrib.geneve import GENEVE
+    from scapy.contrib.mpls import MPLS
+    inner = IP(src="10.0.0.1", dst="10.0.0.2") / ICMP()
+    inner6 = IPv6(src=S6, dst=D6) / UDP(sport=1, dport=2)
+    E = lambda: Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    o = lambda: IP(src=S, dst=D)
+    u = lambda port: o() / UDP(sport=40000, dport=port)
+    pk = [o() / GRE() / inner,
+          o() / GRE(proto=0x86dd) / inner6,
+          o() / GRE(key_present=1, key=5, seqnum_present=1, seqence_number=9) / inner,
+          o() / GRE(chksum_present=1) / inner,
+          o() / GRE(proto=0x6558) / E() / inner,
+          o() / GRE(proto=0x6558) / E() / ARP(psrc=S, pdst=D, hwsrc="02:00:00:00:00:01"),
+          o() / GRE(proto=0x1234) / b"abc",
+          o() / GRE(proto=0x8847) / MPLS(label=16, ttl=5) / inner,
+          o() / GRE(proto=0x88be, seqnum_present=1, seqence_number=1) / (b"\x10\x01\x00\x05" + b"\0" * 4 + bytes(E() / inner)),
+          o() / GRE(version=1, proto=0x880b, key_present=1, seqnum_present=1, key=0x00100005, seqence_number=3) / (b"\xff\x03\x00\x21" + bytes(inner)),
+          o() / GRE(version=1, proto=0x880b, key_present=1, key=0x00100005),
+          o() / GRE(version=3),
+          IPv6(src=S6, dst=D6) / GRE() / inner,
+          o() / IPv6(src=S6, dst=D6) / UDP(sport=1, dport=2),
+          IPv6(src=S6, dst=D6) / IP(src=S, dst=D) / UDP(sport=1, dport=2),
+          o() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=40000, dport=80, flags="S"),
+          IPv6(src=S6, dst=D6) / IPv6(src="2001:db8::a", dst="2001:db8::b") / ICMPv6EchoRequest(),
+          u(4789) / VXLAN(vni=100) / E() / inner,
+          u(4789) / VXLAN(vni=7, flags=0) / E() / ARP(psrc=S, pdst=D, hwsrc="02:00:00:00:00:01"),
+          u(4789) / VXLAN(vni=100) / E() / inner6,
+          u(4789) / VXLAN(vni=100) / Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x88b5),
+          IPv6(src=S6, dst=D6) / UDP(sport=40000, dport=4789) / VXLAN(vni=1) / E() / inner,
+          u(6081) / GENEVE(vni=100, proto=0x6558) / E() / inner,
+          u(6081) / GENEVE(vni=100, proto=0x0800) / inner,
+          u(6081) / GENEVE(vni=100, proto=0x86dd, critical=1) / inner6,
+          u(6081) / GENEVE(vni=100, proto=0x0800, optionlen=2) / (b"\x01\x02\x03\x01" + b"\0" * 4 + bytes(inner)),
+          u(6081) / GENEVE(vni=100, proto=0x1234) / b"x",
+          u(6635) / MPLS(label=100, ttl=64) / inner,
+          u(6635) / MPLS(label=100, s=0, ttl=64) / MPLS(label=200, ttl=63) / inner,
+          u(6635) / MPLS(label=2, ttl=64) / inner6,
+          u(6635) / MPLS(label=0, ttl=64, cos=5) / inner,
+          u(6635) / MPLS(label=300, ttl=64) / b"\x12\x34",
+          u(6635) / b"\x00\x01",
+          ]
+    pk = [bytes(p) for p in pk]
+    pk += [pk[0][:30], pk[2][:34], pk[17][:40], pk[22][:35], pk[28][:33]]
+    write_pcap("tunnels.pcap", 101, pk)
+    eth = [bytes(E() / MPLS(label=100, ttl=64) / inner), bytes(E() / MPLS(label=100, ttl=64) / inner6),
+           bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x8848) / MPLS(label=5, s=0) / MPLS(label=6) / inner)]
+    write_pcap("tunnels_ether.pcap", 1, eth)
+
+
 def main():
     ip6ext()
+    protos()
+    tunnels()
 
 
 if __name__ == "__main__":

@@ -196,7 +196,7 @@ fn ppp_proto_name(p: u16) -> Option<&'static str> {
 }
 
 /// `ppp_print`: optional address/control (ff 03), a protocol field of one or two bytes.
-fn ppp_print(nd: &mut Nd, bp: usize, length: usize) -> R {
+pub(super) fn ppp_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     let mut at = bp;
     let mut length = length;
     if length >= 2 && nd.be16(at)? == 0xff03 {

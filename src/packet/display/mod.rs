@@ -6,10 +6,12 @@ mod dns;
 mod fields;
 mod hexdump;
 mod ip6ext;
+mod iproto;
 mod json;
 mod link;
 mod show;
 mod summary;
+mod tunnel;
 mod wifi;
 
 pub use hexdump::hexdump;

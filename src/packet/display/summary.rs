@@ -88,13 +88,13 @@ pub(super) struct Nd<'a> {
     pub(super) proto: &'static str,
     pub(super) out: String,
     /// IP headers inside IP headers so far (tunnels recurse; see [`MAX_IP_DEPTH`]).
-    depth: usize,
+    pub(super) depth: usize,
 }
 
 /// How many IP headers deep (IP in IP in IPv6 …) the printer follows. tcpdump has no
 /// limit, but a crafted 64 KiB packet of nested headers would exhaust the stack; past
 /// this depth the line ends with the truncation marker.
-const MAX_IP_DEPTH: usize = 32;
+pub(super) const MAX_IP_DEPTH: usize = 32;
 
 impl<'a> Nd<'a> {
     pub(super) fn new(b: &'a [u8]) -> Nd<'a> {
@@ -301,12 +301,17 @@ pub(super) fn ethertype_name(et: u16) -> Option<&'static str> {
 }
 
 pub(super) fn ether_print(nd: &mut Nd, length: usize) -> R {
+    ether_print_at(nd, 0, length)
+}
+
+/// An Ethernet frame at `bp` (inside a tunnel: GRE, VXLAN, Geneve).
+pub(super) fn ether_print_at(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ether";
-    if !nd.ttest(0, 14) {
+    if !nd.ttest(bp, 14) {
         return Err(Jump);
     }
-    let mut et = nd.be16(12)?;
-    let mut at = 14;
+    let mut et = nd.be16(bp + 12)?;
+    let mut at = bp + 14;
     while ETHERTYPE_VLANS.contains(&et) {
         nd.proto = "vlan";
         et = nd.be16(at + 2)?;
@@ -317,9 +322,9 @@ pub(super) fn ether_print(nd: &mut Nd, length: usize) -> R {
         nd.proto = "llc";
         return Err(Jump);
     }
-    if !link_payload(nd, et, at, length.saturating_sub(at))? {
-        let dst = mac(nd.slice(0, 6)?);
-        let src = mac(nd.slice(6, 6)?);
+    if !link_payload(nd, et, at, length.saturating_sub(at - bp))? {
+        let dst = mac(nd.slice(bp, 6)?);
+        let src = mac(nd.slice(bp + 6, 6)?);
         let what = if et < 0x0600 {
             "802.3".to_string()
         } else {
@@ -373,6 +378,13 @@ pub(super) fn link_payload(nd: &mut Nd, et: u16, at: usize, length: usize) -> R<
         ETHERTYPE_IPV4 => ip_print(nd, at, length)?,
         ETHERTYPE_IPV6 => ip6_print(nd, at, length)?,
         ETHERTYPE_ARP => arp_print(nd, at, length)?,
+        _ if super::tunnel::is_mpls(et) => {
+            nd.depth += 1;
+            if nd.depth > MAX_IP_DEPTH {
+                return Err(Jump);
+            }
+            super::tunnel::mpls_print(nd, at, length)?
+        }
         _ => return Ok(false),
     }
     Ok(true)
@@ -491,11 +503,17 @@ const IPPROTO_ICMPV6: u8 = 58;
 const IPPROTO_NONE: u8 = 59;
 const IPPROTO_DSTOPTS: u8 = 60;
 const IPPROTO_SCTP: u8 = 132;
+const IPPROTO_IGMP: u8 = 2;
+const IPPROTO_GRE: u8 = 47;
+const IPPROTO_EIGRP: u8 = 88;
+const IPPROTO_OSPF: u8 = 89;
+const IPPROTO_PIM: u8 = 103;
+const IPPROTO_VRRP: u8 = 112;
 
 /// Where the enclosing IP header is and which version it is: TCP and UDP print its
 /// addresses beside their ports.
 #[derive(Clone, Copy)]
-struct IpRef {
+pub(super) struct IpRef {
     at: usize,
     v6: bool,
 }
@@ -505,14 +523,14 @@ impl IpRef {
     fn proto(self, nd: &Nd) -> R<u8> {
         nd.u8(self.at + if self.v6 { 6 } else { 9 })
     }
-    fn src(self, nd: &Nd) -> R<String> {
+    pub(super) fn src(self, nd: &Nd) -> R<String> {
         if self.v6 {
             nd.ip6(self.at + 8)
         } else {
             nd.ip4(self.at + 12)
         }
     }
-    fn dst(self, nd: &Nd) -> R<String> {
+    pub(super) fn dst(self, nd: &Nd) -> R<String> {
         if self.v6 {
             nd.ip6(self.at + 24)
         } else {
@@ -840,6 +858,17 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
             )
         }
         IPPROTO_ESP => super::ip6ext::esp_print(nd, bp, length),
+        IPPROTO_SCTP => super::iproto::sctp_print(nd, bp, length, ip),
+        IPPROTO_DCCP => super::iproto::dccp_print(nd, bp, length, ip),
+        IPPROTO_GRE => super::tunnel::gre_print(nd, bp, length),
+        IPPROTO_IGMP => super::iproto::igmp_print(nd, bp, length),
+        IPPROTO_PIM => super::iproto::pim_print(nd, bp, length),
+        IPPROTO_OSPF => super::iproto::ospf_print(nd, bp, length),
+        IPPROTO_EIGRP => super::iproto::eigrp_print(nd, bp, length),
+        IPPROTO_VRRP => {
+            let ttl = nd.u8(ip.at + if ip.v6 { 7 } else { 8 })?;
+            super::iproto::vrrp_print(nd, bp, length, ttl)
+        }
         _ => {
             let _ = write!(nd.out, " ip-proto-{nh} {length}");
             Ok(())
@@ -1751,6 +1780,20 @@ fn udp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>, fragmente
     }
     if sport == 53 || dport == 53 {
         return super::dns::domain_print(nd, bp + 8, length, false);
+    }
+    let port = |p: u16| sport == p || dport == p;
+    if port(4789) {
+        return super::tunnel::vxlan_print(nd, bp + 8, length);
+    }
+    if port(6081) {
+        return super::tunnel::geneve_print(nd, bp + 8, length);
+    }
+    if port(6635) {
+        nd.depth += 1;
+        if nd.depth > MAX_IP_DEPTH {
+            return Err(Jump);
+        }
+        return super::tunnel::mpls_print(nd, bp + 8, length);
     }
     if ulen > length && !fragmented {
         let _ = write!(nd.out, "UDP, bad length {ulen} > {length}");
