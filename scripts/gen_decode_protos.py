@@ -231,10 +231,29 @@ def tunnels():
     write_pcap("tunnels_ether.pcap", 1, eth)
 
 
+def apps():
+    """TCP payloads tcpdump names by port: BGP, OpenFlow, RPKI-RTR, BEEP, Redis (RESP)."""
+    pays = [(179, b"\xff" * 16 + b"\x00\x13\x04"), (179, b"x"), (6633, b"\x04\x00\x00\x08\x00\x00\x00\x01"),
+            (6653, b"\x01\x00\x00\x08\x00\x00\x00\x01"), (323, b"\x01\x02\x00\x00\x00\x00\x00\x08"),
+            (10288, b"MSG 1 2 . 3 4\r\n"), (10288, b"RPY 1\r\n"), (10288, b"END\r\n"), (10288, b"MSG\x00"),
+            (10288, b"SEQ 1 2 3\r\n"), (10288, b"ERR 1"), (10288, b"NUL 1"), (10288, b"ANS 1"), (10288, b"AN"),
+            (6379, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), (6379, b"+OK\r\n"), (6379, b":1000\r\n"),
+            (6379, b"-ERR unknown\r\n"), (6379, b"$-1\r\n"), (6379, b"*0\r\n"), (6379, b"$5\r\nhello\r\n"),
+            (6379, b"*-1\r\n"), (6379, b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n*1\r\n$4\r\nPING\r\n"),
+            (6379, b"PING\r\n"), (6379, b"GET a b\r\n"), (6379, b"*1\r\n$4\r\nPI"), (6379, b"+OK"),
+            (6379, b"*2\r\n:1\r\n+x\r\n"), (6379, b"$3\r\na\x01\xe9\r\n"), (6379, b"*1\r\n$x\r\n"),
+            (6379, b"hello world\r\n"), (6379, b"\xff" * 16)]
+    pk = [IP(src=S, dst=D) / TCP(sport=40000, dport=port, flags="PA", seq=1, ack=1) / p for port, p in pays]
+    pk += [IP(src=D, dst=S) / TCP(sport=port, dport=40000, flags="PA", seq=1, ack=1) / p for port, p in pays[::4]]
+    pk += [IPv6(src=S6, dst=D6) / TCP(sport=40000, dport=port, flags="PA", seq=1, ack=1) / p for port, p in pays[::5]]
+    write_pcap("apps.pcap", 101, [bytes(p) for p in pk])
+
+
 def main():
     ip6ext()
     protos()
     tunnels()
+    apps()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 //! hexdump and JSON. Pure functions returning text (or a JSON value); none can panic,
 //! whatever the packet holds.
 
+mod apps;
 mod dns;
 mod fields;
 mod hexdump;

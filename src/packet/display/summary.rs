@@ -879,12 +879,16 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
 /// What tcpdump does with a TCP payload, by port, in the order it checks the ports.
 #[derive(Clone, Copy)]
 enum TcpApp {
-    /// A protocol tcpdump decodes and tcpcraft does not (telnet, BGP, PPTP, Redis,
-    /// NetBIOS, SMB, BEEP, OpenFlow, MSDP, RPKI-RTR, LDP): the line ends
-    /// after `length N`, where tcpdump would go on.
+    /// A protocol tcpdump decodes and tcpcraft does not (telnet, PPTP, NetBIOS, SMB,
+    /// MSDP, LDP): the line ends after `length N`, where tcpdump would go on.
     NotDecoded,
     Smtp,
     Whois,
+    Bgp,
+    Resp,
+    Beep,
+    OpenFlow,
+    RpkiRtr,
     Ssh,
     Ftp,
     Http,
@@ -896,15 +900,15 @@ const TCP_APPS: [(u16, TcpApp); 21] = [
     (23, TcpApp::NotDecoded),
     (25, TcpApp::Smtp),
     (43, TcpApp::Whois),
-    (179, TcpApp::NotDecoded),
+    (179, TcpApp::Bgp),
     (1723, TcpApp::NotDecoded),
-    (6379, TcpApp::NotDecoded),
+    (6379, TcpApp::Resp),
     (22, TcpApp::Ssh),
     (139, TcpApp::NotDecoded),
     (445, TcpApp::NotDecoded),
-    (10288, TcpApp::NotDecoded),
-    (6633, TcpApp::NotDecoded),
-    (6653, TcpApp::NotDecoded),
+    (10288, TcpApp::Beep),
+    (6633, TcpApp::OpenFlow),
+    (6653, TcpApp::OpenFlow),
     (21, TcpApp::Ftp),
     (80, TcpApp::Http),
     (8080, TcpApp::Http),
@@ -912,7 +916,7 @@ const TCP_APPS: [(u16, TcpApp); 21] = [
     (8554, TcpApp::Rtsp),
     (53, TcpApp::Dns),
     (639, TcpApp::NotDecoded),
-    (323, TcpApp::NotDecoded),
+    (323, TcpApp::RpkiRtr),
     (646, TcpApp::NotDecoded),
 ];
 
@@ -1022,6 +1026,11 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
     let len = length as usize;
     match app {
         None | Some(TcpApp::NotDecoded) => Ok(()),
+        Some(TcpApp::Bgp) => super::apps::name_only(nd, ": BGP"),
+        Some(TcpApp::OpenFlow) => super::apps::name_only(nd, ": OpenFlow"),
+        Some(TcpApp::RpkiRtr) => super::apps::name_only(nd, ", RPKI-RTR"),
+        Some(TcpApp::Beep) => super::apps::beep_print(nd, data, len),
+        Some(TcpApp::Resp) => super::apps::resp_print(nd, data, len),
         Some(TcpApp::Ssh) => ssh_print(nd, data, len),
         Some(TcpApp::Dns) => super::dns::domain_print(nd, data, len, true),
         Some(TcpApp::Whois) => {
