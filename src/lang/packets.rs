@@ -96,7 +96,12 @@ const IP_FIELDS: &[FieldInfo] = &[
     f("chksum", Ty::Auto(16), "none (auto)", "header checksum"),
     f("src", Ty::V4Auto, "none (route chooses)", "source address"),
     f("dst", Ty::V4, "127.0.0.1", "destination address"),
-    f("options", Ty::Bytes, "b\"\"", "raw option bytes"),
+    f(
+        "options",
+        Ty::Bytes,
+        "b\"\"",
+        "raw option bytes, or a list of rr(), lsrr(), ssrr(), ts_opt(), router_alert(), bytes",
+    ),
 ];
 const IPV6_FIELDS: &[FieldInfo] = &[
     f("version", Ty::U(4), "6", "IP version"),
@@ -286,6 +291,84 @@ pub fn install(it: &mut Interp) {
                 return Ok(pattern(o, [wild_v, wild_e]));
             }
             Ok(opt(o))
+        },
+    );
+    // IP options, as scapy's IPOption_* build them (bytes, for IP(options=[...])).
+    fn route_opt(a: &mut Args, kind: u8, required: bool) -> Result<Value> {
+        let routers = if required {
+            Some(a.require(0, "routers")?)
+        } else {
+            a.get(0, "routers")
+        };
+        let mut addrs = Vec::new();
+        if let Some(v) = routers {
+            let span = a.kw_span("routers").unwrap_or_else(|| a.span_of(0));
+            let items: Vec<Value> = match &v {
+                Value::List(l) => l.borrow().clone(),
+                other => vec![other.clone()],
+            };
+            for item in &items {
+                let ip =
+                    parse_v4(item, &format!("{}(routers)", a.name)).map_err(|k| error(span, k))?;
+                addrs.push(ip);
+            }
+        }
+        a.finish(1)?;
+        if addrs.len() > 9 {
+            return Err(a.err(format!(
+                "{}(): at most 9 addresses fit in the 40 bytes of IP options, not {}",
+                a.name,
+                addrs.len()
+            )));
+        }
+        let mut b = vec![kind, (3 + 4 * addrs.len()) as u8, 4];
+        for ip in addrs {
+            b.extend_from_slice(&ip.octets());
+        }
+        Ok(Value::bytes(&b))
+    }
+    it.register(
+        "rr",
+        "rr(routers=[]): IP record route option (kind 7), as scapy's IPOption_RR; the routers fill in the addresses: rr([\"0.0.0.0\"] * 4) leaves four slots",
+        |_, a| route_opt(a, 7, false),
+    );
+    it.register(
+        "lsrr",
+        "lsrr([addr, …]): IP loose source route option (kind 131), as scapy's IPOption_LSRR; TCP/UDP checksums use the last address",
+        |_, a| route_opt(a, 0x83, true),
+    );
+    it.register(
+        "ssrr",
+        "ssrr([addr, …]): IP strict source route option (kind 137), as scapy's IPOption_SSRR; TCP/UDP checksums use the last address",
+        |_, a| route_opt(a, 0x89, true),
+    );
+    it.register(
+        "ts_opt",
+        "ts_opt(flg=1): IP timestamp option (kind 68), as scapy's IPOption_Timestamp: flg 0 one timestamp slot, flg 1 an address and a timestamp",
+        |_, a| {
+            let flg = match a.get(0, "flg") {
+                Some(v) => to_uint(&v, "ts_opt(flg)", 4).map_err(|k| a.err_at(a.span_of(0), k))?,
+                None => 1,
+            };
+            a.finish(1)?;
+            let b: Vec<u8> = match flg {
+                0 => vec![0x44, 8, 9, 0, 0, 0, 0, 0],
+                1 | 3 => vec![0x44, 12, 9, flg as u8, 0, 0, 0, 0, 0, 0, 0, 0],
+                _ => {
+                    return Err(a.err(
+                        "ts_opt(flg): 0 (timestamps only), 1 (address and timestamp) or 3 (prespecified addresses)",
+                    ))
+                }
+            };
+            Ok(Value::bytes(&b))
+        },
+    );
+    it.register(
+        "router_alert",
+        "router_alert(): IP router alert option (kind 148, RFC 2113), as scapy's IPOption_Router_Alert",
+        |_, a| {
+            a.finish(0)?;
+            Ok(Value::bytes(&[0x94, 4, 0, 0]))
         },
     );
     it.register("nop", "nop(): TCP no-operation option (kind 1)", |_, a| {
@@ -507,7 +590,7 @@ pub fn conv_flags(v: &Value) -> std::result::Result<TcpFlags, ErrorKind> {
         Value::Str(s) => TcpFlags::parse(s).map_err(ErrorKind::Value),
         Value::Int(_) => Ok(TcpFlags(to_uint(v, "flags", 9)? as u16)),
         other => Err(ErrorKind::Type(format!(
-            "flags expects \"SA\", \"S|A\", \"SYN,ACK\" or an integer, not {}",
+            "flags expects letters \"SA\", names \"ECE|SYN\" or an integer, not {}",
             other.type_name()
         ))),
     }
@@ -581,12 +664,39 @@ fn set_field(l: &mut Layer, name: &str, v: &Value) -> std::result::Result<(), Op
             "src" => ip.src = auto(v, |x| parse_v4(x, name)).map_err(Some)?,
             "dst" => ip.dst = parse_v4(v, name).map_err(Some)?,
             "options" => {
-                let b = to_bytes(v)
-                    .ok_or_else(|| Some(ErrorKind::Type("IP options are raw bytes".into())))?;
+                // Raw bytes, or a list of options (rr(), lsrr([...]), router_alert(), or
+                // bytes), laid end to end.
+                let b = match v {
+                    Value::List(items) => {
+                        let mut all = Vec::new();
+                        for item in items.borrow().iter() {
+                            all.extend(to_bytes(item).ok_or_else(|| {
+                                Some(ErrorKind::Type(format!(
+                                    "IP options are bytes or a list of rr(), lsrr(), ssrr(), \
+                                     ts_opt(), router_alert() or bytes; got a {}",
+                                    item.type_name()
+                                )))
+                            })?);
+                        }
+                        all
+                    }
+                    _ => to_bytes(v).ok_or_else(|| {
+                        Some(ErrorKind::Type(
+                            "IP options are raw bytes or a list of rr(), lsrr(), ssrr(), \
+                             ts_opt(), router_alert()"
+                                .into(),
+                        ))
+                    })?,
+                };
+                // The padding to a multiple of 4 bytes is part of the options (as scapy
+                // pads them), so an explicit ihl counts it; padding the user gave is kept.
+                let mut b = b;
+                b.resize(b.len().div_ceil(4) * 4, 0);
                 if b.len() > 40 {
-                    return Err(Some(ErrorKind::Value(
-                        "IP options are at most 40 bytes".into(),
-                    )));
+                    return Err(Some(ErrorKind::Value(format!(
+                        "IP options are at most 40 bytes ({} with padding to 4)",
+                        b.len()
+                    ))));
                 }
                 ip.options = b;
             }
@@ -979,7 +1089,7 @@ pub fn flags_attr(f: TcpFlags, name: &str, span: Span) -> Result<Value> {
     if name == "value" {
         return Ok(Value::Int(f.0.into()));
     }
-    match TcpFlags::parse(name) {
+    match TcpFlags::parse_name(name) {
         Ok(w) if !name.is_empty() => Ok(Value::Bool(f.0 & w.0 == w.0)),
         _ => Err(error(
             span,
@@ -1057,6 +1167,8 @@ fn expand_set(
 ) -> Result<Option<Vec<Value>>> {
     match (v, ty) {
         (Value::List(_), Ty::Options) | (Value::Range(..), Ty::Options) => Ok(None),
+        // IP options: a list of options laid end to end (scapy's list field), not a set.
+        (Value::List(_), Ty::Bytes) if name == "options" => Ok(None),
         (Value::List(l), _) => Ok(Some(l.borrow().clone())),
         (Value::Range(..), _) => Ok(Some(it.iterate(v, span)?)),
         (Value::Str(s), Ty::V4 | Ty::V4Auto) if s.contains('/') => {

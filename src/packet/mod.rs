@@ -221,7 +221,7 @@ impl Packet {
                 match i.checked_sub(1).and_then(|j| self.layers.get(j)) {
                     Some(Layer::Ipv4(ip)) => checksum::pseudo_v4(
                         ip.src.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
-                        ip.dst,
+                        ip.pseudo_dst(),
                         proto,
                         len,
                     ),
