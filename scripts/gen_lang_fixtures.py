@@ -9,7 +9,7 @@ scapy side, so each pair describes the same packet.
 """
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6DestUnreach,
                        Raw, IPOption, IPOption_RR, IPOption_LSRR, IPOption_SSRR,
-                       IPOption_Timestamp, IPOption_Router_Alert)
+                       IPOption_Timestamp, IPOption_Router_Alert, Ether, ARP)
 from pathlib import Path
 
 S4, D4 = "198.18.0.1", "198.18.0.2"
@@ -94,6 +94,11 @@ CASES = [
      IP(src=S4, dst=D4, flags="DF", options=[IPOption_Timestamp()]) / ICMP()),
     ("ip_option_ts_flg0_rr_empty", f'IP(src="{S4}", dst="{D4}", options=[ts_opt(flg=0), rr()]) / ICMP()',
      IP(src=S4, dst=D4, flags="DF", options=[IPOption_Timestamp(flg=0), IPOption_RR()]) / ICMP()),
+    # ARP with scapy's field names.
+    ("arp_request", f'Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:c6:12:00:01") / ARP(hwsrc="02:00:c6:12:00:01", psrc="{S4}", pdst="{D4}")',
+     Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:c6:12:00:01") / ARP(hwsrc="02:00:c6:12:00:01", psrc=S4, pdst=D4)),
+    ("arp_reply", f'Ether(dst="02:00:c6:12:00:01", src="02:00:c6:12:00:02") / ARP(op="is-at", hwsrc="02:00:c6:12:00:02", psrc="{D4}", hwdst="02:00:c6:12:00:01", pdst="{S4}")',
+     Ether(dst="02:00:c6:12:00:01", src="02:00:c6:12:00:02") / ARP(op="is-at", hwsrc="02:00:c6:12:00:02", psrc=D4, hwdst="02:00:c6:12:00:01", pdst=S4)),
 ]
 
 out = ["# tcpcraft-language expression and the bytes scapy builds for the same fields.",

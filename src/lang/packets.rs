@@ -168,6 +168,28 @@ const ETHER_FIELDS: &[FieldInfo] = &[
     f("type", Ty::Auto(16), "none (auto)", "ethertype"),
 ];
 
+const ARP_FIELDS: &[FieldInfo] = &[
+    f("hwtype", Ty::U(16), "1", "hardware type (1 Ethernet)"),
+    f("ptype", Ty::U(16), "0x800", "protocol type (IPv4)"),
+    f(
+        "hwlen",
+        Ty::U(8),
+        "6",
+        "hardware address length (only 6 is built)",
+    ),
+    f(
+        "plen",
+        Ty::U(8),
+        "4",
+        "protocol address length (only 4 is built)",
+    ),
+    f("op", Ty::U(16), "1", "1 who-has (request), 2 is-at (reply)"),
+    f("hwsrc", Ty::Mac, "00:00:00:00:00:00", "sender MAC"),
+    f("psrc", Ty::V4, "0.0.0.0", "sender IPv4 address"),
+    f("hwdst", Ty::Mac, "00:00:00:00:00:00", "target MAC"),
+    f("pdst", Ty::V4, "0.0.0.0", "target IPv4 address"),
+];
+
 pub fn fields(kind: LayerKind) -> &'static [FieldInfo] {
     match kind {
         LayerKind::Ip => IP_FIELDS,
@@ -178,6 +200,7 @@ pub fn fields(kind: LayerKind) -> &'static [FieldInfo] {
         LayerKind::Icmpv6 => ICMPV6_FIELDS,
         LayerKind::Raw => RAW_FIELDS,
         LayerKind::Ether => ETHER_FIELDS,
+        LayerKind::Arp => ARP_FIELDS,
     }
 }
 
@@ -192,6 +215,7 @@ pub fn layer_attr_name(kind: LayerKind) -> &'static str {
         LayerKind::Icmpv6 => "icmpv6",
         LayerKind::Raw => "raw",
         LayerKind::Ether => "ether",
+        LayerKind::Arp => "arp",
     }
 }
 
@@ -205,6 +229,7 @@ pub fn layer_kind(l: &Layer) -> Option<LayerKind> {
         Layer::Icmpv6(_) => LayerKind::Icmpv6,
         Layer::Raw(_) => LayerKind::Raw,
         Layer::Ether(_) => LayerKind::Ether,
+        Layer::Arp(_) => LayerKind::Arp,
         Layer::Sll(_) | Layer::Padding(_) => return None,
     })
 }
@@ -755,6 +780,37 @@ fn set_field(l: &mut Layer, name: &str, v: &Value) -> std::result::Result<(), Op
             "type" => e.ethertype = au(16)?.map(|x| x as u16),
             _ => return Err(None),
         },
+        Layer::Arp(a) => match name {
+            "hwtype" => a.hwtype = u(16)? as u16,
+            "ptype" => a.ptype = u(16)? as u16,
+            "hwlen" | "plen" => {
+                let want = if name == "hwlen" { 6 } else { 4 };
+                if u(8)? != want {
+                    return Err(Some(ErrorKind::Value(format!(
+                        "ARP {name}: only {want} is built (Ethernet and IPv4 addresses)"
+                    ))));
+                }
+            }
+            "op" => {
+                a.op = match v {
+                    Value::Str(s) => match &**s {
+                        "who-has" => 1,
+                        "is-at" => 2,
+                        _ => {
+                            return Err(Some(ErrorKind::Value(format!(
+                                "ARP op {s:?}: use \"who-has\" (1), \"is-at\" (2) or a number"
+                            ))))
+                        }
+                    },
+                    _ => u(16)? as u16,
+                }
+            }
+            "hwsrc" => a.hwsrc = parse_mac(v, name).map_err(Some)?,
+            "hwdst" => a.hwdst = parse_mac(v, name).map_err(Some)?,
+            "psrc" => a.psrc = parse_v4(v, name).map_err(Some)?,
+            "pdst" => a.pdst = parse_v4(v, name).map_err(Some)?,
+            _ => return Err(None),
+        },
         Layer::Sll(_) | Layer::Padding(_) => return Err(None),
     }
     Ok(())
@@ -841,6 +897,18 @@ fn get_field(l: &Layer, name: &str) -> Option<Value> {
             "dst" => Some(Value::str(&mac_text(&e.dst))),
             "src" => Some(Value::str(&mac_text(&e.src))),
             "type" => Some(opt_int_value(e.ethertype)),
+            _ => None,
+        },
+        Layer::Arp(a) => match name {
+            "hwtype" => i(a.hwtype.into()),
+            "ptype" => i(a.ptype.into()),
+            "hwlen" => i(a.hwlen.into()),
+            "plen" => i(a.plen.into()),
+            "op" => i(a.op.into()),
+            "hwsrc" => Some(Value::str(&mac_text(&a.hwsrc))),
+            "hwdst" => Some(Value::str(&mac_text(&a.hwdst))),
+            "psrc" => Some(Value::str(&a.psrc.to_string())),
+            "pdst" => Some(Value::str(&a.pdst.to_string())),
             _ => None,
         },
         Layer::Sll(_) | Layer::Padding(_) => None,
@@ -1154,6 +1222,7 @@ pub fn default_layer(it: &mut Interp, kind: LayerKind) -> Layer {
         LayerKind::Icmpv6 => Layer::Icmpv6(IcmpRepr::default_v6()),
         LayerKind::Raw => Layer::Raw(Vec::new()),
         LayerKind::Ether => Layer::Ether(EtherRepr::default()),
+        LayerKind::Arp => Layer::Arp(crate::packet::ArpRepr::default()),
     }
 }
 

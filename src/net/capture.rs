@@ -20,6 +20,8 @@ pub struct Frame {
     /// the clocks read right now), for round-trip times that a clock step cannot break.
     pub mono: Duration,
     pub ifindex: u32,
+    /// The ethertype the link header carried (0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP).
+    pub proto: u16,
 }
 
 /// A filtered capture socket.
@@ -81,6 +83,7 @@ impl Capture {
                 time,
                 mono,
                 ifindex: r.ifindex,
+                proto: r.protocol,
             }));
         }
     }

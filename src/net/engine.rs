@@ -163,7 +163,10 @@ pub struct SrResult {
 /// A packet seen by `sniff`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sniffed {
+    /// The packet without its link header.
     pub bytes: Vec<u8>,
+    /// The ethertype its link header carried (0x0806: ARP; else IP).
+    pub proto: u16,
     pub time: Duration,
     pub iface: String,
 }
@@ -681,6 +684,7 @@ impl Engine {
                     .or_insert_with(|| sys::if_indextoname(fr.ifindex).unwrap_or_default())
                     .clone();
                 out.push(Sniffed {
+                    proto: fr.proto,
                     bytes: fr.data,
                     time: fr.time,
                     iface,

@@ -304,7 +304,14 @@ impl Net for RawNet {
                 self.store.bytes >> 20
             );
         }
-        Ok(got.iter().map(|s| parse(&s.bytes)).collect())
+        Ok(got
+            .iter()
+            .map(|s| match s.proto {
+                // ARP comes without its link header, as IP does: an ARP layer first.
+                0x0806 => Packet::parse_arp(&s.bytes),
+                _ => parse(&s.bytes),
+            })
+            .collect())
     }
 
     fn name(&self) -> &'static str {

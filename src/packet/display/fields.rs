@@ -61,6 +61,24 @@ pub(super) fn describe(p: &Packet) -> Vec<LayerFields> {
             _ => String::new(),
         };
         let fields = match layer {
+            Layer::Arp(a) => {
+                let n = |name: &'static str, v: u16| f(name, v.to_string(), json!(v));
+                let op = match crate::packet::ArpRepr::op_name(a.op) {
+                    Some(name) => format!("{name} ({})", a.op),
+                    None => a.op.to_string(),
+                };
+                vec![
+                    n("hwtype", a.hwtype),
+                    ethertype("ptype", a.ptype),
+                    n("hwlen", a.hwlen.into()),
+                    n("plen", a.plen.into()),
+                    f("op", op, json!(a.op)),
+                    f("hwsrc", mac(&a.hwsrc), json!(mac(&a.hwsrc))),
+                    f("psrc", a.psrc.to_string(), json!(a.psrc.to_string())),
+                    f("hwdst", mac(&a.hwdst), json!(mac(&a.hwdst))),
+                    f("pdst", a.pdst.to_string(), json!(a.pdst.to_string())),
+                ]
+            }
             Layer::Ether(e) => vec![
                 f("dst", mac(&e.dst), json!(mac(&e.dst))),
                 f("src", mac(&e.src), json!(mac(&e.src))),

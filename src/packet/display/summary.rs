@@ -37,7 +37,8 @@ pub(super) type R<T = ()> = Result<T, Jump>;
 ///
 /// The link type comes from the first layer (Ethernet, Linux cooked, else raw IP).
 /// A packet without an IP layer (a bare `TCP()`, `UDP()`, `ICMP()`) prints what tcpdump
-/// prints for that header inside IP, without the addresses.
+/// prints for that header inside IP, without the addresses; a bare `ARP()` prints
+/// tcpdump's ARP line.
 pub fn summary(p: &Packet) -> String {
     let bytes = p.to_bytes();
     match p.layers.first() {
@@ -51,6 +52,8 @@ pub fn summary(p: &Packet) -> String {
             let mut nd = Nd::new(&bytes);
             let len = bytes.len();
             let r = match first {
+                // ARP without a link header (sniffed on a packet socket, or built bare).
+                Layer::Arp(_) => arp_print(&mut nd, 0, len),
                 Layer::Tcp(_) => tcp_print(&mut nd, 0, len, None),
                 Layer::Udp(_) => udp_print(&mut nd, 0, len, None, false),
                 Layer::Icmp(_) => icmp_print(&mut nd, 0, len),
