@@ -206,11 +206,21 @@ fn print_other(
     }
 }
 
-/// A hex dump starting with an IP version nibble is raw IP; otherwise Ethernet.
+/// A hex dump that starts like an IP header is raw IP; otherwise Ethernet. IPv4: version
+/// 4, a header length of at least 20 bytes, a total length that covers it; IPv6: version
+/// 6 and 40 bytes of fixed header. (A MAC address may start with the same nibble: 0x40
+/// to 0x44 can only be an IPv4 header with a bad length, so those read as Ethernet.)
 fn guess_link(bytes: &[u8]) -> LinkType {
+    let plausible_v4 = || {
+        let ihl = usize::from(bytes[0] & 0x0f) * 4;
+        let total = bytes
+            .get(2..4)
+            .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+        ihl >= 20 && bytes.len() >= 20 && total >= ihl
+    };
     match bytes.first().map(|b| b >> 4) {
-        Some(4) if bytes.first() >= Some(&0x45) => LinkType::RawIp,
-        Some(6) => LinkType::RawIp,
+        Some(4) if plausible_v4() => LinkType::RawIp,
+        Some(6) if bytes.len() >= 40 => LinkType::RawIp,
         _ => LinkType::Ethernet,
     }
 }
@@ -244,6 +254,24 @@ mod tests {
         );
         let xxd = "00000000: 4500 003c  E..<\n00000004: 1c46       .F\n";
         assert_eq!(parse_hex(xxd).unwrap(), vec![0x45, 0, 0, 0x3c, 0x1c, 0x46]);
+    }
+
+    #[test]
+    fn hex_that_starts_like_an_ip_header_reads_as_ip() {
+        let syn = hex::decode(
+            "4500003c000100004006ee93c6120001c61200029c400050000003e800000000a002faf0206e0000",
+        )
+        .unwrap();
+        assert_eq!(guess_link(&syn), LinkType::RawIp);
+        // A frame to a MAC starting 0x42 or 0x45 that is no IPv4 header.
+        let frame = hex::decode("42000000000102000000000208004500001c").unwrap();
+        assert_eq!(guess_link(&frame), LinkType::Ethernet);
+        let frame = hex::decode("450000000001020000000002080045000000000100004011").unwrap();
+        assert_eq!(guess_link(&frame), LinkType::Ethernet);
+        let mut v6 = vec![0x60u8; 1];
+        v6.resize(40, 0);
+        assert_eq!(guess_link(&v6), LinkType::RawIp);
+        assert_eq!(guess_link(&v6[..20]), LinkType::Ethernet);
     }
 
     #[test]
