@@ -155,9 +155,18 @@ pub fn run(
             let mut r =
                 pcap::Reader::open(&path).map_err(|e| DecodeError(format!("{name}: {e}")))?;
             let mut n = 0;
+            // One line buffer for the whole capture: the summary is the hot path.
+            let mut line = String::with_capacity(256);
             while let Some(rec) = r.next_record() {
                 let rec = rec.map_err(|e| DecodeError(format!("{name}: {e}")))?;
                 let wire_len = rec.orig_len as usize;
+                if format == Format::Summary && link_override.is_none() {
+                    display::summary_dlt_into(&mut line, &rec.data, wire_len, rec.linktype);
+                    line.push('\n');
+                    out.write_all(line.as_bytes()).map_err(io_err)?;
+                    n += 1;
+                    continue;
+                }
                 match link_override.or_else(|| pcap::link_of(rec.linktype)) {
                     Some(link) if !rec.data.is_empty() => {
                         print_packet(out, &rec.data, wire_len, link, format)

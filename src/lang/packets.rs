@@ -1406,6 +1406,9 @@ pub fn stack(
             };
             let mut p = Rc::try_unwrap(pa).unwrap_or_else(|rc| (*rc).clone());
             p.layers.extend(q.layers);
+            if let Some(m) = p.length_overflow() {
+                return Ok(Err(error(span, ErrorKind::Value(m))));
+            }
             Ok(Ok(Value::packet(p)))
         }
         (a, b) => Ok(stack_values(it, &a, &b, span)),
@@ -1454,6 +1457,9 @@ fn stack_values(it: &mut Interp, a: &Value, b: &Value, span: Span) -> Result<Val
             let mut p = to_packet(it, a, span)?;
             let q = to_packet(it, b, span)?;
             p.layers.extend(q.layers);
+            if let Some(m) = p.length_overflow() {
+                return Err(error(span, ErrorKind::Value(m)));
+            }
             Ok(Value::packet(p))
         }
     }

@@ -370,6 +370,35 @@ impl Packet {
         Packet { layers }
     }
 
+    /// A computed length field that cannot hold what it covers: an IPv4 total length, an
+    /// IPv6 payload length or a UDP length past 65,535 (scapy refuses to build those;
+    /// the bytes would carry a clamped, lying length). A length given by the user is
+    /// theirs to choose.
+    pub fn length_overflow(&self) -> Option<String> {
+        for (i, l) in self.layers.iter().enumerate() {
+            let covered: usize = self.layers[i..]
+                .iter()
+                .take_while(|l| !matches!(l, Layer::Padding(_)))
+                .map(Layer::header_len)
+                .sum();
+            let (what, n) = match l {
+                Layer::Ipv4(ip) if ip.len.is_none() => ("IP total length", covered),
+                Layer::Ipv6(ip) if ip.plen.is_none() => {
+                    ("IPv6 payload length", covered - ipv6::HEADER_LEN)
+                }
+                Layer::Udp(u) if u.len.is_none() => ("UDP length", covered),
+                _ => continue,
+            };
+            if n > 0xffff {
+                return Some(format!(
+                    "{what} would be {n} bytes, past 65535: make the payload smaller, or set \
+                     the length field to build the packet anyway"
+                ));
+            }
+        }
+        None
+    }
+
     fn find<T>(&self, f: impl Fn(&Layer) -> Option<&T>) -> Option<&T> {
         self.layers.iter().find_map(f)
     }

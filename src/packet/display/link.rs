@@ -56,25 +56,33 @@ pub fn dlt_known(linktype: u32) -> bool {
 
 /// The tcpdump line for a captured frame of any link type tcpcraft reads.
 pub fn summary_dlt(bytes: &[u8], wire_len: usize, linktype: u32) -> String {
+    let mut s = String::with_capacity(160);
+    summary_dlt_into(&mut s, bytes, wire_len, linktype);
+    s
+}
+
+/// [`summary_dlt`] into `line` (replacing what it held), so that a loop over a capture
+/// reuses one buffer.
+pub fn summary_dlt_into(line: &mut String, bytes: &[u8], wire_len: usize, linktype: u32) {
     if bytes.is_empty() {
         // tcpdump checks the record before any printer runs.
-        return if wire_len == 0 {
-            "[Invalid header: caplen==0, len==0]".to_string()
+        line.clear();
+        line.push_str(if wire_len == 0 {
+            "[Invalid header: caplen==0, len==0]"
         } else {
-            "[Invalid header: caplen==0]".to_string()
-        };
+            "[Invalid header: caplen==0]"
+        });
+        return;
     }
     let length = wire_len.max(bytes.len());
-    let mut nd = Nd::new(bytes);
+    let mut nd = Nd::with_buf(bytes, std::mem::take(line));
     let r = match linktype {
         dlt::ETHERNET => super::summary::ether_print(&mut nd, length),
         dlt::LINUX_SLL => super::summary::sll_print(&mut nd, length),
-        dlt::RAW | dlt::RAW_OLD | dlt::RAW_OLD2 => ipn_print(&mut nd, 0, length),
-        dlt::IPV4 => {
-            nd.proto = "ip";
-            ip_print(&mut nd, 0, length)
+        // tcpdump reads DLT_IPV4 and DLT_IPV6 by the version nibble too.
+        dlt::RAW | dlt::RAW_OLD | dlt::RAW_OLD2 | dlt::IPV4 | dlt::IPV6 => {
+            ipn_print(&mut nd, 0, length)
         }
-        dlt::IPV6 => ip6_print(&mut nd, 0, length),
         dlt::NULL => null_print(&mut nd, length, false),
         dlt::LOOP => null_print(&mut nd, length, true),
         dlt::PPP => {
@@ -99,7 +107,7 @@ pub fn summary_dlt(bytes: &[u8], wire_len: usize, linktype: u32) -> String {
             Ok(())
         }
     };
-    nd.finish(r)
+    *line = nd.finish(r);
 }
 
 /// Where the IP header starts in a frame of a link type that carries IP there, for the

@@ -17,6 +17,6 @@ mod wifi;
 
 pub use hexdump::hexdump;
 pub use json::json;
-pub use link::{dlt, dlt_known, ip_offset, summary_dlt};
+pub use link::{dlt, dlt_known, ip_offset, summary_dlt, summary_dlt_into};
 pub use show::show;
 pub use summary::{ip6_string, summary, summary_bytes, summary_captured};

@@ -101,11 +101,17 @@ pub(super) const MAX_IP_DEPTH: usize = 32;
 
 impl<'a> Nd<'a> {
     pub(super) fn new(b: &'a [u8]) -> Nd<'a> {
+        Nd::with_buf(b, String::with_capacity(160))
+    }
+
+    /// Printing into a buffer reused from packet to packet (emptied first).
+    pub(super) fn with_buf(b: &'a [u8], mut out: String) -> Nd<'a> {
+        out.clear();
         Nd {
             b,
             snapend: b.len(),
             proto: "",
-            out: String::with_capacity(160),
+            out,
             depth: 0,
         }
     }
