@@ -39,7 +39,7 @@ pub(super) fn beep_print(nd: &mut Nd, bp: usize, length: usize) -> R {
 }
 
 /// tcpdump's `fn_print_char`: `M-` for the high bit, `^X` for control characters.
-fn print_char(out: &mut String, mut c: u8) {
+pub(super) fn print_char(out: &mut String, mut c: u8) {
     if c > 0x7f {
         out.push_str("M-");
         c &= 0x7f;

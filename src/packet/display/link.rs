@@ -245,13 +245,13 @@ fn handle_ppp(nd: &mut Nd, proto: u16, at: usize, length: usize, full: usize) ->
 /// LCP, IPCP, IP6CP, CCP, MPLSCP headers (`handle_ctrl_proto` without -v).
 fn ppp_ctrl_print(nd: &mut Nd, proto: u16, at: usize, length: usize, full: usize) -> R {
     let name = ppp_proto_name(proto).unwrap_or("Unknown");
-    if length < 4 {
-        let _ = write!(nd.out, "{name}, ");
-        nd.proto = "ppp";
-        return Err(Jump);
+    if length < 4 || !nd.ttest(at, 4) {
+        // tcpdump's marker here names the control protocol, after the comma.
+        let _ = write!(nd.out, "{name}, [|{name}]");
+        return Ok(());
     }
     let code = nd.u8(at)?;
-    let codes_lcp = [
+    let codes = [
         "Vend-Ext",
         "Conf-Request",
         "Conf-Ack",
@@ -269,19 +269,19 @@ fn ppp_ctrl_print(nd: &mut Nd, proto: u16, at: usize, length: usize, full: usize
         "Reset-Req",
         "Reset-Ack",
     ];
-    let cname = codes_lcp.get(usize::from(code)).copied();
     let id = nd.u8(at + 1)?;
-    match cname {
+    match codes.get(usize::from(code)) {
         Some(c) => {
             let _ = write!(nd.out, "{name}, {c} (0x{code:02x}), id {id}, length {full}");
         }
         None => {
             let _ = write!(
                 nd.out,
-                "{name}, unknown-{code} (0x{code:02x}), id {id}, length {full}"
+                "{name}, Unknown Opcode (0x{code:02x}), id {id}, length {full}"
             );
         }
     }
+    let _ = length;
     Ok(())
 }
 

@@ -518,6 +518,7 @@ const IPPROTO_EIGRP: u8 = 88;
 const IPPROTO_OSPF: u8 = 89;
 const IPPROTO_PIM: u8 = 103;
 const IPPROTO_VRRP: u8 = 112;
+const IPPROTO_IPCOMP: u8 = 108;
 
 /// Where the enclosing IP header is and which version it is: TCP and UDP print its
 /// addresses beside their ports.
@@ -867,6 +868,12 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
             )
         }
         IPPROTO_ESP => super::ip6ext::esp_print(nd, bp, length),
+        IPPROTO_IPCOMP => {
+            nd.proto = "ipcomp";
+            let cpi = nd.be16(bp + 2)?;
+            let _ = write!(nd.out, "IPComp(cpi=0x{cpi:04x})");
+            Ok(())
+        }
         IPPROTO_SCTP => super::iproto::sctp_print(nd, bp, length, ip),
         IPPROTO_DCCP => super::iproto::dccp_print(nd, bp, length, ip),
         IPPROTO_GRE => super::tunnel::gre_print(nd, bp, length),

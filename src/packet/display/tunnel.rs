@@ -200,9 +200,12 @@ pub(super) fn vxlan_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     let flags = nd.u8(bp)?;
     let i = if flags & 0x08 != 0 { "I" } else { "invalid" };
     let _ = write!(nd.out, "flags [{i}] (0x{flags:02x}), ");
-    let vni = nd.be32(bp + 4)? >> 8;
+    let vni = u32::from(nd.u8(bp + 4)?) << 16 | u32::from(nd.be16(bp + 5)?);
     // tcpdump ends the line here: the inner frame prints on a line of its own.
     let _ = writeln!(nd.out, "vni {vni}");
+    if !nd.ttest(bp, 8) {
+        return Err(Jump);
+    }
     deeper(nd)?;
     ether_print_at(nd, bp + 8, length - 8)
 }
@@ -211,6 +214,9 @@ pub(super) fn vxlan_print(nd: &mut Nd, bp: usize, length: usize) -> R {
 pub(super) fn geneve_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "geneve";
     nd.p("Geneve");
+    if !nd.ttest(bp, 8) {
+        return Err(Jump);
+    }
     let vo = nd.u8(bp)?;
     let ver = vo >> 6;
     if ver != 0 {
@@ -222,11 +228,19 @@ pub(super) fn geneve_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     let vni = nd.be32(bp + 4)? >> 8;
     let rsvd = nd.u8(bp + 7)?;
     let mut f = String::new();
-    if flags & 0x80 != 0 {
-        f.push('O');
-    }
-    if flags & 0x40 != 0 {
-        f.push('C');
+    for (bit, name) in [
+        (0x80, "O"),
+        (0x40, "C"),
+        (0x20, "R1"),
+        (0x10, "R2"),
+        (0x08, "R3"),
+        (0x04, "R4"),
+        (0x02, "R5"),
+        (0x01, "R6"),
+    ] {
+        if flags & bit != 0 {
+            f.push_str(name);
+        }
     }
     if f.is_empty() {
         f.push_str("none");

@@ -328,7 +328,10 @@ fn llc_print(nd: &mut Nd, bp: usize, length: usize, src: &str, dst: &str) -> R {
             }
             return Ok(());
         }
-        let _ = write!(nd.out, "SNAP, oui Unknown (0x{oui:06x}), pid 0x{et:04x}");
+        let _ = write!(
+            nd.out,
+            "{src} > {dst} SNAP, oui Unknown (0x{oui:06x}), pid Unknown (0x{et:04x}), length {rest}: "
+        );
         return Ok(());
     }
     let _ = write!(
@@ -407,11 +410,7 @@ fn print_ssid(nd: &mut Nd, e: &Elements) {
     if let Some(s) = &e.ssid {
         nd.p(" (");
         for &c in s {
-            if c.is_ascii_graphic() || c == b' ' {
-                nd.out.push(char::from(c));
-            } else {
-                let _ = write!(nd.out, "\\0x{c:02x}");
-            }
+            super::apps::print_char(&mut nd.out, c);
         }
         nd.p(")");
     }
@@ -445,9 +444,13 @@ fn mgmt_print(nd: &mut Nd, sub: u16, body: usize, _fc: u16) -> R {
         11 => "Authentication",
         12 => "DeAuthentication",
         13 => "Action",
-        _ => "Unhandled Management subtype",
+        _ => "",
     };
-    nd.p(name);
+    if name.is_empty() {
+        let _ = write!(nd.out, "Unhandled Management subtype({sub:x})");
+    } else {
+        nd.p(name);
+    }
     match sub {
         4 => {
             let e = parse_elements(nd, body)?;
