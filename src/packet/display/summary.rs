@@ -168,6 +168,35 @@ impl<'a> Nd<'a> {
         self.out.push_str(s);
     }
 
+    /// A number in decimal, without going through `core::fmt` (the hot path).
+    pub(super) fn num(&mut self, mut n: u64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &c in &buf[i..] {
+            self.out.push(char::from(c));
+        }
+    }
+
+    /// The IPv4 address at `at`, dotted, written straight into the line.
+    pub(super) fn push_ip4(&mut self, at: usize) -> R {
+        let a = self.slice(at, 4)?;
+        for (i, &x) in a.iter().enumerate() {
+            if i > 0 {
+                self.out.push('.');
+            }
+            self.num(x.into());
+        }
+        Ok(())
+    }
+
     /// `nd_print_trunc`.
     pub(super) fn trunc(&mut self) {
         let _ = write!(self.out, " [|{}]", self.proto);
@@ -533,6 +562,30 @@ impl IpRef {
     fn proto(self, nd: &Nd) -> R<u8> {
         nd.u8(self.at + if self.v6 { 6 } else { 9 })
     }
+    /// Writes `src.sport > dst.dport: ` (the TCP and UDP line's start).
+    fn push_ports(self, nd: &mut Nd, sport: u16, dport: u16) -> R {
+        if self.v6 {
+            let (s, d) = (self.src(nd)?, self.dst(nd)?);
+            nd.p(&s);
+            nd.out.push('.');
+            nd.num(sport.into());
+            nd.p(" > ");
+            nd.p(&d);
+        } else {
+            // Both addresses are read before anything is written, as above.
+            nd.slice(self.at + 12, 8)?;
+            nd.push_ip4(self.at + 12)?;
+            nd.out.push('.');
+            nd.num(sport.into());
+            nd.p(" > ");
+            nd.push_ip4(self.at + 16)?;
+        }
+        nd.out.push('.');
+        nd.num(dport.into());
+        nd.p(": ");
+        Ok(())
+    }
+
     pub(super) fn src(self, nd: &Nd) -> R<String> {
         if self.v6 {
             nd.ip6(self.at + 8)
@@ -954,10 +1007,7 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
     let sport = nd.be16(bp)?;
     let dport = nd.be16(bp + 2)?;
     match ip {
-        Some(ip) if ip.proto(nd)? == IPPROTO_TCP => {
-            let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
-            let _ = write!(nd.out, "{s}.{sport} > {d}.{dport}: ");
-        }
+        Some(ip) if ip.proto(nd)? == IPPROTO_TCP => ip.push_ports(nd, sport, dport)?,
         _ => {
             let _ = write!(nd.out, "{sport} > {dport}: ");
         }
@@ -981,22 +1031,28 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
     let win = nd.be16(bp + 14)?;
     let urp = nd.be16(bp + 18)?;
     let flags = nd.u8(bp + 13)?;
-    let _ = write!(nd.out, "Flags [{}]", tcp_flags(flags));
+    nd.p("Flags [");
+    push_tcp_flags(&mut nd.out, flags);
+    nd.out.push(']');
     if hlen > length {
         let _ = write!(nd.out, " [bad hdr length {hlen} - too long, > {length}]");
         return Ok(());
     }
     let length = length - hlen;
     if length > 0 || flags & (TH_SYN | TH_FIN | TH_RST) != 0 {
-        let _ = write!(nd.out, ", seq {seq}");
+        nd.p(", seq ");
+        nd.num(seq.into());
         if length > 0 {
-            let _ = write!(nd.out, ":{}", seq.wrapping_add(length));
+            nd.out.push(':');
+            nd.num(seq.wrapping_add(length).into());
         }
     }
     if flags & TH_ACK != 0 {
-        let _ = write!(nd.out, ", ack {ack}");
+        nd.p(", ack ");
+        nd.num(ack.into());
     }
-    let _ = write!(nd.out, ", win {win}");
+    nd.p(", win ");
+    nd.num(win.into());
     if flags & TH_URG != 0 {
         let _ = write!(nd.out, ", urg {urp}");
     }
@@ -1021,7 +1077,8 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
             }
         }
     }
-    let _ = write!(nd.out, ", length {length}");
+    nd.p(", length ");
+    nd.num(length.into());
     if length == 0 {
         return Ok(());
     }
@@ -1073,8 +1130,8 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
 }
 
 /// tcpdump's flag letters (`bittok2str_nosep` over the flags byte): F S R P . U E W.
-fn tcp_flags(flags: u8) -> String {
-    let mut s = String::with_capacity(8);
+fn push_tcp_flags(s: &mut String, flags: u8) {
+    let start = s.len();
     for (bit, c) in [
         (0x01, 'F'),
         (0x02, 'S'),
@@ -1089,10 +1146,9 @@ fn tcp_flags(flags: u8) -> String {
             s.push(c);
         }
     }
-    if s.is_empty() {
+    if s.len() == start {
         s.push_str("none");
     }
-    s
 }
 
 /// How the options loop ended; `ch`: whether an option was printed (tcpdump's `ch`).
@@ -1838,10 +1894,7 @@ fn udpipaddr_print(nd: &mut Nd, ip: Option<IpRef>, ports: Option<(u16, u16)>) ->
             let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
             let _ = write!(nd.out, "{s} > {d}: ");
         }
-        (Some(ip), Some((sp, dp))) => {
-            let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
-            let _ = write!(nd.out, "{s}.{sp} > {d}.{dp}: ");
-        }
+        (Some(ip), Some((sp, dp))) => ip.push_ports(nd, sp, dp)?,
         (None, Some((sp, dp))) => {
             let _ = write!(nd.out, "{sp} > {dp}: ");
         }
