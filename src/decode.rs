@@ -164,6 +164,7 @@ pub fn run(
                     display::summary_dlt_into(&mut line, &rec.data, wire_len, rec.linktype);
                     line.push('\n');
                     out.write_all(line.as_bytes()).map_err(io_err)?;
+                    r.recycle(rec.data);
                     n += 1;
                     continue;
                 }

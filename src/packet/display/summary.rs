@@ -11,16 +11,20 @@
 //! Covered as tcpdump prints them: Ethernet (with VLAN tags), Linux cooked, raw IP (the
 //! other link types are in `link.rs` and `wifi.rs`); ARP; IPv4 (also in IPv4/IPv6
 //! tunnels), IPv6 with hop-by-hop (Jumbo Payload too), routing (`ip6ext.rs`),
-//! destination-options and fragment headers; AH and ESP; TCP with every option tcpdump names (MPTCP too); UDP; ICMP and
-//! ICMPv6 (errors, echo, neighbour discovery, MLD); and the first line of HTTP, RTSP,
-//! FTP, SMTP, whois, SSH banners and DNS. Checked against tcpdump 4.99.3 on scapy-made
-//! and randomly damaged captures (tests/display_tcpdump.rs).
+//! destination-options and fragment headers; AH and ESP; TCP with every option tcpdump
+//! names (MPTCP too); UDP; ICMP and ICMPv6 (errors, echo, neighbour discovery, MLD);
+//! SCTP, DCCP, PIM, OSPF, VRRP, IGMP, EIGRP, IPComp (`iproto.rs`); GRE, MPLS, VXLAN,
+//! Geneve (`tunnel.rs`); the first line of HTTP, RTSP, FTP, SMTP, whois, SSH banners and
+//! DNS, and the names tcpdump gives BGP, OpenFlow, RPKI-RTR, BEEP and RESP (`apps.rs`).
+//! Checked against tcpdump 4.99.3 on scapy-made and randomly damaged captures
+//! (tests/display_tcpdump.rs, tests/cli_decode.rs).
 //!
 //! Not decoded (the line ends after the transport layer, where tcpdump goes on): other
 //! UDP applications (NTP, DHCP, SNMP, TFTP, … — the ports are listed in
-//! scripts/gen_decode_fixture.py), TCP applications such as telnet, BGP or SMB, ICMPv6
-//! node information, router renumbering and RPL messages, other IP protocols (GRE, ESP,
-//! SCTP, …), IPv6 mobility headers, and LLC frames.
+//! scripts/gen_decode_fixture.py), TCP applications such as telnet, PPTP, SMB or LDP,
+//! ICMPv6 node information, router renumbering and RPL messages, IP protocols beyond
+//! those above (RSVP, PGM, …), IPv6 mobility headers, ERSPAN, and LLC frames other than
+//! SNAP.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -180,9 +184,9 @@ impl<'a> Nd<'a> {
                 break;
             }
         }
-        for &c in &buf[i..] {
-            self.out.push(char::from(c));
-        }
+        // Only ASCII digits: the check cannot fail.
+        self.out
+            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
     }
 
     /// The IPv4 address at `at`, dotted, written straight into the line.
