@@ -97,6 +97,17 @@ def ip6ext():
              (j(0, 70000, b"\x01\x04\0\0\0\0"), 70040), (j(0, 70000, b"\x05\x02\x00\x00\x01\x00"), 70040),
              (j(0, 70128, pay=big), 70168), (j(0, 70000)[:45], 70040), (j(0, 70000)[:47], 70040),
              (j(0, 70000, b"\xc2\x04\x00\x01"), 70040)]
+    # Mobility headers (RFC 6275), which end tcpdump's walk.
+    from scapy.all import (MIP6MH_BRR, MIP6MH_HoTI, MIP6MH_CoTI, MIP6MH_HoT, MIP6MH_CoT,
+                           MIP6MH_BU, MIP6MH_BA, MIP6MH_BE, MIP6MH_Generic)
+    mob = [bytes(p) for p in [b() / MIP6MH_BRR(), b() / MIP6MH_HoTI(), b() / MIP6MH_CoTI(),
+                              b() / MIP6MH_HoT(index=5), b() / MIP6MH_CoT(index=7),
+                              b() / MIP6MH_BU(seq=9, flags=0), b() / MIP6MH_BU(seq=9),
+                              b() / MIP6MH_BA(status=128, seq=3, mhtime=4), b() / MIP6MH_BE(status=2, ha=S6),
+                              b() / MIP6MH_Generic(mhtype=9), b() / IPv6ExtHdrDestOpt() / MIP6MH_BU(seq=1)]]
+    short = bytearray(mob[5])
+    short[41] = 0
+    recs += [(p, len(p)) for p in mob + [mob[5][:44], mob[5][:50], mob[8][:60], bytes(short)]]
     write_records("ip6ext.pcap", 101, recs)
 
 

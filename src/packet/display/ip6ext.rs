@@ -89,3 +89,70 @@ pub(super) fn esp_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     );
     Ok(())
 }
+
+/// The mobility header (RFC 6275) without -v: its message type and first fields. It
+/// ends tcpdump's walk over the extension headers.
+pub(super) fn mobility_print(nd: &mut Nd, bp: usize) -> R {
+    nd.proto = "mobility";
+    let len = nd.u8(bp + 1)?;
+    let mhlen = (usize::from(len) + 1) << 3;
+    let ty = nd.u8(bp + 2)?;
+    let min = [8, 16, 16, 24, 24, 12, 12, 24];
+    if let Some(&m) = min.get(usize::from(ty)) {
+        if mhlen < m {
+            let _ = write!(nd.out, "(header length {mhlen} is too small for type {ty})");
+            return Err(super::summary::Jump);
+        }
+    }
+    let names = ["BRR", "HoTI", "CoTI", "HoT", "CoT", "BU", "BA", "BE"];
+    match names.get(usize::from(ty)) {
+        Some(n) => {
+            let _ = write!(nd.out, "mobility: {n}");
+        }
+        None => {
+            let _ = write!(nd.out, "mobility: type-#{ty}");
+        }
+    }
+    match ty {
+        3 | 4 => {
+            let id = nd.be16(bp + 6)?;
+            let _ = write!(nd.out, " nonce id=0x{id:x}");
+        }
+        5 => {
+            let seq = nd.be16(bp + 6)?;
+            let _ = write!(nd.out, " seq#={seq}");
+            let f = nd.u8(bp + 8)?;
+            if f & 0xf0 != 0 {
+                nd.p(" ");
+                for (bit, c) in [(0x80, "A"), (0x40, "H"), (0x20, "L"), (0x10, "K")] {
+                    if f & bit != 0 {
+                        nd.p(c);
+                    }
+                }
+            }
+            let life = u32::from(nd.be16(bp + 10)?) << 2;
+            let _ = write!(nd.out, " lifetime={life}");
+        }
+        6 => {
+            let status = nd.u8(bp + 6)?;
+            let _ = write!(nd.out, " status={status}");
+            if nd.u8(bp + 7)? & 0x80 != 0 {
+                nd.p(" K");
+            }
+            let seq = nd.be16(bp + 8)?;
+            let life = u32::from(nd.be16(bp + 10)?) << 2;
+            let _ = write!(nd.out, " seq#={seq} lifetime={life}");
+        }
+        7 => {
+            let status = nd.u8(bp + 6)?;
+            let _ = write!(nd.out, " status={status}");
+            let a = nd.ip6(bp + 8)?;
+            let _ = write!(nd.out, " homeaddr {a}");
+        }
+        0..=2 => {}
+        _ => {
+            let _ = write!(nd.out, " len={len}");
+        }
+    }
+    Ok(())
+}

@@ -11,7 +11,7 @@
 //! Covered as tcpdump prints them: Ethernet (with VLAN tags), Linux cooked, raw IP (the
 //! other link types are in `link.rs` and `wifi.rs`); ARP; IPv4 (also in IPv4/IPv6
 //! tunnels), IPv6 with hop-by-hop (Jumbo Payload too), routing (`ip6ext.rs`),
-//! destination-options and fragment headers; AH and ESP; TCP with every option tcpdump
+//! destination-options, fragment and mobility headers; AH and ESP; TCP with every option tcpdump
 //! names (MPTCP too); UDP; ICMP and ICMPv6 (errors, echo, neighbour discovery, MLD);
 //! SCTP, DCCP, PIM, OSPF, VRRP, IGMP, EIGRP, IPComp (`iproto.rs`); GRE, MPLS, VXLAN,
 //! Geneve (`tunnel.rs`); the first line of HTTP, RTSP, FTP, SMTP, whois, SSH banners and
@@ -23,8 +23,7 @@
 //! UDP applications (NTP, DHCP, SNMP, TFTP, … — the ports are listed in
 //! scripts/gen_decode_fixture.py), TCP applications such as telnet, PPTP, SMB or LDP,
 //! ICMPv6 node information, router renumbering and RPL messages, IP protocols beyond
-//! those above (RSVP, PGM, …), IPv6 mobility headers, ERSPAN, and LLC frames other than
-//! SNAP.
+//! those above (RSVP, PGM, …), ERSPAN, and LLC frames other than SNAP.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -540,6 +539,7 @@ const IPPROTO_IPV6: u8 = 41;
 const IPPROTO_ROUTING: u8 = 43;
 const IPPROTO_FRAGMENT: u8 = 44;
 const IPPROTO_ESP: u8 = 50;
+const IPPROTO_MOBILITY: u8 = 135;
 const IPPROTO_AH: u8 = 51;
 const IPPROTO_ICMPV6: u8 = 58;
 const IPPROTO_NONE: u8 = 59;
@@ -780,6 +780,10 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
                     None => break,
                 }
                 nh = nd.u8(cp)?;
+            }
+            IPPROTO_MOBILITY => {
+                super::ip6ext::mobility_print(nd, cp)?;
+                break;
             }
             IPPROTO_FRAGMENT => {
                 nd.proto = "frag6";
