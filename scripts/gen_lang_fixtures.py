@@ -8,7 +8,8 @@ window 64240, random ports and ISNs, route-chosen source) are spelled out on the
 scapy side, so each pair describes the same packet.
 """
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6DestUnreach,
-                       Raw, IPOption)
+                       Raw, IPOption, IPOption_RR, IPOption_LSRR, IPOption_SSRR,
+                       IPOption_Timestamp, IPOption_Router_Alert, Ether, ARP)
 from pathlib import Path
 
 S4, D4 = "198.18.0.1", "198.18.0.2"
@@ -63,6 +64,41 @@ CASES = [
      IP(src=S4, dst=D4, flags="DF") / ICMP(type=3, code=3)),
     ("big_payload", f'{ip} / TCP(sport=40000, dport=80, flags="PA", seq=1, ack=1) / ("y" * 1000)',
      IP(src=S4, dst=D4, flags="DF") / TCP(sport=40000, dport=80, flags="PA", seq=1, ack=1, window=64240) / Raw(b"y" * 1000)),
+    # Source routing: the TCP/UDP checksum's pseudo-header uses the route's last address.
+    ("lsrr_tcp_checksum", f'{ip} / TCP(sport=40000, dport=80, seq=1, options=[]) / "x"'.replace(
+        f'{ip}', f'IP(src="{S4}", dst="{D4}", options=lsrr(["198.18.0.3", "198.18.0.4"]))'),
+     IP(src=S4, dst=D4, flags="DF", options=[IPOption_LSRR(routers=["198.18.0.3", "198.18.0.4"])])
+        / TCP(sport=40000, dport=80, seq=1, window=64240) / Raw(b"x")),
+    ("ssrr_udp_checksum", f'IP(src="{S4}", dst="{D4}", options=[ssrr(["198.18.0.9"])]) / UDP(sport=1, dport=2) / "y"',
+     IP(src=S4, dst=D4, flags="DF", options=[IPOption_SSRR(routers=["198.18.0.9"])]) / UDP(sport=1, dport=2) / Raw(b"y")),
+    ("lsrr_empty_route", f'IP(src="{S4}", dst="{D4}", options=lsrr([])) / TCP(sport=40000, dport=80, seq=1)',
+     IP(src=S4, dst=D4, flags="DF", options=[IPOption_LSRR(routers=[])]) / TCP(sport=40000, dport=80, seq=1, window=64240)),
+    # Flag strings read letter by letter, as scapy reads them.
+    ("flags_NS_letters", f'{ip} / TCP(sport=1, dport=2, flags="NS", seq=1)',
+     IP(src=S4, dst=D4, flags="DF") / TCP(sport=1, dport=2, flags="NS", seq=1, window=64240)),
+    ("flags_ECE_letters", f'{ip} / TCP(sport=1, dport=2, flags="ECE", seq=1)',
+     IP(src=S4, dst=D4, flags="DF") / TCP(sport=1, dport=2, flags="ECE", seq=1, window=64240)),
+    ("flags_names_comma", f'{ip} / TCP(sport=1, dport=2, flags="NS,SYN", seq=1)',
+     IP(src=S4, dst=D4, flags="DF") / TCP(sport=1, dport=2, flags=0x102, seq=1, window=64240)),
+    ("flags_names_bar", f'{ip} / TCP(sport=1, dport=2, flags="ECE|SYN", seq=1)',
+     IP(src=S4, dst=D4, flags="DF") / TCP(sport=1, dport=2, flags=0x42, seq=1, window=64240)),
+    # An explicit ihl with options: the options are padded to 4 bytes all the same.
+    ("ihl_with_short_options", f'IP(src="{S4}", dst="{D4}", ihl=6, options=b"\\x01") / TCP(sport=40000, dport=80, seq=1)',
+     IP(src=S4, dst=D4, flags="DF", ihl=6, options=[IPOption(b"\x01")]) / TCP(sport=40000, dport=80, seq=1, window=64240)),
+    ("ihl_with_given_padding", f'IP(src="{S4}", dst="{D4}", ihl=6, options=b"\\x01\\x01\\x01\\x00") / TCP(sport=40000, dport=80, seq=1)',
+     IP(src=S4, dst=D4, flags="DF", ihl=6, options=[IPOption(b"\x01\x01\x01\x00")]) / TCP(sport=40000, dport=80, seq=1, window=64240)),
+    # IP option builders beside raw bytes.
+    ("ip_option_builders", f'IP(src="{S4}", dst="{D4}", options=[rr(["0.0.0.0", "0.0.0.0"]), router_alert()]) / ICMP()',
+     IP(src=S4, dst=D4, flags="DF", options=[IPOption_RR(routers=["0.0.0.0", "0.0.0.0"]), IPOption_Router_Alert()]) / ICMP()),
+    ("ip_option_ts", f'IP(src="{S4}", dst="{D4}", options=[ts_opt()]) / ICMP()',
+     IP(src=S4, dst=D4, flags="DF", options=[IPOption_Timestamp()]) / ICMP()),
+    ("ip_option_ts_flg0_rr_empty", f'IP(src="{S4}", dst="{D4}", options=[ts_opt(flg=0), rr()]) / ICMP()',
+     IP(src=S4, dst=D4, flags="DF", options=[IPOption_Timestamp(flg=0), IPOption_RR()]) / ICMP()),
+    # ARP with scapy's field names.
+    ("arp_request", f'Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:c6:12:00:01") / ARP(hwsrc="02:00:c6:12:00:01", psrc="{S4}", pdst="{D4}")',
+     Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:c6:12:00:01") / ARP(hwsrc="02:00:c6:12:00:01", psrc=S4, pdst=D4)),
+    ("arp_reply", f'Ether(dst="02:00:c6:12:00:01", src="02:00:c6:12:00:02") / ARP(op="is-at", hwsrc="02:00:c6:12:00:02", psrc="{D4}", hwdst="02:00:c6:12:00:01", pdst="{S4}")',
+     Ether(dst="02:00:c6:12:00:01", src="02:00:c6:12:00:02") / ARP(op="is-at", hwsrc="02:00:c6:12:00:02", psrc=D4, hwdst="02:00:c6:12:00:01", pdst=S4)),
 ]
 
 out = ["# tcpcraft-language expression and the bytes scapy builds for the same fields.",

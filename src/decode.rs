@@ -204,29 +204,36 @@ pub fn run_filtered(
             let mut r =
                 pcap::Reader::open(&path).map_err(|e| DecodeError(format!("{name}: {e}")))?;
             let mut n = 0;
+            // One line buffer for the whole capture: the summary is the hot path.
+            let mut line = String::with_capacity(256);
             while let Some(rec) = r.next_record() {
                 let rec = rec.map_err(|e| DecodeError(format!("{name}: {e}")))?;
-                let link = match link_override.or_else(|| pcap::link_of(rec.linktype)) {
-                    Some(l) => l,
-                    None => {
-                        return Err(DecodeError(format!(
-                        "{name}: link type {} is not supported (Ethernet 1, raw IP 101/228/229, \
-                             Linux cooked 113 are)",
-                        rec.linktype
-                    )))
-                    }
-                };
+                let wire_len = rec.orig_len as usize;
                 if let Some(f) = filters.as_mut() {
                     let lt = match link_override {
                         Some(l) => linktype_of(l),
                         None => rec.linktype,
                     };
                     if !f.keeps(lt, &rec.data)? {
+                        r.recycle(rec.data);
                         continue;
                     }
                 }
-                print_packet(out, &rec.data, rec.orig_len as usize, link, format)
-                    .map_err(io_err)?;
+                if format == Format::Summary && link_override.is_none() {
+                    display::summary_dlt_into(&mut line, &rec.data, wire_len, rec.linktype);
+                    line.push('\n');
+                    out.write_all(line.as_bytes()).map_err(io_err)?;
+                    r.recycle(rec.data);
+                    n += 1;
+                    continue;
+                }
+                match link_override.or_else(|| pcap::link_of(rec.linktype)) {
+                    Some(link) if !rec.data.is_empty() => {
+                        print_packet(out, &rec.data, wire_len, link, format)
+                    }
+                    _ => print_other(out, &rec.data, wire_len, rec.linktype, format),
+                }
+                .map_err(io_err)?;
                 n += 1;
             }
             Ok(n)
@@ -234,11 +241,55 @@ pub fn run_filtered(
     }
 }
 
-/// A hex dump starting with an IP version nibble is raw IP; otherwise Ethernet.
+/// A frame of a link type the packet model has no layer for (BSD loopback, PPP, Cisco
+/// HDLC, Linux cooked v2, IPNET, IP over InfiniBand, 802.11 with radiotap, …), or an
+/// empty record: the summary is tcpdump's line; the field tree and JSON show the IP
+/// packet inside when there is one, else the bytes.
+fn print_other(
+    out: &mut dyn Write,
+    bytes: &[u8],
+    wire_len: usize,
+    linktype: u32,
+    format: Format,
+) -> io::Result<()> {
+    let line = display::summary_dlt(bytes, wire_len, linktype);
+    let inner = || match display::ip_offset(bytes, linktype) {
+        Some(at) => Packet::parse(&bytes[at..], LinkType::RawIp).0,
+        None => Packet::new(vec![crate::packet::Layer::Raw(bytes.to_vec())]),
+    };
+    match format {
+        Format::Summary => writeln!(out, "{line}"),
+        Format::Show => write!(out, "{}", display::show(&inner())),
+        Format::Hexdump => {
+            writeln!(out, "{line}")?;
+            write!(out, "{}", display::hexdump(bytes))
+        }
+        Format::Json => {
+            let mut v = display::json(&inner());
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("summary".into(), line.into());
+                obj.insert("linktype".into(), linktype.into());
+            }
+            writeln!(out, "{v}")
+        }
+    }
+}
+
+/// A hex dump that starts like an IP header is raw IP; otherwise Ethernet. IPv4: version
+/// 4, a header length of at least 20 bytes, a total length that covers it; IPv6: version
+/// 6 and 40 bytes of fixed header. (A MAC address may start with the same nibble: 0x40
+/// to 0x44 can only be an IPv4 header with a bad length, so those read as Ethernet.)
 fn guess_link(bytes: &[u8]) -> LinkType {
+    let plausible_v4 = || {
+        let ihl = usize::from(bytes[0] & 0x0f) * 4;
+        let total = bytes
+            .get(2..4)
+            .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+        ihl >= 20 && bytes.len() >= 20 && total >= ihl
+    };
     match bytes.first().map(|b| b >> 4) {
-        Some(4) if bytes.first() >= Some(&0x45) => LinkType::RawIp,
-        Some(6) => LinkType::RawIp,
+        Some(4) if plausible_v4() => LinkType::RawIp,
+        Some(6) if bytes.len() >= 40 => LinkType::RawIp,
         _ => LinkType::Ethernet,
     }
 }
@@ -272,6 +323,24 @@ mod tests {
         );
         let xxd = "00000000: 4500 003c  E..<\n00000004: 1c46       .F\n";
         assert_eq!(parse_hex(xxd).unwrap(), vec![0x45, 0, 0, 0x3c, 0x1c, 0x46]);
+    }
+
+    #[test]
+    fn hex_that_starts_like_an_ip_header_reads_as_ip() {
+        let syn = hex::decode(
+            "4500003c000100004006ee93c6120001c61200029c400050000003e800000000a002faf0206e0000",
+        )
+        .unwrap();
+        assert_eq!(guess_link(&syn), LinkType::RawIp);
+        // A frame to a MAC starting 0x42 or 0x45 that is no IPv4 header.
+        let frame = hex::decode("42000000000102000000000208004500001c").unwrap();
+        assert_eq!(guess_link(&frame), LinkType::Ethernet);
+        let frame = hex::decode("450000000001020000000002080045000000000100004011").unwrap();
+        assert_eq!(guess_link(&frame), LinkType::Ethernet);
+        let mut v6 = vec![0x60u8; 1];
+        v6.resize(40, 0);
+        assert_eq!(guess_link(&v6), LinkType::RawIp);
+        assert_eq!(guess_link(&v6[..20]), LinkType::Ethernet);
     }
 
     #[test]

@@ -114,6 +114,8 @@ pub struct Reader<R: Read> {
     r: R,
     format: Format,
     count: u64,
+    /// A record's buffer given back by [`Reader::recycle`], reused for the next one.
+    spare: Vec<u8>,
 }
 
 /// Reads exactly `buf.len()` bytes; `Ok(false)` on a clean end of file before any byte.
@@ -188,6 +190,7 @@ impl<R: Read> Reader<R> {
             }
             0x0a0d_0d0a => {
                 let mut reader = Reader {
+                    spare: Vec::new(),
                     r,
                     format: Format::PcapNg {
                         swap: false,
@@ -201,6 +204,7 @@ impl<R: Read> Reader<R> {
             m => return Err(Error::BadMagic(u32::from_be_bytes(m.to_le_bytes()))),
         };
         Ok(Reader {
+            spare: Vec::new(),
             r,
             format,
             count: 0,
@@ -288,6 +292,12 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Gives a record's bytes back so that the next pcap record reuses the buffer (a
+    /// loop over millions of records then allocates once).
+    pub fn recycle(&mut self, data: Vec<u8>) {
+        self.spare = data;
+    }
+
     fn next_pcap(
         &mut self,
         swap: bool,
@@ -304,7 +314,9 @@ impl<R: Read> Reader<R> {
         if incl > MAX_RECORD {
             return Some(Err(Error::TooBig { record, len: incl }));
         }
-        let mut data = vec![0u8; incl as usize];
+        let mut data = std::mem::take(&mut self.spare);
+        data.clear();
+        data.resize(incl as usize, 0);
         match read_full(&mut self.r, &mut data) {
             Err(e) => return Some(Err(e.into())),
             Ok(Ok(true)) => {}

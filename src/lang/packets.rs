@@ -96,7 +96,12 @@ const IP_FIELDS: &[FieldInfo] = &[
     f("chksum", Ty::Auto(16), "none (auto)", "header checksum"),
     f("src", Ty::V4Auto, "none (route chooses)", "source address"),
     f("dst", Ty::V4, "127.0.0.1", "destination address"),
-    f("options", Ty::Bytes, "b\"\"", "raw option bytes"),
+    f(
+        "options",
+        Ty::Bytes,
+        "b\"\"",
+        "raw option bytes, or a list of rr(), lsrr(), ssrr(), ts_opt(), router_alert(), bytes",
+    ),
 ];
 const IPV6_FIELDS: &[FieldInfo] = &[
     f("version", Ty::U(4), "6", "IP version"),
@@ -177,6 +182,28 @@ pub(super) fn fuzz_bits(info: &FieldInfo) -> Option<(u32, bool)> {
     }
 }
 
+const ARP_FIELDS: &[FieldInfo] = &[
+    f("hwtype", Ty::U(16), "1", "hardware type (1 Ethernet)"),
+    f("ptype", Ty::U(16), "0x800", "protocol type (IPv4)"),
+    f(
+        "hwlen",
+        Ty::U(8),
+        "6",
+        "hardware address length (only 6 is built)",
+    ),
+    f(
+        "plen",
+        Ty::U(8),
+        "4",
+        "protocol address length (only 4 is built)",
+    ),
+    f("op", Ty::U(16), "1", "1 who-has (request), 2 is-at (reply)"),
+    f("hwsrc", Ty::Mac, "00:00:00:00:00:00", "sender MAC"),
+    f("psrc", Ty::V4, "0.0.0.0", "sender IPv4 address"),
+    f("hwdst", Ty::Mac, "00:00:00:00:00:00", "target MAC"),
+    f("pdst", Ty::V4, "0.0.0.0", "target IPv4 address"),
+];
+
 pub fn fields(kind: LayerKind) -> &'static [FieldInfo] {
     match kind {
         LayerKind::Ip => IP_FIELDS,
@@ -187,6 +214,7 @@ pub fn fields(kind: LayerKind) -> &'static [FieldInfo] {
         LayerKind::Icmpv6 => ICMPV6_FIELDS,
         LayerKind::Raw => RAW_FIELDS,
         LayerKind::Ether => ETHER_FIELDS,
+        LayerKind::Arp => ARP_FIELDS,
     }
 }
 
@@ -201,6 +229,7 @@ pub fn layer_attr_name(kind: LayerKind) -> &'static str {
         LayerKind::Icmpv6 => "icmpv6",
         LayerKind::Raw => "raw",
         LayerKind::Ether => "ether",
+        LayerKind::Arp => "arp",
     }
 }
 
@@ -214,6 +243,7 @@ pub fn layer_kind(l: &Layer) -> Option<LayerKind> {
         Layer::Icmpv6(_) => LayerKind::Icmpv6,
         Layer::Raw(_) => LayerKind::Raw,
         Layer::Ether(_) => LayerKind::Ether,
+        Layer::Arp(_) => LayerKind::Arp,
         Layer::Sll(_) | Layer::Padding(_) => return None,
     })
 }
@@ -300,6 +330,84 @@ pub fn install(it: &mut Interp) {
                 return Ok(pattern(o, [wild_v, wild_e]));
             }
             Ok(opt(o))
+        },
+    );
+    // IP options, as scapy's IPOption_* build them (bytes, for IP(options=[...])).
+    fn route_opt(a: &mut Args, kind: u8, required: bool) -> Result<Value> {
+        let routers = if required {
+            Some(a.require(0, "routers")?)
+        } else {
+            a.get(0, "routers")
+        };
+        let mut addrs = Vec::new();
+        if let Some(v) = routers {
+            let span = a.kw_span("routers").unwrap_or_else(|| a.span_of(0));
+            let items: Vec<Value> = match &v {
+                Value::List(l) => l.borrow().clone(),
+                other => vec![other.clone()],
+            };
+            for item in &items {
+                let ip =
+                    parse_v4(item, &format!("{}(routers)", a.name)).map_err(|k| error(span, k))?;
+                addrs.push(ip);
+            }
+        }
+        a.finish(1)?;
+        if addrs.len() > 9 {
+            return Err(a.err(format!(
+                "{}(): at most 9 addresses fit in the 40 bytes of IP options, not {}",
+                a.name,
+                addrs.len()
+            )));
+        }
+        let mut b = vec![kind, (3 + 4 * addrs.len()) as u8, 4];
+        for ip in addrs {
+            b.extend_from_slice(&ip.octets());
+        }
+        Ok(Value::bytes(&b))
+    }
+    it.register(
+        "rr",
+        "rr(routers=[]): IP record route option (kind 7), as scapy's IPOption_RR; the routers fill in the addresses: rr([\"0.0.0.0\"] * 4) leaves four slots",
+        |_, a| route_opt(a, 7, false),
+    );
+    it.register(
+        "lsrr",
+        "lsrr([addr, …]): IP loose source route option (kind 131), as scapy's IPOption_LSRR; TCP/UDP checksums use the last address",
+        |_, a| route_opt(a, 0x83, true),
+    );
+    it.register(
+        "ssrr",
+        "ssrr([addr, …]): IP strict source route option (kind 137), as scapy's IPOption_SSRR; TCP/UDP checksums use the last address",
+        |_, a| route_opt(a, 0x89, true),
+    );
+    it.register(
+        "ts_opt",
+        "ts_opt(flg=1): IP timestamp option (kind 68), as scapy's IPOption_Timestamp: flg 0 one timestamp slot, flg 1 an address and a timestamp",
+        |_, a| {
+            let flg = match a.get(0, "flg") {
+                Some(v) => to_uint(&v, "ts_opt(flg)", 4).map_err(|k| a.err_at(a.span_of(0), k))?,
+                None => 1,
+            };
+            a.finish(1)?;
+            let b: Vec<u8> = match flg {
+                0 => vec![0x44, 8, 9, 0, 0, 0, 0, 0],
+                1 | 3 => vec![0x44, 12, 9, flg as u8, 0, 0, 0, 0, 0, 0, 0, 0],
+                _ => {
+                    return Err(a.err(
+                        "ts_opt(flg): 0 (timestamps only), 1 (address and timestamp) or 3 (prespecified addresses)",
+                    ))
+                }
+            };
+            Ok(Value::bytes(&b))
+        },
+    );
+    it.register(
+        "router_alert",
+        "router_alert(): IP router alert option (kind 148, RFC 2113), as scapy's IPOption_Router_Alert",
+        |_, a| {
+            a.finish(0)?;
+            Ok(Value::bytes(&[0x94, 4, 0, 0]))
         },
     );
     it.register("nop", "nop(): TCP no-operation option (kind 1)", |_, a| {
@@ -527,7 +635,7 @@ pub fn conv_flags(v: &Value) -> std::result::Result<TcpFlags, ErrorKind> {
         Value::Str(s) => TcpFlags::parse(s).map_err(ErrorKind::Value),
         Value::Int(_) => Ok(TcpFlags(to_uint(v, "flags", 9)? as u16)),
         other => Err(ErrorKind::Type(format!(
-            "flags expects \"SA\", \"S|A\", \"SYN,ACK\" or an integer, not {}",
+            "flags expects letters \"SA\", names \"ECE|SYN\" or an integer, not {}",
             other.type_name()
         ))),
     }
@@ -695,12 +803,39 @@ pub(super) fn set_field(
             "src" => ip.src = auto(v, |x| parse_v4(x, name)).map_err(Some)?,
             "dst" => ip.dst = parse_v4(v, name).map_err(Some)?,
             "options" => {
-                let b = to_bytes(v)
-                    .ok_or_else(|| Some(ErrorKind::Type("IP options are raw bytes".into())))?;
+                // Raw bytes, or a list of options (rr(), lsrr([...]), router_alert(), or
+                // bytes), laid end to end.
+                let b = match v {
+                    Value::List(items) => {
+                        let mut all = Vec::new();
+                        for item in items.borrow().iter() {
+                            all.extend(to_bytes(item).ok_or_else(|| {
+                                Some(ErrorKind::Type(format!(
+                                    "IP options are bytes or a list of rr(), lsrr(), ssrr(), \
+                                     ts_opt(), router_alert() or bytes; got a {}",
+                                    item.type_name()
+                                )))
+                            })?);
+                        }
+                        all
+                    }
+                    _ => to_bytes(v).ok_or_else(|| {
+                        Some(ErrorKind::Type(
+                            "IP options are raw bytes or a list of rr(), lsrr(), ssrr(), \
+                             ts_opt(), router_alert()"
+                                .into(),
+                        ))
+                    })?,
+                };
+                // The padding to a multiple of 4 bytes is part of the options (as scapy
+                // pads them), so an explicit ihl counts it; padding the user gave is kept.
+                let mut b = b;
+                b.resize(b.len().div_ceil(4) * 4, 0);
                 if b.len() > 40 {
-                    return Err(Some(ErrorKind::Value(
-                        "IP options are at most 40 bytes".into(),
-                    )));
+                    return Err(Some(ErrorKind::Value(format!(
+                        "IP options are at most 40 bytes ({} with padding to 4)",
+                        b.len()
+                    ))));
                 }
                 ip.options = b;
             }
@@ -757,6 +892,37 @@ pub(super) fn set_field(
             "dst" => e.dst = parse_mac(v, name).map_err(Some)?,
             "src" => e.src = parse_mac(v, name).map_err(Some)?,
             "type" => e.ethertype = au(16)?.map(|x| x as u16),
+            _ => return Err(None),
+        },
+        Layer::Arp(a) => match name {
+            "hwtype" => a.hwtype = u(16)? as u16,
+            "ptype" => a.ptype = u(16)? as u16,
+            "hwlen" | "plen" => {
+                let want = if name == "hwlen" { 6 } else { 4 };
+                if u(8)? != want {
+                    return Err(Some(ErrorKind::Value(format!(
+                        "ARP {name}: only {want} is built (Ethernet and IPv4 addresses)"
+                    ))));
+                }
+            }
+            "op" => {
+                a.op = match v {
+                    Value::Str(s) => match &**s {
+                        "who-has" => 1,
+                        "is-at" => 2,
+                        _ => {
+                            return Err(Some(ErrorKind::Value(format!(
+                                "ARP op {s:?}: use \"who-has\" (1), \"is-at\" (2) or a number"
+                            ))))
+                        }
+                    },
+                    _ => u(16)? as u16,
+                }
+            }
+            "hwsrc" => a.hwsrc = parse_mac(v, name).map_err(Some)?,
+            "hwdst" => a.hwdst = parse_mac(v, name).map_err(Some)?,
+            "psrc" => a.psrc = parse_v4(v, name).map_err(Some)?,
+            "pdst" => a.pdst = parse_v4(v, name).map_err(Some)?,
             _ => return Err(None),
         },
         Layer::Sll(_) | Layer::Padding(_) => return Err(None),
@@ -845,6 +1011,18 @@ fn get_field(l: &Layer, name: &str) -> Option<Value> {
             "dst" => Some(Value::str(&mac_text(&e.dst))),
             "src" => Some(Value::str(&mac_text(&e.src))),
             "type" => Some(opt_int_value(e.ethertype)),
+            _ => None,
+        },
+        Layer::Arp(a) => match name {
+            "hwtype" => i(a.hwtype.into()),
+            "ptype" => i(a.ptype.into()),
+            "hwlen" => i(a.hwlen.into()),
+            "plen" => i(a.plen.into()),
+            "op" => i(a.op.into()),
+            "hwsrc" => Some(Value::str(&mac_text(&a.hwsrc))),
+            "hwdst" => Some(Value::str(&mac_text(&a.hwdst))),
+            "psrc" => Some(Value::str(&a.psrc.to_string())),
+            "pdst" => Some(Value::str(&a.pdst.to_string())),
             _ => None,
         },
         Layer::Sll(_) | Layer::Padding(_) => None,
@@ -1131,7 +1309,7 @@ pub fn flags_attr(f: TcpFlags, name: &str, span: Span) -> Result<Value> {
     if name == "value" {
         return Ok(Value::Int(f.0.into()));
     }
-    match TcpFlags::parse(name) {
+    match TcpFlags::parse_name(name) {
         Ok(w) if !name.is_empty() => Ok(Value::Bool(f.0 & w.0 == w.0)),
         _ => Err(error(
             span,
@@ -1196,6 +1374,7 @@ pub fn default_layer(it: &mut Interp, kind: LayerKind) -> Layer {
         LayerKind::Icmpv6 => Layer::Icmpv6(IcmpRepr::default_v6()),
         LayerKind::Raw => Layer::Raw(Vec::new()),
         LayerKind::Ether => Layer::Ether(EtherRepr::default()),
+        LayerKind::Arp => Layer::Arp(crate::packet::ArpRepr::default()),
     }
 }
 
@@ -1209,6 +1388,8 @@ fn expand_set(
 ) -> Result<Option<Vec<Value>>> {
     match (v, ty) {
         (Value::List(_), Ty::Options) | (Value::Range(..), Ty::Options) => Ok(None),
+        // IP options: a list of options laid end to end (scapy's list field), not a set.
+        (Value::List(_), Ty::Bytes) if name == "options" => Ok(None),
         (Value::List(l), _) => Ok(Some(l.borrow().clone())),
         (Value::Range(..), _) => Ok(Some(it.iterate(v, span)?)),
         (Value::Str(s), Ty::V4 | Ty::V4Auto) if s.contains('/') => {
@@ -1384,7 +1565,11 @@ pub fn stack(
                 Err(e) => return Ok(Err(e)),
             };
             let p = Rc::try_unwrap(pa).unwrap_or_else(|rc| (*rc).clone());
-            Ok(Ok(Value::packet(p.stack(q))))
+            let p = p.stack(q);
+            if let Some(m) = p.length_overflow() {
+                return Ok(Err(error(span, ErrorKind::Value(m))));
+            }
+            Ok(Ok(Value::packet(p)))
         }
         (a, b) => Ok(stack_values(it, &a, &b, span)),
     }
@@ -1438,7 +1623,11 @@ fn stack_values(it: &mut Interp, a: &Value, b: &Value, span: Span) -> Result<Val
         _ => {
             let p = to_packet(it, a, span)?;
             let q = to_packet(it, b, span)?;
-            Ok(Value::packet(p.stack(q)))
+            let p = p.stack(q);
+            if let Some(m) = p.length_overflow() {
+                return Err(error(span, ErrorKind::Value(m)));
+            }
+            Ok(Value::packet(p))
         }
     }
 }

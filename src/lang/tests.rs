@@ -215,3 +215,39 @@ fn replies_read_like_packets_and_unpack_as_pairs() {
         Some("[true, true, 77, 2, 80, \"198.18.0.2\", 0.002, 80, [[1, 77]]]")
     );
 }
+
+#[test]
+fn lengths_past_65535_are_an_error_not_a_clamp() {
+    let e = show("IP(dst=\"198.18.0.2\") / TCP() / (\"x\" * 70000)");
+    assert!(
+        e.contains("IP total length would be 70040 bytes, past 65535"),
+        "{e}"
+    );
+    let e = show("IPv6() / UDP() / (\"x\" * 65530)");
+    assert!(
+        e.contains("IPv6 payload length would be 65538 bytes"),
+        "{e}"
+    );
+    // A length the user sets is theirs: the packet builds.
+    assert_eq!(
+        show("len(bytes(IP(len=40) / TCP() / (\"x\" * 70000)))"),
+        "70040"
+    );
+}
+
+#[test]
+fn arp_layer_and_ip_option_builders() {
+    assert_eq!(
+        show("ARP(op=\"is-at\", psrc=\"198.18.0.2\", hwsrc=\"aa:bb:cc:dd:ee:ff\").summary()"),
+        "\"ARP, Reply 198.18.0.2 is-at aa:bb:cc:dd:ee:ff, length 28\""
+    );
+    assert_eq!(show("len(bytes(ARP()))"), "28");
+    assert_eq!(
+        show("lsrr([\"198.18.0.3\"])"),
+        "b\"\\x83\\x07\\x04\\xc6\\x12\\x00\\x03\""
+    );
+    let e = show("ARP(op=\"maybe\")");
+    assert!(e.contains("who-has"), "{e}");
+    let e = show("TCP(flags=\"SYNX\")");
+    assert!(e.contains("F S R P A U E C N"), "{e}");
+}

@@ -80,10 +80,11 @@ pub enum LayerKind {
     Icmpv6,
     Raw,
     Ether,
+    Arp,
 }
 
 impl LayerKind {
-    pub const ALL: [LayerKind; 8] = [
+    pub const ALL: [LayerKind; 9] = [
         LayerKind::Ip,
         LayerKind::Ipv6,
         LayerKind::Tcp,
@@ -92,6 +93,7 @@ impl LayerKind {
         LayerKind::Icmpv6,
         LayerKind::Raw,
         LayerKind::Ether,
+        LayerKind::Arp,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -103,6 +105,7 @@ impl LayerKind {
             LayerKind::Icmpv6 => "ICMPv6",
             LayerKind::Raw => "Raw",
             LayerKind::Ether => "Ether",
+            LayerKind::Arp => "ARP",
         }
     }
 }

@@ -109,24 +109,8 @@ fn locate(b: &[u8]) -> Option<(usize, u8, bool, usize)> {
             } else {
                 b.len()
             };
-            let mut nh = *b.get(6)?;
-            let mut at = 40usize;
-            let mut first = true;
-            for _ in 0..8 {
-                match nh {
-                    0 | 43 | 60 => {
-                        let len = (usize::from(*b.get(at + 1)?) + 1) * 8;
-                        nh = *b.get(at)?;
-                        at += len;
-                    }
-                    44 => {
-                        first = be16(b, at + 2)? & 0xfff8 == 0;
-                        nh = *b.get(at)?;
-                        at += 8;
-                    }
-                    _ => break,
-                }
-            }
+            let w = crate::packet::ipv6::walk(b)?;
+            let (at, nh, first) = (w.at, w.proto, w.first_fragment);
             Some((at, nh, first, end))
         }
         _ => None,
@@ -337,6 +321,38 @@ mod tests {
             }
         );
         assert_eq!(kernel_would_rewrite_v4(&syn_v4()), None);
+    }
+
+    #[test]
+    fn ipv6_extension_headers_are_walked_to_the_transport_header() {
+        // A TCP segment behind hop-by-hop, routing (type 0, two addresses), destination
+        // options and AH headers, as the one walker (packet::ipv6::walk) reads them.
+        let tcp = crate::net::matching::tests::tcp(9000, 40000, 1, 2, 0x12, b"");
+        let mut ext = vec![43, 0, 1, 4, 0, 0, 0, 0]; // hop-by-hop: PadN
+        ext.extend_from_slice(&[60, 4, 0, 2, 0, 0, 0, 0]); // routing type 0
+        ext.extend_from_slice(&[0u8; 32]);
+        ext.extend_from_slice(&[51, 0, 1, 4, 0, 0, 0, 0]); // destination options
+        ext.extend_from_slice(&[6, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3]); // AH, 12-byte ICV
+        ext.extend_from_slice(&[0xaa; 12]);
+        ext.extend_from_slice(&tcp);
+        let mut p = crate::net::matching::tests::ip6(2, 1, 0, &ext);
+        let s = summarize(&p).expect("summary");
+        assert_eq!(s.proto, 6);
+        assert!(
+            matches!(
+                s.l4,
+                L4::Tcp {
+                    sport: 9000,
+                    dport: 40000,
+                    ..
+                }
+            ),
+            "{s:?}"
+        );
+        // A later fragment is not a transport header.
+        p[6] = 44;
+        p.splice(40..40, [6u8, 0, 0, 8, 0, 0, 0, 1]);
+        assert!(matches!(summarize(&p).map(|s| s.l4), Some(L4::Other)));
     }
 
     #[test]

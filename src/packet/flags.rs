@@ -1,6 +1,8 @@
 //! TCP flags: nine bits, written the ways users know them.
 //!
 //! scapy writes `"SA"`, hping3 `-S -A`, tcpdump `[S.]`, RFCs `SYN,ACK`: all of these parse.
+//! A string of letters reads letter by letter, as scapy reads it (`"NS"` is NS+SYN);
+//! flag names need a separator (`"ECE|SYN"`) or a list.
 
 use std::fmt;
 
@@ -50,8 +52,17 @@ impl TcpFlags {
         self.0
     }
 
-    /// Parses `"SA"`, `"S|A"`, `"SYN,ACK"`, `"syn ack"`, `"S+A"`, `""` (no flags), or a
-    /// number (`"0x12"`, `"18"`). The error names the offending part and the allowed spellings.
+    /// Parses flags the way scapy reads them, and a few more spellings:
+    ///
+    /// - a string of letters reads letter by letter, as in scapy: `"SA"` is SYN+ACK,
+    ///   `"NS"` is N (NS) + S (SYN), `"ECE"` is E + C + E (ECE+CWR); `.` (ACK) and `W`
+    ///   (CWR) are tcpdump's letters;
+    /// - a single word that is not all letters is a flag name: `"SYN"`, `"ACK"`, `"CWR"`;
+    /// - with a separator (`|`, `,`, `+`, space) each part is a name first, then letters:
+    ///   `"ECE|SYN"`, `"NS,ACK"`, `"S|A"`, `"syn ack"`;
+    /// - `""` is no flags; a number (`"0x12"`, `"18"`) is the bits.
+    ///
+    /// The error names the offending letter and the allowed spellings.
     pub fn parse(text: &str) -> Result<TcpFlags, String> {
         let t = text.trim();
         if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
@@ -69,33 +80,71 @@ impl TcpFlags {
                 .map(TcpFlags)
                 .ok_or_else(|| format!("flags {text:?}: a number must be 0..=511"));
         }
+        let is_sep = |c: char| c == '|' || c == ',' || c == '+' || c.is_whitespace();
+        if !t.contains(is_sep) {
+            return Self::part(t, false, text);
+        }
         let mut bits = 0u16;
-        for part in t.split(|c: char| c == '|' || c == ',' || c == '+' || c.is_whitespace()) {
-            if part.is_empty() {
-                continue;
-            }
-            let upper = part.to_ascii_uppercase();
-            if let Some((_, b)) = Self::NAMES.iter().find(|(n, _)| *n == upper) {
-                bits |= b;
-                continue;
-            }
-            for c in part.chars() {
-                let c2 = c.to_ascii_uppercase();
-                match Self::LETTERS.iter().find(|(l, _)| *l == c2) {
-                    Some((_, b)) => bits |= b,
-                    // tcpdump writes ACK as '.', ECE as 'E', CWR as 'W'.
-                    None if c == '.' => bits |= Self::ACK,
-                    None if c2 == 'W' => bits |= Self::CWR,
-                    None => {
-                        return Err(format!(
-                            "unknown TCP flag {c:?} in {text:?}; use letters F S R P A U E C N \
-                             (\"SA\"), names joined by | or , (\"SYN|ACK\"), or a number"
-                        ))
-                    }
-                }
-            }
+        for part in t.split(is_sep).filter(|p| !p.is_empty()) {
+            bits |= Self::part(part, true, text)?.0;
         }
         Ok(TcpFlags(bits))
+    }
+
+    /// One flag name first (`"NS"` is the NS flag, `"ECE"` the ECE flag), else letters:
+    /// how an attribute (`f.ECE`, `f.NS`) reads.
+    pub fn parse_name(text: &str) -> Result<TcpFlags, String> {
+        let t = text.trim();
+        if t.contains(|c: char| c == '|' || c == ',' || c == '+' || c.is_whitespace()) {
+            return Self::parse(t);
+        }
+        Self::part(t, true, text)
+    }
+
+    fn name(part: &str) -> Option<u16> {
+        let upper = part.to_ascii_uppercase();
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == upper)
+            .map(|(_, b)| *b)
+    }
+
+    /// Letter by letter: scapy's letters and `.` for ACK; `W` (tcpdump's CWR) too when
+    /// `tcpdump` is set.
+    fn letters(part: &str, tcpdump: bool) -> Result<u16, char> {
+        let mut bits = 0;
+        for c in part.chars() {
+            let c2 = c.to_ascii_uppercase();
+            match Self::LETTERS.iter().find(|(l, _)| *l == c2) {
+                Some((_, b)) => bits |= b,
+                None if c == '.' => bits |= Self::ACK,
+                None if tcpdump && c2 == 'W' => bits |= Self::CWR,
+                None => return Err(c),
+            }
+        }
+        Ok(bits)
+    }
+
+    fn part(part: &str, names_first: bool, text: &str) -> Result<TcpFlags, String> {
+        if names_first {
+            if let Some(b) = Self::name(part) {
+                return Ok(TcpFlags(b));
+            }
+        }
+        if let Ok(b) = Self::letters(part, false) {
+            return Ok(TcpFlags(b));
+        }
+        if let Some(b) = Self::name(part) {
+            return Ok(TcpFlags(b));
+        }
+        Self::letters(part, true).map(TcpFlags).map_err(|c| {
+            format!(
+                "unknown TCP flag {c:?} in {text:?}; a string of letters reads letter by letter \
+                 as in scapy, from F S R P A U E C N (\"SA\" is SYN+ACK, \"NS\" is NS+SYN); \
+                 flag names FIN SYN RST PSH ACK URG ECE CWR NS need a separator \
+                 (\"ECE|SYN\", \"NS,\"); or give a number"
+            )
+        })
     }
 
     /// tcpdump's spelling inside `Flags [..]`, in its table order: F S R P . U E W
@@ -168,9 +217,34 @@ mod tests {
     }
 
     #[test]
+    fn letters_read_as_scapy_reads_them_and_names_need_a_separator() {
+        let f = |s: &str| TcpFlags::parse(s).unwrap().0;
+        // scapy: "NS" is N+S, "ECE" is E+C+E.
+        assert_eq!(f("NS"), TcpFlags::NS | TcpFlags::SYN);
+        assert_eq!(f("ECE"), TcpFlags::ECE | TcpFlags::CWR);
+        assert_eq!(f("EC"), TcpFlags::ECE | TcpFlags::CWR);
+        // Names: with a separator, or a word that is not all letters.
+        assert_eq!(f("ECE|SYN"), TcpFlags::ECE | TcpFlags::SYN);
+        assert_eq!(f("NS,ACK"), TcpFlags::NS | TcpFlags::ACK);
+        assert_eq!(f("ECE|"), TcpFlags::ECE);
+        assert_eq!(f("SYN"), TcpFlags::SYN);
+        assert_eq!(f("CWR"), TcpFlags::CWR);
+        assert_eq!(f("W"), TcpFlags::CWR);
+        // A list element or an attribute is a name first.
+        assert_eq!(TcpFlags::parse_name("NS").unwrap().0, TcpFlags::NS);
+        assert_eq!(TcpFlags::parse_name("ECE").unwrap().0, TcpFlags::ECE);
+        assert_eq!(
+            TcpFlags::parse_name("SA").unwrap().0,
+            TcpFlags::SYN | TcpFlags::ACK
+        );
+    }
+
+    #[test]
     fn errors_name_the_flag() {
         let e = TcpFlags::parse("SX").unwrap_err();
         assert!(e.contains("'X'"), "{e}");
+        assert!(e.contains("F S R P A U E C N"), "{e}");
+        assert!(e.contains("\"ECE|SYN\""), "{e}");
         assert!(TcpFlags::parse("0x200").is_err());
     }
 

@@ -96,6 +96,45 @@ impl Ipv4Repr {
         self.ihl.unwrap_or(((self.header_len() / 4) & 0x0f) as u8)
     }
 
+    /// The destination a TCP/UDP checksum's pseudo-header uses: with one loose or strict
+    /// source route option (LSRR 131, SSRR 137) naming at least one address, the last
+    /// address of the route (the final destination, RFC 791 and RFC 9293 §3.1), as scapy
+    /// does; otherwise (no route, or more than one) the header's destination.
+    pub fn pseudo_dst(&self) -> Ipv4Addr {
+        let mut found = None;
+        let mut count = 0;
+        let o = &self.options;
+        let mut i = 0;
+        while i < o.len() {
+            let kind = o[i];
+            if kind == 0 {
+                break;
+            }
+            if kind == 1 {
+                i += 1;
+                continue;
+            }
+            let Some(&len) = o.get(i + 1) else { break };
+            let len = usize::from(len);
+            if len < 2 || i + len > o.len() {
+                break;
+            }
+            if kind == 131 || kind == 137 {
+                count += 1;
+                let route = &o[i + 3.min(len)..i + len];
+                if route.len() >= 4 {
+                    let last = &route[(route.len() / 4 - 1) * 4..][..4];
+                    found = Some(Ipv4Addr::new(last[0], last[1], last[2], last[3]));
+                }
+            }
+            i += len;
+        }
+        match (count, found) {
+            (1, Some(a)) => a,
+            _ => self.dst,
+        }
+    }
+
     pub fn dscp(&self) -> u8 {
         self.tos >> 2
     }

@@ -1,4 +1,5 @@
-//! IPv6 fixed header (RFC 8200 §3). Extension headers are carried as raw payload.
+//! IPv6 fixed header (RFC 8200 §3). Extension headers are carried as raw payload; [`walk`]
+//! finds the transport header behind them.
 
 use std::net::Ipv6Addr;
 
@@ -92,4 +93,68 @@ impl Ipv6Repr {
             payload,
         ))
     }
+}
+
+/// IPv6 extension headers (RFC 8200 §4, RFC 4302 AH, RFC 6275 mobility): the one walker
+/// over them, used by the tcpdump printer, the packet view and the reply matcher.
+pub mod ext {
+    pub const HOPOPTS: u8 = 0;
+    pub const ROUTING: u8 = 43;
+    pub const FRAGMENT: u8 = 44;
+    pub const ESP: u8 = 50;
+    pub const AH: u8 = 51;
+    pub const DSTOPTS: u8 = 60;
+    pub const MOBILITY: u8 = 135;
+}
+
+/// The length of extension header `nh` whose first bytes are `h` (two are enough), or
+/// `None` when `nh` is not an extension header that can be walked over (ESP ends the
+/// walk: what follows is encrypted) or `h` is too short.
+pub fn ext_len(nh: u8, h: &[u8]) -> Option<usize> {
+    match nh {
+        ext::HOPOPTS | ext::ROUTING | ext::DSTOPTS | ext::MOBILITY => {
+            Some((usize::from(*h.get(1)?) + 1) * 8)
+        }
+        ext::FRAGMENT => Some(8),
+        ext::AH => Some((usize::from(*h.get(1)?) + 2) * 4),
+        _ => None,
+    }
+}
+
+/// Where the extension headers of an IPv6 packet lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExtWalk {
+    /// Offset of the first header that is not an extension header.
+    pub at: usize,
+    /// Its protocol number (59: no next header; 50: ESP).
+    pub proto: u8,
+    /// Not a fragment, or the first one (offset 0).
+    pub first_fragment: bool,
+}
+
+/// Walks the extension headers of the IPv6 packet `b` (from its fixed header), at most
+/// 16 of them; `None` if one runs past the bytes.
+pub fn walk(b: &[u8]) -> Option<ExtWalk> {
+    let mut nh = *b.get(6)?;
+    let mut at = HEADER_LEN;
+    let mut first_fragment = true;
+    for _ in 0..16 {
+        let h = b.get(at..)?;
+        let Some(len) = ext_len(nh, h) else {
+            break;
+        };
+        if h.len() < len.min(8) {
+            return None;
+        }
+        if nh == ext::FRAGMENT {
+            first_fragment = u16::from_be_bytes([h[2], h[3]]) & 0xfff8 == 0;
+        }
+        nh = h[0];
+        at += len;
+    }
+    Some(ExtWalk {
+        at,
+        proto: nh,
+        first_fragment,
+    })
 }

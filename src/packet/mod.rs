@@ -6,6 +6,7 @@
 //! wrong checksum or a lying length can be crafted. [`Packet::parse`] sets every field to
 //! what was on the wire, so `Packet::parse(b).to_bytes() == b` for any input.
 
+pub mod arp;
 pub mod checksum;
 pub mod display;
 pub mod flags;
@@ -22,6 +23,7 @@ pub mod view;
 
 use std::net::IpAddr;
 
+pub use arp::ArpRepr;
 pub use flags::TcpFlags;
 pub use icmp::{IcmpRepr, Icmpv6Repr};
 pub use ipv4::Ipv4Repr;
@@ -58,6 +60,8 @@ impl Note {
 pub enum Layer {
     Ether(EtherRepr),
     Sll(SllRepr),
+    /// ARP (IPv4 over Ethernet).
+    Arp(ArpRepr),
     Ipv4(Ipv4Repr),
     Ipv6(Ipv6Repr),
     Tcp(TcpRepr),
@@ -77,6 +81,7 @@ impl Layer {
         match self {
             Layer::Ether(_) => "Ether",
             Layer::Sll(_) => "CookedLinux",
+            Layer::Arp(_) => "ARP",
             Layer::Ipv4(_) => "IP",
             Layer::Ipv6(_) => "IPv6",
             Layer::Tcp(_) => "TCP",
@@ -93,6 +98,7 @@ impl Layer {
         match self {
             Layer::Ether(_) => link::ETHER_LEN,
             Layer::Sll(_) => link::SLL_LEN,
+            Layer::Arp(_) => arp::LEN,
             Layer::Ipv4(ip) => ip.header_len(),
             Layer::Ipv6(_) => ipv6::HEADER_LEN,
             Layer::Tcp(t) => t.header_len(),
@@ -119,6 +125,7 @@ impl Layer {
         match self {
             Layer::Ipv4(_) => link::ethertype::IPV4,
             Layer::Ipv6(_) => link::ethertype::IPV6,
+            Layer::Arp(_) => link::ethertype::ARP,
             _ => 0,
         }
     }
@@ -255,6 +262,7 @@ impl Packet {
                         .unwrap_or_else(|| next.map_or(ipv4::proto::NONE6, Layer::ip_proto));
                     ip.emit_header(out, plen, nh);
                 }
+                Layer::Arp(a) => a.emit(out),
                 Layer::Tcp(t) => t.emit_header(out),
                 Layer::Udp(u) => {
                     let len = u
@@ -275,7 +283,7 @@ impl Packet {
                 match i.checked_sub(1).and_then(|j| self.layers.get(j)) {
                     Some(Layer::Ipv4(ip)) => checksum::pseudo_v4(
                         ip.src.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
-                        ip.dst,
+                        ip.pseudo_dst(),
                         proto,
                         len,
                     ),
@@ -327,6 +335,7 @@ impl Packet {
             match layer {
                 Layer::Ether(e) => e.ethertype = e.ethertype.or(be16(12)),
                 Layer::Sll(s) => s.proto = s.proto.or(be16(14)),
+                Layer::Arp(_) => {}
                 Layer::Ipv4(ip) if ip.ihl.is_none() => {
                     ip.ihl = b.first().map(|v| v & 0x0f);
                     ip.len = ip.len.or(be16(2));
@@ -399,6 +408,49 @@ impl Packet {
             layers.push(Layer::Padding(t));
         }
         (Packet::new(layers), p.notes)
+    }
+
+    /// An ARP packet captured without its link header (a packet socket's payload).
+    pub fn parse_arp(bytes: &[u8]) -> Packet {
+        let mut p = Parser {
+            layers: Vec::new(),
+            notes: Vec::new(),
+            trailer: Vec::new(),
+            tunnels: 0,
+        };
+        p.arp(bytes);
+        let mut layers = p.layers;
+        layers.extend(p.trailer.into_iter().map(Layer::Padding));
+        Packet::new(layers)
+    }
+
+    /// A computed length field that cannot hold what it covers: an IPv4 total length, an
+    /// IPv6 payload length or a UDP length past 65,535 (scapy refuses to build those;
+    /// the bytes would carry a clamped, lying length). A length given by the user is
+    /// theirs to choose.
+    pub fn length_overflow(&self) -> Option<String> {
+        for (i, l) in self.layers.iter().enumerate() {
+            let covered: usize = self.layers[i..]
+                .iter()
+                .take_while(|l| !matches!(l, Layer::Padding(_)))
+                .map(Layer::header_len)
+                .sum();
+            let (what, n) = match l {
+                Layer::Ipv4(ip) if ip.len.is_none() => ("IP total length", covered),
+                Layer::Ipv6(ip) if ip.plen.is_none() => {
+                    ("IPv6 payload length", covered - ipv6::HEADER_LEN)
+                }
+                Layer::Udp(u) if u.len.is_none() => ("UDP length", covered),
+                _ => continue,
+            };
+            if n > 0xffff {
+                return Some(format!(
+                    "{what} would be {n} bytes, past 65535: make the payload smaller, or set \
+                     the length field to build the packet anyway"
+                ));
+            }
+        }
+        None
     }
 
     fn find<T>(&self, f: impl Fn(&Layer) -> Option<&T>) -> Option<&T> {
@@ -530,7 +582,21 @@ impl Parser {
     fn ethertype(&mut self, et: u16, b: &[u8], base: usize) {
         match et {
             link::ethertype::IPV4 | link::ethertype::IPV6 => self.ip(b, base, false),
+            link::ethertype::ARP => self.arp(b),
             _ => self.raw(b),
+        }
+    }
+
+    /// ARP in its 28-byte Ethernet/IPv4 form, then padding; other forms stay raw.
+    fn arp(&mut self, b: &[u8]) {
+        match ArpRepr::parse(b) {
+            Some(a) => {
+                self.layers.push(Layer::Arp(a));
+                if b.len() > arp::LEN {
+                    self.trailer.push(b[arp::LEN..].to_vec());
+                }
+            }
+            None => self.raw(b),
         }
     }
 

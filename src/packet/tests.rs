@@ -52,7 +52,7 @@ fn clear_computed(p: &mut Packet) {
                 u.chksum = None;
             }
             Layer::Icmp(c) | Layer::Icmpv6(c) => c.chksum = None,
-            Layer::Raw(_) | Layer::Padding(_) => {}
+            Layer::Arp(_) | Layer::Raw(_) | Layer::Padding(_) => {}
         }
     }
 }

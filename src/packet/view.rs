@@ -57,7 +57,13 @@ impl<'a> Dissection<'a> {
         } else {
             let h = ip.get(..40)?;
             let total = (40 + usize::from(be16(h, 4))).min(ip.len());
-            (l3 + 40, h[6], l3 + total)
+            // Extension headers (hop-by-hop, routing, fragment, destination options,
+            // AH) are walked to the transport header.
+            let w = super::ipv6::walk(ip.get(..total)?)?;
+            if !w.first_fragment {
+                return None;
+            }
+            (l3 + w.at, w.proto, l3 + total)
         };
         let t = bytes.get(l4..end)?;
         let hlen = match proto {

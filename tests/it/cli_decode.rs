@@ -215,7 +215,8 @@ fn decode_agrees_with_tcpdump_line_for_line() {
     // Captures made by scripts/gen_decode_fixture.py with scapy (every flag combination,
     // option kinds, SACK blocks, RST+ACK, ICMP echo and errors quoting TCP/UDP, IPv6,
     // damaged frames), each with `tcpdump -n -t -S -r` output committed beside it.
-    // tcpdump's hex continuation lines (for link types it cannot name) are not summaries.
+    // tcpdump's continuation lines (hex dumps, OpenFlow's header line: a tab first) are
+    // not summaries.
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decode");
     let mut total = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -224,7 +225,7 @@ fn decode_agrees_with_tcpdump_line_for_line() {
             continue;
         }
         let want = std::fs::read_to_string(path.with_extension("pcap.txt")).unwrap();
-        let want: Vec<&str> = want.lines().filter(|l| !l.starts_with("\t0x")).collect();
+        let want: Vec<&str> = want.lines().filter(|l| !l.starts_with('\t')).collect();
         let o = tcpcraft(&["decode", path.to_str().unwrap()], None);
         assert!(o.status.success(), "{}", text(&o.stderr));
         let got = text(&o.stdout);
@@ -236,4 +237,51 @@ fn decode_agrees_with_tcpdump_line_for_line() {
         total += got.len();
     }
     assert!(total > 6000, "{total}");
+}
+
+#[test]
+fn other_link_types_show_the_ip_packet_inside() {
+    // A BSD loopback capture (link type 0): the summary is tcpdump's line, the field
+    // tree and JSON show the IP packet the frame carries.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/decode/links_null.pcap"
+    );
+    let o = tcpcraft(&["decode", "--show", path], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let show = text(&o.stdout);
+    assert!(
+        show.contains("###[ IP ]###") && show.contains("sport"),
+        "{show}"
+    );
+    let o = tcpcraft(&["decode", "--json", path], None);
+    let first = text(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(v["linktype"], 0);
+    assert_eq!(v["layers"][0]["layer"], "IP", "{v}");
+    assert!(v["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("IP 198.18.0.1.40000 > 198.18.0.2.9000: Flags [S]"));
+}
+
+#[test]
+fn source_routed_checksums_are_scapys() {
+    // scapy builds the TCP checksum of a packet with a loose source route over the
+    // route's last address (RFC 791, RFC 9293 §3.1); decode calls it correct.
+    let line = include_str!("../fixtures/lang_scapy.txt")
+        .lines()
+        .find(|l| l.starts_with("lsrr_tcp_checksum\t"))
+        .unwrap();
+    let hex = line.rsplit('\t').next().unwrap();
+    let o = tcpcraft(&["decode", "--show", "--hex", hex], None);
+    let show = text(&o.stdout);
+    let checks: Vec<&str> = show.lines().filter(|l| l.contains("chksum")).collect();
+    assert_eq!(checks.len(), 2, "{show}");
+    assert!(checks.iter().all(|l| l.contains("(correct)")), "{show}");
+    // The option shows as the builder that makes it.
+    assert!(
+        show.contains(r#"options   = [lsrr(["198.18.0.3", "198.18.0.4"])]"#),
+        "{show}"
+    );
 }

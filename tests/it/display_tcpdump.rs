@@ -115,6 +115,15 @@ fn linux_cooked_capture_matches_tcpdump() {
 }
 
 #[test]
+fn other_ip_protocols_and_application_names_match_tcpdump() {
+    // scripts/gen_decode_protos.py: SCTP, DCCP, PIM, OSPF, VRRP, IGMP, EIGRP; BGP,
+    // OpenFlow, RPKI-RTR, BEEP, RESP. (Link types, extension headers cut short and
+    // tunnels are compared by tests/cli_decode.rs: VXLAN prints two lines a packet.)
+    run("protos.pcap");
+    run("apps.pcap");
+}
+
+#[test]
 fn the_varied_capture_is_varied() {
     // Every combination of the eight flags is in it, and more than that.
     let (n, _) = check("varied.pcap");

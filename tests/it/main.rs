@@ -17,6 +17,7 @@ mod harden_loss;
 mod harden_privileges;
 mod harden_signals;
 mod lang_golden;
+mod lang_sniff_arp;
 mod lang_sniff_live;
 mod lang_sniff_store;
 mod layering;

@@ -61,6 +61,24 @@ pub(super) fn describe(p: &Packet) -> Vec<LayerFields> {
             _ => String::new(),
         };
         let fields = match layer {
+            Layer::Arp(a) => {
+                let n = |name: &'static str, v: u16| f(name, v.to_string(), json!(v));
+                let op = match crate::packet::ArpRepr::op_name(a.op) {
+                    Some(name) => format!("{name} ({})", a.op),
+                    None => a.op.to_string(),
+                };
+                vec![
+                    n("hwtype", a.hwtype),
+                    ethertype("ptype", a.ptype),
+                    n("hwlen", a.hwlen.into()),
+                    n("plen", a.plen.into()),
+                    f("op", op, json!(a.op)),
+                    f("hwsrc", mac(&a.hwsrc), json!(mac(&a.hwsrc))),
+                    f("psrc", a.psrc.to_string(), json!(a.psrc.to_string())),
+                    f("hwdst", mac(&a.hwdst), json!(mac(&a.hwdst))),
+                    f("pdst", a.pdst.to_string(), json!(a.pdst.to_string())),
+                ]
+            }
             Layer::Ether(e) => vec![
                 f("dst", mac(&e.dst), json!(mac(&e.dst))),
                 f("src", mac(&e.src), json!(mac(&e.src))),
@@ -127,11 +145,7 @@ pub(super) fn describe(p: &Packet) -> Vec<LayerFields> {
                     f("dst", ip.dst.to_string(), json!(ip.dst.to_string())),
                     f(
                         "options",
-                        if ip.options.is_empty() {
-                            "[]".to_string()
-                        } else {
-                            hex::encode(&ip.options)
-                        },
+                        ip_options_text(&ip.options),
                         json!(hex::encode(&ip.options)),
                     ),
                 ]
@@ -441,6 +455,65 @@ pub(super) fn py_bytes(b: &[u8]) -> String {
 }
 
 /// scapy's list of option tuples: `[('MSS', 1460), ('NOP', None), (99, b'ab')]`.
+/// IP options as the language builds them (`[lsrr(["198.18.0.3"]), router_alert()]`),
+/// scapy's IPOption_* classes by their builder names; anything else as bytes. The
+/// zero padding after the last option is not shown.
+fn ip_options_text(o: &[u8]) -> String {
+    if o.is_empty() {
+        return "[]".into();
+    }
+    let addrs = |b: &[u8]| -> String {
+        let v: Vec<String> = b
+            .chunks_exact(4)
+            .map(|a| format!("\"{}.{}.{}.{}\"", a[0], a[1], a[2], a[3]))
+            .collect();
+        format!("[{}]", v.join(", "))
+    };
+    let bytes = |b: &[u8]| -> String {
+        let mut s = String::from("b\"");
+        for x in b {
+            let _ = write!(s, "\\x{x:02x}");
+        }
+        s.push('"');
+        s
+    };
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < o.len() {
+        let kind = o[i];
+        if kind == 0 && o[i..].iter().all(|&b| b == 0) {
+            break;
+        }
+        if kind == 0 || kind == 1 {
+            parts.push(bytes(&o[i..i + 1]));
+            i += 1;
+            continue;
+        }
+        let len = o.get(i + 1).map_or(0, |&l| usize::from(l));
+        if len < 2 || i + len > o.len() {
+            parts.push(bytes(&o[i..]));
+            break;
+        }
+        let body = &o[i..i + len];
+        parts.push(match (kind, len) {
+            (7 | 0x83 | 0x89, l) if l >= 3 && (l - 3) % 4 == 0 && body[2] == 4 => {
+                let name = match kind {
+                    7 => "rr",
+                    0x83 => "lsrr",
+                    _ => "ssrr",
+                };
+                format!("{name}({})", addrs(&body[3..]))
+            }
+            (0x94, 4) if body[2..] == [0, 0] => "router_alert()".into(),
+            (0x44, 8) if body[2..] == [9, 0, 0, 0, 0, 0] => "ts_opt(flg=0)".into(),
+            (0x44, 12) if body[2..] == [9, 1, 0, 0, 0, 0, 0, 0, 0, 0] => "ts_opt()".into(),
+            _ => bytes(body),
+        });
+        i += len;
+    }
+    format!("[{}]", parts.join(", "))
+}
+
 fn tcp_options_text(opts: &[TcpOption]) -> String {
     let items: Vec<String> = opts
         .iter()

@@ -8,18 +8,22 @@
 //! packet and prints ` [|proto]` (that is [`Jump`]), while an explicit check lets the
 //! printer print its own marker and stop (`[bad opt]`, ` [|tcp]>`).
 //!
-//! Covered as tcpdump prints them: Ethernet (with VLAN tags), Linux cooked, raw IP; ARP;
-//! IPv4 (also in IPv4/IPv6 tunnels), IPv6 with hop-by-hop, destination-options and
-//! fragment headers; TCP with every option tcpdump names (MPTCP too); UDP; ICMP and
-//! ICMPv6 (errors, echo, neighbour discovery, MLD); and the first line of HTTP, RTSP,
-//! FTP, SMTP, whois, SSH banners and DNS. Checked against tcpdump 4.99.3 on scapy-made
-//! and randomly damaged captures (tests/display_tcpdump.rs).
+//! Covered as tcpdump prints them: Ethernet (with VLAN tags), Linux cooked, raw IP (the
+//! other link types are in `link.rs` and `wifi.rs`); ARP; IPv4 (also in IPv4/IPv6
+//! tunnels), IPv6 with hop-by-hop (Jumbo Payload too), routing (`ip6ext.rs`),
+//! destination-options, fragment and mobility headers; AH and ESP; TCP with every option tcpdump
+//! names (MPTCP too); UDP; ICMP and ICMPv6 (errors, echo, neighbour discovery, MLD);
+//! SCTP, DCCP, PIM, OSPF, VRRP, IGMP, EIGRP, IPComp (`iproto.rs`); GRE, MPLS, VXLAN,
+//! Geneve (`tunnel.rs`); the first line of HTTP, RTSP, FTP, SMTP, whois, SSH banners and
+//! DNS, and the names tcpdump gives BGP, OpenFlow, RPKI-RTR, BEEP and RESP (`apps.rs`).
+//! Checked against tcpdump 4.99.3 on scapy-made and randomly damaged captures
+//! (tests/display_tcpdump.rs, tests/cli_decode.rs).
 //!
 //! Not decoded (the line ends after the transport layer, where tcpdump goes on): other
 //! UDP applications (NTP, DHCP, SNMP, TFTP, … — the ports are listed in
-//! scripts/gen_decode_fixture.py), TCP applications such as telnet, BGP or SMB, ICMPv6
-//! node information, router renumbering and RPL messages, other IP protocols (GRE, ESP,
-//! SCTP, …), IPv6 routing and mobility headers, and LLC frames.
+//! scripts/gen_decode_fixture.py), TCP applications such as telnet, PPTP, SMB or LDP,
+//! ICMPv6 node information, router renumbering and RPL messages, IP protocols beyond
+//! those above (RSVP, PGM, …), ERSPAN, and LLC frames other than SNAP.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -36,7 +40,8 @@ pub(super) type R<T = ()> = Result<T, Jump>;
 ///
 /// The link type comes from the first layer (Ethernet, Linux cooked, else raw IP).
 /// A packet without an IP layer (a bare `TCP()`, `UDP()`, `ICMP()`) prints what tcpdump
-/// prints for that header inside IP, without the addresses.
+/// prints for that header inside IP, without the addresses; a bare `ARP()` prints
+/// tcpdump's ARP line.
 pub fn summary(p: &Packet) -> String {
     let bytes = p.to_bytes();
     match p.layers.first() {
@@ -50,6 +55,8 @@ pub fn summary(p: &Packet) -> String {
             let mut nd = Nd::new(&bytes);
             let len = bytes.len();
             let r = match first {
+                // ARP without a link header (sniffed on a packet socket, or built bare).
+                Layer::Arp(_) => arp_print(&mut nd, 0, len),
                 Layer::Tcp(_) => tcp_print(&mut nd, 0, len, None),
                 Layer::Udp(_) => udp_print(&mut nd, 0, len, None, false),
                 Layer::Icmp(_) => icmp_print(&mut nd, 0, len),
@@ -87,26 +94,32 @@ pub(super) struct Nd<'a> {
     pub(super) proto: &'static str,
     pub(super) out: String,
     /// IP headers inside IP headers so far (tunnels recurse; see [`MAX_IP_DEPTH`]).
-    depth: usize,
+    pub(super) depth: usize,
 }
 
 /// How many IP headers deep (IP in IP in IPv6 …) the printer follows. tcpdump has no
 /// limit, but a crafted 64 KiB packet of nested headers would exhaust the stack; past
 /// this depth the line ends with the truncation marker.
-const MAX_IP_DEPTH: usize = 32;
+pub(super) const MAX_IP_DEPTH: usize = 32;
 
 impl<'a> Nd<'a> {
-    fn new(b: &'a [u8]) -> Nd<'a> {
+    pub(super) fn new(b: &'a [u8]) -> Nd<'a> {
+        Nd::with_buf(b, String::with_capacity(160))
+    }
+
+    /// Printing into a buffer reused from packet to packet (emptied first).
+    pub(super) fn with_buf(b: &'a [u8], mut out: String) -> Nd<'a> {
+        out.clear();
         Nd {
             b,
             snapend: b.len(),
             proto: "",
-            out: String::with_capacity(160),
+            out,
             depth: 0,
         }
     }
 
-    fn finish(mut self, r: R) -> String {
+    pub(super) fn finish(mut self, r: R) -> String {
         if r.is_err() {
             self.trunc();
         }
@@ -156,6 +169,35 @@ impl<'a> Nd<'a> {
 
     pub(super) fn p(&mut self, s: &str) {
         self.out.push_str(s);
+    }
+
+    /// A number in decimal, without going through `core::fmt` (the hot path).
+    pub(super) fn num(&mut self, mut n: u64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // Only ASCII digits: the check cannot fail.
+        self.out
+            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+    }
+
+    /// The IPv4 address at `at`, dotted, written straight into the line.
+    pub(super) fn push_ip4(&mut self, at: usize) -> R {
+        let a = self.slice(at, 4)?;
+        for (i, &x) in a.iter().enumerate() {
+            if i > 0 {
+                self.out.push('.');
+            }
+            self.num(x.into());
+        }
+        Ok(())
     }
 
     /// `nd_print_trunc`.
@@ -224,7 +266,7 @@ pub fn ip6_string(a: &[u8; 16]) -> String {
     s
 }
 
-fn mac(b: &[u8]) -> String {
+pub(super) fn mac(b: &[u8]) -> String {
     let mut s = String::with_capacity(17);
     for (i, x) in b.iter().enumerate() {
         if i > 0 {
@@ -243,7 +285,7 @@ const ETHERTYPE_TRAIL: u16 = 0x1000;
 const ETHERTYPE_VLANS: [u16; 4] = [0x8100, 0x88a8, 0x9100, 0x9200];
 
 /// tcpdump's names for ethertypes (its `ethertype_values`, read back from its output).
-fn ethertype_name(et: u16) -> Option<&'static str> {
+pub(super) fn ethertype_name(et: u16) -> Option<&'static str> {
     Some(match et {
         0x0600 => "NS",
         0x0707 => "GeoNet (old)",
@@ -299,13 +341,18 @@ fn ethertype_name(et: u16) -> Option<&'static str> {
     })
 }
 
-fn ether_print(nd: &mut Nd, length: usize) -> R {
+pub(super) fn ether_print(nd: &mut Nd, length: usize) -> R {
+    ether_print_at(nd, 0, length)
+}
+
+/// An Ethernet frame at `bp` (inside a tunnel: GRE, VXLAN, Geneve).
+pub(super) fn ether_print_at(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ether";
-    if !nd.ttest(0, 14) {
+    if !nd.ttest(bp, 14) {
         return Err(Jump);
     }
-    let mut et = nd.be16(12)?;
-    let mut at = 14;
+    let mut et = nd.be16(bp + 12)?;
+    let mut at = bp + 14;
     while ETHERTYPE_VLANS.contains(&et) {
         nd.proto = "vlan";
         et = nd.be16(at + 2)?;
@@ -316,9 +363,9 @@ fn ether_print(nd: &mut Nd, length: usize) -> R {
         nd.proto = "llc";
         return Err(Jump);
     }
-    if !link_payload(nd, et, at, length.saturating_sub(at))? {
-        let dst = mac(nd.slice(0, 6)?);
-        let src = mac(nd.slice(6, 6)?);
+    if !link_payload(nd, et, at, length.saturating_sub(at - bp))? {
+        let dst = mac(nd.slice(bp, 6)?);
+        let src = mac(nd.slice(bp + 6, 6)?);
         let what = if et < 0x0600 {
             "802.3".to_string()
         } else {
@@ -332,7 +379,7 @@ fn ether_print(nd: &mut Nd, length: usize) -> R {
     Ok(())
 }
 
-fn sll_print(nd: &mut Nd, length: usize) -> R {
+pub(super) fn sll_print(nd: &mut Nd, length: usize) -> R {
     nd.proto = "sll";
     if !nd.ttest(0, 16) {
         return Err(Jump);
@@ -367,17 +414,24 @@ fn sll_print(nd: &mut Nd, length: usize) -> R {
 }
 
 /// Prints what a link header carries; `false` if tcpdump would not know the type.
-fn link_payload(nd: &mut Nd, et: u16, at: usize, length: usize) -> R<bool> {
+pub(super) fn link_payload(nd: &mut Nd, et: u16, at: usize, length: usize) -> R<bool> {
     match et {
         ETHERTYPE_IPV4 => ip_print(nd, at, length)?,
         ETHERTYPE_IPV6 => ip6_print(nd, at, length)?,
         ETHERTYPE_ARP => arp_print(nd, at, length)?,
+        _ if super::tunnel::is_mpls(et) => {
+            nd.depth += 1;
+            if nd.depth > MAX_IP_DEPTH {
+                return Err(Jump);
+            }
+            super::tunnel::mpls_print(nd, at, length)?
+        }
         _ => return Ok(false),
     }
     Ok(true)
 }
 
-fn arp_print(nd: &mut Nd, ap: usize, length: usize) -> R {
+pub(super) fn arp_print(nd: &mut Nd, ap: usize, length: usize) -> R {
     nd.proto = "arp";
     if !nd.ttest(ap, 8) {
         return Err(Jump);
@@ -459,7 +513,7 @@ fn arp_print(nd: &mut Nd, ap: usize, length: usize) -> R {
 }
 
 /// tcpdump's raw-IP entry point: IPv4 or IPv6 by the version nibble.
-fn ipn_print(nd: &mut Nd, bp: usize, length: usize) -> R {
+pub(super) fn ipn_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ipn";
     if length < 1 {
         let _ = write!(nd.out, "truncated-ip {length}");
@@ -482,16 +536,27 @@ const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
 const IPPROTO_DCCP: u8 = 33;
 const IPPROTO_IPV6: u8 = 41;
+const IPPROTO_ROUTING: u8 = 43;
 const IPPROTO_FRAGMENT: u8 = 44;
+const IPPROTO_ESP: u8 = 50;
+const IPPROTO_MOBILITY: u8 = 135;
+const IPPROTO_AH: u8 = 51;
 const IPPROTO_ICMPV6: u8 = 58;
 const IPPROTO_NONE: u8 = 59;
 const IPPROTO_DSTOPTS: u8 = 60;
 const IPPROTO_SCTP: u8 = 132;
+const IPPROTO_IGMP: u8 = 2;
+const IPPROTO_GRE: u8 = 47;
+const IPPROTO_EIGRP: u8 = 88;
+const IPPROTO_OSPF: u8 = 89;
+const IPPROTO_PIM: u8 = 103;
+const IPPROTO_VRRP: u8 = 112;
+const IPPROTO_IPCOMP: u8 = 108;
 
 /// Where the enclosing IP header is and which version it is: TCP and UDP print its
 /// addresses beside their ports.
 #[derive(Clone, Copy)]
-struct IpRef {
+pub(super) struct IpRef {
     at: usize,
     v6: bool,
 }
@@ -501,14 +566,38 @@ impl IpRef {
     fn proto(self, nd: &Nd) -> R<u8> {
         nd.u8(self.at + if self.v6 { 6 } else { 9 })
     }
-    fn src(self, nd: &Nd) -> R<String> {
+    /// Writes `src.sport > dst.dport: ` (the TCP and UDP line's start).
+    fn push_ports(self, nd: &mut Nd, sport: u16, dport: u16) -> R {
+        if self.v6 {
+            let (s, d) = (self.src(nd)?, self.dst(nd)?);
+            nd.p(&s);
+            nd.out.push('.');
+            nd.num(sport.into());
+            nd.p(" > ");
+            nd.p(&d);
+        } else {
+            // Both addresses are read before anything is written, as above.
+            nd.slice(self.at + 12, 8)?;
+            nd.push_ip4(self.at + 12)?;
+            nd.out.push('.');
+            nd.num(sport.into());
+            nd.p(" > ");
+            nd.push_ip4(self.at + 16)?;
+        }
+        nd.out.push('.');
+        nd.num(dport.into());
+        nd.p(": ");
+        Ok(())
+    }
+
+    pub(super) fn src(self, nd: &Nd) -> R<String> {
         if self.v6 {
             nd.ip6(self.at + 8)
         } else {
             nd.ip4(self.at + 12)
         }
     }
-    fn dst(self, nd: &Nd) -> R<String> {
+    pub(super) fn dst(self, nd: &Nd) -> R<String> {
         if self.v6 {
             nd.ip6(self.at + 24)
         } else {
@@ -517,7 +606,7 @@ impl IpRef {
     }
 }
 
-fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
+pub(super) fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ip";
     let ver = nd.u8(bp)? >> 4;
     if ver != 4 {
@@ -581,7 +670,7 @@ fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     Ok(())
 }
 
-fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
+pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ip6";
     if !nd.ttest(bp, 40) {
         return Err(Jump);
@@ -597,20 +686,25 @@ fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         return Ok(());
     }
     let payload_len = usize::from(nd.be16(bp + 4)?);
-    // A zero payload length would announce a jumbogram (RFC 2675); without the hop-by-hop
-    // option that carries its length, tcpdump reads no payload at all.
-    let len = payload_len + 40;
+    let mut nh = nd.u8(bp + 6)?;
+    // A zero payload length announces a jumbogram (RFC 2675) whose length is in a
+    // hop-by-hop option; without that header tcpdump reads no payload at all.
+    let jumbo_pending = payload_len == 0 && nh == IPPROTO_HOPOPTS;
+    let mut len = if jumbo_pending {
+        length
+    } else {
+        payload_len + 40
+    };
     if payload_len != 0 && length < len {
         let _ = write!(nd.out, "truncated-ip6 - {} bytes missing!", len - length);
     }
     let saved = nd.snapend;
     nd.snapend = nd.snapend.min(bp + len);
     let ip = IpRef { at: bp, v6: true };
-    let mut nh = nd.u8(bp + 6)?;
     let mut cp = bp;
     let mut advance = 40usize;
-    let mut len = len;
     let mut fragmented = false;
+    let mut found_hbh = false;
     // tcpdump walks the extension headers it knows, printing a word for each, and hands
     // the first other header to the protocol printers.
     while cp < nd.snapend && advance > 0 {
@@ -624,21 +718,72 @@ fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             let _ = write!(nd.out, "{s} > {d}: ");
         }
         match nh {
-            IPPROTO_HOPOPTS | IPPROTO_DSTOPTS => {
-                let hbh = nh == IPPROTO_HOPOPTS;
-                nd.proto = if hbh { "hbhopt" } else { "dstopt" };
+            IPPROTO_HOPOPTS => {
+                if found_hbh {
+                    nd.p("[The Hop-by-Hop Options header was already found] (invalid)");
+                    break;
+                }
+                if cp != bp + 40 {
+                    nd.p("[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)");
+                    break;
+                }
+                nd.proto = "hbhopt";
+                let mut jumbo = None;
+                let ok = match nd.u8(cp + 1) {
+                    Ok(l) => {
+                        advance = (usize::from(l) + 1) << 3;
+                        if nd.ttest(cp, advance) {
+                            nd.p("HBH ");
+                            ip6_opts_ok(nd, cp + 2, advance - 2, payload_len, &mut jumbo)?
+                        } else {
+                            false
+                        }
+                    }
+                    Err(_) => false,
+                };
+                if !ok {
+                    nd.trunc();
+                }
+                if payload_len == 0 && jumbo.is_none() {
+                    nd.p("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)");
+                    break;
+                }
+                if !ok {
+                    break;
+                }
+                if let Some(j) = jumbo {
+                    let total = j as usize + 40;
+                    if length < total {
+                        let _ = write!(nd.out, "truncated-ip6 - {} bytes missing!", total - length);
+                    }
+                    nd.snapend = saved.min(bp + total);
+                    len = total - 40;
+                }
+                found_hbh = true;
+                nh = nd.u8(cp)?;
+            }
+            IPPROTO_DSTOPTS => {
+                nd.proto = "dstopt";
                 let optlen = (usize::from(nd.u8(cp + 1)?) + 1) << 3;
                 if !nd.ttest(cp, optlen) {
                     return Err(Jump);
                 }
-                nd.p(if hbh { "HBH " } else { "DSTOPT " });
-                // Hop-by-hop options are walked (for a jumbo payload length) even
-                // without -v; destination options only with -v.
-                if hbh && !ip6_opts_ok(nd, cp + 2, optlen - 2)? {
-                    return Err(Jump);
-                }
+                // Destination options are walked only with -v.
+                nd.p("DSTOPT ");
                 advance = optlen;
                 nh = nd.u8(cp)?;
+            }
+            IPPROTO_ROUTING => {
+                let _ = nd.u8(cp)?;
+                match super::ip6ext::rt6_print(nd, cp)? {
+                    Some(a) => advance = a,
+                    None => break,
+                }
+                nh = nd.u8(cp)?;
+            }
+            IPPROTO_MOBILITY => {
+                super::ip6ext::mobility_print(nd, cp)?;
+                break;
             }
             IPPROTO_FRAGMENT => {
                 nd.proto = "frag6";
@@ -671,8 +816,15 @@ fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
 }
 
 /// `ip6_opt_process` without -v: walks the options of a hop-by-hop or destination
-/// options header, printing only complaints; `false` when they do not fit.
-fn ip6_opts_ok(nd: &mut Nd, bp: usize, len: usize) -> R<bool> {
+/// options header, printing only complaints; `false` when they do not fit. A Jumbo
+/// Payload option (RFC 2675) in a packet whose payload length is 0 gives its length.
+fn ip6_opts_ok(
+    nd: &mut Nd,
+    bp: usize,
+    len: usize,
+    payload_len: usize,
+    jumbo: &mut Option<u32>,
+) -> R<bool> {
     let mut i = 0usize;
     while i < len {
         let t = nd.u8(bp + i)?;
@@ -700,6 +852,22 @@ fn ip6_opts_ok(nd: &mut Nd, bp: usize, len: usize) -> R<bool> {
                 if l != 2 {
                     let _ = write!(nd.out, "(rtalert: invalid len {l})");
                     return Ok(false);
+                }
+            }
+            // Jumbo payload.
+            0xc2 => {
+                if len - i < 6 {
+                    nd.p("(jumbo: trunc)");
+                    return Ok(false);
+                }
+                let l = nd.u8(bp + i + 1)?;
+                if l != 4 {
+                    let _ = write!(nd.out, "(jumbo: invalid len {l})");
+                    return Ok(false);
+                }
+                let j = nd.be32(bp + i + 2)?;
+                if payload_len == 0 && j >= 65536 && jumbo.is_none() {
+                    *jumbo = Some(j);
                 }
             }
             _ => {
@@ -744,6 +912,40 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
             nd.p("no next header");
             Ok(())
         }
+        IPPROTO_AH => {
+            nd.depth += 1;
+            if nd.depth > MAX_IP_DEPTH {
+                return Err(Jump);
+            }
+            let advance = super::ip6ext::ah_print(nd, bp)?;
+            let next = nd.u8(bp)?;
+            demux(
+                nd,
+                bp + advance,
+                length.saturating_sub(advance),
+                ip,
+                fragmented,
+                next,
+            )
+        }
+        IPPROTO_ESP => super::ip6ext::esp_print(nd, bp, length),
+        IPPROTO_IPCOMP => {
+            nd.proto = "ipcomp";
+            let cpi = nd.be16(bp + 2)?;
+            let _ = write!(nd.out, "IPComp(cpi=0x{cpi:04x})");
+            Ok(())
+        }
+        IPPROTO_SCTP => super::iproto::sctp_print(nd, bp, length, ip),
+        IPPROTO_DCCP => super::iproto::dccp_print(nd, bp, length, ip),
+        IPPROTO_GRE => super::tunnel::gre_print(nd, bp, length),
+        IPPROTO_IGMP => super::iproto::igmp_print(nd, bp, length),
+        IPPROTO_PIM => super::iproto::pim_print(nd, bp, length),
+        IPPROTO_OSPF => super::iproto::ospf_print(nd, bp, length),
+        IPPROTO_EIGRP => super::iproto::eigrp_print(nd, bp, length),
+        IPPROTO_VRRP => {
+            let ttl = nd.u8(ip.at + if ip.v6 { 7 } else { 8 })?;
+            super::iproto::vrrp_print(nd, bp, length, ttl)
+        }
         _ => {
             let _ = write!(nd.out, " ip-proto-{nh} {length}");
             Ok(())
@@ -754,12 +956,16 @@ fn demux(nd: &mut Nd, bp: usize, length: usize, ip: IpRef, fragmented: bool, nh:
 /// What tcpdump does with a TCP payload, by port, in the order it checks the ports.
 #[derive(Clone, Copy)]
 enum TcpApp {
-    /// A protocol tcpdump decodes and tcpcraft does not (telnet, BGP, PPTP, Redis,
-    /// NetBIOS, SMB, BEEP, OpenFlow, MSDP, RPKI-RTR, LDP): the line ends
-    /// after `length N`, where tcpdump would go on.
+    /// A protocol tcpdump decodes and tcpcraft does not (telnet, PPTP, NetBIOS, SMB,
+    /// MSDP, LDP): the line ends after `length N`, where tcpdump would go on.
     NotDecoded,
     Smtp,
     Whois,
+    Bgp,
+    Resp,
+    Beep,
+    OpenFlow,
+    RpkiRtr,
     Ssh,
     Ftp,
     Http,
@@ -771,15 +977,15 @@ const TCP_APPS: [(u16, TcpApp); 21] = [
     (23, TcpApp::NotDecoded),
     (25, TcpApp::Smtp),
     (43, TcpApp::Whois),
-    (179, TcpApp::NotDecoded),
+    (179, TcpApp::Bgp),
     (1723, TcpApp::NotDecoded),
-    (6379, TcpApp::NotDecoded),
+    (6379, TcpApp::Resp),
     (22, TcpApp::Ssh),
     (139, TcpApp::NotDecoded),
     (445, TcpApp::NotDecoded),
-    (10288, TcpApp::NotDecoded),
-    (6633, TcpApp::NotDecoded),
-    (6653, TcpApp::NotDecoded),
+    (10288, TcpApp::Beep),
+    (6633, TcpApp::OpenFlow),
+    (6653, TcpApp::OpenFlow),
     (21, TcpApp::Ftp),
     (80, TcpApp::Http),
     (8080, TcpApp::Http),
@@ -787,7 +993,7 @@ const TCP_APPS: [(u16, TcpApp); 21] = [
     (8554, TcpApp::Rtsp),
     (53, TcpApp::Dns),
     (639, TcpApp::NotDecoded),
-    (323, TcpApp::NotDecoded),
+    (323, TcpApp::RpkiRtr),
     (646, TcpApp::NotDecoded),
 ];
 
@@ -809,10 +1015,7 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
     let sport = nd.be16(bp)?;
     let dport = nd.be16(bp + 2)?;
     match ip {
-        Some(ip) if ip.proto(nd)? == IPPROTO_TCP => {
-            let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
-            let _ = write!(nd.out, "{s}.{sport} > {d}.{dport}: ");
-        }
+        Some(ip) if ip.proto(nd)? == IPPROTO_TCP => ip.push_ports(nd, sport, dport)?,
         _ => {
             let _ = write!(nd.out, "{sport} > {dport}: ");
         }
@@ -836,22 +1039,28 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
     let win = nd.be16(bp + 14)?;
     let urp = nd.be16(bp + 18)?;
     let flags = nd.u8(bp + 13)?;
-    let _ = write!(nd.out, "Flags [{}]", tcp_flags(flags));
+    nd.p("Flags [");
+    push_tcp_flags(&mut nd.out, flags);
+    nd.out.push(']');
     if hlen > length {
         let _ = write!(nd.out, " [bad hdr length {hlen} - too long, > {length}]");
         return Ok(());
     }
     let length = length - hlen;
     if length > 0 || flags & (TH_SYN | TH_FIN | TH_RST) != 0 {
-        let _ = write!(nd.out, ", seq {seq}");
+        nd.p(", seq ");
+        nd.num(seq.into());
         if length > 0 {
-            let _ = write!(nd.out, ":{}", seq.wrapping_add(length));
+            nd.out.push(':');
+            nd.num(seq.wrapping_add(length).into());
         }
     }
     if flags & TH_ACK != 0 {
-        let _ = write!(nd.out, ", ack {ack}");
+        nd.p(", ack ");
+        nd.num(ack.into());
     }
-    let _ = write!(nd.out, ", win {win}");
+    nd.p(", win ");
+    nd.num(win.into());
     if flags & TH_URG != 0 {
         let _ = write!(nd.out, ", urg {urp}");
     }
@@ -876,7 +1085,8 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
             }
         }
     }
-    let _ = write!(nd.out, ", length {length}");
+    nd.p(", length ");
+    nd.num(length.into());
     if length == 0 {
         return Ok(());
     }
@@ -897,6 +1107,11 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
     let len = length as usize;
     match app {
         None | Some(TcpApp::NotDecoded) => Ok(()),
+        Some(TcpApp::Bgp) => super::apps::name_only(nd, ": BGP"),
+        Some(TcpApp::OpenFlow) => super::apps::name_only(nd, ": OpenFlow"),
+        Some(TcpApp::RpkiRtr) => super::apps::name_only(nd, ", RPKI-RTR"),
+        Some(TcpApp::Beep) => super::apps::beep_print(nd, data, len),
+        Some(TcpApp::Resp) => super::apps::resp_print(nd, data, len),
         Some(TcpApp::Ssh) => ssh_print(nd, data, len),
         Some(TcpApp::Dns) => super::dns::domain_print(nd, data, len, true),
         Some(TcpApp::Whois) => {
@@ -923,8 +1138,8 @@ fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
 }
 
 /// tcpdump's flag letters (`bittok2str_nosep` over the flags byte): F S R P . U E W.
-fn tcp_flags(flags: u8) -> String {
-    let mut s = String::with_capacity(8);
+fn push_tcp_flags(s: &mut String, flags: u8) {
+    let start = s.len();
     for (bit, c) in [
         (0x01, 'F'),
         (0x02, 'S'),
@@ -939,10 +1154,9 @@ fn tcp_flags(flags: u8) -> String {
             s.push(c);
         }
     }
-    if s.is_empty() {
+    if s.len() == start {
         s.push_str("none");
     }
-    s
 }
 
 /// How the options loop ended; `ch`: whether an option was printed (tcpdump's `ch`).
@@ -1656,6 +1870,20 @@ fn udp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>, fragmente
     if sport == 53 || dport == 53 {
         return super::dns::domain_print(nd, bp + 8, length, false);
     }
+    let port = |p: u16| sport == p || dport == p;
+    if port(4789) {
+        return super::tunnel::vxlan_print(nd, bp + 8, length);
+    }
+    if port(6081) {
+        return super::tunnel::geneve_print(nd, bp + 8, length);
+    }
+    if port(6635) {
+        nd.depth += 1;
+        if nd.depth > MAX_IP_DEPTH {
+            return Err(Jump);
+        }
+        return super::tunnel::mpls_print(nd, bp + 8, length);
+    }
     if ulen > length && !fragmented {
         let _ = write!(nd.out, "UDP, bad length {ulen} > {length}");
     } else {
@@ -1674,10 +1902,7 @@ fn udpipaddr_print(nd: &mut Nd, ip: Option<IpRef>, ports: Option<(u16, u16)>) ->
             let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
             let _ = write!(nd.out, "{s} > {d}: ");
         }
-        (Some(ip), Some((sp, dp))) => {
-            let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
-            let _ = write!(nd.out, "{s}.{sp} > {d}.{dp}: ");
-        }
+        (Some(ip), Some((sp, dp))) => ip.push_ports(nd, sp, dp)?,
         (None, Some((sp, dp))) => {
             let _ = write!(nd.out, "{sp} > {dp}: ");
         }
