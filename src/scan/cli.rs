@@ -119,6 +119,16 @@ pub struct ScanArgs {
     /// Also write nmap-style greppable lines to FILE (-oG FILE; - for standard output)
     #[arg(long = "greppable", value_name = "FILE")]
     pub greppable: Option<PathBuf>,
+    /// Also write nmap's XML to FILE (-oX FILE; - for standard output), valid against
+    /// nmap's DTD: ndiff and other readers of nmap's XML take it
+    #[arg(long = "xml", value_name = "FILE")]
+    pub xml: Option<PathBuf>,
+    /// Also write nmap's normal output to FILE (-oN FILE; - for standard output)
+    #[arg(long = "normal", value_name = "FILE")]
+    pub normal: Option<PathBuf>,
+    /// Write BASE.xml, BASE.nmap and BASE.gnmap at once (-oA BASE)
+    #[arg(long = "all-formats", value_name = "BASE")]
+    pub all_formats: Option<PathBuf>,
     /// Write every probe and answer to a pcap file
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
@@ -173,7 +183,8 @@ pub struct ScanArgs {
 }
 
 /// nmap's spellings, after the `scan` subcommand, rewritten before parsing (clap cannot
-/// have one dash and two letters): `-oG F` → `--greppable F`, `-iL F` → `--input-list F`,
+/// have one dash and two letters): `-oG F` → `--greppable F`, `-oX F` → `--xml F`,
+/// `-oN F` → `--normal F`, `-oA B` → `--all-formats B`, `-iL F` → `--input-list F`,
 /// `-sS/-sU/-sT/-sA` → `--syn/--udp/--connect/--ack`, `-sN/-sF/-sX` → `--flags
 /// null/fin/xmas`, `--scanflags` → `--flags`, `-F` → `--top-ports 100`, `-e` →
 /// `--interface`, `-g` → `--source-port`, `--max-rate` → `--rate`. `-Pn`, `-n`,
@@ -221,6 +232,9 @@ pub fn rewrite_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<s
         a = std::ffi::OsString::from(&s);
         let with: &[&str] = match s.as_str() {
             "-oG" => &["--greppable"],
+            "-oX" => &["--xml"],
+            "-oN" => &["--normal"],
+            "-oA" => &["--all-formats"],
             "-iL" => &["--input-list"],
             "-sS" => &["--syn"],
             "-sU" => &["--udp"],
@@ -287,10 +301,7 @@ fn timing_number(l: &str) -> &str {
 fn nmap_takes_value(opt: &str) -> bool {
     matches!(
         opt,
-        "-oX"
-            | "-oN"
-            | "-oA"
-            | "-oS"
+        "-oS"
             | "-oM"
             | "--script"
             | "--min-rate"
@@ -307,9 +318,9 @@ fn nmap_takes_value(opt: &str) -> bool {
 pub fn nmap_unsupported(opt: &str) -> Option<String> {
     let opt = opt.split_once('=').map_or(opt, |(o, _)| o);
     let what = match opt {
-        "-oX" | "-oN" | "-oA" | "-oS" | "-oM" => {
-            "nmap's XML and normal output files are not written; use --json (JSON lines), \
-             -oG FILE (greppable) or redirect the table"
+        "-oS" | "-oM" => {
+            "nmap's script-kiddie and machine output are not written; use -oX, -oN, -oG, \
+             -oA or --json"
         }
         "-sV" | "-sC" | "--script" | "-O" | "-A" | "--version-intensity" | "--osscan-guess" => {
             "service, version and OS detection and scripts are nmap's; tcpcraft scan finds \
@@ -335,6 +346,14 @@ pub fn nmap_unsupported(opt: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!("{opt}: {what}"))
+}
+
+/// The file formats besides the table and JSON.
+#[derive(Clone, Copy)]
+enum Format {
+    Greppable,
+    Xml,
+    Normal,
 }
 
 /// The signal that stopped the scan (0: none), for the conventional 128 + N status.
@@ -456,20 +475,54 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
     } else {
         output::table(&res, a.all, a.reason, &mut out)
     };
-    let greppable = match &a.greppable {
-        Some(p) if p.as_os_str() == "-" => output::greppable(&res, a.all, &mut out),
-        // Under sudo, the file belongs to the invoking user (as pcaps and SVGs do).
-        Some(p) => crate::userfile::create(p)
-            .and_then(|f| {
-                let mut w = BufWriter::new(f);
-                output::greppable(&res, a.all, &mut w)?;
-                w.flush()
-            })
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display()))),
-        None => Ok(()),
-    };
-    let flushed = out.flush();
-    for r in [written, greppable, flushed] {
+    let info = super::nmap::RunInfo::now(
+        std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
+        res.stats.elapsed,
+        a.all,
+        a.reason,
+    );
+    // The files asked for: -oG, -oX, -oN, and -oA's three.
+    let mut files: Vec<(PathBuf, Format)> = Vec::new();
+    files.extend(a.greppable.clone().map(|p| (p, Format::Greppable)));
+    files.extend(a.xml.clone().map(|p| (p, Format::Xml)));
+    files.extend(a.normal.clone().map(|p| (p, Format::Normal)));
+    if let Some(base) = &a.all_formats {
+        for (ext, f) in [
+            ("xml", Format::Xml),
+            ("nmap", Format::Normal),
+            ("gnmap", Format::Greppable),
+        ] {
+            let mut p = base.clone().into_os_string();
+            p.push(".");
+            p.push(ext);
+            files.push((PathBuf::from(p), f));
+        }
+    }
+    let mut results = vec![written];
+    for (p, f) in &files {
+        let write = |w: &mut dyn Write| match f {
+            Format::Greppable => output::greppable(&res, a.all, w),
+            Format::Xml => super::nmap::xml(&res, &info, w),
+            Format::Normal => super::nmap::normal(&res, &info, w),
+        };
+        results.push(if p.as_os_str() == "-" {
+            write(&mut out)
+        } else {
+            // Under sudo, the file belongs to the invoking user (as pcaps and SVGs do).
+            crate::userfile::create(p)
+                .and_then(|file| {
+                    let mut w = BufWriter::new(file);
+                    write(&mut w)?;
+                    w.flush()
+                })
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))
+        });
+    }
+    results.push(out.flush());
+    for r in results {
         if let Err(e) = r {
             if e.kind() != io::ErrorKind::BrokenPipe {
                 return Err(ScanError::System(format!("writing results: {e}")));

@@ -9,6 +9,7 @@ pub mod connect;
 pub mod cookie;
 pub mod engine;
 pub mod lang;
+pub mod nmap;
 pub mod output;
 pub mod perm;
 pub mod ports;
