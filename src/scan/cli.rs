@@ -41,6 +41,26 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// `--banner-timeout`: seconds (0.1 to 60).
+fn parse_banner_timeout(s: &str) -> Result<Duration, String> {
+    parse_secs(s)
+        .ok()
+        .filter(|d| (0.1..=60.0).contains(&d.as_secs_f64()))
+        .ok_or_else(|| {
+            format!("--banner-timeout takes seconds from 0.1 to 60 (5, 500ms), not {s:?}")
+        })
+}
+
+/// `--banner-connections`: 16 to 4,194,304.
+fn parse_connections(s: &str) -> Result<usize, String> {
+    s.trim()
+        .replace('_', "")
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (16..=1 << 22).contains(n))
+        .ok_or_else(|| format!("--banner-connections takes a number from 16 to 4194304, not {s:?}"))
+}
+
 /// A whole number for `--max-retries` (0..=100), with a message that says what to give.
 fn parse_retries(s: &str) -> Result<u32, String> {
     s.trim()
@@ -129,6 +149,17 @@ pub struct ScanArgs {
     /// Write BASE.xml, BASE.nmap and BASE.gnmap at once (-oA BASE)
     #[arg(long = "all-formats", value_name = "BASE")]
     pub all_formats: Option<PathBuf>,
+    /// Read what each open port says: finish the handshake (statelessly), send HTTP's
+    /// GET / or a TLS ClientHello where the client speaks first, keep the first answer
+    /// (1 KiB or 2 segments), then RST. Installs an nftables filter for the scan
+    #[arg(long)]
+    pub banners: bool,
+    /// How long a service may stay silent before it is open with no banner
+    #[arg(long, value_name = "SECS", value_parser = parse_banner_timeout, requires = "banners")]
+    pub banner_timeout: Option<Duration>,
+    /// Connections read at once (the sender waits while the table is half full)
+    #[arg(long, value_name = "N", value_parser = parse_connections, requires = "banners")]
+    pub banner_connections: Option<usize>,
     /// Write every probe and answer to a pcap file
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
@@ -409,6 +440,18 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
         );
         kind = ScanType::Connect;
     }
+    if a.banners && kind != ScanType::Syn {
+        return Err(ScanError::Usage(format!(
+            "--banners reads banners in a SYN scan (raw sockets, CAP_NET_RAW and CAP_NET_ADMIN), \
+             not a{} {} scan",
+            if kind == ScanType::Udp || kind == ScanType::Ack {
+                "n"
+            } else {
+                ""
+            },
+            kind.name()
+        )));
+    }
     let ports = match (&a.ports, a.top_ports) {
         (_, Some(n)) => ports::top_ports(kind.proto(), n),
         (Some(p), None) => p.for_proto(kind.proto()),
@@ -459,6 +502,16 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
         progress: !a.quiet,
         keep_rsts: a.keep_rsts,
         retransmit_same_port: a.retransmit_same_port,
+        banners: a.banners.then(|| {
+            let d = super::banner::BannerConfig::default();
+            super::banner::BannerConfig {
+                timeout_ms: a
+                    .banner_timeout
+                    .map_or(d.timeout_ms, |t| t.as_millis() as u32),
+                connections: a.banner_connections.unwrap_or(d.connections),
+                ..d
+            }
+        }),
     };
     crate::net::sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_interrupt);
     let res = super::run(t, ports, &cfg)?;
@@ -548,6 +601,12 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
             eprintln!(
                 "tcpcraft: target answers {} at {:.0}/s: slowed to {:.0}/s for {} ports",
                 l.kind, l.answers_per_sec, l.slowed_to, l.ports
+            );
+        }
+        if let Some(b) = &s.banners {
+            eprintln!(
+                "tcpcraft: banners: {} connections, {} with a banner, {} silent, {} retransmissions, {} SYN-ACKs left for later (table full)",
+                b.opened, b.banners, b.silent, b.retransmits, b.table_full
             );
         }
         eprintln!(

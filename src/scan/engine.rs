@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::banner::{BannerConfig, GrabStats, Grabber, Wire};
 use super::perm::Cycle;
 use super::probe::{Prober, MAX_PROBE, TCP_PORTS, UDP_PORTS};
 use super::result::{Reason, ScanResults, ScanType};
@@ -110,6 +111,8 @@ pub struct ScanConfig {
     /// same 4-tuple, as a client's kernel retransmits a SYN). By default retries
     /// alternate: odd retries reuse it, even ones take a fresh source port.
     pub retransmit_same_port: bool,
+    /// Read what each open port says (`--banners`, see [`super::banner`]).
+    pub banners: Option<BannerConfig>,
 }
 
 impl Default for ScanConfig {
@@ -128,6 +131,7 @@ impl Default for ScanConfig {
             progress: false,
             keep_rsts: false,
             retransmit_same_port: false,
+            banners: None,
         }
     }
 }
@@ -194,6 +198,8 @@ struct Ctx<'a> {
     pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
     ours: Vec<IpAddr>,
     error: Mutex<Option<ScanError>>,
+    /// Connections the banner reader follows now (the senders wait while it is full).
+    banner_live: AtomicUsize,
 }
 
 impl Ctx<'_> {
@@ -434,8 +440,12 @@ enum FrameSender {
 
 impl FrameSender {
     fn open(ifindex: u32) -> io::Result<FrameSender> {
+        FrameSender::open_sized(ifindex, TX_RING_SLOTS, txring::SMALL_SLOT)
+    }
+
+    fn open_sized(ifindex: u32, slots: usize, slot_size: usize) -> io::Result<FrameSender> {
         if !crate::net::send::sendmmsg_only() {
-            if let Ok(r) = TxRing::open(ifindex, TX_RING_SLOTS, txring::SMALL_SLOT) {
+            if let Ok(r) = TxRing::open(ifindex, slots, slot_size) {
                 return Ok(FrameSender::Ring(r));
             }
         }
@@ -662,6 +672,15 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
             n_sent += n as u64;
             n = 0;
             cur = Some(slot.clone());
+            // Banners: no more new connections than the reader's table holds.
+            if let Some(b) = &ctx.cfg.banners {
+                while ctx.banner_live.load(Ordering::Relaxed) >= b.connections / 2
+                    && !ctx.stop_send.load(Ordering::Relaxed)
+                    && !INTERRUPTED.load(Ordering::Relaxed)
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
             pacer.pace(
                 ctx.rate.load(Ordering::Relaxed) / active,
                 n_sent,
@@ -726,14 +745,27 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
     }
 }
 
-/// The capture thread: record every validated answer until told to stop.
-fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
+/// Banners read, by pair index, and the reader's counters.
+type Banners = (HashMap<usize, Vec<u8>>, GrabStats);
+
+/// The capture thread: record every validated answer until told to stop; with
+/// `banner`, also read what the open ports say (returned at the end).
+fn receive<'a>(
+    ctx: &Ctx<'a>,
+    mut rings: Vec<Ring>,
+    mut banner: Option<(Grabber<'a>, BannerTx<'_>)>,
+) -> (Vec<Ring>, Option<Banners>) {
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let mut last_drops = Instant::now();
     let ours = |a: IpAddr| ctx.ours.contains(&a);
     let mut rtt = Rtt::default();
-    let mut handle = |data: &[u8]| {
+    let now_ms = || ctx.start.elapsed().as_millis() as u32;
+    let mut handle = |data: &[u8], banner: &mut Option<(Grabber<'a>, BannerTx<'_>)>| {
+        if let Some((g, tx)) = banner.as_mut() {
+            g.on_packet(data, now_ms(), tx);
+            tx.flush_if_full();
+        }
         let Some((host, port, reason)) = ctx.prober.classify(data, ours) else {
             return;
         };
@@ -774,16 +806,22 @@ fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
         let t0 = u64::from(ctx.now_us());
         let mut seen = 0;
         for r in rings.iter_mut() {
-            seen += r.drain(|f| handle(f.data));
+            seen += r.drain(|f| handle(f.data, &mut banner));
         }
         if seen == 0 {
             if let Err(e) = sys::poll_any(&fds, Duration::from_millis(2)) {
                 ctx.fail(ScanError::System(format!("capturing answers: {e}")));
-                return rings;
+                return (rings, None);
             }
             for r in rings.iter_mut() {
-                r.drain(|f| handle(f.data));
+                r.drain(|f| handle(f.data, &mut banner));
             }
+        }
+        if let Some((g, tx)) = banner.as_mut() {
+            let ours = tx.sources();
+            g.tick(now_ms(), tx, &ours);
+            tx.flush();
+            ctx.banner_live.store(g.live(), Ordering::Relaxed);
         }
         ctx.rx_drained_us
             .fetch_max(t0.saturating_sub(lag_us), Ordering::Relaxed);
@@ -795,12 +833,152 @@ fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
     // Whatever is still in the rings.
     while rings
         .iter_mut()
-        .map(|r| r.drain(|f| handle(f.data)))
+        .map(|r| r.drain(|f| handle(f.data, &mut banner)))
         .sum::<usize>()
         > 0
     {}
     ctx.drops.fetch_add(drops(&rings), Ordering::Relaxed);
-    rings
+    let banners = banner.map(|(g, mut tx)| {
+        let ours = tx.sources();
+        let b = g.into_banners(now_ms(), &mut tx, &ours);
+        tx.flush();
+        ctx.banner_live.store(0, Ordering::Relaxed);
+        b
+    });
+    (rings, banners)
+}
+
+/// How the banner reader's segments leave: by the scan's routes, whole Ethernet frames
+/// through a transmit ring per interface (or a raw IP socket where there is no link
+/// route), queued while a ring's worth of answers is read and sent together.
+struct BannerTx<'s> {
+    ctx: &'s Ctx<'s>,
+    slots: &'s Slots,
+    per_host: bool,
+    sender: Sender,
+    frames: Vec<(u32, FrameSender)>,
+    queue: Vec<(Arc<Slot>, Vec<u8>)>,
+    spare: Vec<Vec<u8>>,
+}
+
+impl Wire for BannerTx<'_> {
+    fn send(&mut self, host: IpAddr, pkt: &[u8]) {
+        let Some(slot) = self.slots.get(&route_key(host, self.per_host)) else {
+            return;
+        };
+        let mut b = self.spare.pop().unwrap_or_default();
+        b.clear();
+        if let (Some(h), Path::Link) = (slot.eth, slot.path) {
+            b.extend_from_slice(&h);
+        }
+        b.extend_from_slice(pkt);
+        self.queue.push((slot.clone(), b));
+    }
+}
+
+impl<'s> BannerTx<'s> {
+    fn open(ctx: &'s Ctx<'s>, slots: &'s Slots, ifindexes: &[u32]) -> io::Result<BannerTx<'s>> {
+        let frames = ifindexes
+            .iter()
+            .map(|&i| Ok((i, FrameSender::open_sized(i, 1024, txring::MTU_SLOT)?)))
+            .collect::<io::Result<_>>()?;
+        Ok(BannerTx {
+            ctx,
+            slots,
+            per_host: ctx.res.targets.len() <= PER_HOST_ROUTES,
+            sender: Sender::new(),
+            frames,
+            queue: Vec::new(),
+            spare: Vec::new(),
+        })
+    }
+
+    /// Our address toward each host (what a timer's segment is sent from).
+    fn sources(&self) -> impl Fn(IpAddr) -> Option<IpAddr> + 's {
+        let (slots, per_host) = (self.slots, self.per_host);
+        move |h| slots.get(&route_key(h, per_host)).map(|s| s.route.src)
+    }
+
+    /// Send the queue once it holds a batch (within one ring drain).
+    fn flush_if_full(&mut self) {
+        if self.queue.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Send what is queued (failures to reach a host are silence, as for probes).
+    fn flush(&mut self) {
+        let queue = std::mem::take(&mut self.queue);
+        let mut i = 0;
+        while i < queue.len() {
+            let Some((slot, _)) = queue.get(i) else {
+                break;
+            };
+            // A run of frames for one interface's ring.
+            let ring = match (slot.eth, slot.path) {
+                (Some(_), Path::Link) => self
+                    .frames
+                    .iter_mut()
+                    .position(|(ix, _)| *ix == slot.route.ifindex),
+                _ => None,
+            };
+            if let Some(r) = ring {
+                let ifindex = slot.route.ifindex;
+                let mut j = i;
+                while queue.get(j).is_some_and(|(s, _)| {
+                    s.eth.is_some() && s.path == Path::Link && s.route.ifindex == ifindex
+                }) {
+                    j += 1;
+                }
+                let refs: Vec<&[u8]> = queue
+                    .get(i..j)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(_, b)| b.as_slice())
+                    .collect();
+                for f in &refs {
+                    self.ctx.record(f.get(ETH_HLEN..).unwrap_or_default());
+                }
+                let mut done = 0;
+                let mut stalls = 0;
+                while done < refs.len() && stalls < 1000 {
+                    let Some((_, fs)) = self.frames.get_mut(r) else {
+                        break;
+                    };
+                    match fs.send(refs.get(done..).unwrap_or_default()) {
+                        Ok(0) => {
+                            stalls += 1;
+                            std::thread::yield_now();
+                        }
+                        Ok(k) => done += k,
+                        Err(_) => break,
+                    }
+                }
+                i = j;
+                continue;
+            }
+            if let Some((slot, b)) = queue.get(i) {
+                let pkt = if slot.eth.is_some() && slot.path == Path::Link {
+                    b.get(ETH_HLEN..).unwrap_or_default()
+                } else {
+                    b.as_slice()
+                };
+                self.ctx.record(pkt);
+                let path = if slot.path == Path::Link && slot.ll.is_some() {
+                    Path::Link
+                } else {
+                    Path::RawIp
+                };
+                let _ = self.sender.send(pkt, &slot.route, path, None);
+            }
+            i += 1;
+        }
+        for (_, fs) in &mut self.frames {
+            let _ = fs.flush();
+        }
+        self.spare
+            .extend(queue.into_iter().map(|(_, b)| b).take(4096));
+    }
 }
 
 /// Kinds of answers a target may limit separately: SYN-ACKs (and bare SYNs), RSTs, ICMP
@@ -1458,15 +1636,34 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     }
     // The reply filter, installed while the scan starts (nft takes ~20 ms; until it is
     // in place the kernel just sees the RSTs as before).
-    let reply_drop =
-        (cfg.kind != ScanType::Udp && !cfg.keep_rsts && n >= REPLY_DROP_MIN).then(|| {
-            let mut devices: Vec<String> = slots.values().map(|s| s.route.ifname.clone()).collect();
-            devices.sort();
-            devices.dedup();
-            let ports = (sport, sport.saturating_add(TCP_PORTS - 1));
-            let from: Vec<(IpAddr, IpAddr)> = res.targets.ranges().collect();
-            std::thread::spawn(move || ReplyDrop::install(&devices, ports, &from).ok())
-        });
+    let mut devices: Vec<String> = slots.values().map(|s| s.route.ifname.clone()).collect();
+    devices.sort();
+    devices.dedup();
+    let drop_ports = (sport, sport.saturating_add(TCP_PORTS - 1));
+    let from: Vec<(IpAddr, IpAddr)> = res.targets.ranges().collect();
+    // Banners: every TCP segment of the targets to our ports is dropped once captured,
+    // before the first probe leaves (else the kernel resets what it has no socket for).
+    let banner_drop = match cfg.banners {
+        Some(_) if cfg.kind == ScanType::Syn => Some(
+            ReplyDrop::install_for(&devices, drop_ports, &from, true).map_err(|e| {
+                ScanError::Permission(format!(
+                    "--banners needs its nftables filter (CAP_NET_ADMIN) so that the kernel does \
+                     not reset the connections it reads: {e}"
+                ))
+            })?,
+        ),
+        Some(_) => {
+            return Err(ScanError::Usage(
+                "--banners reads banners in a SYN scan only (not --udp, --ack, --flags)".into(),
+            ))
+        }
+        None => None,
+    };
+    let reply_drop = (cfg.kind != ScanType::Udp
+        && !cfg.keep_rsts
+        && banner_drop.is_none()
+        && n >= REPLY_DROP_MIN)
+        .then(|| std::thread::spawn(move || ReplyDrop::install(&devices, drop_ports, &from).ok()));
     let proto = match cfg.kind {
         ScanType::Udp => wire::PROTO_UDP,
         _ => wire::PROTO_TCP,
@@ -1543,6 +1740,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         pcap,
         ours,
         error: Mutex::new(None),
+        banner_live: AtomicUsize::new(0),
     };
     let bar = super::output::progress_bar(cfg.progress, Some(n / cfg.shard.1.max(1)));
     let mut planner = Planner::new(cfg.kind == ScanType::Udp, cfg.max_retries);
@@ -1551,7 +1749,15 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     // The answers of the rounds that measured a limit, by kind (which kind was limited).
     let mut limited_kinds = [0u64; KINDS];
     let ring = std::thread::scope(|s| {
-        let rx = s.spawn(|| receive(&ctx, cap));
+        let banner = match cfg.banners {
+            Some(b) => Some((
+                Grabber::new(ctx.prober.clone(), &res.targets, &res.ports, b),
+                BannerTx::open(&ctx, &slots, &ifindexes)
+                    .map_err(|e| ScanError::from_io("opening a packet socket", e))?,
+            )),
+            None => None,
+        };
+        let rx = s.spawn(|| receive(&ctx, cap, banner));
         let mut round = 0u32;
         let mut plan = Plan::full();
         // The scan's own rate: halved on capture drops; paced rounds go slower.
@@ -1744,12 +1950,28 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 b.set_message(msg);
             }
         }
+        // Banners: the connections still being read finish (each within its timeout).
+        if let Some(b) = &cfg.banners {
+            let until = Instant::now() + Duration::from_millis(u64::from(b.timeout_ms) + 1000);
+            while ctx.banner_live.load(Ordering::Relaxed) > 0
+                && Instant::now() < until
+                && !INTERRUPTED.load(Ordering::Relaxed)
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
         ctx.stop_rx.store(true, Ordering::Relaxed);
-        rx.join().ok()
-    });
+        Ok(rx.join().ok())
+    })?;
+    let (ring, banners) = match ring {
+        Some((r, b)) => (Some(r), b),
+        None => (None, None),
+    };
     // The rings, the packet sockets and the reply filter, closed at once (each close
     // waits for the kernel, or for nft).
-    let reply_drop = reply_drop.and_then(|h| h.join().ok().flatten());
+    let reply_drop = reply_drop
+        .and_then(|h| h.join().ok().flatten())
+        .or(banner_drop);
     let reply_filter = reply_drop.as_ref().map(ReplyDrop::summary);
     let mut closing: Vec<Box<dyn Send>> = Vec::new();
     closing.extend(
@@ -1801,10 +2023,15 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 ports: planner.limited_pairs,
             }
         }),
+        banners: None,
     };
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
     drop(ctx);
     res.stats = stats;
+    if let Some((b, st)) = banners {
+        res.banners = b;
+        res.stats.banners = Some(st);
+    }
     res.interrupted = interrupted;
     Ok(res)
 }

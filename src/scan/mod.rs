@@ -4,6 +4,7 @@
 //! The library entry points are [`scan`] (what the language's `scan(...)` calls) and
 //! [`run`] (resolved targets and ports, full [`ScanConfig`]).
 
+pub mod banner;
 pub mod cli;
 pub mod connect;
 pub mod cookie;

@@ -328,6 +328,8 @@ pub struct ScanStats {
     pub max_rtt: Duration,
     /// A target that limited its answers, as measured.
     pub rate_limit: Option<RateLimit>,
+    /// What the banner reader did (`--banners`).
+    pub banners: Option<super::banner::GrabStats>,
 }
 
 /// A rate limit a scan found: the target answered `kind` at about `answers_per_sec`
