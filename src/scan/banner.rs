@@ -28,7 +28,7 @@ pub const MAX_BANNER: usize = 1024;
 /// A banner is complete after this many data segments (or a FIN, or MAX_BANNER).
 pub const MAX_SEGMENTS: u8 = 2;
 /// Connections followed at once by default.
-pub const DEFAULT_CONNECTIONS: usize = 1 << 16;
+pub const DEFAULT_CONNECTIONS: usize = 8192;
 
 const ACK: u8 = 0x10;
 const RST: u8 = 0x04;
@@ -357,6 +357,10 @@ struct Conn {
     got: u16,
     segs: u8,
     tries: u8,
+    /// The server sent something after its SYN-ACK (an ACK, data, a FIN).
+    alive: bool,
+    /// Times the connection was opened again (silent, with no sign of life).
+    reconnects: u8,
     /// The server's ISN, and what we acknowledged beyond it (its SYN counts one).
     peer_isn: u32,
     rcv: u32,
@@ -376,8 +380,10 @@ pub struct GrabStats {
     pub silent: u64,
     /// Our ACK/request sent again.
     pub retransmits: u64,
-    /// SYN-ACKs not taken because the table was full (the server sends them again).
+    /// SYN-ACKs not taken because the table was full (reset; the scan probes again).
     pub table_full: u64,
+    /// Connections opened again after a silence with no sign of life.
+    pub reconnects: u64,
 }
 
 /// The banner reader of one scan: fed the captured packets and the clock by the capture
@@ -525,6 +531,11 @@ impl<'a> Grabber<'a> {
         }
     }
 
+    /// The first retransmission timeout (ms), from the round trips the scan measures.
+    pub fn set_rto(&mut self, ms: u32) {
+        self.cfg.rto_ms = ms.clamp(50, 2000);
+    }
+
     /// Connections being read now.
     pub fn live(&self) -> usize {
         self.conns.len()
@@ -582,22 +593,26 @@ impl<'a> Grabber<'a> {
         }
     }
 
-    /// Take one captured packet (from its IP header). `ours` is our address it came to.
-    pub fn on_packet(&mut self, pkt: &[u8], now: u32, wire: &mut dyn Wire) {
-        let Some(s) = parse(pkt) else {
-            return;
-        };
+    /// Take one captured packet (from its IP header). Returns `false` for a SYN-ACK
+    /// refused because the table is full: it was reset, and the scan must not count it
+    /// as an answer (its probe is sent again in a retry round, when there is room).
+    pub fn on_packet(&mut self, pkt: &[u8], now: u32, wire: &mut dyn Wire) -> bool {
+        self.take(pkt, now, wire).is_some()
+    }
+
+    fn take(&mut self, pkt: &[u8], now: u32, wire: &mut dyn Wire) -> Option<()> {
+        let s = parse(pkt)?;
         if !self.prober.is_our_tcp_port(s.dport) {
-            return;
+            return Some(());
         }
         let (Some(h), Ok(p)) = (
             self.targets.index_of(s.src),
             self.ports.binary_search(&s.sport),
         ) else {
-            return;
+            return Some(());
         };
         let Ok(pair) = u32::try_from(h * self.ports.len() as u64 + p as u64) else {
-            return;
+            return Some(());
         };
         let c = self.prober.cookie(s.dst, s.src, s.sport);
         let base = c.wrapping_add(1);
@@ -617,15 +632,15 @@ impl<'a> Grabber<'a> {
                     self.finish(pair, wire, s.dst, now, false);
                 }
             }
-            return;
+            return Some(());
         }
         if s.flags & ACK == 0 || ackoff > rlen {
             // Not an answer to anything of ours.
-            return;
+            return Some(());
         }
         if s.flags & SYN != 0 {
             if ackoff != 0 {
-                return;
+                return Some(());
             }
             match conn {
                 // Our ACK was lost: the server sends its SYN-ACK again; so do we.
@@ -643,6 +658,27 @@ impl<'a> Grabber<'a> {
                         true,
                     );
                 }
+                // Our new SYN (the connection showed no sign of life) is answered.
+                Some(mut k) if k.rcv == 0 => {
+                    k.peer_isn = s.seq;
+                    k.rcv = 1;
+                    k.started = now;
+                    k.tries = 0;
+                    self.conns.insert(pair, k);
+                    let ack = s.seq.wrapping_add(1);
+                    self.emit(
+                        wire,
+                        s.dst,
+                        s.src,
+                        s.dport,
+                        s.sport,
+                        base,
+                        ack,
+                        ACK | if rlen > 0 { PSH } else { 0 },
+                        true,
+                    );
+                    self.arm(pair, now.wrapping_add(self.cfg.rto_ms));
+                }
                 Some(_) => {}
                 None => {
                     let other = self.conns.contains_key(&pair);
@@ -650,11 +686,13 @@ impl<'a> Grabber<'a> {
                         // A second connection for a pair already read (a retry's SYN
                         // was answered too): closed at once.
                         self.emit(wire, s.dst, s.src, s.dport, s.sport, base, 0, RST, false);
-                        return;
+                        return Some(());
                     }
                     if self.conns.len() >= self.cfg.connections {
+                        // No room: reset the server's half, and let the scan ask again.
                         self.stats.table_full += 1;
-                        return;
+                        self.emit(wire, s.dst, s.src, s.dport, s.sport, base, 0, RST, false);
+                        return None;
                     }
                     self.stats.opened += 1;
                     self.conns.insert(
@@ -665,6 +703,8 @@ impl<'a> Grabber<'a> {
                             got: 0,
                             segs: 0,
                             tries: 0,
+                            alive: false,
+                            reconnects: 0,
                             peer_isn: s.seq,
                             rcv: 1,
                             started: now,
@@ -686,7 +726,7 @@ impl<'a> Grabber<'a> {
                     self.arm(pair, now.wrapping_add(self.cfg.rto_ms));
                 }
             }
-            return;
+            return Some(());
         }
         let Some(mut k) = conn else {
             // Data or a FIN for a connection already closed (our RST was lost): close it
@@ -694,13 +734,18 @@ impl<'a> Grabber<'a> {
             if !s.data.is_empty() || s.flags & FIN != 0 {
                 self.emit(wire, s.dst, s.src, s.dport, s.sport, s.ack, 0, RST, false);
             }
-            return;
+            return Some(());
         };
+        if k.rcv == 0 {
+            // Reconnecting: what is left of the old connection is of no use.
+            return Some(());
+        }
         k.acked = k.acked.max(ackoff as u16);
+        k.alive = true;
         let fin = s.flags & FIN != 0;
         if s.data.is_empty() && !fin {
             self.conns.insert(pair, k);
-            return;
+            return Some(());
         }
         let rcv_nxt = k.peer_isn.wrapping_add(k.rcv);
         if s.seq != rcv_nxt {
@@ -717,7 +762,7 @@ impl<'a> Grabber<'a> {
                 ACK,
                 false,
             );
-            return;
+            return Some(());
         }
         if !s.data.is_empty() {
             let room = MAX_BANNER.saturating_sub(usize::from(k.got));
@@ -754,6 +799,7 @@ impl<'a> Grabber<'a> {
             );
             self.arm(pair, now.wrapping_add(self.cfg.linger_ms));
         }
+        Some(())
     }
 
     /// Close a connection: acknowledge what arrived (`ack_first`), then RST; the banner
@@ -811,26 +857,71 @@ impl<'a> Grabber<'a> {
                 continue;
             };
             let waited = now.wrapping_sub(k.started);
+            let c = self.prober.cookie(src, host, port);
+            if k.got == 0 && waited >= self.cfg.timeout_ms && !k.alive && k.reconnects < 2 {
+                // Not a word from the server since its SYN-ACK, not even an ACK: that
+                // connection is lost (our ACK and its retransmissions of the SYN-ACK,
+                // or everything it sent). Reset it and open it again.
+                let ack = k.peer_isn.wrapping_add(k.rcv);
+                let seq = c.wrapping_add(1).wrapping_add(u32::from(k.acked));
+                if k.rcv > 0 {
+                    self.emit(wire, src, host, k.sport, port, seq, ack, RST | ACK, false);
+                }
+                self.emit(wire, src, host, k.sport, port, c, 0, SYN, false);
+                if let Some(e) = self.conns.get_mut(&pair) {
+                    *e = Conn {
+                        acked: 0,
+                        tries: 0,
+                        peer_isn: 0,
+                        rcv: 0,
+                        started: now,
+                        reconnects: k.reconnects + 1,
+                        ..k
+                    };
+                }
+                self.stats.reconnects += 1;
+                self.arm(pair, now.wrapping_add(self.cfg.rto_ms * 4));
+                continue;
+            }
             if k.got > 0 || waited >= self.cfg.timeout_ms {
                 self.finish(pair, wire, src, now, k.got > 0);
                 continue;
             }
-            // Nothing yet: our ACK or request may be lost. Send it again.
-            let c = self.prober.cookie(src, host, port);
+            if k.rcv == 0 {
+                // Our new SYN is unanswered: send it again.
+                self.emit(wire, src, host, k.sport, port, c, 0, SYN, false);
+                self.stats.retransmits += 1;
+                self.arm(pair, now.wrapping_add(self.cfg.rto_ms * 4));
+                continue;
+            }
+            // Nothing yet: our ACK or request may be lost (send it again), or the answer
+            // (three duplicate ACKs make the server resend it at once, as fast
+            // retransmit does, rather than after its own backed-off timeout).
             request(port, host, c, &mut self.req);
             let rlen = self.req.len();
             let ack = k.peer_isn.wrapping_add(k.rcv);
-            self.emit(
-                wire,
-                src,
-                host,
-                k.sport,
-                port,
-                c.wrapping_add(1),
-                ack,
-                ACK | if rlen > 0 { PSH } else { 0 },
-                true,
-            );
+            if rlen == 0 && !k.alive {
+                // A service that speaks first: an ACK from before our window (our SYN's
+                // sequence number) draws the server's ACK, a sign that it is there.
+                self.emit(wire, src, host, k.sport, port, c, ack, ACK, false);
+            }
+            if usize::from(k.acked) < rlen || rlen == 0 {
+                self.emit(
+                    wire,
+                    src,
+                    host,
+                    k.sport,
+                    port,
+                    c.wrapping_add(1),
+                    ack,
+                    ACK | if rlen > 0 { PSH } else { 0 },
+                    true,
+                );
+            }
+            let seq = c.wrapping_add(1).wrapping_add(rlen as u32);
+            for _ in 0..3 {
+                self.emit(wire, src, host, k.sport, port, seq, ack, ACK, false);
+            }
             self.stats.retransmits += 1;
             let tries = k.tries.saturating_add(1);
             if let Some(e) = self.conns.get_mut(&pair) {
@@ -1005,10 +1096,13 @@ mod tests {
         let req = b"GET / HTTP/1.0\r\nHost: [2001:db8:198:18::2]\r\nUser-Agent: tcpcraft\r\nAccept: */*\r\n\r\n";
         assert_eq!(a.data, &req[..]);
         assert_eq!(a.sport, 61001);
-        // Nothing comes: the request again after the RTO.
+        // Nothing comes: the request again after the RTO, and three duplicate ACKs.
         g.tick(cfg.rto_ms, &mut w, &|_| Some(me));
-        assert_eq!(w.0.len(), 2);
+        assert_eq!(w.0.len(), 5);
         assert_eq!(parse(&w.0[1]).unwrap().data, &req[..]);
+        let dup = parse(&w.0[4]).unwrap();
+        assert_eq!((dup.flags, dup.ack, dup.data.len()), (ACK, 10, 0));
+        w.0.truncate(2);
         // An answer out of order (the first segment lost) draws the ACK of what we have.
         let late = from_server(
             host,
@@ -1056,11 +1150,17 @@ mod tests {
             timeout_ms: 1000,
             ..BannerConfig::default()
         };
-        let mut g = Grabber::new(prober, &targets, &ports, cfg);
+        let mut g = Grabber::new(prober.clone(), &targets, &ports, cfg);
         let mut w = Capture::default();
         g.on_packet(
             &from_server(host, me, 25, 61000, 1, c + 1, SYN | ACK, &[]),
             0,
+            &mut w,
+        );
+        // The server acknowledges our probing ACK: it is there, and says nothing.
+        g.on_packet(
+            &from_server(host, me, 25, 61000, 2, c + 1, ACK, &[]),
+            300,
             &mut w,
         );
         let mut t = 0;
@@ -1074,5 +1174,26 @@ mod tests {
         assert!(b.is_empty());
         assert_eq!(st.silent, 1);
         assert!(st.retransmits >= 2);
+
+        // Not a word after the SYN-ACK: the connection is opened again.
+        let mut g = Grabber::new(prober, &targets, &ports, cfg);
+        let mut w = Capture::default();
+        let sa = from_server(host, me, 25, 61000, 1, c + 1, SYN | ACK, &[]);
+        g.on_packet(&sa, 0, &mut w);
+        let mut t = 0;
+        while g.stats.reconnects == 0 && t < 5000 {
+            t += 10;
+            g.tick(t, &mut w, &|_| Some(me));
+        }
+        let syn = parse(w.0.last().unwrap()).unwrap();
+        assert_eq!((syn.flags, syn.seq, syn.sport), (SYN, c, 61000));
+        // Answered: the new connection's greeting is read.
+        let sa = from_server(host, me, 25, 61000, 77, c + 1, SYN | ACK, &[]);
+        g.on_packet(&sa, t + 1, &mut w);
+        let hi = from_server(host, me, 25, 61000, 78, c + 1, ACK | FIN, b"220 hi\r\n");
+        g.on_packet(&hi, t + 2, &mut w);
+        let (b, st) = g.into_banners(t + 3, &mut w, &|_| Some(me));
+        assert_eq!(b.get(&0).map(Vec::as_slice), Some(&b"220 hi\r\n"[..]));
+        assert_eq!((st.reconnects, st.banners), (1, 1));
     }
 }

@@ -354,8 +354,9 @@ pub fn nmap_unsupported(opt: &str) -> Option<String> {
              -oA or --json"
         }
         "-sV" | "-sC" | "--script" | "-O" | "-A" | "--version-intensity" | "--osscan-guess" => {
-            "service, version and OS detection and scripts are nmap's; tcpcraft scan finds \
-             open, closed and filtered ports (tcpcraft -c can script a probe by hand)"
+            "version and OS detection and scripts are nmap's; tcpcraft scan --banners shows \
+             what each open port says (HTTP's answer, TLS version, greetings), and tcpcraft \
+             -c can script a probe by hand"
         }
         "-sn" | "-sP" | "-PE" | "-PS" | "-PA" | "-PU" | "-PP" | "-PR" | "-sL" => {
             "there is no host discovery: tcpcraft scan always probes the ports (as nmap -Pn)"
@@ -605,8 +606,8 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
         }
         if let Some(b) = &s.banners {
             eprintln!(
-                "tcpcraft: banners: {} connections, {} with a banner, {} silent, {} retransmissions, {} SYN-ACKs left for later (table full)",
-                b.opened, b.banners, b.silent, b.retransmits, b.table_full
+                "tcpcraft: banners: {} connections, {} with a banner, {} silent, {} retransmissions, {} SYN-ACKs refused (table full: probed again), {} reopened",
+                b.opened, b.banners, b.silent, b.retransmits, b.table_full, b.reconnects
             );
         }
         eprintln!(

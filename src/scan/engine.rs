@@ -52,6 +52,9 @@ const WALK_PIECE: u64 = 1024;
 const PER_HOST_ROUTES: u64 = 4096;
 /// The rate a scan starts at when the user gives none (probes/s, all threads).
 pub const DEFAULT_RATE: u64 = 1_000_000;
+/// The rate a scan with `--banners` starts at: every SYN-ACK brings a connection to
+/// read (several segments each way), so the capture thread has more to do.
+pub const DEFAULT_BANNER_RATE: u64 = 250_000;
 /// The lowest rate back-off goes to (capture drops).
 const MIN_RATE: u64 = 500;
 /// The lowest rate a target's measured answer rate slows a scan to.
@@ -79,6 +82,12 @@ fn ring_blocks(pairs: u64) -> u32 {
         as u32
 }
 const RING_RETIRE_MS: u32 = 2;
+
+/// With banners, each open port brings a few segments more (its answer, FIN, ACKs) of a
+/// few hundred bytes: about 1 KiB of ring per pair, up to 256 blocks (32 MiB).
+fn banner_ring_blocks(pairs: u64) -> u32 {
+    (pairs.saturating_mul(1024) / u64::from(RING_BLOCK)).clamp(RING_BLOCKS_MIN, 256) as u32
+}
 
 /// How to run a scan. `Default` is a SYN scan at an adaptive rate.
 #[derive(Clone, Debug)]
@@ -198,8 +207,10 @@ struct Ctx<'a> {
     pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
     ours: Vec<IpAddr>,
     error: Mutex<Option<ScanError>>,
-    /// Connections the banner reader follows now (the senders wait while it is full).
+    /// Connections the banner reader follows now (the senders wait while it is full),
+    /// and SYN-ACKs it had no room for (each halves the rate, as capture drops do).
     banner_live: AtomicUsize,
+    banner_refused: AtomicU64,
 }
 
 impl Ctx<'_> {
@@ -674,7 +685,7 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
             cur = Some(slot.clone());
             // Banners: no more new connections than the reader's table holds.
             if let Some(b) = &ctx.cfg.banners {
-                while ctx.banner_live.load(Ordering::Relaxed) >= b.connections / 2
+                while ctx.banner_live.load(Ordering::Relaxed) >= (b.connections / 32).max(8)
                     && !ctx.stop_send.load(Ordering::Relaxed)
                     && !INTERRUPTED.load(Ordering::Relaxed)
                 {
@@ -763,8 +774,12 @@ fn receive<'a>(
     let now_ms = || ctx.start.elapsed().as_millis() as u32;
     let mut handle = |data: &[u8], banner: &mut Option<(Grabber<'a>, BannerTx<'_>)>| {
         if let Some((g, tx)) = banner.as_mut() {
-            g.on_packet(data, now_ms(), tx);
+            let taken = g.on_packet(data, now_ms(), tx);
             tx.flush_if_full();
+            if !taken {
+                // A SYN-ACK the banner reader had no room for: asked again later.
+                return;
+            }
         }
         let Some((host, port, reason)) = ctx.prober.classify(data, ours) else {
             return;
@@ -819,9 +834,13 @@ fn receive<'a>(
         }
         if let Some((g, tx)) = banner.as_mut() {
             let ours = tx.sources();
+            // Twice the scan's retransmission timeout (answers wait in our own ring too).
+            g.set_rto((ctx.rto_us.load(Ordering::Relaxed) / 500).max(250) as u32);
             g.tick(now_ms(), tx, &ours);
             tx.flush();
             ctx.banner_live.store(g.live(), Ordering::Relaxed);
+            ctx.banner_refused
+                .store(g.stats.table_full, Ordering::Relaxed);
         }
         ctx.rx_drained_us
             .fetch_max(t0.saturating_sub(lag_us), Ordering::Relaxed);
@@ -908,6 +927,9 @@ impl<'s> BannerTx<'s> {
 
     /// Send what is queued (failures to reach a host are silence, as for probes).
     fn flush(&mut self) {
+        if self.queue.is_empty() {
+            return;
+        }
         let queue = std::mem::take(&mut self.queue);
         let mut i = 0;
         while i < queue.len() {
@@ -972,9 +994,6 @@ impl<'s> BannerTx<'s> {
                 let _ = self.sender.send(pkt, &slot.route, path, None);
             }
             i += 1;
-        }
-        for (_, fs) in &mut self.frames {
-            let _ = fs.flush();
         }
         self.spare
             .extend(queue.into_iter().map(|(_, b)| b).take(4096));
@@ -1679,7 +1698,12 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         &filter,
         RingConfig {
             block_size: RING_BLOCK,
-            block_count: (ring_blocks(n) / cpus as u32).max(RING_BLOCKS_MIN as u32),
+            block_count: (if cfg.banners.is_some() {
+                banner_ring_blocks(n)
+            } else {
+                ring_blocks(n)
+            } / cpus as u32)
+                .max(RING_BLOCKS_MIN as u32),
             frame_size: 2048,
             retire_ms: RING_RETIRE_MS,
             ignore_outgoing: true,
@@ -1717,7 +1741,15 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         prober,
         cycle: Cycle::new(n, cfg.seed),
         start: Instant::now(),
-        rate: AtomicU64::new(cfg.rate.unwrap_or(DEFAULT_RATE).max(1)),
+        rate: AtomicU64::new(
+            cfg.rate
+                .unwrap_or(if cfg.banners.is_some() {
+                    DEFAULT_BANNER_RATE
+                } else {
+                    DEFAULT_RATE
+                })
+                .max(1),
+        ),
         sent: AtomicU64::new(0),
         replies: AtomicU64::new(0),
         drops: AtomicU64::new(0),
@@ -1741,6 +1773,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         ours,
         error: Mutex::new(None),
         banner_live: AtomicUsize::new(0),
+        banner_refused: AtomicU64::new(0),
     };
     let bar = super::output::progress_bar(cfg.progress, Some(n / cfg.shard.1.max(1)));
     let mut planner = Planner::new(cfg.kind == ScanType::Udp, cfg.max_retries);
@@ -1806,7 +1839,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             ctx.round_start_us
                 .store(u64::from(ctx.now_us()), Ordering::Relaxed);
             let replies_before = ctx.replies.load(Ordering::Relaxed);
-            let drops_before = ctx.drops.load(Ordering::Relaxed);
+            let drops_before =
+                ctx.drops.load(Ordering::Relaxed) + ctx.banner_refused.load(Ordering::Relaxed);
             let sent_before = ctx.sent.load(Ordering::Relaxed);
             ctx.next_piece.store(0, Ordering::Relaxed);
             let active = if paced { 1 } else { threads };
@@ -1855,7 +1889,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                         last_raise = now;
                     }
                 }
-                let d = ctx.drops.load(Ordering::Relaxed);
+                let d =
+                    ctx.drops.load(Ordering::Relaxed) + ctx.banner_refused.load(Ordering::Relaxed);
                 if d > seen_drops && cfg.rate.is_none() {
                     let r = ctx.rate.load(Ordering::Relaxed);
                     ctx.rate
@@ -1898,7 +1933,10 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 break;
             }
             // Capture drops: the scan's own rate halves.
-            if cfg.rate.is_none() && ctx.drops.load(Ordering::Relaxed) > drops_before {
+            if cfg.rate.is_none()
+                && ctx.drops.load(Ordering::Relaxed) + ctx.banner_refused.load(Ordering::Relaxed)
+                    > drops_before
+            {
                 full_rate = (full_rate / 2).max(MIN_RATE);
             }
             let kinds: Vec<u64> = ctx

@@ -286,7 +286,7 @@ pub fn xml(res: &ScanResults, info: &RunInfo, w: &mut dyn Write) -> io::Result<(
     let elapsed = res.stats.elapsed.as_secs_f64();
     writeln!(
         w,
-        "<runstats><finished time=\"{}\" timestr=\"{}\" summary=\"tcpcraft done at {}; {} ({} up) scanned in {:.2} seconds\" elapsed=\"{:.2}\" exit=\"success\"/><hosts up=\"{up}\" down=\"{}\" total=\"{total}\"/>",
+        "<runstats><finished time=\"{}\" timestr=\"{}\" summary=\"tcpcraft done at {}; {} ({}) scanned in {:.2} seconds\" elapsed=\"{:.2}\" exit=\"success\"/><hosts up=\"{up}\" down=\"{}\" total=\"{total}\"/>",
         info.end,
         time_str(info.end),
         time_str(info.end),
