@@ -628,8 +628,14 @@ impl<'a> Grabber<'a> {
             // A RST for a connection of ours: its ack (or, without ACK, its seq) is ours.
             if let Some(k) = conn {
                 let rcv = k.peer_isn.wrapping_add(k.rcv);
-                if (s.flags & ACK != 0 && ackoff <= rlen) || s.seq == rcv {
-                    self.finish(pair, wire, s.dst, now, false);
+                if k.rcv > 0 && ((s.flags & ACK != 0 && ackoff <= rlen) || s.seq == rcv) {
+                    if k.got == 0 && k.reconnects < 2 {
+                        // Reset before a word (the server lost its half of the handshake,
+                        // or dropped it for lack of room): open it again.
+                        self.reopen(pair, k, wire, s.dst, s.src, s.sport, c, now, false);
+                    } else {
+                        self.finish(pair, wire, s.dst, now, false);
+                    }
                 }
             }
             return Some(());
@@ -802,6 +808,43 @@ impl<'a> Grabber<'a> {
         Some(())
     }
 
+    /// Open a connection again from the same port with the SYN's cookie (after a RST
+    /// first, `reset`, when the server may still hold the old one).
+    #[allow(clippy::too_many_arguments)]
+    fn reopen(
+        &mut self,
+        pair: u32,
+        k: Conn,
+        wire: &mut dyn Wire,
+        src: IpAddr,
+        host: IpAddr,
+        port: u16,
+        c: u32,
+        now: u32,
+        reset: bool,
+    ) {
+        if reset {
+            let ack = k.peer_isn.wrapping_add(k.rcv);
+            let seq = c.wrapping_add(1).wrapping_add(u32::from(k.acked));
+            self.emit(wire, src, host, k.sport, port, seq, ack, RST | ACK, false);
+        }
+        self.emit(wire, src, host, k.sport, port, c, 0, SYN, false);
+        if let Some(e) = self.conns.get_mut(&pair) {
+            *e = Conn {
+                acked: 0,
+                tries: 0,
+                alive: false,
+                peer_isn: 0,
+                rcv: 0,
+                started: now,
+                reconnects: k.reconnects + 1,
+                ..k
+            };
+        }
+        self.stats.reconnects += 1;
+        self.arm(pair, now.wrapping_add(self.cfg.rto_ms * 4));
+    }
+
     /// Close a connection: acknowledge what arrived (`ack_first`), then RST; the banner
     /// is what was read.
     fn finish(&mut self, pair: u32, wire: &mut dyn Wire, ours: IpAddr, _now: u32, ack_first: bool) {
@@ -862,25 +905,7 @@ impl<'a> Grabber<'a> {
                 // Not a word from the server since its SYN-ACK, not even an ACK: that
                 // connection is lost (our ACK and its retransmissions of the SYN-ACK,
                 // or everything it sent). Reset it and open it again.
-                let ack = k.peer_isn.wrapping_add(k.rcv);
-                let seq = c.wrapping_add(1).wrapping_add(u32::from(k.acked));
-                if k.rcv > 0 {
-                    self.emit(wire, src, host, k.sport, port, seq, ack, RST | ACK, false);
-                }
-                self.emit(wire, src, host, k.sport, port, c, 0, SYN, false);
-                if let Some(e) = self.conns.get_mut(&pair) {
-                    *e = Conn {
-                        acked: 0,
-                        tries: 0,
-                        peer_isn: 0,
-                        rcv: 0,
-                        started: now,
-                        reconnects: k.reconnects + 1,
-                        ..k
-                    };
-                }
-                self.stats.reconnects += 1;
-                self.arm(pair, now.wrapping_add(self.cfg.rto_ms * 4));
+                self.reopen(pair, k, wire, src, host, port, c, now, k.rcv > 0);
                 continue;
             }
             if k.got > 0 || waited >= self.cfg.timeout_ms {

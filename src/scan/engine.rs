@@ -775,6 +775,9 @@ fn receive<'a>(
     let mut handle = |data: &[u8], banner: &mut Option<(Grabber<'a>, BannerTx<'_>)>| {
         if let Some((g, tx)) = banner.as_mut() {
             let taken = g.on_packet(data, now_ms(), tx);
+            // Before the answer is recorded: once the main thread sees every probe
+            // answered, it sees the connections being read too.
+            ctx.banner_live.store(g.live(), Ordering::SeqCst);
             tx.flush_if_full();
             if !taken {
                 // A SYN-ACK the banner reader had no room for: asked again later.
@@ -1991,7 +1994,7 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         // Banners: the connections still being read finish (each within its timeout).
         if let Some(b) = &cfg.banners {
             let until = Instant::now() + Duration::from_millis(u64::from(b.timeout_ms) + 1000);
-            while ctx.banner_live.load(Ordering::Relaxed) > 0
+            while ctx.banner_live.load(Ordering::SeqCst) > 0
                 && Instant::now() < until
                 && !INTERRUPTED.load(Ordering::Relaxed)
             {
