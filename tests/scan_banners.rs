@@ -533,3 +533,87 @@ fn nmap_xml_is_valid_and_ndiff_reads_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn tls_hello_reports_version_suite_and_subject() {
+    let test = "tls_hello_reports_version_suite_and_subject";
+    let Some(openssl) = need(test, "openssl") else {
+        return;
+    };
+    let Some(bed) = bed(test, &["echo:7"]) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("tcpcraft-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, cert) = (dir.join("k.pem"), dir.join("c.pem"));
+    let made = std::process::Command::new(&openssl)
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=tcpcraft.test/O=Test Bed"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl req");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    // 443 offers TLS 1.2 at most (its certificate comes in the clear), 8443 TLS 1.3.
+    let server = |port: &str, extra: &[&str]| {
+        Kill(
+            bed.server_cmd(openssl.to_str().unwrap())
+                .args(["s_server", "-quiet", "-accept", port])
+                .arg("-cert")
+                .arg(&cert)
+                .arg("-key")
+                .arg(&key)
+                .args(extra)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("openssl s_server"),
+        )
+    };
+    let _a = server("443", &["-tls1_2"]);
+    let _b = server("8443", &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ss = bed
+            .server_cmd("ss")
+            .args(["-Htln", "( sport = :443 or sport = :8443 )"])
+            .output()
+            .expect("ss");
+        if String::from_utf8_lossy(&ss.stdout).lines().count() >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "openssl s_server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for host in ["198.18.0.2", "2001:db8:198:18::2"] {
+        let out = tcpcraft(
+            &bed,
+            &["scan", host, "-p", "443,8443", "--banners", "--json", "-q"],
+        );
+        let got = banners(&out);
+        let b12 = got
+            .get(&(host.to_string(), 443))
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            b12.starts_with("TLSv1.2 TLS_ECDHE_RSA_WITH_")
+                && b12.ends_with(" subject: CN=tcpcraft.test, O=Test Bed"),
+            "{host}: {got:?}"
+        );
+        let b13 = got
+            .get(&(host.to_string(), 8443))
+            .cloned()
+            .unwrap_or_default();
+        assert!(b13.starts_with("TLSv1.3 TLS_"), "{host}: {got:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

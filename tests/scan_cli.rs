@@ -169,8 +169,11 @@ fn nmap_spellings() {
     let refused: &[(&[&str], &str)] = &[
         (&["-sV"], "-sV: service, version and OS detection"),
         (&["-O"], "-O: service, version and OS detection"),
-        (&["-oX", "out.xml"], "-oX: nmap's XML and normal output"),
-        (&["-oN", "out.txt"], "use --json"),
+        (
+            &["-oS", "out.txt"],
+            "-oS: nmap's script-kiddie and machine output",
+        ),
+        (&["-oM", "out.txt"], "use -oX, -oN, -oG, -oA or --json"),
         (
             &["--min-rate", "1000"],
             "--min-rate: tcpcraft has no rate floor",

@@ -354,9 +354,9 @@ pub fn nmap_unsupported(opt: &str) -> Option<String> {
              -oA or --json"
         }
         "-sV" | "-sC" | "--script" | "-O" | "-A" | "--version-intensity" | "--osscan-guess" => {
-            "version and OS detection and scripts are nmap's; tcpcraft scan --banners shows \
-             what each open port says (HTTP's answer, TLS version, greetings), and tcpcraft \
-             -c can script a probe by hand"
+            "service, version and OS detection and scripts are nmap's; tcpcraft scan finds \
+             open, closed and filtered ports, --banners shows what each open port says \
+             (tcpcraft -c can script a probe by hand)"
         }
         "-sn" | "-sP" | "-PE" | "-PS" | "-PA" | "-PU" | "-PP" | "-PR" | "-sL" => {
             "there is no host discovery: tcpcraft scan always probes the ports (as nmap -Pn)"
