@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::banner::{BannerConfig, GrabStats, Grabber, Wire};
+use super::banner::{BannerConfig, GrabStats, Grabber};
+use super::banner_tx::BannerTx;
 use super::perm::Cycle;
 use super::probe::{Prober, MAX_PROBE, TCP_PORTS, UDP_PORTS};
 use super::result::{Reason, ScanResults, ScanType};
@@ -49,7 +50,7 @@ const TX_RING_SLOTS: usize = 2048;
 /// Steps of the permutation a sender thread takes at a time.
 const WALK_PIECE: u64 = 1024;
 /// Above this many hosts, routes are looked up per /24 (IPv4) or /64 (IPv6).
-const PER_HOST_ROUTES: u64 = 4096;
+pub(super) const PER_HOST_ROUTES: u64 = 4096;
 /// The rate a scan starts at when the user gives none (probes/s, all threads).
 pub const DEFAULT_RATE: u64 = 1_000_000;
 /// The rate a scan with `--banners` starts at: every SYN-ACK brings a connection to
@@ -146,25 +147,25 @@ impl Default for ScanConfig {
 }
 
 /// Where probes to one host (or prefix) leave.
-struct Slot {
-    route: Route,
-    path: Path,
+pub(super) struct Slot {
+    pub(super) route: Route,
+    pub(super) path: Path,
     /// For `Path::Link`: the interface, ethertype and next hop's MAC.
-    ll: Option<libc::sockaddr_ll>,
+    pub(super) ll: Option<libc::sockaddr_ll>,
     /// For `Path::Link` on an Ethernet interface: the frame header (next hop's MAC, ours,
     /// ethertype), written before each probe so that the kernel adds none.
-    eth: Option<[u8; ETH_HLEN]>,
+    pub(super) eth: Option<[u8; ETH_HLEN]>,
 }
 
-const ETH_HLEN: usize = 14;
+pub(super) const ETH_HLEN: usize = 14;
 
 /// Slots by host or prefix: looked up once per probe, so a fast hash (the keys are our
 /// own targets, not an attacker's).
-type Slots = HashMap<IpAddr, Arc<Slot>, foldhash::fast::FixedState>;
+pub(super) type Slots = HashMap<IpAddr, Arc<Slot>, foldhash::fast::FixedState>;
 
 /// State shared by every thread of one scan.
-struct Ctx<'a> {
-    res: &'a ScanResults,
+pub(super) struct Ctx<'a> {
+    pub(super) res: &'a ScanResults,
     cfg: &'a ScanConfig,
     prober: Prober,
     cycle: Cycle,
@@ -225,7 +226,7 @@ impl Ctx<'_> {
         self.stop_send.store(true, Ordering::Relaxed);
     }
 
-    fn record(&self, data: &[u8]) {
+    pub(super) fn record(&self, data: &[u8]) {
         if let Some(p) = &self.pcap {
             if let Ok(mut w) = p.lock() {
                 let _ = w.write(sys::clocks().0, data);
@@ -300,7 +301,7 @@ pub fn capture_filter(proto: u8, sport: u16) -> Result<Vec<SockFilter>, String> 
     a.finish()
 }
 
-fn route_key(host: IpAddr, per_host: bool) -> IpAddr {
+pub(super) fn route_key(host: IpAddr, per_host: bool) -> IpAddr {
     if per_host {
         return host;
     }
@@ -444,7 +445,7 @@ struct LinkSockets {
 /// faster), or, where the kernel has none to give, sendmmsg on a socket bound to the
 /// interface with protocol 0 (no capture hook; sent without an address, so the kernel
 /// copies none per frame). `TCPCRAFT_SENDMMSG=1` chooses the second.
-enum FrameSender {
+pub(super) enum FrameSender {
     Ring(TxRing),
     Socket(OwnedFd),
 }
@@ -454,7 +455,11 @@ impl FrameSender {
         FrameSender::open_sized(ifindex, TX_RING_SLOTS, txring::SMALL_SLOT)
     }
 
-    fn open_sized(ifindex: u32, slots: usize, slot_size: usize) -> io::Result<FrameSender> {
+    pub(super) fn open_sized(
+        ifindex: u32,
+        slots: usize,
+        slot_size: usize,
+    ) -> io::Result<FrameSender> {
         if !crate::net::send::sendmmsg_only() {
             if let Ok(r) = TxRing::open(ifindex, slots, slot_size) {
                 return Ok(FrameSender::Ring(r));
@@ -465,7 +470,7 @@ impl FrameSender {
         Ok(FrameSender::Socket(fd))
     }
 
-    fn send(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+    pub(super) fn send(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
         match self {
             FrameSender::Ring(r) => r.send(frames),
             FrameSender::Socket(fd) => sys::sendmmsg(fd, frames, None),
@@ -868,139 +873,6 @@ fn receive<'a>(
         b
     });
     (rings, banners)
-}
-
-/// How the banner reader's segments leave: by the scan's routes, whole Ethernet frames
-/// through a transmit ring per interface (or a raw IP socket where there is no link
-/// route), queued while a ring's worth of answers is read and sent together.
-struct BannerTx<'s> {
-    ctx: &'s Ctx<'s>,
-    slots: &'s Slots,
-    per_host: bool,
-    sender: Sender,
-    frames: Vec<(u32, FrameSender)>,
-    queue: Vec<(Arc<Slot>, Vec<u8>)>,
-    spare: Vec<Vec<u8>>,
-}
-
-impl Wire for BannerTx<'_> {
-    fn send(&mut self, host: IpAddr, pkt: &[u8]) {
-        let Some(slot) = self.slots.get(&route_key(host, self.per_host)) else {
-            return;
-        };
-        let mut b = self.spare.pop().unwrap_or_default();
-        b.clear();
-        if let (Some(h), Path::Link) = (slot.eth, slot.path) {
-            b.extend_from_slice(&h);
-        }
-        b.extend_from_slice(pkt);
-        self.queue.push((slot.clone(), b));
-    }
-}
-
-impl<'s> BannerTx<'s> {
-    fn open(ctx: &'s Ctx<'s>, slots: &'s Slots, ifindexes: &[u32]) -> io::Result<BannerTx<'s>> {
-        let frames = ifindexes
-            .iter()
-            .map(|&i| Ok((i, FrameSender::open_sized(i, 1024, txring::MTU_SLOT)?)))
-            .collect::<io::Result<_>>()?;
-        Ok(BannerTx {
-            ctx,
-            slots,
-            per_host: ctx.res.targets.len() <= PER_HOST_ROUTES,
-            sender: Sender::new(),
-            frames,
-            queue: Vec::new(),
-            spare: Vec::new(),
-        })
-    }
-
-    /// Our address toward each host (what a timer's segment is sent from).
-    fn sources(&self) -> impl Fn(IpAddr) -> Option<IpAddr> + 's {
-        let (slots, per_host) = (self.slots, self.per_host);
-        move |h| slots.get(&route_key(h, per_host)).map(|s| s.route.src)
-    }
-
-    /// Send the queue once it holds a batch (within one ring drain).
-    fn flush_if_full(&mut self) {
-        if self.queue.len() >= BATCH {
-            self.flush();
-        }
-    }
-
-    /// Send what is queued (failures to reach a host are silence, as for probes).
-    fn flush(&mut self) {
-        if self.queue.is_empty() {
-            return;
-        }
-        let queue = std::mem::take(&mut self.queue);
-        let mut i = 0;
-        while i < queue.len() {
-            let Some((slot, _)) = queue.get(i) else {
-                break;
-            };
-            // A run of frames for one interface's ring.
-            let ring = match (slot.eth, slot.path) {
-                (Some(_), Path::Link) => self
-                    .frames
-                    .iter_mut()
-                    .position(|(ix, _)| *ix == slot.route.ifindex),
-                _ => None,
-            };
-            if let Some(r) = ring {
-                let ifindex = slot.route.ifindex;
-                let mut j = i;
-                while queue.get(j).is_some_and(|(s, _)| {
-                    s.eth.is_some() && s.path == Path::Link && s.route.ifindex == ifindex
-                }) {
-                    j += 1;
-                }
-                let refs: Vec<&[u8]> = queue
-                    .get(i..j)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|(_, b)| b.as_slice())
-                    .collect();
-                for f in &refs {
-                    self.ctx.record(f.get(ETH_HLEN..).unwrap_or_default());
-                }
-                let mut done = 0;
-                let mut stalls = 0;
-                while done < refs.len() && stalls < 1000 {
-                    let Some((_, fs)) = self.frames.get_mut(r) else {
-                        break;
-                    };
-                    match fs.send(refs.get(done..).unwrap_or_default()) {
-                        Ok(0) => {
-                            stalls += 1;
-                            std::thread::yield_now();
-                        }
-                        Ok(k) => done += k,
-                        Err(_) => break,
-                    }
-                }
-                i = j;
-                continue;
-            }
-            if let Some((slot, b)) = queue.get(i) {
-                let pkt = if slot.eth.is_some() && slot.path == Path::Link {
-                    b.get(ETH_HLEN..).unwrap_or_default()
-                } else {
-                    b.as_slice()
-                };
-                self.ctx.record(pkt);
-                let path = if slot.path == Path::Link && slot.ll.is_some() {
-                    Path::Link
-                } else {
-                    Path::RawIp
-                };
-                let _ = self.sender.send(pkt, &slot.route, path, None);
-            }
-            i += 1;
-        }
-        self.spare
-            .extend(queue.into_iter().map(|(_, b)| b).take(4096));
-    }
 }
 
 /// Kinds of answers a target may limit separately: SYN-ACKs (and bare SYNs), RSTs, ICMP

@@ -5,6 +5,7 @@
 //! [`run`] (resolved targets and ports, full [`ScanConfig`]).
 
 pub mod banner;
+mod banner_tx;
 pub mod cli;
 pub mod connect;
 pub mod cookie;
