@@ -258,6 +258,14 @@ pub fn json_stats(res: &ScanResults) -> String {
             "interrupted": res.interrupted,
             "source_ports": [s.source_ports.0, s.source_ports.1],
             "max_rtt_ms": (s.max_rtt.as_secs_f64() * 1e6).round() / 1000.0,
+            "banners": s.banners.as_ref().map(|b| serde_json::json!({
+                "connections": b.opened,
+                "with_banner": b.banners,
+                "silent": b.silent,
+                "retransmissions": b.retransmits,
+                "refused_table_full": b.table_full,
+                "reopened": b.reconnects,
+            })),
             "rate_limit": s.rate_limit.as_ref().map(|l| serde_json::json!({
                 "kind": l.kind,
                 "answers_per_sec": l.answers_per_sec.round(),
