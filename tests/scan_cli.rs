@@ -185,6 +185,19 @@ fn nmap_spellings() {
         (&["-sM"], "Maimon"),
         (&["--script", "vuln"], "scripts are nmap's"),
         (&["-sS", "-sU"], "'--syn' cannot be used with '--udp'"),
+        (
+            &["--banners", "-sU"],
+            "--banners reads banners in a SYN scan",
+        ),
+        (&["--banners", "--ack"], "not an ack scan"),
+        (
+            &["--banners", "--banner-timeout", "forever"],
+            "--banner-timeout takes seconds from 0.1 to 60",
+        ),
+        (
+            &["--banners", "--banner-connections", "3"],
+            "--banner-connections takes a number from 16",
+        ),
     ];
     for (args, want) in refused {
         let mut a = args.to_vec();

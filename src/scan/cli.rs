@@ -675,6 +675,20 @@ mod tests {
                 "x"
             ]
         );
+        assert_eq!(
+            rw(&["tcpcraft", "scan", "-oX", "a.xml", "-oN", "-", "-oA", "b", "x"]),
+            [
+                "tcpcraft",
+                "scan",
+                "--xml",
+                "a.xml",
+                "--normal",
+                "-",
+                "--all-formats",
+                "b",
+                "x"
+            ]
+        );
         // A script's arguments, code, and other commands keep theirs.
         for v in [
             &["tcpcraft", "run", "x.tcs", "scan", "-n", "-sS"][..],
