@@ -229,8 +229,29 @@ fn banners_of_services_that_speak_first_and_that_wait_v4_and_v6() {
     }
 }
 
+/// nginx's master, stopped with SIGTERM so that it takes its workers along (SIGKILL
+/// would leave them running, holding our output pipe).
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A small nginx in the server namespace: `return 200` on port 80, both families.
-fn nginx(bed: &Bed, dir: &Path) -> Kill {
+fn nginx(bed: &Bed, dir: &Path) -> Nginx {
     let bin = testbed::system_program("nginx").expect("nginx");
     std::fs::create_dir_all(dir.join("logs")).unwrap();
     std::fs::write(
@@ -251,8 +272,11 @@ fn nginx(bed: &Bed, dir: &Path) -> Kill {
         .args(["-c", dir.join("nginx.conf").to_str().unwrap()])
         .args(["-p", dir.to_str().unwrap()])
         .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .expect("start nginx");
+    let child = Nginx(child);
     // Wait until it listens.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -267,7 +291,7 @@ fn nginx(bed: &Bed, dir: &Path) -> Kill {
         assert!(Instant::now() < deadline, "nginx did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Kill(child)
+    child
 }
 
 /// 198.19.0.0/16 as local addresses of the server namespace (the client routes it
