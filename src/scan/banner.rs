@@ -1017,6 +1017,15 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_is_a_few_dozen_bytes() {
+        assert!(
+            std::mem::size_of::<Conn>() <= 32,
+            "{}",
+            std::mem::size_of::<Conn>()
+        );
+    }
+
+    #[test]
     fn client_hello_is_well_formed() {
         let mut h = Vec::new();
         client_hello(7, &mut h);
