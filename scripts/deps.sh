@@ -5,6 +5,8 @@
 #   tcpdump   (fixture comparison)  python3  (lab/test-bed servers)
 #   libcap2-bin, util-linux (setcap/setpriv: the privilege tests)  procps (sysctl, kill)
 #   libpcap-dev (building: capture filters are compiled by libpcap's compiler)
+#   nginx (the banner tests' web server)  nmap, ndiff, libxml2-utils (nmap's DTD, ndiff and
+#   xmllint: the -oX tests)
 set -euo pipefail
 
 need=()
@@ -16,8 +18,12 @@ command -v python3 >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(python3)
 command -v setcap >/dev/null 2>&1 || need+=(libcap2-bin)
 command -v sysctl >/dev/null 2>&1 && command -v kill >/dev/null 2>&1 || need+=(procps)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+[ -f /usr/share/nmap/nmap.dtd ] || need+=(nmap)
+command -v ndiff >/dev/null 2>&1 || need+=(ndiff)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 if [ "${TCPCRAFT_BENCH_DEPS:-0}" = 1 ]; then
-  command -v nmap >/dev/null 2>&1 || need+=(nmap)
+  command -v masscan >/dev/null 2>&1 || need+=(masscan)
   command -v hping3 >/dev/null 2>&1 || need+=(hping3)
   /usr/bin/python3 -c 'import scapy' >/dev/null 2>&1 || need+=(python3-scapy)
   command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)

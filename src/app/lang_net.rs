@@ -235,7 +235,6 @@ impl Net for RawNet {
         self.sr_datagrams(&groups, opts)
     }
 
-
     fn sr_datagrams(
         &mut self,
         groups: &[(Packet, Vec<Packet>)],
@@ -397,6 +396,8 @@ impl Net for RawNet {
         if dst.is_unspecified() {
             return None;
         }
-        crate::net::route::resolve(dst, None, None).ok().map(|r| r.src)
+        crate::net::route::resolve(dst, None, None)
+            .ok()
+            .map(|r| r.src)
     }
 }

@@ -14,8 +14,8 @@ pub mod lexer;
 pub mod net;
 pub mod packets;
 pub mod parser;
-pub mod trace;
 pub mod sniff;
+pub mod trace;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Span};

@@ -265,6 +265,8 @@ pub struct ReplyDrop {
     nft: Nft,
     table: String,
     owner: bool,
+    /// Every TCP segment, not only RSTs (see [`ReplyDrop::install_for`]).
+    all_tcp: bool,
 }
 
 impl ReplyDrop {
@@ -278,6 +280,19 @@ impl ReplyDrop {
         devices: &[String],
         ports: (u16, u16),
         from: &[(IpAddr, IpAddr)],
+    ) -> Result<ReplyDrop, GuardError> {
+        ReplyDrop::install_for(devices, ports, from, false)
+    }
+
+    /// As [`install`](Self::install); with `all_tcp`, every TCP segment from the
+    /// targets to those ports is dropped once captured, not only RSTs: the kernel then
+    /// never answers a SYN-ACK or data with a RST, so the scan can finish handshakes
+    /// and read banners on its own (`scan --banners`).
+    pub fn install_for(
+        devices: &[String],
+        ports: (u16, u16),
+        from: &[(IpAddr, IpAddr)],
+        all_tcp: bool,
     ) -> Result<ReplyDrop, GuardError> {
         if !may_change_nftables() {
             return Err(GuardError::Nft("no CAP_NET_ADMIN".into()));
@@ -326,9 +341,8 @@ impl ReplyDrop {
                         .cmp(Cmp::Eq, &[6])
                         .transport(2, 2)
                         .cmp(Cmp::Gte, &lo.to_be_bytes())
-                        .cmp(Cmp::Lte, &hi.to_be_bytes())
-                        .tcp_rst()
-                        .drop_packet();
+                        .cmp(Cmp::Lte, &hi.to_be_bytes());
+                    let rule = if all_tcp { rule } else { rule.tcp_rst() }.drop_packet();
                     msgs.push(Msg::new_rule(f, &table, &chain, rule));
                 }
             }
@@ -347,11 +361,24 @@ impl ReplyDrop {
             nft.batch(&body(0))
                 .map_err(|e| nft_error("creating the scan's table", e))?;
         }
-        Ok(ReplyDrop { nft, table, owner })
+        Ok(ReplyDrop {
+            nft,
+            table,
+            owner,
+            all_tcp,
+        })
     }
 
     /// One line saying what was installed, for the user.
     pub fn summary(&self) -> String {
+        if self.all_tcp {
+            return format!(
+                "nftables table netdev {} dropped the TCP segments from the scan's targets to \
+                 its source ports once captured, so the kernel did not reset the connections \
+                 read for banners; removed when the scan ended",
+                self.table
+            );
+        }
         format!(
             "nftables table netdev {} dropped the RSTs from the scan's targets to its source ports \
              once captured (the kernel had no socket for them); removed when the scan ended \

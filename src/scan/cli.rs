@@ -40,6 +40,26 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// `--banner-timeout`: seconds (0.1 to 60).
+fn parse_banner_timeout(s: &str) -> Result<Duration, String> {
+    parse_secs(s)
+        .ok()
+        .filter(|d| (0.1..=60.0).contains(&d.as_secs_f64()))
+        .ok_or_else(|| {
+            format!("--banner-timeout takes seconds from 0.1 to 60 (5, 500ms), not {s:?}")
+        })
+}
+
+/// `--banner-connections`: 16 to 4,194,304.
+fn parse_connections(s: &str) -> Result<usize, String> {
+    s.trim()
+        .replace('_', "")
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (16..=1 << 22).contains(n))
+        .ok_or_else(|| format!("--banner-connections takes a number from 16 to 4194304, not {s:?}"))
+}
+
 /// A whole number for `--max-retries` (0..=100), with a message that says what to give.
 fn parse_retries(s: &str) -> Result<u32, String> {
     s.trim()
@@ -118,6 +138,27 @@ pub struct ScanArgs {
     /// Also write nmap-style greppable lines to FILE (-oG FILE; - for standard output)
     #[arg(long = "greppable", value_name = "FILE")]
     pub greppable: Option<PathBuf>,
+    /// Also write nmap's XML to FILE (-oX FILE; - for standard output), valid against
+    /// nmap's DTD: ndiff and other readers of nmap's XML take it
+    #[arg(long = "xml", value_name = "FILE")]
+    pub xml: Option<PathBuf>,
+    /// Also write nmap's normal output to FILE (-oN FILE; - for standard output)
+    #[arg(long = "normal", value_name = "FILE")]
+    pub normal: Option<PathBuf>,
+    /// Write BASE.xml, BASE.nmap and BASE.gnmap at once (-oA BASE)
+    #[arg(long = "all-formats", value_name = "BASE")]
+    pub all_formats: Option<PathBuf>,
+    /// Read what each open port says: finish the handshake (statelessly), send HTTP's
+    /// GET / or a TLS ClientHello where the client speaks first, keep the first answer
+    /// (1 KiB or 2 segments), then RST. Installs an nftables filter for the scan
+    #[arg(long)]
+    pub banners: bool,
+    /// How long a service may stay silent before it is open with no banner
+    #[arg(long, value_name = "SECS", value_parser = parse_banner_timeout, requires = "banners")]
+    pub banner_timeout: Option<Duration>,
+    /// Connections read at once (the sender waits while the table is half full)
+    #[arg(long, value_name = "N", value_parser = parse_connections, requires = "banners")]
+    pub banner_connections: Option<usize>,
     /// Write every probe and answer to a pcap file
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
@@ -172,7 +213,8 @@ pub struct ScanArgs {
 }
 
 /// nmap's spellings, after the `scan` subcommand, rewritten before parsing (clap cannot
-/// have one dash and two letters): `-oG F` → `--greppable F`, `-iL F` → `--input-list F`,
+/// have one dash and two letters): `-oG F` → `--greppable F`, `-oX F` → `--xml F`,
+/// `-oN F` → `--normal F`, `-oA B` → `--all-formats B`, `-iL F` → `--input-list F`,
 /// `-sS/-sU/-sT/-sA` → `--syn/--udp/--connect/--ack`, `-sN/-sF/-sX` → `--flags
 /// null/fin/xmas`, `--scanflags` → `--flags`, `-F` → `--top-ports 100`, `-e` →
 /// `--interface`, `-g` → `--source-port`, `--max-rate` → `--rate`. `-Pn`, `-n`,
@@ -220,6 +262,9 @@ pub fn rewrite_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<s
         a = std::ffi::OsString::from(&s);
         let with: &[&str] = match s.as_str() {
             "-oG" => &["--greppable"],
+            "-oX" => &["--xml"],
+            "-oN" => &["--normal"],
+            "-oA" => &["--all-formats"],
             "-iL" => &["--input-list"],
             "-sS" => &["--syn"],
             "-sU" => &["--udp"],
@@ -286,10 +331,7 @@ fn timing_number(l: &str) -> &str {
 fn nmap_takes_value(opt: &str) -> bool {
     matches!(
         opt,
-        "-oX"
-            | "-oN"
-            | "-oA"
-            | "-oS"
+        "-oS"
             | "-oM"
             | "--script"
             | "--min-rate"
@@ -306,13 +348,14 @@ fn nmap_takes_value(opt: &str) -> bool {
 pub fn nmap_unsupported(opt: &str) -> Option<String> {
     let opt = opt.split_once('=').map_or(opt, |(o, _)| o);
     let what = match opt {
-        "-oX" | "-oN" | "-oA" | "-oS" | "-oM" => {
-            "nmap's XML and normal output files are not written; use --json (JSON lines), \
-             -oG FILE (greppable) or redirect the table"
+        "-oS" | "-oM" => {
+            "nmap's script-kiddie and machine output are not written; use -oX, -oN, -oG, \
+             -oA or --json"
         }
         "-sV" | "-sC" | "--script" | "-O" | "-A" | "--version-intensity" | "--osscan-guess" => {
             "service, version and OS detection and scripts are nmap's; tcpcraft scan finds \
-             open, closed and filtered ports (tcpcraft -c can script a probe by hand)"
+             open, closed and filtered ports, --banners shows what each open port says \
+             (tcpcraft -c can script a probe by hand)"
         }
         "-sn" | "-sP" | "-PE" | "-PS" | "-PA" | "-PU" | "-PP" | "-PR" | "-sL" => {
             "there is no host discovery: tcpcraft scan always probes the ports (as nmap -Pn)"
@@ -334,6 +377,14 @@ pub fn nmap_unsupported(opt: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!("{opt}: {what}"))
+}
+
+/// The file formats besides the table and JSON.
+#[derive(Clone, Copy)]
+enum Format {
+    Greppable,
+    Xml,
+    Normal,
 }
 
 fn kind_of(a: &ScanArgs) -> ScanType {
@@ -380,6 +431,18 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
              the target may log); grant it with `sudo setcap cap_net_raw,cap_net_admin+ep $(which tcpcraft)`"
         );
         kind = ScanType::Connect;
+    }
+    if a.banners && kind != ScanType::Syn {
+        return Err(ScanError::Usage(format!(
+            "--banners reads banners in a SYN scan (raw sockets, CAP_NET_RAW and CAP_NET_ADMIN), \
+             not a{} {} scan",
+            if kind == ScanType::Udp || kind == ScanType::Ack {
+                "n"
+            } else {
+                ""
+            },
+            kind.name()
+        )));
     }
     let ports = match (&a.ports, a.top_ports) {
         (_, Some(n)) => ports::top_ports(kind.proto(), n),
@@ -431,6 +494,16 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
         progress: !a.quiet,
         keep_rsts: a.keep_rsts,
         retransmit_same_port: a.retransmit_same_port,
+        banners: a.banners.then(|| {
+            let d = super::banner::BannerConfig::default();
+            super::banner::BannerConfig {
+                timeout_ms: a
+                    .banner_timeout
+                    .map_or(d.timeout_ms, |t| t.as_millis() as u32),
+                connections: a.banner_connections.unwrap_or(d.connections),
+                ..d
+            }
+        }),
     };
     crate::net::signals::install_cancel();
     let res = super::run(t, ports, &cfg)?;
@@ -447,20 +520,54 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
     } else {
         output::table(&res, a.all, a.reason, &mut out)
     };
-    let greppable = match &a.greppable {
-        Some(p) if p.as_os_str() == "-" => output::greppable(&res, a.all, &mut out),
-        // Under sudo, the file belongs to the invoking user (as pcaps and SVGs do).
-        Some(p) => crate::userfile::create(p)
-            .and_then(|f| {
-                let mut w = BufWriter::new(f);
-                output::greppable(&res, a.all, &mut w)?;
-                w.flush()
-            })
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display()))),
-        None => Ok(()),
-    };
-    let flushed = out.flush();
-    for r in [written, greppable, flushed] {
+    let info = super::nmap::RunInfo::now(
+        std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
+        res.stats.elapsed,
+        a.all,
+        a.reason,
+    );
+    // The files asked for: -oG, -oX, -oN, and -oA's three.
+    let mut files: Vec<(PathBuf, Format)> = Vec::new();
+    files.extend(a.greppable.clone().map(|p| (p, Format::Greppable)));
+    files.extend(a.xml.clone().map(|p| (p, Format::Xml)));
+    files.extend(a.normal.clone().map(|p| (p, Format::Normal)));
+    if let Some(base) = &a.all_formats {
+        for (ext, f) in [
+            ("xml", Format::Xml),
+            ("nmap", Format::Normal),
+            ("gnmap", Format::Greppable),
+        ] {
+            let mut p = base.clone().into_os_string();
+            p.push(".");
+            p.push(ext);
+            files.push((PathBuf::from(p), f));
+        }
+    }
+    let mut results = vec![written];
+    for (p, f) in &files {
+        let write = |w: &mut dyn Write| match f {
+            Format::Greppable => output::greppable(&res, a.all, w),
+            Format::Xml => super::nmap::xml(&res, &info, w),
+            Format::Normal => super::nmap::normal(&res, &info, w),
+        };
+        results.push(if p.as_os_str() == "-" {
+            write(&mut out)
+        } else {
+            // Under sudo, the file belongs to the invoking user (as pcaps and SVGs do).
+            crate::userfile::create(p)
+                .and_then(|file| {
+                    let mut w = BufWriter::new(file);
+                    write(&mut w)?;
+                    w.flush()
+                })
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))
+        });
+    }
+    results.push(out.flush());
+    for r in results {
         if let Err(e) = r {
             if e.kind() != io::ErrorKind::BrokenPipe {
                 return Err(ScanError::System(format!("writing results: {e}")));
@@ -486,6 +593,12 @@ fn run_inner(a: ScanArgs, dry_run: bool) -> Result<u8, ScanError> {
             eprintln!(
                 "tcpcraft: target answers {} at {:.0}/s: slowed to {:.0}/s for {} ports",
                 l.kind, l.answers_per_sec, l.slowed_to, l.ports
+            );
+        }
+        if let Some(b) = &s.banners {
+            eprintln!(
+                "tcpcraft: banners: {} connections, {} with a banner, {} silent, {} retransmissions, {} SYN-ACKs refused (table full: probed again), {} reopened",
+                b.opened, b.banners, b.silent, b.retransmits, b.table_full, b.reconnects
             );
         }
         eprintln!(
@@ -553,6 +666,20 @@ mod tests {
                 "100",
                 "--nmap-unsupported",
                 "--min-rate",
+                "x"
+            ]
+        );
+        assert_eq!(
+            rw(&["tcpcraft", "scan", "-oX", "a.xml", "-oN", "-", "-oA", "b", "x"]),
+            [
+                "tcpcraft",
+                "scan",
+                "--xml",
+                "a.xml",
+                "--normal",
+                "-",
+                "--all-formats",
+                "b",
                 "x"
             ]
         );

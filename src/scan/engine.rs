@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::banner::{BannerConfig, GrabStats, Grabber};
+use super::banner_tx::BannerTx;
 use super::perm::Cycle;
 use super::probe::{Prober, MAX_PROBE, TCP_PORTS, UDP_PORTS};
 use super::result::{Reason, ScanResults, ScanType};
@@ -48,9 +50,12 @@ const TX_RING_SLOTS: usize = 2048;
 /// Steps of the permutation a sender thread takes at a time.
 const WALK_PIECE: u64 = 1024;
 /// Above this many hosts, routes are looked up per /24 (IPv4) or /64 (IPv6).
-const PER_HOST_ROUTES: u64 = 4096;
+pub(super) const PER_HOST_ROUTES: u64 = 4096;
 /// The rate a scan starts at when the user gives none (probes/s, all threads).
 pub const DEFAULT_RATE: u64 = 1_000_000;
+/// The rate a scan with `--banners` starts at: every SYN-ACK brings a connection to
+/// read (several segments each way), so the capture thread has more to do.
+pub const DEFAULT_BANNER_RATE: u64 = 250_000;
 /// The lowest rate back-off goes to (capture drops).
 const MIN_RATE: u64 = 500;
 /// The lowest rate a target's measured answer rate slows a scan to.
@@ -78,6 +83,12 @@ fn ring_blocks(pairs: u64) -> u32 {
         as u32
 }
 const RING_RETIRE_MS: u32 = 2;
+
+/// With banners, each open port brings a few segments more (its answer, FIN, ACKs) of a
+/// few hundred bytes: about 1 KiB of ring per pair, up to 256 blocks (32 MiB).
+fn banner_ring_blocks(pairs: u64) -> u32 {
+    (pairs.saturating_mul(1024) / u64::from(RING_BLOCK)).clamp(RING_BLOCKS_MIN, 256) as u32
+}
 
 /// How to run a scan. `Default` is a SYN scan at an adaptive rate.
 #[derive(Clone, Debug)]
@@ -110,6 +121,8 @@ pub struct ScanConfig {
     /// same 4-tuple, as a client's kernel retransmits a SYN). By default retries
     /// alternate: odd retries reuse it, even ones take a fresh source port.
     pub retransmit_same_port: bool,
+    /// Read what each open port says (`--banners`, see [`super::banner`]).
+    pub banners: Option<BannerConfig>,
 }
 
 impl Default for ScanConfig {
@@ -128,30 +141,31 @@ impl Default for ScanConfig {
             progress: false,
             keep_rsts: false,
             retransmit_same_port: false,
+            banners: None,
         }
     }
 }
 
 /// Where probes to one host (or prefix) leave.
-struct Slot {
-    route: Route,
-    path: Path,
+pub(super) struct Slot {
+    pub(super) route: Route,
+    pub(super) path: Path,
     /// For `Path::Link`: the interface, ethertype and next hop's MAC.
-    ll: Option<libc::sockaddr_ll>,
+    pub(super) ll: Option<libc::sockaddr_ll>,
     /// For `Path::Link` on an Ethernet interface: the frame header (next hop's MAC, ours,
     /// ethertype), written before each probe so that the kernel adds none.
-    eth: Option<[u8; ETH_HLEN]>,
+    pub(super) eth: Option<[u8; ETH_HLEN]>,
 }
 
-const ETH_HLEN: usize = 14;
+pub(super) const ETH_HLEN: usize = 14;
 
 /// Slots by host or prefix: looked up once per probe, so a fast hash (the keys are our
 /// own targets, not an attacker's).
-type Slots = HashMap<IpAddr, Arc<Slot>, foldhash::fast::FixedState>;
+pub(super) type Slots = HashMap<IpAddr, Arc<Slot>, foldhash::fast::FixedState>;
 
 /// State shared by every thread of one scan.
-struct Ctx<'a> {
-    res: &'a ScanResults,
+pub(super) struct Ctx<'a> {
+    pub(super) res: &'a ScanResults,
     cfg: &'a ScanConfig,
     prober: Prober,
     cycle: Cycle,
@@ -194,6 +208,10 @@ struct Ctx<'a> {
     pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
     ours: Vec<IpAddr>,
     error: Mutex<Option<ScanError>>,
+    /// Connections the banner reader follows now (the senders wait while it is full),
+    /// and SYN-ACKs it had no room for (each halves the rate, as capture drops do).
+    banner_live: AtomicUsize,
+    banner_refused: AtomicU64,
 }
 
 impl Ctx<'_> {
@@ -208,7 +226,7 @@ impl Ctx<'_> {
         self.stop_send.store(true, Ordering::Relaxed);
     }
 
-    fn record(&self, data: &[u8]) {
+    pub(super) fn record(&self, data: &[u8]) {
         if let Some(p) = &self.pcap {
             if let Ok(mut w) = p.lock() {
                 let _ = w.write(sys::clocks().0, data);
@@ -283,7 +301,7 @@ pub fn capture_filter(proto: u8, sport: u16) -> Result<Vec<SockFilter>, String> 
     a.finish()
 }
 
-fn route_key(host: IpAddr, per_host: bool) -> IpAddr {
+pub(super) fn route_key(host: IpAddr, per_host: bool) -> IpAddr {
     if per_host {
         return host;
     }
@@ -427,15 +445,23 @@ struct LinkSockets {
 /// faster), or, where the kernel has none to give, sendmmsg on a socket bound to the
 /// interface with protocol 0 (no capture hook; sent without an address, so the kernel
 /// copies none per frame). `TCPCRAFT_SENDMMSG=1` chooses the second.
-enum FrameSender {
+pub(super) enum FrameSender {
     Ring(TxRing),
     Socket(OwnedFd),
 }
 
 impl FrameSender {
     fn open(ifindex: u32) -> io::Result<FrameSender> {
+        FrameSender::open_sized(ifindex, TX_RING_SLOTS, txring::SMALL_SLOT)
+    }
+
+    pub(super) fn open_sized(
+        ifindex: u32,
+        slots: usize,
+        slot_size: usize,
+    ) -> io::Result<FrameSender> {
         if !crate::net::send::sendmmsg_only() {
-            if let Ok(r) = TxRing::open(ifindex, TX_RING_SLOTS, txring::SMALL_SLOT) {
+            if let Ok(r) = TxRing::open(ifindex, slots, slot_size) {
                 return Ok(FrameSender::Ring(r));
             }
         }
@@ -444,7 +470,7 @@ impl FrameSender {
         Ok(FrameSender::Socket(fd))
     }
 
-    fn send(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+    pub(super) fn send(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
         match self {
             FrameSender::Ring(r) => r.send(frames),
             FrameSender::Socket(fd) => sys::sendmmsg(fd, frames, None),
@@ -662,6 +688,15 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
             n_sent += n as u64;
             n = 0;
             cur = Some(slot.clone());
+            // Banners: no more new connections than the reader's table holds.
+            if let Some(b) = &ctx.cfg.banners {
+                while ctx.banner_live.load(Ordering::Relaxed) >= (b.connections / 32).max(8)
+                    && !ctx.stop_send.load(Ordering::Relaxed)
+                    && !INTERRUPTED.load(Ordering::Relaxed)
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
             pacer.pace(
                 ctx.rate.load(Ordering::Relaxed) / active,
                 n_sent,
@@ -726,14 +761,34 @@ fn send_round(ctx: &Ctx<'_>, t: u64, round: u32, slots: &Slots, socks: &Mutex<Li
     }
 }
 
-/// The capture thread: record every validated answer until told to stop.
-fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
+/// Banners read, by pair index, and the reader's counters.
+type Banners = (HashMap<usize, Vec<u8>>, GrabStats);
+
+/// The capture thread: record every validated answer until told to stop; with
+/// `banner`, also read what the open ports say (returned at the end).
+fn receive<'a>(
+    ctx: &Ctx<'a>,
+    mut rings: Vec<Ring>,
+    mut banner: Option<(Grabber<'a>, BannerTx<'_>)>,
+) -> (Vec<Ring>, Option<Banners>) {
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let mut last_drops = Instant::now();
     let ours = |a: IpAddr| ctx.ours.contains(&a);
     let mut rtt = Rtt::default();
-    let mut handle = |data: &[u8]| {
+    let now_ms = || ctx.start.elapsed().as_millis() as u32;
+    let mut handle = |data: &[u8], banner: &mut Option<(Grabber<'a>, BannerTx<'_>)>| {
+        if let Some((g, tx)) = banner.as_mut() {
+            let taken = g.on_packet(data, now_ms(), tx);
+            // Before the answer is recorded: once the main thread sees every probe
+            // answered, it sees the connections being read too.
+            ctx.banner_live.store(g.live(), Ordering::SeqCst);
+            tx.flush_if_full();
+            if !taken {
+                // A SYN-ACK the banner reader had no room for: asked again later.
+                return;
+            }
+        }
         let Some((host, port, reason)) = ctx.prober.classify(data, ours) else {
             return;
         };
@@ -774,16 +829,26 @@ fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
         let t0 = u64::from(ctx.now_us());
         let mut seen = 0;
         for r in rings.iter_mut() {
-            seen += r.drain(|f| handle(f.data));
+            seen += r.drain(|f| handle(f.data, &mut banner));
         }
         if seen == 0 {
             if let Err(e) = sys::poll_any(&fds, Duration::from_millis(2)) {
                 ctx.fail(ScanError::System(format!("capturing answers: {e}")));
-                return rings;
+                return (rings, None);
             }
             for r in rings.iter_mut() {
-                r.drain(|f| handle(f.data));
+                r.drain(|f| handle(f.data, &mut banner));
             }
+        }
+        if let Some((g, tx)) = banner.as_mut() {
+            let ours = tx.sources();
+            // Twice the scan's retransmission timeout (answers wait in our own ring too).
+            g.set_rto((ctx.rto_us.load(Ordering::Relaxed) / 500).max(250) as u32);
+            g.tick(now_ms(), tx, &ours);
+            tx.flush();
+            ctx.banner_live.store(g.live(), Ordering::Relaxed);
+            ctx.banner_refused
+                .store(g.stats.table_full, Ordering::Relaxed);
         }
         ctx.rx_drained_us
             .fetch_max(t0.saturating_sub(lag_us), Ordering::Relaxed);
@@ -795,12 +860,19 @@ fn receive(ctx: &Ctx<'_>, mut rings: Vec<Ring>) -> Vec<Ring> {
     // Whatever is still in the rings.
     while rings
         .iter_mut()
-        .map(|r| r.drain(|f| handle(f.data)))
+        .map(|r| r.drain(|f| handle(f.data, &mut banner)))
         .sum::<usize>()
         > 0
     {}
     ctx.drops.fetch_add(drops(&rings), Ordering::Relaxed);
-    rings
+    let banners = banner.map(|(g, mut tx)| {
+        let ours = tx.sources();
+        let b = g.into_banners(now_ms(), &mut tx, &ours);
+        tx.flush();
+        ctx.banner_live.store(0, Ordering::Relaxed);
+        b
+    });
+    (rings, banners)
 }
 
 /// Kinds of answers a target may limit separately: SYN-ACKs (and bare SYNs), RSTs, ICMP
@@ -1458,15 +1530,34 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     }
     // The reply filter, installed while the scan starts (nft takes ~20 ms; until it is
     // in place the kernel just sees the RSTs as before).
-    let reply_drop =
-        (cfg.kind != ScanType::Udp && !cfg.keep_rsts && n >= REPLY_DROP_MIN).then(|| {
-            let mut devices: Vec<String> = slots.values().map(|s| s.route.ifname.clone()).collect();
-            devices.sort();
-            devices.dedup();
-            let ports = (sport, sport.saturating_add(TCP_PORTS - 1));
-            let from: Vec<(IpAddr, IpAddr)> = res.targets.ranges().collect();
-            std::thread::spawn(move || ReplyDrop::install(&devices, ports, &from).ok())
-        });
+    let mut devices: Vec<String> = slots.values().map(|s| s.route.ifname.clone()).collect();
+    devices.sort();
+    devices.dedup();
+    let drop_ports = (sport, sport.saturating_add(TCP_PORTS - 1));
+    let from: Vec<(IpAddr, IpAddr)> = res.targets.ranges().collect();
+    // Banners: every TCP segment of the targets to our ports is dropped once captured,
+    // before the first probe leaves (else the kernel resets what it has no socket for).
+    let banner_drop = match cfg.banners {
+        Some(_) if cfg.kind == ScanType::Syn => Some(
+            ReplyDrop::install_for(&devices, drop_ports, &from, true).map_err(|e| {
+                ScanError::Permission(format!(
+                    "--banners needs its nftables filter (CAP_NET_ADMIN) so that the kernel does \
+                     not reset the connections it reads: {e}"
+                ))
+            })?,
+        ),
+        Some(_) => {
+            return Err(ScanError::Usage(
+                "--banners reads banners in a SYN scan only (not --udp, --ack, --flags)".into(),
+            ))
+        }
+        None => None,
+    };
+    let reply_drop = (cfg.kind != ScanType::Udp
+        && !cfg.keep_rsts
+        && banner_drop.is_none()
+        && n >= REPLY_DROP_MIN)
+        .then(|| std::thread::spawn(move || ReplyDrop::install(&devices, drop_ports, &from).ok()));
     let proto = match cfg.kind {
         ScanType::Udp => wire::PROTO_UDP,
         _ => wire::PROTO_TCP,
@@ -1482,7 +1573,12 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         &filter,
         RingConfig {
             block_size: RING_BLOCK,
-            block_count: (ring_blocks(n) / cpus as u32).max(RING_BLOCKS_MIN as u32),
+            block_count: (if cfg.banners.is_some() {
+                banner_ring_blocks(n)
+            } else {
+                ring_blocks(n)
+            } / cpus as u32)
+                .max(RING_BLOCKS_MIN as u32),
             frame_size: 2048,
             retire_ms: RING_RETIRE_MS,
             ignore_outgoing: true,
@@ -1520,7 +1616,15 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         prober,
         cycle: Cycle::new(n, cfg.seed),
         start: Instant::now(),
-        rate: AtomicU64::new(cfg.rate.unwrap_or(DEFAULT_RATE).max(1)),
+        rate: AtomicU64::new(
+            cfg.rate
+                .unwrap_or(if cfg.banners.is_some() {
+                    DEFAULT_BANNER_RATE
+                } else {
+                    DEFAULT_RATE
+                })
+                .max(1),
+        ),
         sent: AtomicU64::new(0),
         replies: AtomicU64::new(0),
         drops: AtomicU64::new(0),
@@ -1543,6 +1647,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
         pcap,
         ours,
         error: Mutex::new(None),
+        banner_live: AtomicUsize::new(0),
+        banner_refused: AtomicU64::new(0),
     };
     let bar = super::output::progress_bar(cfg.progress, Some(n / cfg.shard.1.max(1)));
     let mut planner = Planner::new(cfg.kind == ScanType::Udp, cfg.max_retries);
@@ -1551,7 +1657,15 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
     // The answers of the rounds that measured a limit, by kind (which kind was limited).
     let mut limited_kinds = [0u64; KINDS];
     let ring = std::thread::scope(|s| {
-        let rx = s.spawn(|| receive(&ctx, cap));
+        let banner = match cfg.banners {
+            Some(b) => Some((
+                Grabber::new(ctx.prober.clone(), &res.targets, &res.ports, b),
+                BannerTx::open(&ctx, &slots, &ifindexes)
+                    .map_err(|e| ScanError::from_io("opening a packet socket", e))?,
+            )),
+            None => None,
+        };
+        let rx = s.spawn(|| receive(&ctx, cap, banner));
         let mut round = 0u32;
         let mut plan = Plan::full();
         // The scan's own rate: halved on capture drops; paced rounds go slower.
@@ -1600,7 +1714,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
             ctx.round_start_us
                 .store(u64::from(ctx.now_us()), Ordering::Relaxed);
             let replies_before = ctx.replies.load(Ordering::Relaxed);
-            let drops_before = ctx.drops.load(Ordering::Relaxed);
+            let drops_before =
+                ctx.drops.load(Ordering::Relaxed) + ctx.banner_refused.load(Ordering::Relaxed);
             let sent_before = ctx.sent.load(Ordering::Relaxed);
             ctx.next_piece.store(0, Ordering::Relaxed);
             let active = if paced { 1 } else { threads };
@@ -1649,7 +1764,8 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                         last_raise = now;
                     }
                 }
-                let d = ctx.drops.load(Ordering::Relaxed);
+                let d =
+                    ctx.drops.load(Ordering::Relaxed) + ctx.banner_refused.load(Ordering::Relaxed);
                 if d > seen_drops && cfg.rate.is_none() {
                     let r = ctx.rate.load(Ordering::Relaxed);
                     ctx.rate
@@ -1692,7 +1808,10 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 break;
             }
             // Capture drops: the scan's own rate halves.
-            if cfg.rate.is_none() && ctx.drops.load(Ordering::Relaxed) > drops_before {
+            if cfg.rate.is_none()
+                && ctx.drops.load(Ordering::Relaxed) + ctx.banner_refused.load(Ordering::Relaxed)
+                    > drops_before
+            {
                 full_rate = (full_rate / 2).max(MIN_RATE);
             }
             let kinds: Vec<u64> = ctx
@@ -1744,12 +1863,28 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 b.set_message(msg);
             }
         }
+        // Banners: the connections still being read finish (each within its timeout).
+        if let Some(b) = &cfg.banners {
+            let until = Instant::now() + Duration::from_millis(u64::from(b.timeout_ms) + 1000);
+            while ctx.banner_live.load(Ordering::SeqCst) > 0
+                && Instant::now() < until
+                && !INTERRUPTED.load(Ordering::Relaxed)
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
         ctx.stop_rx.store(true, Ordering::Relaxed);
-        rx.join().ok()
-    });
+        Ok(rx.join().ok())
+    })?;
+    let (ring, banners) = match ring {
+        Some((r, b)) => (Some(r), b),
+        None => (None, None),
+    };
     // The rings, the packet sockets and the reply filter, closed at once (each close
     // waits for the kernel, or for nft).
-    let reply_drop = reply_drop.and_then(|h| h.join().ok().flatten());
+    let reply_drop = reply_drop
+        .and_then(|h| h.join().ok().flatten())
+        .or(banner_drop);
     let reply_filter = reply_drop.as_ref().map(ReplyDrop::summary);
     let mut closing: Vec<Box<dyn Send>> = Vec::new();
     closing.extend(
@@ -1801,10 +1936,15 @@ pub fn run(targets: Targets, ports: Vec<u16>, cfg: &ScanConfig) -> Result<ScanRe
                 ports: planner.limited_pairs,
             }
         }),
+        banners: None,
     };
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
     drop(ctx);
     res.stats = stats;
+    if let Some((b, st)) = banners {
+        res.banners = b;
+        res.stats.banners = Some(st);
+    }
     res.interrupted = interrupted;
     Ok(res)
 }

@@ -4,10 +4,13 @@
 //! The library entry points are [`scan`] (what the language's `scan(...)` calls) and
 //! [`run`] (resolved targets and ports, full [`ScanConfig`]).
 
+pub mod banner;
+mod banner_tx;
 pub mod cli;
 pub mod connect;
 pub mod cookie;
 pub mod engine;
+pub mod nmap;
 pub mod output;
 pub mod perm;
 pub mod ports;

@@ -68,6 +68,23 @@ pub fn service(port: u16, proto: Proto) -> &'static str {
     }
 }
 
+/// A banner as one printable line: printable ASCII as is, `\r`, `\n`, `\t` and `\\`
+/// escaped, every other byte as `\xNN`.
+pub fn escape_banner(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for &c in b {
+        match c {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            b'\t' => s.push_str("\\t"),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(char::from(c)),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s
+}
+
 /// Which results a listing shows: open ports, or every port with `--all`.
 fn shown(r: &PortResult, all: bool) -> bool {
     all || r.state == State::Open
@@ -140,6 +157,10 @@ pub fn table(res: &ScanResults, all: bool, reason: bool, w: &mut dyn Write) -> i
             } else {
                 writeln!(w, "{port:<10} {:<14} {svc}", r.state)?;
             }
+            if let Some(b) = &r.banner {
+                // As nmap prints its banner script's output under the port.
+                writeln!(w, "|_banner: {}", escape_banner(b))?;
+            }
         }
         writeln!(w)?;
     }
@@ -188,14 +209,20 @@ fn json_escape(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
 
-/// One JSON line per listed port: host, port, proto, state, reason, rtt_ms.
+/// One JSON line per listed port: host, port, proto, state, reason, rtt_ms, and with
+/// `--banners` the banner of an open port that said something (escaped as in the table).
 pub fn json_line(r: &PortResult) -> String {
     let rtt = r
         .rtt
         .map(|d| format!("{:.3}", d.as_secs_f64() * 1e3))
         .unwrap_or_else(|| "null".into());
+    let banner = r
+        .banner
+        .as_ref()
+        .map(|b| format!(",\"banner\":{}", json_escape(&escape_banner(b))))
+        .unwrap_or_default();
     format!(
-        "{{\"host\":{},\"port\":{},\"proto\":\"{}\",\"state\":\"{}\",\"reason\":{},\"rtt_ms\":{}}}",
+        "{{\"host\":{},\"port\":{},\"proto\":\"{}\",\"state\":\"{}\",\"reason\":{},\"rtt_ms\":{}{banner}}}",
         json_escape(&r.host.to_string()),
         r.port,
         r.proto,
@@ -231,6 +258,14 @@ pub fn json_stats(res: &ScanResults) -> String {
             "interrupted": res.interrupted,
             "source_ports": [s.source_ports.0, s.source_ports.1],
             "max_rtt_ms": (s.max_rtt.as_secs_f64() * 1e6).round() / 1000.0,
+            "banners": s.banners.as_ref().map(|b| serde_json::json!({
+                "connections": b.opened,
+                "with_banner": b.banners,
+                "silent": b.silent,
+                "retransmissions": b.retransmits,
+                "refused_table_full": b.table_full,
+                "reopened": b.reconnects,
+            })),
             "rate_limit": s.rate_limit.as_ref().map(|l| serde_json::json!({
                 "kind": l.kind,
                 "answers_per_sec": l.answers_per_sec.round(),
@@ -258,8 +293,15 @@ pub fn greppable(res: &ScanResults, all: bool, w: &mut dyn Write) -> io::Result<
             .iter()
             .filter(|r| shown(r, all))
             .map(|r| {
+                // The banner goes where nmap puts version information, with nmap's
+                // replacements for the field separators.
+                let version = r
+                    .banner
+                    .as_ref()
+                    .map(|b| escape_banner(b).replace('/', "|").replace(',', ";"))
+                    .unwrap_or_default();
                 format!(
-                    "{}/{}/{}//{}///",
+                    "{}/{}/{}//{}//{version}/",
                     r.port,
                     r.state,
                     r.proto,

@@ -100,7 +100,7 @@ impl Prober {
             .wrapping_add((try_no % u32::from(TCP_PORTS)) as u16)
     }
 
-    fn is_our_tcp_port(&self, p: u16) -> bool {
+    pub(crate) fn is_our_tcp_port(&self, p: u16) -> bool {
         p.wrapping_sub(self.sport) < TCP_PORTS
     }
 

@@ -236,6 +236,9 @@ pub struct PortResult {
     pub reason: Reason,
     /// Round trip of the answer that decided the state (none on silence).
     pub rtt: Option<Duration>,
+    /// What the service said first (`--banners`): its first bytes, or for TLS a line
+    /// describing the server's hello; none when it said nothing (or not asked).
+    pub banner: Option<Vec<u8>>,
 }
 
 /// A table entry for a pair that was never probed: another shard's, or one a Ctrl-C
@@ -325,6 +328,8 @@ pub struct ScanStats {
     pub max_rtt: Duration,
     /// A target that limited its answers, as measured.
     pub rate_limit: Option<RateLimit>,
+    /// What the banner reader did (`--banners`).
+    pub banners: Option<super::banner::GrabStats>,
 }
 
 /// A rate limit a scan found: the target answered `kind` at about `answers_per_sec`
@@ -346,6 +351,8 @@ pub struct ScanResults {
     /// Stopped early (Ctrl-C): ports never probed read as no-response.
     pub interrupted: bool,
     pub stats: ScanStats,
+    /// Banners by pair index (`--banners`): only pairs whose service said something.
+    pub(crate) banners: std::collections::HashMap<usize, Vec<u8>>,
 }
 
 impl ScanResults {
@@ -358,6 +365,7 @@ impl ScanResults {
             table: Table::new(n),
             interrupted: false,
             stats: ScanStats::default(),
+            banners: std::collections::HashMap::new(),
         }
     }
 
@@ -393,6 +401,7 @@ impl ScanResults {
             state: reason.state(self.kind),
             reason,
             rtt,
+            banner: self.banners.get(&i).cloned(),
         })
     }
 

@@ -32,6 +32,7 @@ mod net_ping;
 mod net_privileges;
 mod net_ring;
 mod net_trace;
+mod scan_banners;
 mod scan_cli;
 mod scan_testbed;
 mod session_bed;

@@ -169,8 +169,11 @@ fn nmap_spellings() {
     let refused: &[(&[&str], &str)] = &[
         (&["-sV"], "-sV: service, version and OS detection"),
         (&["-O"], "-O: service, version and OS detection"),
-        (&["-oX", "out.xml"], "-oX: nmap's XML and normal output"),
-        (&["-oN", "out.txt"], "use --json"),
+        (
+            &["-oS", "out.txt"],
+            "-oS: nmap's script-kiddie and machine output",
+        ),
+        (&["-oM", "out.txt"], "use -oX, -oN, -oG, -oA or --json"),
         (
             &["--min-rate", "1000"],
             "--min-rate: tcpcraft has no rate floor",
@@ -182,6 +185,19 @@ fn nmap_spellings() {
         (&["-sM"], "Maimon"),
         (&["--script", "vuln"], "scripts are nmap's"),
         (&["-sS", "-sU"], "'--syn' cannot be used with '--udp'"),
+        (
+            &["--banners", "-sU"],
+            "--banners reads banners in a SYN scan",
+        ),
+        (&["--banners", "--ack"], "not an ack scan"),
+        (
+            &["--banners", "--banner-timeout", "forever"],
+            "--banner-timeout takes seconds from 0.1 to 60",
+        ),
+        (
+            &["--banners", "--banner-connections", "3"],
+            "--banner-connections takes a number from 16",
+        ),
     ];
     for (args, want) in refused {
         let mut a = args.to_vec();

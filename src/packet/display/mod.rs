@@ -9,8 +9,8 @@ mod hexdump;
 mod ip6ext;
 mod iproto;
 mod json;
-mod literal;
 mod link;
+mod literal;
 mod show;
 mod summary;
 mod tunnel;
@@ -18,7 +18,7 @@ mod wifi;
 
 pub use hexdump::hexdump;
 pub use json::json;
-pub use literal::{bytes_repr, option_pattern_text, option_text};
 pub use link::{dlt, dlt_known, ip_offset, summary_dlt, summary_dlt_into};
+pub use literal::{bytes_repr, option_pattern_text, option_text};
 pub use show::show;
 pub use summary::{ip6_string, summary, summary_bytes, summary_captured};
