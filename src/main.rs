@@ -296,14 +296,14 @@ fn main() -> ExitCode {
             }))
         }
         Command::Handshake(args) => {
-            tcpcraft::app::repl::install_sigint();
+            tcpcraft::net::signals::install_cancel();
             // A dry run records what it would send, as scripts' dry runs do.
             let pcap = match shared_pcap(cli.global.pcap) {
                 Ok(w) => w,
                 Err(code) => return ExitCode::from(code),
             };
             let code = tcpcraft::session::cli::run(args, cli.global.dry_run, pcap);
-            ExitCode::from(tcpcraft::app::repl::exit_status(code))
+            ExitCode::from(tcpcraft::cancel::exit_status(code))
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -427,15 +427,13 @@ fn lang_config(g: &GlobalOpts) -> lang::Config {
 
 /// Scripts, `-c` and stdin, over the raw-socket engine (unless --dry-run).
 fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
-    // Ctrl-C stops a script with "interrupted" (exit 130), --dry-run included.
-    tcpcraft::app::repl::install_sigint();
+    // Ctrl-C stops a script with "interrupted" (exit 130), --dry-run included: the
+    // handlers come with `engine_for`.
     let engine = match engine_for(&mut cfg) {
         Ok(e) => e,
         Err(code) => return ExitCode::from(code),
     };
-    ExitCode::from(tcpcraft::app::repl::exit_status(lang::run(
-        cfg, input, engine,
-    )))
+    ExitCode::from(tcpcraft::cancel::exit_status(lang::run(cfg, input, engine)))
 }
 
 /// The raw-socket engine for the language (opened on first use; None with --dry-run).
@@ -444,8 +442,8 @@ fn lang_run(mut cfg: lang::Config, input: Input) -> ExitCode {
 fn engine_for(cfg: &mut lang::Config) -> Result<Option<Box<dyn tcpcraft::lang::Net + Send>>, u8> {
     // One handler for scripts, the REPL and engine waits (also in a dry run, so that
     // `--pcap` is still written): SIGINT, SIGTERM and SIGHUP set the language's interrupt
-    // flag; SIGTERM and SIGHUP then end tcpcraft with 143 / 129 (src/repl.rs).
-    tcpcraft::app::repl::install_sigint();
+    // flag; SIGTERM and SIGHUP then end tcpcraft with 143 / 129 (src/net/signals.rs).
+    tcpcraft::net::signals::install_cancel();
     if cfg.dry_run {
         return Ok(None);
     }

@@ -27,13 +27,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Route SIGINT, SIGTERM and SIGHUP to the one cancellation flag (scripts, `-c`, stdin,
-/// the REPL, `handshake`): see `net::signals`.
-pub fn install_sigint() {
-    crate::net::signals::install_cancel();
-}
-
-pub use crate::cancel::{ending_signal, exit_status};
+use crate::cancel::{ending_signal, exit_status};
 
 /// Whether the REPL thread is waiting at the prompt (in the line editor), where a
 /// SIGTERM or SIGHUP cannot interrupt it: the editor retries its read.
@@ -141,7 +135,7 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
             break;
         }
         crate::cancel::clear_all();
-        install_sigint();
+        crate::net::signals::install_cancel();
         AT_PROMPT.store(true, Ordering::SeqCst);
         let read = input.read(&mut ed, PROMPT, CONTINUATION);
         AT_PROMPT.store(false, Ordering::SeqCst);

@@ -320,26 +320,7 @@ impl Lexer<'_> {
             self.pos += 1;
         }
         let word = self.text.get(start..self.pos).unwrap_or("");
-        let tok = match word {
-            "if" => Tok::If,
-            "else" => Tok::Else,
-            "for" => Tok::For,
-            "in" => Tok::In,
-            "while" => Tok::While,
-            "break" => Tok::Break,
-            "continue" => Tok::Continue,
-            "fn" => Tok::Fn,
-            "return" => Tok::Return,
-            "assert" => Tok::Assert,
-            "include" => Tok::Include,
-            "true" | "True" => Tok::True,
-            "false" | "False" => Tok::False,
-            "none" | "None" => Tok::None,
-            "and" => Tok::And,
-            "or" => Tok::Or,
-            "not" => Tok::Not,
-            w => Tok::Ident(w.to_string()),
-        };
+        let tok = keyword(word).unwrap_or_else(|| Tok::Ident(word.to_string()));
         self.push(tok, start);
     }
 
@@ -612,6 +593,36 @@ impl Lexer<'_> {
         }
         Tok::FStr(pieces)
     }
+}
+
+/// The keyword `word` is, if it is one.
+fn keyword(word: &str) -> Option<Tok> {
+    Some(match word {
+        "if" => Tok::If,
+        "else" => Tok::Else,
+        "for" => Tok::For,
+        "in" => Tok::In,
+        "while" => Tok::While,
+        "break" => Tok::Break,
+        "continue" => Tok::Continue,
+        "fn" => Tok::Fn,
+        "return" => Tok::Return,
+        "assert" => Tok::Assert,
+        "include" => Tok::Include,
+        "true" | "True" => Tok::True,
+        "false" | "False" => Tok::False,
+        "none" | "None" => Tok::None,
+        "and" => Tok::And,
+        "or" => Tok::Or,
+        "not" => Tok::Not,
+        _ => return None,
+    })
+}
+
+/// The name of a keyword token (`help(for)`); `None` for any other token.
+pub(super) fn keyword_name(t: &Tok) -> Option<&'static str> {
+    let name = t.text();
+    (keyword(name).as_ref() == Some(t)).then_some(name)
 }
 
 #[cfg(test)]

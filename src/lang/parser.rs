@@ -8,7 +8,7 @@
 
 use super::ast::*;
 use super::error::{error, Error, ErrorKind, Result, Span};
-use super::lexer::{lex, FPiece, Tok, Token};
+use super::lexer::{keyword_name, lex, FPiece, Tok, Token};
 use std::rc::Rc;
 
 /// Deepest nesting the parser accepts.
@@ -899,30 +899,6 @@ impl Parser {
         };
         Ok(Expr { kind, span })
     }
-}
-
-/// The name of a keyword token (`help(for)`).
-fn keyword_name(t: &Tok) -> Option<&'static str> {
-    Some(match t {
-        Tok::If => "if",
-        Tok::Else => "else",
-        Tok::For => "for",
-        Tok::In => "in",
-        Tok::While => "while",
-        Tok::Break => "break",
-        Tok::Continue => "continue",
-        Tok::Fn => "fn",
-        Tok::Return => "return",
-        Tok::Assert => "assert",
-        Tok::Include => "include",
-        Tok::True => "true",
-        Tok::False => "false",
-        Tok::None => "none",
-        Tok::And => "and",
-        Tok::Or => "or",
-        Tok::Not => "not",
-        _ => return None,
-    })
 }
 
 /// A Python (scapy shell) statement word that starts a statement here: `def f(`,

@@ -195,14 +195,16 @@ impl Sniffer {
     }
 
     fn packets(&self) -> Value {
-        Value::list(
-            self.caught
-                .borrow()
-                .iter()
-                .cloned()
-                .map(Value::packet)
-                .collect(),
-        )
+        Value::list(self.caught_values())
+    }
+
+    fn caught_values(&self) -> Vec<Value> {
+        self.caught
+            .borrow()
+            .iter()
+            .cloned()
+            .map(Value::packet)
+            .collect()
     }
 }
 
@@ -275,14 +277,7 @@ impl Object for Sniffer {
     }
     fn items(&self) -> Option<Vec<Value>> {
         let _ = self.collect(false);
-        Some(
-            self.caught
-                .borrow()
-                .iter()
-                .cloned()
-                .map(Value::packet)
-                .collect(),
-        )
+        Some(self.caught_values())
     }
 }
 

@@ -70,7 +70,6 @@ fn read_pnet(bytes: &[u8]) -> Pnet {
             let Some(ip) = Ipv6Packet::new(bytes) else {
                 return out;
             };
-            let addr = |a: std::net::Ipv6Addr| u128::from(a) as u64 ^ (u128::from(a) >> 64) as u64;
             out.ip = vec![
                 ("version", u64::from(ip.get_version())),
                 ("tc", u64::from(ip.get_traffic_class())),
@@ -130,6 +129,11 @@ fn read_pnet(bytes: &[u8]) -> Pnet {
     out
 }
 
+/// An IPv6 address folded into the 64 bits the field lists hold.
+fn addr(a: std::net::Ipv6Addr) -> u64 {
+    u128::from(a) as u64 ^ (u128::from(a) >> 64) as u64
+}
+
 /// tcpcraft's reading of the same fields, from its parsed layers.
 fn ours(p: &Packet) -> Pnet {
     let mut out = Pnet::default();
@@ -152,7 +156,6 @@ fn ours(p: &Packet) -> Pnet {
             ];
         }
         Some(Layer::Ipv6(ip)) => {
-            let addr = |a: std::net::Ipv6Addr| u128::from(a) as u64 ^ (u128::from(a) >> 64) as u64;
             out.ip = vec![
                 ("version", u64::from(ip.version)),
                 ("tc", u64::from(ip.tc)),

@@ -586,6 +586,24 @@ impl<'a> Grabber<'a> {
         }
     }
 
+    /// Our ACK of the server's SYN-ACK `s`, carrying the request where the client speaks
+    /// first (PSH with it).
+    fn ack_synack(&mut self, wire: &mut dyn Wire, s: &Seg<'_>, base: u32) {
+        let flags = ACK | if self.req.is_empty() { 0 } else { PSH };
+        let (ours, host, sport, dport) = (s.dst, s.src, s.dport, s.sport);
+        self.emit(
+            wire,
+            ours,
+            host,
+            sport,
+            dport,
+            base,
+            s.seq.wrapping_add(1),
+            flags,
+            true,
+        );
+    }
+
     fn arm(&mut self, pair: u32, at: u32) {
         if let Some(c) = self.conns.get_mut(&pair) {
             c.deadline = at;
@@ -651,18 +669,7 @@ impl<'a> Grabber<'a> {
             match conn {
                 // Our ACK was lost: the server sends its SYN-ACK again; so do we.
                 Some(k) if k.peer_isn == s.seq && k.rcv == 1 => {
-                    let ack = s.seq.wrapping_add(1);
-                    self.emit(
-                        wire,
-                        s.dst,
-                        s.src,
-                        s.dport,
-                        s.sport,
-                        base,
-                        ack,
-                        ACK | if rlen > 0 { PSH } else { 0 },
-                        true,
-                    );
+                    self.ack_synack(wire, &s, base);
                 }
                 // Our new SYN (the connection showed no sign of life) is answered.
                 Some(mut k) if k.rcv == 0 => {
@@ -671,18 +678,7 @@ impl<'a> Grabber<'a> {
                     k.started = now;
                     k.tries = 0;
                     self.conns.insert(pair, k);
-                    let ack = s.seq.wrapping_add(1);
-                    self.emit(
-                        wire,
-                        s.dst,
-                        s.src,
-                        s.dport,
-                        s.sport,
-                        base,
-                        ack,
-                        ACK | if rlen > 0 { PSH } else { 0 },
-                        true,
-                    );
+                    self.ack_synack(wire, &s, base);
                     self.arm(pair, now.wrapping_add(self.cfg.rto_ms));
                 }
                 Some(_) => {}
@@ -717,18 +713,7 @@ impl<'a> Grabber<'a> {
                             deadline: 0,
                         },
                     );
-                    let ack = s.seq.wrapping_add(1);
-                    self.emit(
-                        wire,
-                        s.dst,
-                        s.src,
-                        s.dport,
-                        s.sport,
-                        base,
-                        ack,
-                        ACK | if rlen > 0 { PSH } else { 0 },
-                        true,
-                    );
+                    self.ack_synack(wire, &s, base);
                     self.arm(pair, now.wrapping_add(self.cfg.rto_ms));
                 }
             }

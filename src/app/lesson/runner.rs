@@ -33,7 +33,7 @@ impl Input {
                 match reader.read(ed, prompt, crate::app::repl::CONTINUATION) {
                     Ok(line) => return Some(line),
                     Err(rustyline::error::ReadlineError::Interrupted) => {
-                        if crate::app::repl::ending_signal().is_some() {
+                        if crate::cancel::ending_signal().is_some() {
                             return None;
                         }
                         continue;
@@ -68,7 +68,7 @@ pub fn run(cfg: Config, engine: Option<Box<dyn Net + Send>>, name: String, lang:
         .stack_size(256 << 20)
         .spawn(move || run_here(&cfg, engine.map(|e| e as Box<dyn Net>), &name, lang));
     match handle.map(|h| h.join()) {
-        Ok(Ok(code)) => crate::app::repl::exit_status(code),
+        Ok(Ok(code)) => crate::cancel::exit_status(code),
         _ => {
             eprintln!("tcpcraft: internal error: the lesson thread failed");
             exit::SYSTEM
@@ -290,7 +290,7 @@ fn run_here(cfg: &Config, engine: Option<Box<dyn Net>>, name: &str, lang: Lang) 
     let mut line_no = 1usize;
     lesson.show_goal(k);
     let completed = loop {
-        if crate::app::repl::ending_signal().is_some() {
+        if crate::cancel::ending_signal().is_some() {
             break false;
         }
         net::clear_interrupt();

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use super::summary::{
-    ethertype_name, ip6_print, ip_print, ipn_print, link_payload, mac, Jump, Nd, R,
+    ethertype_name, ip6_print, ip_print, ipn_print, link_payload, mac, sll_dir, sll_protocol, Jump,
+    Nd, R,
 };
 
 /// pcap link-layer header types (tcpdump.org/linktypes.html) the printer knows.
@@ -397,17 +398,6 @@ fn if_name(index: u32) -> Option<&'static str> {
         .map(String::as_str)
 }
 
-fn sll_dir(t: u8) -> &'static str {
-    match t {
-        0 => "In",
-        1 => "B",
-        2 => "M",
-        3 => "P",
-        4 => "Out",
-        _ => "?",
-    }
-}
-
 /// Linux cooked capture v2: protocol, interface index, address type, packet type.
 fn sll2_print(nd: &mut Nd, length: usize) -> R {
     nd.proto = "sll2";
@@ -425,15 +415,7 @@ fn sll2_print(nd: &mut Nd, length: usize) -> R {
             let m = mac(nd.slice(12, 6)?);
             let _ = write!(nd.out, "{m} ");
         }
-        match et {
-            0x0001 => nd.p("802.3"),
-            0x0004 => nd.p("802.2"),
-            _ => {
-                let name = ethertype_name(et).unwrap_or("Unknown");
-                let _ = write!(nd.out, "ethertype {name} (0x{et:04x})");
-            }
-        }
-        let _ = write!(nd.out, ", length {length}: ");
+        sll_protocol(nd, et, length);
     }
     Ok(())
 }

@@ -387,30 +387,41 @@ pub(super) fn sll_print(nd: &mut Nd, length: usize) -> R {
     let et = nd.be16(14)?;
     if !link_payload(nd, et, 16, length - 16)? {
         // tcpdump's `sll_print`, used when it cannot dissect what follows.
-        let dir = match nd.be16(0)? {
-            0 => "In",
-            1 => "B",
-            2 => "M",
-            3 => "P",
-            4 => "Out",
-            _ => "?",
-        };
+        let dir = sll_dir(u8::try_from(nd.be16(0)?).unwrap_or(u8::MAX));
         let _ = write!(nd.out, "{dir:>3} ");
         if nd.be16(4)? == 6 {
             let m = mac(nd.slice(6, 6)?);
             let _ = write!(nd.out, "{m} ");
         }
-        match et {
-            0x0001 => nd.p("802.3"),
-            0x0004 => nd.p("802.2"),
-            _ => {
-                let name = ethertype_name(et).unwrap_or("Unknown");
-                let _ = write!(nd.out, "ethertype {name} (0x{et:04x})");
-            }
-        }
-        let _ = write!(nd.out, ", length {length}: ");
+        sll_protocol(nd, et, length);
     }
     Ok(())
+}
+
+/// A cooked capture's packet type as tcpdump names it (sockaddr_ll's PACKET_*).
+pub(super) fn sll_dir(t: u8) -> &'static str {
+    match t {
+        0 => "In",
+        1 => "B",
+        2 => "M",
+        3 => "P",
+        4 => "Out",
+        _ => "?",
+    }
+}
+
+/// The end of a cooked capture's line when what follows is not dissected: the protocol
+/// by name and the length.
+pub(super) fn sll_protocol(nd: &mut Nd, et: u16, length: usize) {
+    match et {
+        0x0001 => nd.p("802.3"),
+        0x0004 => nd.p("802.2"),
+        _ => {
+            let name = ethertype_name(et).unwrap_or("Unknown");
+            let _ = write!(nd.out, "ethertype {name} (0x{et:04x})");
+        }
+    }
+    let _ = write!(nd.out, ", length {length}: ");
 }
 
 /// Prints what a link header carries; `false` if tcpdump would not know the type.
