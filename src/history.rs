@@ -22,7 +22,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 
-use crate::net::sys;
+use crate::net::sys::{self, oflag};
 
 /// Entries kept.
 pub const MAX_ENTRIES: usize = 100;
@@ -83,7 +83,7 @@ pub fn open() -> Option<History> {
         }
         let mut dir: OwnedFd = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .custom_flags(oflag::O_DIRECTORY | oflag::O_CLOEXEC)
             .open(&base)?
             .into();
         if crate::privileges::became().is_some() {
@@ -92,13 +92,13 @@ pub fn open() -> Option<History> {
         }
         for name in dirs {
             sys::mkdirat(&dir, name, 0o700)?;
-            dir = sys::openat_nofollow(&dir, name, libc::O_DIRECTORY | libc::O_RDONLY, 0)?;
+            dir = sys::openat_nofollow(&dir, name, oflag::O_DIRECTORY | oflag::O_RDONLY, 0)?;
             mine(&dir)?;
         }
         let fd = sys::openat_nofollow(
             &dir,
             "history",
-            libc::O_RDWR | libc::O_CREAT | libc::O_APPEND | libc::O_NONBLOCK,
+            oflag::O_RDWR | oflag::O_CREAT | oflag::O_APPEND | oflag::O_NONBLOCK,
             0o600,
         )?;
         let m = mine(&fd)?;

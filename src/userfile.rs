@@ -17,20 +17,22 @@
 //!
 //! Directories are never made for these files (a missing one is an error).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+
+// rustix: safe open(2) with O_NOFOLLOW (libc is named only in the socket layer).
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 
 /// The largest script file `run` and `include` read (16 MiB): more is an error, not a
 /// long wait.
 pub const MAX_SCRIPT_BYTES: u64 = 16 << 20;
 
-/// This process's effective user id, from /proc (no unsafe `geteuid` needed here).
+/// This process's effective user id.
 fn effective_uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    Some(rustix::process::geteuid().as_raw())
 }
 
 fn refuse(msg: String) -> io::Error {
@@ -40,19 +42,19 @@ fn refuse(msg: String) -> io::Error {
 /// Create (or truncate) `path` for writing, safely (see the module doc). A new file is
 /// made with mode 0666 less the umask.
 pub fn create(path: &Path) -> io::Result<File> {
-    let f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        // O_NONBLOCK: a FIFO without a reader fails at once instead of blocking here.
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                refuse("it is a symbolic link; tcpcraft does not write through one".into())
-            } else {
-                e
-            }
-        })?;
+    // O_NONBLOCK: a FIFO without a reader fails at once instead of blocking here.
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK;
+    let f = File::from(
+        rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::from_raw_mode(0o666)).map_err(
+            |e| {
+                if e == Errno::LOOP {
+                    refuse("it is a symbolic link; tcpcraft does not write through one".into())
+                } else {
+                    io::Error::from(e)
+                }
+            },
+        )?,
+    );
     let m = f.metadata()?;
     if !m.file_type().is_file() {
         return Err(refuse(
@@ -85,10 +87,8 @@ pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<()> {
 /// file is read with this process's rights). Devices, FIFOs, sockets and directories are
 /// refused before a byte is read.
 pub fn open_regular(path: &Path) -> io::Result<File> {
-    let f = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)?;
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let f = File::from(rustix::fs::open(path, flags, Mode::empty())?);
     let m = f.metadata()?;
     if !m.file_type().is_file() {
         let what = if m.file_type().is_dir() {

@@ -188,10 +188,10 @@ fn repl(cfg: &Config, engine: Option<Box<dyn Net>>) -> u8 {
             Err(e) => {
                 // EIO: the terminal hung up (its SIGHUP may not have arrived yet). End as
                 // SIGHUP would, and write nothing more to a terminal that is gone.
-                let hangup = matches!(&e, ReadlineError::Io(io) if io.raw_os_error() == Some(libc::EIO))
-                    || matches!(&e, ReadlineError::Errno(n) if *n as i32 == libc::EIO);
+                let hangup = matches!(&e, ReadlineError::Io(io) if io.raw_os_error() == Some(crate::net::sys::EIO))
+                    || matches!(&e, ReadlineError::Errno(n) if *n as i32 == crate::net::sys::EIO);
                 if hangup {
-                    crate::cancel::record_signal(libc::SIGHUP);
+                    crate::net::signals::record_hangup();
                 } else {
                     let _ = writeln!(std::io::stderr(), "tcpcraft: {e}");
                 }

@@ -20,6 +20,11 @@ extern "C" fn on_cancel(sig: libc::c_int) {
     crate::cancel::record_signal(sig);
 }
 
+/// Record a hang-up as SIGHUP would have (the terminal went away before its signal came).
+pub fn record_hangup() {
+    crate::cancel::record_signal(libc::SIGHUP);
+}
+
 /// Route SIGINT, SIGTERM and SIGHUP to [`crate::cancel`].
 pub fn install_cancel() {
     sys::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], on_cancel);

@@ -13,6 +13,14 @@ use std::time::Duration;
 
 // Linux UAPI constants (x86_64 and asm-generic values), spelled out because the libc crate
 // does not export all of them on every target.
+/// open(2) flags and error numbers for callers outside the socket layer (they do not
+/// name `libc` themselves).
+pub mod oflag {
+    pub use libc::{O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NONBLOCK, O_RDONLY, O_RDWR};
+}
+/// The terminal hung up (read(2) on a tty whose other side is gone).
+pub const EIO: i32 = libc::EIO;
+
 pub const SO_ATTACH_FILTER: libc::c_int = 26;
 pub const SO_RCVBUFFORCE: libc::c_int = 33;
 pub const SO_SNDBUFFORCE: libc::c_int = 32;
