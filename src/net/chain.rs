@@ -17,7 +17,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 
-use super::testbed::{apply_faults, del_netns, ip, netns_exec, run, start_server, Faults};
+use super::testbed::{
+    apply_faults, del_netns, ip, netns_exec, router_names, run, start_server, Faults,
+};
 
 pub const CLIENT_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 1);
 pub const R1_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 2);
@@ -36,10 +38,6 @@ const WARM_UP: &str = concat!(
     "for a in ('198.18.3.2', '2001:db8:198:18::3:2'):\n",
     "    socket.create_connection((a, 80), timeout=5).close()\n",
 );
-/// The routers' namespace names for a bed id.
-pub fn router_names(id: &str) -> [String; 2] {
-    [format!("tcpc-{id}-r1"), format!("tcpc-{id}-r2")]
-}
 
 /// A live chain; dropping it removes all four namespaces and the server.
 #[derive(Debug)]

@@ -451,8 +451,8 @@ pub fn remove_by_id(id: &str) -> bool {
             any |= sys::kill(pid, libc::SIGTERM);
         }
     }
-    // A chain (`super::chain`) also has two routers between them.
-    let routers = super::chain::router_names(id);
+    // A chain (net/chain.rs) also has two routers between them.
+    let routers = router_names(id);
     for ns in [&client, &server].into_iter().chain(routers.iter()) {
         if ns_exists(ns) {
             any = true;
@@ -464,6 +464,11 @@ pub fn remove_by_id(id: &str) -> bool {
         let _ = std::fs::remove_dir_all(&dir);
     }
     any
+}
+
+/// The routers' namespace names for a bed id.
+pub fn router_names(id: &str) -> [String; 2] {
+    [format!("tcpc-{id}-r1"), format!("tcpc-{id}-r2")]
 }
 
 /// "PID STARTTIME" as written by [`Bed::up`]; anything else (an old file with the pid
