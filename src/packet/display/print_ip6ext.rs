@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::summary::{Nd, R};
+use super::nd::{Jump, Nd, R};
 use crate::packet::ipv6;
 
 /// The routing header at `bp`: `RT6 (len=…, type=…, segleft=…, [0]addr…) `. Returns the
@@ -80,7 +80,7 @@ pub(super) fn ah_print(nd: &mut Nd, bp: usize) -> R<usize> {
 pub(super) fn esp_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "esp";
     if !nd.ttest(bp, 9) {
-        return Err(super::summary::Jump);
+        return Err(Jump);
     }
     let (spi, seq) = (nd.be32(bp)?, nd.be32(bp + 4)?);
     let _ = write!(
@@ -101,7 +101,7 @@ pub(super) fn mobility_print(nd: &mut Nd, bp: usize) -> R {
     if let Some(&m) = min.get(usize::from(ty)) {
         if mhlen < m {
             let _ = write!(nd.out, "(header length {mhlen} is too small for type {ty})");
-            return Err(super::summary::Jump);
+            return Err(Jump);
         }
     }
     let names = ["BRR", "HoTI", "CoTI", "HoT", "CoT", "BU", "BA", "BE"];
