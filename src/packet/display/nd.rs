@@ -8,6 +8,9 @@
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
+use crate::packet::ipv6::ext;
+use crate::packet::{ipv4, ipv6};
+
 /// A bounds-checked read ran past the captured bytes: tcpdump's `longjmp` to its
 /// truncation handler, which prints ` [|proto]` for the protocol being printed.
 pub(super) struct Jump;
@@ -272,22 +275,23 @@ pub(super) fn mac(b: &[u8]) -> String {
     s
 }
 
-/// IP protocol numbers (IANA), as tcpdump's ipproto.h names them.
-pub(super) const IPPROTO_HOPOPTS: u8 = 0;
-pub(super) const IPPROTO_ICMP: u8 = 1;
+/// IP protocol numbers (IANA), as tcpdump's ipproto.h names them; those the packet
+/// model knows are its constants.
+pub(super) const IPPROTO_HOPOPTS: u8 = ext::HOPOPTS;
+pub(super) const IPPROTO_ICMP: u8 = ipv4::proto::ICMP;
 pub(super) const IPPROTO_IPV4: u8 = 4;
-pub(super) const IPPROTO_TCP: u8 = 6;
-pub(super) const IPPROTO_UDP: u8 = 17;
+pub(super) const IPPROTO_TCP: u8 = ipv4::proto::TCP;
+pub(super) const IPPROTO_UDP: u8 = ipv4::proto::UDP;
 pub(super) const IPPROTO_DCCP: u8 = 33;
-pub(super) const IPPROTO_IPV6: u8 = 41;
-pub(super) const IPPROTO_ROUTING: u8 = 43;
-pub(super) const IPPROTO_FRAGMENT: u8 = 44;
-pub(super) const IPPROTO_ESP: u8 = 50;
-pub(super) const IPPROTO_MOBILITY: u8 = 135;
-pub(super) const IPPROTO_AH: u8 = 51;
-pub(super) const IPPROTO_ICMPV6: u8 = 58;
-pub(super) const IPPROTO_NONE: u8 = 59;
-pub(super) const IPPROTO_DSTOPTS: u8 = 60;
+pub(super) const IPPROTO_IPV6: u8 = ipv4::proto::IPV6;
+pub(super) const IPPROTO_ROUTING: u8 = ext::ROUTING;
+pub(super) const IPPROTO_FRAGMENT: u8 = ext::FRAGMENT;
+pub(super) const IPPROTO_ESP: u8 = ext::ESP;
+pub(super) const IPPROTO_MOBILITY: u8 = ext::MOBILITY;
+pub(super) const IPPROTO_AH: u8 = ext::AH;
+pub(super) const IPPROTO_ICMPV6: u8 = ipv4::proto::ICMPV6;
+pub(super) const IPPROTO_NONE: u8 = ipv4::proto::NONE6;
+pub(super) const IPPROTO_DSTOPTS: u8 = ext::DSTOPTS;
 pub(super) const IPPROTO_SCTP: u8 = 132;
 pub(super) const IPPROTO_IGMP: u8 = 2;
 pub(super) const IPPROTO_GRE: u8 = 47;
@@ -308,7 +312,12 @@ pub(super) struct IpRef {
 impl IpRef {
     /// The protocol field of the IP header itself (IPv6: the fixed header's next header).
     pub(super) fn proto(self, nd: &Nd) -> R<u8> {
-        nd.u8(self.at + if self.v6 { 6 } else { 9 })
+        nd.u8(self.at
+            + if self.v6 {
+                ipv6::field::NXT_HDR
+            } else {
+                ipv4::field::PROTOCOL
+            })
     }
     /// Writes `src.sport > dst.dport: ` (the TCP and UDP line's start).
     pub(super) fn push_ports(self, nd: &mut Nd, sport: u16, dport: u16) -> R {
@@ -321,12 +330,13 @@ impl IpRef {
             nd.p(&d);
         } else {
             // Both addresses are read before anything is written, as above.
-            nd.slice(self.at + 12, 8)?;
-            nd.push_ip4(self.at + 12)?;
+            let both = ipv4::field::SRC_ADDR.start..ipv4::field::DST_ADDR.end;
+            nd.slice(self.at + both.start, both.len())?;
+            nd.push_ip4(self.at + ipv4::field::SRC_ADDR.start)?;
             nd.out.push('.');
             nd.num(sport.into());
             nd.p(" > ");
-            nd.push_ip4(self.at + 16)?;
+            nd.push_ip4(self.at + ipv4::field::DST_ADDR.start)?;
         }
         nd.out.push('.');
         nd.num(dport.into());
@@ -336,16 +346,16 @@ impl IpRef {
 
     pub(super) fn src(self, nd: &Nd) -> R<String> {
         if self.v6 {
-            nd.ip6(self.at + 8)
+            nd.ip6(self.at + ipv6::field::SRC_ADDR.start)
         } else {
-            nd.ip4(self.at + 12)
+            nd.ip4(self.at + ipv4::field::SRC_ADDR.start)
         }
     }
     pub(super) fn dst(self, nd: &Nd) -> R<String> {
         if self.v6 {
-            nd.ip6(self.at + 24)
+            nd.ip6(self.at + ipv6::field::DST_ADDR.start)
         } else {
-            nd.ip4(self.at + 16)
+            nd.ip4(self.at + ipv4::field::DST_ADDR.start)
         }
     }
 }

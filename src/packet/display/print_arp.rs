@@ -4,18 +4,21 @@ use std::fmt::Write as _;
 
 use super::ethertype::{ethertype_name, ETHERTYPE_IPV4, ETHERTYPE_TRAIL};
 use super::nd::{mac, Jump, Nd, R};
+use crate::packet::arp::field;
 
 pub(super) fn arp_print(nd: &mut Nd, ap: usize, length: usize) -> R {
     nd.proto = "arp";
-    if !nd.ttest(ap, 8) {
+    // The fixed part; the addresses that follow are as long as HLEN and PLEN say (the
+    // field ranges past SHA.start hold for Ethernet and IPv4 only).
+    if !nd.ttest(ap, field::SHA.start) {
         return Err(Jump);
     }
-    let hrd = nd.be16(ap)?;
-    let pro = nd.be16(ap + 2)?;
-    let hln = usize::from(nd.u8(ap + 4)?);
-    let pln = usize::from(nd.u8(ap + 5)?);
-    let op = nd.be16(ap + 6)?;
-    let sha = ap + 8;
+    let hrd = nd.be16(ap + field::HTYPE.start)?;
+    let pro = nd.be16(ap + field::PTYPE.start)?;
+    let hln = usize::from(nd.u8(ap + field::HLEN)?);
+    let pln = usize::from(nd.u8(ap + field::PLEN)?);
+    let op = nd.be16(ap + field::OPER.start)?;
+    let sha = ap + field::SHA.start;
     let spa = sha + hln;
     let tha = spa + pln;
     let tpa = tha + hln;

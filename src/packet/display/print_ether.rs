@@ -13,6 +13,7 @@ use super::print_arp::arp_print;
 use super::print_ip::ip_print;
 use super::print_ip6::ip6_print;
 use super::print_tunnel::{is_mpls, mpls_print};
+use crate::packet::link::{field, sll_field};
 
 pub(super) fn ether_print(nd: &mut Nd, length: usize) -> R {
     ether_print_at(nd, 0, length)
@@ -21,11 +22,11 @@ pub(super) fn ether_print(nd: &mut Nd, length: usize) -> R {
 /// An Ethernet frame at `bp` (inside a tunnel: GRE, VXLAN, Geneve).
 pub(super) fn ether_print_at(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ether";
-    if !nd.ttest(bp, 14) {
+    if !nd.ttest(bp, field::PAYLOAD.start) {
         return Err(Jump);
     }
-    let mut et = nd.be16(bp + 12)?;
-    let mut at = bp + 14;
+    let mut et = nd.be16(bp + field::ETHERTYPE.start)?;
+    let mut at = bp + field::PAYLOAD.start;
     while ETHERTYPE_VLANS.contains(&et) {
         nd.proto = "vlan";
         et = nd.be16(at + 2)?;
@@ -37,8 +38,8 @@ pub(super) fn ether_print_at(nd: &mut Nd, bp: usize, length: usize) -> R {
         return Err(Jump);
     }
     if !link_payload(nd, et, at, length.saturating_sub(at - bp))? {
-        let dst = mac(nd.slice(bp, 6)?);
-        let src = mac(nd.slice(bp + 6, 6)?);
+        let dst = mac(nd.slice(bp + field::DESTINATION.start, field::DESTINATION.len())?);
+        let src = mac(nd.slice(bp + field::SOURCE.start, field::SOURCE.len())?);
         let what = if et < 0x0600 {
             "802.3".to_string()
         } else {
@@ -54,16 +55,18 @@ pub(super) fn ether_print_at(nd: &mut Nd, bp: usize, length: usize) -> R {
 
 pub(super) fn sll_print(nd: &mut Nd, length: usize) -> R {
     nd.proto = "sll";
-    if !nd.ttest(0, 16) {
+    let payload = sll_field::PAYLOAD.start;
+    if !nd.ttest(0, payload) {
         return Err(Jump);
     }
-    let et = nd.be16(14)?;
-    if !link_payload(nd, et, 16, length - 16)? {
+    let et = nd.be16(sll_field::PROTOCOL.start)?;
+    if !link_payload(nd, et, payload, length - payload)? {
         // tcpdump's `sll_print`, used when it cannot dissect what follows.
-        let dir = sll_dir(u8::try_from(nd.be16(0)?).unwrap_or(u8::MAX));
+        let dir = sll_dir(u8::try_from(nd.be16(sll_field::PKTTYPE.start)?).unwrap_or(u8::MAX));
         let _ = write!(nd.out, "{dir:>3} ");
-        if nd.be16(4)? == 6 {
-            let m = mac(nd.slice(6, 6)?);
+        // An Ethernet address: 6 of the 8 address bytes.
+        if nd.be16(sll_field::HALEN.start)? == 6 {
+            let m = mac(nd.slice(sll_field::ADDR.start, 6)?);
             let _ = write!(nd.out, "{m} ");
         }
         sll_protocol(nd, et, length);

@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 
 use super::nd::{Jump, Nd, IPPROTO_TCP, IPPROTO_UDP, R};
+use crate::packet::icmp::field;
+use crate::packet::{ipv4, tcp};
 
 /// `HH:MM:SS.mmm` from milliseconds since midnight UT (hours are not wrapped).
 fn icmp_tstamp(t: u32) -> String {
@@ -16,25 +18,29 @@ fn icmp_tstamp(t: u32) -> String {
 
 pub(super) fn icmp_print(nd: &mut Nd, bp: usize, plen: usize) -> R {
     nd.proto = "icmp";
-    let t = nd.u8(bp)?;
-    let code = nd.u8(bp + 1)?;
-    // The quoted datagram of an error starts at bp + 8; its destination is at bp + 24.
-    let quoted_dst = |nd: &Nd| nd.ip4(bp + 24);
+    let t = nd.u8(bp + field::TYPE)?;
+    let code = nd.u8(bp + field::CODE)?;
+    // The datagram an error quotes.
+    let quoted = bp + field::PAYLOAD.start;
+    let quoted_dst = |nd: &Nd| nd.ip4(quoted + ipv4::field::DST_ADDR.start);
     let s = match t {
         0 | 8 => format!(
             "echo {}, id {}, seq {}",
             if t == 8 { "request" } else { "reply" },
-            nd.be16(bp + 4)?,
-            nd.be16(bp + 6)?
+            nd.be16(bp + field::ECHO_IDENT.start)?,
+            nd.be16(bp + field::ECHO_SEQNO.start)?
         ),
         3 => {
             let dst = quoted_dst(nd)?;
             match code {
-                2 => format!("{dst} protocol {} unreachable", nd.u8(bp + 17)?),
+                2 => format!(
+                    "{dst} protocol {} unreachable",
+                    nd.u8(quoted + ipv4::field::PROTOCOL)?
+                ),
                 3 => {
-                    let proto = nd.u8(bp + 17)?;
-                    let hlen = usize::from(nd.u8(bp + 8)? & 0x0f) * 4;
-                    let dport = nd.be16(bp + 8 + hlen + 2)?;
+                    let proto = nd.u8(quoted + ipv4::field::PROTOCOL)?;
+                    let hlen = usize::from(nd.u8(quoted + ipv4::field::VER_IHL)? & 0x0f) * 4;
+                    let dport = nd.be16(quoted + hlen + tcp::field::DST_PORT.start)?;
                     match proto {
                         IPPROTO_TCP => format!("{dst} tcp port {dport} unreachable"),
                         IPPROTO_UDP => format!("{dst} udp port {dport} unreachable"),
@@ -63,7 +69,7 @@ pub(super) fn icmp_print(nd: &mut Nd, bp: usize, plen: usize) -> R {
         }
         5 => {
             let dst = quoted_dst(nd)?;
-            let gw = nd.ip4(bp + 4)?;
+            let gw = nd.ip4(bp + field::REST.start)?;
             match code {
                 0 => format!("redirect {dst} to net {gw}"),
                 1 => format!("redirect {dst} to host {gw}"),
@@ -95,7 +101,7 @@ pub(super) fn icmp_print(nd: &mut Nd, bp: usize, plen: usize) -> R {
                 let _ = write!(s, " [size {size}]");
             } else {
                 for i in 0..usize::from(num) {
-                    let at = bp + 8 + 8 * i;
+                    let at = bp + field::PAYLOAD.start + 8 * i;
                     if !nd.ttest(at, 8) {
                         return Err(Jump);
                     }
@@ -116,16 +122,22 @@ pub(super) fn icmp_print(nd: &mut Nd, bp: usize, plen: usize) -> R {
             if code != 0 {
                 format!("parameter problem - code {code}")
             } else {
-                format!("parameter problem - octet {}", nd.u8(bp + 4)?)
+                format!(
+                    "parameter problem - octet {}",
+                    nd.u8(bp + field::REST.start)?
+                )
             }
         }
         13 => format!(
             "time stamp query id {} seq {}",
-            nd.be16(bp + 4)?,
-            nd.be16(bp + 6)?
+            nd.be16(bp + field::ECHO_IDENT.start)?,
+            nd.be16(bp + field::ECHO_SEQNO.start)?
         ),
         14 => {
-            let (id, seq) = (nd.be16(bp + 4)?, nd.be16(bp + 6)?);
+            let (id, seq) = (
+                nd.be16(bp + field::ECHO_IDENT.start)?,
+                nd.be16(bp + field::ECHO_SEQNO.start)?,
+            );
             let (o, r, x) = (nd.be32(bp + 8)?, nd.be32(bp + 12)?, nd.be32(bp + 16)?);
             format!(
                 "time stamp reply id {id} seq {seq}: org {}, recv {}, xmit {}",

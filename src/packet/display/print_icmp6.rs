@@ -4,7 +4,13 @@
 
 use std::fmt::Write as _;
 
-use super::nd::{Jump, Nd, IPPROTO_TCP, IPPROTO_UDP, R};
+use super::nd::{
+    Jump, Nd, IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING,
+    IPPROTO_TCP, IPPROTO_UDP, R,
+};
+use crate::packet::icmp::field;
+use crate::packet::ipv6::{self, ext};
+use crate::packet::tcp;
 
 fn icmp6_type_name(t: u8) -> Option<&'static str> {
     Some(match t {
@@ -45,7 +51,7 @@ pub(super) fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         nd.p("ICMP6, length 0 (invalid)");
         return Ok(());
     }
-    let t = nd.u8(bp)?;
+    let t = nd.u8(bp + field::TYPE)?;
     nd.p("ICMP6, ");
     match icmp6_type_name(t) {
         Some(n) => nd.p(n),
@@ -54,9 +60,9 @@ pub(super) fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         }
     }
     // Read after the type is printed, as tcpdump does: a one-byte message still names it.
-    let code = nd.u8(bp + 1)?;
-    // The quoted packet of an error starts at bp + 8.
-    let oip = bp + 8;
+    let code = nd.u8(bp + field::CODE)?;
+    // The packet an error quotes.
+    let oip = bp + field::PAYLOAD.start;
     match t {
         1 => {
             match code {
@@ -73,20 +79,20 @@ pub(super) fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             }
             match code {
                 0 | 1 | 3 => {
-                    let d = nd.ip6(oip + 24)?;
+                    let d = nd.ip6(oip + ipv6::field::DST_ADDR.start)?;
                     let _ = write!(nd.out, " {d}");
                 }
                 2 => {
-                    let d = nd.ip6(oip + 24)?;
-                    let s = nd.ip6(oip + 8)?;
+                    let d = nd.ip6(oip + ipv6::field::DST_ADDR.start)?;
+                    let s = nd.ip6(oip + ipv6::field::SRC_ADDR.start)?;
                     let _ = write!(nd.out, " {d}, source address {s}");
                 }
                 _ => {
                     let Some((uh, prot)) = get_upperlayer(nd, oip)? else {
                         return Err(Jump);
                     };
-                    let dport = nd.be16(uh + 2)?;
-                    let d = nd.ip6(oip + 24)?;
+                    let dport = nd.be16(uh + tcp::field::DST_PORT.start)?;
+                    let d = nd.ip6(oip + ipv6::field::DST_ADDR.start)?;
                     match prot {
                         IPPROTO_TCP => {
                             let _ = write!(nd.out, ", {d} tcp port {dport}");
@@ -103,12 +109,12 @@ pub(super) fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             }
         }
         2 => {
-            let mtu = nd.be32(bp + 4)?;
+            let mtu = nd.be32(bp + field::REST.start)?;
             let _ = write!(nd.out, ", mtu {mtu}");
         }
         3 => match code {
             0 => {
-                let d = nd.ip6(oip + 24)?;
+                let d = nd.ip6(oip + ipv6::field::DST_ADDR.start)?;
                 let _ = write!(nd.out, " for {d}");
             }
             1 => nd.p(" (reassembly)"),
@@ -117,7 +123,10 @@ pub(super) fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             }
         },
         4 => {
-            if !nd.ttest(oip + 24, 16) {
+            if !nd.ttest(
+                oip + ipv6::field::DST_ADDR.start,
+                ipv6::field::DST_ADDR.len(),
+            ) {
                 return Err(Jump);
             }
             let what = match code {
@@ -130,12 +139,15 @@ pub(super) fn icmp6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             if what.is_empty() {
                 let _ = write!(nd.out, ", code-#{code}");
             } else {
-                let ptr = nd.be32(bp + 4)?;
+                let ptr = nd.be32(bp + field::REST.start)?;
                 let _ = write!(nd.out, ", {what} - octet {ptr}");
             }
         }
         128 | 129 => {
-            let (id, seq) = (nd.be16(bp + 4)?, nd.be16(bp + 6)?);
+            let (id, seq) = (
+                nd.be16(bp + field::ECHO_IDENT.start)?,
+                nd.be16(bp + field::ECHO_SEQNO.start)?,
+            );
             let _ = write!(nd.out, ", id {id}, seq {seq}");
         }
         133 | 134 => {}
@@ -216,45 +228,49 @@ fn mldv2_query_print(nd: &mut Nd, bp: usize, len: usize) -> R {
 /// `get_upperlayer`: the TCP/UDP header quoted in an ICMPv6 error, past extension
 /// headers; `None` when it is something else or not captured.
 fn get_upperlayer(nd: &Nd, ip6: usize) -> R<Option<(usize, u8)>> {
-    if !nd.ttest(ip6, 40) {
+    if !nd.ttest(ip6, ipv6::field::HEADER_LEN) {
         return Ok(None);
     }
-    let mut nh = nd.u8(ip6 + 6)?;
-    let mut hlen = 40usize;
+    let mut nh = nd.u8(ip6 + ipv6::field::NXT_HDR)?;
+    let mut hlen = ipv6::field::HEADER_LEN;
     let mut bp = ip6;
     while bp < nd.snapend {
         bp += hlen;
         match nh {
             IPPROTO_TCP | IPPROTO_UDP => {
-                return Ok(if nd.ttest(bp + 2, 2) {
+                let port = tcp::field::DST_PORT;
+                return Ok(if nd.ttest(bp + port.start, port.len()) {
                     Some((bp, nh))
                 } else {
                     None
                 });
             }
-            0 | 60 | 43 => {
-                if !nd.ttest(bp + 1, 1) {
+            IPPROTO_HOPOPTS | IPPROTO_DSTOPTS | IPPROTO_ROUTING => {
+                if !nd.ttest(bp + ext::field::LENGTH, 1) {
                     return Ok(None);
                 }
-                nh = nd.u8(bp)?;
-                hlen = (usize::from(nd.u8(bp + 1)?) + 1) << 3;
+                nh = nd.u8(bp + ext::field::NXT_HDR)?;
+                hlen = (usize::from(nd.u8(bp + ext::field::LENGTH)?) + 1) << 3;
             }
-            44 => {
-                if !nd.ttest(bp + 2, 2) {
+            IPPROTO_FRAGMENT => {
+                if !nd.ttest(
+                    bp + ext::field::FRAG_OFF_M.start,
+                    ext::field::FRAG_OFF_M.len(),
+                ) {
                     return Ok(None);
                 }
-                if nd.be16(bp + 2)? & 0xfff8 != 0 {
+                if nd.be16(bp + ext::field::FRAG_OFF_M.start)? & 0xfff8 != 0 {
                     return Ok(None);
                 }
-                nh = nd.u8(bp)?;
-                hlen = 8;
+                nh = nd.u8(bp + ext::field::NXT_HDR)?;
+                hlen = ext::field::FRAG_IDENT.end;
             }
-            51 => {
-                if !nd.ttest(bp + 1, 1) {
+            IPPROTO_AH => {
+                if !nd.ttest(bp + ext::field::LENGTH, 1) {
                     return Ok(None);
                 }
-                nh = nd.u8(bp)?;
-                hlen = (usize::from(nd.u8(bp + 1)?) + 2) << 2;
+                nh = nd.u8(bp + ext::field::NXT_HDR)?;
+                hlen = (usize::from(nd.u8(bp + ext::field::LENGTH)?) + 2) << 2;
             }
             _ => return Ok(None),
         }

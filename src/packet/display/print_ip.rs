@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::nd::{IpRef, Jump, Nd, IPPROTO_DCCP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, R};
 use super::print_ip6::ip6_print;
 use super::print_ip_demux::demux;
+use crate::packet::ipv4::field;
 
 /// tcpdump's raw-IP entry point: IPv4 or IPv6 by the version nibble.
 pub(super) fn ipn_print(nd: &mut Nd, bp: usize, length: usize) -> R {
@@ -27,7 +28,7 @@ pub(super) fn ipn_print(nd: &mut Nd, bp: usize, length: usize) -> R {
 
 pub(super) fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ip";
-    let ver = nd.u8(bp)? >> 4;
+    let ver = nd.u8(bp + field::VER_IHL)? >> 4;
     if ver != 4 {
         if ver == 6 {
             nd.p("IP6, wrong link-layer encapsulation");
@@ -38,19 +39,19 @@ pub(super) fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         return Ok(());
     }
     nd.p("IP ");
-    if !nd.ttest(bp, 20) {
+    if !nd.ttest(bp, field::HEADER_LEN) {
         return Err(Jump);
     }
-    if length < 20 {
+    if length < field::HEADER_LEN {
         let _ = write!(nd.out, "truncated-ip {length}");
         return Ok(());
     }
-    let hlen = usize::from(nd.u8(bp)? & 0x0f) * 4;
-    if hlen < 20 {
+    let hlen = usize::from(nd.u8(bp + field::VER_IHL)? & 0x0f) * 4;
+    if hlen < field::HEADER_LEN {
         let _ = write!(nd.out, "bad-hlen {hlen}");
         return Ok(());
     }
-    let len = usize::from(nd.be16(bp + 2)?);
+    let len = usize::from(nd.be16(bp + field::LENGTH.start)?);
     if length < len {
         let _ = write!(nd.out, "truncated-ip - {} bytes missing! ", len - length);
     }
@@ -61,8 +62,8 @@ pub(super) fn ip_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     let saved = nd.snapend;
     nd.snapend = nd.snapend.min(bp + len);
     let plen = len - hlen;
-    let off = nd.be16(bp + 6)?;
-    let proto = nd.u8(bp + 9)?;
+    let off = nd.be16(bp + field::FLG_OFF.start)?;
+    let proto = nd.u8(bp + field::PROTOCOL)?;
     let ip = IpRef { at: bp, v6: false };
     if off & 0x1fff == 0 {
         if !matches!(

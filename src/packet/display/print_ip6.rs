@@ -11,31 +11,35 @@ use super::nd::{
 };
 use super::print_ip6ext::{mobility_print, rt6_print};
 use super::print_ip_demux::demux;
+use crate::packet::ipv6::{ext, field};
+
+/// The Fragment header's length (RFC 8200 §4.5): it ends with the identification.
+const FRAG_LEN: usize = ext::field::FRAG_IDENT.end;
 
 pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "ip6";
-    if !nd.ttest(bp, 40) {
+    if !nd.ttest(bp, field::HEADER_LEN) {
         return Err(Jump);
     }
     nd.p("IP6 ");
-    if length < 40 {
+    if length < field::HEADER_LEN {
         let _ = write!(nd.out, "truncated-ip6 {length}");
         return Ok(());
     }
-    let ver = nd.u8(bp)? >> 4;
+    let ver = nd.u8(bp + field::VER_TC_FLOW.start)? >> 4;
     if ver != 6 {
         let _ = write!(nd.out, "version error: {ver} != 6");
         return Ok(());
     }
-    let payload_len = usize::from(nd.be16(bp + 4)?);
-    let mut nh = nd.u8(bp + 6)?;
+    let payload_len = usize::from(nd.be16(bp + field::LENGTH.start)?);
+    let mut nh = nd.u8(bp + field::NXT_HDR)?;
     // A zero payload length announces a jumbogram (RFC 2675) whose length is in a
     // hop-by-hop option; without that header tcpdump reads no payload at all.
     let jumbo_pending = payload_len == 0 && nh == IPPROTO_HOPOPTS;
     let mut len = if jumbo_pending {
         length
     } else {
-        payload_len + 40
+        payload_len + field::HEADER_LEN
     };
     if payload_len != 0 && length < len {
         let _ = write!(nd.out, "truncated-ip6 - {} bytes missing!", len - length);
@@ -44,7 +48,7 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.snapend = nd.snapend.min(bp + len);
     let ip = IpRef { at: bp, v6: true };
     let mut cp = bp;
-    let mut advance = 40usize;
+    let mut advance = field::HEADER_LEN;
     let mut fragmented = false;
     let mut found_hbh = false;
     // tcpdump walks the extension headers it knows, printing a word for each, and hands
@@ -55,7 +59,9 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         }
         cp += advance;
         len -= advance;
-        if cp == bp + 40 && !matches!(nh, IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP | IPPROTO_DCCP) {
+        if cp == bp + field::HEADER_LEN
+            && !matches!(nh, IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP | IPPROTO_DCCP)
+        {
             let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
             let _ = write!(nd.out, "{s} > {d}: ");
         }
@@ -65,13 +71,13 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
                     nd.p("[The Hop-by-Hop Options header was already found] (invalid)");
                     break;
                 }
-                if cp != bp + 40 {
+                if cp != bp + field::HEADER_LEN {
                     nd.p("[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)");
                     break;
                 }
                 nd.proto = "hbhopt";
                 let mut jumbo = None;
-                let ok = match nd.u8(cp + 1) {
+                let ok = match nd.u8(cp + ext::field::LENGTH) {
                     Ok(l) => {
                         advance = (usize::from(l) + 1) << 3;
                         if nd.ttest(cp, advance) {
@@ -94,34 +100,34 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
                     break;
                 }
                 if let Some(j) = jumbo {
-                    let total = j as usize + 40;
+                    let total = j as usize + field::HEADER_LEN;
                     if length < total {
                         let _ = write!(nd.out, "truncated-ip6 - {} bytes missing!", total - length);
                     }
                     nd.snapend = saved.min(bp + total);
-                    len = total - 40;
+                    len = total - field::HEADER_LEN;
                 }
                 found_hbh = true;
-                nh = nd.u8(cp)?;
+                nh = nd.u8(cp + ext::field::NXT_HDR)?;
             }
             IPPROTO_DSTOPTS => {
                 nd.proto = "dstopt";
-                let optlen = (usize::from(nd.u8(cp + 1)?) + 1) << 3;
+                let optlen = (usize::from(nd.u8(cp + ext::field::LENGTH)?) + 1) << 3;
                 if !nd.ttest(cp, optlen) {
                     return Err(Jump);
                 }
                 // Destination options are walked only with -v.
                 nd.p("DSTOPT ");
                 advance = optlen;
-                nh = nd.u8(cp)?;
+                nh = nd.u8(cp + ext::field::NXT_HDR)?;
             }
             IPPROTO_ROUTING => {
-                let _ = nd.u8(cp)?;
+                let _ = nd.u8(cp + ext::field::NXT_HDR)?;
                 match rt6_print(nd, cp)? {
                     Some(a) => advance = a,
                     None => break,
                 }
-                nh = nd.u8(cp)?;
+                nh = nd.u8(cp + ext::field::NXT_HDR)?;
             }
             IPPROTO_MOBILITY => {
                 mobility_print(nd, cp)?;
@@ -129,21 +135,21 @@ pub(super) fn ip6_print(nd: &mut Nd, bp: usize, length: usize) -> R {
             }
             IPPROTO_FRAGMENT => {
                 nd.proto = "frag6";
-                let off = nd.be16(cp + 2)? & 0xfff8;
+                let off = nd.be16(cp + ext::field::FRAG_OFF_M.start)? & 0xfff8;
                 // tcpdump computes this in `u_int`; a lying payload length wraps.
-                let rest = (40 + payload_len as u32)
+                let rest = (field::HEADER_LEN as u32 + payload_len as u32)
                     .wrapping_sub((cp - bp) as u32)
-                    .wrapping_sub(8);
+                    .wrapping_sub(FRAG_LEN as u32);
                 let _ = write!(nd.out, "frag ({off}|{rest})");
                 if off != 0 {
                     break;
                 }
                 nd.p(" ");
-                advance = 8;
+                advance = FRAG_LEN;
                 if nd.snapend <= cp + advance {
                     break;
                 }
-                nh = nd.u8(cp)?;
+                nh = nd.u8(cp + ext::field::NXT_HDR)?;
                 fragmented = true;
             }
             _ => {

@@ -19,6 +19,8 @@ use super::print_iproto::{
 use super::print_tcp::tcp_print;
 use super::print_tunnel::gre_print;
 use super::print_udp::udp_print;
+use crate::packet::ipv6::ext;
+use crate::packet::{ipv4, ipv6};
 
 /// tcpdump's `ip_demux_print`: the protocol inside an IP header.
 pub(super) fn demux(
@@ -63,7 +65,7 @@ pub(super) fn demux(
                 return Err(Jump);
             }
             let advance = ah_print(nd, bp)?;
-            let next = nd.u8(bp)?;
+            let next = nd.u8(bp + ext::field::NXT_HDR)?;
             demux(
                 nd,
                 bp + advance,
@@ -88,7 +90,12 @@ pub(super) fn demux(
         IPPROTO_OSPF => ospf_print(nd, bp, length),
         IPPROTO_EIGRP => eigrp_print(nd, bp, length),
         IPPROTO_VRRP => {
-            let ttl = nd.u8(ip.at + if ip.v6 { 7 } else { 8 })?;
+            let ttl = nd.u8(ip.at
+                + if ip.v6 {
+                    ipv6::field::HOP_LIMIT
+                } else {
+                    ipv4::field::TTL
+                })?;
             vrrp_print(nd, bp, length, ttl)
         }
         _ => {

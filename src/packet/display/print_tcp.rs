@@ -11,6 +11,8 @@ use super::print_apps::{beep_print, name_only, resp_print};
 use super::print_dns::domain_print;
 use super::print_mptcp::mptcp_print;
 use super::print_txt::{ssh_print, txtproto_print, HTTP_CMDS, RTSP_CMDS};
+use crate::packet::tcp::field;
+use crate::packet::TcpFlags;
 
 /// What tcpdump does with a TCP payload, by port, in the order it checks the ports.
 #[derive(Clone, Copy)]
@@ -56,36 +58,42 @@ const TCP_APPS: [(u16, TcpApp); 21] = [
     (646, TcpApp::NotDecoded),
 ];
 
-const TH_FIN: u8 = 0x01;
-const TH_SYN: u8 = 0x02;
-const TH_RST: u8 = 0x04;
-const TH_ACK: u8 = 0x10;
-const TH_URG: u8 = 0x20;
+// The flag bits of the header's flags byte ([`field::FLAGS`]).
+const TH_FIN: u8 = TcpFlags::FIN as u8;
+const TH_SYN: u8 = TcpFlags::SYN as u8;
+const TH_RST: u8 = TcpFlags::RST as u8;
+const TH_ACK: u8 = TcpFlags::ACK as u8;
+const TH_URG: u8 = TcpFlags::URG as u8;
+
+/// The header length the data offset nibble of the header at `bp` gives.
+fn data_offset(nd: &Nd, bp: usize) -> R<usize> {
+    Ok(usize::from(nd.u8(bp + field::DATA_OFF)? >> 4) * 4)
+}
 
 pub(super) fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>) -> R {
     nd.proto = "tcp";
-    if !nd.ttest(bp + 2, 2) {
+    if !nd.ttest(bp + field::DST_PORT.start, field::DST_PORT.len()) {
         if let Some(ip) = ip {
             let (s, d) = (ip.src(nd)?, ip.dst(nd)?);
             let _ = write!(nd.out, "{s} > {d}:");
         }
         return Err(Jump);
     }
-    let sport = nd.be16(bp)?;
-    let dport = nd.be16(bp + 2)?;
+    let sport = nd.be16(bp + field::SRC_PORT.start)?;
+    let dport = nd.be16(bp + field::DST_PORT.start)?;
     match ip {
         Some(ip) if ip.proto(nd)? == IPPROTO_TCP => ip.push_ports(nd, sport, dport)?,
         _ => {
             let _ = write!(nd.out, "{sport} > {dport}: ");
         }
     }
-    if !nd.ttest(bp, 20) {
+    if !nd.ttest(bp, field::HEADER_LEN) {
         return Err(Jump);
     }
     // tcpdump does this arithmetic in `u_int`; keep its wrap-around.
     let length = length as u32;
-    let mut hlen = u32::from(nd.u8(bp + 12)? >> 4) * 4;
-    if hlen < 20 {
+    let mut hlen = data_offset(nd, bp)? as u32;
+    if hlen < field::HEADER_LEN as u32 {
         let _ = write!(
             nd.out,
             " tcp {} [bad hdr length {hlen} - too short, < 20]",
@@ -93,11 +101,11 @@ pub(super) fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>
         );
         return Ok(());
     }
-    let seq = nd.be32(bp + 4)?;
-    let ack = nd.be32(bp + 8)?;
-    let win = nd.be16(bp + 14)?;
-    let urp = nd.be16(bp + 18)?;
-    let flags = nd.u8(bp + 13)?;
+    let seq = nd.be32(bp + field::SEQ_NUM.start)?;
+    let ack = nd.be32(bp + field::ACK_NUM.start)?;
+    let win = nd.be16(bp + field::WIN_SIZE.start)?;
+    let urp = nd.be16(bp + field::URGENT.start)?;
+    let flags = nd.u8(bp + field::FLAGS)?;
     nd.p("Flags [");
     push_tcp_flags(&mut nd.out, flags);
     nd.out.push(']');
@@ -123,10 +131,10 @@ pub(super) fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>
     if flags & TH_URG != 0 {
         let _ = write!(nd.out, ", urg {urp}");
     }
-    if hlen > 20 {
-        hlen -= 20;
+    if hlen > field::HEADER_LEN as u32 {
+        hlen -= field::HEADER_LEN as u32;
         nd.p(", options [");
-        match tcp_options(nd, bp, bp + 20, hlen, length)? {
+        match tcp_options(nd, bp, bp + field::HEADER_LEN, hlen, length)? {
             Opts::Done => nd.p("]"),
             Opts::Bad { ch } => {
                 nd.p("[bad opt]");
@@ -149,7 +157,7 @@ pub(super) fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>
     if length == 0 {
         return Ok(());
     }
-    let header_len = usize::from(nd.u8(bp + 12)? >> 4) * 4;
+    let header_len = data_offset(nd, bp)?;
     if !nd.ttest(bp, header_len) {
         let avail = nd.snapend.saturating_sub(bp);
         let _ = write!(
@@ -158,7 +166,7 @@ pub(super) fn tcp_print(nd: &mut Nd, bp: usize, length: usize, ip: Option<IpRef>
         );
         return Err(Jump);
     }
-    let data = bp + header_len;
+    let data = bp + field::PAYLOAD(header_len).start;
     let app = TCP_APPS
         .iter()
         .find(|(p, _)| sport == *p || dport == *p)
@@ -339,7 +347,7 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
                 nd.p(" ");
                 // tcpdump (built with OpenSSL) tries to verify the signature; it has no
                 // secret without -M, so it says so and prints the digest.
-                let data = tp + usize::from(nd.u8(tp + 12)? >> 4) * 4;
+                let data = tp + data_offset(nd, tp)?;
                 if !nd.ttest(data, length as usize) {
                     nd.p("snaplen too short, ");
                 } else {
@@ -398,7 +406,7 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
                 // MPTCP reads only its own option: the readable end moves in to it.
                 let saved = nd.snapend;
                 nd.snapend = nd.snapend.min(cp - 2 + len as usize);
-                let flags = nd.u8(tp + 13)?;
+                let flags = nd.u8(tp + field::FLAGS)?;
                 let (syn, ack) = (flags & TH_SYN != 0, flags & TH_ACK != 0);
                 let ok = mptcp_print(nd, cp - 2, len as usize, syn, ack)?;
                 nd.snapend = saved;

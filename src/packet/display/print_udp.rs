@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::nd::{IpRef, Jump, Nd, IPPROTO_UDP, MAX_IP_DEPTH, R};
 use super::print_dns::domain_print;
 use super::print_tunnel::{geneve_print, mpls_print, vxlan_print};
+use crate::packet::udp::field;
 
 pub(super) fn udp_print(
     nd: &mut Nd,
@@ -16,55 +17,55 @@ pub(super) fn udp_print(
     fragmented: bool,
 ) -> R {
     nd.proto = "udp";
-    if !nd.ttest(bp + 2, 2) {
+    if !nd.ttest(bp + field::DST_PORT.start, field::DST_PORT.len()) {
         udpipaddr_print(nd, ip, None)?;
         return Err(Jump);
     }
-    let sport = nd.be16(bp)?;
-    let dport = nd.be16(bp + 2)?;
-    if length < 8 {
+    let sport = nd.be16(bp + field::SRC_PORT.start)?;
+    let dport = nd.be16(bp + field::DST_PORT.start)?;
+    if length < field::HEADER_LEN {
         udpipaddr_print(nd, ip, Some((sport, dport)))?;
         let _ = write!(nd.out, "truncated-udp {length}");
         return Ok(());
     }
-    if !nd.ttest(bp + 4, 2) {
+    if !nd.ttest(bp + field::LENGTH.start, field::LENGTH.len()) {
         udpipaddr_print(nd, ip, Some((sport, dport)))?;
         return Err(Jump);
     }
-    let mut ulen = usize::from(nd.be16(bp + 4)?);
+    let mut ulen = usize::from(nd.be16(bp + field::LENGTH.start)?);
     if ulen == 0 && length > 65535 {
         ulen = length;
     }
-    if ulen < 8 {
+    if ulen < field::HEADER_LEN {
         udpipaddr_print(nd, ip, Some((sport, dport)))?;
         let _ = write!(nd.out, "truncated-udplength {ulen}");
         return Ok(());
     }
-    ulen -= 8;
-    let mut length = length - 8;
+    ulen -= field::HEADER_LEN;
+    let mut length = length - field::HEADER_LEN;
     if ulen < length {
         length = ulen;
     }
     udpipaddr_print(nd, ip, Some((sport, dport)))?;
-    if bp + 8 > nd.snapend {
+    if bp + field::HEADER_LEN > nd.snapend {
         return Err(Jump);
     }
     if sport == 53 || dport == 53 {
-        return domain_print(nd, bp + 8, length, false);
+        return domain_print(nd, bp + field::HEADER_LEN, length, false);
     }
     let port = |p: u16| sport == p || dport == p;
     if port(4789) {
-        return vxlan_print(nd, bp + 8, length);
+        return vxlan_print(nd, bp + field::HEADER_LEN, length);
     }
     if port(6081) {
-        return geneve_print(nd, bp + 8, length);
+        return geneve_print(nd, bp + field::HEADER_LEN, length);
     }
     if port(6635) {
         nd.depth += 1;
         if nd.depth > MAX_IP_DEPTH {
             return Err(Jump);
         }
-        return mpls_print(nd, bp + 8, length);
+        return mpls_print(nd, bp + field::HEADER_LEN, length);
     }
     if ulen > length && !fragmented {
         let _ = write!(nd.out, "UDP, bad length {ulen} > {length}");
