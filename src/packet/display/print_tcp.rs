@@ -11,7 +11,7 @@ use super::print_apps::{beep_print, name_only, resp_print};
 use super::print_dns::domain_print;
 use super::print_mptcp::mptcp_print;
 use super::print_txt::{ssh_print, txtproto_print, HTTP_CMDS, RTSP_CMDS};
-use crate::packet::tcp::field;
+use crate::packet::tcp::{field, kind};
 use crate::packet::TcpFlags;
 
 /// What tcpdump does with a TCP payload, by port, in the order it checks the ports.
@@ -279,7 +279,7 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
         }
         let opt = nd.u8(cp)?;
         cp += 1;
-        let zerolen = opt == 0 || opt == 1;
+        let zerolen = opt == kind::EOL || opt == kind::NOP;
         let len: u32 = if zerolen {
             1
         } else {
@@ -300,19 +300,19 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
             }
         }
         match opt {
-            2 => {
+            kind::MSS => {
                 datalen = 2;
                 lencheck!(datalen);
                 let v = nd.be16(cp)?;
                 let _ = write!(nd.out, " {v}");
             }
-            3 => {
+            kind::WSCALE => {
                 datalen = 1;
                 lencheck!(datalen);
                 let v = nd.u8(cp)?;
                 let _ = write!(nd.out, " {v}");
             }
-            5 => {
+            kind::SACK => {
                 datalen = len - 2;
                 if datalen % 8 != 0 {
                     nd.p(" invalid sack");
@@ -335,13 +335,13 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
                 let v = nd.be32(cp)?;
                 let _ = write!(nd.out, " {v}");
             }
-            8 => {
+            kind::TIMESTAMP => {
                 datalen = 8;
                 lencheck!(datalen);
                 let (a, b) = (nd.be32(cp)?, nd.be32(cp + 4)?);
                 let _ = write!(nd.out, " val {a} ecr {b}");
             }
-            19 => {
+            kind::MD5 => {
                 datalen = 16;
                 lencheck!(datalen);
                 nd.p(" ");
@@ -365,7 +365,7 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
                 let (a, b) = (nd.u8(cp)?, nd.u8(cp + 1)?);
                 let _ = write!(nd.out, " cap {a:02x} id {b}");
             }
-            29 => {
+            kind::TCP_AO => {
                 datalen = len - 2;
                 if datalen < 2 {
                     nd.p(" (invalid)");
@@ -386,21 +386,21 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
                     }
                 }
             }
-            0 | 1 | 4 => {}
-            28 => {
+            kind::EOL | kind::NOP | kind::SACK_OK => {}
+            kind::USER_TIMEOUT => {
                 datalen = 2;
                 lencheck!(datalen);
                 let v = u32::from(nd.be16(cp)?);
                 let secs = if v & 1 != 0 { (v >> 1) * 60 } else { v >> 1 };
                 let _ = write!(nd.out, " 0x{v:x} {secs}");
             }
-            34 => {
+            kind::TFO => {
                 datalen = len - 2;
                 lencheck!(datalen);
                 nd.p(" ");
                 tfo(nd, cp, datalen, false)?;
             }
-            30 => {
+            kind::MPTCP => {
                 datalen = len - 2;
                 lencheck!(datalen);
                 // MPTCP reads only its own option: the readable end moves in to it.
@@ -451,7 +451,7 @@ fn tcp_options(nd: &mut Nd, tp: usize, mut cp: usize, mut hlen: u32, length: u32
             let _ = write!(nd.out, "[len {len}]");
         }
         ch = true;
-        if opt == 0 {
+        if opt == kind::EOL {
             break;
         }
     }
