@@ -19,7 +19,7 @@
 //!
 //! | file | prints (tcpdump's file) |
 //! |---|---|
-//! | `summary.rs` | the public entry points: [`summary`], [`summary_bytes`], [`summary_captured`], [`summary_dlt`] |
+//! | `summary.rs` | the public entry points: [`summary()`], [`summary_bytes`], [`summary_captured`], [`summary_dlt`] |
 //! | `nd.rs` | the truncation-aware byte reader `Nd` (netdissect.h's `GET_` macros), the line, the lower-printer table, address text, IP protocol numbers, the enclosing IP header (`IpRef`) |
 //! | `ethertype.rs` | ethertype numbers and names (ethertype.h) |
 //! | `print_link.rs` | pcap link types ([`dlt`]), NULL/LOOP, PPP, Cisco HDLC, SLL2, IPNET, IPoIB (print-null.c, print-ppp.c, print-chdlc.c, …) |
