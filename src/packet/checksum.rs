@@ -1,7 +1,7 @@
 //! The Internet checksum (RFC 1071) and the IPv4/IPv6 pseudo-headers (RFC 9293 §3.1,
 //! RFC 8200 §8.1). Pure functions over bytes; every layer's checksum goes through here.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Adds `data` as big-endian 16-bit words to a 32-bit accumulator (odd tail padded with zero).
 pub fn sum(data: &[u8]) -> u32 {
@@ -52,6 +52,25 @@ pub fn pseudo_v6(src: Ipv6Addr, dst: Ipv6Addr, nh: u8, len: u32) -> u32 {
     let mut acc = sum(&src.octets());
     acc = combine(acc, sum(&dst.octets()));
     combine(acc, (len >> 16) + (len & 0xffff) + u32::from(nh))
+}
+
+/// The pseudo-header sum of either family (the views' checksums take `IpAddr`s). Mixed
+/// families sum both addresses as they are (no such packet exists on a wire).
+pub fn pseudo(src: IpAddr, dst: IpAddr, proto: u8, len: u32) -> u32 {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => pseudo_v4(s, d, proto, len),
+        (IpAddr::V6(s), IpAddr::V6(d)) => pseudo_v6(s, d, proto, len),
+        _ => {
+            let a = |a: IpAddr| match a {
+                IpAddr::V4(v) => sum(&v.octets()),
+                IpAddr::V6(v) => sum(&v.octets()),
+            };
+            combine(
+                combine(a(src), a(dst)),
+                u32::from(proto) + (len & 0xffff) + (len >> 16),
+            )
+        }
+    }
 }
 
 /// The checksum of `data` alone (IPv4 header, ICMPv4).

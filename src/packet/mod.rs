@@ -5,6 +5,13 @@
 //! `None` is filled in by [`Packet::to_bytes`]; `Some(v)` goes on the wire as given, so a
 //! wrong checksum or a lying length can be crafted. [`Packet::parse`] sets every field to
 //! what was on the wire, so `Packet::parse(b).to_bytes() == b` for any input.
+//!
+//! Under the model lies one wire layer, smoltcp's `src/wire/` in shape: each protocol file
+//! writes its header's byte ranges once (`tcp::field`) and offers a zero-copy view over
+//! them (`tcp::Packet<T>`, re-exported here as [`TcpPacket`]): `new_checked` verifies the
+//! lengths so that no accessor can panic afterwards, getters read in place, setters write
+//! in place (checksums through [`checksum`]). The lossless parser and emitter, the hot-path
+//! [`view::Dissection`], the reply matcher and the scanner's probe builder all stand on them.
 
 pub mod arp;
 pub mod checksum;
@@ -24,13 +31,84 @@ pub mod view;
 use std::net::IpAddr;
 
 pub use arp::ArpRepr;
+pub use arp::Packet as ArpPacket;
 pub use flags::TcpFlags;
+pub use icmp::Packet as IcmpPacket;
 pub use icmp::{IcmpRepr, Icmpv6Repr};
 pub use ipv4::Ipv4Repr;
+pub use ipv4::Packet as Ipv4Packet;
 pub use ipv6::Ipv6Repr;
+pub use ipv6::Packet as Ipv6Packet;
+pub use link::Frame as EthernetFrame;
+pub use link::SllFrame;
 pub use link::{EtherRepr, SllRepr};
+pub use tcp::Packet as TcpPacket;
 pub use tcp::{TcpOption, TcpRepr};
+pub use udp::Packet as UdpPacket;
 pub use udp::UdpRepr;
+
+/// A header field's byte range (smoltcp's `Field`), written once per protocol in its
+/// `field` module.
+pub type Field = std::ops::Range<usize>;
+/// From a byte offset to the end of the buffer (smoltcp's `Rest`).
+pub type Rest = std::ops::RangeFrom<usize>;
+
+/// Why a view's `new_checked` refused a buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Fewer bytes than the header (or what its own length fields say it has).
+    Truncated,
+    /// A length field below the header's minimum (an IPv4 ihl < 5, a TCP data offset
+    /// < 5), or sizes a view cannot read (an ARP packet that is not Ethernet/IPv4).
+    Malformed,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Error::Truncated => "header truncated",
+            Error::Malformed => "header length field malformed",
+        })
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Big-endian 16 bits at `f` (a view's accessor after its length check).
+#[inline]
+pub(crate) fn get16(b: &[u8], f: Field) -> u16 {
+    u16::from_be_bytes([b[f.start], b[f.start + 1]])
+}
+
+/// Big-endian 32 bits at `f` (a view's accessor after its length check).
+#[inline]
+pub(crate) fn get32(b: &[u8], f: Field) -> u32 {
+    u32::from_be_bytes([b[f.start], b[f.start + 1], b[f.start + 2], b[f.start + 3]])
+}
+
+#[inline]
+pub(crate) fn put16(b: &mut [u8], f: Field, v: u16) {
+    b[f].copy_from_slice(&v.to_be_bytes());
+}
+
+#[inline]
+pub(crate) fn put32(b: &mut [u8], f: Field, v: u32) {
+    b[f].copy_from_slice(&v.to_be_bytes());
+}
+
+/// Big-endian 16 bits at `f` of a header that may be cut short (a quote inside an ICMP
+/// error carries as little as 8 transport bytes): `None` when the field is not there.
+#[inline]
+pub fn read16(b: &[u8], f: Field) -> Option<u16> {
+    b.get(f).map(|s| u16::from_be_bytes([s[0], s[1]]))
+}
+
+/// Big-endian 32 bits at `f` of a header that may be cut short; `None` when absent.
+#[inline]
+pub fn read32(b: &[u8], f: Field) -> Option<u32> {
+    b.get(f)
+        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
 
 /// How the first byte of a captured frame is to be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

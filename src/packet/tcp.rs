@@ -5,22 +5,39 @@
 //! kept in `padding` so that `emit(parse(b)) == b` even when they are not zero.
 
 use super::flags::TcpFlags;
-use super::Note;
+use super::{get16, get32, put16, put32, Error, Note};
+use std::net::IpAddr;
 
+/// The TCP header's byte ranges (RFC 9293 §3.1), written once.
 pub mod field {
-    use std::ops::Range;
-    pub const SPORT: Range<usize> = 0..2;
-    pub const DPORT: Range<usize> = 2..4;
-    pub const SEQ: Range<usize> = 4..8;
-    pub const ACK: Range<usize> = 8..12;
-    /// Data offset (high nibble), reserved bits and NS (low nibble).
-    pub const OFF: usize = 12;
+    use crate::packet::{Field, Rest};
+    pub const SRC_PORT: Field = 0..2;
+    pub const DST_PORT: Field = 2..4;
+    pub const SEQ_NUM: Field = 4..8;
+    pub const ACK_NUM: Field = 8..12;
+    /// Data offset (high nibble), three reserved bits and NS (low bit).
+    pub const DATA_OFF: usize = 12;
+    /// The eight flag bits CWR ECE URG ACK PSH RST SYN FIN.
     pub const FLAGS: usize = 13;
-    pub const WINDOW: Range<usize> = 14..16;
-    pub const CHECKSUM: Range<usize> = 16..18;
-    pub const URGENT: Range<usize> = 18..20;
+    pub const WIN_SIZE: Field = 14..16;
+    pub const CHECKSUM: Field = 16..18;
+    pub const URGENT: Field = 18..20;
     pub const HEADER_LEN: usize = 20;
+
+    /// The options of a header `header_len` bytes long.
+    #[allow(non_snake_case)]
+    pub const fn OPTIONS(header_len: usize) -> Field {
+        HEADER_LEN..header_len
+    }
+    /// The payload of a segment whose header is `header_len` bytes long.
+    #[allow(non_snake_case)]
+    pub const fn PAYLOAD(header_len: usize) -> Rest {
+        header_len..
+    }
 }
+
+/// Bytes of the TCP header without options.
+pub const HEADER_LEN: usize = field::HEADER_LEN;
 
 /// Option kinds with a name (IANA "TCP Option Kind Numbers").
 pub mod kind {
@@ -179,6 +196,177 @@ pub fn parse_options(mut b: &[u8]) -> (Vec<TcpOption>, Vec<u8>, Option<String>) 
     (opts, Vec::new(), None)
 }
 
+/// A zero-copy view of a TCP segment (header, options, payload).
+///
+/// `new_checked` verifies that the 20-byte header and the options (by the data offset)
+/// are present and that the data offset is at least 5: then no accessor can panic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// A view without checks: the caller makes sure the header is there.
+    pub const fn new_unchecked(buffer: T) -> Packet<T> {
+        Packet { buffer }
+    }
+
+    /// A view of untrusted bytes; see [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Packet<T>, Error> {
+        let p = Packet::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// `Truncated` when fewer than 20 bytes or fewer than the data offset says are
+    /// present; `Malformed` when the data offset is below 5.
+    pub fn check_len(&self) -> Result<(), Error> {
+        let len = self.buffer.as_ref().len();
+        if len < field::HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        let hlen = self.header_len();
+        if hlen < field::HEADER_LEN {
+            Err(Error::Malformed)
+        } else if hlen > len {
+            Err(Error::Truncated)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    #[inline]
+    pub fn src_port(&self) -> u16 {
+        get16(self.buffer.as_ref(), field::SRC_PORT)
+    }
+    #[inline]
+    pub fn dst_port(&self) -> u16 {
+        get16(self.buffer.as_ref(), field::DST_PORT)
+    }
+    #[inline]
+    pub fn seq_number(&self) -> u32 {
+        get32(self.buffer.as_ref(), field::SEQ_NUM)
+    }
+    #[inline]
+    pub fn ack_number(&self) -> u32 {
+        get32(self.buffer.as_ref(), field::ACK_NUM)
+    }
+    /// The data offset in 32-bit words, as on the wire (4 bits).
+    #[inline]
+    pub fn data_offset(&self) -> u8 {
+        self.buffer.as_ref()[field::DATA_OFF] >> 4
+    }
+    /// The header length in bytes (data offset × 4).
+    #[inline]
+    pub fn header_len(&self) -> usize {
+        usize::from(self.data_offset()) * 4
+    }
+    /// The three reserved bits between the data offset and NS.
+    #[inline]
+    pub fn reserved(&self) -> u8 {
+        (self.buffer.as_ref()[field::DATA_OFF] >> 1) & 7
+    }
+    /// The nine flag bits (NS and the eight of byte 13).
+    #[inline]
+    pub fn flags(&self) -> TcpFlags {
+        let b = self.buffer.as_ref();
+        TcpFlags((u16::from(b[field::DATA_OFF] & 1) << 8) | u16::from(b[field::FLAGS]))
+    }
+    #[inline]
+    pub fn window_len(&self) -> u16 {
+        get16(self.buffer.as_ref(), field::WIN_SIZE)
+    }
+    #[inline]
+    pub fn checksum(&self) -> u16 {
+        get16(self.buffer.as_ref(), field::CHECKSUM)
+    }
+    #[inline]
+    pub fn urgent_at(&self) -> u16 {
+        get16(self.buffer.as_ref(), field::URGENT)
+    }
+    /// Does the checksum verify over the whole buffer with this pseudo-header?
+    pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> bool {
+        let b = self.buffer.as_ref();
+        let pseudo = super::checksum::pseudo(src, dst, super::ipv4::proto::TCP, b.len() as u32);
+        super::checksum::fold(super::checksum::combine(pseudo, super::checksum::sum(b))) == 0
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
+    /// The option bytes (after the 20-byte header, up to the data offset).
+    #[inline]
+    pub fn options(&self) -> &'a [u8] {
+        &self.buffer.as_ref()[field::OPTIONS(self.header_len())]
+    }
+    /// The bytes after the header.
+    #[inline]
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buffer.as_ref()[field::PAYLOAD(self.header_len())]
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    #[inline]
+    pub fn set_src_port(&mut self, v: u16) {
+        put16(self.buffer.as_mut(), field::SRC_PORT, v);
+    }
+    #[inline]
+    pub fn set_dst_port(&mut self, v: u16) {
+        put16(self.buffer.as_mut(), field::DST_PORT, v);
+    }
+    #[inline]
+    pub fn set_seq_number(&mut self, v: u32) {
+        put32(self.buffer.as_mut(), field::SEQ_NUM, v);
+    }
+    #[inline]
+    pub fn set_ack_number(&mut self, v: u32) {
+        put32(self.buffer.as_mut(), field::ACK_NUM, v);
+    }
+    /// Writes the data offset (4 bits), the reserved bits (3) and the nine flag bits
+    /// (bytes 12 and 13 together).
+    #[inline]
+    pub fn set_offset_flags(&mut self, data_offset: u8, reserved: u8, flags: TcpFlags) {
+        let b = self.buffer.as_mut();
+        let f = flags.0;
+        b[field::DATA_OFF] = (data_offset << 4) | ((reserved & 7) << 1) | ((f >> 8) as u8 & 1);
+        b[field::FLAGS] = f as u8;
+    }
+    #[inline]
+    pub fn set_window_len(&mut self, v: u16) {
+        put16(self.buffer.as_mut(), field::WIN_SIZE, v);
+    }
+    #[inline]
+    pub fn set_checksum(&mut self, v: u16) {
+        put16(self.buffer.as_mut(), field::CHECKSUM, v);
+    }
+    #[inline]
+    pub fn set_urgent_at(&mut self, v: u16) {
+        put16(self.buffer.as_mut(), field::URGENT, v);
+    }
+    /// The option bytes, to write.
+    pub fn options_mut(&mut self) -> &mut [u8] {
+        let r = field::OPTIONS(self.header_len());
+        &mut self.buffer.as_mut()[r]
+    }
+    /// The payload, to write.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let r = field::PAYLOAD(self.header_len());
+        &mut self.buffer.as_mut()[r]
+    }
+    /// Computes the checksum over the whole buffer with this pseudo-header and writes it.
+    pub fn fill_checksum(&mut self, src: IpAddr, dst: IpAddr) {
+        self.set_checksum(0);
+        let b = self.buffer.as_ref();
+        let pseudo = super::checksum::pseudo(src, dst, super::ipv4::proto::TCP, b.len() as u32);
+        let c = super::checksum::fold(super::checksum::combine(pseudo, super::checksum::sum(b)));
+        self.set_checksum(c);
+    }
+}
+
 /// A TCP header. Computed fields are `Option`: `None` is filled in when building.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpRepr {
@@ -242,16 +430,17 @@ impl TcpRepr {
 
     /// Writes the header with the checksum field as given (or zero if `None`).
     pub fn emit_header(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.sport.to_be_bytes());
-        out.extend_from_slice(&self.dport.to_be_bytes());
-        out.extend_from_slice(&self.seq.to_be_bytes());
-        out.extend_from_slice(&self.ack.to_be_bytes());
-        let f = self.flags.0;
-        out.push((self.wire_dataofs() << 4) | ((self.reserved & 7) << 1) | ((f >> 8) as u8 & 1));
-        out.push(f as u8);
-        out.extend_from_slice(&self.window.to_be_bytes());
-        out.extend_from_slice(&self.chksum.unwrap_or(0).to_be_bytes());
-        out.extend_from_slice(&self.urgptr.to_be_bytes());
+        let start = out.len();
+        out.resize(start + field::HEADER_LEN, 0);
+        let mut p = Packet::new_unchecked(&mut out[start..]);
+        p.set_src_port(self.sport);
+        p.set_dst_port(self.dport);
+        p.set_seq_number(self.seq);
+        p.set_ack_number(self.ack);
+        p.set_offset_flags(self.wire_dataofs(), self.reserved, self.flags);
+        p.set_window_len(self.window);
+        p.set_checksum(self.chksum.unwrap_or(0));
+        p.set_urgent_at(self.urgptr);
         let start = out.len();
         for o in &self.options {
             o.emit(out);
@@ -275,22 +464,19 @@ impl TcpRepr {
             ));
             return None;
         }
-        let be16 = |r: std::ops::Range<usize>| u16::from_be_bytes([b[r.start], b[r.start + 1]]);
-        let be32 = |r: std::ops::Range<usize>| {
-            u32::from_be_bytes([b[r.start], b[r.start + 1], b[r.start + 2], b[r.start + 3]])
-        };
-        let off = b[field::OFF];
-        let dataofs = off >> 4;
-        let hlen = usize::from(dataofs) * 4;
+        // The fixed header is present: the view's accessors of it cannot panic.
+        let p = Packet::new_unchecked(b);
+        let dataofs = p.data_offset();
+        let hlen = p.header_len();
         let end = if hlen < field::HEADER_LEN {
             notes.push(Note::new(
-                base + field::OFF,
+                base + field::DATA_OFF,
                 format!("TCP data offset {dataofs} < 5"),
             ));
             field::HEADER_LEN
         } else if hlen > b.len() {
             notes.push(Note::new(
-                base + field::OFF,
+                base + field::DATA_OFF,
                 format!(
                     "TCP data offset {dataofs} ({hlen} bytes) beyond the {} bytes present",
                     b.len()
@@ -300,21 +486,21 @@ impl TcpRepr {
         } else {
             hlen
         };
-        let (options, padding, bad) = parse_options(&b[field::HEADER_LEN..end]);
+        let (options, padding, bad) = parse_options(&b[field::OPTIONS(end)]);
         if let Some(m) = bad {
             notes.push(Note::new(base + field::HEADER_LEN, m));
         }
         let repr = TcpRepr {
-            sport: be16(field::SPORT),
-            dport: be16(field::DPORT),
-            seq: be32(field::SEQ),
-            ack: be32(field::ACK),
+            sport: p.src_port(),
+            dport: p.dst_port(),
+            seq: p.seq_number(),
+            ack: p.ack_number(),
             dataofs: Some(dataofs),
-            reserved: (off >> 1) & 7,
-            flags: TcpFlags((u16::from(off & 1) << 8) | u16::from(b[field::FLAGS])),
-            window: be16(field::WINDOW),
-            chksum: Some(be16(field::CHECKSUM)),
-            urgptr: be16(field::URGENT),
+            reserved: p.reserved(),
+            flags: p.flags(),
+            window: p.window_len(),
+            chksum: Some(p.checksum()),
+            urgptr: p.urgent_at(),
             options,
             padding: Some(padding),
         };
@@ -351,5 +537,93 @@ impl TcpRepr {
                 None
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::Error;
+    use std::net::IpAddr;
+
+    const SRC: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 18, 0, 1));
+    const DST: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 18, 0, 2));
+
+    /// 48896 → 80, FIN RST ACK URG, window scale 12 and a NOP, 4 bytes of payload
+    /// (198.18.0.1 → 198.18.0.2; checksum by scapy).
+    static PACKET_BYTES: [u8; 28] = [
+        0xbf, 0x00, 0x00, 0x50, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x60, 0x35, 0x01,
+        0x23, 0xf8, 0xe1, 0x02, 0x01, 0x03, 0x03, 0x0c, 0x01, 0xaa, 0x00, 0x00, 0xff,
+    ];
+    static OPTION_BYTES: [u8; 4] = [0x03, 0x03, 0x0c, 0x01];
+    static PAYLOAD_BYTES: [u8; 4] = [0xaa, 0x00, 0x00, 0xff];
+
+    #[test]
+    fn deconstruct() {
+        let p = Packet::new_checked(&PACKET_BYTES[..]).unwrap();
+        assert_eq!(p.src_port(), 48896);
+        assert_eq!(p.dst_port(), 80);
+        assert_eq!(p.seq_number(), 0x0123_4567);
+        assert_eq!(p.ack_number(), 0x89ab_cdef);
+        assert_eq!(p.data_offset(), 6);
+        assert_eq!(p.header_len(), 24);
+        assert_eq!(p.reserved(), 0);
+        assert_eq!(
+            p.flags(),
+            TcpFlags(TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK | TcpFlags::URG)
+        );
+        assert_eq!(p.window_len(), 0x0123);
+        assert_eq!(p.checksum(), 0xf8e1);
+        assert_eq!(p.urgent_at(), 0x0201);
+        assert_eq!(p.options(), &OPTION_BYTES[..]);
+        assert_eq!(p.payload(), &PAYLOAD_BYTES[..]);
+        assert!(p.verify_checksum(SRC, DST));
+        assert!(!p.verify_checksum(DST, DST));
+    }
+
+    #[test]
+    fn construct() {
+        let mut bytes = [0xa5u8; 28];
+        let mut p = Packet::new_unchecked(&mut bytes[..]);
+        p.set_src_port(48896);
+        p.set_dst_port(80);
+        p.set_seq_number(0x0123_4567);
+        p.set_ack_number(0x89ab_cdef);
+        p.set_offset_flags(
+            6,
+            0,
+            TcpFlags(TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK | TcpFlags::URG),
+        );
+        p.set_window_len(0x0123);
+        p.set_urgent_at(0x0201);
+        p.options_mut().copy_from_slice(&OPTION_BYTES);
+        p.payload_mut().copy_from_slice(&PAYLOAD_BYTES);
+        p.fill_checksum(SRC, DST);
+        assert_eq!(&bytes[..], &PACKET_BYTES[..]);
+    }
+
+    #[test]
+    fn truncated_and_malformed() {
+        for n in 0..24 {
+            assert_eq!(
+                Packet::new_checked(&PACKET_BYTES[..n]),
+                Err(Error::Truncated),
+                "{n} bytes"
+            );
+        }
+        let mut b = PACKET_BYTES;
+        b[field::DATA_OFF] = 0x40;
+        assert_eq!(Packet::new_checked(&b[..]), Err(Error::Malformed));
+    }
+
+    #[test]
+    fn parse_emit() {
+        let (repr, hlen) = TcpRepr::parse(&PACKET_BYTES, &mut Vec::new(), 0).unwrap();
+        assert_eq!(hlen, 24);
+        assert_eq!(repr.wscale(), Some(12));
+        assert_eq!(repr.options, [TcpOption::Wscale(12), TcpOption::Nop]);
+        let mut out = vec![0xa5];
+        repr.emit_header(&mut out);
+        assert_eq!(&out[1..], &PACKET_BYTES[..24]);
     }
 }

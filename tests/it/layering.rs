@@ -101,3 +101,80 @@ fn no_module_uses_one_above_it() {
         wrong.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// The tcpdump printer's files (src/packet/display/*.rs) import one another without a
+/// circle: read `super::x::…`, `use super::{x::…}` and `crate::packet::display::x::…`
+/// from the source and look for a cycle in that graph.
+#[test]
+fn display_modules_import_no_circle() {
+    use std::collections::BTreeMap;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/packet/display");
+    let mut text = BTreeMap::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+        if p.extension().is_some_and(|x| x == "rs") && stem != "mod" {
+            let s = std::fs::read_to_string(&p).unwrap();
+            let code: Vec<&str> = s
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect();
+            text.insert(stem, code.join("\n"));
+        }
+    }
+    let ident = |s: &str| -> usize {
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len())
+    };
+    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (m, s) in &text {
+        let mut names = Vec::new();
+        for prefix in ["super::", "crate::packet::display::"] {
+            for (i, _) in s.match_indices(prefix) {
+                let rest = &s[i + prefix.len()..];
+                if let Some(group) = rest.strip_prefix('{') {
+                    // `{a::x, b::{y, z}}`: the name before each `::`.
+                    let group = &group[..group.find(';').unwrap_or(group.len())];
+                    for (j, _) in group.match_indices("::") {
+                        let before = &group[..j];
+                        let start = before
+                            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                            .map_or(0, |k| k + 1);
+                        names.push(&before[start..]);
+                    }
+                } else if rest[ident(rest)..].starts_with("::") {
+                    names.push(&rest[..ident(rest)]);
+                }
+            }
+        }
+        let uses = names
+            .into_iter()
+            .filter_map(|n| text.get_key_value(n).map(|(k, _)| k.as_str()))
+            .filter(|n| n != m)
+            .collect();
+        edges.insert(m, uses);
+    }
+    assert!(edges["print_tcp"].contains("print_mptcp") && edges["nd"].is_empty());
+    // Depth-first; a module met again while still on the path closes a circle.
+    fn visit<'a>(
+        m: &'a str,
+        edges: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) {
+        if let Some(at) = path.iter().position(|p| *p == m) {
+            panic!("import circle: {} -> {m}", path[at..].join(" -> "));
+        }
+        if done.insert(m) {
+            path.push(m);
+            for n in &edges[m] {
+                visit(n, edges, path, done);
+            }
+            path.pop();
+        }
+    }
+    let mut done = BTreeSet::new();
+    for m in edges.keys() {
+        visit(m, &edges, &mut Vec::new(), &mut done);
+    }
+}

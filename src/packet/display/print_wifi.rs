@@ -5,7 +5,10 @@
 
 use std::fmt::Write as _;
 
-use super::summary::{ethertype_name, link_payload, mac, Jump, Nd, R};
+use super::ethertype::ethertype_name;
+use super::nd::{mac, Jump, Nd, R};
+use super::print_apps::print_char;
+use super::print_ether::link_payload;
 
 fn le16(nd: &Nd, at: usize) -> R<u16> {
     Ok(u16::from_le_bytes([nd.u8(at)?, nd.u8(at + 1)?]))
@@ -410,7 +413,7 @@ fn print_ssid(nd: &mut Nd, e: &Elements) {
     if let Some(s) = &e.ssid {
         nd.p(" (");
         for &c in s {
-            super::apps::print_char(&mut nd.out, c);
+            print_char(&mut nd.out, c);
         }
         nd.p(")");
     }
@@ -482,7 +485,7 @@ fn mgmt_print(nd: &mut Nd, sub: u16, body: usize, _fc: u16) -> R {
 
 /// Where IP starts in a radiotap frame carrying a data frame with LLC/SNAP.
 pub(super) fn ip_offset(bytes: &[u8]) -> Option<usize> {
-    let mut nd = Nd::new(bytes);
+    let mut nd = Nd::reader(bytes);
     let rt = radiotap_fields(&mut nd, false).ok()?;
     let fc = le16(&nd, rt.len).ok()?;
     if (fc >> 2) & 3 != T_DATA || fc & 0x4000 != 0 {

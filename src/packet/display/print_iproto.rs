@@ -1,11 +1,11 @@
 //! IP protocols other than TCP, UDP and ICMP, as tcpdump 4.99 prints them without -v:
 //! SCTP chunks (print-sctp.c) and DCCP packet types (print-dccp.c) with addresses and
 //! ports, and the first part of PIM, OSPF, VRRP, IGMP and EIGRP (the addresses come
-//! from `ip_print`). GRE and the other tunnels are in [`super::tunnel`].
+//! from `ip_print`). GRE and the other tunnels are in [`super::print_tunnel`].
 
 use std::fmt::Write as _;
 
-use super::summary::{IpRef, Jump, Nd, R};
+use super::nd::{IpRef, Jump, Nd, R};
 
 fn sctp_chunk_name(t: u8) -> Option<&'static str> {
     Some(match t {

@@ -1,16 +1,19 @@
 //! Link layers other than Ethernet and Linux cooked v1, as tcpdump 4.99 prints them
 //! (its print-null.c, print-ppp.c, print-chdlc.c, print-sll.c, print-ipnet.c,
 //! print-ipoib.c): what carries IP is decoded, anything else gets tcpdump's one line.
-//! 802.11 with radiotap is in [`super::wifi`].
+//! 802.11 with radiotap is in [`super::print_wifi`]. The entry point for any link type
+//! is [`dlt_print`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use super::summary::{
-    ethertype_name, ip6_print, ip_print, ipn_print, link_payload, mac, sll_dir, sll_protocol, Jump,
-    Nd, R,
-};
+use super::ethertype::ethertype_name;
+use super::nd::{mac, Jump, Nd, R};
+use super::print_ether::{ether_print, link_payload, sll_dir, sll_print, sll_protocol};
+use super::print_ip::{ip_print, ipn_print};
+use super::print_ip6::ip6_print;
+use super::print_wifi::{ip_offset as wifi_ip_offset, radiotap_print};
 
 /// pcap link-layer header types (tcpdump.org/linktypes.html) the printer knows.
 pub mod dlt {
@@ -55,60 +58,37 @@ pub fn dlt_known(linktype: u32) -> bool {
     )
 }
 
-/// The tcpdump line for a captured frame of any link type tcpcraft reads.
-pub fn summary_dlt(bytes: &[u8], wire_len: usize, linktype: u32) -> String {
-    let mut s = String::with_capacity(160);
-    summary_dlt_into(&mut s, bytes, wire_len, linktype);
-    s
-}
-
-/// [`summary_dlt`] into `line` (replacing what it held), so that a loop over a capture
-/// reuses one buffer.
-pub fn summary_dlt_into(line: &mut String, bytes: &[u8], wire_len: usize, linktype: u32) {
-    if bytes.is_empty() {
-        // tcpdump checks the record before any printer runs.
-        line.clear();
-        line.push_str(if wire_len == 0 {
-            "[Invalid header: caplen==0, len==0]"
-        } else {
-            "[Invalid header: caplen==0]"
-        });
-        return;
-    }
-    let length = wire_len.max(bytes.len());
-    let mut nd = Nd::with_buf(bytes, std::mem::take(line));
-    let r = match linktype {
-        dlt::ETHERNET => super::summary::ether_print(&mut nd, length),
-        dlt::LINUX_SLL => super::summary::sll_print(&mut nd, length),
+/// The printer for a pcap link type: what `tcpdump -r` runs on each record.
+pub(super) fn dlt_print(nd: &mut Nd, linktype: u32, length: usize) -> R {
+    match linktype {
+        dlt::ETHERNET => ether_print(nd, length),
+        dlt::LINUX_SLL => sll_print(nd, length),
         // tcpdump reads DLT_IPV4 and DLT_IPV6 by the version nibble too.
-        dlt::RAW | dlt::RAW_OLD | dlt::RAW_OLD2 | dlt::IPV4 | dlt::IPV6 => {
-            ipn_print(&mut nd, 0, length)
-        }
-        dlt::NULL => null_print(&mut nd, length, false),
-        dlt::LOOP => null_print(&mut nd, length, true),
+        dlt::RAW | dlt::RAW_OLD | dlt::RAW_OLD2 | dlt::IPV4 | dlt::IPV6 => ipn_print(nd, 0, length),
+        dlt::NULL => null_print(nd, length, false),
+        dlt::LOOP => null_print(nd, length, true),
         dlt::PPP => {
             nd.proto = "ppp";
             if nd.ttest(0, 4) {
-                ppp_print(&mut nd, 0, length)
+                ppp_print(nd, 0, length)
             } else {
                 Err(Jump)
             }
         }
-        dlt::PPP_SERIAL => ppp_hdlc_if_print(&mut nd, length),
+        dlt::PPP_SERIAL => ppp_hdlc_if_print(nd, length),
         dlt::C_HDLC => {
             nd.proto = "chdlc";
-            chdlc_print(&mut nd, 0, length)
+            chdlc_print(nd, 0, length)
         }
-        dlt::LINUX_SLL2 => sll2_print(&mut nd, length),
-        dlt::IPNET => ipnet_print(&mut nd, length),
-        dlt::IPOIB => ipoib_print(&mut nd, length),
-        dlt::IEEE802_11_RADIO => super::wifi::radiotap_print(&mut nd, length),
+        dlt::LINUX_SLL2 => sll2_print(nd, length),
+        dlt::IPNET => ipnet_print(nd, length),
+        dlt::IPOIB => ipoib_print(nd, length),
+        dlt::IEEE802_11_RADIO => radiotap_print(nd, length),
         other => {
             let _ = write!(nd.out, "link type {other} (not decoded), length {length}");
             Ok(())
         }
-    };
-    *line = nd.finish(r);
+    }
 }
 
 /// Where the IP header starts in a frame of a link type that carries IP there, for the
@@ -134,7 +114,7 @@ pub fn ip_offset(bytes: &[u8], linktype: u32) -> Option<usize> {
         dlt::LINUX_SLL2 => 20,
         dlt::IPNET => 24,
         dlt::IPOIB => 44,
-        dlt::IEEE802_11_RADIO => super::wifi::ip_offset(bytes)?,
+        dlt::IEEE802_11_RADIO => wifi_ip_offset(bytes)?,
         _ => return None,
     };
     match bytes.get(at)? >> 4 {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::summary::{ip6_string, Jump, Nd, R};
+use super::nd::{ip6_string, Jump, Nd, R};
 
 const T_A: u16 = 1;
 const T_NS: u16 = 2;

@@ -2,12 +2,15 @@
 //! print-vxlan.c, print-geneve.c, print-mpls.c): GRE versions 0 and 1 (PPTP), VXLAN
 //! (UDP 4789), Geneve (UDP 6081) and MPLS (over Ethernet, GRE and UDP 6635). IP-in-IP and
 //! 6in4/4in6 are the IP printers calling themselves (`demux`).
+//!
+//! What a tunnel carries is printed by a lower layer's printer (IP, Ethernet, PPP): it
+//! is reached through [`Nd`]'s table of lower printers, as the print_*.rs files below
+//! import this one.
 
 use std::fmt::Write as _;
 
-use super::summary::{
-    ether_print_at, ip6_print, ip_print, link_payload, Jump, Nd, MAX_IP_DEPTH, R,
-};
+use super::ethertype::{ETHERTYPE_MPLS, ETHERTYPE_MPLS_MULTI, ETHERTYPE_PPP, ETHERTYPE_TEB};
+use super::nd::{Jump, Nd, MAX_IP_DEPTH, R};
 
 /// Counts one more level of encapsulation; past [`MAX_IP_DEPTH`] the line ends with the
 /// truncation marker (a crafted packet of nested tunnels must not exhaust the stack).
@@ -18,11 +21,6 @@ fn deeper(nd: &mut Nd) -> R {
     }
     Ok(())
 }
-
-const ETHERTYPE_TEB: u16 = 0x6558;
-const ETHERTYPE_MPLS: u16 = 0x8847;
-const ETHERTYPE_MPLS_MULTI: u16 = 0x8848;
-const ETHERTYPE_PPP: u16 = 0x880b;
 
 /// GRE (RFC 2784/2890) and enhanced GRE for PPTP (RFC 2637).
 pub(super) fn gre_print(nd: &mut Nd, bp: usize, length: usize) -> R {
@@ -96,10 +94,10 @@ pub(super) fn gre_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         let _ = write!(nd.out, ", length {length}: ");
         deeper(nd)?;
         match prot {
-            0x0800 => ip_print(nd, at, len),
-            0x86dd => ip6_print(nd, at, len),
+            0x0800 => nd.print_ip(at, len),
+            0x86dd => nd.print_ip6(at, len),
             ETHERTYPE_MPLS => mpls_print(nd, at, len),
-            ETHERTYPE_TEB => ether_print_at(nd, at, len),
+            ETHERTYPE_TEB => nd.print_ether(at, len),
             _ => {
                 let _ = write!(nd.out, "gre-proto-0x{prot:x}");
                 Ok(())
@@ -130,7 +128,7 @@ pub(super) fn gre_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         match prot {
             ETHERTYPE_PPP => {
                 nd.proto = "ppp";
-                super::link::ppp_print(nd, at, len)
+                nd.print_ppp(at, len)
             }
             _ => {
                 let _ = write!(nd.out, "gre-proto-0x{prot:x}");
@@ -182,9 +180,9 @@ pub(super) fn mpls_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.p(" ");
     deeper(nd)?;
     if v6 {
-        ip6_print(nd, at, length)
+        nd.print_ip6(at, length)
     } else {
-        ip_print(nd, at, length)
+        nd.print_ip(at, length)
     }
 }
 
@@ -207,7 +205,7 @@ pub(super) fn vxlan_print(nd: &mut Nd, bp: usize, length: usize) -> R {
         return Err(Jump);
     }
     deeper(nd)?;
-    ether_print_at(nd, bp + 8, length - 8)
+    nd.print_ether(bp + 8, length - 8)
 }
 
 /// Geneve (RFC 8926): flags, VNI, the size of the options, then the inner packet.
@@ -261,9 +259,9 @@ pub(super) fn geneve_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.p(": ");
     let (at, len) = (bp + 8 + opts, len - opts);
     deeper(nd)?;
-    if !link_payload(nd, prot, at, len)? {
+    if !nd.print_ethertype(prot, at, len)? {
         if prot == ETHERTYPE_TEB {
-            ether_print_at(nd, at, len)?;
+            nd.print_ether(at, len)?;
         } else {
             let _ = write!(nd.out, "geneve-proto-0x{prot:x}");
         }
@@ -271,7 +269,7 @@ pub(super) fn geneve_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     Ok(())
 }
 
-/// MPLS ethertypes for [`link_payload`].
+/// MPLS ethertypes for `link_payload` (print_ether.rs).
 pub(super) fn is_mpls(et: u16) -> bool {
     et == ETHERTYPE_MPLS || et == ETHERTYPE_MPLS_MULTI
 }

@@ -4,15 +4,16 @@
 
 use std::fmt::Write as _;
 
-use super::summary::{Nd, R};
+use super::nd::{Jump, Nd, R};
 use crate::packet::ipv6;
+use crate::packet::ipv6::ext::field;
 
 /// The routing header at `bp`: `RT6 (len=…, type=…, segleft=…, [0]addr…) `. Returns the
 /// header's length, or `None` when tcpdump calls it invalid and stops.
 pub(super) fn rt6_print(nd: &mut Nd, bp: usize) -> R<Option<usize>> {
     nd.proto = "rt6";
     nd.p("RT6");
-    let len = nd.u8(bp + 1)?;
+    let len = nd.u8(bp + field::LENGTH)?;
     let _ = write!(nd.out, " (len={len}");
     let ty = nd.u8(bp + 2)?;
     let _ = write!(nd.out, ", type={ty}");
@@ -66,7 +67,7 @@ pub(super) fn ah_print(nd: &mut Nd, bp: usize) -> R<usize> {
     let _ = write!(nd.out, "spi=0x{spi:08x},");
     let seq = nd.be32(bp + 8)?;
     let _ = write!(nd.out, "seq=0x{seq:x},icv=0x");
-    let len = nd.u8(bp + 1)?;
+    let len = nd.u8(bp + field::LENGTH)?;
     let total = ipv6::ext_len(ipv6::ext::AH, &[0, len]).unwrap_or(8);
     for at in bp + 12..bp + total {
         let b = nd.u8(at)?;
@@ -80,7 +81,7 @@ pub(super) fn ah_print(nd: &mut Nd, bp: usize) -> R<usize> {
 pub(super) fn esp_print(nd: &mut Nd, bp: usize, length: usize) -> R {
     nd.proto = "esp";
     if !nd.ttest(bp, 9) {
-        return Err(super::summary::Jump);
+        return Err(Jump);
     }
     let (spi, seq) = (nd.be32(bp)?, nd.be32(bp + 4)?);
     let _ = write!(
@@ -94,14 +95,14 @@ pub(super) fn esp_print(nd: &mut Nd, bp: usize, length: usize) -> R {
 /// ends tcpdump's walk over the extension headers.
 pub(super) fn mobility_print(nd: &mut Nd, bp: usize) -> R {
     nd.proto = "mobility";
-    let len = nd.u8(bp + 1)?;
+    let len = nd.u8(bp + field::LENGTH)?;
     let mhlen = (usize::from(len) + 1) << 3;
     let ty = nd.u8(bp + 2)?;
     let min = [8, 16, 16, 24, 24, 12, 12, 24];
     if let Some(&m) = min.get(usize::from(ty)) {
         if mhlen < m {
             let _ = write!(nd.out, "(header length {mhlen} is too small for type {ty})");
-            return Err(super::summary::Jump);
+            return Err(Jump);
         }
     }
     let names = ["BRR", "HoTI", "CoTI", "HoT", "CoT", "BU", "BA", "BE"];

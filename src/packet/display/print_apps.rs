@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::summary::{Jump, Nd, R};
+use super::nd::{Jump, Nd, R};
 
 /// `: BGP` (179), `: OpenFlow` (6633, 6653), `, RPKI-RTR` (323).
 pub(super) fn name_only(nd: &mut Nd, what: &str) -> R {
