@@ -666,10 +666,10 @@ impl Interp {
                         }
                     }
                     let v = self.index(&obj, &i, base.span)?;
-                    return self.get_attr(&v, name, e.span);
+                    return self.attr_or_method(&v, name, e.span);
                 }
                 let v = self.eval(base, env)?;
-                self.get_attr(&v, name, e.span)
+                self.attr_or_method(&v, name, e.span)
             }
             ExprKind::Index(base, idx) => {
                 let v = self.eval(base, env)?;
@@ -944,6 +944,30 @@ impl Interp {
                 suggestion: suggest(method, names),
             },
         ))
+    }
+
+    /// `v.name` in an expression: the attribute, else a method of the table bound to
+    /// `v` (`help(l.append)`, `f = l.append`), as engine objects' methods are.
+    fn attr_or_method(&mut self, v: &Value, name: &str, span: Span) -> Result<Value> {
+        match self.get_attr(v, name, span) {
+            Err(e) => self.bound_method(v, name).ok_or(e),
+            found => found,
+        }
+    }
+
+    /// Method `name` of `v`'s type from the method table, bound to `v`.
+    fn bound_method(&self, v: &Value, name: &str) -> Option<Value> {
+        let m = *self.methods.find(Receiver::of(v)?, name)?;
+        let this = v.clone();
+        Some(Value::Builtin(Rc::new(Builtin {
+            name: Rc::from(format!("{}.{}", v.type_name(), m.name).as_str()),
+            help: Rc::from(m.help),
+            f: Rc::new(move |it: &mut Interp, a: &mut Args| {
+                a.name = Rc::from(m.name);
+                let at = a.span;
+                (m.f)(it, &this, a, at)
+            }),
+        })))
     }
 
     pub fn get_attr(&mut self, v: &Value, name: &str, span: Span) -> Result<Value> {
