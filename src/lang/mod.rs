@@ -2,7 +2,7 @@
 //!
 //! No sockets here: the network is reached only through the [`net::Net`] trait,
 //! which the dry-run backend ([`net::DryRun`]) and the engine (`src/net/`)
-//! implement. Front ends: [`cli`] (scripts, `-c`, stdin) and `crate::app::repl`.
+//! implement. Front ends: `crate::app::cli` (scripts, `-c`, stdin) and `crate::app::repl`.
 //!
 //! The modules, from the bottom up (tests/it/layering.rs checks there is no circle):
 //! the syntax ([`error`], [`lexer`], [`ast`], [`parser`]) and the [`net`] trait;

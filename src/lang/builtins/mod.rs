@@ -2,7 +2,7 @@
 //!
 //! - [`values`] — values and types (`str`, `int`, `len`, `bytes`, `hex`, `exit` …)
 //! - [`math`] — numbers and lists of them (`min`, `sum`, `sorted`, `range` …)
-//! - [`print`] — output (`print`, `format`, `show`, `hexdump`, `summary`)
+//! - [`print`](mod@print) — output (`print`, `format`, `show`, `hexdump`, `summary`)
 //! - [`help`] — `help()` and `lsc()`
 //! - [`random`] — `randint`, `seed`, and the clock (`now`, `sleep`)
 //! - [`files`] — captures (`rdpcap`, `wrpcap`)

@@ -4,7 +4,7 @@
 //! Every builtin file installs itself through these calls; the evaluator finds
 //! functions in the builtin table and methods in the method table, and `help()`, the
 //! suggestions of "no method" errors and the shell's completion read the same tables.
-//! Engine objects ([`Value::Handle`](super::value::Value::Handle)) keep their own
+//! Engine objects ([`Value::Handle`]) keep their own
 //! dispatch through [`Object`](super::value::Object).
 
 use super::args::Args;
