@@ -500,3 +500,27 @@ fn packet_getlayer(_: &mut Interp, obj: &Value, a: &mut Args, _: Span) -> Result
     a.finish(1)?;
     crate::lang::packets::index(p, &Value::LayerClass(k), a.span)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `help(v.name)` shows these lines: each starts with its call form.
+    #[test]
+    fn every_method_has_a_help_line_in_call_form() {
+        let tables = [
+            ("l.", LIST),
+            ("s.", STR),
+            ("b.", BYTES),
+            ("d.", DICT),
+            ("p.", PACKET),
+        ];
+        for (receiver, table) in tables {
+            for m in table {
+                let form = format!("{receiver}{}(", m.name);
+                assert!(m.help.starts_with(&form), "{}", m.help);
+                assert!(m.help.contains("): "), "{}", m.help);
+            }
+        }
+    }
+}
