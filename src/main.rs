@@ -67,10 +67,10 @@ struct GlobalOpts {
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
     color: ColorWhen,
     /// Scripts: the most loop iterations and function calls per run (0: no limit)
-    #[arg(long, global = true, value_name = "N", default_value_t = tcpcraft::lang::interp::DEFAULT_MAX_STEPS)]
+    #[arg(long, global = true, value_name = "N", default_value_t = tcpcraft::lang::call::DEFAULT_MAX_STEPS)]
     max_steps: u64,
     /// Scripts: the most heap memory in MiB while a script runs (0: no limit)
-    #[arg(long, global = true, value_name = "MIB", default_value_t = (tcpcraft::lang::interp::DEFAULT_MAX_MEMORY >> 20) as u64)]
+    #[arg(long, global = true, value_name = "MIB", default_value_t = (tcpcraft::lang::call::DEFAULT_MAX_MEMORY >> 20) as u64)]
     max_memory: u64,
     /// Set by `tcpcraft lab` for the tcpcraft it runs inside the practice network:
     /// `target` and `target6` are predefined

@@ -4,10 +4,10 @@
 //! [`Config`]; everything after that — choosing the network backend, `--pcap`,
 //! rendering errors, the exit status — happens here.
 
+use crate::lang::call::Value;
+use crate::lang::call::{Interp, Options};
 use crate::lang::error::ErrorKind;
-use crate::lang::interp::{Interp, Options};
 use crate::lang::net::{DryRun, Net, PcapLog, Recorder};
-use crate::lang::value::Value;
 use crate::packet::{display, Packet};
 use std::path::PathBuf;
 

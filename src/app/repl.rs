@@ -8,8 +8,8 @@
 //! edited, Ctrl-D leaves. The last value shown is kept in `_`.
 
 use crate::app::cli::{self, exit, Config, Input};
+use crate::lang::call::{LayerKind, Value};
 use crate::lang::lexer::KEYWORDS;
-use crate::lang::value::{LayerKind, Value};
 use crate::lang::{packets, parser, Interp, Net};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -323,13 +323,13 @@ fn echo_text(it: &mut Interp, v: &Value) -> String {
         return crate::packet::display::json(p).to_string();
     }
     let mut line = |x: &Value| match x {
-        Value::Packet(p) => crate::lang::builtins::routed_summary(it, p),
-        other => crate::lang::builtins::packet_line(other),
+        Value::Packet(p) => crate::lang::helpers::routed_summary(it, p),
+        other => crate::lang::helpers::packet_line(other),
     };
     if let Value::Packet(_) = v {
         return line(v);
     }
-    crate::lang::builtins::packet_list_view(v, &mut line).unwrap_or_else(|| v.repr())
+    crate::lang::helpers::packet_list_view(v, &mut line).unwrap_or_else(|| v.repr())
 }
 
 pub(crate) struct ReplHelper {
@@ -401,8 +401,6 @@ fn word_start(line: &str, end: usize) -> usize {
         .map_or(end, |(i, _)| i)
 }
 
-use crate::lang::builtins::{LIST_METHODS, PACKET_METHODS, STR_METHODS};
-
 impl ReplHelper {
     /// Candidate names for the word at `start..pos`.
     fn candidates(&self, line: &str, start: usize) -> Vec<String> {
@@ -466,28 +464,28 @@ impl ReplHelper {
                 Err(_) => return Vec::new(),
             }
         }
+        // The method table's names for lists, strings, bytes, dicts and packets.
+        let methods = it.methods_of(&v).iter().map(|m| m.name);
         let names: Vec<&str> = match &v {
             Value::Packet(p) => {
                 let mut n = packets::attr_names(p);
-                n.extend(PACKET_METHODS);
+                n.extend(methods);
                 n
             }
             Value::Reply(r) => {
                 let mut n = packets::attr_names(&r.packet);
                 n.extend(["rtt", "probe", "packet"]);
-                n.extend(PACKET_METHODS);
+                n.extend(methods);
                 n
             }
             Value::Handle(h) => h.names(),
-            Value::List(_) => LIST_METHODS.to_vec(),
-            Value::Str(_) => STR_METHODS.to_vec(),
-            Value::Bytes(_) => vec!["hex", "decode"],
+            Value::List(_) | Value::Str(_) | Value::Bytes(_) => methods.collect(),
             Value::Dict(d) => {
                 return d
                     .borrow()
                     .iter()
                     .map(|(k, _)| k.to_string())
-                    .chain(["keys", "values", "get"].map(String::from))
+                    .chain(methods.map(String::from))
                     .collect()
             }
             Value::Flags(_) => vec!["F", "S", "R", "P", "A", "U", "E", "C", "N", "value"],

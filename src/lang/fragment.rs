@@ -3,10 +3,9 @@
 //! Fragments are ordinary packets (`IP/Raw`, `IPv6(nh=44)/Raw`): edit, reorder,
 //! overlap, then `send` them, or `sr` them to have the reassembled datagram's answer.
 
-use super::builtins::to_packets;
+use super::call::{Args, Interp, Value};
 use super::error::Result;
-use super::interp::{Args, Interp};
-use super::value::Value;
+use super::helpers::to_packets;
 use crate::packet::fragment::{self, Frag6, Overlap};
 use crate::packet::{Layer, Packet};
 

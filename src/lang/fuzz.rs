@@ -9,42 +9,14 @@
 //! kernel sends as IP), options and payload bytes.
 //!
 //! Which fields the user set is recorded in [`crate::packet::Given`] as packets are built: layer
-//! constructors, `/`, and `p.field = v` mark them.
+//! constructors, `/`, and `p.field = v` mark them (`packets::mark_set`,
+//! `packets::mark_constructed`, beside the field tables they index).
 
+use super::call::{Args, Interp, Rng, Value};
 use super::error::Result;
-use super::interp::{Args, Interp, Rng};
 use super::net::{NetError, SendOpts};
 use super::packets::{fields, fuzz_bits, layer_kind, set_field};
-use super::value::{LayerKind, Value};
 use crate::packet::Packet;
-
-/// Records the fields a constructor was given (`TCP(dport=80)`): its one layer's bits.
-pub fn mark_constructed<'a>(p: &mut Packet, kind: LayerKind, names: impl Iterator<Item = &'a str>) {
-    let table = fields(kind);
-    let mut bits = 0u64;
-    for n in names {
-        if let Some(i) = table.iter().position(|f| f.name == n) {
-            bits |= 1 << i;
-        }
-    }
-    p.given.set = vec![bits];
-}
-
-/// Records `p.name = v` on layer `i`.
-pub fn mark_set(p: &mut Packet, i: usize, name: &str) {
-    let Some(kind) = p.layers.get(i).and_then(layer_kind) else {
-        return;
-    };
-    let Some(bit) = fields(kind).iter().position(|f| f.name == name) else {
-        return;
-    };
-    if p.given.set.len() < p.layers.len() {
-        p.given.set.resize(p.layers.len(), u64::MAX);
-    }
-    if let Some(b) = p.given.set.get_mut(i) {
-        *b |= 1 << bit;
-    }
-}
 
 /// A fresh draw of a fuzzed packet (the packet itself when it is not fuzzed).
 pub fn draw(p: &Packet, rng: &mut Rng) -> Packet {

@@ -5,108 +5,22 @@
 //! and then the builtins; assigning always writes the current function's scope (as
 //! in Python without `global`), so a helper never clobbers a caller's variable.
 //! Blocks (`if`, `for`, `while`) do not open scopes.
+//!
+//! The interpreter's state ([`Interp`]) and the calling convention are in `call/`;
+//! this file adds evaluation to it. Builtins are found in the builtin table and the
+//! methods of lists, strings, bytes, dicts and packets in the method table
+//! ([`call::registry`](super::call::registry)); engine objects answer their own.
 
 use super::ast::*;
-use super::error::{error, render, suggest, ErrorKind, Result, Sources, Span};
+use super::call::context::lookup;
+use super::call::*;
+use super::error::{error, suggest, ErrorKind, Result, Span};
 use super::net::{interrupted, Net};
-use super::value::*;
 use super::{builtins, packets, parser};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
 use std::rc::Rc;
-use std::time::Instant;
-
-/// Limits that keep an untrusted or buggy script from hanging or crashing tcpcraft.
-/// Every run has them (tcpcraft(1), SECURITY): the step and memory budgets are raised
-/// with `--max-steps` and `--max-memory`.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Deepest function-call (and `include`) nesting.
-    pub max_call_depth: usize,
-    /// Loop iterations and function calls per run (per entry in the shell);
-    /// `u64::MAX`: unlimited.
-    pub max_steps: u64,
-    /// Longest list, string or bytes value a single operation may build.
-    pub max_len: usize,
-    /// Largest script file `run` and `include` read, in bytes.
-    pub max_file: u64,
-    /// Heap bytes the process may hold while a script runs, checked at every step
-    /// (`usize::MAX`: unlimited). Needs [`Limits::heap_in_use`].
-    pub max_memory: usize,
-    /// How many heap bytes are in use (the binary's counting allocator); `None`: the
-    /// memory budget is not checked.
-    pub heap_in_use: Option<fn() -> usize>,
-    /// No file access (`include`, `wrpcap`, `rdpcap`) and no `sleep`: for fuzzing
-    /// and for evaluating text nobody vouches for.
-    pub sandbox: bool,
-}
-
-/// The default step budget: 100 million loop iterations and calls (tens of seconds of
-/// work; a `while true {}` ends with an error instead of running forever).
-pub const DEFAULT_MAX_STEPS: u64 = 100_000_000;
-/// The default memory budget: 1 GiB of heap.
-pub const DEFAULT_MAX_MEMORY: usize = 1 << 30;
-
-impl Limits {
-    /// Tight limits for untrusted input (the fuzz targets use these).
-    pub fn untrusted() -> Limits {
-        Limits {
-            max_call_depth: 40,
-            max_steps: 20_000,
-            max_len: 1 << 16,
-            max_file: 0,
-            max_memory: usize::MAX,
-            heap_in_use: None,
-            sandbox: true,
-        }
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_call_depth: 200,
-            max_steps: DEFAULT_MAX_STEPS,
-            max_len: 1 << 28,
-            max_file: crate::userfile::MAX_SCRIPT_BYTES,
-            max_memory: DEFAULT_MAX_MEMORY,
-            heap_in_use: None,
-            sandbox: false,
-        }
-    }
-}
-
-/// Output switches from the command line.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// `-q`: no "would send" lines, no notices.
-    pub quiet: bool,
-    /// `-v`: more detail (e.g. every reply matched).
-    pub verbose: bool,
-    /// `--json`: `print(packet)` writes JSON.
-    pub json: bool,
-    /// ANSI colours in error messages.
-    pub color: bool,
-    /// The interactive shell: `sr`/`sr1` say how many probes were answered.
-    pub interactive: bool,
-}
-
-pub type Env = Rc<RefCell<Frame>>;
-
-#[derive(Debug, Default)]
-pub struct Frame {
-    pub vars: HashMap<Rc<str>, Value>,
-    parent: Option<Env>,
-}
-
-fn lookup(env: &Env, name: &str) -> Option<Value> {
-    let f = env.borrow();
-    match f.vars.get(name) {
-        Some(v) => Some(v.clone()),
-        None => f.parent.as_ref().and_then(|p| lookup(p, name)),
-    }
-}
 
 enum Flow {
     Normal,
@@ -115,299 +29,12 @@ enum Flow {
     Return(Value),
 }
 
-/// Arguments of a native call, with keyword arguments and spans for messages.
-pub struct Args {
-    pub pos: Vec<Value>,
-    pub pos_spans: Vec<Span>,
-    pub kw: Vec<(Rc<str>, Value, Span)>,
-    /// The whole call.
-    pub span: Span,
-    /// The function's name, for messages.
-    pub name: Rc<str>,
-}
-
-impl Args {
-    /// Arguments for a call made from Rust (tests, extension code).
-    pub fn new(name: &str, pos: Vec<Value>, span: Span) -> Args {
-        Args {
-            pos_spans: vec![span; pos.len()],
-            pos,
-            kw: Vec::new(),
-            span,
-            name: Rc::from(name),
-        }
-    }
-
-    /// A type error about this call.
-    pub fn err(&self, msg: impl Into<String>) -> super::error::Error {
-        error(self.span, ErrorKind::Type(msg.into()))
-    }
-    pub fn err_at(&self, span: Span, kind: ErrorKind) -> super::error::Error {
-        error(span, kind)
-    }
-
-    /// Keyword argument `name` (removed, so [`Args::finish`] sees it was used).
-    pub fn kw(&mut self, name: &str) -> Option<Value> {
-        let i = self.kw.iter().position(|(k, _, _)| &**k == name)?;
-        Some(self.kw.remove(i).1)
-    }
-    /// Span of keyword argument `name`, if given.
-    pub fn kw_span(&self, name: &str) -> Option<Span> {
-        self.kw.iter().find(|(k, _, _)| &**k == name).map(|k| k.2)
-    }
-    /// Argument number `i`, or the keyword `name`.
-    pub fn get(&mut self, i: usize, name: &str) -> Option<Value> {
-        if let Some(v) = self.kw(name) {
-            return Some(v);
-        }
-        self.pos.get(i).cloned()
-    }
-    pub fn require(&mut self, i: usize, name: &str) -> Result<Value> {
-        match self.get(i, name) {
-            Some(v) => Ok(v),
-            None => Err(error(
-                self.span,
-                ErrorKind::Arguments(format!("{}() needs the argument `{name}`", self.name)),
-            )),
-        }
-    }
-    pub fn span_of(&self, i: usize) -> Span {
-        self.pos_spans.get(i).copied().unwrap_or(self.span)
-    }
-    /// Reject extra positional arguments and unknown keywords.
-    pub fn finish(&self, max_pos: usize) -> Result<()> {
-        if self.pos.len() > max_pos {
-            return Err(error(
-                self.span_of(max_pos),
-                ErrorKind::Arguments(format!(
-                    "{}() takes at most {max_pos} positional argument{}, got {}",
-                    self.name,
-                    if max_pos == 1 { "" } else { "s" },
-                    self.pos.len()
-                )),
-            ));
-        }
-        if let Some((k, _, span)) = self.kw.first() {
-            return Err(error(
-                *span,
-                ErrorKind::Arguments(format!("{}() has no argument `{k}`", self.name)),
-            ));
-        }
-        Ok(())
-    }
-
-    pub fn int(&mut self, i: usize, name: &str) -> Result<Option<i64>> {
-        match self.get(i, name) {
-            None | Some(Value::None) => Ok(None),
-            Some(Value::Int(n)) => Ok(Some(n)),
-            Some(Value::Bool(b)) => Ok(Some(i64::from(b))),
-            Some(v) => Err(self.err(format!(
-                "{}(): `{name}` must be an integer, not {}",
-                self.name,
-                v.type_name()
-            ))),
-        }
-    }
-    pub fn float(&mut self, i: usize, name: &str) -> Result<Option<f64>> {
-        match self.get(i, name) {
-            None | Some(Value::None) => Ok(None),
-            Some(Value::Int(n)) => Ok(Some(n as f64)),
-            Some(Value::Float(f)) => Ok(Some(f)),
-            Some(v) => Err(self.err(format!(
-                "{}(): `{name}` must be a number, not {}",
-                self.name,
-                v.type_name()
-            ))),
-        }
-    }
-    pub fn string(&mut self, i: usize, name: &str) -> Result<Option<String>> {
-        match self.get(i, name) {
-            None | Some(Value::None) => Ok(None),
-            Some(Value::Str(s)) => Ok(Some(s.to_string())),
-            Some(v) => Err(self.err(format!(
-                "{}(): `{name}` must be a string, not {}",
-                self.name,
-                v.type_name()
-            ))),
-        }
-    }
-}
-
-/// Small fast PRNG (splitmix64) for ports, sequence numbers and `randint`.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn from_time() -> Rng {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        Rng(t ^ (u64::from(std::process::id()) << 32))
-    }
-    pub fn seeded(s: u64) -> Rng {
-        Rng(s)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `lo..=hi` (`lo <= hi`).
-    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
-        if span == 0 {
-            return lo;
-        }
-        let r = u128::from(self.next_u64()) % span;
-        (i128::from(lo) + r as i128) as i64
-    }
-}
-
-/// The interpreter. One per script run or REPL session.
-pub struct Interp {
-    pub sources: Sources,
-    pub globals: Env,
-    builtins: HashMap<Rc<str>, Value>,
-    /// The network backend (dry-run or the engine).
-    pub net: Box<dyn Net>,
-    /// Where `print`, `show` … write.
-    pub out: Box<dyn Write>,
-    pub opts: Options,
-    pub limits: Limits,
-    depth: usize,
-    steps: u64,
-    pub rng: Rng,
-    /// The script's arguments (`args`).
-    pub script_args: Vec<String>,
-    /// Time zero for `now()`.
-    pub start: Instant,
-    /// Notices already given once (e.g. "no engine yet").
-    pub noticed: Vec<&'static str>,
-    /// Where lines that come while nobody asks go (a live session's arrivals, from its
-    /// background receiver): the REPL sets its external printer (above the prompt);
-    /// `None` is standard output.
-    pub live: Option<LivePrinter>,
-}
-
-/// A printer usable from any thread: one line at a time.
-pub type LivePrinter = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
-
 impl Interp {
     /// An interpreter with every builtin, sending through `net`, printing to `out`.
     pub fn new(net: Box<dyn Net>, out: Box<dyn Write>) -> Interp {
-        let mut it = Interp {
-            sources: Sources::default(),
-            globals: Rc::new(RefCell::new(Frame::default())),
-            builtins: HashMap::new(),
-            net,
-            out,
-            opts: Options::default(),
-            limits: Limits::default(),
-            depth: 0,
-            steps: 0,
-            rng: Rng::from_time(),
-            script_args: Vec::new(),
-            start: Instant::now(),
-            noticed: Vec::new(),
-            live: None,
-        };
+        let mut it = Interp::bare(net, out);
         builtins::install(&mut it);
-        packets::install(&mut it);
-        super::trace::install(&mut it);
-        super::fragment::install(&mut it);
-        super::fuzz::install(&mut it);
         it
-    }
-
-    /// Add a builtin function (the extension point for `session()`, `listen()`,
-    /// `scan()` …). `help` is the one-line text `help(name)` shows; start it with the
-    /// call form, e.g. `"session(dst, dport, sport=, isn=): drive a TCP connection by hand"`.
-    pub fn register<F>(&mut self, name: &str, help: &str, f: F)
-    where
-        F: Fn(&mut Interp, &mut Args) -> Result<Value> + 'static,
-    {
-        let b = Builtin {
-            name: Rc::from(name),
-            help: Rc::from(help),
-            f: Rc::new(f),
-        };
-        self.builtins
-            .insert(Rc::from(name), Value::Builtin(Rc::new(b)));
-    }
-
-    /// Add `name` as another name of the builtin `of` (scapy's spellings), with its own
-    /// help line. Nothing happens if `of` is not a builtin function.
-    pub fn register_alias(&mut self, name: &str, of: &str, help: &str) {
-        let Some(Value::Builtin(b)) = self.builtins.get(of).cloned() else {
-            return;
-        };
-        let alias = Builtin {
-            name: Rc::from(name),
-            help: Rc::from(help),
-            f: b.f.clone(),
-        };
-        self.builtins
-            .insert(Rc::from(name), Value::Builtin(Rc::new(alias)));
-    }
-
-    /// Add a builtin constant or class value.
-    pub fn register_value(&mut self, name: &str, v: Value) {
-        self.builtins.insert(Rc::from(name), v);
-    }
-
-    /// Names of every builtin (completion, `help()`).
-    pub fn builtin_names(&self) -> Vec<Rc<str>> {
-        let mut v: Vec<Rc<str>> = self.builtins.keys().cloned().collect();
-        v.sort();
-        v
-    }
-    pub fn builtin(&self, name: &str) -> Option<&Value> {
-        self.builtins.get(name)
-    }
-    /// Names of the global variables (completion).
-    pub fn global_names(&self) -> Vec<Rc<str>> {
-        let mut v: Vec<Rc<str>> = self.globals.borrow().vars.keys().cloned().collect();
-        v.sort();
-        v
-    }
-    pub fn get_var(&self, name: &str) -> Option<Value> {
-        lookup(&self.globals, name).or_else(|| self.builtins.get(name).cloned())
-    }
-    pub fn set_var(&mut self, name: &str, v: Value) {
-        self.globals.borrow_mut().vars.insert(Rc::from(name), v);
-    }
-
-    /// Render an error with the sources this interpreter has seen.
-    pub fn render_error(&self, e: &super::error::Error) -> String {
-        render(e, &self.sources, self.opts.color)
-    }
-
-    /// The printer for lines that come from other threads ([`Interp::live`]).
-    pub fn live_printer(&self) -> LivePrinter {
-        self.live.clone().unwrap_or_else(|| {
-            std::sync::Arc::new(|line: &str| {
-                use std::io::Write as _;
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
-            })
-        })
-    }
-
-    /// Write one line of output. A closed pipe is not an error.
-    pub fn println(&mut self, s: &str) {
-        let _ = self.out.write_all(s.as_bytes());
-        let _ = self.out.write_all(b"\n");
-    }
-
-    /// A notice on stderr (suppressed by `-q`).
-    pub fn notice(&mut self, s: &str) {
-        if !self.opts.quiet {
-            let _ = self.out.flush();
-            eprintln!("tcpcraft: {s}");
-        }
     }
 
     /// Parse and run `text` as source `name`. Returns the value of the last
@@ -620,17 +247,6 @@ impl Interp {
         });
         self.depth -= 1;
         res
-    }
-
-    /// Refuse `what` when running sandboxed (see [`Limits::sandbox`]).
-    pub fn check_sandbox(&self, what: &str, span: Span) -> Result<()> {
-        if self.limits.sandbox {
-            return Err(error(
-                span,
-                ErrorKind::Limit(format!("{what} is not allowed in the sandbox")),
-            ));
-        }
-        Ok(())
     }
 
     fn enter_call(&mut self, span: Span) -> Result<()> {
@@ -1050,10 +666,10 @@ impl Interp {
                         }
                     }
                     let v = self.index(&obj, &i, base.span)?;
-                    return self.get_attr(&v, name, e.span);
+                    return self.attr_or_method(&v, name, e.span);
                 }
                 let v = self.eval(base, env)?;
-                self.get_attr(&v, name, e.span)
+                self.attr_or_method(&v, name, e.span)
             }
             ExprKind::Index(base, idx) => {
                 let v = self.eval(base, env)?;
@@ -1115,25 +731,24 @@ impl Interp {
         span: Span,
         env: &Env,
     ) -> Result<Value> {
-        // `obj.method(...)` on values that have methods
+        // `obj.method(...)`: an engine object's own, or one from the method table
         if let ExprKind::Attr(base, method) = &callee.kind {
             let obj = self.eval(base, env)?;
-            if matches!(
-                obj,
-                Value::Handle(_)
-                    | Value::List(_)
-                    | Value::Str(_)
-                    | Value::Bytes(_)
-                    | Value::Dict(_)
-            ) {
+            if let Value::Handle(h) = &obj {
                 let mut a = self.eval_args(args, kwargs, span, method, env)?;
-                return self.call_method(obj, method, &mut a, callee.span);
+                return self.call_object_method(h, method, &mut a, callee.span);
             }
-            if matches!(obj, Value::Packet(_) | Value::Reply(_))
-                && builtins::PACKET_METHODS.contains(&&**method)
-            {
-                let mut a = self.eval_args(args, kwargs, span, method, env)?;
-                return builtins::packet_method(self, &obj, method, &mut a);
+            if let Some(ty) = Receiver::of(&obj) {
+                if let Some(m) = self.methods.find(ty, method) {
+                    let f = m.f;
+                    let mut a = self.eval_args(args, kwargs, span, method, env)?;
+                    return f(self, &obj, &mut a, callee.span);
+                }
+                // A packet's other names are its fields (a callable one is called).
+                if ty != Receiver::Packet {
+                    let mut a = self.eval_args(args, kwargs, span, method, env)?;
+                    return self.no_method(&obj, ty, method, &mut a, callee.span);
+                }
             }
             let f = self.get_attr(&obj, method, callee.span)?;
             let mut a = self.eval_args(args, kwargs, span, method, env)?;
@@ -1274,25 +889,85 @@ impl Interp {
         res
     }
 
-    fn call_method(&mut self, obj: Value, method: &str, a: &mut Args, span: Span) -> Result<Value> {
-        if let Value::Handle(h) = &obj {
-            return match h.call(self, method, a) {
-                Some(r) => r,
-                None => match h.get(self, method) {
-                    Some(Ok(v)) => self.call_value(&v, a),
-                    Some(Err(e)) => Err(e),
-                    None => Err(error(
-                        span,
-                        ErrorKind::NoAttribute {
-                            ty: h.type_name().to_string(),
-                            name: method.to_string(),
-                            suggestion: suggest(method, h.names()),
-                        },
-                    )),
-                },
-            };
+    /// `obj.method(args)` on an engine object: its [`Object::call`], else an attribute
+    /// holding something callable.
+    fn call_object_method(
+        &mut self,
+        h: &Rc<dyn Object>,
+        method: &str,
+        a: &mut Args,
+        span: Span,
+    ) -> Result<Value> {
+        match h.call(self, method, a) {
+            Some(r) => r,
+            None => match h.get(self, method) {
+                Some(Ok(v)) => self.call_value(&v, a),
+                Some(Err(e)) => Err(e),
+                None => Err(error(
+                    span,
+                    ErrorKind::NoAttribute {
+                        ty: h.type_name().to_string(),
+                        name: method.to_string(),
+                        suggestion: suggest(method, h.names()),
+                    },
+                )),
+            },
         }
-        builtins::call_method(self, obj, method, a, span)
+    }
+
+    /// A name the method table does not have for `obj`'s type: a function stored in
+    /// a dict under that name (`d.f(x)`), else "no attribute" with the closest method.
+    fn no_method(
+        &mut self,
+        obj: &Value,
+        ty: Receiver,
+        method: &str,
+        a: &mut Args,
+        span: Span,
+    ) -> Result<Value> {
+        if let Value::Dict(d) = obj {
+            let f = d
+                .borrow()
+                .iter()
+                .find(|(k, _)| &**k == method)
+                .map(|(_, v)| v.clone());
+            if let Some(f) = f {
+                return self.call_value(&f, a);
+            }
+        }
+        let names = self.methods.of(ty).iter().map(|m| m.name);
+        Err(error(
+            span,
+            ErrorKind::NoAttribute {
+                ty: obj.type_name().to_string(),
+                name: method.to_string(),
+                suggestion: suggest(method, names),
+            },
+        ))
+    }
+
+    /// `v.name` in an expression: the attribute, else a method of the table bound to
+    /// `v` (`help(l.append)`, `f = l.append`), as engine objects' methods are.
+    fn attr_or_method(&mut self, v: &Value, name: &str, span: Span) -> Result<Value> {
+        match self.get_attr(v, name, span) {
+            Err(e) => self.bound_method(v, name).ok_or(e),
+            found => found,
+        }
+    }
+
+    /// Method `name` of `v`'s type from the method table, bound to `v`.
+    fn bound_method(&self, v: &Value, name: &str) -> Option<Value> {
+        let m = *self.methods.find(Receiver::of(v)?, name)?;
+        let this = v.clone();
+        Some(Value::Builtin(Rc::new(Builtin {
+            name: Rc::from(format!("{}.{}", v.type_name(), m.name).as_str()),
+            help: Rc::from(m.help),
+            f: Rc::new(move |it: &mut Interp, a: &mut Args| {
+                a.name = Rc::from(m.name);
+                let at = a.span;
+                (m.f)(it, &this, a, at)
+            }),
+        })))
     }
 
     pub fn get_attr(&mut self, v: &Value, name: &str, span: Span) -> Result<Value> {
@@ -1611,25 +1286,6 @@ fn release_frame(frame: &Env) {
     };
     if Rc::strong_count(frame) == 1 + own {
         frame.borrow_mut().vars.clear();
-    }
-}
-
-impl Drop for Interp {
-    /// Global functions hold the global scope (their defining environment): clear it
-    /// so the cycle does not outlive the interpreter.
-    fn drop(&mut self) {
-        self.globals.borrow_mut().vars.clear();
-    }
-}
-
-/// Python-style index: negative counts from the end.
-pub fn norm_index(i: i64, len: usize) -> Option<usize> {
-    let len_i = i64::try_from(len).ok()?;
-    let k = if i < 0 { i.checked_add(len_i)? } else { i };
-    if k >= 0 && k < len_i {
-        usize::try_from(k).ok()
-    } else {
-        None
     }
 }
 

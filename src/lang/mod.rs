@@ -2,13 +2,22 @@
 //!
 //! No sockets here: the network is reached only through the [`net::Net`] trait,
 //! which the dry-run backend ([`net::DryRun`]) and the engine (`src/net/`)
-//! implement. Front ends: [`cli`] (scripts, `-c`, stdin) and `crate::app::repl`.
+//! implement. Front ends: `crate::app::cli` (scripts, `-c`, stdin) and `crate::app::repl`.
+//!
+//! The modules, from the bottom up (tests/it/layering.rs checks there is no circle):
+//! the syntax ([`error`], [`lexer`], [`ast`], [`parser`]) and the [`net`] trait;
+//! the calling convention ([`call`]: values, arguments, the interpreter's state,
+//! the builtin and method tables); [`packets`] (layers as values) and the
+//! [`helpers`] builtins share; the builtins by concern ([`builtins`], with
+//! [`sniff`], [`trace`], [`fragment`], [`fuzz`]); the evaluator ([`interp`]).
 
 pub mod ast;
 pub mod builtins;
+pub mod call;
 pub mod error;
 pub mod fragment;
 pub mod fuzz;
+pub mod helpers;
 pub mod interp;
 pub mod lexer;
 pub mod net;
@@ -16,12 +25,10 @@ pub mod packets;
 pub mod parser;
 pub mod sniff;
 pub mod trace;
-pub mod value;
 
+pub use call::{Args, Interp, Limits, Object, Options, Value};
 pub use error::{Error, ErrorKind, Span};
-pub use interp::{Args, Interp, Limits, Options};
 pub use net::{Net, Reply};
-pub use value::{Object, Value};
 
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 //! The evaluator never touches a socket: `send`, `sr1`, `sr` and `sniff` call a
 //! [`Net`]. [`DryRun`] prints what would be sent and receives nothing; the engine in
 //! `src/net/` implements the same trait over raw sockets and is handed to
-//! [`Interp::new`](super::interp::Interp::new) by the command line. [`Recorder`] wraps
+//! [`Interp::new`](super::Interp::new) by the command line. [`Recorder`] wraps
 //! any `Net` and keeps every packet sent and received for `--pcap`.
 //!
 //! Implementations must return promptly when [`interrupted`] becomes true (Ctrl-C),

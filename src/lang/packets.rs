@@ -5,9 +5,8 @@
 //! naming the field and its range, except `seq`/`ack`, whose arithmetic wraps
 //! modulo 2^32 (so `ack = r.seq + 1` works at 0xffffffff).
 
+use super::call::*;
 use super::error::{error, suggest, Error, ErrorKind, Result, Span};
-use super::interp::{Args, Interp};
-use super::value::*;
 use crate::packet::{
     EtherRepr, IcmpRepr, Ipv4Repr, Ipv6Repr, Layer, LinkType, Packet, TcpFlags, TcpOption, TcpRepr,
     UdpRepr,
@@ -1207,7 +1206,7 @@ pub fn set_attr(
         };
         match set_field(l, name, &v) {
             Ok(()) => {
-                super::fuzz::mark_set(p, i, name);
+                mark_set(p, i, name);
                 return Ok(());
             }
             Err(None) => continue,
@@ -1254,7 +1253,7 @@ pub fn set_indexed_field(
     for (i, l) in p.layers.iter_mut().enumerate().skip(pos) {
         match set_field(l, name, v) {
             Ok(()) => {
-                super::fuzz::mark_set(p, i, name);
+                mark_set(p, i, name);
                 return Ok(true);
             }
             Err(None) => continue,
@@ -1268,7 +1267,7 @@ pub fn set_indexed_field(
 pub fn index(p: &Packet, i: &Value, span: Span) -> Result<Value> {
     match i {
         Value::Int(n) => {
-            let k = super::interp::norm_index(*n, p.layers.len()).ok_or_else(|| {
+            let k = norm_index(*n, p.layers.len()).ok_or_else(|| {
                 error(
                     span,
                     ErrorKind::IndexOutOfRange {
@@ -1490,7 +1489,7 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
     }
     if a.pos.is_empty() {
         // Built from fields (not dissected from bytes): what was not given is fuzzable.
-        super::fuzz::mark_constructed(&mut base, kind, kws.iter().map(|k| &*k.0));
+        mark_constructed(&mut base, kind, kws.iter().map(|k| &*k.0));
     }
     if sets.is_empty() {
         return Ok(Value::packet(base));
@@ -1654,7 +1653,7 @@ impl std::fmt::Debug for LayerField {
     }
 }
 
-impl super::value::Object for LayerField {
+impl Object for LayerField {
     fn type_name(&self) -> &'static str {
         "field"
     }
@@ -1754,4 +1753,35 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
     }
     let _ = std::io::Write::write_all(&mut it.out, out.as_bytes());
     Ok(Value::None)
+}
+
+// What the user gave (for `fuzz`, which draws every other field): bits by the
+// field tables' positions.
+
+/// Records the fields a constructor was given (`TCP(dport=80)`): its one layer's bits.
+pub fn mark_constructed<'a>(p: &mut Packet, kind: LayerKind, names: impl Iterator<Item = &'a str>) {
+    let table = fields(kind);
+    let mut bits = 0u64;
+    for n in names {
+        if let Some(i) = table.iter().position(|f| f.name == n) {
+            bits |= 1 << i;
+        }
+    }
+    p.given.set = vec![bits];
+}
+
+/// Records `p.name = v` on layer `i`.
+pub fn mark_set(p: &mut Packet, i: usize, name: &str) {
+    let Some(kind) = p.layers.get(i).and_then(layer_kind) else {
+        return;
+    };
+    let Some(bit) = fields(kind).iter().position(|f| f.name == name) else {
+        return;
+    };
+    if p.given.set.len() < p.layers.len() {
+        p.given.set.resize(p.layers.len(), u64::MAX);
+    }
+    if let Some(b) = p.given.set.get_mut(i) {
+        *b |= 1 << bit;
+    }
 }

@@ -10,11 +10,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::builtins::net_err;
+use super::call::{Args, Interp, Object, Value};
 use super::error::Result;
-use super::interp::{Args, Interp};
+use super::helpers::net_err;
 use super::net::{interrupted, LiveSniff, SniffOpts};
-use super::value::{Object, Value};
 use crate::packet::Packet;
 
 /// The most packets a `sniff` with callbacks (without `store=`) or a `sniffer` keeps in

@@ -5,10 +5,10 @@
 //! so the hop is the TTL of the probe it quotes. The result prints as a table and is a
 //! list of hops (`t[0].addr`, `for h in t`), with `.json()` for `tcpcraft trace --json`.
 
+use super::call::{Args, Interp, Object, Value};
 use super::error::Result;
-use super::interp::{Args, Interp};
+use super::helpers::net_err;
 use super::net::{SendOpts, SrOpts};
-use super::value::{Object, Value};
 use crate::packet::{IcmpRepr, Ipv4Repr, Ipv6Repr, Layer, Packet, TcpFlags, TcpRepr, UdpRepr};
 use std::net::IpAddr;
 use std::rc::Rc;
@@ -554,7 +554,7 @@ fn traceroute(it: &mut Interp, a: &mut Args) -> Result<Value> {
         sport,
         seq,
     };
-    let t = run(it, plan, timeout).map_err(|e| super::builtins::net_err(a.span, e))?;
+    let t = run(it, plan, timeout).map_err(|e| net_err(a.span, e))?;
     Ok(Value::Handle(Rc::new(TraceValue(t))))
 }
 

@@ -178,3 +178,210 @@ fn display_modules_import_no_circle() {
         visit(m, &edges, &mut Vec::new(), &mut done);
     }
 }
+
+/// No import circles inside `lang/`: the graph of `use super::X`, `super::X::…` and
+/// `crate::lang::X` references among its modules (a folder module is one node; a name
+/// `lang/mod.rs` re-exports counts as the module it comes from) has no cycle.
+#[test]
+fn lang_modules_have_no_circles() {
+    use std::collections::{BTreeMap, BTreeSet};
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("read src/lang") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let lang = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lang");
+    let mut files = Vec::new();
+    walk(&lang, &mut files);
+    // Node of each file, and how many `super::` lead from its top level to `lang`.
+    let node_of = |f: &Path| -> Option<(String, usize)> {
+        let rel: Vec<String> = f
+            .strip_prefix(&lang)
+            .ok()?
+            .iter()
+            .map(|c| c.to_string_lossy().trim_end_matches(".rs").to_string())
+            .collect();
+        match rel.as_slice() {
+            [m] if m == "mod" => None,
+            [m] => Some((m.clone(), 1)),
+            [dir, rest @ ..] => {
+                let depth = rest.len() + usize::from(rest.last().is_some_and(|l| l != "mod"));
+                Some((dir.clone(), depth))
+            }
+            [] => None,
+        }
+    };
+    let nodes: BTreeSet<String> = files
+        .iter()
+        .filter_map(|f| node_of(f))
+        .map(|n| n.0)
+        .collect();
+    // `pub use X::{A, B};` in lang/mod.rs: A and B name module X.
+    let mut reexport: BTreeMap<String, String> = BTreeMap::new();
+    let root = std::fs::read_to_string(lang.join("mod.rs")).unwrap();
+    for line in root.lines() {
+        let Some(rest) = line.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let rest = rest.trim_end_matches(';');
+        let (module, items) = rest.split_once("::").unwrap_or((rest, ""));
+        for item in items.trim_matches(|c| c == '{' || c == '}').split(',') {
+            let name = item.split(" as ").last().unwrap_or("").trim();
+            if !name.is_empty() {
+                reexport.insert(name.to_string(), module.to_string());
+            }
+        }
+    }
+    let resolve = |name: &str| -> Option<String> {
+        if nodes.contains(name) {
+            Some(name.to_string())
+        } else {
+            reexport.get(name).cloned()
+        }
+    };
+    // The first path segment of each item of a `use` group `{a, b::c, d::{e, f}}`.
+    fn group_heads(text: &str) -> Vec<String> {
+        let mut heads = Vec::new();
+        let (mut depth, mut at_item) = (0, true);
+        let mut cur = String::new();
+        for c in text.chars() {
+            if at_item && depth == 1 && (c.is_alphanumeric() || c == '_') {
+                cur.push(c);
+                continue;
+            }
+            if !cur.is_empty() {
+                heads.push(std::mem::take(&mut cur));
+                at_item = false;
+            }
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                ',' if depth == 1 => at_item = true,
+                _ => {}
+            }
+        }
+        heads
+    }
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in &files {
+        let Some((from, depth)) = node_of(f) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(f).unwrap();
+        // Inside an inline `mod x {` (tests), one more `super::` leads to `lang`.
+        let mut inline = 0;
+        for line in text.lines() {
+            let t = line.trim_start();
+            if line.starts_with("mod ") || line.starts_with("pub mod ") {
+                if line.trim_end().ends_with('{') {
+                    inline += 1;
+                }
+                continue;
+            }
+            if line == "}" && inline > 0 {
+                inline -= 1;
+                continue;
+            }
+            if t.starts_with("//") {
+                continue;
+            }
+            let mut targets = Vec::new();
+            for (i, _) in line.match_indices("crate::lang::") {
+                let rest = &line[i + "crate::lang::".len()..];
+                if rest.starts_with('{') {
+                    targets.extend(group_heads(rest));
+                } else {
+                    targets.push(ident(rest));
+                }
+            }
+            let want = depth + inline;
+            let mut i = 0;
+            while let Some(k) = line[i..].find("super::") {
+                let start = i + k;
+                let preceded = line[..start]
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
+                let mut n = 0;
+                let mut rest = &line[start..];
+                while let Some(r) = rest.strip_prefix("super::") {
+                    n += 1;
+                    rest = r;
+                }
+                i = line.len() - rest.len();
+                if preceded || n != want {
+                    continue;
+                }
+                if rest.starts_with('{') {
+                    targets.extend(group_heads(rest));
+                } else {
+                    targets.push(ident(rest));
+                }
+            }
+            for t in targets {
+                if let Some(to) = resolve(&t) {
+                    if to != from {
+                        edges.entry(from.clone()).or_default().insert(to);
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        edges.get("interp").is_some_and(|e| e.contains("call")),
+        "the graph looks empty: {edges:?}"
+    );
+    // Depth-first search; a back edge is a circle.
+    fn visit(
+        n: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        state: &mut BTreeMap<String, u8>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        match state.get(n) {
+            Some(2) => return None,
+            Some(1) => {
+                let from = path.iter().position(|p| p == n).unwrap_or(0);
+                let mut circle = path[from..].to_vec();
+                circle.push(n.to_string());
+                return Some(circle);
+            }
+            _ => {}
+        }
+        state.insert(n.to_string(), 1);
+        path.push(n.to_string());
+        for m in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, edges, state, path) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        state.insert(n.to_string(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for n in &nodes {
+        let mut path = Vec::new();
+        if let Some(circle) = visit(n, &edges, &mut state, &mut path) {
+            panic!(
+                "import circle in src/lang: {}\nall references: {edges:#?}",
+                circle.join(" → ")
+            );
+        }
+    }
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::checks::{self, KernelWatch, World, NO_SOCKET};
 use super::{Lang, LessonText, Texts};
 use crate::app::cli::{self, exit, Config};
-use crate::lang::value::Value;
+use crate::lang::call::Value;
 use crate::lang::{net, parser, Interp, Net};
 
 /// The shell's line editor.

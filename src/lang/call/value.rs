@@ -4,10 +4,11 @@
 //! `a`). Packets are values: `q = p; q.ttl = 1` leaves `p` alone, which is what a
 //! person crafting variants of a probe expects; copies are cheap (`Rc`, copy on write).
 
-use super::ast::FnDef;
-use super::error::{error, ErrorKind, Result, Span};
-use super::interp::{Args, Env, Interp};
-use super::net::Reply;
+use super::args::Args;
+use super::context::{Env, Interp};
+use crate::lang::ast::FnDef;
+use crate::lang::error::{error, ErrorKind, Result, Span};
+use crate::lang::net::Reply;
 pub use crate::packet::display::{bytes_repr, option_pattern_text, option_text};
 use crate::packet::{Packet, TcpFlags, TcpOption};
 use std::cell::RefCell;
