@@ -12,11 +12,17 @@ pub mod cookie;
 pub mod engine;
 pub mod nmap;
 pub mod output;
+mod pace;
 pub mod perm;
+mod planner;
 pub mod ports;
 pub mod probe;
 pub mod result;
+mod retry;
+mod routes;
+mod rx;
 pub mod targets;
+mod tx;
 
 use std::fmt;
 use std::io;
@@ -46,7 +52,7 @@ impl ScanError {
     }
 
     pub(crate) fn from_io(what: &str, e: io::Error) -> ScanError {
-        if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) {
+        if e.kind() == io::ErrorKind::PermissionDenied {
             return ScanError::Permission(crate::net::permission_message());
         }
         ScanError::System(format!("{what}: {e}"))
