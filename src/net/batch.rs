@@ -175,14 +175,17 @@ impl FrameSender {
     }
 }
 
-/// A sender thread's packet sockets, kept for the whole scan: closing one waits for an
-/// RCU grace period (tens of milliseconds on a busy machine), so they are opened once
-/// and closed together at the end (see [`close_together`]).
+/// A sender thread's sockets. Its packet sockets are kept for the whole scan: closing
+/// one waits for an RCU grace period (tens of milliseconds on a busy machine), so they
+/// are opened once and closed together at the end (see [`close_together`]). Its raw IP
+/// sockets (opened on first use) last a round.
 pub struct LinkSenders {
     /// For frames the kernel gives a link header (non-Ethernet links).
     dgram: OwnedFd,
     /// For whole Ethernet frames, one sender per interface.
     raw: Vec<(u32, FrameSender)>,
+    /// For packets the kernel routes ([`Path::RawIp`]).
+    ip: Sender,
 }
 
 impl LinkSenders {
@@ -196,6 +199,7 @@ impl LinkSenders {
         Ok(LinkSenders {
             dgram: link_socket(libc::SOCK_DGRAM)?,
             raw,
+            ip: Sender::new(),
         })
     }
 
@@ -203,18 +207,17 @@ impl LinkSenders {
     /// of room, then an IP packet of its `lens` bytes. Whole Ethernet frames (the
     /// interface's frame sender, found once per batch) get the egress's header in that
     /// room; everything else leaves from the IP header. `record` sees each IP packet
-    /// first. Packets by raw IP socket go through `ip`; an unreachable or unresolvable
-    /// target there is silence, not a failure.
+    /// first. For a packet by raw IP socket, an unreachable or unresolvable target is
+    /// silence, not a failure.
     pub fn send<const N: usize>(
         &mut self,
-        ip: &mut Sender,
         to: &Egress,
         frames: &mut [[u8; N]],
         lens: &[usize],
         mut record: impl FnMut(&[u8]),
     ) -> io::Result<()> {
         let n = lens.len();
-        let LinkSenders { dgram, raw } = self;
+        let LinkSenders { dgram, raw, ip } = self;
         let mut frame_sender = match to.eth {
             Some(h) if to.path == Path::Link => raw
                 .iter_mut()
@@ -273,8 +276,10 @@ impl LinkSenders {
         Ok(())
     }
 
-    /// At the end of a round: every frame in a transmit ring handed to the kernel.
-    pub fn flush(&mut self) -> io::Result<()> {
+    /// At the end of a round: every frame in a transmit ring handed to the kernel, and
+    /// the round's raw IP sockets closed.
+    pub fn end_round(&mut self) -> io::Result<()> {
+        self.ip = Sender::new();
         let mut res = Ok(());
         for (_, s) in &mut self.raw {
             if let Err(e) = s.flush() {

@@ -1,11 +1,14 @@
-//! The raw-socket scan engine: sender threads (one per CPU, each with its own packet
-//! socket) walk their part of the permutation and send frames built from a template in
-//! sendmmsg batches over AF_PACKET with qdisc bypass (a raw IP socket where the next
-//! hop's link address is unknown); one capture thread reads a BPF-filtered TPACKET_V3
-//! ring and records cookie-validated answers in the shared table. Unanswered probes are
-//! retried in rounds (a new TCP source port each) until the measured loss says no answer
-//! is still missing; the rate drops when the ring drops packets or when the target
-//! answers only part of what it is sent (see [`Planner`]).
+//! The raw-socket scan engine: its configuration, the state its threads share, and the
+//! run loop. Sender threads (one per CPU, each with its own packet sockets, see
+//! `tx.rs`) walk their part of the permutation and send frames built from a
+//! template in batches over AF_PACKET with qdisc bypass (a raw IP socket where the next
+//! hop's link address is unknown, see `routes.rs`); one capture thread
+//! (`rx.rs`) reads BPF-filtered TPACKET_V3 rings and records cookie-validated
+//! answers in the shared table. Unanswered probes are retried in rounds (a new TCP
+//! source port each) until the measured loss says no answer is still missing; the rate
+//! drops when the ring drops packets or when the target answers only part of what it is
+//! sent (see `planner.rs`). The sockets, rings and filters are `net`'s
+//! ([`crate::net::batch`]).
 
 use std::fs::File;
 use std::io::BufWriter;

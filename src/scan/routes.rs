@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use super::targets::Targets;
 use super::ScanError;
 use crate::net::batch::Egress;
-use crate::net::send::Path;
 
 /// Where probes to one host (or prefix) leave.
 pub(super) type Slot = Egress;
@@ -98,7 +97,7 @@ pub(super) fn devices(slots: &Slots) -> Vec<String> {
 pub(super) fn frame_interfaces(slots: &Slots) -> Vec<u32> {
     let mut ifindexes: Vec<u32> = slots
         .values()
-        .filter(|s| s.path == Path::Link && s.eth.is_some())
+        .filter(|s| s.whole_frames())
         .map(|s| s.route.ifindex)
         .collect();
     ifindexes.sort_unstable();

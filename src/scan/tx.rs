@@ -13,7 +13,6 @@ use super::probe::MAX_PROBE;
 use super::routes::{route_key, Slot, Slots, PER_HOST_ROUTES};
 use super::ScanError;
 use crate::net::batch::{LinkSenders, ETH_HLEN};
-use crate::net::send::Sender;
 
 /// Frames per send call.
 pub(super) const BATCH: usize = 64;
@@ -37,7 +36,6 @@ pub(super) fn send_round(
     let res = ctx.res;
     let np = res.ports.len() as u64;
     let per_host = res.targets.len() <= PER_HOST_ROUTES;
-    let mut sender = Sender::new();
     // Each frame: room for an Ethernet header, then the probe as built.
     let mut frames = vec![[0u8; ETH_HLEN + MAX_PROBE]; BATCH];
     let mut lens = [0usize; BATCH];
@@ -53,8 +51,7 @@ pub(super) fn send_round(
     let cap = ctx.round_cap.load(Ordering::Relaxed);
     let port_try = ctx.port_try.load(Ordering::Relaxed);
 
-    let flush = |sender: &mut Sender,
-                 socks: &mut LinkSenders,
+    let flush = |socks: &mut LinkSenders,
                  frames: &mut [[u8; ETH_HLEN + MAX_PROBE]],
                  lens: &[usize],
                  n: usize,
@@ -63,13 +60,9 @@ pub(super) fn send_round(
         if n == 0 {
             return Ok(());
         }
-        socks.send(
-            sender,
-            slot,
-            frames,
-            lens.get(..n).unwrap_or_default(),
-            |p| ctx.record(p),
-        )?;
+        socks.send(slot, frames, lens.get(..n).unwrap_or_default(), |p| {
+            ctx.record(p)
+        })?;
         ctx.sent.fetch_add(n as u64, Ordering::Relaxed);
         Ok(())
     };
@@ -138,7 +131,7 @@ pub(super) fn send_round(
         });
         if !same || n >= batch {
             if let Some(c) = &cur {
-                if let Err(e) = flush(&mut sender, socks, &mut frames, &lens, n, c) {
+                if let Err(e) = flush(socks, &mut frames, &lens, n, c) {
                     ctx.fail(ScanError::System(format!("sending probes: {e}")));
                     return;
                 }
@@ -193,11 +186,11 @@ pub(super) fn send_round(
         n += 1;
     }
     if let Some(c) = &cur {
-        if let Err(e) = flush(&mut sender, socks, &mut frames, &lens, n, c) {
+        if let Err(e) = flush(socks, &mut frames, &lens, n, c) {
             ctx.fail(ScanError::System(format!("sending probes: {e}")));
         }
     }
-    if let Err(e) = socks.flush() {
+    if let Err(e) = socks.end_round() {
         ctx.fail(ScanError::System(format!("sending probes: {e}")));
     }
     if ctx.debug {
