@@ -361,3 +361,29 @@ pub fn close_together(items: Vec<Box<dyn Send>>) {
         }
     });
 }
+
+/// What a full TCP handshake with one address found (the connect() scan's probe, for
+/// users without raw-socket privileges).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handshake {
+    /// The connection was made (and is closed at once).
+    Accepted,
+    /// The target answered with a RST.
+    Refused,
+    /// No answer within the timeout.
+    TimedOut,
+    /// Any other error (unreachable host or network, …).
+    Failed,
+}
+
+/// Connect to `addr` through the kernel's own TCP stack, waiting at most `timeout`.
+pub fn handshake(addr: std::net::SocketAddr, timeout: Duration) -> Handshake {
+    match std::net::TcpStream::connect_timeout(&addr, timeout) {
+        Ok(_) => Handshake::Accepted,
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Handshake::Refused,
+        Err(e) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => {
+            Handshake::TimedOut
+        }
+        Err(_) => Handshake::Failed,
+    }
+}

@@ -3,6 +3,13 @@
 //!
 //! The library entry points are [`scan`] (what the language's `scan(...)` calls) and
 //! [`run`] (resolved targets and ports, full [`ScanConfig`]).
+//!
+//! Map of the raw-socket scan: [`engine`] (configuration, shared state, the run loop),
+//! `tx.rs` (sender threads) and `pace.rs` (their rate), `rx.rs` (the capture thread),
+//! `routes.rs` (where probes leave, source ports), `planner.rs` and `retry.rs` (what the
+//! next round is), [`probe`] and [`cookie`] (the probes and their validation),
+//! [`banner`] (`--banners`). Every socket, ring and BPF program is `net`'s:
+//! [`crate::net::batch`] and [`crate::net::bpf::port_window_filter`].
 
 pub mod banner;
 mod banner_tx;
