@@ -213,6 +213,70 @@ fn positions(items: &[Item], extra: &[(bool, bool)]) -> Vec<usize> {
     pos
 }
 
+/// The port scanner's capture filter: `proto` packets to the `span` ports from `first`
+/// (the scan's source ports) and every ICMP or ICMPv6 packet (errors about its probes).
+/// Packets start at the IP header (AF_PACKET SOCK_DGRAM); IPv4 fragments after the first
+/// are rejected, IPv6 extension headers are not walked (scan answers carry none). The
+/// scanner's own outgoing copies are skipped by the capture (PACKET_OUTGOING), and fail
+/// the port test anyway.
+pub fn port_window_filter(proto: u8, first: u16, span: u16) -> Result<Vec<SockFilter>, String> {
+    use super::wire::{PROTO_ICMP, PROTO_ICMPV6};
+    const JGT: u16 = 0x20;
+    const JGE: u16 = 0x30;
+    const JSET: u16 = 0x40;
+    let mut a = Asm::new();
+    let (accept, reject) = (a.label(), a.label());
+    let (v4, v6, v4l4, port) = (a.label(), a.label(), a.label(), a.label());
+    let next = |a: &mut Asm| a.label();
+    a.op(LD | B | ABS, 0);
+    a.op(ALU | AND | K, 0xf0);
+    let l = next(&mut a);
+    a.jump_if(JMP | JEQ | K, 0x40, v4, l);
+    a.place(l);
+    a.jump_if(JMP | JEQ | K, 0x60, v6, reject);
+    // IPv4
+    a.place(v4);
+    a.op(LD | B | ABS, 9);
+    let l = next(&mut a);
+    a.jump_if(JMP | JEQ | K, u32::from(PROTO_ICMP), accept, l);
+    a.place(l);
+    a.jump_if(JMP | JEQ | K, u32::from(proto), v4l4, reject);
+    a.place(v4l4);
+    a.op(LD | H | ABS, 6);
+    let l = next(&mut a);
+    a.jump_if(JMP | JSET | K, 0x1fff, reject, l);
+    a.place(l);
+    a.op(LDX | B | MSH, 0);
+    a.op(LD | H | IND, 2);
+    a.ja(port);
+    // IPv6 (extension headers are not walked: scan answers carry none)
+    a.place(v6);
+    a.op(LD | B | ABS, 6);
+    let l = next(&mut a);
+    a.jump_if(JMP | JEQ | K, u32::from(PROTO_ICMPV6), accept, l);
+    a.place(l);
+    let l = next(&mut a);
+    a.jump_if(JMP | JEQ | K, u32::from(proto), l, reject);
+    a.place(l);
+    a.op(LD | H | ABS, 42);
+    // The destination port is in A: one of ours?
+    a.place(port);
+    let l = next(&mut a);
+    a.jump_if(JMP | JGE | K, u32::from(first), l, reject);
+    a.place(l);
+    a.jump_if(
+        JMP | JGT | K,
+        u32::from(first) + u32::from(span) - 1,
+        reject,
+        accept,
+    );
+    a.place(accept);
+    a.op(RET | K, 0xffff);
+    a.place(reject);
+    a.op(RET | K, 0);
+    a.finish()
+}
+
 /// Run a classic BPF program over a packet, as the kernel would: the return value is how
 /// many bytes to keep (0 = drop). Out-of-bounds loads end the program with 0.
 pub fn run(prog: &[SockFilter], pkt: &[u8]) -> u32 {
@@ -351,5 +415,44 @@ mod tests {
         assert_eq!(run(&prog, &[1]), 7);
         assert_eq!(run(&prog, &[2]), 0);
         assert_eq!(run(&prog, &[]), 0);
+    }
+
+    #[test]
+    fn port_window_filter_accepts_answers_only() {
+        use crate::net::wire::{PROTO_TCP, PROTO_UDP};
+        // The scanner's windows: 32 TCP source ports, 1,024 UDP ones.
+        let prog = port_window_filter(PROTO_TCP, 40000, 32).unwrap();
+        let mut syn_ack = vec![
+            0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
+        ];
+        syn_ack.extend_from_slice(&[
+            0, 80, 0x9c, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x12, 0, 0, 0, 0, 0, 0,
+        ]);
+        assert_ne!(run(&prog, &syn_ack), 0);
+        let mut other = syn_ack.clone();
+        other[22..24].copy_from_slice(&(40000u16 + 32).to_be_bytes());
+        assert_eq!(run(&prog, &other), 0);
+        other[22..24].copy_from_slice(&(40000u16 + 32 - 1).to_be_bytes());
+        assert_ne!(run(&prog, &other), 0, "the last try's port");
+        other[22..24].copy_from_slice(&39999u16.to_be_bytes());
+        assert_eq!(run(&prog, &other), 0);
+        let mut icmp = syn_ack.clone();
+        icmp[9] = 1;
+        assert_ne!(run(&prog, &icmp), 0);
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 20, 6, 64];
+        v6.extend_from_slice(&[0; 32]);
+        v6.extend_from_slice(&syn_ack[20..]);
+        assert_ne!(run(&prog, &v6), 0);
+        let udp = port_window_filter(PROTO_UDP, 40000, 1024).unwrap();
+        let mut u = vec![
+            0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
+        ];
+        u.extend_from_slice(&[0, 53, 0, 0, 0, 8, 0, 0]);
+        u[22..24].copy_from_slice(&(40000u16 + 200).to_be_bytes());
+        // 40000 + 200 is inside the cookie window; 40000 + 1024 is not.
+        assert_ne!(run(&udp, &u), 0);
+        u[22..24].copy_from_slice(&(40000u16 + 1024).to_be_bytes());
+        assert_eq!(run(&udp, &u), 0);
+        assert_eq!(run(&prog, &u), 0);
     }
 }

@@ -15,11 +15,15 @@
 //!   classic BPF with libpcap's compiler ([`bpf`] interprets them; [`sniff`] runs them on
 //!   `sniff`'s sockets, outgoing packets included); [`txring::TxRing`]
 //!   (TPACKET_V2 with virtio-net headers) sends the scanner's frames.
+//! - [`batch`]: the port scanner's batch I/O (where frames leave, per-thread link
+//!   senders, fan-out receive rings, closing sockets together); its capture program is
+//!   [`bpf::port_window_filter`].
 //! - [`route`] / [`netlink`]: `ip route get` and the neighbour table; [`nft`]: the
 //!   nftables tables of the RST guard, over netlink.
 //! - [`matching`] / [`wire`]: which captured packet answers which probe, and why not.
 //! - [`testbed`] / [`lab`]: namespaces with real listeners; `tcpcraft lab`.
 
+pub mod batch;
 pub mod bpf;
 pub mod capture;
 pub mod chain;

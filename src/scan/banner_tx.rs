@@ -8,7 +8,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::banner::Wire;
-use super::engine::{route_key, Ctx, FrameSender, Slot, Slots, ETH_HLEN, PER_HOST_ROUTES};
+use super::engine::Ctx;
+use super::routes::{route_key, Slot, Slots, PER_HOST_ROUTES};
+use crate::net::batch::{FrameSender, ETH_HLEN};
 use crate::net::send::{Path, Sender};
 use crate::net::txring;
 

@@ -2,8 +2,7 @@
 //! own sockets, for users without raw-socket privileges. Slower and logged by the
 //! target, but it needs nothing. Worker threads share one walk of the permutation.
 
-use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,18 +12,17 @@ use super::perm::Cycle;
 use super::result::{Reason, ScanResults, ScanStats, ScanType};
 use super::targets::Targets;
 use super::ScanError;
+use crate::net::batch::{self, Handshake};
 
 /// Concurrent connects.
 const WORKERS: usize = 128;
 
 fn attempt(addr: SocketAddr, timeout: Duration) -> Option<Reason> {
-    match TcpStream::connect_timeout(&addr, timeout) {
-        Ok(_) => Some(Reason::SynAck),
-        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Some(Reason::ConnRefused),
-        Err(e) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => {
-            None
-        }
-        Err(_) => Some(Reason::Unreach),
+    match batch::handshake(addr, timeout) {
+        Handshake::Accepted => Some(Reason::SynAck),
+        Handshake::Refused => Some(Reason::ConnRefused),
+        Handshake::TimedOut => None,
+        Handshake::Failed => Some(Reason::Unreach),
     }
 }
 

@@ -3,6 +3,13 @@
 //!
 //! The library entry points are [`scan`] (what the language's `scan(...)` calls) and
 //! [`run`] (resolved targets and ports, full [`ScanConfig`]).
+//!
+//! Map of the raw-socket scan: [`engine`] (configuration, shared state, the run loop),
+//! `tx.rs` (sender threads) and `pace.rs` (their rate), `rx.rs` (the capture thread),
+//! `routes.rs` (where probes leave, source ports), `planner.rs` and `retry.rs` (what the
+//! next round is), [`probe`] and [`cookie`] (the probes and their validation),
+//! [`banner`] (`--banners`). Every socket, ring and BPF program is `net`'s:
+//! [`crate::net::batch`] and [`crate::net::bpf::port_window_filter`].
 
 pub mod banner;
 mod banner_tx;
@@ -12,11 +19,17 @@ pub mod cookie;
 pub mod engine;
 pub mod nmap;
 pub mod output;
+mod pace;
 pub mod perm;
+mod planner;
 pub mod ports;
 pub mod probe;
 pub mod result;
+mod retry;
+mod routes;
+mod rx;
 pub mod targets;
+mod tx;
 
 use std::fmt;
 use std::io;
@@ -46,7 +59,7 @@ impl ScanError {
     }
 
     pub(crate) fn from_io(what: &str, e: io::Error) -> ScanError {
-        if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) {
+        if e.kind() == io::ErrorKind::PermissionDenied {
             return ScanError::Permission(crate::net::permission_message());
         }
         ScanError::System(format!("{what}: {e}"))

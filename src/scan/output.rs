@@ -1,6 +1,7 @@
 //! Scan output: an nmap-like table, JSON lines, greppable lines, and the progress bar.
 //! Results are written after the scan (never from inside the hot loop).
 
+use std::fmt;
 use std::io::{self, IsTerminal, Write};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -9,6 +10,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::ports::Proto;
 use super::result::{PortResult, ScanResults, State};
+
+/// The nmap-like table of open ports and the summary line (what `print(res)` shows).
+impl fmt::Display for ScanResults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Vec::new();
+        table(self, false, true, &mut out).map_err(|_| fmt::Error)?;
+        f.write_str(String::from_utf8_lossy(&out).trim_end())
+    }
+}
 
 /// A progress bar on stderr with rate and ETA, only when asked and stderr is a terminal.
 pub fn progress_bar(enabled: bool, total: Option<u64>) -> Option<ProgressBar> {

@@ -471,15 +471,6 @@ impl ScanResults {
     }
 }
 
-/// The nmap-like table of open ports and the summary line (what `print(res)` shows).
-impl fmt::Display for ScanResults {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = Vec::new();
-        super::output::table(self, false, true, &mut out).map_err(|_| fmt::Error)?;
-        f.write_str(String::from_utf8_lossy(&out).trim_end())
-    }
-}
-
 impl fmt::Debug for ScanResults {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScanResults")
