@@ -123,6 +123,14 @@ fn main() {
     });
     rate("dissect SYN-ACK (zero-copy view)", |_| {
         let d = Dissection::new(black_box(&synack), LinkType::RawIp).unwrap();
-        black_box((d.src(), d.dst(), d.ports(), d.seq(), d.ack(), d.flags(), d.window()));
+        black_box((
+            d.src(),
+            d.dst(),
+            d.ports(),
+            d.seq(),
+            d.ack(),
+            d.flags(),
+            d.window(),
+        ));
     });
 }
