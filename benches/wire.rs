@@ -16,7 +16,24 @@ use tcpcraft::scan::cookie::Key;
 use tcpcraft::scan::probe::{Prober, MAX_PROBE};
 use tcpcraft::scan::ScanType;
 
+/// Runs `f` for about a second and prints its rate. `WIRE_BENCH_ONLY=text` runs only the
+/// benchmarks whose name contains `text`; `WIRE_BENCH_ITERS=n` runs exactly `n` calls
+/// instead (for counting instructions with `perf stat`, which the machine's load does
+/// not disturb).
 fn rate(name: &str, mut f: impl FnMut(u32)) -> f64 {
+    if std::env::var("WIRE_BENCH_ONLY").is_ok_and(|o| !name.contains(&o)) {
+        return 0.0;
+    }
+    if let Some(n) = std::env::var("WIRE_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        for i in 0..n {
+            f(i);
+        }
+        println!("{name:<44} {n:>12} calls");
+        return 0.0;
+    }
     for i in 0..10_000 {
         f(i);
     }

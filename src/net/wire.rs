@@ -121,6 +121,7 @@ pub fn fill_source(b: &mut [u8], src: IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::packet::TcpPacket;
 
     /// 198.18.0.1:40000 → 198.18.0.2:80 SYN seq 1000, correct checksums.
     pub(crate) fn syn_v4() -> Vec<u8> {
@@ -128,14 +129,18 @@ mod tests {
             0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2, //
             0x9c, 0x40, 0, 80, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x50, 0x02, 0x20, 0, 0, 0, 0, 0,
         ];
-        let ck = checksum::fold(checksum::sum(&p[..20]));
-        p[10..12].copy_from_slice(&ck.to_be_bytes());
-        let mut pseudo = p[12..20].to_vec();
-        pseudo.extend_from_slice(&[0, 6, 0, 20]);
-        pseudo.extend_from_slice(&p[20..]);
-        let ck = checksum::fold(checksum::sum(&pseudo));
-        p[36..38].copy_from_slice(&ck.to_be_bytes());
+        fill_checksums(&mut p);
         p
+    }
+
+    /// Recomputes the IPv4 header and TCP checksums of an IPv4/TCP packet.
+    fn fill_checksums(p: &mut [u8]) {
+        let mut ip = Ipv4Packet::new_checked(&mut *p).unwrap();
+        ip.fill_checksum();
+        let (src, dst) = (ip.src_addr().into(), ip.dst_addr().into());
+        TcpPacket::new_checked(ip.payload_mut())
+            .unwrap()
+            .fill_checksum(src, dst);
     }
 
     #[test]
@@ -183,7 +188,9 @@ mod tests {
             "{s:?}"
         );
         // A later fragment is not a transport header.
-        p[6] = 44;
+        Ipv6Packet::new_checked(&mut p[..])
+            .unwrap()
+            .set_next_header(crate::packet::ipv6::ext::FRAGMENT);
         p.splice(40..40, [6u8, 0, 0, 8, 0, 0, 0, 1]);
         assert!(matches!(summarize(&p).map(|s| s.l4), Some(L4::Other)));
     }
@@ -203,13 +210,16 @@ mod tests {
     #[test]
     fn kernel_rewrite_reasons() {
         let mut p = syn_v4();
-        p[10] ^= 0xff;
+        let mut h = Ipv4Packet::new_checked(&mut p[..]).unwrap();
+        h.set_checksum(h.checksum() ^ 0xff00);
         assert_eq!(
             kernel_would_rewrite_v4(&p),
             Some("the IP header checksum is deliberately wrong")
         );
         let mut p = syn_v4();
-        p[3] = 60;
+        Ipv4Packet::new_checked(&mut p[..])
+            .unwrap()
+            .set_total_len(60);
         assert!(kernel_would_rewrite_v4(&p).is_some());
     }
 
@@ -218,25 +228,22 @@ mod tests {
         let good = syn_v4();
         // The same packet built with source 0.0.0.0 and checksums computed for that.
         let mut zero = good.clone();
-        zero[12..16].fill(0);
-        zero[10..12].fill(0);
-        zero[36..38].fill(0);
-        let ck = checksum::fold(checksum::sum(&zero[..20]));
-        zero[10..12].copy_from_slice(&ck.to_be_bytes());
-        let mut pseudo = zero[12..20].to_vec();
-        pseudo.extend_from_slice(&[0, 6, 0, 20]);
-        pseudo.extend_from_slice(&zero[20..]);
-        let ck = checksum::fold(checksum::sum(&pseudo));
-        zero[36..38].copy_from_slice(&ck.to_be_bytes());
+        Ipv4Packet::new_checked(&mut zero[..])
+            .unwrap()
+            .set_src_addr(Ipv4Addr::UNSPECIFIED);
+        fill_checksums(&mut zero);
         let mut filled = zero.clone();
         assert!(fill_source(&mut filled, "198.18.0.1".parse().unwrap()));
         assert_eq!(filled, good);
         // A TCP checksum off by 0x0100 stays off by exactly that.
         let mut bad = zero.clone();
-        bad[36] = bad[36].wrapping_add(1);
+        let ck = |b: &[u8]| TcpPacket::new_checked(&b[20..]).unwrap().checksum();
+        let mut t = TcpPacket::new_checked(&mut bad[20..]).unwrap();
+        t.set_checksum(t.checksum().wrapping_add(0x0100));
         assert!(fill_source(&mut bad, "198.18.0.1".parse().unwrap()));
-        assert_ne!(bad[36..38], good[36..38]);
-        assert_eq!(bad[..36], good[..36]);
+        assert_eq!(ck(&bad), ck(&good).wrapping_add(0x0100));
+        let tcp_ck = crate::packet::tcp::field::CHECKSUM;
+        assert_eq!(bad[..20 + tcp_ck.start], good[..20 + tcp_ck.start]);
     }
 }
 

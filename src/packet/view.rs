@@ -315,6 +315,11 @@ pub fn version(b: &[u8]) -> Option<u8> {
 /// walked; an IPv4 total length shorter than the buffer trims it, as does an IPv6
 /// payload length (other than 0, a jumbogram's).
 pub fn locate(b: &[u8]) -> Option<Transport> {
+    ip_parts(b).map(|(_, _, t)| t)
+}
+
+/// The addresses of the IP packet `b` and where its transport header is, in one pass.
+fn ip_parts(b: &[u8]) -> Option<(IpAddr, IpAddr, Transport)> {
     match version(b)? {
         4 => {
             let h = Ipv4Packet::new_checked(b).ok()?;
@@ -325,12 +330,13 @@ pub fn locate(b: &[u8]) -> Option<Transport> {
             } else {
                 b.len()
             };
-            Some(Transport {
+            let t = Transport {
                 at: ihl,
                 proto: h.protocol(),
                 first_fragment: h.frag_offset() == 0,
                 end,
-            })
+            };
+            Some((IpAddr::V4(h.src_addr()), IpAddr::V4(h.dst_addr()), t))
         }
         6 => {
             let h = Ipv6Packet::new_checked(b).ok()?;
@@ -341,12 +347,13 @@ pub fn locate(b: &[u8]) -> Option<Transport> {
                 b.len()
             };
             let w = ipv6::walk(b)?;
-            Some(Transport {
+            let t = Transport {
                 at: w.at,
                 proto: w.proto,
                 first_fragment: w.first_fragment,
                 end,
-            })
+            };
+            Some((IpAddr::V6(h.src_addr()), IpAddr::V6(h.dst_addr()), t))
         }
         _ => None,
     }
@@ -358,23 +365,16 @@ pub fn summarize(b: &[u8]) -> Option<Summary> {
 }
 
 fn summarize_inner(b: &[u8], depth: u8) -> Option<Summary> {
-    let (src, dst) = match version(b)? {
-        4 => {
-            let h = Ipv4Packet::new_checked(b).ok()?;
-            (IpAddr::V4(h.src_addr()), IpAddr::V4(h.dst_addr()))
-        }
-        6 => {
-            let h = Ipv6Packet::new_checked(b).ok()?;
-            (IpAddr::V6(h.src_addr()), IpAddr::V6(h.dst_addr()))
-        }
-        _ => return None,
-    };
-    let Transport {
-        at,
-        proto,
-        first_fragment,
-        end,
-    } = locate(b)?;
+    let (
+        src,
+        dst,
+        Transport {
+            at,
+            proto,
+            first_fragment,
+            end,
+        },
+    ) = ip_parts(b)?;
     let t = b.get(at..end).unwrap_or_default();
     let l4 = if !first_fragment {
         L4::Other
@@ -429,6 +429,16 @@ fn summarize_inner(b: &[u8], depth: u8) -> Option<Summary> {
 /// flags and payload length when present.
 fn tcp_summary(t: &[u8]) -> L4 {
     use tcp::field;
+    if let Ok(p) = TcpPacket::new_checked(t) {
+        return L4::Tcp {
+            sport: p.src_port(),
+            dport: p.dst_port(),
+            seq: p.seq_number(),
+            ack: p.ack_number(),
+            flags: p.flags().0,
+            payload_len: p.payload().len(),
+        };
+    }
     let (Some(sport), Some(dport), Some(seq)) = (
         read16(t, field::SRC_PORT),
         read16(t, field::DST_PORT),
@@ -436,16 +446,6 @@ fn tcp_summary(t: &[u8]) -> L4 {
     ) else {
         return L4::Other;
     };
-    if let Ok(p) = TcpPacket::new_checked(t) {
-        return L4::Tcp {
-            sport,
-            dport,
-            seq,
-            ack: p.ack_number(),
-            flags: p.flags().0,
-            payload_len: p.payload().len(),
-        };
-    }
     let flags = match (t.get(field::DATA_OFF), t.get(field::FLAGS)) {
         (Some(&off), Some(&f)) => (u16::from(off & 1) << 8) | u16::from(f),
         _ => 0,
