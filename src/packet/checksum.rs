@@ -28,7 +28,7 @@ pub fn sum(data: &[u8]) -> u32 {
 }
 
 /// Folds a 32-bit accumulator to 16 bits and takes the one's complement.
-#[inline]
+#[inline(always)]
 pub fn fold(mut acc: u32) -> u16 {
     while acc > 0xffff {
         acc = (acc & 0xffff) + (acc >> 16);
@@ -37,14 +37,14 @@ pub fn fold(mut acc: u32) -> u16 {
 }
 
 /// Adds two accumulators (end-around carry happens in `fold`).
-#[inline]
+#[inline(always)]
 pub fn combine(a: u32, b: u32) -> u32 {
     let (s, c) = a.overflowing_add(b);
     s.wrapping_add(u32::from(c))
 }
 
 /// The IPv4 pseudo-header sum: src, dst, zero, protocol, upper-layer length.
-#[inline]
+#[inline(always)]
 pub fn pseudo_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u32) -> u32 {
     let mut acc = sum(&src.octets());
     acc = combine(acc, sum(&dst.octets()));
@@ -52,7 +52,7 @@ pub fn pseudo_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u32) -> u32 {
 }
 
 /// The IPv6 pseudo-header sum: src, dst, 32-bit upper-layer length, next header.
-#[inline]
+#[inline(always)]
 pub fn pseudo_v6(src: Ipv6Addr, dst: Ipv6Addr, nh: u8, len: u32) -> u32 {
     let mut acc = sum(&src.octets());
     acc = combine(acc, sum(&dst.octets()));
@@ -61,7 +61,7 @@ pub fn pseudo_v6(src: Ipv6Addr, dst: Ipv6Addr, nh: u8, len: u32) -> u32 {
 
 /// The pseudo-header sum of either family (the views' checksums take `IpAddr`s). Mixed
 /// families sum both addresses as they are (no such packet exists on a wire).
-#[inline]
+#[inline(always)]
 pub fn pseudo(src: IpAddr, dst: IpAddr, proto: u8, len: u32) -> u32 {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => pseudo_v4(s, d, proto, len),

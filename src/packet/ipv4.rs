@@ -163,6 +163,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
     /// Does the header checksum verify (over `header_len` bytes)? False when the ihl is
     /// below 5 or beyond the buffer.
+    #[inline]
     pub fn verify_checksum(&self) -> bool {
         let hlen = self.header_len();
         match self.buffer.as_ref().get(..hlen) {
@@ -180,7 +181,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
 /// The checksum of a header: the fixed part (a constant length the
 /// compiler unrolls) and the options.
-#[inline]
+#[inline(always)]
 fn header_sum(h: &[u8]) -> u16 {
     use super::checksum::{checksum, combine, fold, sum};
     match h.split_at_checked(field::HEADER_LEN) {
@@ -258,6 +259,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         &mut self.buffer.as_mut()[h..]
     }
     /// Computes the header checksum (over `header_len` bytes) and writes it.
+    #[inline]
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);
         let h = self.header_len();
