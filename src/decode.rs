@@ -281,15 +281,16 @@ fn print_other(
 /// to 0x44 can only be an IPv4 header with a bad length, so those read as Ethernet.)
 fn guess_link(bytes: &[u8]) -> LinkType {
     let plausible_v4 = || {
-        let ihl = usize::from(bytes[0] & 0x0f) * 4;
-        let total = bytes
-            .get(2..4)
-            .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
-        ihl >= 20 && bytes.len() >= 20 && total >= ihl
+        bytes.len() >= crate::packet::ipv4::HEADER_LEN && {
+            // The fixed header is there: the view's accessors cannot panic.
+            let h = crate::packet::Ipv4Packet::new_unchecked(bytes);
+            let ihl = h.header_len();
+            ihl >= crate::packet::ipv4::HEADER_LEN && usize::from(h.total_len()) >= ihl
+        }
     };
     match bytes.first().map(|b| b >> 4) {
         Some(4) if plausible_v4() => LinkType::RawIp,
-        Some(6) if bytes.len() >= 40 => LinkType::RawIp,
+        Some(6) if bytes.len() >= crate::packet::ipv6::HEADER_LEN => LinkType::RawIp,
         _ => LinkType::Ethernet,
     }
 }

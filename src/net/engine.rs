@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use super::capture::{Capture, Frame};
@@ -239,16 +239,16 @@ fn hash_bytes(b: &[u8]) -> u64 {
 }
 
 fn addrs(bytes: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    use crate::packet::{ipv4, Ipv4Packet, Ipv6Packet};
     match wire::version(bytes)? {
         4 => {
-            let s: [u8; 4] = bytes.get(12..16)?.try_into().ok()?;
-            let d: [u8; 4] = bytes.get(16..20)?.try_into().ok()?;
-            Some((IpAddr::V4(Ipv4Addr::from(s)), IpAddr::V4(Ipv4Addr::from(d))))
+            // The addresses end the fixed header (the ihl is not needed for them).
+            let h = Ipv4Packet::new_unchecked(bytes.get(..ipv4::field::HEADER_LEN)?);
+            Some((IpAddr::V4(h.src_addr()), IpAddr::V4(h.dst_addr())))
         }
         6 => {
-            let s: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
-            let d: [u8; 16] = bytes.get(24..40)?.try_into().ok()?;
-            Some((IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d))))
+            let h = Ipv6Packet::new_checked(bytes).ok()?;
+            Some((IpAddr::V6(h.src_addr()), IpAddr::V6(h.dst_addr())))
         }
         _ => None,
     }
@@ -405,10 +405,11 @@ impl Engine {
         } else {
             sys::ETH_P_IP
         });
-        let mut out = [0u8; 14];
-        out[..6].copy_from_slice(&next_hop);
-        out[6..12].copy_from_slice(&h.src.unwrap_or(ours));
-        out[12..].copy_from_slice(&ethertype.to_be_bytes());
+        let mut out = [0u8; crate::packet::link::ETHER_LEN];
+        let mut f = crate::packet::EthernetFrame::new_unchecked(&mut out[..]);
+        f.set_dst_addr(next_hop);
+        f.set_src_addr(h.src.unwrap_or(ours));
+        f.set_ethertype(ethertype);
         Ok(out)
     }
 

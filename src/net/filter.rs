@@ -242,13 +242,16 @@ fn parse_insn(s: &str) -> Option<SockFilter> {
 /// what libpcap puts in front of such packets, so that user-space filtering and capture
 /// files see what `tcpdump -i any` sees.
 pub fn cooked_header(pkttype: u8, hatype: u16, addr: &[u8], protocol: u16) -> [u8; 16] {
-    let mut h = [0u8; 16];
-    h[0..2].copy_from_slice(&u16::from(pkttype).to_be_bytes());
-    h[2..4].copy_from_slice(&hatype.to_be_bytes());
+    let mut h = [0u8; crate::packet::link::SLL_LEN];
+    let mut f = crate::packet::SllFrame::new_unchecked(&mut h[..]);
+    f.set_pkttype(u16::from(pkttype));
+    f.set_hatype(hatype);
     let n = addr.len().min(8);
-    h[4..6].copy_from_slice(&(n as u16).to_be_bytes());
-    h[6..6 + n].copy_from_slice(&addr[..n]);
-    h[14..16].copy_from_slice(&protocol.to_be_bytes());
+    f.set_halen(n as u16);
+    let mut a = [0u8; 8];
+    a[..n].copy_from_slice(&addr[..n]);
+    f.set_addr(a);
+    f.set_protocol(protocol);
     h
 }
 
@@ -257,17 +260,19 @@ mod tests {
     use super::*;
 
     fn tcp_syn() -> Vec<u8> {
+        use crate::packet::{Ipv4Packet, TcpFlags, TcpPacket};
         let mut p = vec![0u8; 40];
-        p[0] = 0x45;
-        p[2..4].copy_from_slice(&40u16.to_be_bytes());
-        p[8] = 64;
-        p[9] = 6;
-        p[12..16].copy_from_slice(&[198, 18, 0, 1]);
-        p[16..20].copy_from_slice(&[198, 18, 0, 2]);
-        p[20..22].copy_from_slice(&40000u16.to_be_bytes());
-        p[22..24].copy_from_slice(&80u16.to_be_bytes());
-        p[32] = 0x50;
-        p[33] = 0x02;
+        let mut ip = Ipv4Packet::new_unchecked(&mut p[..]);
+        ip.set_version_ihl(4, 5);
+        ip.set_total_len(40);
+        ip.set_ttl(64);
+        ip.set_protocol(6);
+        ip.set_src_addr([198, 18, 0, 1].into());
+        ip.set_dst_addr([198, 18, 0, 2].into());
+        let mut t = TcpPacket::new_unchecked(ip.payload_mut());
+        t.set_src_port(40000);
+        t.set_dst_port(80);
+        t.set_offset_flags(5, 0, TcpFlags(TcpFlags::SYN));
         p
     }
 

@@ -15,7 +15,14 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::wire::{Summary, L4, PROTO_ICMP, PROTO_ICMPV6, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use crate::packet::ipv4::proto::{ICMP as PROTO_ICMP, ICMPV6 as PROTO_ICMPV6};
+use crate::packet::view::{is_icmp_error, Summary, L4};
+use crate::packet::TcpFlags;
+
+const TCP_FIN: u16 = TcpFlags::FIN;
+const TCP_SYN: u16 = TcpFlags::SYN;
+const TCP_RST: u16 = TcpFlags::RST;
+const TCP_ACK: u16 = TcpFlags::ACK;
 
 /// Sequence space a TCP segment occupies: payload, plus one each for SYN and FIN.
 pub fn seg_len(flags: u16, payload_len: usize) -> u32 {
@@ -353,7 +360,7 @@ impl Matcher {
                 "ports differ: reply {rport} → {lport}, probe {} → {}",
                 k.3, k.4
             ),
-            None if crate::net::wire::is_icmp_error(reply) => {
+            None if is_icmp_error(reply) => {
                 format!("ICMP error quotes {local} → {remote}, to which no probe went")
             }
             None => {
@@ -370,62 +377,72 @@ impl Matcher {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::net::wire::summarize;
-    use crate::packet::checksum;
+    use crate::packet::view::summarize;
+    use crate::packet::{icmp, ipv4, ipv6, tcp, udp};
+    use crate::packet::{IcmpPacket, Ipv4Packet, Ipv6Packet, TcpPacket, UdpPacket};
+    use std::net::Ipv6Addr;
 
     pub fn ip4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
-        let len = 20 + l4.len() as u16;
-        let mut p = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
-        p[2..4].copy_from_slice(&len.to_be_bytes());
-        p.extend_from_slice(&src);
-        p.extend_from_slice(&dst);
-        let ck = checksum::fold(checksum::sum(&p));
-        p[10..12].copy_from_slice(&ck.to_be_bytes());
-        p.extend_from_slice(l4);
+        let mut p = vec![0u8; ipv4::HEADER_LEN + l4.len()];
+        let mut h = Ipv4Packet::new_unchecked(&mut p[..]);
+        h.set_version_ihl(4, 5);
+        h.set_total_len((ipv4::HEADER_LEN + l4.len()) as u16);
+        h.set_ident(1);
+        h.set_flags_frag(ipv4::flag::DF, 0);
+        h.set_ttl(64);
+        h.set_protocol(proto);
+        h.set_src_addr(src.into());
+        h.set_dst_addr(dst.into());
+        h.fill_checksum();
+        h.payload_mut().copy_from_slice(l4);
         p
     }
 
     pub fn ip6(src: u8, dst: u8, nh: u8, l4: &[u8]) -> Vec<u8> {
-        let mut p = vec![0x60, 0, 0, 0];
-        p.extend_from_slice(&(l4.len() as u16).to_be_bytes());
-        p.extend_from_slice(&[nh, 64]);
-        let mut a = [0u8; 16];
-        a[..8].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0x01, 0x98, 0, 0x18]);
-        a[15] = src;
-        p.extend_from_slice(&a);
-        a[15] = dst;
-        p.extend_from_slice(&a);
-        p.extend_from_slice(l4);
+        let mut p = vec![0u8; ipv6::HEADER_LEN + l4.len()];
+        let mut h = Ipv6Packet::new_unchecked(&mut p[..]);
+        h.set_ver_tc_flow(6, 0, 0);
+        h.set_payload_len(l4.len() as u16);
+        h.set_next_header(nh);
+        h.set_hop_limit(64);
+        let a = |last: u8| Ipv6Addr::new(0x2001, 0xdb8, 0x198, 0x18, 0, 0, 0, last.into());
+        h.set_src_addr(a(src));
+        h.set_dst_addr(a(dst));
+        h.payload_mut().copy_from_slice(l4);
         p
     }
 
     pub fn tcp(sport: u16, dport: u16, seq: u32, ack: u32, flags: u16, payload: &[u8]) -> Vec<u8> {
-        let mut t = Vec::new();
-        t.extend_from_slice(&sport.to_be_bytes());
-        t.extend_from_slice(&dport.to_be_bytes());
-        t.extend_from_slice(&seq.to_be_bytes());
-        t.extend_from_slice(&ack.to_be_bytes());
-        t.extend_from_slice(&(0x5000 | flags).to_be_bytes());
-        t.extend_from_slice(&[0x20, 0, 0, 0, 0, 0]);
-        t.extend_from_slice(payload);
+        let mut t = vec![0u8; tcp::HEADER_LEN + payload.len()];
+        let mut p = TcpPacket::new_unchecked(&mut t[..]);
+        p.set_src_port(sport);
+        p.set_dst_port(dport);
+        p.set_seq_number(seq);
+        p.set_ack_number(ack);
+        p.set_offset_flags(5, 0, TcpFlags(flags));
+        p.set_window_len(0x2000);
+        p.payload_mut().copy_from_slice(payload);
         t
     }
 
     pub fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
-        let mut t = Vec::new();
-        t.extend_from_slice(&sport.to_be_bytes());
-        t.extend_from_slice(&dport.to_be_bytes());
-        t.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
-        t.extend_from_slice(&[0, 0]);
-        t.extend_from_slice(payload);
+        let mut t = vec![0u8; udp::HEADER_LEN + payload.len()];
+        let mut p = UdpPacket::new_unchecked(&mut t[..]);
+        p.set_src_port(sport);
+        p.set_dst_port(dport);
+        p.set_len((udp::HEADER_LEN + payload.len()) as u16);
+        p.payload_mut().copy_from_slice(payload);
         t
     }
 
     pub fn icmp(ty: u8, code: u8, id: u16, seq: u16, rest: &[u8]) -> Vec<u8> {
-        let mut t = vec![ty, code, 0, 0];
-        t.extend_from_slice(&id.to_be_bytes());
-        t.extend_from_slice(&seq.to_be_bytes());
-        t.extend_from_slice(rest);
+        let mut t = vec![0u8; icmp::HEADER_LEN + rest.len()];
+        let mut p = IcmpPacket::new_unchecked(&mut t[..]);
+        p.set_msg_type(ty);
+        p.set_msg_code(code);
+        p.set_echo_ident(id);
+        p.set_echo_seq_no(seq);
+        p.payload_mut().copy_from_slice(rest);
         t
     }
 

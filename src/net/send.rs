@@ -10,6 +10,8 @@ use std::os::fd::OwnedFd;
 use super::route::{self, Route};
 use super::sys::{self, RawSockAddr, ETH_P_IP, ETH_P_IPV6};
 use super::txring::{TxRing, MTU_SLOT};
+use crate::packet::link::ETHER_LEN;
+use crate::packet::EthernetFrame;
 
 /// Which way a packet leaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -166,9 +168,9 @@ impl Sender {
         let mut frame = Vec::with_capacity(header.len() + bytes.len());
         frame.extend_from_slice(header);
         frame.extend_from_slice(bytes);
-        let mut dst = [0u8; 6];
-        dst.copy_from_slice(&header[..6]);
-        let proto = u16::from_be_bytes([header[12], header[13]]);
+        // A whole Ethernet header by its type.
+        let eth = EthernetFrame::new_unchecked(&header[..]);
+        let (dst, proto) = (eth.dst_addr(), eth.ethertype());
         let addr = RawSockAddr::from_ll(sys::sockaddr_ll(route.ifindex, proto, Some(dst)));
         sys::sendto(fd, &frame, &addr).map(|_| ())
     }
@@ -180,10 +182,11 @@ impl Sender {
         if let Some(dst) = self.next_hop_mac(route)? {
             if let Some(lr) = self.ring(route) {
                 if frames.iter().all(|f| f.len() + 14 <= lr.ring.frame_max()) {
-                    let mut h = [0u8; 14];
-                    h[..6].copy_from_slice(&dst);
-                    h[6..12].copy_from_slice(&lr.mac);
-                    h[12..].copy_from_slice(&ethertype(route).to_be_bytes());
+                    let mut h = [0u8; ETHER_LEN];
+                    let mut f = EthernetFrame::new_unchecked(&mut h[..]);
+                    f.set_dst_addr(dst);
+                    f.set_src_addr(lr.mac);
+                    f.set_ethertype(ethertype(route));
                     return lr.ring.send_with_header(&h, frames);
                 }
             }

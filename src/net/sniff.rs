@@ -255,11 +255,13 @@ impl LiveCapture {
     fn take(&mut self, f: Frame) -> Option<Sniffed> {
         let (frame, linktype, net_off) = if self.plan.ethernet {
             let mut data = f.data;
-            if let (Some((tpid, tci)), true) = (f.vlan, data.len() >= 12) {
-                let mut tag = [0u8; 4];
+            // The kernel took the tag out; it goes back before the ethertype.
+            let at = crate::packet::link::field::ETHERTYPE.start;
+            if let (Some((tpid, tci)), true) = (f.vlan, data.len() >= at) {
+                let mut tag = [0u8; crate::packet::link::VLAN_TAG_LEN];
                 tag[..2].copy_from_slice(&tpid.to_be_bytes());
                 tag[2..].copy_from_slice(&tci.to_be_bytes());
-                data.splice(12..12, tag);
+                data.splice(at..at, tag);
             }
             let off = ether_payload(&data);
             (data, linktype::ETHERNET, off)
@@ -300,28 +302,12 @@ impl LiveCapture {
 
 /// The ethertype of an Ethernet frame, past VLAN tags.
 fn ether_type(frame: &[u8]) -> Option<u16> {
-    let mut at = 12;
-    loop {
-        let t = u16::from_be_bytes(frame.get(at..at + 2)?.try_into().ok()?);
-        if t == 0x8100 || t == 0x88a8 {
-            at += 4;
-            continue;
-        }
-        return Some(t);
-    }
+    crate::packet::link::past_vlan_tags(frame).0
 }
 
 /// Where an Ethernet frame's payload starts (past VLAN tags).
 fn ether_payload(frame: &[u8]) -> usize {
-    let mut at = 12;
-    while let Some(t) = frame.get(at..at + 2) {
-        if t == [0x81, 0x00] || t == [0x88, 0xa8] {
-            at += 4;
-        } else {
-            return (at + 2).min(frame.len());
-        }
-    }
-    frame.len()
+    crate::packet::link::past_vlan_tags(frame).1
 }
 
 #[cfg(test)]

@@ -1,217 +1,30 @@
-//! Just enough of IPv4/IPv6/TCP/UDP/ICMP to match replies to probes and to patch a
-//! source address into a built packet. Pure: bytes in, facts out; never panics on any
-//! input (every read goes through `get`).
-//!
-//! This is deliberately not the packet model: matching must be fast (no allocation per
-//! captured packet) and must work on quoted headers cut short inside ICMP errors.
+//! What the engine does to built bytes before they leave, and the names its callers
+//! match replies by. The header reading itself is the wire layer's: [`Summary`] and
+//! [`summarize`] live in [`crate::packet::view`] beside the hot-path dissection, and the
+//! functions here stand on the same views ([`Ipv4Packet`], …) and `field` ranges. Pure:
+//! bytes in, facts out; never panics on any input.
 
 use crate::packet::checksum;
+use crate::packet::ipv4::{self, proto};
+use crate::packet::view::Transport;
+use crate::packet::{read16, Field, Ipv4Packet, Ipv6Packet, TcpFlags};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-pub const PROTO_ICMP: u8 = 1;
-pub const PROTO_TCP: u8 = 6;
-pub const PROTO_UDP: u8 = 17;
-pub const PROTO_ICMPV6: u8 = 58;
+pub use crate::packet::view::{is_icmp_error, summarize, version, Summary, L4};
 
-pub const TCP_FIN: u16 = 0x001;
-pub const TCP_SYN: u16 = 0x002;
-pub const TCP_RST: u16 = 0x004;
-pub const TCP_ACK: u16 = 0x010;
+pub const PROTO_ICMP: u8 = proto::ICMP;
+pub const PROTO_TCP: u8 = proto::TCP;
+pub const PROTO_UDP: u8 = proto::UDP;
+pub const PROTO_ICMPV6: u8 = proto::ICMPV6;
 
-/// The transport part of a packet, as far as it was present.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum L4 {
-    Tcp {
-        sport: u16,
-        dport: u16,
-        seq: u32,
-        /// Zero when the header was cut short (an 8-byte quote in an ICMP error).
-        ack: u32,
-        flags: u16,
-        /// Payload bytes (0 when unknown).
-        payload_len: usize,
-    },
-    Udp {
-        sport: u16,
-        dport: u16,
-    },
-    Icmp {
-        ty: u8,
-        code: u8,
-        id: u16,
-        seq: u16,
-        /// For error messages: the packet quoted inside.
-        quoted: Option<Box<Summary>>,
-    },
-    /// Another protocol, a later fragment, or a transport header cut short.
-    Other,
-}
-
-/// The facts of one IP packet that matching needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Summary {
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    /// The transport protocol (after IPv6 extension headers).
-    pub proto: u8,
-    pub l4: L4,
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    b.get(at..at + 2).map(|s| u16::from_be_bytes([s[0], s[1]]))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at + 4)
-        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-}
-
-fn v4(b: &[u8], at: usize) -> Option<Ipv4Addr> {
-    b.get(at..at + 4)
-        .and_then(|s| <[u8; 4]>::try_from(s).ok())
-        .map(Ipv4Addr::from)
-}
-
-fn v6(b: &[u8], at: usize) -> Option<Ipv6Addr> {
-    b.get(at..at + 16)
-        .and_then(|s| <[u8; 16]>::try_from(s).ok())
-        .map(Ipv6Addr::from)
-}
-
-/// The IP version nibble of a packet that starts at the IP header.
-pub fn version(b: &[u8]) -> Option<u8> {
-    b.first().map(|v| v >> 4)
-}
-
-/// Where the transport header starts, the protocol, and whether this is a first (or only)
-/// fragment. IPv6 extension headers are walked; an IPv4 total length shorter than the
-/// buffer trims it (link-layer padding is not payload).
-fn locate(b: &[u8]) -> Option<(usize, u8, bool, usize)> {
-    match version(b)? {
-        4 => {
-            let ihl = usize::from(b.first()? & 0x0f) * 4;
-            if ihl < 20 || b.len() < ihl {
-                return None;
-            }
-            let total = usize::from(be16(b, 2)?);
-            let end = if total >= ihl && total <= b.len() {
-                total
-            } else {
-                b.len()
-            };
-            let first = be16(b, 6)? & 0x1fff == 0;
-            Some((ihl, *b.get(9)?, first, end))
-        }
-        6 => {
-            let plen = usize::from(be16(b, 4)?);
-            let end = if 40 + plen <= b.len() && plen != 0 {
-                40 + plen
-            } else {
-                b.len()
-            };
-            let w = crate::packet::ipv6::walk(b)?;
-            let (at, nh, first) = (w.at, w.proto, w.first_fragment);
-            Some((at, nh, first, end))
-        }
-        _ => None,
-    }
-}
-
-/// Parse an IP packet (IPv4 or IPv6, starting at the IP header).
-pub fn summarize(b: &[u8]) -> Option<Summary> {
-    summarize_inner(b, 0)
-}
-
-fn summarize_inner(b: &[u8], depth: u8) -> Option<Summary> {
-    let (src, dst) = match version(b)? {
-        4 => (IpAddr::V4(v4(b, 12)?), IpAddr::V4(v4(b, 16)?)),
-        6 => (IpAddr::V6(v6(b, 8)?), IpAddr::V6(v6(b, 24)?)),
-        _ => return None,
-    };
-    let (off, proto, first, end) = locate(b)?;
-    let t = b.get(off..end).unwrap_or_default();
-    let l4 = if !first {
-        L4::Other
-    } else {
-        match proto {
-            PROTO_TCP => match (be16(t, 0), be16(t, 2), be32(t, 4)) {
-                (Some(sport), Some(dport), Some(seq)) => {
-                    let ack = be32(t, 8).unwrap_or(0);
-                    let flags = be16(t, 12).map(|f| f & 0x01ff).unwrap_or(0);
-                    let hlen = t.get(12).map(|d| usize::from(d >> 4) * 4).unwrap_or(0);
-                    let payload_len = if hlen >= 20 && t.len() >= hlen {
-                        t.len() - hlen
-                    } else {
-                        0
-                    };
-                    L4::Tcp {
-                        sport,
-                        dport,
-                        seq,
-                        ack,
-                        flags,
-                        payload_len,
-                    }
-                }
-                _ => L4::Other,
-            },
-            PROTO_UDP => match (be16(t, 0), be16(t, 2)) {
-                (Some(sport), Some(dport)) => L4::Udp { sport, dport },
-                _ => L4::Other,
-            },
-            PROTO_ICMP | PROTO_ICMPV6 => match (t.first(), t.get(1)) {
-                (Some(&ty), Some(&code)) => {
-                    let error = if proto == PROTO_ICMP {
-                        matches!(ty, 3 | 4 | 5 | 11 | 12)
-                    } else {
-                        ty < 128
-                    };
-                    let quoted = if error && depth == 0 {
-                        t.get(8..)
-                            .and_then(|q| summarize_inner(q, depth + 1))
-                            .map(Box::new)
-                    } else {
-                        None
-                    };
-                    L4::Icmp {
-                        ty,
-                        code,
-                        id: be16(t, 4).unwrap_or(0),
-                        seq: be16(t, 6).unwrap_or(0),
-                        quoted,
-                    }
-                }
-                _ => L4::Other,
-            },
-            _ => L4::Other,
-        }
-    };
-    Some(Summary {
-        src,
-        dst,
-        proto,
-        l4,
-    })
-}
-
-/// Is this ICMP/ICMPv6 message an error (one that quotes the packet that caused it)?
-pub fn is_icmp_error(s: &Summary) -> bool {
-    matches!(
-        &s.l4,
-        L4::Icmp {
-            quoted: Some(_),
-            ..
-        }
-    )
-}
+pub const TCP_FIN: u16 = TcpFlags::FIN;
+pub const TCP_SYN: u16 = TcpFlags::SYN;
+pub const TCP_RST: u16 = TcpFlags::RST;
+pub const TCP_ACK: u16 = TcpFlags::ACK;
 
 /// Does the IPv4 header checksum verify?
 pub fn ipv4_header_ok(b: &[u8]) -> bool {
-    let ihl = b.first().map(|v| usize::from(v & 0x0f) * 4).unwrap_or(0);
-    match b.get(..ihl) {
-        Some(h) if ihl >= 20 => checksum::fold(checksum::sum(h)) == 0,
-        _ => false,
-    }
+    Ipv4Packet::new_checked(b).is_ok_and(|p| p.verify_checksum())
 }
 
 /// What the kernel would change in an IPv4 packet sent on a raw IP_HDRINCL socket:
@@ -222,16 +35,18 @@ pub fn kernel_would_rewrite_v4(b: &[u8]) -> Option<&'static str> {
     if version(b) != Some(4) {
         return None;
     }
-    if be16(b, 2).map(usize::from) != Some(b.len()) {
+    if read16(b, ipv4::field::LENGTH).map(usize::from) != Some(b.len()) {
         return Some("total length differs from the packet's size");
     }
     if !ipv4_header_ok(b) {
         return Some("the IP header checksum is deliberately wrong");
     }
-    if be16(b, 4) == Some(0) {
+    // The header verified: the view's accessors cannot panic.
+    let p = Ipv4Packet::new_unchecked(b);
+    if p.ident() == 0 {
         return Some("the IP id is 0");
     }
-    if v4(b, 12) == Some(Ipv4Addr::UNSPECIFIED) {
+    if p.src_addr() == Ipv4Addr::UNSPECIFIED {
         return Some("the source address is 0.0.0.0");
     }
     None
@@ -241,44 +56,62 @@ pub fn kernel_would_rewrite_v4(b: &[u8]) -> Option<&'static str> {
 /// TCP/UDP/ICMPv6 checksum incrementally (RFC 1624) so that a checksum the user made wrong
 /// on purpose stays wrong by the same amount. Returns false when nothing was changed.
 pub fn fill_source(b: &mut [u8], src: IpAddr) -> bool {
-    let Some((off, proto, first, _)) = locate(b) else {
+    let Some(Transport {
+        at: off,
+        proto,
+        first_fragment: first,
+        ..
+    }) = crate::packet::view::locate(b)
+    else {
         return false;
     };
-    let (at, new): (usize, Vec<u8>) = match (version(b), src) {
-        (Some(4), IpAddr::V4(a)) if v4(b, 12) == Some(Ipv4Addr::UNSPECIFIED) => {
-            (12, a.octets().to_vec())
+    // `locate` found the whole fixed header: the views' accessors cannot panic.
+    let added = match (version(b), src) {
+        (Some(4), IpAddr::V4(a)) => {
+            let mut p = Ipv4Packet::new_unchecked(&mut *b);
+            if p.src_addr() != Ipv4Addr::UNSPECIFIED {
+                return false;
+            }
+            p.set_src_addr(a);
+            checksum::sum(&a.octets())
         }
-        (Some(6), IpAddr::V6(a)) if v6(b, 8) == Some(Ipv6Addr::UNSPECIFIED) => {
-            (8, a.octets().to_vec())
+        (Some(6), IpAddr::V6(a)) => {
+            let mut p = Ipv6Packet::new_unchecked(&mut *b);
+            if p.src_addr() != Ipv6Addr::UNSPECIFIED {
+                return false;
+            }
+            p.set_src_addr(a);
+            checksum::sum(&a.octets())
         }
         _ => return false,
     };
-    let added = checksum::sum(&new);
-    if let Some(s) = b.get_mut(at..at + new.len()) {
-        s.copy_from_slice(&new);
-    }
-    let adjust = |b: &mut [u8], ck_at: usize| {
-        if let Some(old) = be16(b, ck_at) {
+    // The checksum at `f` (which a transport header cut short may not hold).
+    let adjust = |b: &mut [u8], f: Field| {
+        if let Some(old) = read16(b, f.clone()) {
             // HC' = ~(~HC + m') where the old words were all zero (RFC 1624 eqn. 3).
             let sum = u32::from(!old) + added;
             let mut new = checksum::fold(sum);
             if old == 0xffff && new == 0 {
                 new = 0xffff;
             }
-            if let Some(s) = b.get_mut(ck_at..ck_at + 2) {
+            if let Some(s) = b.get_mut(f) {
                 s.copy_from_slice(&new.to_be_bytes());
             }
         }
     };
+    let at = |f: Field| off + f.start..off + f.end;
     if version(b) == Some(4) {
-        adjust(b, 10);
+        adjust(b, ipv4::field::CHECKSUM);
     }
     if first {
+        use crate::packet::{icmp, tcp, udp};
         match proto {
-            PROTO_TCP => adjust(b, off + 16),
+            proto::TCP => adjust(b, at(tcp::field::CHECKSUM)),
             // A zero UDP checksum over IPv4 means "none": leave it alone.
-            PROTO_UDP if be16(b, off + 6) != Some(0) => adjust(b, off + 6),
-            PROTO_ICMPV6 => adjust(b, off + 2),
+            proto::UDP if read16(b, at(udp::field::CHECKSUM)) != Some(0) => {
+                adjust(b, at(udp::field::CHECKSUM))
+            }
+            proto::ICMPV6 => adjust(b, at(icmp::field::CHECKSUM)),
             _ => {}
         }
     }
@@ -288,6 +121,7 @@ pub fn fill_source(b: &mut [u8], src: IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::packet::TcpPacket;
 
     /// 198.18.0.1:40000 → 198.18.0.2:80 SYN seq 1000, correct checksums.
     pub(crate) fn syn_v4() -> Vec<u8> {
@@ -295,14 +129,18 @@ mod tests {
             0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2, //
             0x9c, 0x40, 0, 80, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x50, 0x02, 0x20, 0, 0, 0, 0, 0,
         ];
-        let ck = checksum::fold(checksum::sum(&p[..20]));
-        p[10..12].copy_from_slice(&ck.to_be_bytes());
-        let mut pseudo = p[12..20].to_vec();
-        pseudo.extend_from_slice(&[0, 6, 0, 20]);
-        pseudo.extend_from_slice(&p[20..]);
-        let ck = checksum::fold(checksum::sum(&pseudo));
-        p[36..38].copy_from_slice(&ck.to_be_bytes());
+        fill_checksums(&mut p);
         p
+    }
+
+    /// Recomputes the IPv4 header and TCP checksums of an IPv4/TCP packet.
+    fn fill_checksums(p: &mut [u8]) {
+        let mut ip = Ipv4Packet::new_checked(&mut *p).unwrap();
+        ip.fill_checksum();
+        let (src, dst) = (ip.src_addr().into(), ip.dst_addr().into());
+        TcpPacket::new_checked(ip.payload_mut())
+            .unwrap()
+            .fill_checksum(src, dst);
     }
 
     #[test]
@@ -350,7 +188,9 @@ mod tests {
             "{s:?}"
         );
         // A later fragment is not a transport header.
-        p[6] = 44;
+        Ipv6Packet::new_checked(&mut p[..])
+            .unwrap()
+            .set_next_header(crate::packet::ipv6::ext::FRAGMENT);
         p.splice(40..40, [6u8, 0, 0, 8, 0, 0, 0, 1]);
         assert!(matches!(summarize(&p).map(|s| s.l4), Some(L4::Other)));
     }
@@ -370,13 +210,16 @@ mod tests {
     #[test]
     fn kernel_rewrite_reasons() {
         let mut p = syn_v4();
-        p[10] ^= 0xff;
+        let mut h = Ipv4Packet::new_checked(&mut p[..]).unwrap();
+        h.set_checksum(h.checksum() ^ 0xff00);
         assert_eq!(
             kernel_would_rewrite_v4(&p),
             Some("the IP header checksum is deliberately wrong")
         );
         let mut p = syn_v4();
-        p[3] = 60;
+        Ipv4Packet::new_checked(&mut p[..])
+            .unwrap()
+            .set_total_len(60);
         assert!(kernel_would_rewrite_v4(&p).is_some());
     }
 
@@ -385,25 +228,22 @@ mod tests {
         let good = syn_v4();
         // The same packet built with source 0.0.0.0 and checksums computed for that.
         let mut zero = good.clone();
-        zero[12..16].fill(0);
-        zero[10..12].fill(0);
-        zero[36..38].fill(0);
-        let ck = checksum::fold(checksum::sum(&zero[..20]));
-        zero[10..12].copy_from_slice(&ck.to_be_bytes());
-        let mut pseudo = zero[12..20].to_vec();
-        pseudo.extend_from_slice(&[0, 6, 0, 20]);
-        pseudo.extend_from_slice(&zero[20..]);
-        let ck = checksum::fold(checksum::sum(&pseudo));
-        zero[36..38].copy_from_slice(&ck.to_be_bytes());
+        Ipv4Packet::new_checked(&mut zero[..])
+            .unwrap()
+            .set_src_addr(Ipv4Addr::UNSPECIFIED);
+        fill_checksums(&mut zero);
         let mut filled = zero.clone();
         assert!(fill_source(&mut filled, "198.18.0.1".parse().unwrap()));
         assert_eq!(filled, good);
         // A TCP checksum off by 0x0100 stays off by exactly that.
         let mut bad = zero.clone();
-        bad[36] = bad[36].wrapping_add(1);
+        let ck = |b: &[u8]| TcpPacket::new_checked(&b[20..]).unwrap().checksum();
+        let mut t = TcpPacket::new_checked(&mut bad[20..]).unwrap();
+        t.set_checksum(t.checksum().wrapping_add(0x0100));
         assert!(fill_source(&mut bad, "198.18.0.1".parse().unwrap()));
-        assert_ne!(bad[36..38], good[36..38]);
-        assert_eq!(bad[..36], good[..36]);
+        assert_eq!(ck(&bad), ck(&good).wrapping_add(0x0100));
+        let tcp_ck = crate::packet::tcp::field::CHECKSUM;
+        assert_eq!(bad[..20 + tcp_ck.start], good[..20 + tcp_ck.start]);
     }
 }
 

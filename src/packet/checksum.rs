@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Adds `data` as big-endian 16-bit words to a 32-bit accumulator (odd tail padded with zero).
+#[inline]
 pub fn sum(data: &[u8]) -> u32 {
     let mut acc: u64 = 0;
     let mut chunks = data.chunks_exact(8);
@@ -27,6 +28,7 @@ pub fn sum(data: &[u8]) -> u32 {
 }
 
 /// Folds a 32-bit accumulator to 16 bits and takes the one's complement.
+#[inline(always)]
 pub fn fold(mut acc: u32) -> u16 {
     while acc > 0xffff {
         acc = (acc & 0xffff) + (acc >> 16);
@@ -35,12 +37,14 @@ pub fn fold(mut acc: u32) -> u16 {
 }
 
 /// Adds two accumulators (end-around carry happens in `fold`).
+#[inline(always)]
 pub fn combine(a: u32, b: u32) -> u32 {
     let (s, c) = a.overflowing_add(b);
     s.wrapping_add(u32::from(c))
 }
 
 /// The IPv4 pseudo-header sum: src, dst, zero, protocol, upper-layer length.
+#[inline(always)]
 pub fn pseudo_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u32) -> u32 {
     let mut acc = sum(&src.octets());
     acc = combine(acc, sum(&dst.octets()));
@@ -48,6 +52,7 @@ pub fn pseudo_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u32) -> u32 {
 }
 
 /// The IPv6 pseudo-header sum: src, dst, 32-bit upper-layer length, next header.
+#[inline(always)]
 pub fn pseudo_v6(src: Ipv6Addr, dst: Ipv6Addr, nh: u8, len: u32) -> u32 {
     let mut acc = sum(&src.octets());
     acc = combine(acc, sum(&dst.octets()));
@@ -56,6 +61,7 @@ pub fn pseudo_v6(src: Ipv6Addr, dst: Ipv6Addr, nh: u8, len: u32) -> u32 {
 
 /// The pseudo-header sum of either family (the views' checksums take `IpAddr`s). Mixed
 /// families sum both addresses as they are (no such packet exists on a wire).
+#[inline(always)]
 pub fn pseudo(src: IpAddr, dst: IpAddr, proto: u8, len: u32) -> u32 {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => pseudo_v4(s, d, proto, len),
@@ -74,6 +80,7 @@ pub fn pseudo(src: IpAddr, dst: IpAddr, proto: u8, len: u32) -> u32 {
 }
 
 /// The checksum of `data` alone (IPv4 header, ICMPv4).
+#[inline]
 pub fn checksum(data: &[u8]) -> u16 {
     fold(sum(data))
 }

@@ -11,7 +11,8 @@
 //!   discards the whole datagram (RFC 5722 for IPv6; Linux does the same for IPv4).
 
 use super::ipv4::{self, flag, Ipv4Repr};
-use super::{ipv6, Layer, LinkType, Packet};
+use super::ipv6::ext::field as ext;
+use super::{get16, get32, ipv6, put16, put32, Ipv4Packet, Ipv6Packet, Layer, LinkType, Packet};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -35,19 +36,19 @@ impl Frag6 {
     pub fn bytes(&self) -> [u8; FRAG6_LEN] {
         let om = ((self.offset & 0x1fff) << 3) | u16::from(self.m);
         let mut b = [0u8; FRAG6_LEN];
-        b[0] = self.nh;
-        b[2..4].copy_from_slice(&om.to_be_bytes());
-        b[4..8].copy_from_slice(&self.id.to_be_bytes());
+        b[ext::NXT_HDR] = self.nh;
+        put16(&mut b, ext::FRAG_OFF_M, om);
+        put32(&mut b, ext::FRAG_IDENT, self.id);
         b
     }
     pub fn parse(b: &[u8]) -> Option<Frag6> {
         let b = b.get(..FRAG6_LEN)?;
-        let om = u16::from_be_bytes([b[2], b[3]]);
+        let om = get16(b, ext::FRAG_OFF_M);
         Some(Frag6 {
-            nh: b[0],
+            nh: b[ext::NXT_HDR],
             offset: om >> 3,
             m: om & 1 != 0,
-            id: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+            id: get32(b, ext::FRAG_IDENT),
         })
     }
 }
@@ -85,9 +86,11 @@ pub fn fragment(p: &Packet, size: usize, id: u32) -> Result<Vec<Packet>, FragErr
     match p.layers.first() {
         Some(Layer::Ipv4(ip)) => {
             let hlen = ip.header_len().min(bytes.len());
-            let total = usize::from(u16::from_be_bytes([bytes[2], bytes[3]])).min(bytes.len());
+            // An IPv4 layer emits at least its 20-byte fixed header.
+            let h = Ipv4Packet::new_unchecked(&bytes[..]);
+            let total = usize::from(h.total_len()).min(bytes.len());
             let payload = bytes.get(hlen..total.max(hlen)).unwrap_or(&[]);
-            let proto = bytes[9];
+            let proto = h.protocol();
             if payload.len() <= chunk && ip.frag == 0 && !ip.mf() {
                 return Ok(vec![p.clone()]);
             }
@@ -121,7 +124,8 @@ pub fn fragment(p: &Packet, size: usize, id: u32) -> Result<Vec<Packet>, FragErr
         }
         Some(Layer::Ipv6(ip)) => {
             let payload = bytes.get(ipv6::HEADER_LEN..).unwrap_or(&[]);
-            let nh = bytes[6];
+            // An IPv6 layer emits its 40-byte fixed header.
+            let nh = Ipv6Packet::new_unchecked(&bytes[..]).next_header();
             let pieces: Vec<&[u8]> = if payload.is_empty() {
                 vec![&[]]
             } else {
@@ -231,7 +235,7 @@ fn as_fragment(p: &Packet) -> Option<(Key, Piece, Packet)> {
             let data = Packet::new(rest.to_vec()).to_bytes();
             let proto = ip.proto.unwrap_or_else(|| {
                 let b = p.to_bytes();
-                b.get(9).copied().unwrap_or(0)
+                b.get(ipv4::field::PROTOCOL).copied().unwrap_or(0)
             });
             let key = Key(
                 IpAddr::V4(ip.src.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)),
@@ -259,7 +263,9 @@ fn as_fragment(p: &Packet) -> Option<(Key, Piece, Packet)> {
                 Packet::new(vec![Layer::Ipv4(head)]),
             ))
         }
-        (Some(Layer::Ipv6(ip)), Some(rest)) if p.to_bytes().get(6) == Some(&NH_FRAGMENT) => {
+        (Some(Layer::Ipv6(ip)), Some(rest))
+            if p.to_bytes().get(ipv6::field::NXT_HDR) == Some(&NH_FRAGMENT) =>
+        {
             let load = Packet::new(rest.to_vec()).to_bytes();
             let fh = Frag6::parse(&load)?;
             let key = Key(
@@ -346,18 +352,17 @@ impl Queue {
         match self.head.layers.first() {
             Some(Layer::Ipv4(_)) => {
                 let len = (bytes.len() + total).min(0xffff) as u16;
-                bytes[2..4].copy_from_slice(&len.to_be_bytes());
-                bytes[10..12].copy_from_slice(&[0, 0]);
-                let c = super::checksum::checksum(
-                    &bytes[..ipv4::field::HEADER_LEN
-                        .max(usize::from(bytes[0] & 0x0f) * 4)
-                        .min(bytes.len())],
-                );
-                bytes[10..12].copy_from_slice(&c.to_be_bytes());
+                let mut h = Ipv4Packet::new_unchecked(&mut bytes[..]);
+                h.set_total_len(len);
+                h.set_checksum(0);
+                // Over the header as its ihl says (at least 20 bytes, at most what is there).
+                let hlen = h.header_len().max(ipv4::field::HEADER_LEN);
+                let c = super::checksum::checksum(&bytes[..hlen.min(bytes.len())]);
+                put16(&mut bytes, ipv4::field::CHECKSUM, c);
             }
             Some(Layer::Ipv6(_)) => {
                 let len = total.min(0xffff) as u16;
-                bytes[4..6].copy_from_slice(&len.to_be_bytes());
+                Ipv6Packet::new_unchecked(&mut bytes[..]).set_payload_len(len);
             }
             _ => return None,
         }

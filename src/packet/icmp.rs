@@ -86,10 +86,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         get32(self.buffer.as_ref(), field::REST)
     }
     /// Does an ICMPv4 checksum verify over the whole buffer?
+    #[inline]
     pub fn verify_checksum(&self) -> bool {
         super::checksum::checksum(self.buffer.as_ref()) == 0
     }
     /// Does an ICMPv6 checksum verify over the whole buffer with this pseudo-header?
+    #[inline]
     pub fn verify_checksum_v6(&self, src: IpAddr, dst: IpAddr) -> bool {
         let b = self.buffer.as_ref();
         let pseudo = super::checksum::pseudo(src, dst, super::ipv4::proto::ICMPV6, b.len() as u32);
@@ -131,6 +133,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         &mut self.buffer.as_mut()[field::PAYLOAD]
     }
     /// Computes an ICMPv4 checksum over the whole buffer and writes it.
+    #[inline]
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);
         let c = super::checksum::checksum(self.buffer.as_ref());
@@ -138,6 +141,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
     /// Computes an ICMPv6 checksum over the whole buffer with this pseudo-header and
     /// writes it.
+    #[inline]
     pub fn fill_checksum_v6(&mut self, src: IpAddr, dst: IpAddr) {
         self.set_checksum(0);
         let b = self.buffer.as_ref();

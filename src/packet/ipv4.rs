@@ -163,10 +163,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
     /// Does the header checksum verify (over `header_len` bytes)? False when the ihl is
     /// below 5 or beyond the buffer.
+    #[inline]
     pub fn verify_checksum(&self) -> bool {
         let hlen = self.header_len();
         match self.buffer.as_ref().get(..hlen) {
-            Some(h) if hlen >= field::HEADER_LEN => super::checksum::checksum(h) == 0,
+            Some(h) if hlen >= field::HEADER_LEN => header_sum(h) == 0,
             _ => false,
         }
     }
@@ -175,6 +176,17 @@ impl<T: AsRef<[u8]>> Packet<T> {
     pub fn payload_end(&self) -> usize {
         let len = self.buffer.as_ref().len();
         usize::from(self.total_len()).clamp(self.header_len().min(len), len)
+    }
+}
+
+/// The checksum of a header: the fixed part (a constant length the
+/// compiler unrolls) and the options.
+#[inline(always)]
+fn header_sum(h: &[u8]) -> u16 {
+    use super::checksum::{checksum, combine, fold, sum};
+    match h.split_at_checked(field::HEADER_LEN) {
+        Some((fixed, options)) => fold(combine(sum(fixed), sum(options))),
+        None => checksum(h),
     }
 }
 
@@ -247,10 +259,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         &mut self.buffer.as_mut()[h..]
     }
     /// Computes the header checksum (over `header_len` bytes) and writes it.
+    #[inline]
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);
         let h = self.header_len();
-        let c = super::checksum::checksum(&self.buffer.as_ref()[..h]);
+        let c = header_sum(&self.buffer.as_ref()[..h]);
         self.set_checksum(c);
     }
 }

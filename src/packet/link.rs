@@ -1,11 +1,13 @@
 //! Link-layer framing seen in captures: Ethernet II and Linux cooked capture (SLL, v1).
 
-use super::{get16, put16, Error, Note};
+use super::{get16, put16, read16, Error, Note};
 
 pub mod ethertype {
     pub const IPV4: u16 = 0x0800;
     pub const ARP: u16 = 0x0806;
     pub const VLAN: u16 = 0x8100;
+    /// 802.1ad (QinQ) outer tag.
+    pub const QINQ: u16 = 0x88a8;
     pub const IPV6: u16 = 0x86dd;
 }
 
@@ -34,6 +36,23 @@ pub mod sll_field {
 
 pub const ETHER_LEN: usize = field::PAYLOAD.start;
 pub const SLL_LEN: usize = sll_field::PAYLOAD.start;
+
+/// Bytes of an 802.1Q / 802.1ad tag (TPID, then TCI) before the inner ethertype.
+pub const VLAN_TAG_LEN: usize = 4;
+
+/// The ethertype of an Ethernet frame past its VLAN tags (802.1Q, 802.1ad), and where
+/// its payload starts; `(None, frame.len())` when the frame ends inside the tags.
+pub fn past_vlan_tags(frame: &[u8]) -> (Option<u16>, usize) {
+    let mut at = field::ETHERTYPE.start;
+    while let Some(t) = read16(frame, at..at + 2) {
+        if t == ethertype::VLAN || t == ethertype::QINQ {
+            at += VLAN_TAG_LEN;
+        } else {
+            return (Some(t), at + 2);
+        }
+    }
+    (None, frame.len())
+}
 
 /// A zero-copy view of an Ethernet II frame. `new_checked` verifies that the 14-byte
 /// header is present: then no accessor can panic.

@@ -378,27 +378,31 @@ impl Packet {
                 Layer::Tcp(t) if t.chksum.is_none() => {
                     let acc =
                         checksum::combine(pseudo(ipv4::proto::TCP), checksum::sum(&out[off..end]));
-                    (off + 16, checksum::fold(acc))
+                    (off + tcp::field::CHECKSUM.start, checksum::fold(acc))
                 }
                 Layer::Udp(u) if u.chksum.is_none() => {
                     let acc =
                         checksum::combine(pseudo(ipv4::proto::UDP), checksum::sum(&out[off..end]));
                     let c = checksum::fold(acc);
-                    (off + 6, if c == 0 { 0xffff } else { c })
+                    (
+                        off + udp::field::CHECKSUM.start,
+                        if c == 0 { 0xffff } else { c },
+                    )
                 }
-                Layer::Icmp(c) if c.chksum.is_none() => {
-                    (off + 2, checksum::checksum(&out[off..end]))
-                }
+                Layer::Icmp(c) if c.chksum.is_none() => (
+                    off + icmp::field::CHECKSUM.start,
+                    checksum::checksum(&out[off..end]),
+                ),
                 Layer::Icmpv6(c) if c.chksum.is_none() => {
                     let acc = checksum::combine(
                         pseudo(ipv4::proto::ICMPV6),
                         checksum::sum(&out[off..end]),
                     );
-                    (off + 2, checksum::fold(acc))
+                    (off + icmp::field::CHECKSUM.start, checksum::fold(acc))
                 }
                 _ => continue,
             };
-            out[at..at + 2].copy_from_slice(&value.to_be_bytes());
+            put16(out, at..at + 2, value);
         }
     }
 
@@ -408,43 +412,47 @@ impl Packet {
         let mut p = self.clone();
         let mut off = 0usize;
         for layer in &mut p.layers {
+            // What `to_bytes` wrote for this layer, read back through the field ranges
+            // (a header cut short by a crafted length reads as absent).
             let b = bytes.get(off..).unwrap_or(&[]);
-            let be16 = |i: usize| b.get(i..i + 2).map(|s| u16::from_be_bytes([s[0], s[1]]));
+            let byte = |i: usize| b.get(i).copied();
             match layer {
-                Layer::Ether(e) => e.ethertype = e.ethertype.or(be16(12)),
-                Layer::Sll(s) => s.proto = s.proto.or(be16(14)),
+                Layer::Ether(e) => e.ethertype = e.ethertype.or(read16(b, link::field::ETHERTYPE)),
+                Layer::Sll(s) => s.proto = s.proto.or(read16(b, link::sll_field::PROTOCOL)),
                 Layer::Arp(_) => {}
                 Layer::Ipv4(ip) if ip.ihl.is_none() => {
-                    ip.ihl = b.first().map(|v| v & 0x0f);
-                    ip.len = ip.len.or(be16(2));
-                    ip.proto = ip.proto.or(b.get(9).copied());
-                    ip.chksum = ip.chksum.or(be16(10));
+                    ip.ihl = byte(ipv4::field::VER_IHL).map(|v| v & 0x0f);
+                    ip.len = ip.len.or(read16(b, ipv4::field::LENGTH));
+                    ip.proto = ip.proto.or(byte(ipv4::field::PROTOCOL));
+                    ip.chksum = ip.chksum.or(read16(b, ipv4::field::CHECKSUM));
                     ip.options
                         .resize(ip.header_len() - ipv4::field::HEADER_LEN, 0);
                 }
                 Layer::Ipv4(ip) => {
-                    ip.ihl = ip.ihl.or(b.first().map(|v| v & 0x0f));
-                    ip.len = ip.len.or(be16(2));
-                    ip.proto = ip.proto.or(b.get(9).copied());
-                    ip.chksum = ip.chksum.or(be16(10));
+                    ip.ihl = ip.ihl.or(byte(ipv4::field::VER_IHL).map(|v| v & 0x0f));
+                    ip.len = ip.len.or(read16(b, ipv4::field::LENGTH));
+                    ip.proto = ip.proto.or(byte(ipv4::field::PROTOCOL));
+                    ip.chksum = ip.chksum.or(read16(b, ipv4::field::CHECKSUM));
                 }
                 Layer::Ipv6(ip) => {
-                    ip.plen = ip.plen.or(be16(4));
-                    ip.nh = ip.nh.or(b.get(6).copied());
+                    ip.plen = ip.plen.or(read16(b, ipv6::field::LENGTH));
+                    ip.nh = ip.nh.or(byte(ipv6::field::NXT_HDR));
                 }
                 Layer::Tcp(t) => {
-                    t.dataofs = t.dataofs.or(b.get(12).map(|v| v >> 4));
-                    t.chksum = t.chksum.or(be16(16));
+                    t.dataofs = t.dataofs.or(byte(tcp::field::DATA_OFF).map(|v| v >> 4));
+                    t.chksum = t.chksum.or(read16(b, tcp::field::CHECKSUM));
                     if t.padding.is_none() {
                         let opts: usize = t.options.iter().map(TcpOption::wire_len).sum();
                         t.padding = Some(vec![0; (4 - opts % 4) % 4]);
                     }
                 }
                 Layer::Udp(u) => {
-                    u.len = u.len.or(be16(4));
-                    u.chksum = u.chksum.or(be16(6));
+                    u.len = u.len.or(read16(b, udp::field::LENGTH));
+                    u.chksum = u.chksum.or(read16(b, udp::field::CHECKSUM));
                 }
-                Layer::Icmp(c) | Layer::Icmpv6(c) => c.chksum = c.chksum.or(be16(2)),
+                Layer::Icmp(c) | Layer::Icmpv6(c) => {
+                    c.chksum = c.chksum.or(read16(b, icmp::field::CHECKSUM))
+                }
                 Layer::Raw(_) | Layer::Padding(_) => {}
             }
             off += layer.header_len();
@@ -681,7 +689,7 @@ impl Parser {
     /// An IP packet by its version nibble. `quoted`: inside an ICMP error, where truncation
     /// is normal and not worth a note.
     fn ip(&mut self, b: &[u8], base: usize, quoted: bool) {
-        match b.first().map(|v| v >> 4) {
+        match view::version(b) {
             Some(4) => self.ipv4(b, base, quoted),
             Some(6) => self.ipv6(b, base, quoted),
             Some(v) => {

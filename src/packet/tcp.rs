@@ -289,6 +289,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         get16(self.buffer.as_ref(), field::URGENT)
     }
     /// Does the checksum verify over the whole buffer with this pseudo-header?
+    #[inline]
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> bool {
         let b = self.buffer.as_ref();
         let pseudo = super::checksum::pseudo(src, dst, super::ipv4::proto::TCP, b.len() as u32);
@@ -358,6 +359,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         &mut self.buffer.as_mut()[r]
     }
     /// Computes the checksum over the whole buffer with this pseudo-header and writes it.
+    #[inline]
     pub fn fill_checksum(&mut self, src: IpAddr, dst: IpAddr) {
         self.set_checksum(0);
         let b = self.buffer.as_ref();

@@ -379,6 +379,56 @@ mod props {
             prop_assert!(wrong.is_empty(), "{:?} in {}", wrong, hex::encode(&b));
         }
 
+        /// After `new_checked`, every accessor of every view answers without panicking.
+        #[test]
+        fn views_never_panic_once_checked(b in proptest::collection::vec(any::<u8>(), 0..120)) {
+            use crate::packet::*;
+            if let Ok(p) = Ipv4Packet::new_checked(&b[..]) {
+                let _ = (p.version(), p.tos(), p.total_len(), p.ident(), p.flags(), p.frag_offset());
+                let _ = (p.ttl(), p.protocol(), p.checksum(), p.src_addr(), p.dst_addr());
+                let _ = (p.options(), p.payload(), p.verify_checksum());
+            }
+            if let Ok(p) = Ipv6Packet::new_checked(&b[..]) {
+                let _ = (p.version(), p.traffic_class(), p.flow_label(), p.payload_len());
+                let _ = (p.next_header(), p.hop_limit(), p.src_addr(), p.dst_addr(), p.payload());
+            }
+            if let Ok(p) = TcpPacket::new_checked(&b[..]) {
+                let _ = (p.src_port(), p.dst_port(), p.seq_number(), p.ack_number(), p.flags());
+                let _ = (p.window_len(), p.checksum(), p.urgent_at(), p.options(), p.payload());
+            }
+            if let Ok(p) = UdpPacket::new_checked(&b[..]) {
+                let _ = (p.src_port(), p.dst_port(), p.len(), p.checksum(), p.payload());
+            }
+            if let Ok(p) = IcmpPacket::new_checked(&b[..]) {
+                let _ = (p.msg_type(), p.msg_code(), p.checksum(), p.rest(), p.payload());
+            }
+            if let Ok(p) = ArpPacket::new_checked(&b[..]) {
+                let _ = (p.operation(), p.source_protocol_addr(), p.target_hardware_addr());
+            }
+            if let Ok(f) = EthernetFrame::new_checked(&b[..]) {
+                let _ = (f.dst_addr(), f.src_addr(), f.ethertype(), f.payload());
+            }
+            if let Ok(f) = SllFrame::new_checked(&b[..]) {
+                let _ = (f.pkttype(), f.addr(), f.protocol(), f.payload());
+            }
+        }
+
+        /// The hot-path dissection and the lossless parser read the same TCP header.
+        #[test]
+        fn dissection_agrees_with_the_parser(t in tcp(), payload in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let mut layers = vec![Layer::Ipv4(Ipv4Repr::default()), Layer::Tcp(t)];
+            if !payload.is_empty() { layers.push(Layer::Raw(payload.clone())); }
+            let b = Packet::new(layers).to_bytes();
+            let (p, _) = Packet::parse(&b, LinkType::RawIp);
+            let d = crate::packet::view::Dissection::new(&b, LinkType::RawIp);
+            prop_assert!(d.is_some() && p.tcp().is_some(), "{}", hex::encode(&b));
+            if let (Some(d), Some(t)) = (d, p.tcp()) {
+                prop_assert_eq!(d.ports(), (t.sport, t.dport));
+                prop_assert_eq!((d.seq(), d.ack(), d.flags(), d.window()), (t.seq, t.ack, t.flags, t.window));
+                prop_assert_eq!(d.payload(), p.payload());
+            }
+        }
+
         #[test]
         fn arbitrary_bytes_round_trip(b in proptest::collection::vec(any::<u8>(), 0..200)) {
             for link in [LinkType::Ethernet, LinkType::RawIp, LinkType::Sll] {

@@ -71,6 +71,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
     /// Does the checksum verify over the whole buffer with this pseudo-header? (A zero
     /// checksum over IPv4 means "none" and verifies.)
+    #[inline]
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> bool {
         if src.is_ipv4() && self.checksum() == 0 {
             return true;
@@ -115,6 +116,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
     /// Computes the checksum over the whole buffer with this pseudo-header and writes it
     /// (a computed zero goes out as 0xffff, RFC 768).
+    #[inline]
     pub fn fill_checksum(&mut self, src: IpAddr, dst: IpAddr) {
         self.set_checksum(0);
         let b = self.buffer.as_ref();

@@ -21,7 +21,8 @@ use std::net::IpAddr;
 
 use super::probe::Prober;
 use super::targets::Targets;
-use crate::net::wire;
+use crate::packet::ipv4::{self, proto};
+use crate::packet::{ipv6, read16, read32, tcp, Ipv4Packet, Ipv6Packet, TcpFlags, TcpPacket};
 
 /// At most this many bytes of a banner are kept (and our window is this large).
 pub const MAX_BANNER: usize = 1024;
@@ -418,45 +419,46 @@ struct Seg<'p> {
 fn parse(pkt: &[u8]) -> Option<Seg<'_>> {
     let (src, dst, l4, end) = match pkt.first()? >> 4 {
         4 => {
-            if *pkt.get(9)? != wire::PROTO_TCP || be16(pkt, 6)? & 0x3fff != 0 {
+            // The fixed header is there (the ihl is taken as it is).
+            pkt.get(..ipv4::HEADER_LEN)?;
+            let h = Ipv4Packet::new_unchecked(pkt);
+            // Not TCP, or a fragment (MF or an offset; DF is fine).
+            if h.protocol() != proto::TCP || h.more_frags() || h.frag_offset() != 0 {
                 return None;
             }
-            let ihl = usize::from(pkt.first()? & 0x0f) * 4;
-            let s: [u8; 4] = pkt.get(12..16)?.try_into().ok()?;
-            let d: [u8; 4] = pkt.get(16..20)?.try_into().ok()?;
             (
-                IpAddr::from(s),
-                IpAddr::from(d),
-                ihl,
-                usize::from(be16(pkt, 2)?),
+                IpAddr::V4(h.src_addr()),
+                IpAddr::V4(h.dst_addr()),
+                h.header_len(),
+                usize::from(h.total_len()),
             )
         }
         6 => {
-            if *pkt.get(6)? != wire::PROTO_TCP {
+            let h = Ipv6Packet::new_checked(pkt).ok()?;
+            if h.next_header() != proto::TCP {
                 return None;
             }
-            let s: [u8; 16] = pkt.get(8..24)?.try_into().ok()?;
-            let d: [u8; 16] = pkt.get(24..40)?.try_into().ok()?;
             (
-                IpAddr::from(s),
-                IpAddr::from(d),
-                40,
-                40 + usize::from(be16(pkt, 4)?),
+                IpAddr::V6(h.src_addr()),
+                IpAddr::V6(h.dst_addr()),
+                ipv6::HEADER_LEN,
+                ipv6::HEADER_LEN + usize::from(h.payload_len()),
             )
         }
         _ => return None,
     };
     let t = pkt.get(l4..end.min(pkt.len()))?;
-    let doff = usize::from(t.get(12)? >> 4) * 4;
+    // Read as far as the header goes; the data start where the data offset says.
+    let doff = usize::from(t.get(tcp::field::DATA_OFF)? >> 4) * 4;
     Some(Seg {
         src,
         dst,
-        sport: be16(t, 0)?,
-        dport: be16(t, 2)?,
-        seq: u32::from_be_bytes(t.get(4..8)?.try_into().ok()?),
-        ack: u32::from_be_bytes(t.get(8..12)?.try_into().ok()?),
-        flags: *t.get(13)?,
-        data: t.get(doff..)?,
+        sport: read16(t, tcp::field::SRC_PORT)?,
+        dport: read16(t, tcp::field::DST_PORT)?,
+        seq: read32(t, tcp::field::SEQ_NUM)?,
+        ack: read32(t, tcp::field::ACK_NUM)?,
+        flags: *t.get(tcp::field::FLAGS)?,
+        data: t.get(tcp::field::PAYLOAD(doff))?,
     })
 }
 
@@ -474,41 +476,43 @@ pub fn build_segment(
     out: &mut Vec<u8>,
 ) {
     out.clear();
-    let l4len = 20 + payload.len();
-    let sum_addr = |a: IpAddr| match a {
-        IpAddr::V4(v) => crate::packet::checksum::sum(&v.octets()),
-        IpAddr::V6(v) => crate::packet::checksum::sum(&v.octets()),
-    };
-    match (src, dst) {
+    let l4len = tcp::HEADER_LEN + payload.len();
+    let ip = match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            out.extend_from_slice(&[0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, wire::PROTO_TCP, 0, 0]);
-            out[2..4].copy_from_slice(&((20 + l4len) as u16).to_be_bytes());
-            out.extend_from_slice(&s.octets());
-            out.extend_from_slice(&d.octets());
-            let sum = crate::packet::checksum::fold(crate::packet::checksum::sum(&out[..20]));
-            out[10..12].copy_from_slice(&sum.to_be_bytes());
+            out.resize(ipv4::HEADER_LEN + l4len, 0);
+            let mut h = Ipv4Packet::new_unchecked(&mut out[..]);
+            h.set_version_ihl(4, 5);
+            h.set_total_len((ipv4::HEADER_LEN + l4len) as u16);
+            h.set_flags_frag(ipv4::flag::DF, 0);
+            h.set_ttl(64);
+            h.set_protocol(proto::TCP);
+            h.set_src_addr(s);
+            h.set_dst_addr(d);
+            h.fill_checksum();
+            ipv4::HEADER_LEN
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
-            out.extend_from_slice(&[0x60, 0, 0, 0]);
-            out.extend_from_slice(&(l4len as u16).to_be_bytes());
-            out.extend_from_slice(&[wire::PROTO_TCP, 64]);
-            out.extend_from_slice(&s.octets());
-            out.extend_from_slice(&d.octets());
+            out.resize(ipv6::HEADER_LEN + l4len, 0);
+            let mut h = Ipv6Packet::new_unchecked(&mut out[..]);
+            h.set_ver_tc_flow(6, 0, 0);
+            h.set_payload_len(l4len as u16);
+            h.set_next_header(proto::TCP);
+            h.set_hop_limit(64);
+            h.set_src_addr(s);
+            h.set_dst_addr(d);
+            ipv6::HEADER_LEN
         }
         _ => return,
-    }
-    let ip = out.len();
-    out.extend_from_slice(&sport.to_be_bytes());
-    out.extend_from_slice(&dport.to_be_bytes());
-    out.extend_from_slice(&seq.to_be_bytes());
-    out.extend_from_slice(&ack.to_be_bytes());
-    out.extend_from_slice(&[5 << 4, flags]);
-    out.extend_from_slice(&(MAX_BANNER as u16).to_be_bytes());
-    out.extend_from_slice(&[0, 0, 0, 0]);
-    out.extend_from_slice(payload);
-    let pseudo = sum_addr(src) + sum_addr(dst) + u32::from(wire::PROTO_TCP) + l4len as u32;
-    let sum = crate::packet::checksum::fold(pseudo + crate::packet::checksum::sum(&out[ip..]));
-    out[ip + 16..ip + 18].copy_from_slice(&sum.to_be_bytes());
+    };
+    let mut t = TcpPacket::new_unchecked(&mut out[ip..]);
+    t.set_src_port(sport);
+    t.set_dst_port(dport);
+    t.set_seq_number(seq);
+    t.set_ack_number(ack);
+    t.set_offset_flags((tcp::HEADER_LEN / 4) as u8, 0, TcpFlags(u16::from(flags)));
+    t.set_window_len(MAX_BANNER as u16);
+    t.payload_mut().copy_from_slice(payload);
+    t.fill_checksum(src, dst);
 }
 
 impl<'a> Grabber<'a> {

@@ -6,8 +6,11 @@ use std::net::IpAddr;
 
 use super::cookie::{self, Key};
 use super::result::{Reason, ScanType};
-use crate::net::wire::{self, L4, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
-use crate::packet::checksum;
+use crate::packet::ipv4::proto::{ICMP as PROTO_ICMP, ICMPV6 as PROTO_ICMPV6};
+use crate::packet::ipv4::proto::{TCP as PROTO_TCP, UDP as PROTO_UDP};
+use crate::packet::view::{summarize, L4};
+use crate::packet::{icmp, ipv4, ipv6, tcp, udp};
+use crate::packet::{Ipv4Packet, Ipv6Packet, TcpFlags, TcpPacket, UdpPacket};
 
 /// Largest probe: IPv6 (40) + UDP (8) + the longest payload (NTP, 48).
 pub const MAX_PROBE: usize = 96;
@@ -49,24 +52,10 @@ pub struct Prober {
     pub sport: u16,
 }
 
-fn put16(b: &mut [u8], at: usize, v: u16) {
-    if let Some(s) = b.get_mut(at..at + 2) {
-        s.copy_from_slice(&v.to_be_bytes());
-    }
-}
-
-fn put32(b: &mut [u8], at: usize, v: u32) {
-    if let Some(s) = b.get_mut(at..at + 4) {
-        s.copy_from_slice(&v.to_be_bytes());
-    }
-}
-
-fn addr_sum(a: IpAddr) -> u32 {
-    match a {
-        IpAddr::V4(v) => checksum::sum(&v.octets()),
-        IpAddr::V6(v) => checksum::sum(&v.octets()),
-    }
-}
+/// The TCP probe's only option: MSS 1460 (as `TcpOption::Mss(1460)` emits it).
+const MSS_OPTION: [u8; 4] = [tcp::kind::MSS, 4, 0x05, 0xb4];
+/// Bytes of the TCP probe's header: 20 and the MSS option (data offset 6).
+const TCP_PROBE_LEN: usize = tcp::HEADER_LEN + MSS_OPTION.len();
 
 impl Prober {
     fn proto(&self) -> u8 {
@@ -78,9 +67,9 @@ impl Prober {
 
     fn tcp_flags(&self) -> u8 {
         match self.kind {
-            ScanType::Ack => 0x10,
+            ScanType::Ack => TcpFlags::ACK as u8,
             ScanType::Flags(f) => f,
-            _ => 0x02,
+            _ => TcpFlags::SYN as u8,
         }
     }
 
@@ -122,72 +111,73 @@ impl Prober {
             &[]
         };
         let l4len: usize = if proto == PROTO_TCP {
-            24
+            TCP_PROBE_LEN
         } else {
-            8 + payload.len()
+            udp::HEADER_LEN + payload.len()
         };
         let ip_len = match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let total = 20 + l4len;
-                buf[..20].copy_from_slice(&[
-                    0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                ]);
-                put16(buf, 2, total as u16);
-                put16(buf, 4, (c >> 16) as u16); // IP id: varies, never zero-patterned
-                buf[12..16].copy_from_slice(&s.octets());
-                buf[16..20].copy_from_slice(&d.octets());
-                let sum = checksum::fold(checksum::sum(&buf[..20]));
-                put16(buf, 10, sum);
-                20
+                let mut ip = Ipv4Packet::new_unchecked(&mut buf[..ipv4::HEADER_LEN]);
+                ip.set_version_ihl(4, 5);
+                ip.set_tos(0);
+                ip.set_total_len((ipv4::HEADER_LEN + l4len) as u16);
+                ip.set_ident((c >> 16) as u16); // IP id: varies, never zero-patterned
+                ip.set_flags_frag(0, 0);
+                ip.set_ttl(64);
+                ip.set_protocol(proto);
+                ip.set_src_addr(s);
+                ip.set_dst_addr(d);
+                ip.fill_checksum();
+                ipv4::HEADER_LEN
             }
             (IpAddr::V6(s), IpAddr::V6(d)) => {
-                buf[..8].copy_from_slice(&[0x60, 0, 0, 0, 0, 0, proto, 64]);
-                put16(buf, 4, l4len as u16);
-                buf[8..24].copy_from_slice(&s.octets());
-                buf[24..40].copy_from_slice(&d.octets());
-                40
+                let mut ip = Ipv6Packet::new_unchecked(&mut buf[..ipv6::HEADER_LEN]);
+                ip.set_ver_tc_flow(6, 0, 0);
+                ip.set_payload_len(l4len as u16);
+                ip.set_next_header(proto);
+                ip.set_hop_limit(64);
+                ip.set_src_addr(s);
+                ip.set_dst_addr(d);
+                ipv6::HEADER_LEN
             }
             _ => return 0,
         };
-        let (h, l4) = buf.split_at_mut(ip_len);
-        let _ = h;
+        // At most 40 + 8 + 48 bytes: within MAX_PROBE.
+        let l4 = &mut buf[ip_len..ip_len + l4len];
         if proto == PROTO_TCP {
             let flags = self.tcp_flags();
-            put16(l4, 0, self.tcp_sport(try_no));
-            put16(l4, 2, dport);
+            let mut t = TcpPacket::new_unchecked(l4);
+            t.set_src_port(self.tcp_sport(try_no));
+            t.set_dst_port(dport);
             // The cookie is the sequence number; an ACK probe carries it in the ack
             // field too, because the RST it draws has seq = our ack.
-            put32(l4, 4, c);
-            put32(l4, 8, if flags & 0x10 != 0 { c } else { 0 });
-            l4[12] = 6 << 4;
-            l4[13] = flags;
-            put16(l4, 14, 1024);
-            put16(l4, 16, 0);
-            put16(l4, 18, 0);
-            l4[20..24].copy_from_slice(&[2, 4, 0x05, 0xb4]); // MSS 1460
+            t.set_seq_number(c);
+            t.set_ack_number(if u16::from(flags) & TcpFlags::ACK != 0 {
+                c
+            } else {
+                0
+            });
+            t.set_offset_flags((TCP_PROBE_LEN / 4) as u8, 0, TcpFlags(u16::from(flags)));
+            t.set_window_len(1024);
+            t.set_urgent_at(0);
+            t.options_mut().copy_from_slice(&MSS_OPTION);
+            t.fill_checksum(src, dst);
         } else {
-            put16(l4, 0, self.udp_sport(c));
-            put16(l4, 2, dport);
-            put16(l4, 4, l4len as u16);
-            put16(l4, 6, 0);
-            if let Some(d) = l4.get_mut(8..8 + payload.len()) {
-                d.copy_from_slice(payload);
-            }
+            let mut u = UdpPacket::new_unchecked(l4);
+            u.set_src_port(self.udp_sport(c));
+            u.set_dst_port(dport);
+            u.set_len(l4len as u16);
+            u.payload_mut().copy_from_slice(payload);
+            u.fill_checksum(src, dst);
         }
-        let l4 = &mut l4[..l4len];
-        let pseudo = addr_sum(src) + addr_sum(dst) + u32::from(proto) + l4len as u32;
-        let mut sum = checksum::fold(pseudo + checksum::sum(l4));
-        if proto == PROTO_UDP && sum == 0 {
-            sum = 0xffff;
-        }
-        put16(l4, if proto == PROTO_TCP { 16 } else { 6 }, sum);
         ip_len + l4len
     }
 
     /// What TCP's reply must acknowledge: the cookie plus the SYN and FIN we sent.
     fn expected_ack(&self, c: u32) -> u32 {
         let f = self.tcp_flags();
-        c.wrapping_add(u32::from(f & 0x02 != 0) + u32::from(f & 0x01 != 0))
+        let f = u16::from(f);
+        c.wrapping_add(u32::from(f & TcpFlags::SYN != 0) + u32::from(f & TcpFlags::FIN != 0))
     }
 
     /// Classify a captured IP packet: `(target, port, reason)` when it answers one of our
@@ -197,7 +187,7 @@ impl Prober {
         pkt: &[u8],
         ours: impl Fn(IpAddr) -> bool,
     ) -> Option<(IpAddr, u16, Reason)> {
-        let s = wire::summarize(pkt)?;
+        let s = summarize(pkt)?;
         match (&s.l4, self.kind) {
             (
                 L4::Tcp {
@@ -214,9 +204,9 @@ impl Prober {
                     return None;
                 }
                 let c = self.cookie(s.dst, s.src, *sport);
-                let syn = flags & wire::TCP_SYN != 0;
-                let ackf = flags & wire::TCP_ACK != 0;
-                let rst = flags & wire::TCP_RST != 0;
+                let syn = flags & TcpFlags::SYN != 0;
+                let ackf = flags & TcpFlags::ACK != 0;
+                let rst = flags & TcpFlags::RST != 0;
                 let reason = if k == ScanType::Ack {
                     if rst && *seq == c {
                         Reason::Reset
@@ -259,8 +249,8 @@ impl Prober {
                 k,
             ) => {
                 let reason = match (s.proto, ty) {
-                    (PROTO_ICMP, 3) => Reason::IcmpUnreach(*code),
-                    (PROTO_ICMPV6, 1) => Reason::Icmp6Unreach(*code),
+                    (PROTO_ICMP, &icmp::v4::DEST_UNREACH) => Reason::IcmpUnreach(*code),
+                    (PROTO_ICMPV6, &icmp::v6::DEST_UNREACH) => Reason::Icmp6Unreach(*code),
                     _ => return None,
                 };
                 let target = q.dst;
@@ -311,17 +301,33 @@ mod tests {
     /// A reply built by swapping the probe's addresses/ports with the given TCP fields.
     fn tcp_reply(probe: &[u8], v6: bool, flags: u8, seq: u32, ack: u32) -> Vec<u8> {
         let mut r = probe.to_vec();
-        let (ih, alen, so, dof) = if v6 { (40, 16, 8, 24) } else { (20, 4, 12, 16) };
-        let (a, b) = (r[so..so + alen].to_vec(), r[dof..dof + alen].to_vec());
-        r[so..so + alen].copy_from_slice(&b);
-        r[dof..dof + alen].copy_from_slice(&a);
-        let (sp, dp) = ([r[ih], r[ih + 1]], [r[ih + 2], r[ih + 3]]);
-        r[ih..ih + 2].copy_from_slice(&dp);
-        r[ih + 2..ih + 4].copy_from_slice(&sp);
-        r[ih + 4..ih + 8].copy_from_slice(&seq.to_be_bytes());
-        r[ih + 8..ih + 12].copy_from_slice(&ack.to_be_bytes());
-        r[ih + 13] = flags;
+        let ih = if v6 {
+            let mut ip = Ipv6Packet::new_checked(&mut r[..]).unwrap();
+            let (s, d) = (ip.src_addr(), ip.dst_addr());
+            ip.set_src_addr(d);
+            ip.set_dst_addr(s);
+            ipv6::HEADER_LEN
+        } else {
+            let mut ip = Ipv4Packet::new_checked(&mut r[..]).unwrap();
+            let (s, d) = (ip.src_addr(), ip.dst_addr());
+            ip.set_src_addr(d);
+            ip.set_dst_addr(s);
+            ip.header_len()
+        };
+        let mut t = TcpPacket::new_checked(&mut r[ih..]).unwrap();
+        let (sp, dp) = (t.src_port(), t.dst_port());
+        t.set_src_port(dp);
+        t.set_dst_port(sp);
+        t.set_seq_number(seq);
+        t.set_ack_number(ack);
+        t.set_offset_flags(t.data_offset(), 0, TcpFlags(u16::from(flags)));
         r
+    }
+
+    fn tcp_ok(seg: &[u8], src: IpAddr, dst: IpAddr) -> bool {
+        TcpPacket::new_checked(seg)
+            .unwrap()
+            .verify_checksum(src, dst)
     }
 
     #[test]
@@ -338,10 +344,16 @@ mod tests {
         let d = Dissection::new(&buf[..n], LinkType::RawIp).unwrap();
         assert_eq!(d.ports(), (40000, 80));
         assert_eq!(d.seq(), p.cookie(ip("198.18.0.1"), ip("198.18.0.2"), 80));
-        assert!(wire::ipv4_header_ok(&buf[..n]));
+        assert!(Ipv4Packet::new_checked(&buf[..n])
+            .unwrap()
+            .verify_checksum());
         // The TCP checksum verifies: the pseudo-header sum plus the segment folds to 0.
-        let pseudo = addr_sum(ip("198.18.0.1")) + addr_sum(ip("198.18.0.2")) + 6 + 24;
-        assert_eq!(checksum::fold(pseudo + checksum::sum(&buf[20..44])), 0);
+        assert!(tcp_ok(&buf[20..44], ip("198.18.0.1"), ip("198.18.0.2")));
+        assert_eq!(
+            TcpPacket::new_checked(&buf[20..44]).unwrap().options(),
+            &[2, 4, 0x05, 0xb4],
+            "MSS 1460"
+        );
         let n6 = p.build(
             ip("2001:db8:198:18::1"),
             ip("2001:db8:198:18::2"),
@@ -350,10 +362,13 @@ mod tests {
             &mut buf,
         );
         assert_eq!(n6, 64);
-        assert_eq!(&buf[40..42], &40003u16.to_be_bytes(), "try 3's source port");
-        let pseudo6 =
-            addr_sum(ip("2001:db8:198:18::1")) + addr_sum(ip("2001:db8:198:18::2")) + 6 + 24;
-        assert_eq!(checksum::fold(pseudo6 + checksum::sum(&buf[40..64])), 0);
+        let t = TcpPacket::new_checked(&buf[40..64]).unwrap();
+        assert_eq!(t.src_port(), 40003, "try 3's source port");
+        assert!(tcp_ok(
+            &buf[40..64],
+            ip("2001:db8:198:18::1"),
+            ip("2001:db8:198:18::2")
+        ));
         assert_eq!(
             p.build(ip("198.18.0.1"), ip("2001:db8:198:18::2"), 1, 0, &mut buf),
             0
@@ -409,28 +424,38 @@ mod tests {
     }
 
     fn icmp_error(v6: bool, me: IpAddr, them: IpAddr, ty: u8, code: u8, quote: &[u8]) -> Vec<u8> {
-        let mut icmp = vec![ty, code, 0, 0, 0, 0, 0, 0];
-        icmp.extend_from_slice(quote);
-        let mut b = Vec::new();
-        match (them, me) {
-            (IpAddr::V4(s), IpAddr::V4(d)) if !v6 => {
-                b.extend_from_slice(&[0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0]);
-                b.extend_from_slice(&s.octets());
-                b.extend_from_slice(&d.octets());
-                let t = (b.len() + icmp.len()) as u16;
-                b[2..4].copy_from_slice(&t.to_be_bytes());
-            }
-            (IpAddr::V6(s), IpAddr::V6(d)) => {
-                b.extend_from_slice(&[0x60, 0, 0, 0]);
-                b.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
-                b.extend_from_slice(&[58, 64]);
-                b.extend_from_slice(&s.octets());
-                b.extend_from_slice(&d.octets());
-            }
+        use crate::packet::{IcmpRepr, Ipv4Repr, Ipv6Repr, Layer, Packet};
+        let icmp = IcmpRepr {
+            r#type: ty,
+            code,
+            chksum: Some(0),
+            ..Default::default()
+        };
+        let layers = match (them, me) {
+            (IpAddr::V4(s), IpAddr::V4(d)) if !v6 => vec![
+                Layer::Ipv4(Ipv4Repr {
+                    id: 0,
+                    ttl: 64,
+                    chksum: Some(0),
+                    src: Some(s),
+                    dst: d,
+                    ..Default::default()
+                }),
+                Layer::Icmp(icmp),
+            ],
+            (IpAddr::V6(s), IpAddr::V6(d)) => vec![
+                Layer::Ipv6(Ipv6Repr {
+                    src: Some(s),
+                    dst: d,
+                    ..Default::default()
+                }),
+                Layer::Icmpv6(icmp),
+            ],
             _ => unreachable!(),
-        }
-        b.extend_from_slice(&icmp);
-        b
+        };
+        let mut layers = layers;
+        layers.push(Layer::Raw(quote.to_vec()));
+        Packet::new(layers).to_bytes()
     }
 
     #[test]
@@ -452,7 +477,8 @@ mod tests {
             Some((them, 53, Reason::IcmpUnreach(13)))
         );
         let mut other = buf;
-        other[21] ^= 1; // a different source port: not our cookie
+        let mut t = UdpPacket::new_checked(&mut other[20..n]).unwrap();
+        t.set_src_port(t.src_port() ^ 1); // a different source port: not our cookie
         let e = icmp_error(false, me, them, 3, 3, &other[..n]);
         assert_eq!(u.classify(&e, src_of), None);
         let s = prober(ScanType::Syn);
@@ -480,13 +506,9 @@ mod tests {
             let n = u.build(me, them, port, 0, &mut buf);
             assert_eq!(n, 40 + 8 + len, "port {port}");
             assert_eq!(udp_payload(port).len(), len);
-            assert_eq!(&buf[48..n], udp_payload(port));
-            let pseudo = addr_sum(me) + addr_sum(them) + 17 + (8 + len) as u32;
-            assert_eq!(
-                checksum::fold(pseudo + checksum::sum(&buf[40..n])),
-                0,
-                "checksum, port {port}"
-            );
+            let u = UdpPacket::new_checked(&buf[40..n]).unwrap();
+            assert_eq!(u.payload(), udp_payload(port));
+            assert!(u.verify_checksum(me, them), "checksum, port {port}");
         }
         // The SNMP message's BER lengths add up.
         let snmp = udp_payload(161);
@@ -501,16 +523,19 @@ mod tests {
         let mut buf = [0u8; MAX_PROBE];
         let n = u.build(me, them, 7, 0, &mut buf);
         let mut r = buf[..n].to_vec();
-        r[12..16].copy_from_slice(&[198, 18, 0, 2]);
-        r[16..20].copy_from_slice(&[198, 18, 0, 1]);
-        let (sp, dp) = ([r[20], r[21]], [r[22], r[23]]);
-        r[20..22].copy_from_slice(&dp);
-        r[22..24].copy_from_slice(&sp);
+        let mut h = Ipv4Packet::new_checked(&mut r[..]).unwrap();
+        h.set_src_addr([198, 18, 0, 2].into());
+        h.set_dst_addr([198, 18, 0, 1].into());
+        let mut t = UdpPacket::new_checked(&mut r[20..]).unwrap();
+        let (sp, dp) = (t.src_port(), t.dst_port());
+        t.set_src_port(dp);
+        t.set_dst_port(sp);
         assert_eq!(
             u.classify(&r, |a: IpAddr| a == me),
             Some((them, 7, Reason::UdpResponse))
         );
-        r[23] ^= 1;
+        let mut t = UdpPacket::new_checked(&mut r[20..]).unwrap();
+        t.set_dst_port(t.dst_port() ^ 1);
         assert_eq!(u.classify(&r, |a: IpAddr| a == me), None);
     }
 }
