@@ -1465,3 +1465,6 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let _ = std::io::Write::write_all(&mut it.out, out.as_bytes());
     Ok(Value::None)
 }
+
+#[cfg(test)]
+mod tests;
