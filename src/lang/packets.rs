@@ -1,6 +1,10 @@
 //! Packets in the language: layer constructors with scapy's field names, `/`
 //! stacking, field reads and writes, TCP options, field sets, `ls`.
 //!
+//! Which fields a layer has, their kinds, defaults and help, and how each is read and
+//! written in the packet model are described once, in `packet::schema`; this file
+//! converts the language's values to and from the schema's (`to_field`, `from_field`).
+//!
 //! Range checking lives here: a value that does not fit its field is an error
 //! naming the field and its range, except `seq`/`ack`, whose arithmetic wraps
 //! modulo 2^32 (so `ack = r.seq + 1` works at 0xffffffff).
