@@ -1,16 +1,22 @@
 //! Packets in the language: layer constructors with scapy's field names, `/`
 //! stacking, field reads and writes, TCP options, field sets, `ls`.
 //!
+//! Which fields a layer has, their kinds, defaults and help, and how each is read and
+//! written in the packet model are described once, in `packet::schema`; this file
+//! converts the language's values to and from the schema's (`to_field`, `from_field`).
+//!
 //! Range checking lives here: a value that does not fit its field is an error
 //! naming the field and its range, except `seq`/`ack`, whose arithmetic wraps
 //! modulo 2^32 (so `ack = r.seq + 1` works at 0xffffffff).
 
 use super::call::*;
 use super::error::{error, suggest, Error, ErrorKind, Result, Span};
+use crate::packet::schema::{self, Field, FieldValue, Kind, LayerSchema};
 use crate::packet::{
     EtherRepr, IcmpRepr, Ipv4Repr, Ipv6Repr, Layer, LinkType, Packet, TcpFlags, TcpOption, TcpRepr,
     UdpRepr,
 };
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 
@@ -21,200 +27,39 @@ pub const EPHEMERAL: (i64, i64) = (49152, 65535);
 /// Largest list a field set may expand to.
 const MAX_EXPANSION: usize = 1 << 20;
 
-/// How a field's value is checked and converted.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Ty {
-    /// Unsigned integer of this many bits.
-    U(u32),
-    /// 32-bit sequence number: any integer, wrapped mod 2^32.
-    Seq,
-    /// Computed field of this many bits: `none` means "fill in when building".
-    Auto(u32),
-    TcpFlags,
-    IpFlags,
-    V4,
-    V4Auto,
-    V6,
-    V6Auto,
-    Mac,
-    Options,
-    Bytes,
-}
-
-impl Ty {
-    fn describe(self) -> String {
-        match self {
-            Ty::U(b) => format!("int{b}"),
-            Ty::Seq => "seq32 (wraps)".into(),
-            Ty::Auto(b) => format!("int{b} or none (auto)"),
-            Ty::TcpFlags => "tcp flags".into(),
-            Ty::IpFlags => "ip flags".into(),
-            Ty::V4 => "IPv4 address".into(),
-            Ty::V4Auto => "IPv4 address or none".into(),
-            Ty::V6 => "IPv6 address".into(),
-            Ty::V6Auto => "IPv6 address or none".into(),
-            Ty::Mac => "MAC address".into(),
-            Ty::Options => "list of options".into(),
-            Ty::Bytes => "bytes".into(),
-        }
-    }
-}
-
-/// One field: name, type, the default as `ls` shows it, and what it is.
-pub struct FieldInfo {
-    pub name: &'static str,
-    ty: Ty,
-    pub default: &'static str,
-    pub help: &'static str,
-}
-
-const fn f(name: &'static str, ty: Ty, default: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo {
-        name,
-        ty,
-        default,
-        help,
-    }
-}
-
-const IP_FIELDS: &[FieldInfo] = &[
-    f("version", Ty::U(4), "4", "IP version"),
-    f(
-        "ihl",
-        Ty::Auto(4),
-        "none (auto)",
-        "header length in 32-bit words",
-    ),
-    f("tos", Ty::U(8), "0", "type of service (DSCP+ECN)"),
-    f("len", Ty::Auto(16), "none (auto)", "total length"),
-    f("id", Ty::U(16), "1", "identification"),
-    f("flags", Ty::IpFlags, "DF", "DF, MF, evil (reserved bit)"),
-    f("frag", Ty::U(13), "0", "fragment offset in 8-byte units"),
-    f("ttl", Ty::U(8), "64", "time to live"),
-    f("proto", Ty::Auto(8), "none (auto)", "next protocol"),
-    f("chksum", Ty::Auto(16), "none (auto)", "header checksum"),
-    f("src", Ty::V4Auto, "none (route chooses)", "source address"),
-    f("dst", Ty::V4, "127.0.0.1", "destination address"),
-    f(
-        "options",
-        Ty::Bytes,
-        "b\"\"",
-        "raw option bytes, or a list of rr(), lsrr(), ssrr(), ts_opt(), router_alert(), bytes",
-    ),
-];
-const IPV6_FIELDS: &[FieldInfo] = &[
-    f("version", Ty::U(4), "6", "IP version"),
-    f("tc", Ty::U(8), "0", "traffic class"),
-    f("fl", Ty::U(20), "0", "flow label"),
-    f("plen", Ty::Auto(16), "none (auto)", "payload length"),
-    f("nh", Ty::Auto(8), "none (auto)", "next header"),
-    f("hlim", Ty::U(8), "64", "hop limit"),
-    f("src", Ty::V6Auto, "none (route chooses)", "source address"),
-    f("dst", Ty::V6, "::1", "destination address"),
-];
-const TCP_FIELDS: &[FieldInfo] = &[
-    f("sport", Ty::U(16), "random (49152..=65535)", "source port"),
-    f("dport", Ty::U(16), "80", "destination port"),
-    f("seq", Ty::Seq, "random", "sequence number"),
-    f("ack", Ty::Seq, "0", "acknowledgment number"),
-    f(
-        "dataofs",
-        Ty::Auto(4),
-        "none (auto)",
-        "header length in 32-bit words",
-    ),
-    f("reserved", Ty::U(3), "0", "reserved bits"),
-    f(
-        "flags",
-        Ty::TcpFlags,
-        "S",
-        "F S R P A U E C N, e.g. \"SA\", \"S|A\", \"SYN,ACK\"",
-    ),
-    f("window", Ty::U(16), "64240", "receive window"),
-    f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
-    f("urgptr", Ty::U(16), "0", "urgent pointer"),
-    f(
-        "options",
-        Ty::Options,
-        "[]",
-        "mss() wscale() sackok() sack() ts() nop() eol() opt()",
-    ),
-];
-const UDP_FIELDS: &[FieldInfo] = &[
-    f("sport", Ty::U(16), "random (49152..=65535)", "source port"),
-    f("dport", Ty::U(16), "53", "destination port"),
-    f("len", Ty::Auto(16), "none (auto)", "length"),
-    f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
-];
-const ICMP_FIELDS: &[FieldInfo] = &[
-    f("type", Ty::U(8), "8 (echo request)", "message type"),
-    f("code", Ty::U(8), "0", "message code"),
-    f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
-    f("id", Ty::U(16), "0", "identifier (header bytes 4-5)"),
-    f("seq", Ty::U(16), "0", "sequence number (header bytes 6-7)"),
-];
-const ICMPV6_FIELDS: &[FieldInfo] = &[
-    f("type", Ty::U(8), "128 (echo request)", "message type"),
-    f("code", Ty::U(8), "0", "message code"),
-    f("chksum", Ty::Auto(16), "none (auto)", "checksum"),
-    f("id", Ty::U(16), "0", "identifier (header bytes 4-5)"),
-    f("seq", Ty::U(16), "0", "sequence number (header bytes 6-7)"),
-];
-const RAW_FIELDS: &[FieldInfo] = &[f("load", Ty::Bytes, "b\"\"", "payload bytes")];
-const ETHER_FIELDS: &[FieldInfo] = &[
-    f("dst", Ty::Mac, "00:00:00:00:00:00", "destination MAC"),
-    f("src", Ty::Mac, "00:00:00:00:00:00", "source MAC"),
-    f("type", Ty::Auto(16), "none (auto)", "ethertype"),
-];
-
 /// How `fuzz()` draws a field: `Some((bits, computed))` for numbers, flags and
 /// computed fields; `None` for what it leaves alone (addresses, options, bytes, version).
-pub(super) fn fuzz_bits(info: &FieldInfo) -> Option<(u32, bool)> {
-    match info.ty {
+pub(super) fn fuzz_bits(info: &Field) -> Option<(u32, bool)> {
+    match info.kind {
         _ if info.name == "version" => None,
-        Ty::U(b) => Some((b, false)),
-        Ty::Seq => Some((32, false)),
-        Ty::Auto(b) => Some((b, true)),
-        Ty::TcpFlags => Some((8, false)),
-        Ty::IpFlags => Some((3, false)),
+        Kind::U(b) | Kind::Named(b, _) => Some((b, false)),
+        Kind::Seq => Some((32, false)),
+        Kind::Auto(b) => Some((b, true)),
+        Kind::TcpFlags => Some((8, false)),
+        Kind::IpFlags => Some((3, false)),
         _ => None,
     }
 }
 
-const ARP_FIELDS: &[FieldInfo] = &[
-    f("hwtype", Ty::U(16), "1", "hardware type (1 Ethernet)"),
-    f("ptype", Ty::U(16), "0x800", "protocol type (IPv4)"),
-    f(
-        "hwlen",
-        Ty::U(8),
-        "6",
-        "hardware address length (only 6 is built)",
-    ),
-    f(
-        "plen",
-        Ty::U(8),
-        "4",
-        "protocol address length (only 4 is built)",
-    ),
-    f("op", Ty::U(16), "1", "1 who-has (request), 2 is-at (reply)"),
-    f("hwsrc", Ty::Mac, "00:00:00:00:00:00", "sender MAC"),
-    f("psrc", Ty::V4, "0.0.0.0", "sender IPv4 address"),
-    f("hwdst", Ty::Mac, "00:00:00:00:00:00", "target MAC"),
-    f("pdst", Ty::V4, "0.0.0.0", "target IPv4 address"),
-];
-
-pub fn fields(kind: LayerKind) -> &'static [FieldInfo] {
+/// The schema of a layer class: its fields' names, kinds, defaults and help, and how
+/// each is read and written (`packet::schema`).
+pub fn layer_schema(kind: LayerKind) -> &'static LayerSchema {
     match kind {
-        LayerKind::Ip => IP_FIELDS,
-        LayerKind::Ipv6 => IPV6_FIELDS,
-        LayerKind::Tcp => TCP_FIELDS,
-        LayerKind::Udp => UDP_FIELDS,
-        LayerKind::Icmp => ICMP_FIELDS,
-        LayerKind::Icmpv6 => ICMPV6_FIELDS,
-        LayerKind::Raw => RAW_FIELDS,
-        LayerKind::Ether => ETHER_FIELDS,
-        LayerKind::Arp => ARP_FIELDS,
+        LayerKind::Ip => &schema::IPV4,
+        LayerKind::Ipv6 => &schema::IPV6,
+        LayerKind::Tcp => &schema::TCP,
+        LayerKind::Udp => &schema::UDP,
+        LayerKind::Icmp => &schema::ICMP,
+        LayerKind::Icmpv6 => &schema::ICMPV6,
+        LayerKind::Raw => &schema::RAW,
+        LayerKind::Ether => &schema::ETHER,
+        LayerKind::Arp => &schema::ARP,
     }
+}
+
+/// A layer class's fields, in order.
+pub fn fields(kind: LayerKind) -> &'static [Field] {
+    layer_schema(kind).fields
 }
 
 /// Lower-case names by which a layer is taken out of a packet (`r.tcp`).
@@ -785,247 +630,116 @@ pub(super) fn set_field(
     name: &str,
     v: &Value,
 ) -> std::result::Result<(), Option<ErrorKind>> {
-    let u = |bits: u32| to_uint(v, name, bits).map_err(Some);
-    let au = |bits: u32| auto(v, |x| to_uint(x, name, bits)).map_err(Some);
-    match l {
-        Layer::Ipv4(ip) => match name {
-            "version" => ip.version = u(4)? as u8,
-            "ihl" => ip.ihl = au(4)?.map(|x| x as u8),
-            "tos" => ip.tos = u(8)? as u8,
-            "len" => ip.len = au(16)?.map(|x| x as u16),
-            "id" => ip.id = u(16)? as u16,
-            "flags" => ip.flags = conv_ip_flags(v).map_err(Some)?,
-            "frag" => ip.frag = u(13)? as u16,
-            "ttl" => ip.ttl = u(8)? as u8,
-            "proto" => ip.proto = au(8)?.map(|x| x as u8),
-            "chksum" => ip.chksum = au(16)?.map(|x| x as u16),
-            "src" => ip.src = auto(v, |x| parse_v4(x, name)).map_err(Some)?,
-            "dst" => ip.dst = parse_v4(v, name).map_err(Some)?,
-            "options" => {
-                // Raw bytes, or a list of options (rr(), lsrr([...]), router_alert(), or
-                // bytes), laid end to end.
-                let b = match v {
-                    Value::List(items) => {
-                        let mut all = Vec::new();
-                        for item in items.borrow().iter() {
-                            all.extend(to_bytes(item).ok_or_else(|| {
-                                Some(ErrorKind::Type(format!(
-                                    "IP options are bytes or a list of rr(), lsrr(), ssrr(), \
-                                     ts_opt(), router_alert() or bytes; got a {}",
-                                    item.type_name()
-                                )))
-                            })?);
-                        }
-                        all
-                    }
-                    _ => to_bytes(v).ok_or_else(|| {
-                        Some(ErrorKind::Type(
-                            "IP options are raw bytes or a list of rr(), lsrr(), ssrr(), \
-                             ts_opt(), router_alert()"
-                                .into(),
-                        ))
-                    })?,
-                };
-                // The padding to a multiple of 4 bytes is part of the options (as scapy
-                // pads them), so an explicit ihl counts it; padding the user gave is kept.
-                let mut b = b;
-                b.resize(b.len().div_ceil(4) * 4, 0);
-                if b.len() > 40 {
-                    return Err(Some(ErrorKind::Value(format!(
-                        "IP options are at most 40 bytes ({} with padding to 4)",
-                        b.len()
-                    ))));
-                }
-                ip.options = b;
-            }
-            _ => return Err(None),
-        },
-        Layer::Ipv6(ip) => match name {
-            "version" => ip.version = u(4)? as u8,
-            "tc" => ip.tc = u(8)? as u8,
-            "fl" => ip.fl = u(20)? as u32,
-            "plen" => ip.plen = au(16)?.map(|x| x as u16),
-            "nh" => ip.nh = au(8)?.map(|x| x as u8),
-            "hlim" => ip.hlim = u(8)? as u8,
-            "src" => ip.src = auto(v, |x| parse_v6(x, name)).map_err(Some)?,
-            "dst" => ip.dst = parse_v6(v, name).map_err(Some)?,
-            _ => return Err(None),
-        },
-        Layer::Tcp(t) => match name {
-            "sport" => t.sport = u(16)? as u16,
-            "dport" => t.dport = u(16)? as u16,
-            "seq" => t.seq = seq32(v, name).map_err(Some)?,
-            "ack" => t.ack = seq32(v, name).map_err(Some)?,
-            "dataofs" => t.dataofs = au(4)?.map(|x| x as u8),
-            "reserved" => t.reserved = u(3)? as u8,
-            "flags" => t.flags = conv_flags(v).map_err(Some)?,
-            "window" => t.window = u(16)? as u16,
-            "chksum" => t.chksum = au(16)?.map(|x| x as u16),
-            "urgptr" => t.urgptr = u(16)? as u16,
-            "options" => t.options = conv_options(v).map_err(Some)?,
-            _ => return Err(None),
-        },
-        Layer::Udp(x) => match name {
-            "sport" => x.sport = u(16)? as u16,
-            "dport" => x.dport = u(16)? as u16,
-            "len" => x.len = au(16)?.map(|x| x as u16),
-            "chksum" => x.chksum = au(16)?.map(|x| x as u16),
-            _ => return Err(None),
-        },
-        Layer::Icmp(x) | Layer::Icmpv6(x) => match name {
-            "type" => x.r#type = u(8)? as u8,
-            "code" => x.code = u(8)? as u8,
-            "chksum" => x.chksum = au(16)?.map(|x| x as u16),
-            "id" => x.id = u(16)? as u16,
-            "seq" => x.seq = u(16)? as u16,
-            _ => return Err(None),
-        },
-        Layer::Raw(b) => match name {
-            "load" => {
-                *b = to_bytes(v)
-                    .ok_or_else(|| Some(ErrorKind::Type("load expects bytes or a string".into())))?
-            }
-            _ => return Err(None),
-        },
-        Layer::Ether(e) => match name {
-            "dst" => e.dst = parse_mac(v, name).map_err(Some)?,
-            "src" => e.src = parse_mac(v, name).map_err(Some)?,
-            "type" => e.ethertype = au(16)?.map(|x| x as u16),
-            _ => return Err(None),
-        },
-        Layer::Arp(a) => match name {
-            "hwtype" => a.hwtype = u(16)? as u16,
-            "ptype" => a.ptype = u(16)? as u16,
-            "hwlen" | "plen" => {
-                let want = if name == "hwlen" { 6 } else { 4 };
-                if u(8)? != want {
-                    return Err(Some(ErrorKind::Value(format!(
-                        "ARP {name}: only {want} is built (Ethernet and IPv4 addresses)"
-                    ))));
-                }
-            }
-            "op" => {
-                a.op = match v {
-                    Value::Str(s) => match &**s {
-                        "who-has" => 1,
-                        "is-at" => 2,
-                        _ => {
-                            return Err(Some(ErrorKind::Value(format!(
-                                "ARP op {s:?}: use \"who-has\" (1), \"is-at\" (2) or a number"
-                            ))))
-                        }
-                    },
-                    _ => u(16)? as u16,
-                }
-            }
-            "hwsrc" => a.hwsrc = parse_mac(v, name).map_err(Some)?,
-            "hwdst" => a.hwdst = parse_mac(v, name).map_err(Some)?,
-            "psrc" => a.psrc = parse_v4(v, name).map_err(Some)?,
-            "pdst" => a.pdst = parse_v4(v, name).map_err(Some)?,
-            _ => return Err(None),
-        },
-        Layer::Sll(_) | Layer::Padding(_) => return Err(None),
-    }
-    Ok(())
+    let Some(field) = layer_kind(l).and_then(|k| layer_schema(k).field(name)) else {
+        return Err(None);
+    };
+    let fv = to_field(l.name(), field, v).map_err(Some)?;
+    field.set(l, fv).map_err(|m| Some(ErrorKind::Value(m)))
 }
 
-fn mac_text(m: &[u8; 6]) -> String {
+/// The language's value `v` for `field`, converted and checked (range, address syntax,
+/// flag letters …); the error names the field.
+fn to_field(
+    layer: &str,
+    field: &Field,
+    v: &Value,
+) -> std::result::Result<FieldValue<'static>, ErrorKind> {
+    let name = field.name;
+    let int = |bits: u32| to_uint(v, name, bits).map(FieldValue::Int);
+    let auto_int = |bits: u32| match v {
+        Value::None => Ok(FieldValue::None),
+        _ => int(bits),
+    };
+    Ok(match field.kind {
+        Kind::U(bits) => int(bits)?,
+        Kind::Named(bits, names) => match v {
+            Value::Str(s) => match names.iter().find(|(n, _)| *n == &**s) {
+                Some((_, n)) => FieldValue::Int(*n),
+                None => {
+                    let known: Vec<String> = names
+                        .iter()
+                        .map(|(n, v)| format!("\"{n}\" ({v})"))
+                        .collect();
+                    return Err(ErrorKind::Value(format!(
+                        "{layer} {name} {s:?}: use {} or a number",
+                        known.join(", ")
+                    )));
+                }
+            },
+            _ => int(bits)?,
+        },
+        Kind::Seq => FieldValue::Int(seq32(v, name)?.into()),
+        Kind::Auto(bits) => auto_int(bits)?,
+        Kind::TcpFlags => FieldValue::TcpFlags(conv_flags(v)?),
+        Kind::IpFlags => FieldValue::IpFlags(conv_ip_flags(v)?),
+        Kind::V4 => FieldValue::V4(parse_v4(v, name)?),
+        Kind::V4Auto => auto(v, |x| parse_v4(x, name))?.map_or(FieldValue::None, FieldValue::V4),
+        Kind::V6 => FieldValue::V6(parse_v6(v, name)?),
+        Kind::V6Auto => auto(v, |x| parse_v6(x, name))?.map_or(FieldValue::None, FieldValue::V6),
+        Kind::Mac => FieldValue::Mac(parse_mac(v, name)?),
+        Kind::Options => FieldValue::Options(Cow::Owned(conv_options(v)?)),
+        Kind::IpOptions => FieldValue::Bytes(Cow::Owned(ip_options(v)?)),
+        Kind::Bytes | Kind::LinkAddr => {
+            FieldValue::Bytes(Cow::Owned(to_bytes(v).ok_or_else(|| {
+                ErrorKind::Type(format!("{name} expects bytes or a string"))
+            })?))
+        }
+    })
+}
+
+/// IP options: raw bytes, or a list of options (rr(), lsrr([...]), router_alert(), or
+/// bytes) laid end to end. The model pads them to a multiple of 4 bytes.
+fn ip_options(v: &Value) -> std::result::Result<Vec<u8>, ErrorKind> {
+    match v {
+        Value::List(items) => {
+            let mut all = Vec::new();
+            for item in items.borrow().iter() {
+                all.extend(to_bytes(item).ok_or_else(|| {
+                    ErrorKind::Type(format!(
+                        "IP options are bytes or a list of rr(), lsrr(), ssrr(), \
+                         ts_opt(), router_alert() or bytes; got a {}",
+                        item.type_name()
+                    ))
+                })?);
+            }
+            Ok(all)
+        }
+        _ => to_bytes(v).ok_or_else(|| {
+            ErrorKind::Type(
+                "IP options are raw bytes or a list of rr(), lsrr(), ssrr(), \
+                 ts_opt(), router_alert()"
+                    .into(),
+            )
+        }),
+    }
+}
+
+fn mac_text(m: &[u8]) -> String {
     m.iter()
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(":")
 }
 
-fn opt_int_value<T: Into<i64>>(v: Option<T>) -> Value {
-    v.map_or(Value::None, |x| Value::Int(x.into()))
+/// A field's value as the language sees it: addresses as text, flags as flags.
+fn from_field(v: FieldValue<'_>) -> Value {
+    match v {
+        FieldValue::None => Value::None,
+        FieldValue::Int(n) => Value::Int(n as i64),
+        FieldValue::TcpFlags(f) => Value::Flags(f),
+        FieldValue::IpFlags(f) => Value::IpFlags(f),
+        FieldValue::V4(a) => Value::str(&a.to_string()),
+        FieldValue::V6(a) => Value::str(&a.to_string()),
+        FieldValue::Mac(m) => Value::str(&mac_text(&m)),
+        FieldValue::Bytes(b) => Value::bytes(&b),
+        FieldValue::Options(o) => Value::list(o.iter().map(|o| opt(o.clone())).collect()),
+    }
 }
 
 /// Read one field of one layer; `None` when the layer has no such field.
 fn get_field(l: &Layer, name: &str) -> Option<Value> {
-    let i = |x: i64| Some(Value::Int(x));
-    match l {
-        Layer::Ipv4(ip) => match name {
-            "version" => i(ip.version.into()),
-            "ihl" => Some(opt_int_value(ip.ihl)),
-            "tos" => i(ip.tos.into()),
-            "len" => Some(opt_int_value(ip.len)),
-            "id" => i(ip.id.into()),
-            "flags" => Some(Value::IpFlags(ip.flags)),
-            "frag" => i(ip.frag.into()),
-            "ttl" => i(ip.ttl.into()),
-            "proto" => Some(opt_int_value(ip.proto)),
-            "chksum" => Some(opt_int_value(ip.chksum)),
-            "src" => Some(ip.src.map_or(Value::None, |a| Value::str(&a.to_string()))),
-            "dst" => Some(Value::str(&ip.dst.to_string())),
-            "options" => Some(Value::bytes(&ip.options)),
-            _ => None,
-        },
-        Layer::Ipv6(ip) => match name {
-            "version" => i(ip.version.into()),
-            "tc" => i(ip.tc.into()),
-            "fl" => i(ip.fl.into()),
-            "plen" => Some(opt_int_value(ip.plen)),
-            "nh" => Some(opt_int_value(ip.nh)),
-            "hlim" => i(ip.hlim.into()),
-            "src" => Some(ip.src.map_or(Value::None, |a| Value::str(&a.to_string()))),
-            "dst" => Some(Value::str(&ip.dst.to_string())),
-            _ => None,
-        },
-        Layer::Tcp(t) => match name {
-            "sport" => i(t.sport.into()),
-            "dport" => i(t.dport.into()),
-            "seq" => i(t.seq.into()),
-            "ack" => i(t.ack.into()),
-            "dataofs" => Some(opt_int_value(t.dataofs)),
-            "reserved" => i(t.reserved.into()),
-            "flags" => Some(Value::Flags(t.flags)),
-            "window" => i(t.window.into()),
-            "chksum" => Some(opt_int_value(t.chksum)),
-            "urgptr" => i(t.urgptr.into()),
-            "options" => Some(Value::list(
-                t.options.iter().map(|o| opt(o.clone())).collect(),
-            )),
-            _ => None,
-        },
-        Layer::Udp(u) => match name {
-            "sport" => i(u.sport.into()),
-            "dport" => i(u.dport.into()),
-            "len" => Some(opt_int_value(u.len)),
-            "chksum" => Some(opt_int_value(u.chksum)),
-            _ => None,
-        },
-        Layer::Icmp(x) | Layer::Icmpv6(x) => match name {
-            "type" => i(x.r#type.into()),
-            "code" => i(x.code.into()),
-            "chksum" => Some(opt_int_value(x.chksum)),
-            "id" => i(x.id.into()),
-            "seq" => i(x.seq.into()),
-            _ => None,
-        },
-        Layer::Raw(b) => match name {
-            "load" => Some(Value::bytes(b)),
-            _ => None,
-        },
-        Layer::Ether(e) => match name {
-            "dst" => Some(Value::str(&mac_text(&e.dst))),
-            "src" => Some(Value::str(&mac_text(&e.src))),
-            "type" => Some(opt_int_value(e.ethertype)),
-            _ => None,
-        },
-        Layer::Arp(a) => match name {
-            "hwtype" => i(a.hwtype.into()),
-            "ptype" => i(a.ptype.into()),
-            "hwlen" => i(a.hwlen.into()),
-            "plen" => i(a.plen.into()),
-            "op" => i(a.op.into()),
-            "hwsrc" => Some(Value::str(&mac_text(&a.hwsrc))),
-            "hwdst" => Some(Value::str(&mac_text(&a.hwdst))),
-            "psrc" => Some(Value::str(&a.psrc.to_string())),
-            "pdst" => Some(Value::str(&a.pdst.to_string())),
-            _ => None,
-        },
-        Layer::Sll(_) | Layer::Padding(_) => None,
-    }
+    let field = layer_schema(layer_kind(l)?).field(name)?;
+    field.get(l).map(from_field)
 }
 
 /// The order in which a whole packet's layers are searched for a short field
@@ -1381,17 +1095,17 @@ pub fn default_layer(it: &mut Interp, kind: LayerKind) -> Layer {
 fn expand_set(
     it: &mut Interp,
     name: &str,
-    ty: Ty,
+    kind: Kind,
     v: &Value,
     span: Span,
 ) -> Result<Option<Vec<Value>>> {
-    match (v, ty) {
-        (Value::List(_), Ty::Options) | (Value::Range(..), Ty::Options) => Ok(None),
+    match (v, kind) {
+        (Value::List(_), Kind::Options) | (Value::Range(..), Kind::Options) => Ok(None),
         // IP options: a list of options laid end to end (scapy's list field), not a set.
-        (Value::List(_), Ty::Bytes) if name == "options" => Ok(None),
+        (Value::List(_), Kind::IpOptions) => Ok(None),
         (Value::List(l), _) => Ok(Some(l.borrow().clone())),
         (Value::Range(..), _) => Ok(Some(it.iterate(v, span)?)),
-        (Value::Str(s), Ty::V4 | Ty::V4Auto) if s.contains('/') => {
+        (Value::Str(s), Kind::V4 | Kind::V4Auto) if s.contains('/') => {
             Ok(Some(cidr_v4(name, s, span)?))
         }
         _ => Ok(None),
@@ -1481,7 +1195,7 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
                 },
             ));
         };
-        if let Some(values) = expand_set(it, name, info.ty, v, *span)? {
+        if let Some(values) = expand_set(it, name, info.kind, v, *span)? {
             sets.push((name.clone(), values, *span));
             continue;
         }
@@ -1636,7 +1350,7 @@ fn stack_values(it: &mut Interp, a: &Value, b: &Value, span: Span) -> Result<Val
 /// `.type` and `.help` read its parts.
 struct LayerField {
     layer: LayerKind,
-    field: &'static FieldInfo,
+    field: &'static Field,
 }
 
 /// `TCP.dport` (the caller checked that the field exists).
@@ -1663,7 +1377,7 @@ impl Object for LayerField {
             "{}.{}: {} = {}   # {}",
             self.layer.name(),
             f.name,
-            f.ty.describe(),
+            f.kind.describe(),
             f.default,
             f.help
         )
@@ -1673,7 +1387,7 @@ impl Object for LayerField {
         Some(Ok(match name {
             "name" => Value::str(f.name),
             "default" => Value::str(f.default),
-            "type" => Value::str(&f.ty.describe()),
+            "type" => Value::str(&f.kind.describe()),
             "help" => Value::str(f.help),
             "layer" => Value::LayerClass(self.layer),
             _ => return None,
@@ -1721,7 +1435,7 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
                 out.push_str(&format!(
                     "{:<10}: {:<22} = {:<24} # {}\n",
                     fi.name,
-                    fi.ty.describe(),
+                    fi.kind.describe(),
                     fi.default,
                     fi.help
                 ));
@@ -1737,7 +1451,7 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
                         out.push_str(&format!(
                             "{:<10}: {:<22} = {}\n",
                             fi.name,
-                            fi.ty.describe(),
+                            fi.kind.describe(),
                             val.repr()
                         ));
                     }
@@ -1785,3 +1499,6 @@ pub fn mark_set(p: &mut Packet, i: usize, name: &str) {
         *b |= 1 << bit;
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,6 +24,7 @@ pub mod ipv6;
 pub mod link;
 #[cfg(any(test, feature = "oracle"))]
 pub mod oracle;
+pub mod schema;
 pub mod tcp;
 pub mod udp;
 pub mod view;

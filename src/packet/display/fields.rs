@@ -1,5 +1,7 @@
 //! Every field of every layer, with scapy's names, as both text (for `show`) and JSON
-//! (for `json`). One list feeds both displays so they never disagree.
+//! (for `json`). One list feeds both displays so they never disagree, and that list is
+//! the layer's schema (`packet::schema`): which fields, in which order, how each is
+//! read and in which style it is written. This file only knows how to write each style.
 //!
 //! Computed fields are shown with the value that goes on the wire (`Packet::filled`). For
 //! checksums and lengths the value the field *should* have is computed too (by building
@@ -10,6 +12,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use crate::packet::schema::{self, FieldValue, Kind, Show};
 use crate::packet::tcp::TcpOption;
 use crate::packet::{icmp, ipv4, Layer, Packet, TcpFlags};
 
@@ -45,6 +48,14 @@ pub(super) struct LayerFields {
     pub fields: Vec<Field>,
 }
 
+/// What writing a field may need beyond its value: the layer it is in, whether an IPv4
+/// header is right outside it, and what it should be (a length or a checksum).
+struct Context<'a> {
+    layer: &'a Layer,
+    over_v4: bool,
+    should: Option<u64>,
+}
+
 /// All layers of `p`, described. Never panics, whatever `p` holds.
 pub(super) fn describe(p: &Packet) -> Vec<LayerFields> {
     let filled = p.filled();
@@ -52,7 +63,6 @@ pub(super) fn describe(p: &Packet) -> Vec<LayerFields> {
     // Inside an ICMP error, scapy calls the quoted layers "IP in ICMP", "UDP in ICMP", …
     let mut quoted: Option<&'static str> = None;
     for (i, layer) in filled.layers.iter().enumerate() {
-        let given = p.layers.get(i);
         let should_len = should_be(p, i, true);
         let should_sum = should_be(p, i, false);
         let suffix = match (quoted, layer) {
@@ -60,223 +70,44 @@ pub(super) fn describe(p: &Packet) -> Vec<LayerFields> {
             | (Some(q), Layer::Icmp(_) | Layer::Icmpv6(_)) => format!(" in {q}"),
             _ => String::new(),
         };
-        let fields = match layer {
-            Layer::Arp(a) => {
-                let n = |name: &'static str, v: u16| f(name, v.to_string(), json!(v));
-                let op = match crate::packet::ArpRepr::op_name(a.op) {
-                    Some(name) => format!("{name} ({})", a.op),
-                    None => a.op.to_string(),
-                };
-                vec![
-                    n("hwtype", a.hwtype),
-                    ethertype("ptype", a.ptype),
-                    n("hwlen", a.hwlen.into()),
-                    n("plen", a.plen.into()),
-                    f("op", op, json!(a.op)),
-                    f("hwsrc", mac(&a.hwsrc), json!(mac(&a.hwsrc))),
-                    f("psrc", a.psrc.to_string(), json!(a.psrc.to_string())),
-                    f("hwdst", mac(&a.hwdst), json!(mac(&a.hwdst))),
-                    f("pdst", a.pdst.to_string(), json!(a.pdst.to_string())),
-                ]
+        let over_v4 = matches!(
+            i.checked_sub(1).and_then(|j| filled.layers.get(j)),
+            Some(Layer::Ipv4(_))
+        );
+        let sch = schema::of(layer);
+        let mut fields = Vec::with_capacity(sch.fields.len() + 1);
+        for fd in sch.fields {
+            let should = match fd.show {
+                Show::Length => should_len.as_ref(),
+                Show::Chksum | Show::UdpChksum => should_sum.as_ref(),
+                _ => None,
             }
-            Layer::Ether(e) => vec![
-                f("dst", mac(&e.dst), json!(mac(&e.dst))),
-                f("src", mac(&e.src), json!(mac(&e.src))),
-                ethertype("type", e.ethertype.unwrap_or(0)),
-            ],
-            Layer::Sll(s) => vec![
-                f(
-                    "pkttype",
-                    format!("{} ({})", s.pkttype, sll_pkttype(s.pkttype)),
-                    json!(s.pkttype),
-                ),
-                f("lladdrtype", format!("0x{:x}", s.hatype), json!(s.hatype)),
-                num("lladdrlen", s.halen),
-                f(
-                    "src",
-                    mac(&s.addr[..usize::from(s.halen).min(8)]),
-                    json!(mac(&s.addr[..usize::from(s.halen).min(8)])),
-                ),
-                ethertype("proto", s.proto.unwrap_or(0)),
-            ],
-            Layer::Ipv4(ip) => {
-                let sh = match &should_len {
-                    Some(Layer::Ipv4(x)) => Some(x),
-                    _ => None,
+            .and_then(|s| fd.get(s))
+            .and_then(|v| match v {
+                FieldValue::Int(n) => Some(n),
+                _ => None,
+            });
+            let cx = Context {
+                layer,
+                over_v4,
+                should,
+            };
+            let v = fd.get(layer).unwrap_or(FieldValue::None);
+            fields.push(write(fd.name, fd.kind, fd.show, v, &cx));
+        }
+        for view in sch.views {
+            if let Some(v) = view.get(layer) {
+                let cx = Context {
+                    layer,
+                    over_v4,
+                    should: None,
                 };
-                let ss = match &should_sum {
-                    Some(Layer::Ipv4(x)) => Some(x),
-                    _ => None,
-                };
-                let proto = ip.proto.unwrap_or(0);
-                vec![
-                    num("version", ip.version),
-                    checked_num(
-                        "ihl",
-                        ip.ihl.unwrap_or(0).into(),
-                        sh.and_then(|x| x.ihl).map(u16::from),
-                    ),
-                    f("tos", format!("0x{:x}", ip.tos), json!(ip.tos)),
-                    checked_num("len", ip.len.unwrap_or(0), sh.and_then(|x| x.len)),
-                    num("id", ip.id),
-                    f(
-                        "flags",
-                        if ip.flags == 0 {
-                            "0 (none)".to_string()
-                        } else {
-                            ip_flags(ip.flags)
-                        },
-                        json!(ip_flags(ip.flags)),
-                    ),
-                    num("frag", ip.frag),
-                    num("ttl", ip.ttl),
-                    f(
-                        "proto",
-                        named(u64::from(proto), ip_proto_name(proto)),
-                        json!(proto),
-                    ),
-                    chksum(ip.chksum.unwrap_or(0), ss.and_then(|x| x.chksum)),
-                    addr(
-                        "src",
-                        ip.src.map(|a| a.to_string()),
-                        given.is_some_and(|g| matches!(g, Layer::Ipv4(x) if x.src.is_none())),
-                        "0.0.0.0",
-                    ),
-                    f("dst", ip.dst.to_string(), json!(ip.dst.to_string())),
-                    f(
-                        "options",
-                        ip_options_text(&ip.options),
-                        json!(hex::encode(&ip.options)),
-                    ),
-                ]
+                fields.push(write(view.name, view.kind, view.show, v, &cx));
             }
-            Layer::Ipv6(ip) => {
-                let sh = match &should_len {
-                    Some(Layer::Ipv6(x)) => Some(x),
-                    _ => None,
-                };
-                let nh = ip.nh.unwrap_or(0);
-                vec![
-                    num("version", ip.version),
-                    f("tc", format!("0x{:x}", ip.tc), json!(ip.tc)),
-                    f("fl", format!("0x{:x}", ip.fl), json!(ip.fl)),
-                    checked_num("plen", ip.plen.unwrap_or(0), sh.and_then(|x| x.plen)),
-                    f("nh", named(u64::from(nh), ip_proto_name(nh)), json!(nh)),
-                    num("hlim", ip.hlim),
-                    addr(
-                        "src",
-                        ip.src.map(|a| super::ip6_string(&a.octets())),
-                        given.is_some_and(|g| matches!(g, Layer::Ipv6(x) if x.src.is_none())),
-                        "::",
-                    ),
-                    f(
-                        "dst",
-                        super::ip6_string(&ip.dst.octets()),
-                        json!(super::ip6_string(&ip.dst.octets())),
-                    ),
-                ]
-            }
-            Layer::Tcp(t) => {
-                let sh = match &should_len {
-                    Some(Layer::Tcp(x)) => Some(x),
-                    _ => None,
-                };
-                let ss = match &should_sum {
-                    Some(Layer::Tcp(x)) => Some(x),
-                    _ => None,
-                };
-                let mut v = vec![
-                    num("sport", t.sport),
-                    num("dport", t.dport),
-                    num("seq", t.seq),
-                    num("ack", t.ack),
-                    checked_num(
-                        "dataofs",
-                        t.dataofs.unwrap_or(0).into(),
-                        sh.and_then(|x| x.dataofs).map(u16::from),
-                    ),
-                    num("reserved", t.reserved),
-                    tcp_flags(t.flags),
-                    num("window", t.window),
-                    chksum(t.chksum.unwrap_or(0), ss.and_then(|x| x.chksum)),
-                    num("urgptr", t.urgptr),
-                    f(
-                        "options",
-                        tcp_options_text(&t.options),
-                        Value::Array(t.options.iter().map(tcp_option_json).collect()),
-                    ),
-                ];
-                if let Some(pad) = &t.padding {
-                    if pad.iter().any(|&b| b != 0) {
-                        v.push(f("padding", py_bytes(pad), json!(hex::encode(pad))));
-                    }
-                }
-                v
-            }
-            Layer::Udp(u) => {
-                let sh = match &should_len {
-                    Some(Layer::Udp(x)) => Some(x),
-                    _ => None,
-                };
-                let ss = match &should_sum {
-                    Some(Layer::Udp(x)) => Some(x),
-                    _ => None,
-                };
-                let over_v4 = matches!(
-                    i.checked_sub(1).and_then(|j| filled.layers.get(j)),
-                    Some(Layer::Ipv4(_))
-                );
-                let c = u.chksum.unwrap_or(0);
-                vec![
-                    num("sport", u.sport),
-                    num("dport", u.dport),
-                    checked_num("len", u.len.unwrap_or(0), sh.and_then(|x| x.len)),
-                    if c == 0 && over_v4 {
-                        let mut fl = f("chksum", "0x0000 (none)", json!(0));
-                        fl.extra = Some(("chksum_ok", json!(true)));
-                        fl
-                    } else {
-                        chksum(c, ss.and_then(|x| x.chksum))
-                    },
-                ]
-            }
-            Layer::Icmp(c) | Layer::Icmpv6(c) => {
-                let v6 = matches!(layer, Layer::Icmpv6(_));
-                let ss = match &should_sum {
-                    Some(Layer::Icmp(x) | Layer::Icmpv6(x)) => Some(x),
-                    _ => None,
-                };
-                let (tname, cname) = if v6 {
-                    icmp6_names(c.r#type, c.code)
-                } else {
-                    icmp_names(c.r#type, c.code)
-                };
-                let mut v = vec![
-                    f("type", named(u64::from(c.r#type), tname), json!(c.r#type)),
-                    f("code", named(u64::from(c.code), cname), json!(c.code)),
-                    chksum(c.chksum.unwrap_or(0), ss.and_then(|x| x.chksum)),
-                    num("id", c.id),
-                    num("seq", c.seq),
-                ];
-                v.extend(icmp_rest(c, v6));
-                v
-            }
-            Layer::Raw(b) | Layer::Padding(b) => {
-                vec![f("load", py_bytes(b), json!(hex::encode(b)))]
-            }
-        };
-        let short = match layer {
-            Layer::Ether(_) => "Ether",
-            other => other.name(),
-        };
-        let base = match layer {
-            Layer::Ether(_) => "Ethernet",
-            Layer::Sll(_) => "cooked linux",
-            other => other.name(),
-        };
+        }
         out.push(LayerFields {
-            name: format!("{base}{suffix}"),
-            short,
+            name: format!("{}{suffix}", sch.title),
+            short: layer.name(),
             fields,
         });
         match layer {
@@ -288,36 +119,121 @@ pub(super) fn describe(p: &Packet) -> Vec<LayerFields> {
     out
 }
 
+/// Whether a field of this style is checked against what it should be: lengths in the
+/// first pass, checksums in the second.
+fn checked(show: Show, lengths: bool) -> bool {
+    if lengths {
+        show == Show::Length
+    } else {
+        matches!(show, Show::Chksum | Show::UdpChksum)
+    }
+}
+
 /// Layer `i` as it would be built with some of its computed fields cleared, the rest
 /// of the packet as it is: what those fields should be. Lengths and checksums are
 /// checked apart, so a checksum that is right for a header with a lying length is
 /// called right.
 fn should_be(p: &Packet, i: usize, lengths: bool) -> Option<Layer> {
+    let layer = p.layers.get(i)?;
+    let fields = schema::of(layer).fields;
+    if !fields.iter().any(|fd| checked(fd.show, lengths)) {
+        return None;
+    }
+    // IPv4 options that are not a multiple of four bytes would be padded once ihl is
+    // cleared, shifting everything after them: no verdict on lengths then.
+    if lengths && matches!(layer, Layer::Ipv4(ip) if ip.options.len() % 4 != 0) {
+        return None;
+    }
     let mut q = p.clone();
-    match q.layers.get_mut(i)? {
-        Layer::Ipv4(ip) if lengths => {
-            // Options that are not a multiple of four bytes would be padded once ihl is
-            // cleared, shifting everything after them: no verdict then.
-            if ip.options.len() % 4 != 0 {
-                return None;
-            }
-            ip.ihl = None;
-            ip.len = None;
-        }
-        Layer::Ipv4(ip) => ip.chksum = None,
-        Layer::Ipv6(ip) if lengths => ip.plen = None,
-        Layer::Tcp(t) if lengths => t.dataofs = None,
-        Layer::Tcp(t) => t.chksum = None,
-        Layer::Udp(u) if lengths => u.len = None,
-        Layer::Udp(u) => u.chksum = None,
-        Layer::Icmp(c) | Layer::Icmpv6(c) if !lengths => c.chksum = None,
-        _ => return None,
+    let l = q.layers.get_mut(i)?;
+    for fd in fields.iter().filter(|fd| checked(fd.show, lengths)) {
+        fd.set(l, FieldValue::None).ok()?;
     }
     q.filled().layers.get(i).cloned()
 }
 
+/// One field written in its style. A computed field without a value is written as 0
+/// (never the case in a filled packet).
+fn write(name: &'static str, kind: Kind, show: Show, v: FieldValue<'_>, cx: &Context) -> Field {
+    let n = match v {
+        FieldValue::Int(n) => n,
+        _ => 0,
+    };
+    match show {
+        Show::Plain => plain(name, kind, v),
+        Show::Hex => f(name, format!("0x{n:x}"), json!(n)),
+        Show::EtherType => ethertype(name, n),
+        Show::Length => checked_num(name, n, cx.should),
+        Show::UdpChksum if n == 0 && cx.over_v4 => {
+            let mut fl = f(name, "0x0000 (none)", json!(0));
+            fl.extra = Some(("chksum_ok", json!(true)));
+            fl
+        }
+        Show::Chksum | Show::UdpChksum => chksum(name, n, cx.should),
+        Show::IpProto => f(name, named(n, ip_proto_name(n as u8)), json!(n)),
+        Show::IcmpType | Show::IcmpCode => {
+            let (tname, cname) = match cx.layer {
+                Layer::Icmp(c) => icmp_names(c.r#type, c.code),
+                Layer::Icmpv6(c) => icmp6_names(c.r#type, c.code),
+                _ => (None, None),
+            };
+            let label = if show == Show::IcmpType { tname } else { cname };
+            f(name, named(n, label), json!(n))
+        }
+        Show::ArpOp => {
+            let text = match u16::try_from(n)
+                .ok()
+                .and_then(crate::packet::ArpRepr::op_name)
+            {
+                Some(op) => format!("{op} ({n})"),
+                None => n.to_string(),
+            };
+            f(name, text, json!(n))
+        }
+        Show::PktType => f(name, format!("{n} ({})", sll_pkttype(n)), json!(n)),
+    }
+}
+
+/// A field written as its kind says.
+fn plain(name: &'static str, kind: Kind, v: FieldValue<'_>) -> Field {
+    match v {
+        FieldValue::Int(n) => num(name, n),
+        FieldValue::None => match kind {
+            Kind::V4Auto => unset(name, "0.0.0.0"),
+            Kind::V6Auto => unset(name, "::"),
+            _ => num(name, 0u64),
+        },
+        FieldValue::TcpFlags(fl) => tcp_flags(name, fl),
+        FieldValue::IpFlags(fl) => f(
+            name,
+            if fl == 0 {
+                "0 (none)".to_string()
+            } else {
+                ip_flags(fl)
+            },
+            json!(ip_flags(fl)),
+        ),
+        FieldValue::V4(a) => f(name, a.to_string(), json!(a.to_string())),
+        FieldValue::V6(a) => {
+            let s = super::ip6_string(&a.octets());
+            f(name, s.clone(), json!(s))
+        }
+        FieldValue::Mac(m) => f(name, mac(&m), json!(mac(&m))),
+        FieldValue::Bytes(b) => match kind {
+            Kind::LinkAddr => f(name, mac(&b), json!(mac(&b))),
+            Kind::IpOptions => f(name, ip_options_text(&b), json!(hex::encode(&b))),
+            _ => f(name, py_bytes(&b), json!(hex::encode(&b))),
+        },
+        FieldValue::Options(o) => f(
+            name,
+            tcp_options_text(&o),
+            Value::Array(o.iter().map(tcp_option_json).collect()),
+        ),
+    }
+}
+
 /// A length field, with what it should be if that differs (a crafted lie).
-fn checked_num(name: &'static str, v: u16, should: Option<u16>) -> Field {
+fn checked_num(name: &'static str, v: u64, should: Option<u64>) -> Field {
     let mut fl = num(name, v);
     if let Some(s) = should {
         if s != v {
@@ -327,8 +243,8 @@ fn checked_num(name: &'static str, v: u16, should: Option<u16>) -> Field {
     fl
 }
 
-fn chksum(v: u16, should: Option<u16>) -> Field {
-    let mut fl = f("chksum", format!("0x{v:04x}"), json!(v));
+fn chksum(name: &'static str, v: u64, should: Option<u64>) -> Field {
+    let mut fl = f(name, format!("0x{v:04x}"), json!(v));
     if let Some(s) = should {
         if s == v {
             fl.text.push_str(" (correct)");
@@ -340,16 +256,13 @@ fn chksum(v: u16, should: Option<u16>) -> Field {
     fl
 }
 
-fn addr(name: &'static str, a: Option<String>, unset: bool, zero: &str) -> Field {
-    match a {
-        Some(a) => f(name, a.clone(), json!(a)),
-        None if unset => f(
-            name,
-            format!("{zero} (unset: the route's source when sent)"),
-            Value::Null,
-        ),
-        None => f(name, zero, json!(zero)),
-    }
+/// A source address left to the route (JSON `null`).
+fn unset(name: &'static str, zero: &str) -> Field {
+    f(
+        name,
+        format!("{zero} (unset: the route's source when sent)"),
+        Value::Null,
+    )
 }
 
 fn named(v: u64, name: Option<&str>) -> String {
@@ -364,7 +277,7 @@ fn mac(b: &[u8]) -> String {
     parts.join(":")
 }
 
-fn ethertype(name: &'static str, et: u16) -> Field {
+fn ethertype(name: &'static str, et: u64) -> Field {
     let n = match et {
         0x0800 => " (IPv4)",
         0x86dd => " (IPv6)",
@@ -375,7 +288,7 @@ fn ethertype(name: &'static str, et: u16) -> Field {
     f(name, format!("0x{et:04x}{n}"), json!(et))
 }
 
-fn sll_pkttype(t: u16) -> &'static str {
+fn sll_pkttype(t: u64) -> &'static str {
     match t {
         0 => "unicast",
         1 => "broadcast",
@@ -423,14 +336,14 @@ fn ip_proto_name(p: u8) -> Option<&'static str> {
     })
 }
 
-fn tcp_flags(fl: TcpFlags) -> Field {
+fn tcp_flags(name: &'static str, fl: TcpFlags) -> Field {
     let letters = fl.to_string();
     let text = if fl.0 == 0 {
         "0 (none)".to_string()
     } else {
         format!("{letters} ({})", fl.names())
     };
-    f("flags", text, json!(letters))
+    f(name, text, json!(letters))
 }
 
 /// Bytes the way Python writes a `bytes` literal, without the `b`: `'GET /\r\n'`.
@@ -559,21 +472,6 @@ fn tcp_option_json(o: &TcpOption) -> Value {
             json!({"kind": "opt", "number": kind, "data": hex::encode(data)})
         }
         TcpOption::Raw(b) => json!({"kind": "raw", "data": hex::encode(b)}),
-    }
-}
-
-/// Fields that bytes 4..8 of an ICMP header mean for some types (scapy shows them).
-fn icmp_rest(c: &icmp::IcmpRepr, v6: bool) -> Vec<Field> {
-    match (v6, c.r#type, c.code) {
-        (false, icmp::v4::DEST_UNREACH, 4) => vec![num("nexthopmtu", c.seq)],
-        (false, icmp::v4::REDIRECT, _) => {
-            let gw = std::net::Ipv4Addr::from(c.rest()).to_string();
-            vec![f("gw", gw.clone(), json!(gw))]
-        }
-        (false, icmp::v4::PARAM_PROBLEM, _) => vec![num("ptr", (c.id >> 8) as u8)],
-        (true, icmp::v6::PACKET_TOO_BIG, _) => vec![num("mtu", c.rest())],
-        (true, icmp::v6::PARAM_PROBLEM, _) => vec![num("ptr", c.rest())],
-        _ => Vec::new(),
     }
 }
 
