@@ -98,7 +98,7 @@ fn run(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let cfg = ScanConfig {
         kind,
         rate,
-        max_retries: retries.map_or(crate::scan::engine::DEFAULT_RETRIES, |r| {
+        max_retries: retries.map_or(crate::scan::ctx::DEFAULT_RETRIES, |r| {
             r.clamp(0, 100) as u32
         }),
         wait,

@@ -20,6 +20,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::net::IpAddr;
 
 use super::probe::Prober;
+use super::result::GrabStats;
 use super::targets::Targets;
 use crate::packet::ipv4::{self, proto};
 use crate::packet::{ipv6, read16, read32, tcp, Ipv4Packet, Ipv6Packet, TcpFlags, TcpPacket};
@@ -368,23 +369,6 @@ struct Conn {
     /// Time of the SYN-ACK, and the time of the next timer (ms since the scan began).
     started: u32,
     deadline: u32,
-}
-
-/// Counters for `-v` and the benchmark.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct GrabStats {
-    /// Connections opened (SYN-ACKs taken).
-    pub opened: u64,
-    /// Connections whose service said something.
-    pub banners: u64,
-    /// Connections closed silent after the timeout.
-    pub silent: u64,
-    /// Our ACK/request sent again.
-    pub retransmits: u64,
-    /// SYN-ACKs not taken because the table was full (reset; the scan probes again).
-    pub table_full: u64,
-    /// Connections opened again after a silence with no sign of life.
-    pub reconnects: u64,
 }
 
 /// The banner reader of one scan: fed the captured packets and the clock by the capture

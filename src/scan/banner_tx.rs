@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::banner::Wire;
-use super::engine::Ctx;
+use super::ctx::Ctx;
 use super::routes::{route_key, Slot, Slots, PER_HOST_ROUTES};
 use crate::net::batch::{FrameSender, ETH_HLEN};
 use crate::net::send::{Path, Sender};

@@ -167,7 +167,7 @@ pub struct ScanArgs {
     pub rate: Option<u64>,
     /// At most this many retries of an unanswered probe (as many as the loss measured
     /// calls for: one without loss; rounds slowed by a target's rate limit not counted)
-    #[arg(long, value_name = "N", default_value_t = super::engine::DEFAULT_RETRIES, value_parser = parse_retries)]
+    #[arg(long, value_name = "N", default_value_t = super::ctx::DEFAULT_RETRIES, value_parser = parse_retries)]
     pub max_retries: u32,
     /// Wait this long for answers after each round (default: from measured round trips)
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]

@@ -7,11 +7,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::engine::{ScanConfig, INTERRUPTED};
+use super::ctx::ScanConfig;
 use super::perm::Cycle;
 use super::result::{Reason, ScanResults, ScanStats, ScanType};
 use super::targets::Targets;
 use super::ScanError;
+use crate::cancel::INTERRUPTED;
 use crate::net::batch::{self, Handshake};
 
 /// Concurrent connects.

@@ -1,5 +1,5 @@
-//! The raw-socket scan engine: its configuration, the state its threads share, and the
-//! run loop. Sender threads (one per CPU, each with its own packet sockets, see
+//! The raw-socket scan engine: the run loop (its configuration and the state its threads
+//! share are in `ctx.rs`). Sender threads (one per CPU, each with its own packet sockets, see
 //! `tx.rs`) walk their part of the permutation and send frames built from a
 //! template in batches over AF_PACKET with qdisc bypass (a raw IP socket where the next
 //! hop's link address is unknown, see `routes.rs`); one capture thread
@@ -10,16 +10,14 @@
 //! sent (see `planner.rs`). The sockets, rings and filters are `net`'s
 //! ([`crate::net::batch`]).
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::banner::{BannerConfig, Grabber};
+use super::banner::Grabber;
 use super::banner_tx::BannerTx;
+use super::ctx::{Ctx, ScanConfig, DEFAULT_BANNER_RATE, DEFAULT_RATE};
 use super::perm::Cycle;
 use super::planner::{
     steady_rate, Phase, Plan, Planner, RoundReport, HIST_SLOTS, KINDS, KIND_NAMES, MIN_LIMITED_RATE,
@@ -34,154 +32,17 @@ use crate::net::batch::{self, ephemeral_range, LinkSenders};
 use crate::net::guard::ReplyDrop;
 use crate::pcap;
 
-/// Set by Ctrl-C, SIGTERM or SIGHUP: the program's one cancellation flag.
-pub use crate::cancel::INTERRUPTED;
+use crate::cancel::INTERRUPTED;
 
 /// Scans of at least this many pairs install the reply filter ([`ReplyDrop`]): below,
 /// starting `nft` costs more than it saves.
 const REPLY_DROP_MIN: u64 = 4096;
 
-/// The rate a scan starts at when the user gives none (probes/s, all threads).
-pub const DEFAULT_RATE: u64 = 1_000_000;
-/// The rate a scan with `--banners` starts at: every SYN-ACK brings a connection to
-/// read (several segments each way), so the capture thread has more to do.
-pub const DEFAULT_BANNER_RATE: u64 = 250_000;
 /// The lowest rate back-off goes to (capture drops).
 const MIN_RATE: u64 = 500;
-/// Default cap on retry rounds: the loss seen decides how many are used (none more
-/// than one without loss; about 30 at 40% loss each way).
-pub const DEFAULT_RETRIES: u32 = 50;
 /// Below this rate (probes/s) a round is sent by one thread, one probe per call, so
 /// that its probes are spread evenly in time (a rate limiter is measured against it).
 const PACED_RATE: u64 = 50_000;
-
-/// How to run a scan. `Default` is a SYN scan at an adaptive rate.
-#[derive(Clone, Debug)]
-pub struct ScanConfig {
-    pub kind: ScanType,
-    /// Probes per second over all threads; `None` starts at [`DEFAULT_RATE`] and adapts.
-    pub rate: Option<u64>,
-    /// At most this many retries of an unanswered probe.
-    pub max_retries: u32,
-    /// Time to wait for answers after each round; `None` derives it from measured RTTs.
-    pub wait: Option<Duration>,
-    /// Permutation seed (shards of one scan must share it).
-    pub seed: u64,
-    /// `(I, N)`: this machine scans shard I of N (0-based).
-    pub shard: (u64, u64),
-    /// TCP source port (UDP uses the 1024 ports from here); `None` picks one.
-    pub source_port: Option<u16>,
-    /// Sender threads; 0 means one per CPU.
-    pub threads: usize,
-    /// Leave through this interface.
-    pub interface: Option<String>,
-    /// Record every probe and every answer here.
-    pub pcap: Option<PathBuf>,
-    /// Draw a progress bar on stderr.
-    pub progress: bool,
-    /// Let the kernel process the RSTs that answer the probes (no nftables reply
-    /// filter, see [`ReplyDrop`]).
-    pub keep_rsts: bool,
-    /// Every TCP retry reuses the first probe's source port and sequence number (the
-    /// same 4-tuple, as a client's kernel retransmits a SYN). By default retries
-    /// alternate: odd retries reuse it, even ones take a fresh source port.
-    pub retransmit_same_port: bool,
-    /// Read what each open port says (`--banners`, see [`super::banner`]).
-    pub banners: Option<BannerConfig>,
-}
-
-impl Default for ScanConfig {
-    fn default() -> ScanConfig {
-        ScanConfig {
-            kind: ScanType::Syn,
-            rate: None,
-            max_retries: DEFAULT_RETRIES,
-            wait: None,
-            seed: 0,
-            shard: (0, 1),
-            source_port: None,
-            threads: 0,
-            interface: None,
-            pcap: None,
-            progress: false,
-            keep_rsts: false,
-            retransmit_same_port: false,
-            banners: None,
-        }
-    }
-}
-
-/// State shared by every thread of one scan.
-pub(super) struct Ctx<'a> {
-    pub(super) res: &'a ScanResults,
-    pub(super) cfg: &'a ScanConfig,
-    pub(super) prober: Prober,
-    pub(super) cycle: Cycle,
-    pub(super) start: Instant,
-    pub(super) rate: AtomicU64,
-    pub(super) sent: AtomicU64,
-    pub(super) replies: AtomicU64,
-    pub(super) drops: AtomicU64,
-    pub(super) max_rtt_us: AtomicU64,
-    /// Retransmission timeout from the RTT estimate, µs.
-    pub(super) rto_us: AtomicU64,
-    /// When the last new answer came, µs since the start.
-    pub(super) last_reply_us: AtomicU64,
-    /// Every answer that reached the ring before this time (µs since the start) has
-    /// been read: the capture thread's own progress, so that a capture thread kept off
-    /// the CPU (a loaded machine) does not make its answers late.
-    pub(super) rx_drained_us: AtomicU64,
-    /// The next piece of the walk to send in this round.
-    pub(super) next_piece: AtomicU64,
-    /// The source-port try number of this round's TCP probes (0: the first probe's).
-    pub(super) port_try: AtomicU32,
-    /// This round sends at most this many probes (a sample), and has sent so many.
-    pub(super) round_cap: AtomicU64,
-    pub(super) round_probes: AtomicU64,
-    /// When this round began, µs since the start.
-    pub(super) round_start_us: AtomicU64,
-    /// This round's new answers per 10 ms since it began (a rate limiter shows as a
-    /// flat count per slot while probes go out faster).
-    pub(super) hist: Vec<AtomicU32>,
-    /// This round's new answers by kind (see [`kind_of`]).
-    pub(super) kinds: [AtomicU64; KINDS],
-    /// Sender threads in this round, and frames per send call.
-    pub(super) active_threads: AtomicU64,
-    pub(super) batch: AtomicUsize,
-    /// TCPCRAFT_SCAN_DEBUG is set: trace rounds and threads on stderr for whoever tunes
-    /// the engine (not a user option).
-    pub(super) debug: bool,
-    pub(super) stop_send: AtomicBool,
-    pub(super) stop_rx: AtomicBool,
-    pub(super) pcap: Option<Mutex<pcap::Writer<BufWriter<File>>>>,
-    pub(super) ours: Vec<IpAddr>,
-    pub(super) error: Mutex<Option<ScanError>>,
-    /// Connections the banner reader follows now (the senders wait while it is full),
-    /// and SYN-ACKs it had no room for (each halves the rate, as capture drops do).
-    pub(super) banner_live: AtomicUsize,
-    pub(super) banner_refused: AtomicU64,
-}
-
-impl Ctx<'_> {
-    pub(super) fn now_us(&self) -> u32 {
-        self.start.elapsed().as_micros() as u32
-    }
-
-    pub(super) fn fail(&self, e: ScanError) {
-        if let Ok(mut g) = self.error.lock() {
-            g.get_or_insert(e);
-        }
-        self.stop_send.store(true, Ordering::Relaxed);
-    }
-
-    pub(super) fn record(&self, data: &[u8]) {
-        if let Some(p) = &self.pcap {
-            if let Ok(mut w) = p.lock() {
-                let _ = w.write(batch::wall_clock(), data);
-            }
-        }
-    }
-}
 
 /// Wait after a round: `fixed` if given; otherwise until one timeout has passed since
 /// the last probe and since the last answer (answers still arriving mean the path or

@@ -4,7 +4,7 @@
 //! The library entry points are [`scan`] (what the language's `scan(...)` calls) and
 //! [`run`] (resolved targets and ports, full [`ScanConfig`]).
 //!
-//! Map of the raw-socket scan: [`engine`] (configuration, shared state, the run loop),
+//! Map of the raw-socket scan: [`ctx`] (configuration, state the threads share), [`engine`] (the run loop),
 //! `tx.rs` (sender threads) and `pace.rs` (their rate), `rx.rs` (the capture thread),
 //! `routes.rs` (where probes leave, source ports), `planner.rs` and `retry.rs` (what the
 //! next round is), [`probe`] and [`cookie`] (the probes and their validation),
@@ -16,6 +16,7 @@ mod banner_tx;
 pub mod cli;
 pub mod connect;
 pub mod cookie;
+pub mod ctx;
 pub mod engine;
 pub mod nmap;
 pub mod output;
@@ -34,7 +35,8 @@ mod tx;
 use std::fmt;
 use std::io;
 
-pub use engine::{ScanConfig, INTERRUPTED};
+pub use crate::cancel::INTERRUPTED;
+pub use ctx::ScanConfig;
 pub use ports::Proto;
 pub use result::{PortResult, Reason, ScanResults, ScanStats, ScanType, State};
 pub use targets::Targets;

@@ -329,7 +329,7 @@ pub struct ScanStats {
     /// A target that limited its answers, as measured.
     pub rate_limit: Option<RateLimit>,
     /// What the banner reader did (`--banners`).
-    pub banners: Option<super::banner::GrabStats>,
+    pub banners: Option<GrabStats>,
 }
 
 /// A rate limit a scan found: the target answered `kind` at about `answers_per_sec`
@@ -481,6 +481,23 @@ impl fmt::Debug for ScanResults {
             .field("stats", &self.stats)
             .finish()
     }
+}
+
+/// The banner reader's counters (`--banners`), for `-v` and the benchmark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GrabStats {
+    /// Connections opened (SYN-ACKs taken).
+    pub opened: u64,
+    /// Connections whose service said something.
+    pub banners: u64,
+    /// Connections closed silent after the timeout.
+    pub silent: u64,
+    /// Our ACK/request sent again.
+    pub retransmits: u64,
+    /// SYN-ACKs not taken because the table was full (reset; the scan probes again).
+    pub table_full: u64,
+    /// Connections opened again after a silence with no sign of life.
+    pub reconnects: u64,
 }
 
 #[cfg(test)]

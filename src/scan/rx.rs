@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::banner::{GrabStats, Grabber};
+use super::banner::Grabber;
 use super::banner_tx::BannerTx;
-use super::engine::{Ctx, ScanConfig};
+use super::ctx::{Ctx, ScanConfig};
 use super::planner::{kind_of, HIST_SLOTS, HIST_SLOT_US};
 use super::probe::{TCP_PORTS, UDP_PORTS};
-use super::result::ScanType;
+use super::result::{GrabStats, ScanType};
 use super::ScanError;
 use crate::net::batch::RxRings;
 use crate::net::bpf;

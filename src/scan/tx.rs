@@ -7,11 +7,12 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::engine::{Ctx, INTERRUPTED};
+use super::ctx::Ctx;
 use super::pace::Pacer;
 use super::probe::MAX_PROBE;
 use super::routes::{route_key, Slot, Slots, PER_HOST_ROUTES};
 use super::ScanError;
+use crate::cancel::INTERRUPTED;
 use crate::net::batch::{LinkSenders, ETH_HLEN};
 
 /// Frames per send call.

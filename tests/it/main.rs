@@ -46,4 +46,5 @@ mod session_signals;
 mod session_stack;
 mod session_stack_packetdrill;
 mod shell_pty;
+mod structure;
 mod testbed;

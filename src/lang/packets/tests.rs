@@ -8,8 +8,8 @@ use std::io::Write;
 use std::rc::Rc;
 
 use super::{attr_names, default_layer, fields, get_field, set_field};
-use crate::lang::net::DryRun;
 use crate::lang::call::LayerKind;
+use crate::lang::net::DryRun;
 use crate::lang::Interp;
 use crate::packet::display::{json, show};
 use crate::packet::Packet;
