@@ -181,6 +181,19 @@ pub struct DumpPart {
     pub error: Option<i32>,
 }
 
+/// The sock_diag socket the lab's supervisor opened in the server's namespace and
+/// handed down ([`DIAG_FD_ENV`]), adopted once and shared by every session (one dump
+/// at a time); `None` outside a lab.
+pub fn lab_socket() -> Option<std::sync::Arc<std::sync::Mutex<OwnedFd>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static FD: OnceLock<Option<Arc<Mutex<OwnedFd>>>> = OnceLock::new();
+    FD.get_or_init(|| {
+        let raw: i32 = std::env::var(DIAG_FD_ENV).ok()?.parse().ok()?;
+        sys::adopt_inherited_socket(raw).map(|fd| Arc::new(Mutex::new(fd)))
+    })
+    .clone()
+}
+
 /// A sock_diag socket in the named network namespace (`/run/netns/NAME`, as
 /// `ip netns add` makes them). The namespace is entered on a helper thread that ends
 /// right after, so the caller's namespace never changes; the socket keeps reporting on

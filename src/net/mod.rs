@@ -52,3 +52,6 @@ pub use engine::{
     Reply, Sniffed, SrResult, Unmatched,
 };
 pub use matching::AnswerKind;
+/// The kernel's ephemeral port range: hand-driven sessions and the scanner pick source
+/// ports outside it (so the kernel never claims them for its own connections).
+pub use sys::ephemeral_range;

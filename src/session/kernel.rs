@@ -11,7 +11,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::OwnedFd;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use super::state::{PeerTimers, State};
 use super::{KernelState, KernelView};
@@ -19,16 +19,6 @@ use crate::net::diag::{self, KernelState as Diag};
 use crate::net::testbed::{SERVER_V4, SERVER_V6};
 
 pub use crate::net::diag::{DIAG_FD_ENV, TIMERS_ENV};
-
-/// One sock_diag socket, shared by every session (one dump at a time).
-fn lab_socket() -> Option<Arc<Mutex<OwnedFd>>> {
-    static FD: OnceLock<Option<Arc<Mutex<OwnedFd>>>> = OnceLock::new();
-    FD.get_or_init(|| {
-        let raw: i32 = std::env::var(DIAG_FD_ENV).ok()?.parse().ok()?;
-        crate::net::sys::adopt_inherited_socket(raw).map(|fd| Arc::new(Mutex::new(fd)))
-    })
-    .clone()
-}
 
 /// The server kernel, read through a sock_diag socket in its namespace.
 struct Diagnosed {
@@ -69,7 +59,7 @@ fn rfc_state(k: Diag) -> State {
 
 /// The lab's kernel view, when this tcpcraft runs inside a lab.
 pub fn lab_view() -> Option<Box<dyn KernelView>> {
-    lab_socket().map(|fd| Box::new(Diagnosed { fd }) as Box<dyn KernelView>)
+    diag::lab_socket().map(|fd| Box::new(Diagnosed { fd }) as Box<dyn KernelView>)
 }
 
 /// The lab server's timers, when this tcpcraft runs inside a lab.

@@ -1791,7 +1791,7 @@ fn seconds(d: Duration) -> String {
     format!("{} s", d.as_secs_f64())
 }
 
-pub use crate::net::sys::ephemeral_range;
+pub use crate::net::ephemeral_range;
 
 /// A port outside the ephemeral range `(lo, hi)` (so no kernel connection can be
 /// handed the same port): above it when there is room, else between 1024 and it.
