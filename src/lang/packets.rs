@@ -1145,9 +1145,12 @@ fn cidr_v4(name: &str, s: &str, span: Span) -> Result<Vec<Value>> {
 /// `IP(...)`, `TCP(...)` …: a layer with keyword fields; set-valued fields (lists,
 /// ranges, CIDR networks) give the list of every combination.
 pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value> {
+    // Room for the layers `/` usually stacks on it (IP()/TCP()/Raw()): no reallocation.
+    let mut layers = Vec::with_capacity(4);
+    layers.push(default_layer(it, kind));
     let mut base = Packet {
         given: Default::default(),
-        layers: vec![default_layer(it, kind)],
+        layers,
         time: None,
     };
     if let Some(first) = a.pos.first().cloned() {
@@ -1181,11 +1184,14 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
             }
         }
     }
-    let table = fields(kind);
+    let schema = layer_schema(kind);
+    let table = schema.fields;
     let kws = std::mem::take(&mut a.kw);
     let mut sets: Vec<(Rc<str>, Vec<Value>, Span)> = Vec::new();
+    // Each name is looked up once: its field sets the layer and its bit marks it given.
+    let mut given = 0u64;
     for (name, v, span) in &kws {
-        let Some(info) = table.iter().find(|f| f.name == &**name) else {
+        let Some(i) = schema.position(name) else {
             return Err(error(
                 *span,
                 ErrorKind::NoAttribute {
@@ -1195,15 +1201,26 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
                 },
             ));
         };
+        let info = &table[i];
+        given |= 1 << i;
         if let Some(values) = expand_set(it, name, info.kind, v, *span)? {
             sets.push((name.clone(), values, *span));
             continue;
         }
-        set_in_first(&mut base, name, v, *span)?;
+        match base.layers.first_mut() {
+            // The layer this constructor made: its field is known.
+            Some(l) if layer_kind(l) == Some(kind) => {
+                let fv = to_field(l.name(), info, v).map_err(|k| error(*span, k))?;
+                info.set(l, fv)
+                    .map_err(|m| error(*span, ErrorKind::Value(m)))?;
+            }
+            // Dissected from bytes into another first layer: by name, as `p.name = v`.
+            _ => set_in_first(&mut base, name, v, *span)?,
+        }
     }
     if a.pos.is_empty() {
         // Built from fields (not dissected from bytes): what was not given is fuzzable.
-        mark_constructed(&mut base, kind, kws.iter().map(|k| &*k.0));
+        base.given.set = smallvec::smallvec![given];
     }
     if sets.is_empty() {
         return Ok(Value::packet(base));
@@ -1294,7 +1311,7 @@ fn to_packet(it: &mut Interp, v: &Value, span: Span) -> Result<Packet> {
         Value::Reply(r) => Ok(r.packet.clone()),
         Value::LayerClass(k) => Ok(Packet {
             given: crate::packet::Given {
-                set: vec![0],
+                set: smallvec::smallvec![0],
                 fuzz: None,
             },
             layers: vec![default_layer(it, *k)],
@@ -1474,14 +1491,14 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
 
 /// Records the fields a constructor was given (`TCP(dport=80)`): its one layer's bits.
 pub fn mark_constructed<'a>(p: &mut Packet, kind: LayerKind, names: impl Iterator<Item = &'a str>) {
-    let table = fields(kind);
+    let schema = layer_schema(kind);
     let mut bits = 0u64;
     for n in names {
-        if let Some(i) = table.iter().position(|f| f.name == n) {
+        if let Some(i) = schema.position(n) {
             bits |= 1 << i;
         }
     }
-    p.given.set = vec![bits];
+    p.given.set = smallvec::smallvec![bits];
 }
 
 /// Records `p.name = v` on layer `i`.
@@ -1489,7 +1506,7 @@ pub fn mark_set(p: &mut Packet, i: usize, name: &str) {
     let Some(kind) = p.layers.get(i).and_then(layer_kind) else {
         return;
     };
-    let Some(bit) = fields(kind).iter().position(|f| f.name == name) else {
+    let Some(bit) = layer_schema(kind).position(name) else {
         return;
     };
     if p.given.set.len() < p.layers.len() {

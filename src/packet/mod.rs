@@ -235,7 +235,8 @@ impl Eq for Packet {}
 /// Not part of a packet's identity: two packets with the same layers are equal.
 #[derive(Clone, Debug, Default)]
 pub struct Given {
-    pub set: Vec<u64>,
+    /// Inline for up to four layers: building a packet allocates nothing for it.
+    pub set: smallvec::SmallVec<[u64; 4]>,
     /// `Some(computed)`: fuzzed; `computed`: lengths and checksums are drawn too.
     pub fuzz: Option<bool>,
 }
@@ -275,9 +276,9 @@ impl Packet {
         if !self.given.set.is_empty() || !other.given.set.is_empty() {
             // Layers nobody recorded count as wholly set.
             self.given.set.resize(self.layers.len(), u64::MAX);
-            let mut theirs = other.given.set;
-            theirs.resize(other.layers.len(), u64::MAX);
-            self.given.set.extend(theirs);
+            let theirs = &other.given.set;
+            let all = (0..other.layers.len()).map(|i| theirs.get(i).copied().unwrap_or(u64::MAX));
+            self.given.set.extend(all);
         }
         self.given.fuzz = self.given.fuzz.or(other.given.fuzz);
         self.layers.extend(other.layers);
@@ -516,18 +517,27 @@ impl Packet {
     /// the bytes would carry a clamped, lying length). A length given by the user is
     /// theirs to choose.
     pub fn length_overflow(&self) -> Option<String> {
+        // No length can pass 65,535 when the whole packet does not (the common case,
+        // checked on every `/`).
+        if self.wire_len() <= 0xffff {
+            return None;
+        }
         for (i, l) in self.layers.iter().enumerate() {
-            let covered: usize = self.layers[i..]
-                .iter()
-                .take_while(|l| !matches!(l, Layer::Padding(_)))
-                .map(Layer::header_len)
-                .sum();
+            // The bytes from this layer on, up to any padding (summed only for the
+            // layers that carry a length).
+            let covered = || -> usize {
+                self.layers[i..]
+                    .iter()
+                    .take_while(|l| !matches!(l, Layer::Padding(_)))
+                    .map(Layer::header_len)
+                    .sum()
+            };
             let (what, n) = match l {
-                Layer::Ipv4(ip) if ip.len.is_none() => ("IP total length", covered),
+                Layer::Ipv4(ip) if ip.len.is_none() => ("IP total length", covered()),
                 Layer::Ipv6(ip) if ip.plen.is_none() => {
-                    ("IPv6 payload length", covered - ipv6::HEADER_LEN)
+                    ("IPv6 payload length", covered() - ipv6::HEADER_LEN)
                 }
-                Layer::Udp(u) if u.len.is_none() => ("UDP length", covered),
+                Layer::Udp(u) if u.len.is_none() => ("UDP length", covered()),
                 _ => continue,
             };
             if n > 0xffff {

@@ -355,8 +355,14 @@ impl LayerSchema {
     /// byte before any string comparison.
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         let fields: &'static [Field] = self.fields;
+        self.position(name).map(|i| &fields[i])
+    }
+
+    /// Where the field called `name` is in [`Self::fields`] (its bit in a set of
+    /// fields, as `Given` keeps them).
+    pub fn position(&self, name: &str) -> Option<usize> {
         let first = name.as_bytes().first();
-        fields.iter().find(|f| {
+        self.fields.iter().position(|f| {
             f.name.len() == name.len() && f.name.as_bytes().first() == first && f.name == name
         })
     }
