@@ -9,8 +9,8 @@
 //! kernel sends as IP), options and payload bytes.
 //!
 //! Which fields the user set is recorded in [`crate::packet::Given`] as packets are built: layer
-//! constructors, `/`, and `p.field = v` mark them (`packets::mark_set`,
-//! `packets::mark_constructed`, beside the field tables they index).
+//! constructors (`packets::construct`), `/`, and `p.field = v` (`packets::mark_set`)
+//! mark them by their positions in the layer's field schema.
 
 use super::call::{Args, Interp, Rng, Value};
 use super::error::Result;

@@ -1487,19 +1487,7 @@ fn ls(it: &mut Interp, a: &mut Args) -> Result<Value> {
 }
 
 // What the user gave (for `fuzz`, which draws every other field): bits by the
-// field tables' positions.
-
-/// Records the fields a constructor was given (`TCP(dport=80)`): its one layer's bits.
-pub fn mark_constructed<'a>(p: &mut Packet, kind: LayerKind, names: impl Iterator<Item = &'a str>) {
-    let schema = layer_schema(kind);
-    let mut bits = 0u64;
-    for n in names {
-        if let Some(i) = schema.position(n) {
-            bits |= 1 << i;
-        }
-    }
-    p.given.set = smallvec::smallvec![bits];
-}
+// field tables' positions. A constructor marks its fields as it sets them (`construct`).
 
 /// Records `p.name = v` on layer `i`.
 pub fn mark_set(p: &mut Packet, i: usize, name: &str) {

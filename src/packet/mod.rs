@@ -466,7 +466,8 @@ impl Packet {
     /// what was odd. Every byte of the input ends up in some layer.
     pub fn parse(bytes: &[u8], link: LinkType) -> (Packet, Vec<Note>) {
         let mut p = Parser {
-            layers: Vec::new(),
+            // Link, IP, transport and payload without growing.
+            layers: Vec::with_capacity(4),
             notes: Vec::new(),
             trailer: Vec::new(),
             tunnels: 0,
