@@ -21,6 +21,7 @@ pub mod helpers;
 pub mod interp;
 pub mod lexer;
 pub mod net;
+pub mod options;
 pub mod packets;
 pub mod parser;
 pub mod sniff;

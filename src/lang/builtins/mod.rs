@@ -36,6 +36,7 @@ pub fn install(it: &mut Interp) {
     net::install(it);
     methods::install(it);
     super::packets::install(it);
+    super::options::install(it);
     super::trace::install(it);
     super::fragment::install(it);
     super::fuzz::install(it);
