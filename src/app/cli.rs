@@ -66,7 +66,7 @@ pub fn install_extensions(it: &mut Interp, cfg: &Config) {
     crate::app::lang_scan::install(it);
 }
 
-/// The dry-run backend printing "would send: <summary>" on standard output
+/// The dry-run backend printing "would send: `<summary>`" on standard output
 /// (nothing with `-q`; JSON with `--json`; the hexdump too with `-v`).
 pub fn dry_run_backend(cfg: &Config) -> DryRun {
     let quiet = cfg.quiet;

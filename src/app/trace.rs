@@ -23,7 +23,7 @@ pub enum TraceProto {
 /// `tcpcraft trace HOST[:PORT] [-p PORT] [--proto tcp|udp|icmp] [--min-ttl N] [--max-ttl N] …`
 #[derive(Args, Debug, Clone)]
 pub struct TraceArgs {
-    /// An address or host name, with :PORT if you like (198.18.3.2:443, [2001:db8::1]:22)
+    /// An address or host name, with :PORT if you like (`198.18.3.2:443`, `[2001:db8::1]:22`)
     pub host: String,
     /// Destination port (TCP default 80, UDP default 33434)
     #[arg(short = 'p', long, value_name = "PORT")]
@@ -54,7 +54,7 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
     }
 }
 
-/// HOST[:PORT] into the host and the port, if one is given. A bare IPv6 address keeps
+/// `HOST[:PORT]` into the host and the port, if one is given. A bare IPv6 address keeps
 /// its colons; with a port it is written in brackets.
 pub fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
     if s.parse::<std::net::IpAddr>().is_ok() {

@@ -1,11 +1,11 @@
 //! The engine: the only module of tcpcraft that makes syscalls.
 //!
 //! Pure parts (matching, filters, BPF, the byte-level wire facts) are unit-tested with
-//! byte vectors; the socket parts are exercised by `tests/net_*.rs` in the test bed.
+//! byte vectors; the socket parts are exercised by `tests/it/net_*.rs` in the test bed.
 //!
 //! Map:
 //! - [`engine::Engine`]: `send`, `sr1`, `sr`, `sniff` over IP packets as bytes, with
-//!   routes, capture, matching and `--pcap` ([`lang_net::RawNet`] puts it behind the
+//!   routes, capture, matching and `--pcap` (`crate::app::lang_net` puts it behind the
 //!   language's `Net` trait).
 //! - [`send`]: raw IPv4 (IP_HDRINCL) and IPv6 sockets; AF_PACKET when the kernel would
 //!   rewrite a field the user set; bulk traffic through a transmit ring
@@ -20,8 +20,15 @@
 //!   [`bpf::port_window_filter`].
 //! - [`route`] / [`netlink`]: `ip route get` and the neighbour table; [`nft`]: the
 //!   nftables tables of the RST guard, over netlink.
+//! - [`segio`] / [`segrx`]: the sessions' segment transport and the one background
+//!   receiver that hands each arriving segment to its session; [`guard`]: the RST guard
+//!   (drops the kernel's RSTs for hand-driven ports); [`diag`]: sock_diag, the kernel's
+//!   own socket states (`ss -tan`).
 //! - [`matching`] / [`wire`]: which captured packet answers which probe, and why not.
-//! - [`testbed`] / [`lab`]: namespaces with real listeners; `tcpcraft lab`.
+//! - [`testbed`] / [`chain`] / [`lab`]: namespaces with real listeners; `tcpcraft lab`.
+//! - [`signals`]: the handlers that set the one cancellation flag (`crate::cancel`);
+//!   [`sys`]: the system calls themselves (the only `unsafe`, with ring/txring/lab/testbed/
+//!   signals, each item allowed one by one).
 
 pub mod batch;
 pub mod bpf;

@@ -1219,7 +1219,7 @@ pub fn heap_in_use() -> usize {
 }
 
 /// `mkdirat(2)` of `name` in `dir` with `mode` (less the umask); an existing entry is
-/// not an error (whatever it is: [`openat_dir`] then checks it).
+/// not an error (whatever it is: `openat_dir` then checks it).
 pub fn mkdirat(dir: &OwnedFd, name: &str, mode: u32) -> io::Result<()> {
     let c = std::ffi::CString::new(name)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a file name"))?;

@@ -34,7 +34,7 @@ const SYSTEM_DIRS: [&str; 4] = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 /// The PATH of the bed's children (`ip netns exec` looks its program up in it).
 const SYSTEM_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// The absolute path of a system program, if installed in one of [`SYSTEM_DIRS`].
+/// The absolute path of a system program, if installed in one of `SYSTEM_DIRS` (/usr/sbin, /sbin, /usr/bin, /bin).
 pub fn system_program(name: &str) -> Option<PathBuf> {
     SYSTEM_DIRS
         .iter()

@@ -11,7 +11,7 @@
 //! closed is answered with a RST. A service that says nothing within the timeout is open
 //! with no banner.
 //!
-//! Memory is flat: a bounded table of connections ([`Conn`], about 30 bytes each, the
+//! Memory is flat: a bounded table of connections (`Conn`, about 30 bytes each, the
 //! scan's sender waits while it is full) plus the banners themselves. Pure: packets go
 //! out through a [`Wire`] the engine provides, so this is tested without sockets.
 

@@ -1,4 +1,4 @@
-//! How a scan is configured ([`ScanConfig`]) and the state its threads share ([`Ctx`]):
+//! How a scan is configured ([`ScanConfig`]) and the state its threads share (`Ctx`):
 //! below the engine and its sender, capture and banner threads (`engine.rs`, `tx.rs`,
 //! `rx.rs`, `banner_tx.rs`), which all read it.
 

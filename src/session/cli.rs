@@ -15,7 +15,7 @@ use crate::net::segio::RawIo;
 /// `tcpcraft handshake` arguments.
 #[derive(clap::Args, Debug)]
 pub struct HandshakeArgs {
-    /// The peer: HOST:PORT, or [IPV6]:PORT
+    /// The peer: `HOST:PORT`, or `[IPV6]:PORT`
     #[arg(value_name = "HOST:PORT")]
     pub target: String,
     /// After the handshake send TEXT (escapes \r \n \t \\ \xNN) and print the answer

@@ -7,9 +7,9 @@
 //! user that a segment will not be accepted ("seq 5000 outside the peer's receive
 //! window [1001, 65536)"): the warning is the peer model's receive check.
 //!
-//! Every state change goes through [`Endpoint::goto`], which records `A → B` with
+//! Every state change goes through `Endpoint::goto`, which records `A → B` with
 //! the reason; the changes themselves are one `match` on (state, event) in
-//! [`Endpoint::transition`], with the RFC 9293 reason beside each arm.
+//! `Endpoint::transition`, with the RFC 9293 reason beside each arm.
 
 use std::fmt;
 use std::time::{Duration, Instant};

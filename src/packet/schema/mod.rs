@@ -187,7 +187,7 @@ pub enum FieldValue<'a> {
 }
 
 impl<'a> FieldValue<'a> {
-    /// A number (`Int`); setters call it after [`Kind::check`], so the width is right.
+    /// A number (`Int`); setters call it after `Kind::check`, so the width is right.
     pub fn int(&self) -> Result<u64, String> {
         match self {
             FieldValue::Int(n) => Ok(*n),
