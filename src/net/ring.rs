@@ -54,6 +54,27 @@ pub struct RingFrame<'a> {
     pub vlan: Option<(u16, u16)>,
 }
 
+impl RingFrame<'_> {
+    /// The frame as a capture socket would give it: its bytes copied out of the ring,
+    /// its time also on CLOCK_MONOTONIC (moved by the offset between the clocks read
+    /// at `clocks`, [`super::sys::clocks`]: (real, monotonic)).
+    pub fn to_frame(&self, clocks: (Duration, Duration)) -> super::capture::Frame {
+        let (real_now, mono_now) = clocks;
+        super::capture::Frame {
+            data: self.data.to_vec(),
+            time: self.time,
+            mono: mono_now.saturating_sub(real_now.saturating_sub(self.time)),
+            ifindex: self.ifindex,
+            pkttype: self.pkttype,
+            hatype: self.hatype,
+            addr: self.addr,
+            halen: self.halen,
+            protocol: self.protocol,
+            vlan: self.vlan,
+        }
+    }
+}
+
 /// Ring geometry.
 #[derive(Clone, Copy, Debug)]
 pub struct RingConfig {

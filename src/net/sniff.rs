@@ -197,21 +197,8 @@ impl LiveCapture {
     /// Move what the ring holds into the queue, waiting up to `wait` when it is empty.
     fn fill(&mut self, wait: Duration) -> io::Result<()> {
         let queue = &mut self.queue;
-        let (real_now, mono_now) = sys::clocks();
-        self.ring.poll(wait, |rf| {
-            queue.push_back(Frame {
-                data: rf.data.to_vec(),
-                time: rf.time,
-                mono: mono_now.saturating_sub(real_now.saturating_sub(rf.time)),
-                ifindex: rf.ifindex,
-                pkttype: rf.pkttype,
-                hatype: rf.hatype,
-                addr: rf.addr,
-                halen: rf.halen,
-                protocol: rf.protocol,
-                vlan: rf.vlan,
-            });
-        })?;
+        let clocks = sys::clocks();
+        self.ring.poll(wait, |rf| queue.push_back(rf.to_frame(clocks)))?;
         Ok(())
     }
 
