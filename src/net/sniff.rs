@@ -198,7 +198,8 @@ impl LiveCapture {
     fn fill(&mut self, wait: Duration) -> io::Result<()> {
         let queue = &mut self.queue;
         let clocks = sys::clocks();
-        self.ring.poll(wait, |rf| queue.push_back(rf.to_frame(clocks)))?;
+        self.ring
+            .poll(wait, |rf| queue.push_back(rf.to_frame(clocks)))?;
         Ok(())
     }
 
