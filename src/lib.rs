@@ -1,12 +1,12 @@
 //! tcpcraft: raw-socket TCP/IP packet crafting.
 //!
-//! Layering (a module uses only those to its left; `tests/layering.rs` checks it):
+//! Layering (a module uses only those to its left; `tests/it/layering.rs` checks it):
 //! `packet` ← `lang`, `net` ← `session`, `scan` ← `app` ← `main`. `packet` depends on
 //! nothing of ours; the language reaches the network only through its `Net` trait;
 //! only `net` touches sockets; `unsafe` is denied everywhere and allowed item by item, with
 //! its reason, only in the socket layer's system-call files (`net/sys.rs`, the rings in
 //! `net/ring.rs` and `net/txring.rs`, and the pre-exec and signal-handler steps of
-//! `net/lab.rs`, `net/testbed.rs`, `net/signals.rs`; tests/it/layering.rs holds the list);
+//! `net/lab.rs`, `net/testbed.rs`, `net/signals.rs`; tests/it/structure.rs holds the list);
 //! `libc` is named only under `net/`; `app` wires the
 //! program (see its module comment). `cancel` and `exit` sit below everything.
 #![deny(unsafe_code)]

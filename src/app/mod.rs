@@ -13,7 +13,7 @@
 //! - [`ping`]: `tcpcraft ping`, a script built into the binary;
 //! - [`trace`]: `tcpcraft trace`, the language's `traceroute()` in a built-in script.
 //!
-//! Layering (a module uses only those to its left; checked by `tests/layering.rs`):
+//! Layering (a module uses only those to its left; checked by `tests/it/layering.rs`):
 //! `packet` ← `lang`, `net` ← `session`, `scan` ← `app` ← `main`.
 
 pub mod cli;

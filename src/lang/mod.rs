@@ -4,7 +4,7 @@
 //! which the dry-run backend ([`net::DryRun`]) and the engine's binding
 //! (`crate::app::lang_net`) implement. Front ends: `crate::app::cli` (scripts, `-c`, stdin) and `crate::app::repl`.
 //!
-//! The modules, from the bottom up (tests/it/layering.rs checks there is no circle):
+//! The modules, from the bottom up (tests/it/structure.rs checks there is no circle):
 //! the syntax ([`error`], [`lexer`], [`ast`], [`parser`]) and the [`net`] trait;
 //! the calling convention ([`call`]: values, arguments, the interpreter's state,
 //! the builtin and method tables); [`packets`] (layers as values), [`options`]

@@ -351,8 +351,14 @@ pub(super) fn set_field(
     let Some(field) = layer_kind(l).and_then(|k| layer_schema(k).field(name)) else {
         return Err(None);
     };
-    let fv = to_field(l.name(), field, v).map_err(Some)?;
-    field.set(l, fv).map_err(|m| Some(ErrorKind::Value(m)))
+    set_known_field(l, field, v).map_err(Some)
+}
+
+/// Writes `v` into `field` of `l` (a field of `l`'s layer): converted and checked as
+/// [`to_field`] does, then refused only if the model cannot hold it.
+fn set_known_field(l: &mut Layer, field: &Field, v: &Value) -> std::result::Result<(), ErrorKind> {
+    let fv = to_field(l.name(), field, v)?;
+    field.set(l, fv).map_err(ErrorKind::Value)
 }
 
 /// The language's value `v` for `field`, converted and checked (range, address syntax,
@@ -928,9 +934,7 @@ pub fn construct(it: &mut Interp, kind: LayerKind, a: &mut Args) -> Result<Value
         match base.layers.first_mut() {
             // The layer this constructor made: its field is known.
             Some(l) if layer_kind(l) == Some(kind) => {
-                let fv = to_field(l.name(), info, v).map_err(|k| error(*span, k))?;
-                info.set(l, fv)
-                    .map_err(|m| error(*span, ErrorKind::Value(m)))?;
+                set_known_field(l, info, v).map_err(|k| error(*span, k))?
             }
             // Dissected from bytes into another first layer: by name, as `p.name = v`.
             _ => set_in_first(&mut base, name, v, *span)?,

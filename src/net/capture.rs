@@ -34,6 +34,13 @@ pub struct Frame {
     pub vlan: Option<(u16, u16)>,
 }
 
+/// A kernel receive stamp (CLOCK_REALTIME) on CLOCK_MONOTONIC: moved by the offset
+/// between the two clocks read just now (`clocks`: [`sys::clocks`], real and monotonic).
+pub(super) fn monotonic(time: Duration, clocks: (Duration, Duration)) -> Duration {
+    let (real_now, mono_now) = clocks;
+    mono_now.saturating_sub(real_now.saturating_sub(time))
+}
+
 /// A filtered capture socket.
 pub struct Capture {
     fd: OwnedFd,
@@ -84,9 +91,9 @@ impl Capture {
             if r.pkttype == PACKET_OUTGOING {
                 continue;
             }
-            let (real_now, mono_now) = sys::clocks();
-            let time = r.stamp.unwrap_or(real_now);
-            let mono = mono_now.saturating_sub(real_now.saturating_sub(time));
+            let clocks = sys::clocks();
+            let time = r.stamp.unwrap_or(clocks.0);
+            let mono = monotonic(time, clocks);
             let data = self.buf.get(..r.len).unwrap_or_default().to_vec();
             return Ok(Some(Frame {
                 data,

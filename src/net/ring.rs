@@ -56,14 +56,12 @@ pub struct RingFrame<'a> {
 
 impl RingFrame<'_> {
     /// The frame as a capture socket would give it: its bytes copied out of the ring,
-    /// its time also on CLOCK_MONOTONIC (moved by the offset between the clocks read
-    /// at `clocks`, [`super::sys::clocks`]: (real, monotonic)).
+    /// its time also on CLOCK_MONOTONIC (`capture::monotonic`).
     pub fn to_frame(&self, clocks: (Duration, Duration)) -> super::capture::Frame {
-        let (real_now, mono_now) = clocks;
         super::capture::Frame {
             data: self.data.to_vec(),
             time: self.time,
-            mono: mono_now.saturating_sub(real_now.saturating_sub(self.time)),
+            mono: super::capture::monotonic(self.time, clocks),
             ifindex: self.ifindex,
             pkttype: self.pkttype,
             hatype: self.hatype,

@@ -203,16 +203,20 @@ fn why_three_waits_for_the_server_to_give_up() {
     }
 }
 
+/// What a learner types through the why-four lesson: the half close on port 9 (the
+/// server still sends, then closes), then port 7, whose FIN comes with the ACK.
+const WHY_FOUR_INPUT: &str = "s = session(target, 9); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")\n\
+    s.send(\"FA\"); s.expect(\"A\")\n\
+    s.expect(\"PA\"); s.expect(\"FA\"); s.send(\"A\")\n\
+    s7 = session(target, 7); s7.send(\"S\"); s7.expect(\"SA\"); s7.send(\"A\"); s7.send(\"FA\"); s7.expect(\"FA\")\n";
+
 #[test]
 fn why_four_half_close_beside_a_server_that_closes_at_once() {
     if !ready("why_four") {
         return;
     }
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let input = "s = session(target, 9); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")\n\
-                 s.send(\"FA\"); s.expect(\"A\")\n\
-                 s.expect(\"PA\"); s.expect(\"FA\"); s.send(\"A\")\n\
-                 s7 = session(target, 7); s7.send(\"S\"); s7.expect(\"SA\"); s7.send(\"A\"); s7.send(\"FA\"); s7.expect(\"FA\")\n";
+    let input = WHY_FOUR_INPUT;
     let (out, text) = lesson("why-four", &["--lang", "en"], &[], input);
     completed(&out, &text);
     for want in [
@@ -445,10 +449,7 @@ fn why_four_in_chinese() {
         return;
     }
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let input = "s = session(target, 9); s.send(\"S\"); s.expect(\"SA\"); s.send(\"A\")\n\
-                 s.send(\"FA\"); s.expect(\"A\")\n\
-                 s.expect(\"PA\"); s.expect(\"FA\"); s.send(\"A\")\n\
-                 s7 = session(target, 7); s7.send(\"S\"); s7.expect(\"SA\"); s7.send(\"A\"); s7.send(\"FA\"); s7.expect(\"FA\")\n";
+    let input = WHY_FOUR_INPUT;
     let (out, text) = lesson("why-four", &["--lang", "zh"], &[], input);
     completed(&out, &text);
     for want in [

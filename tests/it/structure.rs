@@ -18,19 +18,9 @@ fn src() -> PathBuf {
 
 /// Every source file with its module path (`src/a/b.rs` → a::b, `src/a/mod.rs` → a).
 fn modules() -> BTreeMap<Module, PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).expect("read src") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
     let root = src();
     let mut files = Vec::new();
-    walk(&root, &mut files);
+    super::layering::rust_files(&root, &mut files);
     let mut out = BTreeMap::new();
     for f in files {
         let rel = f.strip_prefix(&root).unwrap().with_extension("");
@@ -153,8 +143,37 @@ fn paths(code: &str) -> Vec<Vec<String>> {
     out
 }
 
-/// The module a path in module `from` names (the longest module prefix of it).
-fn resolve(from: &Module, path: &[String], mods: &BTreeMap<Module, PathBuf>) -> Option<Module> {
+/// What each module re-exports from its children: `pub use child::{a, b}` in module m
+/// maps (m, a) and (m, b) to m::child, so that `super::a` counts as a use of the child
+/// that defines it.
+type Reexports = BTreeMap<(Module, String), Module>;
+
+fn reexports(mods: &BTreeMap<Module, PathBuf>) -> Reexports {
+    let mut out = Reexports::new();
+    for (m, f) in mods {
+        for line in code(f).split(';') {
+            let Some(rest) = line.trim_start().strip_prefix("pub use ") else {
+                continue;
+            };
+            for p in paths(&format!("self::{}", rest.trim())) {
+                let child: Module = m.iter().cloned().chain(p.get(1).cloned()).collect();
+                if p.len() > 2 && mods.contains_key(&child) {
+                    out.insert((m.clone(), p[p.len() - 1].clone()), child);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The module a path in module `from` names: the longest module prefix of it, or the
+/// child a name that module re-exports comes from.
+fn resolve(
+    from: &Module,
+    path: &[String],
+    mods: &BTreeMap<Module, PathBuf>,
+    re: &Reexports,
+) -> Option<Module> {
     let mut cur = from.clone();
     let mut rest = path;
     match rest.first().map(String::as_str) {
@@ -170,10 +189,39 @@ fn resolve(from: &Module, path: &[String], mods: &BTreeMap<Module, PathBuf>) -> 
         rest = &rest[1..];
     }
     let full: Module = cur.into_iter().chain(rest.iter().cloned()).collect();
-    (1..=full.len())
+    let found = (1..=full.len())
         .rev()
         .map(|k| full[..k].to_vec())
-        .find(|m| mods.contains_key(m))
+        .find(|m| mods.contains_key(m))?;
+    match full.get(found.len()) {
+        Some(name) => Some(
+            re.get(&(found.clone(), name.clone()))
+                .cloned()
+                .unwrap_or(found),
+        ),
+        None => Some(found),
+    }
+}
+
+/// Module → module references read from the source (test modules, `…/tests.rs`, stand
+/// above what they test and are left out).
+fn edges() -> BTreeSet<(Module, Module)> {
+    let mods = modules();
+    let re = reexports(&mods);
+    let mut edges = BTreeSet::new();
+    for (m, f) in &mods {
+        if m.last().is_some_and(|l| l == "tests") {
+            continue;
+        }
+        for p in paths(&code(f)) {
+            if let Some(to) = resolve(m, &p, &mods, &re) {
+                if &to != m {
+                    edges.insert((m.clone(), to));
+                }
+            }
+        }
+    }
+    edges
 }
 
 /// Circles that are one recursive type spread over files, each with why it cannot be cut:
@@ -182,23 +230,10 @@ fn resolve(from: &Module, path: &[String], mods: &BTreeMap<Module, PathBuf>) -> 
 /// the rest of `lang`, which sees no circle).
 const ONE_TYPE: &[&str] = &["lang::call: args ↔ context ↔ registry ↔ value"];
 
-/// Cycles among the children of each module, as lists of their names. Test modules
-/// (`…/tests.rs`) stand above what they test and are left out.
+/// Cycles among the children of each module, as lists of their names.
 fn cycles() -> Vec<String> {
     let mods = modules();
-    let mut edges = BTreeSet::new();
-    for (m, f) in &mods {
-        if m.last().is_some_and(|l| l == "tests") {
-            continue;
-        }
-        for p in paths(&code(f)) {
-            if let Some(to) = resolve(m, &p, &mods) {
-                if &to != m {
-                    edges.insert((m.clone(), to));
-                }
-            }
-        }
-    }
+    let edges = edges();
     let mut found = Vec::new();
     for parent in mods.keys() {
         let n = parent.len();
@@ -305,6 +340,33 @@ fn the_cycle_finder_sees_groups_and_relative_paths() {
     g.insert(m("a"), BTreeSet::from([m("b")]));
     g.insert(m("b"), BTreeSet::from([m("a"), m("c")]));
     assert_eq!(strongly_connected(&g), vec![vec![m("a"), m("b")]]);
+    // A name the parent re-exports counts as the child that defines it.
+    let mods: BTreeMap<Module, PathBuf> = [m("a"), vec!["a".into(), "b".into()]]
+        .into_iter()
+        .map(|k| (k, PathBuf::new()))
+        .collect();
+    let mut re = Reexports::new();
+    re.insert((m("a"), "X".into()), vec!["a".into(), "b".into()]);
+    let from = vec!["a".to_string(), "c".to_string()];
+    let to = |p: &str| resolve(&from, &paths(p)[0], &mods, &re);
+    assert_eq!(to("super::X::new()"), Some(vec!["a".into(), "b".into()]));
+    assert_eq!(to("super::Y"), Some(m("a")));
+    // The graph read from the source is not empty.
+    let e = edges();
+    let path = |s: &str| -> Module { s.split("::").map(String::from).collect() };
+    for (a, b) in [
+        ("packet::display::print_tcp", "packet::display::print_mptcp"),
+        ("lang::interp", "lang::call"),
+    ] {
+        assert!(e.contains(&(path(a), path(b))), "{a} -> {b} not seen");
+    }
+    let nd = path("packet::display::nd");
+    assert!(
+        !e.iter().any(|(a, b)| a == &nd
+            && b.starts_with(&path("packet::display"))
+            && b != &path("packet::display")),
+        "nd.rs, the printer's base, uses no other printer file"
+    );
 }
 
 #[test]

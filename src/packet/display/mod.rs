@@ -46,7 +46,7 @@
 //! `ethertype.rs`). Going back down — IP in IP, what a tunnel carries — goes through the
 //! table of lower printers in `Nd` (tcpdump's netdissect.h declarations), filled in by
 //! `summary.rs`; so no module imports one that imports it back (checked by
-//! tests/it/layering.rs).
+//! tests/it/structure.rs).
 //!
 //! Not decoded (the line ends after the transport layer, where tcpdump goes on): other
 //! UDP applications (NTP, DHCP, SNMP, TFTP, … — the ports are listed in

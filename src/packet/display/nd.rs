@@ -38,7 +38,7 @@ pub(super) type Printer = fn(&mut Nd, usize, usize) -> R;
 /// what a tunnel carries (Ethernet, an ethertype, PPP, IP). tcpdump's print-*.c files
 /// reach these through the declarations in netdissect.h; here they are function pointers
 /// that the entry points (`summary.rs`) fill in, so that no printer module imports a
-/// module that imports it back (tests/it/layering.rs checks there is no circle).
+/// module that imports it back (tests/it/structure.rs checks there is no circle).
 pub(super) struct Lower {
     /// `ip_print` (print_ip.rs).
     pub(super) ip: Printer,
