@@ -30,8 +30,23 @@ static LOWER: Lower = Lower {
 /// The link type comes from the first layer (Ethernet, Linux cooked, else raw IP).
 /// A packet without an IP layer (a bare `TCP()`, `UDP()`, `ICMP()`) prints what tcpdump
 /// prints for that header inside IP, without the addresses; a bare `ARP()` prints
-/// tcpdump's ARP line.
+/// tcpdump's ARP line. Where tcpdump breaks the line before a tunnel's inner packet
+/// (VXLAN), the two parts are joined by a space: a packet's summary is one line
+/// (`decode` keeps tcpdump's lines as they are).
 pub fn summary(p: &Packet) -> String {
+    let s = summary_lines(p);
+    if s.contains('\n') {
+        s.split('\n')
+            .map(str::trim_start)
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        s
+    }
+}
+
+/// [`summary`] with tcpdump's line breaks.
+fn summary_lines(p: &Packet) -> String {
     let bytes = p.to_bytes();
     match p.layers.first() {
         None => "empty packet".to_string(),
